@@ -1,0 +1,69 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/caaprobe/caaprobe/fixtures"
+	"github.com/caaprobe/caaprobe/probes/input"
+)
+
+// runDemo starts the lab in this process and checks every lab domain: the
+// main job on built-in data, with no network beyond the loopback.
+func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("demo", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var f checkFlags
+	f.register(fs)
+	labPort := fs.Int("lab-port", 0, "port for the lab (default: a free high port)")
+	// The lab answers in microseconds or never: short timeouts keep the
+	// demo quick without hiding anything.
+	fs.Lookup("timeout").DefValue = "1s"
+	f.timeout = time.Second
+	fs.Lookup("retries").DefValue = "1"
+	f.retries = 1
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	lab, err := fixtures.Start(fixtures.Options{Port: *labPort})
+	if err != nil {
+		return fmt.Errorf("starting the lab: %w", err)
+	}
+	defer lab.Close()
+	f.root = lab.Root.String()
+	f.port = lab.Port
+	cfg, err := f.config()
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stderr, "caaprobe demo: lab of %d domains on 127.0.0.x port %d\n\n", len(lab.Cases), lab.Port)
+	var r input.Reader
+	r.AddArgs(append(lab.Domains(), fs.Args()...))
+	return checkAndReport(ctx, cfg, &f, r.Items(), stdout)
+}
+
+// runLab serves the lab until interrupted.
+func runLab(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("lab", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	port := fs.Int("port", 0, "port for every lab server (default: a free high port)")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	lab, err := fixtures.Start(fixtures.Options{Port: *port})
+	if err != nil {
+		return fmt.Errorf("starting the lab: %w", err)
+	}
+	defer lab.Close()
+	lab.WriteTable(stdout)
+	fmt.Fprintf(stdout, "\nTry:\n  dig @%s -p %d +norec notimp.test CAA\n  caaprobe check --root %s --port %d notimp.test\n\nServing until interrupted (Ctrl-C).\n",
+		"127.0.0.11", lab.Port, lab.Root, lab.Port)
+	if s, ok := stdout.(interface{ Sync() error }); ok {
+		s.Sync()
+	}
+	<-ctx.Done()
+	return nil
+}

@@ -1,0 +1,37 @@
+// Command caaprobe asks every authoritative server of a domain directly for
+// CAA, in every spelling and over every transport, and shows which server
+// makes a CA's CAA check fail. See README.md and docs/.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	err := run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
+	stop()
+	os.Exit(exitCode(err, os.Stderr))
+}
+
+// exitCode turns run's error into the documented exit status: 0 clean,
+// 1 the tool itself failed, 2 bad usage or input, 3 findings.
+func exitCode(err error, stderr *os.File) int {
+	if err == nil {
+		return 0
+	}
+	var coded interface{ ExitCode() int }
+	if errors.As(err, &coded) {
+		if msg := err.Error(); msg != "" {
+			fmt.Fprintln(stderr, "caaprobe:", msg)
+		}
+		return coded.ExitCode()
+	}
+	fmt.Fprintln(stderr, "caaprobe:", err)
+	return 1
+}

@@ -1,0 +1,259 @@
+// Package check is the engine: for each input name it finds the relevant
+// names (RFC 8659 climb), discovers their zones and servers, plans and sends
+// the probes, judges and cross-checks the replies, and hands a finished
+// report.Domain to the caller. The data flows one way:
+// names → discovery → plan → exchange → judge → cross-checks → report.
+package check
+
+import (
+	"context"
+	"fmt"
+	"net/netip"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/caaprobe/caaprobe/probes"
+	"github.com/caaprobe/caaprobe/probes/caa"
+	"github.com/caaprobe/caaprobe/probes/discovery"
+	"github.com/caaprobe/caaprobe/probes/report"
+	"github.com/miekg/dns"
+)
+
+// Config is what a run needs to know.
+type Config struct {
+	Roots      []netip.Addr
+	Port       int
+	Timeout    time.Duration
+	Retries    int
+	Probes     []probes.ProbeID // nil: every probe of the catalog
+	CA         string           // for the policy line
+	IPv4, IPv6 bool             // restrict address families; neither means both
+	Pins       map[string][]discovery.NS
+	// Parallel bounds the exchanges in flight for one domain.
+	Parallel int
+	// DomainTimeout bounds the whole check of one domain.
+	DomainTimeout time.Duration
+	Limits        discovery.Limits
+}
+
+// Checker checks domains. One Checker serves a whole run, so discovery
+// results and probe results for shared names are reused across domains.
+type Checker struct {
+	cfg    Config
+	X      *probes.Exchanger
+	walker *discovery.Walker
+	probes []probes.Probe
+	units  *unitCache
+}
+
+// New makes a Checker.
+func New(cfg Config) *Checker {
+	if cfg.Timeout == 0 {
+		cfg.Timeout = 2 * time.Second
+	}
+	if cfg.Parallel == 0 {
+		cfg.Parallel = 32
+	}
+	if cfg.CA == "" {
+		cfg.CA = "letsencrypt.org"
+	}
+	if cfg.Port == 0 {
+		cfg.Port = 53
+	}
+	x := &probes.Exchanger{Timeout: cfg.Timeout, Retries: cfg.Retries, Backoff: cfg.Timeout / 10, MaxBytes: 65535}
+	w := &discovery.Walker{X: x, Roots: cfg.Roots, Port: cfg.Port, IPv4: cfg.IPv4, IPv6: cfg.IPv6, Limits: cfg.Limits}
+	for zone, ns := range cfg.Pins {
+		w.Pin(zone, ns)
+	}
+	c := &Checker{cfg: cfg, X: x, walker: w, units: newUnitCache(4096)}
+	want := map[probes.ProbeID]bool{}
+	for _, id := range cfg.Probes {
+		want[id] = true
+	}
+	for _, p := range probes.Catalog {
+		if len(want) == 0 || want[p.ID] {
+			c.probes = append(c.probes, p)
+		}
+	}
+	return c
+}
+
+// Check checks one domain ("example.com" or "*.example.com").
+func (c *Checker) Check(ctx context.Context, domain string) *report.Domain {
+	d := &report.Domain{Domain: domain}
+	if c.cfg.DomainTimeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, c.cfg.DomainTimeout)
+		defer cancel()
+	}
+	base := strings.TrimPrefix(domain, "*.")
+	// Every label up to and including the TLD: a CA's lookup may touch each.
+	names := caa.Climb(base)
+	if len(names) == 0 {
+		d.Err = fmt.Sprintf("%q is not a domain name", domain)
+		d.Summarise()
+		return d
+	}
+	// Discover every relevant name's zone; ancestors hit the cache.
+	infos := make([]*discovery.Name, len(names))
+	for i, n := range names {
+		info, err := c.walker.Lookup(ctx, n)
+		if err != nil {
+			if i == 0 {
+				d.Err = fmt.Sprintf("discovery of %s: %v", strings.TrimSuffix(n, "."), err)
+				if ctx.Err() != nil {
+					d.Err = fmt.Sprintf("%s: deadline for the domain reached", d.Err)
+				}
+				d.Summarise()
+				return d
+			}
+			d.Names = append(d.Names, &report.Name{Name: n, Err: err.Error()})
+			continue
+		}
+		infos[i] = info
+	}
+	// Probe each name at every server of its zone, in parallel.
+	units := make([]*unit, len(names))
+	var wg sync.WaitGroup
+	for i, info := range infos {
+		if info == nil {
+			continue
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			units[i] = c.probeName(ctx, info)
+		}()
+	}
+	wg.Wait()
+
+	servers := map[string]*report.Server{}
+	for i, u := range units {
+		if u == nil {
+			continue
+		}
+		info := infos[i]
+		n := &report.Name{Name: info.Name, Zone: info.Zone.Name, Exists: info.Exists, CNAME: info.CNAME, RRset: u.rrset}
+		d.Names = append(d.Names, n)
+		for _, sr := range u.servers {
+			key := sr.zone + "|" + sr.ns + "|" + sr.addr.String()
+			s, ok := servers[key]
+			if !ok {
+				s = &report.Server{Zone: sr.zone, NS: sr.ns, Addr: sr.addr}
+				servers[key] = s
+				d.Servers = append(d.Servers, s)
+			}
+			s.Results = append(s.Results, sr.results...)
+		}
+		for _, f := range u.zoneFindings {
+			d.AddZoneFinding(f)
+		}
+	}
+	d.Summarise()
+	d.Policy = c.policy(d, domain)
+	d.Explanation = explain(d)
+	return d
+}
+
+// unit is the probing of one name at every server of its zone: the piece
+// of work that is shared between domains (every domain under test. needs
+// the CAA answers of test.), so it is computed once and cached.
+type unit struct {
+	servers      []serverResults
+	rrset        []*dns.CAA
+	zoneFindings []report.Finding
+}
+
+type serverResults struct {
+	zone, ns string
+	addr     netip.Addr
+	results  []*probes.Result
+}
+
+func (c *Checker) probeName(ctx context.Context, info *discovery.Name) *unit {
+	key := info.Name
+	return c.units.get(key, func() *unit { return c.runUnit(ctx, info) })
+}
+
+func (c *Checker) runUnit(ctx context.Context, info *discovery.Name) *unit {
+	z := info.Zone
+	u := &unit{}
+	apex := info.Name == z.Name
+	sem := make(chan struct{}, c.cfg.Parallel)
+	var wg sync.WaitGroup
+	var srs []*serverResults
+	for _, ns := range z.NS {
+		if len(ns.Addrs) == 0 {
+			u.zoneFindings = append(u.zoneFindings, report.Finding{Code: probes.CodeNSUnresolvable,
+				Name: trim(info.Name), Zone: trim(z.Name), NS: trim(ns.Name), Detail: fmt.Sprintf("%s has no address: %s", trim(ns.Name), ns.Err)})
+			continue
+		}
+		for _, a := range ns.Addrs {
+			sr := &serverResults{zone: z.Name, ns: ns.Name, addr: a}
+			srs = append(srs, sr)
+			for _, p := range c.probes {
+				if p.AtApex && !apex || p.Signed && len(z.DS) == 0 {
+					continue
+				}
+				i := len(sr.results)
+				sr.results = append(sr.results, nil)
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					sem <- struct{}{}
+					defer func() { <-sem }()
+					sr.results[i] = c.probe(ctx, p, info, a)
+				}()
+			}
+		}
+	}
+	wg.Wait()
+	var all []*probes.Result
+	for _, sr := range srs {
+		probes.CheckServer(sr.results)
+		all = append(all, sr.results...)
+		u.servers = append(u.servers, *sr)
+	}
+	probes.CheckZone(all)
+	// The RRset a CA would read: the lowercase CAA answer of the first
+	// server that answered.
+	for _, r := range all {
+		if r.Probe == probes.ProbeCAA && r.Answered() && !r.Fails() {
+			for _, rr := range r.Records {
+				if c, ok := rr.(*dns.CAA); ok {
+					u.rrset = append(u.rrset, c)
+				}
+			}
+			break
+		}
+	}
+	return u
+}
+
+func trim(s string) string { return strings.TrimSuffix(s, ".") }
+
+// probe sends one probe to one address and judges the reply, retrying over
+// TCP when the UDP reply is truncated.
+func (c *Checker) probe(ctx context.Context, p probes.Probe, info *discovery.Name, addr netip.Addr) *probes.Result {
+	qname := info.Name
+	if p.AtApex {
+		qname = info.Zone.Name
+	}
+	q, err := probes.BuildQuery(probes.Spell(qname, p.Spelling), p.Type, p.EDNS, p.DO)
+	jc := probes.JudgeContext{Zone: info.Zone.Name, Name: qname, Exists: info.Exists || qname == info.Zone.Name}
+	server := netip.AddrPortFrom(addr, uint16(c.cfg.Port))
+	if err != nil {
+		ex := &probes.Exchange{Server: server, Transport: p.Transport, Err: err}
+		return ptr(probes.Judge(p, jc, ex, nil))
+	}
+	ex := c.X.Exchange(ctx, server, q, p.Transport)
+	var fallback *probes.Exchange
+	if p.Transport == probes.UDP && ex.Reply != nil && len(ex.Reply) > 2 && ex.Reply[2]&0x02 != 0 {
+		fallback = c.X.Exchange(ctx, server, ex.Query, probes.TCP)
+	}
+	return ptr(probes.Judge(p, jc, ex, fallback))
+}
+
+func ptr[T any](v T) *T { return &v }
+

@@ -1,0 +1,138 @@
+package check
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/caaprobe/caaprobe/probes"
+	"github.com/caaprobe/caaprobe/probes/caa"
+	"github.com/caaprobe/caaprobe/probes/report"
+)
+
+// policy answers "may the CA issue?" from the climb: the first relevant
+// name with a non-empty CAA RRset decides (RFC 8659 §3). A lookup that
+// fails on every server at or before that name leaves it unknown: a CA
+// must then refuse.
+func (c *Checker) policy(d *report.Domain, input string) *report.Policy {
+	p := &report.Policy{CA: c.cfg.CA, Name: input, Issue: "unknown", Wildcard: "unknown"}
+	if d.Err != "" {
+		p.Reason = d.Err
+		return p
+	}
+	wildcardInput := strings.HasPrefix(input, "*.")
+	for _, n := range d.Names {
+		if n.Outcome == report.OutcomeServfail {
+			if len(n.Failing) > 0 {
+				p.Reason = fmt.Sprintf("CAA lookup of %s fails at %s", trim(n.Name), strings.Join(n.Failing, ", "))
+			} else {
+				p.Reason = fmt.Sprintf("CAA lookup of %s fails: %s", trim(n.Name), orText(n.Err, "no server answers"))
+			}
+			return p
+		}
+		if len(n.RRset) == 0 {
+			continue
+		}
+		var recs []caa.Record
+		for _, rr := range n.RRset {
+			recs = append(recs, caa.FromRR(rr))
+		}
+		dec := caa.Evaluate(c.cfg.CA, recs)
+		p.Relevant = trim(n.Name)
+		p.Issue, p.Wildcard = dec.Issue, dec.Wildcard
+		if wildcardInput {
+			p.Issue = dec.Wildcard
+		}
+		p.Reason = fmt.Sprintf("CAA at %s: %s", trim(n.Name), dec.Reason)
+		return p
+	}
+	p.Issue, p.Wildcard = caa.Permitted, caa.Permitted
+	p.Reason = "no CAA records at any relevant name: any CA may issue"
+	return p
+}
+
+func orText(s, def string) string {
+	if s == "" {
+		return def
+	}
+	return s
+}
+
+// explain writes the chain from server fault to CA refusal in one or two
+// sentences a user can forward.
+func explain(d *report.Domain) string {
+	if d.Err != "" {
+		return "The domain could not be checked: " + d.Err + "."
+	}
+	var parts []string
+	for _, n := range d.Names {
+		switch n.Outcome {
+		case report.OutcomeServfail, report.OutcomeIntermittent:
+			what := failureText(d, n)
+			if n.Outcome == report.OutcomeServfail {
+				parts = append(parts, fmt.Sprintf("%s; a validating resolver turns that into SERVFAIL for %s CAA; the CA cannot check CAA and refuses to issue.",
+					what, trim(n.Name)))
+			} else {
+				parts = append(parts, fmt.Sprintf("%s, while %s answer%s correctly; a resolver that picks a failing server returns SERVFAIL for %s CAA, so issuance fails intermittently (this is what regional or anycast faults look like).",
+					what, strings.Join(n.Working, ", "), pluralS(len(n.Working)), trim(n.Name)))
+			}
+		}
+	}
+	if len(parts) > 0 {
+		return strings.Join(parts, " ")
+	}
+	if d.Verdict == report.VerdictPass {
+		return "Every server answers CAA correctly for every relevant name; a CA's resolver gets the same answer from each."
+	}
+	return "Every server answers CAA usably, but some break the protocol in ways resolvers tolerate (see the warnings)."
+}
+
+func pluralS(n int) string {
+	if n == 1 {
+		return "s"
+	}
+	return ""
+}
+
+// failureText says, per failing server, what it did: "ns1.x (127.0.0.11)
+// answers NOTIMP to CAA".
+func failureText(d *report.Domain, n *report.Name) string {
+	if n.Err != "" {
+		return fmt.Sprintf("%s could not be resolved (%s)", trim(n.Name), n.Err)
+	}
+	var out []string
+	for _, s := range d.Servers {
+		if s.Zone != n.Zone {
+			continue
+		}
+		bad, r := s.PathFails(n.Name)
+		if !bad {
+			continue
+		}
+		out = append(out, fmt.Sprintf("%s (%s) %s", trim(s.NS), s.Addr, behaviour(r)))
+	}
+	if len(out) == 0 {
+		return fmt.Sprintf("no server of %s could be asked", trim(n.Zone))
+	}
+	return strings.Join(out, "; ")
+}
+
+// behaviour describes a failing result in a few words.
+func behaviour(r *probes.Result) string {
+	typ := probes.TypeString(r.QType)
+	for _, is := range r.Issues {
+		if probes.Info(is.Code).Severity != probes.SeverityFail {
+			continue
+		}
+		switch is.Code {
+		case probes.CodeTimeout:
+			return "does not answer " + typ + " queries (timeout)"
+		case probes.CodeRcodeNotimp, probes.CodeRcodeRefused, probes.CodeRcodeServfail, probes.CodeRcodeFormerr, probes.CodeRcodeOther:
+			return fmt.Sprintf("answers %s to %s", r.Status, typ)
+		case probes.CodeCaseSensitiveAnswer:
+			return fmt.Sprintf("answers %s differently depending on the case of the name (%s)", typ, is.Detail)
+		default:
+			return fmt.Sprintf("fails %s (%s: %s)", typ, is.Code, is.Detail)
+		}
+	}
+	return "fails " + typ
+}

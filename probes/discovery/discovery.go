@@ -1,0 +1,462 @@
+// Package discovery finds, for a name, the zone it lives in and every
+// address of every authoritative server of that zone, by walking the
+// delegation from the root servers as a resolver does, without asking any
+// recursive resolver. Results are cached per zone and per name and shared
+// across all the names of a run, so a provider's servers are resolved once.
+package discovery
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/netip"
+	"sort"
+	"strings"
+	"sync"
+
+	"github.com/caaprobe/caaprobe/probes"
+	"github.com/miekg/dns"
+)
+
+// Zone is a zone cut and its servers as discovery found them.
+type Zone struct {
+	Name     string   // apex, lowercase FQDN
+	Parent   string   // the zone that delegated it; "" for the root
+	ParentNS []string // NS names in the parent's referral, sorted
+	NS       []NS     // servers with their addresses, sorted by name
+	DS       []*dns.DS
+	Pinned   bool // servers given with --ns, not discovered
+}
+
+// NS is one authoritative server name and its addresses.
+type NS struct {
+	Name  string
+	Addrs []netip.Addr
+	Glue  bool   // addresses came from the parent's glue
+	Err   string // why it has no address, when it has none
+}
+
+// Name is what discovery knows of one name.
+type Name struct {
+	Name   string // lowercase FQDN
+	Zone   *Zone
+	Exists bool   // NOERROR seen for the name (it is the apex, has data, or is an empty non-terminal)
+	CNAME  string // the alias target when the name is a CNAME
+}
+
+// Limits bound the walk; each is reported when reached.
+type Limits struct {
+	MaxReferrals int // referrals followed for one name
+	MaxNS        int // NS names used per zone
+	MaxDepth     int // nested NS-address lookups
+}
+
+// DefaultLimits are generous for real delegations and stop loops quickly.
+var DefaultLimits = Limits{MaxReferrals: 16, MaxNS: 20, MaxDepth: 4}
+
+// ErrLimit marks an error caused by reaching one of the Limits.
+var ErrLimit = errors.New("limit reached")
+
+// Walker walks delegations. It is safe for concurrent use.
+type Walker struct {
+	X      *probes.Exchanger
+	Roots  []netip.Addr
+	Port   int
+	IPv4   bool
+	IPv6   bool
+	Limits Limits
+
+	mu    sync.Mutex
+	zones map[string]*Zone        // by apex
+	names map[string]*nameFuture  // by name
+	addrs map[string]*addrFuture  // by NS name
+}
+
+type nameFuture struct {
+	done chan struct{}
+	name *Name
+	err  error
+}
+
+type addrFuture struct {
+	done  chan struct{}
+	addrs []netip.Addr
+	err   error
+}
+
+// Pin registers servers for a zone without discovering them (--ns).
+func (w *Walker) Pin(zone string, servers []NS) {
+	w.init()
+	zone = dns.CanonicalName(zone)
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.zones[zone] = &Zone{Name: zone, Parent: "", NS: servers, Pinned: true}
+}
+
+func (w *Walker) init() {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.zones == nil {
+		w.zones = map[string]*Zone{}
+		w.names = map[string]*nameFuture{}
+		w.addrs = map[string]*addrFuture{}
+		var roots []netip.Addr
+		for _, a := range w.Roots {
+			if w.family(a) {
+				roots = append(roots, a)
+			}
+		}
+		w.zones["."] = &Zone{Name: ".", NS: []NS{{Name: "root-hints", Addrs: roots}}}
+		if w.Limits == (Limits{}) {
+			w.Limits = DefaultLimits
+		}
+	}
+}
+
+func (w *Walker) family(a netip.Addr) bool {
+	if !w.IPv4 && !w.IPv6 {
+		return true
+	}
+	if a.Unmap().Is4() {
+		return w.IPv4
+	}
+	return w.IPv6
+}
+
+// Lookup returns what is known of name, walking the delegation when needed.
+func (w *Walker) Lookup(ctx context.Context, name string) (*Name, error) {
+	return w.lookup(ctx, dns.CanonicalName(name), 0)
+}
+
+func (w *Walker) lookup(ctx context.Context, name string, depth int) (*Name, error) {
+	w.init()
+	w.mu.Lock()
+	f, ok := w.names[name]
+	if !ok {
+		f = &nameFuture{done: make(chan struct{})}
+		w.names[name] = f
+	}
+	w.mu.Unlock()
+	if ok {
+		select {
+		case <-f.done:
+			return f.name, f.err
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+	}
+	f.name, f.err = w.walk(ctx, name, depth)
+	close(f.done)
+	return f.name, f.err
+}
+
+// closest returns the deepest known zone that contains name.
+func (w *Walker) closest(name string) *Zone {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	for n := name; ; n = parentName(n) {
+		if z, ok := w.zones[n]; ok {
+			return z
+		}
+		if n == "." {
+			return w.zones["."]
+		}
+	}
+}
+
+func (w *Walker) walk(ctx context.Context, name string, depth int) (*Name, error) {
+	zone := w.closest(name)
+	for hops := 0; ; hops++ {
+		if hops > w.Limits.MaxReferrals {
+			return nil, fmt.Errorf("%w: more than %d referrals for %s", ErrLimit, w.Limits.MaxReferrals, name)
+		}
+		if zone.Name == name && zone.Parent != "" || zone.Pinned && zone.Name == name {
+			// A referral to the name itself: it is the apex of its zone.
+			return &Name{Name: name, Zone: zone, Exists: true}, nil
+		}
+		m, err := w.ask(ctx, zone, name, dns.TypeNS, depth)
+		if err != nil {
+			return nil, err
+		}
+		if cut, ok := referral(m, zone.Name, name); ok {
+			if cut == zone.Name || !dns.IsSubDomain(zone.Name, cut) {
+				return nil, fmt.Errorf("%w: %s referred %s to %s, not below itself (referral loop)", ErrLimit, zone.Name, name, cut)
+			}
+			child, err := w.zoneFromReferral(ctx, zone.Name, cut, m, depth)
+			if err != nil {
+				return nil, err
+			}
+			zone = child
+			continue
+		}
+		n := &Name{Name: name, Zone: zone, Exists: m.Rcode == dns.RcodeSuccess}
+		for _, rr := range m.Answer {
+			if !strings.EqualFold(rr.Header().Name, name) {
+				continue
+			}
+			switch rr := rr.(type) {
+			case *dns.CNAME:
+				n.CNAME = dns.CanonicalName(rr.Target)
+			case *dns.NS:
+				if m.Authoritative && name != zone.Name {
+					// The parent's server also serves the child: the
+					// answer is the child's apex NS set.
+					child, err := w.zoneFromAnswer(ctx, zone.Name, name, m, depth)
+					if err != nil {
+						return nil, err
+					}
+					n.Zone = child
+				}
+			}
+		}
+		if m.Rcode != dns.RcodeSuccess && m.Rcode != dns.RcodeNameError {
+			return nil, fmt.Errorf("servers of %s answer %s for %s NS", zone.Name, dns.RcodeToString[m.Rcode], name)
+		}
+		return n, nil
+	}
+}
+
+// referral reports whether m hands name down to a child zone of zone.
+func referral(m *dns.Msg, zone, name string) (string, bool) {
+	if m.Rcode != dns.RcodeSuccess || len(m.Answer) > 0 {
+		return "", false
+	}
+	for _, rr := range m.Ns {
+		if rr.Header().Rrtype == dns.TypeNS {
+			owner := dns.CanonicalName(rr.Header().Name)
+			if owner != zone && dns.IsSubDomain(owner, name) {
+				return owner, true
+			}
+			if owner == zone && !m.Authoritative {
+				// An upward or sideways referral: the server is lame.
+				return owner, true
+			}
+		}
+	}
+	return "", false
+}
+
+func (w *Walker) zoneFromReferral(ctx context.Context, parent, cut string, m *dns.Msg, depth int) (*Zone, error) {
+	w.mu.Lock()
+	if z, ok := w.zones[cut]; ok {
+		w.mu.Unlock()
+		return z, nil
+	}
+	w.mu.Unlock()
+	z := &Zone{Name: cut, Parent: parent}
+	var nsNames []string
+	for _, rr := range m.Ns {
+		switch rr := rr.(type) {
+		case *dns.NS:
+			if dns.CanonicalName(rr.Hdr.Name) == cut {
+				nsNames = appendUnique(nsNames, dns.CanonicalName(rr.Ns))
+			}
+		case *dns.DS:
+			if dns.CanonicalName(rr.Hdr.Name) == cut {
+				z.DS = append(z.DS, rr)
+			}
+		}
+	}
+	sort.Strings(nsNames)
+	z.ParentNS = nsNames
+	z.NS = w.resolveNS(ctx, cut, nsNames, m.Extra, depth)
+	return w.store(z), nil
+}
+
+func (w *Walker) zoneFromAnswer(ctx context.Context, parent, apex string, m *dns.Msg, depth int) (*Zone, error) {
+	var nsNames []string
+	for _, rr := range m.Answer {
+		if ns, ok := rr.(*dns.NS); ok && dns.CanonicalName(ns.Hdr.Name) == apex {
+			nsNames = appendUnique(nsNames, dns.CanonicalName(ns.Ns))
+		}
+	}
+	sort.Strings(nsNames)
+	z := &Zone{Name: apex, Parent: parent, ParentNS: nsNames}
+	z.NS = w.resolveNS(ctx, apex, nsNames, m.Extra, depth)
+	return w.store(z), nil
+}
+
+func (w *Walker) store(z *Zone) *Zone {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if old, ok := w.zones[z.Name]; ok {
+		return old
+	}
+	w.zones[z.Name] = z
+	return z
+}
+
+// resolveNS finds every address of every NS name: glue first, then an
+// iterative lookup of A and AAAA for names without glue.
+func (w *Walker) resolveNS(ctx context.Context, zone string, names []string, extra []dns.RR, depth int) []NS {
+	if len(names) > w.Limits.MaxNS {
+		names = names[:w.Limits.MaxNS]
+	}
+	out := make([]NS, len(names))
+	var wg sync.WaitGroup
+	for i, n := range names {
+		out[i].Name = n
+		for _, rr := range extra {
+			if !strings.EqualFold(rr.Header().Name, n) {
+				continue
+			}
+			var a netip.Addr
+			switch rr := rr.(type) {
+			case *dns.A:
+				a, _ = netip.AddrFromSlice(rr.A.To4())
+			case *dns.AAAA:
+				a, _ = netip.AddrFromSlice(rr.AAAA)
+			}
+			if a.IsValid() {
+				out[i].Glue = true
+				if w.family(a) {
+					out[i].Addrs = appendAddr(out[i].Addrs, a)
+				}
+			}
+		}
+		if out[i].Glue {
+			continue
+		}
+		wg.Add(1)
+		go func(ns *NS) {
+			defer wg.Done()
+			addrs, err := w.resolveAddrs(ctx, ns.Name, zone, depth+1)
+			ns.Addrs = addrs
+			if err != nil {
+				ns.Err = err.Error()
+			} else if len(addrs) == 0 {
+				ns.Err = "no A or AAAA records"
+			}
+		}(&out[i])
+	}
+	wg.Wait()
+	return out
+}
+
+// resolveAddrs looks up A and AAAA of an NS name by the same iterative walk.
+func (w *Walker) resolveAddrs(ctx context.Context, host, forZone string, depth int) ([]netip.Addr, error) {
+	if depth > w.Limits.MaxDepth {
+		return nil, fmt.Errorf("%w: NS address lookups nested more than %d deep (delegation cycle?)", ErrLimit, w.Limits.MaxDepth)
+	}
+	if dns.IsSubDomain(forZone, host) {
+		// In-bailiwick without glue: only the zone's own servers could
+		// answer, and those are the ones we are looking for.
+		return nil, fmt.Errorf("%s is inside %s and the parent gives no glue", host, forZone)
+	}
+	w.mu.Lock()
+	f, ok := w.addrs[host]
+	if !ok {
+		f = &addrFuture{done: make(chan struct{})}
+		w.addrs[host] = f
+	}
+	w.mu.Unlock()
+	if ok {
+		select {
+		case <-f.done:
+			return f.addrs, f.err
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+	}
+	defer close(f.done)
+	n, err := w.lookup(ctx, host, depth)
+	if err != nil {
+		f.err = fmt.Errorf("looking up %s: %w", host, err)
+		return nil, f.err
+	}
+	var errs []string
+	for _, t := range []uint16{dns.TypeA, dns.TypeAAAA} {
+		m, err := w.ask(ctx, n.Zone, host, t, depth)
+		if err != nil {
+			errs = append(errs, err.Error())
+			continue
+		}
+		for _, rr := range m.Answer {
+			var a netip.Addr
+			switch rr := rr.(type) {
+			case *dns.A:
+				a, _ = netip.AddrFromSlice(rr.A.To4())
+			case *dns.AAAA:
+				a, _ = netip.AddrFromSlice(rr.AAAA)
+			}
+			if a.IsValid() && w.family(a) {
+				f.addrs = appendAddr(f.addrs, a)
+			}
+		}
+	}
+	if len(f.addrs) == 0 && len(errs) > 0 {
+		f.err = errors.New(strings.Join(errs, "; "))
+	}
+	return f.addrs, f.err
+}
+
+// ask sends name/qtype to the servers of zone, one address after another,
+// until one gives a usable reply.
+func (w *Walker) ask(ctx context.Context, zone *Zone, name string, qtype uint16, depth int) (*dns.Msg, error) {
+	var tried []string
+	for _, ns := range zone.NS {
+		for _, a := range ns.Addrs {
+			if ctx.Err() != nil {
+				return nil, ctx.Err()
+			}
+			for _, edns := range []bool{true, false} {
+				q, err := probes.BuildQuery(name, qtype, edns, edns)
+				if err != nil {
+					return nil, fmt.Errorf("query for %s: %w", name, err)
+				}
+				ex := w.X.Exchange(ctx, netip.AddrPortFrom(a, uint16(w.Port)), q, probes.UDP)
+				if ex.Reply != nil && ex.Reply[2]&0x02 != 0 {
+					ex = w.X.Exchange(ctx, netip.AddrPortFrom(a, uint16(w.Port)), q, probes.TCP)
+				}
+				if ex.Reply == nil {
+					tried = append(tried, fmt.Sprintf("%s: %v", a, ex.Err))
+					break
+				}
+				m := new(dns.Msg)
+				if err := m.Unpack(ex.Reply); err != nil {
+					tried = append(tried, fmt.Sprintf("%s: %v", a, err))
+					break
+				}
+				if edns && (m.Rcode == dns.RcodeFormatError || m.Rcode == dns.RcodeNotImplemented) {
+					continue // an EDNS-intolerant server: ask again without OPT
+				}
+				if m.Rcode == dns.RcodeSuccess || m.Rcode == dns.RcodeNameError {
+					return m, nil
+				}
+				tried = append(tried, fmt.Sprintf("%s: %s", a, dns.RcodeToString[m.Rcode]))
+				break
+			}
+		}
+	}
+	if len(tried) == 0 {
+		return nil, fmt.Errorf("zone %s has no server address to ask", zone.Name)
+	}
+	return nil, fmt.Errorf("no server of %s answered %s %s (%s)", zone.Name, name, probes.TypeString(qtype), strings.Join(tried, "; "))
+}
+
+func parentName(n string) string {
+	i, end := dns.NextLabel(n, 0)
+	if end {
+		return "."
+	}
+	return n[i:]
+}
+
+func appendUnique(s []string, v string) []string {
+	for _, x := range s {
+		if x == v {
+			return s
+		}
+	}
+	return append(s, v)
+}
+
+func appendAddr(s []netip.Addr, a netip.Addr) []netip.Addr {
+	a = a.Unmap()
+	for _, x := range s {
+		if x == a {
+			return s
+		}
+	}
+	return append(s, a)
+}

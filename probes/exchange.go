@@ -1,0 +1,263 @@
+package probes
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/netip"
+	"strings"
+	"sync/atomic"
+	"syscall"
+	"time"
+)
+
+// This file is the only code in caaprobe that talks to the network. It sends
+// queries as bytes and reads replies as bytes itself: miekg/dns's client
+// drops replies with a wrong ID and hides the bytes of replies it cannot
+// parse, and those are exactly the server bugs caaprobe exists to show.
+
+// Exchange is one query to one server address and everything that came back,
+// as raw bytes. It is the evidence behind every finding.
+type Exchange struct {
+	Server    netip.AddrPort
+	Transport Transport
+	Query     []byte    // the last query sent (each attempt has a fresh ID)
+	Reply     []byte    // the accepted reply; nil when none was accepted
+	Start     time.Time // when the last attempt was sent
+	RTT       time.Duration
+	Attempts  int // queries sent
+	Timeouts  int // attempts that got no acceptable reply in time
+	// Rejected holds datagrams that arrived from the server but did not
+	// answer the query (wrong ID or another question), at most
+	// maxRejectedKept of them; RejectedCount counts all.
+	Rejected      [][]byte
+	RejectedCount int
+	Err           error // nil when Reply is set
+}
+
+// Errors an Exchange can end with. Judge maps them to findings.
+var (
+	ErrTimeout     = errors.New("no reply before the timeout")
+	ErrUnreachable = errors.New("unreachable")
+	ErrNoFamily    = errors.New("address family not reachable from this host")
+	ErrTooLarge    = errors.New("reply larger than the byte limit")
+	ErrMismatch    = errors.New("reply does not match the query (ID or question)")
+)
+
+const (
+	maxRejectedKept = 8
+	maxUDPReply     = 65535
+)
+
+// Exchanger sends queries. It is safe for concurrent use.
+type Exchanger struct {
+	Timeout  time.Duration // per attempt
+	Retries  int           // further attempts after a timeout
+	Backoff  time.Duration // pause before the first retry, doubling each time
+	MaxBytes int           // largest reply accepted over TCP (UDP is capped at 65535 by the protocol)
+	// Wait, when set, is called before every attempt to a server address;
+	// it is where the per-server rate limit sits.
+	Wait func(ctx context.Context, addr netip.Addr) error
+
+	sent atomic.Int64
+}
+
+// Sent counts the queries sent so far, retries included.
+func (x *Exchanger) Sent() int64 { return x.sent.Load() }
+
+// Exchange sends query (a packed DNS message; its ID is replaced per attempt)
+// to server over transport, retrying timeouts, and returns what happened.
+func (x *Exchanger) Exchange(ctx context.Context, server netip.AddrPort, query []byte, transport Transport) *Exchange {
+	ex := &Exchange{Server: server, Transport: transport}
+	if len(query) < 12 {
+		ex.Err = fmt.Errorf("query of %d bytes is shorter than a DNS header", len(query))
+		return ex
+	}
+	backoff := x.Backoff
+	for attempt := 0; attempt <= x.Retries; attempt++ {
+		if attempt > 0 && backoff > 0 {
+			if !sleep(ctx, backoff) {
+				break
+			}
+			backoff *= 2
+		}
+		if x.Wait != nil {
+			if err := x.Wait(ctx, server.Addr()); err != nil {
+				ex.Err = err
+				return ex
+			}
+		}
+		q := make([]byte, len(query))
+		copy(q, query)
+		binary.BigEndian.PutUint16(q, randomID())
+		ex.Query = q
+		ex.Attempts++
+		x.sent.Add(1)
+		ex.Start = time.Now()
+		var reply []byte
+		var err error
+		if transport == TCP {
+			reply, err = x.tcp(ctx, server, q)
+			if err == nil && !Matches(q, reply) {
+				// Over TCP the connection is the server's own, so a reply
+				// that does not match is its bug, kept for the judge.
+				ex.RejectedCount++
+				ex.Rejected = append(ex.Rejected, reply)
+				reply, err = nil, ErrMismatch
+			}
+		} else {
+			reply, err = x.udp(ctx, server, q, ex)
+		}
+		ex.RTT = time.Since(ex.Start)
+		if err == nil {
+			ex.Reply, ex.Err = reply, nil
+			return ex
+		}
+		ex.Err = err
+		if !errors.Is(err, ErrTimeout) {
+			return ex
+		}
+		ex.Timeouts++
+		// A server that answers with the wrong ID or question will do so
+		// again; retrying only delays the verdict.
+		if ex.RejectedCount > 0 || ctx.Err() != nil {
+			return ex
+		}
+	}
+	return ex
+}
+
+func (x *Exchanger) udp(ctx context.Context, server netip.AddrPort, q []byte, ex *Exchange) ([]byte, error) {
+	conn, err := dialUDP(server)
+	if err != nil {
+		return nil, classify(err)
+	}
+	defer conn.Close()
+	deadline := time.Now().Add(x.Timeout)
+	if d, ok := ctx.Deadline(); ok && d.Before(deadline) {
+		deadline = d
+	}
+	conn.SetDeadline(deadline)
+	if _, err := conn.Write(q); err != nil {
+		return nil, classify(err)
+	}
+	buf := make([]byte, maxUDPReply)
+	for {
+		// A connected UDP socket only delivers datagrams from the queried
+		// address and port, so off-path replies from elsewhere never get here.
+		n, err := conn.Read(buf)
+		if err != nil {
+			return nil, classify(err)
+		}
+		reply := append([]byte(nil), buf[:n]...)
+		if Matches(q, reply) {
+			return reply, nil
+		}
+		ex.RejectedCount++
+		if len(ex.Rejected) < maxRejectedKept {
+			ex.Rejected = append(ex.Rejected, reply)
+		}
+	}
+}
+
+func (x *Exchanger) tcp(ctx context.Context, server netip.AddrPort, q []byte) ([]byte, error) {
+	deadline := time.Now().Add(x.Timeout)
+	if d, ok := ctx.Deadline(); ok && d.Before(deadline) {
+		deadline = d
+	}
+	d := net.Dialer{Deadline: deadline}
+	conn, err := d.DialContext(ctx, "tcp", server.String())
+	if err != nil {
+		return nil, classify(err)
+	}
+	defer conn.Close()
+	// One deadline for the whole exchange: a server that drips its reply a
+	// byte at a time cannot hold the exchange open past it.
+	conn.SetDeadline(deadline)
+	msg := make([]byte, 2+len(q))
+	binary.BigEndian.PutUint16(msg, uint16(len(q)))
+	copy(msg[2:], q)
+	if _, err := conn.Write(msg); err != nil {
+		return nil, classify(err)
+	}
+	var lenbuf [2]byte
+	if _, err := io.ReadFull(conn, lenbuf[:]); err != nil {
+		return nil, classify(err)
+	}
+	n := int(binary.BigEndian.Uint16(lenbuf[:]))
+	if x.MaxBytes > 0 && n > x.MaxBytes {
+		return nil, fmt.Errorf("%w: %d bytes announced, limit %d", ErrTooLarge, n, x.MaxBytes)
+	}
+	reply := make([]byte, n)
+	if _, err := io.ReadFull(conn, reply); err != nil {
+		return nil, classify(err)
+	}
+	return reply, nil
+}
+
+// dialUDP opens a connected UDP socket from a random source port (RFC 5452
+// §9.2), falling back to a port the kernel picks when it is taken.
+func dialUDP(server netip.AddrPort) (*net.UDPConn, error) {
+	raddr := net.UDPAddrFromAddrPort(server)
+	for range 3 {
+		laddr := &net.UDPAddr{Port: 1024 + int(randomID())%(65536-1024)}
+		conn, err := net.DialUDP("udp", laddr, raddr)
+		if err == nil {
+			return conn, nil
+		}
+		if !errors.Is(err, syscall.EADDRINUSE) {
+			return nil, err
+		}
+	}
+	return net.DialUDP("udp", nil, raddr)
+}
+
+// classify turns socket errors into the exchange's vocabulary.
+func classify(err error) error {
+	var ne net.Error
+	switch {
+	case errors.As(err, &ne) && ne.Timeout(), errors.Is(err, context.DeadlineExceeded):
+		return ErrTimeout
+	case errors.Is(err, syscall.ENETUNREACH), errors.Is(err, syscall.EADDRNOTAVAIL), errors.Is(err, syscall.EAFNOSUPPORT):
+		return fmt.Errorf("%w: %v", ErrNoFamily, err)
+	case errors.Is(err, syscall.ECONNREFUSED), errors.Is(err, syscall.EHOSTUNREACH), errors.Is(err, syscall.ECONNRESET),
+		errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
+		return fmt.Errorf("%w: %v", ErrUnreachable, shortErr(err))
+	}
+	return fmt.Errorf("%w: %v", ErrUnreachable, shortErr(err))
+}
+
+// shortErr drops the "dial udp 127.0.0.1:1->127.0.0.2:53:" prefix that
+// repeats what the report already says.
+func shortErr(err error) string {
+	s := err.Error()
+	if i := strings.LastIndex(s, ": "); i >= 0 {
+		return s[i+2:]
+	}
+	return s
+}
+
+// randomID draws a query ID from crypto/rand (RFC 5452 §9.1): an off-path
+// attacker must not be able to predict it.
+func randomID() uint16 {
+	var b [2]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		panic("crypto/rand failed: " + err.Error())
+	}
+	return binary.BigEndian.Uint16(b[:])
+}
+
+func sleep(ctx context.Context, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-ctx.Done():
+		return false
+	}
+}

@@ -1,0 +1,291 @@
+package probes
+
+import "fmt"
+
+// Code is a stable finding code. Codes are a contract with users' scripts:
+// rename one only with a documented migration.
+type Code string
+
+// Severity orders findings. Fail means a validating resolver can fail the
+// CAA lookup because of it; warn means the server breaks the protocol in a
+// way resolvers tolerate.
+type Severity string
+
+const (
+	SeverityFail Severity = "fail"
+	SeverityWarn Severity = "warn"
+)
+
+const (
+	CodeRcodeNotimp          Code = "rcode-notimp"
+	CodeRcodeRefused         Code = "rcode-refused"
+	CodeRcodeServfail        Code = "rcode-servfail"
+	CodeRcodeFormerr         Code = "rcode-formerr"
+	CodeRcodeOther           Code = "rcode-other"
+	CodeNXDomainExisting     Code = "nxdomain-for-existing-name"
+	CodeTimeout              Code = "timeout"
+	CodeUnreachable          Code = "unreachable"
+	CodeMalformed            Code = "malformed-response"
+	CodeInvalidCAA           Code = "invalid-caa-rdata"
+	CodeQuestionMismatch     Code = "question-mismatch"
+	CodeIDMismatch           Code = "id-mismatch"
+	CodeTruncatedTCPFailed   Code = "truncated-tcp-failed"
+	CodeEDNSIntolerant       Code = "edns-intolerant"
+	CodeDNSSECBogus          Code = "dnssec-bogus"
+	CodeDNSSECMissing        Code = "dnssec-missing"
+	CodeNotAuthoritative     Code = "not-authoritative"
+	CodeCaseNotPreserved     Code = "case-not-preserved"
+	CodeCaseSensitiveAnswer  Code = "case-sensitive-answer"
+	CodeInconsistentAnswers  Code = "inconsistent-answers"
+	CodeNSUnresolvable       Code = "ns-unresolvable"
+	CodeLameServer           Code = "lame-server"
+	CodeNSMismatch           Code = "ns-mismatch"
+	CodeNSIsCNAME            Code = "ns-is-cname"
+	CodeGlueMismatch         Code = "glue-mismatch"
+	CodeCAACriticalUnknown   Code = "caa-critical-unknown-tag"
+	CodeLimitReached         Code = "limit-reached"
+	CodeFamilyUnreachable    Code = "address-family-unreachable"
+	CodeIntermittentTimeout  Code = "intermittent-timeout"
+	CodeTrailingGarbage      Code = "trailing-garbage"
+)
+
+// FindingInfo is everything caaprobe says about a code, in one place: the
+// matrix mark, the one-line summary, the RFC clause, what it does to a CA's
+// CAA check, and what the operator should change. The docs and the evidence
+// report are built from these texts.
+type FindingInfo struct {
+	Code     Code
+	Severity Severity
+	Mark     string // short mark in a matrix cell
+	Summary  string // one sentence: what the server did
+	RFC      string // the clause that the behaviour breaks
+	Requires string // what the RFC requires, for the provider
+	Impact   string // what a CA's validating resolver makes of it
+	Fix      string // what to change
+	Fixture  string // the lab zone that reproduces it
+}
+
+// Findings is the finding catalog, in the order the docs present it.
+var Findings = []FindingInfo{
+	{Code: CodeRcodeNotimp, Severity: SeverityFail, Mark: "NI",
+		Summary:  "The server answered NOTIMP to a query for a type it must answer.",
+		RFC:      "RFC 1035 §4.1.1; RFC 3597 §3; RFC 8659 §3",
+		Requires: "NOTIMP means the server does not support the kind of query (the opcode). A QUERY for any type, including CAA (257) and types the server does not know, must get NOERROR with the data or an empty answer (RFC 3597 §3: unknown types are handled transparently).",
+		Impact:   "A resolver treats NOTIMP as a server failure and, when no server answers properly, returns SERVFAIL; the CA cannot check CAA and must refuse to issue (RFC 8659 §3).",
+		Fix:      "Answer CAA queries from the zone data: NOERROR with the CAA RRset, or NOERROR with an empty answer and the SOA in the authority section when there is none.",
+		Fixture:  "notimp.test, notimp-unknown.test"},
+	{Code: CodeRcodeRefused, Severity: SeverityFail, Mark: "RF",
+		Summary:  "The server answered REFUSED for a zone that is delegated to it.",
+		RFC:      "RFC 1035 §4.1.1; RFC 1034 §4.3.2",
+		Requires: "A server listed in the delegation must answer authoritatively for the zone; REFUSED is for queries that policy forbids.",
+		Impact:   "Resolvers treat REFUSED as a lame server; if every server refuses, the CAA lookup fails with SERVFAIL.",
+		Fix:      "Load the zone on this server (or remove the server from the NS set) and allow queries of every type for it.",
+		Fixture:  "refused.test"},
+	{Code: CodeRcodeServfail, Severity: SeverityFail, Mark: "SF",
+		Summary:  "The authoritative server answered SERVFAIL.",
+		RFC:      "RFC 1035 §4.1.1",
+		Requires: "An authoritative server answers from its zone data; SERVFAIL means it could not.",
+		Impact:   "The resolver tries another server; if all fail, the CAA lookup returns SERVFAIL and the CA refuses to issue.",
+		Fix:      "Find why the server cannot answer CAA from the zone (backend errors, unsupported record type in the database) and fix it.",
+		Fixture:  "servfail.test"},
+	{Code: CodeRcodeFormerr, Severity: SeverityFail, Mark: "FE",
+		Summary:  "The server answered FORMERR to a well-formed query.",
+		RFC:      "RFC 1035 §4.1.1",
+		Requires: "FORMERR is only for queries the server cannot parse; the query was well formed.",
+		Impact:   "The resolver cannot get the CAA RRset from this server; if all fail, SERVFAIL.",
+		Fix:      "Accept and answer CAA queries as any other type.",
+		Fixture:  "formerr.test"},
+	{Code: CodeRcodeOther, Severity: SeverityFail, Mark: "RC",
+		Summary:  "The server answered with an unexpected RCODE.",
+		RFC:      "RFC 1035 §4.1.1; RFC 6895 §2.3",
+		Requires: "An authoritative answer is NOERROR or NXDOMAIN.",
+		Impact:   "The resolver cannot use the reply; the CAA lookup may fail.",
+		Fix:      "Answer with NOERROR or NXDOMAIN from the zone data.",
+		Fixture:  ""},
+	{Code: CodeNXDomainExisting, Severity: SeverityFail, Mark: "NX",
+		Summary:  "The server answered NXDOMAIN for CAA (or an unknown type) at a name that exists.",
+		RFC:      "RFC 1034 §4.3.2; RFC 8020 §2",
+		Requires: "A name with any data exists; a query for a type it lacks gets NOERROR with an empty answer (NODATA), never NXDOMAIN.",
+		Impact:   "NXDOMAIN says the whole name is gone; resolvers cache that (RFC 8020) and may fail other lookups of the name. For CAA the climb goes on, silently hiding a policy.",
+		Fix:      "Return NODATA (NOERROR, empty answer, SOA in authority) for types the name has no records of.",
+		Fixture:  "nxdomain.test"},
+	{Code: CodeTimeout, Severity: SeverityFail, Mark: "TO",
+		Summary:  "The server did not answer within the timeout, after retries.",
+		RFC:      "RFC 1035 §4.2.1; RFC 8906 §3",
+		Requires: "A server answers every query; silently dropping queries of some types is the failure RFC 8906 describes.",
+		Impact:   "The resolver times out on this server; if all servers drop CAA, the lookup returns SERVFAIL and the CA refuses to issue.",
+		Fix:      "Answer CAA queries; check firewalls and DNS load balancers that drop unknown or newer record types.",
+		Fixture:  "drop.test"},
+	{Code: CodeUnreachable, Severity: SeverityFail, Mark: "UR",
+		Summary:  "The query could not be delivered: connection refused, port or host unreachable.",
+		RFC:      "RFC 1035 §4.2; RFC 7766 §5",
+		Requires: "An authoritative server is reachable on UDP and TCP port 53 at every address in its NS set.",
+		Impact:   "The resolver cannot use this address; over TCP, truncated answers cannot be completed.",
+		Fix:      "Open UDP and TCP port 53 on this address, or remove the address from the NS records and glue.",
+		Fixture:  "tc.test (TCP closed)"},
+	{Code: CodeMalformed, Severity: SeverityFail, Mark: "MF",
+		Summary:  "The reply does not parse as a DNS message.",
+		RFC:      "RFC 1035 §4.1",
+		Requires: "Every reply is a well-formed message whose RDATA lengths match their contents.",
+		Impact:   "The resolver discards the reply as if none came; if every server does this the lookup fails.",
+		Fix:      "Fix the encoder that builds CAA RDATA (length and contents) in the server software.",
+		Fixture:  "malformed.test"},
+	{Code: CodeInvalidCAA, Severity: SeverityFail, Mark: "IC",
+		Summary:  "A CAA record's RDATA breaks the RFC 8659 syntax.",
+		RFC:      "RFC 8659 §4.1",
+		Requires: "CAA RDATA is flags, a tag of 1 to 15 letters and digits, and a value whose syntax the tag defines.",
+		Impact:   "A CA cannot read the policy; a malformed issue property forbids issuance for that CA.",
+		Fix:      "Correct the CAA record in the zone.",
+		Fixture:  ""},
+	{Code: CodeQuestionMismatch, Severity: SeverityFail, Mark: "QM",
+		Summary:  "The reply's question section names another name, type or class than the query.",
+		RFC:      "RFC 1035 §7.3; RFC 5452 §4.1",
+		Requires: "A reply echoes the question it answers; resolvers accept a reply only when ID and question match.",
+		Impact:   "The resolver drops the reply as a possible spoof and times out; if all servers do this the lookup fails.",
+		Fix:      "Echo the question section exactly as received.",
+		Fixture:  "badquestion.test"},
+	{Code: CodeIDMismatch, Severity: SeverityFail, Mark: "ID",
+		Summary:  "The reply carries another message ID than the query.",
+		RFC:      "RFC 1035 §4.1.1; RFC 5452 §4.3",
+		Requires: "The reply's ID is copied from the query.",
+		Impact:   "The resolver ignores the reply as a spoof attempt and times out.",
+		Fix:      "Copy the query ID into the reply (often a bug in a load balancer or DNS proxy).",
+		Fixture:  "badid.test"},
+	{Code: CodeTruncatedTCPFailed, Severity: SeverityFail, Mark: "TC",
+		Summary:  "The UDP reply was truncated (TC=1) and the retry over TCP failed.",
+		RFC:      "RFC 7766 §5; RFC 1035 §4.2.2",
+		Requires: "A server that truncates UDP answers must answer the same query over TCP.",
+		Impact:   "The resolver retries over TCP, fails, and returns SERVFAIL.",
+		Fix:      "Serve DNS over TCP port 53, or send the full answer over UDP when it fits.",
+		Fixture:  "tc.test"},
+	{Code: CodeEDNSIntolerant, Severity: SeverityFail, Mark: "ED",
+		Summary:  "The server fails queries with EDNS (OPT) and answers the same query without it.",
+		RFC:      "RFC 6891 §6.1.1, §7; RFC 8906 §8",
+		Requires: "A server that does not implement EDNS ignores the OPT record or answers without it; it must not FORMERR, drop or fail queries that carry OPT.",
+		Impact:   "Validating resolvers always send EDNS with DO; since the 2019 DNS flag day they no longer fall back, so the CAA lookup fails.",
+		Fix:      "Upgrade or fix the server (or middlebox) that rejects the OPT record.",
+		Fixture:  "ednsformerr.test"},
+	{Code: CodeDNSSECBogus, Severity: SeverityFail, Mark: "BG",
+		Summary:  "DNSSEC signatures or denial proofs do not validate.",
+		RFC:      "RFC 4035 §5.3, §5.4; RFC 5155 §8",
+		Requires: "Every RRset in a signed zone carries RRSIGs that validate with a key chained to the parent's DS, for every spelling of the name (signatures are over the canonical lowercase form, RFC 4034 §6.2).",
+		Impact:   "A validating resolver returns SERVFAIL for the CAA lookup; with 0x20 case randomisation it may fail only for some spellings.",
+		Fix:      "Re-sign the zone, fix the key rollover or DS, and make sure on-the-fly signing uses the canonical owner name.",
+		Fixture:  "see docs/dnssec.md"},
+	{Code: CodeDNSSECMissing, Severity: SeverityFail, Mark: "DM",
+		Summary:  "A signed zone answered without RRSIG or without a denial-of-existence proof.",
+		RFC:      "RFC 4035 §3.1.1, §3.1.3",
+		Requires: "A signed zone's server includes RRSIGs with answers and NSEC/NSEC3 proofs with negative answers when the query has DO set.",
+		Impact:   "A validating resolver cannot prove the answer and returns SERVFAIL.",
+		Fix:      "Serve the zone's signatures and NSEC/NSEC3 records from every server.",
+		Fixture:  "see docs/dnssec.md"},
+	{Code: CodeNotAuthoritative, Severity: SeverityWarn, Mark: "AA",
+		Summary:  "An answer from the zone's own server lacks the AA bit.",
+		RFC:      "RFC 1035 §4.1.1; RFC 1034 §4.3.1",
+		Requires: "A server answering from its own zone sets AA.",
+		Impact:   "Most resolvers accept the data; some treat the server as lame.",
+		Fix:      "Serve the zone as a primary or secondary, not from a cache or forwarder.",
+		Fixture:  "noaa.test"},
+	{Code: CodeCaseNotPreserved, Severity: SeverityWarn, Mark: "cs",
+		Summary:  "The echoed question is not byte-identical to the query (case changed).",
+		RFC:      "RFC 4343 §4.1; RFC 1035 §7.3",
+		Requires: "A reply copies the question section; case must be preserved.",
+		Impact:   "Resolvers that use 0x20 see a mismatch; Unbound falls back and accepts, stricter ones retry or fail.",
+		Fix:      "Copy the question bytes from the query instead of re-encoding the name.",
+		Fixture:  "lowercase.test"},
+	{Code: CodeCaseSensitiveAnswer, Severity: SeverityFail, Mark: "CS",
+		Summary:  "The server gives a different RCODE or data for different spellings of the same name.",
+		RFC:      "RFC 4343 §3; RFC 1034 §3.1",
+		Requires: "Name comparison is case-insensitive: every spelling gets the same answer.",
+		Impact:   "A CA's resolver randomises case (0x20), so its CAA lookup fails or sees another policy on some queries and not others.",
+		Fix:      "Compare names case-insensitively in the lookup (lowercase before database queries).",
+		Fixture:  "casesensitive.test"},
+	{Code: CodeInconsistentAnswers, Severity: SeverityWarn, Mark: "≠",
+		Summary:  "The servers of one zone give different CAA RRsets or RCODEs.",
+		RFC:      "RFC 1034 §4.3.5; RFC 8659 §3",
+		Requires: "All servers of a zone serve the same data (zone transfer, RFC 1034 §4.3.5).",
+		Impact:   "Which policy a CA sees depends on the server its resolver picks.",
+		Fix:      "Synchronise the zone on every server (check serials and transfers).",
+		Fixture:  "split.test"},
+	{Code: CodeNSUnresolvable, Severity: SeverityFail, Mark: "NA",
+		Summary:  "An NS name has no address.",
+		RFC:      "RFC 1034 §4.2.2; RFC 1912 §2.8",
+		Requires: "Every NS name resolves to at least one A or AAAA record.",
+		Impact:   "Resolvers cannot reach that server; if none resolves, the zone is unresolvable.",
+		Fix:      "Publish A/AAAA records (and glue) for the NS name, or remove it from the NS set.",
+		Fixture:  "noaddr.test"},
+	{Code: CodeLameServer, Severity: SeverityFail, Mark: "LM",
+		Summary:  "A server listed in the delegation does not answer authoritatively for the zone.",
+		RFC:      "RFC 1034 §4.2.2; RFC 8499 §7 (lame delegation)",
+		Requires: "Every server in the parent's NS set is authoritative for the zone: SOA with AA set.",
+		Impact:   "Resolvers waste time on the server and may fail when others are slow; if all are lame, SERVFAIL.",
+		Fix:      "Load the zone on the server, or remove it from the delegation at the registrar.",
+		Fixture:  "lame.test"},
+	{Code: CodeNSMismatch, Severity: SeverityWarn, Mark: "NS",
+		Summary:  "The parent's NS set differs from the NS set at the zone apex.",
+		RFC:      "RFC 1034 §4.2.2; RFC 7719",
+		Requires: "The delegation NS records in the parent match the apex NS RRset of the child.",
+		Impact:   "Resolvers may pick servers the parent does not list, or the other way around; a stale server causes intermittent failures.",
+		Fix:      "Update the delegation at the registrar or the apex NS RRset so both agree.",
+		Fixture:  "nsmismatch.test"},
+	{Code: CodeNSIsCNAME, Severity: SeverityWarn, Mark: "NC",
+		Summary:  "An NS name is an alias (CNAME).",
+		RFC:      "RFC 2181 §10.3",
+		Requires: "The target of an NS record must not be an alias.",
+		Impact:   "Some resolvers refuse to follow it; the server is then unreachable for them.",
+		Fix:      "Point the NS record at the canonical name.",
+		Fixture:  "nscname.test"},
+	{Code: CodeGlueMismatch, Severity: SeverityWarn, Mark: "GL",
+		Summary:  "Glue in the parent differs from the authoritative A/AAAA records of the NS name.",
+		RFC:      "RFC 1034 §4.2.1; RFC 9471",
+		Requires: "Glue copies the addresses the child publishes.",
+		Impact:   "Resolvers use the glue first and may query an address that no longer serves the zone.",
+		Fix:      "Update the glue at the registrar.",
+		Fixture:  "gluemismatch.test"},
+	{Code: CodeCAACriticalUnknown, Severity: SeverityWarn, Mark: "CR",
+		Summary:  "A CAA record with the critical flag has a tag the CA does not know: no CA may issue.",
+		RFC:      "RFC 8659 §4.1",
+		Requires: "A CA that meets a critical property it does not understand must not issue.",
+		Impact:   "Issuance is forbidden for every CA, whatever the issue properties say.",
+		Fix:      "Clear the critical flag or remove the record.",
+		Fixture:  "critical.test"},
+	{Code: CodeLimitReached, Severity: SeverityFail, Mark: "LI",
+		Summary:  "A safety limit stopped the check (referral depth, NS count, CNAME chain, bytes or deadline).",
+		RFC:      "RFC 1034 §5.3.3; RFC 9520",
+		Requires: "Delegations and alias chains are finite and short.",
+		Impact:   "Resolvers stop at similar limits and return SERVFAIL.",
+		Fix:      "Shorten the chain or fix the loop in the delegation.",
+		Fixture:  "loop.test"},
+	{Code: CodeFamilyUnreachable, Severity: SeverityWarn, Mark: "AF",
+		Summary:  "This host cannot reach the address family (IPv4 or IPv6) of the server; it was not tested.",
+		RFC:      "RFC 3901",
+		Requires: "Nothing of the server: this is a limit of the host running caaprobe.",
+		Impact:   "Results for that family are unknown; run caaprobe from a host with that connectivity.",
+		Fix:      "Run caaprobe where both families are reachable, or restrict with -4/-6.",
+		Fixture:  ""},
+	{Code: CodeIntermittentTimeout, Severity: SeverityFail, Mark: "it",
+		Summary:  "The server answered some attempts and dropped others.",
+		RFC:      "RFC 1035 §4.2.1; RFC 8906 §3",
+		Requires: "A server answers every query.",
+		Impact:   "Resolvers time out on some lookups; CAA checks fail intermittently.",
+		Fix:      "Look for packet loss, overloaded servers or rate limiting on the path.",
+		Fixture:  "chaos lab"},
+	{Code: CodeTrailingGarbage, Severity: SeverityWarn, Mark: "TG",
+		Summary:  "The reply carries bytes after the end of the DNS message.",
+		RFC:      "RFC 1035 §4.1",
+		Requires: "A reply is exactly one DNS message.",
+		Impact:   "Most resolvers ignore the extra bytes; strict parsers drop the reply.",
+		Fix:      "Fix the software that appends bytes to replies.",
+		Fixture:  "garbage.test"},
+}
+
+// Info returns the catalog entry for code. Codes not in the catalog are a
+// programming error and get a fail entry that says so.
+func Info(code Code) FindingInfo {
+	for _, f := range Findings {
+		if f.Code == code {
+			return f
+		}
+	}
+	return FindingInfo{Code: code, Severity: SeverityFail, Mark: "??", Summary: fmt.Sprintf("unknown finding %q", code)}
+}

@@ -1,0 +1,283 @@
+package probes
+
+import (
+	"bytes"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/caaprobe/caaprobe/probes/caa"
+	"github.com/miekg/dns"
+)
+
+// Judging is pure: it reads an Exchange (bytes) and says what is wrong with
+// it. Nothing here does I/O, so every verdict can be recomputed from the
+// bytes kept as evidence.
+
+// Issue is one finding code on one result, with the evidence in words.
+type Issue struct {
+	Code   Code
+	Detail string
+}
+
+// Result is a probe's exchange and its reading.
+type Result struct {
+	Probe     ProbeID
+	Name      string // the relevant name, lowercase, FQDN
+	QName     string // the name as spelled in the query
+	QType     uint16
+	Transport Transport
+	Status    string // RCODE mnemonic ("NOERROR", "NOTIMP"), or "timeout", "unreachable", "malformed", "mismatch", "no-family"
+	Rcode     int    // -1 without an accepted reply
+	AA, TC    bool
+	Msg       *dns.Msg // parsed reply; nil when none or unparsable
+	Records   []dns.RR // RRs of QType owned by Name in the answer section
+	Issues    []Issue
+	Exchange  *Exchange
+	// Fallback is the TCP retry after a truncated UDP reply; when it
+	// succeeded, the fields above describe its reply.
+	Fallback *Exchange
+}
+
+// JudgeContext is what the judge needs to know beyond the bytes.
+type JudgeContext struct {
+	Zone   string // zone apex, lowercase FQDN
+	Name   string // relevant name, lowercase FQDN
+	Exists bool   // the name is known to exist (the apex, or NOERROR seen)
+}
+
+// Judge reads the exchange of probe p. fallback is the TCP retry of a
+// truncated UDP reply, or nil.
+func Judge(p Probe, jc JudgeContext, ex *Exchange, fallback *Exchange) (r Result) {
+	r = Result{Probe: p.ID, Name: jc.Name, QType: p.Type, Transport: p.Transport, Rcode: -1, Exchange: ex, Fallback: fallback}
+	defer func() {
+		// Judging bytes from the network must never bring the run down.
+		if v := recover(); v != nil {
+			r.Status = "malformed"
+			r.Issues = append(r.Issues, Issue{CodeMalformed, fmt.Sprintf("reply could not be judged: %v", v)})
+		}
+	}()
+	if q, _, err := ParseQuestion(ex.Query); err == nil {
+		r.QName = string(q.Name)
+	}
+	if ex.Reply == nil {
+		judgeNoReply(&r, ex)
+		return r
+	}
+	reply := ex.Reply
+	if fallback != nil && isTruncated(reply) {
+		if fallback.Reply == nil {
+			r.Status = "TC"
+			r.TC = true
+			r.add(CodeTruncatedTCPFailed, "truncated over UDP; TCP retry: "+errText(fallback))
+			return r
+		}
+		reply = fallback.Reply
+	}
+	judgeReply(&r, p, jc, ex.Query, reply)
+	return r
+}
+
+func judgeNoReply(r *Result, ex *Exchange) {
+	if ex.RejectedCount > 0 {
+		first := ex.Rejected[0]
+		switch {
+		case len(first) < 12:
+			r.Status = "malformed"
+			r.add(CodeMalformed, fmt.Sprintf("%d-byte datagram, shorter than a DNS header", len(first)))
+		case wireID(first) == wireID(ex.Query):
+			r.Status = "mismatch"
+			q, _, _ := ParseQuestion(ex.Query)
+			if rq, _, err := ParseQuestion(first); err == nil {
+				r.add(CodeQuestionMismatch, fmt.Sprintf("asked %s %s, reply is for %s %s", q.Name, TypeString(q.Type), rq.Name, TypeString(rq.Type)))
+			} else {
+				r.add(CodeQuestionMismatch, "reply question unreadable: "+err.Error())
+			}
+		default:
+			r.Status = "mismatch"
+			if _, err := MessageEnd(first); err != nil && !looksLikeDNS(first) {
+				r.add(CodeMalformed, fmt.Sprintf("%d datagrams that are not DNS replies (%v)", ex.RejectedCount, err))
+				return
+			}
+			r.add(CodeIDMismatch, fmt.Sprintf("query ID %d, reply ID %d (%d replies with a wrong ID, none right)",
+				wireID(ex.Query), wireID(first), ex.RejectedCount))
+		}
+		return
+	}
+	switch {
+	case errors.Is(ex.Err, ErrTimeout):
+		r.Status = "timeout"
+		r.add(CodeTimeout, fmt.Sprintf("no reply to %d attempts", ex.Attempts))
+	case errors.Is(ex.Err, ErrNoFamily):
+		r.Status = "no-family"
+		r.add(CodeFamilyUnreachable, ex.Err.Error())
+	case errors.Is(ex.Err, ErrTooLarge):
+		r.Status = "limit"
+		r.add(CodeLimitReached, ex.Err.Error())
+	default:
+		r.Status = "unreachable"
+		r.add(CodeUnreachable, errText(ex))
+	}
+}
+
+// looksLikeDNS tells a DNS reply with a wrong ID from random junk: QR set
+// and one question.
+func looksLikeDNS(b []byte) bool {
+	return len(b) >= 12 && b[2]&0x80 != 0 && binary.BigEndian.Uint16(b[4:]) == 1
+}
+
+func judgeReply(r *Result, p Probe, jc JudgeContext, query, reply []byte) {
+	end, walkErr := MessageEnd(reply)
+	m := new(dns.Msg)
+	if err := m.Unpack(reply); err != nil || walkErr != nil {
+		r.Status = "malformed"
+		detail := ""
+		switch {
+		case walkErr != nil:
+			detail = fmt.Sprintf("%v (parsing stopped at byte %d of %d)", walkErr, end, len(reply))
+		default:
+			detail = err.Error()
+		}
+		r.add(CodeMalformed, detail)
+		return
+	}
+	if end < len(reply) {
+		r.add(CodeTrailingGarbage, fmt.Sprintf("%d bytes after the message's end at byte %d", len(reply)-end, end))
+	}
+	r.Msg = m
+	r.Rcode = m.Rcode
+	r.Status = rcodeText(m.Rcode)
+	r.AA = m.Authoritative
+	r.TC = m.Truncated
+
+	// The echoed question must be the query's bytes (RFC 1035 §7.3, RFC 4343 §4.1).
+	qq, _, _ := ParseQuestion(query)
+	if rq, _, err := ParseQuestion(reply); err == nil && !bytes.Equal(qq.Name, rq.Name) {
+		r.add(CodeCaseNotPreserved, fmt.Sprintf("sent %s, echoed %s", qq.Name, rq.Name))
+	}
+
+	switch m.Rcode {
+	case dns.RcodeSuccess:
+	case dns.RcodeNameError:
+		if jc.Exists && p.Type != dns.TypeSOA {
+			r.add(CodeNXDomainExisting, fmt.Sprintf("NXDOMAIN for %s at %s, which exists", TypeString(p.Type), r.QName))
+		}
+	case dns.RcodeNotImplemented:
+		r.add(CodeRcodeNotimp, "NOTIMP to "+TypeString(p.Type))
+	case dns.RcodeRefused:
+		r.add(CodeRcodeRefused, "REFUSED to "+TypeString(p.Type)+" for a zone delegated to this server")
+	case dns.RcodeServerFailure:
+		r.add(CodeRcodeServfail, "SERVFAIL to "+TypeString(p.Type))
+	case dns.RcodeFormatError:
+		r.add(CodeRcodeFormerr, "FORMERR to a well-formed "+TypeString(p.Type)+" query")
+	default:
+		r.add(CodeRcodeOther, fmt.Sprintf("RCODE %s to %s", rcodeText(m.Rcode), TypeString(p.Type)))
+	}
+	if (m.Rcode == dns.RcodeSuccess || m.Rcode == dns.RcodeNameError) && !m.Authoritative && !isReferral(m, jc.Zone) {
+		r.add(CodeNotAuthoritative, "AA bit not set on an answer for "+jc.Zone)
+	}
+
+	owner := strings.ToLower(jc.Name)
+	for _, rr := range m.Answer {
+		if rr.Header().Rrtype == p.Type && strings.EqualFold(rr.Header().Name, owner) {
+			r.Records = append(r.Records, rr)
+		}
+	}
+	if p.Type == dns.TypeCAA {
+		for _, rr := range r.Records {
+			c, ok := rr.(*dns.CAA)
+			if !ok {
+				continue
+			}
+			for _, prob := range caa.Validate(caa.FromRR(c)) {
+				if prob.Severity == "fail" {
+					r.add(CodeInvalidCAA, fmt.Sprintf("%s: %s", strings.TrimPrefix(c.String(), c.Hdr.String()), prob.Detail))
+				}
+			}
+		}
+	}
+}
+
+// isReferral reports a reply that hands the query down to a child zone:
+// no answer, NS records below zone in the authority section.
+func isReferral(m *dns.Msg, zone string) bool {
+	if len(m.Answer) > 0 {
+		return false
+	}
+	for _, rr := range m.Ns {
+		if rr.Header().Rrtype == dns.TypeNS && !strings.EqualFold(rr.Header().Name, zone) && dns.IsSubDomain(zone, rr.Header().Name) {
+			return true
+		}
+	}
+	return false
+}
+
+func isTruncated(reply []byte) bool { return len(reply) >= 3 && reply[2]&0x02 != 0 }
+
+func rcodeText(rc int) string {
+	if s, ok := dns.RcodeToString[rc]; ok {
+		return s
+	}
+	return fmt.Sprintf("RCODE%d", rc)
+}
+
+func errText(ex *Exchange) string {
+	if ex == nil || ex.Err == nil {
+		return "no error"
+	}
+	return ex.Err.Error()
+}
+
+func (r *Result) add(code Code, detail string) {
+	for _, i := range r.Issues {
+		if i.Code == code {
+			return
+		}
+	}
+	r.Issues = append(r.Issues, Issue{code, detail})
+}
+
+// Add attaches a finding found by a cross-check to the result.
+func (r *Result) Add(code Code, detail string) { r.add(code, detail) }
+
+// Has reports whether the result carries code.
+func (r *Result) Has(code Code) bool {
+	for _, i := range r.Issues {
+		if i.Code == code {
+			return true
+		}
+	}
+	return false
+}
+
+// Fails reports whether the result carries a fail-severity finding.
+func (r *Result) Fails() bool {
+	for _, i := range r.Issues {
+		if Info(i.Code).Severity == SeverityFail {
+			return true
+		}
+	}
+	return false
+}
+
+// Answered reports whether the server gave a usable NOERROR or NXDOMAIN.
+func (r *Result) Answered() bool {
+	return r.Msg != nil && (r.Rcode == dns.RcodeSuccess || r.Rcode == dns.RcodeNameError)
+}
+
+// Signature is what a resolver would take from the result: the status and
+// the canonical RRset. Two results with equal signatures mean the same to a
+// CA.
+func (r *Result) Signature() string {
+	if r.Msg == nil {
+		return r.Status
+	}
+	var rd []string
+	for _, rr := range r.Records {
+		rd = append(rd, strings.ToLower(strings.TrimPrefix(rr.String(), rr.Header().String())))
+	}
+	sort.Strings(rd)
+	return r.Status + " [" + strings.Join(rd, "; ") + "]"
+}

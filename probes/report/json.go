@@ -1,0 +1,138 @@
+package report
+
+import (
+	"encoding/json"
+	"io"
+	"math"
+	"strings"
+
+	"github.com/caaprobe/caaprobe/probes"
+)
+
+// The JSON Lines contract of DESIGN.md. Keys and codes are public: add keys,
+// never rename or remove them without a documented migration.
+
+type jsonDomain struct {
+	Domain      string        `json:"domain"`
+	Verdict     string        `json:"verdict"`
+	Outcome     string        `json:"outcome"`
+	Findings    []jsonFinding `json:"findings"`
+	Servers     []jsonServer  `json:"servers"`
+	Policy      *jsonPolicy   `json:"policy"`
+	Error       string        `json:"error"`
+	Source      string        `json:"source,omitempty"`
+	Names       []jsonName    `json:"names"`
+	Explanation string        `json:"explanation"`
+}
+
+type jsonFinding struct {
+	Code     string `json:"code"`
+	Severity string `json:"severity"`
+	Name     string `json:"name"`
+	Zone     string `json:"zone"`
+	NS       string `json:"ns"`
+	Addr     string `json:"addr"`
+	Probe    string `json:"probe"`
+	Detail   string `json:"detail"`
+}
+
+type jsonServer struct {
+	NS      string       `json:"ns"`
+	Addr    string       `json:"addr"`
+	Zone    string       `json:"zone"`
+	Results []jsonResult `json:"results"`
+}
+
+type jsonResult struct {
+	Probe     string   `json:"probe"`
+	QName     string   `json:"qname"`
+	QType     string   `json:"qtype"`
+	Transport string   `json:"transport"`
+	Rcode     string   `json:"rcode"`
+	RTTms     float64  `json:"rtt_ms"`
+	Attempts  int      `json:"attempts"`
+	Findings  []string `json:"findings"`
+	Query     []byte   `json:"query"`
+	Response  []byte   `json:"response"`
+	TCPRetry  []byte   `json:"tcp_retry_response,omitempty"`
+}
+
+type jsonPolicy struct {
+	CA       string `json:"ca"`
+	Name     string `json:"name"`
+	Issue    string `json:"issue"`
+	Wildcard string `json:"wildcard"`
+	Relevant string `json:"relevant"`
+	Reason   string `json:"reason"`
+}
+
+type jsonName struct {
+	Name    string   `json:"name"`
+	Zone    string   `json:"zone"`
+	Exists  bool     `json:"exists"`
+	CNAME   string   `json:"cname,omitempty"`
+	Outcome string   `json:"outcome"`
+	Failing []string `json:"failing_servers"`
+	Error   string   `json:"error,omitempty"`
+}
+
+// WriteJSON writes d as one line of JSON.
+func WriteJSON(w io.Writer, d *Domain) error {
+	b, err := json.Marshal(toJSON(d))
+	if err != nil {
+		return err
+	}
+	_, err = w.Write(append(b, '\n'))
+	return err
+}
+
+func toJSON(d *Domain) jsonDomain {
+	out := jsonDomain{Domain: d.Domain, Verdict: d.Verdict, Outcome: d.Outcome, Error: d.Err, Source: d.Source,
+		Explanation: d.Explanation, Findings: []jsonFinding{}, Servers: []jsonServer{}, Names: []jsonName{}}
+	for _, f := range d.Findings {
+		out.Findings = append(out.Findings, jsonFinding{Code: string(f.Code), Severity: string(f.Severity), Name: f.Name,
+			Zone: f.Zone, NS: f.NS, Addr: f.Addr, Probe: string(f.Probe), Detail: f.Detail})
+	}
+	for _, s := range d.Servers {
+		js := jsonServer{NS: trimDot(s.NS), Addr: s.Addr.String(), Zone: trimDot(s.Zone), Results: []jsonResult{}}
+		for _, r := range s.Results {
+			jr := jsonResult{Probe: string(r.Probe), QName: trimDot(r.QName), QType: probes.TypeString(r.QType),
+				Transport: string(r.Transport), Rcode: r.Status, Findings: []string{}}
+			if ex := r.Exchange; ex != nil {
+				jr.RTTms = math.Round(float64(ex.RTT.Microseconds())/10) / 100
+				jr.Attempts = ex.Attempts
+				jr.Query, jr.Response = ex.Query, ex.Reply
+				if jr.Response == nil && len(ex.Rejected) > 0 {
+					jr.Response = ex.Rejected[0]
+				}
+			}
+			if r.Fallback != nil {
+				jr.TCPRetry = r.Fallback.Reply
+			}
+			for _, is := range r.Issues {
+				jr.Findings = append(jr.Findings, string(is.Code))
+			}
+			js.Results = append(js.Results, jr)
+		}
+		out.Servers = append(out.Servers, js)
+	}
+	if p := d.Policy; p != nil {
+		out.Policy = &jsonPolicy{CA: p.CA, Name: p.Name, Issue: p.Issue, Wildcard: p.Wildcard, Relevant: p.Relevant, Reason: p.Reason}
+	}
+	for _, n := range d.Names {
+		jn := jsonName{Name: trimDot(n.Name), Zone: trimDot(n.Zone), Exists: n.Exists, CNAME: trimDot(n.CNAME),
+			Outcome: n.Outcome, Failing: n.Failing, Error: n.Err}
+		if jn.Failing == nil {
+			jn.Failing = []string{}
+		}
+		out.Names = append(out.Names, jn)
+	}
+	return out
+}
+
+func trimDot(s string) string {
+	if s == "." {
+		return s
+	}
+	return strings.TrimSuffix(s, ".")
+}
