@@ -17,36 +17,36 @@ const (
 )
 
 const (
-	CodeRcodeNotimp          Code = "rcode-notimp"
-	CodeRcodeRefused         Code = "rcode-refused"
-	CodeRcodeServfail        Code = "rcode-servfail"
-	CodeRcodeFormerr         Code = "rcode-formerr"
-	CodeRcodeOther           Code = "rcode-other"
-	CodeNXDomainExisting     Code = "nxdomain-for-existing-name"
-	CodeTimeout              Code = "timeout"
-	CodeUnreachable          Code = "unreachable"
-	CodeMalformed            Code = "malformed-response"
-	CodeInvalidCAA           Code = "invalid-caa-rdata"
-	CodeQuestionMismatch     Code = "question-mismatch"
-	CodeIDMismatch           Code = "id-mismatch"
-	CodeTruncatedTCPFailed   Code = "truncated-tcp-failed"
-	CodeEDNSIntolerant       Code = "edns-intolerant"
-	CodeDNSSECBogus          Code = "dnssec-bogus"
-	CodeDNSSECMissing        Code = "dnssec-missing"
-	CodeNotAuthoritative     Code = "not-authoritative"
-	CodeCaseNotPreserved     Code = "case-not-preserved"
-	CodeCaseSensitiveAnswer  Code = "case-sensitive-answer"
-	CodeInconsistentAnswers  Code = "inconsistent-answers"
-	CodeNSUnresolvable       Code = "ns-unresolvable"
-	CodeLameServer           Code = "lame-server"
-	CodeNSMismatch           Code = "ns-mismatch"
-	CodeNSIsCNAME            Code = "ns-is-cname"
-	CodeGlueMismatch         Code = "glue-mismatch"
-	CodeCAACriticalUnknown   Code = "caa-critical-unknown-tag"
-	CodeLimitReached         Code = "limit-reached"
-	CodeFamilyUnreachable    Code = "address-family-unreachable"
-	CodeIntermittentTimeout  Code = "intermittent-timeout"
-	CodeTrailingGarbage      Code = "trailing-garbage"
+	CodeRcodeNotimp         Code = "rcode-notimp"
+	CodeRcodeRefused        Code = "rcode-refused"
+	CodeRcodeServfail       Code = "rcode-servfail"
+	CodeRcodeFormerr        Code = "rcode-formerr"
+	CodeRcodeOther          Code = "rcode-other"
+	CodeNXDomainExisting    Code = "nxdomain-for-existing-name"
+	CodeTimeout             Code = "timeout"
+	CodeUnreachable         Code = "unreachable"
+	CodeMalformed           Code = "malformed-response"
+	CodeInvalidCAA          Code = "invalid-caa-rdata"
+	CodeQuestionMismatch    Code = "question-mismatch"
+	CodeIDMismatch          Code = "id-mismatch"
+	CodeTruncatedTCPFailed  Code = "truncated-tcp-failed"
+	CodeEDNSIntolerant      Code = "edns-intolerant"
+	CodeDNSSECBogus         Code = "dnssec-bogus"
+	CodeDNSSECMissing       Code = "dnssec-missing"
+	CodeNotAuthoritative    Code = "not-authoritative"
+	CodeCaseNotPreserved    Code = "case-not-preserved"
+	CodeCaseSensitiveAnswer Code = "case-sensitive-answer"
+	CodeInconsistentAnswers Code = "inconsistent-answers"
+	CodeNSUnresolvable      Code = "ns-unresolvable"
+	CodeLameServer          Code = "lame-server"
+	CodeNSMismatch          Code = "ns-mismatch"
+	CodeNSIsCNAME           Code = "ns-is-cname"
+	CodeGlueMismatch        Code = "glue-mismatch"
+	CodeCAACriticalUnknown  Code = "caa-critical-unknown-tag"
+	CodeLimitReached        Code = "limit-reached"
+	CodeFamilyUnreachable   Code = "address-family-unreachable"
+	CodeIntermittentTimeout Code = "intermittent-timeout"
+	CodeTrailingGarbage     Code = "trailing-garbage"
 )
 
 // FindingInfo is everything caaprobe says about a code, in one place: the
@@ -133,7 +133,7 @@ var Findings = []FindingInfo{
 	{Code: CodeInvalidCAA, Severity: SeverityFail, Mark: "IC",
 		Summary:  "A CAA record's RDATA breaks the RFC 8659 syntax.",
 		RFC:      "RFC 8659 §4.1",
-		Requires: "CAA RDATA is flags, a tag of 1 to 15 letters and digits, and a value whose syntax the tag defines.",
+		Requires: "CAA RDATA is flags, a tag of at least one letter or digit (RFC 6844 advised at most 15), and a value whose syntax the tag defines (RFC 8659 §4.2–§4.4).",
 		Impact:   "A CA cannot read the policy; a malformed issue property forbids issuance for that CA.",
 		Fix:      "Correct the CAA record in the zone.",
 		Fixture:  ""},

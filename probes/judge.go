@@ -191,9 +191,13 @@ func judgeReply(r *Result, p Probe, jc JudgeContext, query, reply []byte) {
 			if !ok {
 				continue
 			}
+			text := strings.TrimPrefix(c.String(), c.Hdr.String())
 			for _, prob := range caa.Validate(caa.FromRR(c)) {
-				if prob.Severity == "fail" {
-					r.add(CodeInvalidCAA, fmt.Sprintf("%s: %s", strings.TrimPrefix(c.String(), c.Hdr.String()), prob.Detail))
+				switch {
+				case prob.Critical:
+					r.add(CodeCAACriticalUnknown, fmt.Sprintf("%s: %s", text, prob.Detail))
+				case prob.Severity == caa.SeverityFail:
+					r.add(CodeInvalidCAA, fmt.Sprintf("%s: %s", text, prob.Detail))
 				}
 			}
 		}

@@ -1,0 +1,237 @@
+package caa
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/miekg/dns"
+)
+
+// Decision outcomes.
+const (
+	Permitted = "permitted"
+	Forbidden = "forbidden"
+)
+
+// Decision is what a relevant CAA RRset lets one CA do: Issue for the name
+// itself, Wildcard for *.name. Reason is one human sentence that says which
+// properties decided.
+type Decision struct {
+	Issue    string
+	Wildcard string
+	Reason   string
+}
+
+// Evaluate applies RFC 8659 §3–§4 to the relevant RRset of a name (see
+// Climb) for the CA whose issuer domain name is ca, compared
+// case-insensitively and without a trailing dot. It answers for server
+// certificates, so only issue and issuewild grant or restrict; iodef,
+// issuemail and the contact tags are ignored, as are unknown tags unless they
+// are critical.
+//
+// Permitted means a property names the CA. A property whose RFC 8657
+// parameters can never be met (more than one accounturi, an accounturi that
+// is not a URI, an empty or malformed validationmethods) names it in vain; a
+// property whose parameters can be met permits the CA for the accounts and
+// methods they list, which the Reason then says.
+func Evaluate(ca string, rrset []Record) Decision {
+	if len(rrset) == 0 {
+		return Decision{Permitted, Permitted, "no CAA records: any CA may issue"}
+	}
+	ca = lowerASCII(strings.TrimSuffix(strings.TrimSpace(ca), "."))
+
+	var issue, wild []Record
+	for _, r := range rrset {
+		if r.Critical() && !KnownTag(r.Tag) {
+			return Decision{Forbidden, Forbidden, fmt.Sprintf(
+				"unknown tag %s is marked critical: RFC 8659 §4.1 forbids issuance by any CA that does not understand it",
+				quote(r.Tag))}
+		}
+		switch lowerASCII(r.Tag) {
+		case tagIssue:
+			issue = append(issue, r)
+		case tagIssueWild:
+			wild = append(wild, r)
+		}
+	}
+
+	switch {
+	case len(issue) == 0 && len(wild) == 0:
+		return Decision{Permitted, Permitted,
+			"no issue or issuewild property: CAA does not restrict issuance (RFC 8659 §3)"}
+	case len(wild) == 0:
+		d, why := decide(ca, tagIssue, issue)
+		return Decision{d, d, why + "; no issuewild, so wildcards follow issue (RFC 8659 §4.3)"}
+	case len(issue) == 0:
+		w, why := decide(ca, tagIssueWild, wild)
+		return Decision{Permitted, w,
+			"only issuewild properties, which do not restrict the name itself (RFC 8659 §4.3); " + why}
+	default:
+		d, whyIssue := decide(ca, tagIssue, issue)
+		w, whyWild := decide(ca, tagIssueWild, wild)
+		return Decision{d, w, whyIssue + "; for wildcards " + whyWild + " (issue ignored, RFC 8659 §4.3)"}
+	}
+}
+
+// decide finds whether any of props (all issue, or all issuewild) names ca.
+// CAA authorisations are additive (RFC 8659 §4.2): one match is enough.
+func decide(ca, tag string, props []Record) (string, string) {
+	var (
+		match       *Record // preferring a match without RFC 8657 conditions
+		conditional bool
+		others      []string
+		empty       int
+		malformed   int
+		unsat       int
+	)
+	for i, r := range props {
+		v, err := parseIssueValue(r.Value)
+		switch {
+		case err != nil:
+			malformed++
+		case v.issuer == "":
+			empty++
+		case lowerASCII(v.issuer) != ca:
+			if name := lowerASCII(v.issuer); !contains(others, name) {
+				others = append(others, name)
+			}
+		case !satisfiable(v):
+			unsat++
+		case conditions(v):
+			if match == nil {
+				match, conditional = &props[i], true
+			}
+		default:
+			if match == nil || conditional {
+				match, conditional = &props[i], false
+			}
+		}
+	}
+
+	if match != nil {
+		why := fmt.Sprintf("%s %s permits %s", tag, quote(match.Value), ca)
+		if conditional {
+			why += " only for the accounts and validation methods it lists (RFC 8657)"
+		}
+		return Permitted, why
+	}
+
+	if len(props) == 1 {
+		switch {
+		case empty == 1:
+			return Forbidden, fmt.Sprintf("%s %s names no CA: every CA is forbidden", tag, quote(props[0].Value))
+		case malformed == 1:
+			return Forbidden, fmt.Sprintf("%s %s is malformed, which counts as naming no CA (RFC 8659 §4.2): every CA is forbidden",
+				tag, quote(props[0].Value))
+		}
+	}
+	var parts []string
+	if len(others) > 0 {
+		const show = 5
+		list := others
+		if len(list) > show {
+			list = append(list[:show:show], fmt.Sprintf("and %d more", len(others)-show))
+		}
+		parts = append(parts, tag+" names "+strings.Join(list, ", "))
+	}
+	if empty > 0 {
+		parts = append(parts, fmt.Sprintf("%d with no issuer-domain-name", empty))
+	}
+	if malformed > 0 {
+		parts = append(parts, fmt.Sprintf("%d malformed, counted as naming no CA per RFC 8659 §4.2", malformed))
+	}
+	if unsat > 0 {
+		parts = append(parts, fmt.Sprintf("%d naming %s with parameters that can never be met per RFC 8657 §3–§4", unsat, ca))
+	}
+	return Forbidden, fmt.Sprintf("no %s property permits %s (%s)", tag, ca, strings.Join(parts, "; "))
+}
+
+// satisfiable reports whether some account and validation method could meet
+// the RFC 8657 parameters of v.
+func satisfiable(v issueValue) bool {
+	accounts := 0
+	for _, p := range v.params {
+		switch lowerASCII(p.tag) {
+		case "accounturi":
+			accounts++
+			if checkURI(p.value) != nil {
+				return false
+			}
+		case "validationmethods":
+			if p.value == "" {
+				return false
+			}
+			for _, m := range strings.Split(p.value, ",") {
+				if m == "" || badMethodByte(m) {
+					return false
+				}
+			}
+		}
+	}
+	return accounts <= 1
+}
+
+// conditions reports whether v limits its CA to some accounts or methods.
+func conditions(v issueValue) bool {
+	for _, p := range v.params {
+		switch lowerASCII(p.tag) {
+		case "accounturi", "validationmethods":
+			return true
+		}
+	}
+	return false
+}
+
+func badMethodByte(m string) bool {
+	for i := 0; i < len(m); i++ {
+		if !isAlnum(m[i]) && m[i] != '-' {
+			return true
+		}
+	}
+	return false
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+// Climb returns the names whose CAA RRsets a CA looks at for name, in the
+// order it looks (RFC 8659 §3): the name itself, then each parent, up to but
+// not including the root. Names are lowercase and fully qualified.
+//
+// For a wildcard *.X the list is the climb of X: RFC 8659 §3 defines
+// RelevantCAASet(X) for both X and *.X, and never queries the "*" label. The
+// caller tells wildcard from plain through Evaluate's Wildcard field.
+//
+// Climb expects a name already in A-label form; anything that is not a
+// domain name gives nil, as does the root. So does a name with bytes outside
+// printable ASCII: an unconverted IDN would otherwise climb as a U-label that
+// no server holds, and escape only its ASCII letters from lowercasing.
+func Climb(name string) []string {
+	for i := 0; i < len(name); i++ {
+		if name[i] <= 0x20 || name[i] > 0x7e {
+			return nil
+		}
+	}
+	n := dns.CanonicalName(name)
+	if strings.HasPrefix(n, "*.") {
+		n = n[2:]
+	}
+	if n == "" || n == "." {
+		return nil
+	}
+	if _, ok := dns.IsDomainName(n); !ok {
+		return nil
+	}
+	idx := dns.Split(n)
+	out := make([]string, 0, len(idx))
+	for _, i := range idx {
+		out = append(out, n[i:])
+	}
+	return out
+}

@@ -1,0 +1,149 @@
+package caa
+
+import (
+	"reflect"
+	"strings"
+	"testing"
+)
+
+func TestEvaluate(t *testing.T) {
+	t.Parallel()
+	issue := func(v string) Record { return Record{0, "issue", v} }
+	wild := func(v string) Record { return Record{0, "issuewild", v} }
+	const le = "letsencrypt.org"
+	cases := []struct {
+		name     string
+		ca       string
+		rrset    []Record
+		issue    string
+		wildcard string
+		reason   string // a piece of the Reason
+	}{
+		{"no records", le, nil, Permitted, Permitted, "no CAA records: any CA may issue"},
+		{"issue names the CA", le, []Record{issue(le)}, Permitted, Permitted,
+			`issue "letsencrypt.org" permits letsencrypt.org; no issuewild, so wildcards follow issue`},
+		{"issue names another CA", le, []Record{issue("digicert.com")}, Forbidden, Forbidden,
+			"no issue property permits letsencrypt.org (issue names digicert.com)"},
+		{"one of several issue properties", le, []Record{issue("digicert.com"), issue(le), issue("sectigo.com")}, Permitted, Permitted,
+			`issue "letsencrypt.org" permits`},
+		{"issuer case-insensitive", le, []Record{issue("LetsEncrypt.ORG")}, Permitted, Permitted, "permits letsencrypt.org"},
+		{"CA given with capitals and trailing dot", "LetsEncrypt.org.", []Record{issue(le)}, Permitted, Permitted, "permits letsencrypt.org"},
+		{"CA with spaces around", " letsencrypt.org ", []Record{issue(le)}, Permitted, Permitted, "permits"},
+		{"tag case-insensitive", le, []Record{{0, "ISSUE", "digicert.com"}}, Forbidden, Forbidden, "issue names digicert.com"},
+		{"issue semicolon forbids all", le, []Record{issue(";")}, Forbidden, Forbidden,
+			`issue ";" names no CA: every CA is forbidden`},
+		{"issue empty value forbids all", le, []Record{issue("")}, Forbidden, Forbidden, `issue "" names no CA`},
+		{"semicolon plus CA is additive", le, []Record{issue(";"), issue(le)}, Permitted, Permitted, "permits letsencrypt.org"},
+		{"semicolon plus other CA", le, []Record{issue(";"), issue("digicert.com")}, Forbidden, Forbidden,
+			"(issue names digicert.com; 1 with no issuer-domain-name)"},
+		{"malformed only issue", le, []Record{issue("%%%%%")}, Forbidden, Forbidden,
+			`issue "%%%%%" is malformed, which counts as naming no CA (RFC 8659 §4.2)`},
+		{"malformed naming the CA", le, []Record{issue("letsencrypt.org.")}, Forbidden, Forbidden, "is malformed"},
+		{"malformed next to a good one", le, []Record{issue("letsencrypt.org; a=b;"), issue(le)}, Permitted, Permitted, "permits"},
+		{"malformed next to another CA", le, []Record{issue("%%"), issue("digicert.com")}, Forbidden, Forbidden,
+			"(issue names digicert.com; 1 malformed, counted as naming no CA per RFC 8659 §4.2)"},
+		{"parameters do not stop a match", le, []Record{issue("letsencrypt.org; policy=ev")}, Permitted, Permitted,
+			`issue "letsencrypt.org; policy=ev" permits letsencrypt.org;`},
+		{"accounturi makes it conditional", le, []Record{issue("letsencrypt.org; accounturi=https://acme-v02.api.letsencrypt.org/acme/acct/1")},
+			Permitted, Permitted, "only for the accounts and validation methods it lists (RFC 8657)"},
+		{"unconditional match preferred", le, []Record{issue("letsencrypt.org; validationmethods=dns-01"), issue(le)},
+			Permitted, Permitted, `issue "letsencrypt.org" permits letsencrypt.org; no issuewild`},
+		{"two accounturi are unsatisfiable", le, []Record{issue("letsencrypt.org; accounturi=https://a.example/1; accounturi=https://a.example/2")},
+			Forbidden, Forbidden, "(1 naming letsencrypt.org with parameters that can never be met per RFC 8657 §3–§4)"},
+		{"invalid accounturi is unsatisfiable", le, []Record{issue("letsencrypt.org; accounturi=1234")}, Forbidden, Forbidden, "can never be met"},
+		{"empty validationmethods is unsatisfiable", le, []Record{issue("letsencrypt.org; validationmethods=")}, Forbidden, Forbidden, "can never be met"},
+		{"malformed validationmethods is unsatisfiable", le, []Record{issue("letsencrypt.org; validationmethods=dns-01,,http-01")}, Forbidden, Forbidden, "can never be met"},
+		{"unknown method still satisfiable", le, []Record{issue("letsencrypt.org; validationmethods=xyz-01,dns-01")}, Permitted, Permitted, "only for the accounts"},
+		{"empty CA matches nothing", "", []Record{issue(le)}, Forbidden, Forbidden, "names letsencrypt.org"},
+
+		{"only iodef", le, []Record{{0, "iodef", "mailto:security@example.com"}}, Permitted, Permitted,
+			"no issue or issuewild property: CAA does not restrict issuance (RFC 8659 §3)"},
+		{"only unknown non-critical tag", le, []Record{{0, "tbs", "Unknown"}}, Permitted, Permitted, "does not restrict"},
+		{"issuemail does not restrict server certificates", le, []Record{{0, "issuemail", ";"}}, Permitted, Permitted, "does not restrict"},
+
+		{"critical unknown forbids all", le, []Record{issue(le), {128, "tbs", "Unknown"}}, Forbidden, Forbidden,
+			`unknown tag "tbs" is marked critical: RFC 8659 §4.1 forbids issuance`},
+		{"critical unknown alone", le, []Record{{128, "future", ""}}, Forbidden, Forbidden, "marked critical"},
+		{"critical known tag is fine", le, []Record{{128, "issue", le}}, Permitted, Permitted, "permits"},
+		{"critical known tag in capitals", le, []Record{{128, "IODEF", "mailto:a@example.com"}}, Permitted, Permitted, "does not restrict"},
+		{"reserved bits are not critical", le, []Record{{0x7f, "tbs", "x"}}, Permitted, Permitted, "does not restrict"},
+
+		{"only issuewild naming the CA", le, []Record{wild(le)}, Permitted, Permitted,
+			`only issuewild properties, which do not restrict the name itself (RFC 8659 §4.3); issuewild "letsencrypt.org" permits letsencrypt.org`},
+		{"only issuewild naming another CA", le, []Record{wild("digicert.com")}, Permitted, Forbidden,
+			"only issuewild properties, which do not restrict the name itself (RFC 8659 §4.3); no issuewild property permits letsencrypt.org (issuewild names digicert.com)"},
+		{"issuewild semicolon forbids wildcards only", le, []Record{wild(";")}, Permitted, Forbidden, `issuewild ";" names no CA`},
+		{"issuewild overrides issue", le, []Record{issue(le), wild("digicert.com")}, Permitted, Forbidden,
+			`issue "letsencrypt.org" permits letsencrypt.org; for wildcards no issuewild property permits letsencrypt.org (issuewild names digicert.com) (issue ignored, RFC 8659 §4.3)`},
+		{"issuewild grants what issue does not", le, []Record{issue("digicert.com"), wild(le)}, Forbidden, Permitted,
+			`for wildcards issuewild "letsencrypt.org" permits letsencrypt.org`},
+		{"RFC 8659 wild.example.com", "ca2.example.org", []Record{issue("ca1.example.net"), wild("ca2.example.org")}, Forbidden, Permitted, "for wildcards"},
+		{"RFC 8659 wild3.example.com", "ca1.example.net", []Record{issue(";"), wild("ca2.example.org")}, Forbidden, Forbidden, `issue ";" names no CA`},
+		{"malformed issuewild forbids wildcards", le, []Record{issue(le), wild("%%")}, Permitted, Forbidden, `issuewild "%%" is malformed`},
+		{"issuewild in capitals", le, []Record{issue(le), {0, "ISSUEWILD", ";"}}, Permitted, Forbidden, "issuewild"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			got := Evaluate(tc.ca, tc.rrset)
+			if got.Issue != tc.issue || got.Wildcard != tc.wildcard {
+				t.Errorf("Evaluate(%q, %v) = issue %s, wildcard %s; want %s, %s\nreason: %s",
+					tc.ca, tc.rrset, got.Issue, got.Wildcard, tc.issue, tc.wildcard, got.Reason)
+			}
+			if !strings.Contains(got.Reason, tc.reason) {
+				t.Errorf("Evaluate(%q, %v) reason = %q, want containing %q", tc.ca, tc.rrset, got.Reason, tc.reason)
+			}
+			if strings.Contains(got.Reason, "\n") {
+				t.Errorf("reason %q is more than one line", got.Reason)
+			}
+		})
+	}
+}
+
+func TestEvaluateListsAtMostFiveCAs(t *testing.T) {
+	t.Parallel()
+	var rrset []Record
+	for _, ca := range []string{"a.example", "b.example", "c.example", "A.example", "d.example", "e.example", "f.example", "g.example"} {
+		rrset = append(rrset, Record{0, "issue", ca})
+	}
+	got := Evaluate("letsencrypt.org", rrset)
+	want := "issue names a.example, b.example, c.example, d.example, e.example, and 2 more"
+	if got.Issue != Forbidden || !strings.Contains(got.Reason, want) {
+		t.Errorf("Evaluate = %+v, want forbidden with reason containing %q", got, want)
+	}
+}
+
+func TestClimb(t *testing.T) {
+	t.Parallel()
+	cases := []struct {
+		name string
+		want []string
+	}{
+		{"example.com", []string{"example.com.", "com."}},
+		{"example.com.", []string{"example.com.", "com."}},
+		{"Www.Example.COM", []string{"www.example.com.", "example.com.", "com."}},
+		{"a.b.c.d.example", []string{"a.b.c.d.example.", "b.c.d.example.", "c.d.example.", "d.example.", "example."}},
+		{"com", []string{"com."}},
+		{"*.example.com", []string{"example.com.", "com."}},
+		{"*.Sub.Example.com.", []string{"sub.example.com.", "example.com.", "com."}},
+		{"xn--bcher-kva.example", []string{"xn--bcher-kva.example.", "example."}},
+		{`a\.b.example`, []string{`a\.b.example.`, "example."}},
+		{"_25._tcp.mail.example", []string{"_25._tcp.mail.example.", "_tcp.mail.example.", "mail.example.", "example."}},
+		{".", nil},
+		{"", nil},
+		{"*", nil},
+		{"*.", nil},
+		{"a..example", nil},
+		{strings.Repeat("a", 64) + ".example", nil},
+		{"bücher.example", nil},
+		{"\u04a2", nil},
+		{"a b.example", nil},
+		{"a\x00.example", nil},
+		{`a\032b.example`, []string{`a\032b.example.`, "example."}},
+	}
+	for _, tc := range cases {
+		if got := Climb(tc.name); !reflect.DeepEqual(got, tc.want) {
+			t.Errorf("Climb(%q) = %q, want %q", tc.name, got, tc.want)
+		}
+	}
+}
