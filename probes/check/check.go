@@ -35,6 +35,11 @@ type Config struct {
 	// DomainTimeout bounds the whole check of one domain.
 	DomainTimeout time.Duration
 	Limits        discovery.Limits
+	// Rate is the most queries a second sent to any one server address
+	// (root and TLD servers too), with bursts of Burst; 0 means no limit.
+	// The command line's default is DefaultRate.
+	Rate  float64
+	Burst int
 }
 
 // Checker checks domains. One Checker serves a whole run, so discovery
@@ -62,6 +67,9 @@ func New(cfg Config) *Checker {
 		cfg.Port = 53
 	}
 	x := &probes.Exchanger{Timeout: cfg.Timeout, Retries: cfg.Retries, Backoff: cfg.Timeout / 10, MaxBytes: 65535}
+	if p := newPolite(cfg.Rate, cfg.Burst); p != nil {
+		x.Wait = p.Wait
+	}
 	w := &discovery.Walker{X: x, Roots: cfg.Roots, Port: cfg.Port, IPv4: cfg.IPv4, IPv6: cfg.IPv6, Limits: cfg.Limits}
 	for zone, ns := range cfg.Pins {
 		w.Pin(zone, ns)
@@ -190,14 +198,16 @@ func (c *Checker) runUnit(ctx context.Context, info *discovery.Name) *unit {
 			continue
 		}
 		for _, a := range ns.Addrs {
-			sr := &serverResults{zone: z.Name, ns: ns.Name, addr: a}
-			srs = append(srs, sr)
+			var plan []probes.Probe
 			for _, p := range c.probes {
 				if p.AtApex && !apex || p.Signed && len(z.DS) == 0 {
 					continue
 				}
-				i := len(sr.results)
-				sr.results = append(sr.results, nil)
+				plan = append(plan, p)
+			}
+			sr := &serverResults{zone: z.Name, ns: ns.Name, addr: a, results: make([]*probes.Result, len(plan))}
+			srs = append(srs, sr)
+			for i, p := range plan {
 				wg.Add(1)
 				go func() {
 					defer wg.Done()
@@ -256,4 +266,3 @@ func (c *Checker) probe(ctx context.Context, p probes.Probe, info *discovery.Nam
 }
 
 func ptr[T any](v T) *T { return &v }
-

@@ -1,0 +1,41 @@
+# caaprobe — see README.md. Every target talks only to the loopback.
+GO      ?= go
+BIN     := bin/caaprobe
+PKGS    := ./...
+FUZZTIME ?= 5m
+
+.PHONY: build test demo lab lint fuzz fuzz-short bench interop clean
+
+build:
+	$(GO) build -o $(BIN) ./cmd/caaprobe
+
+## demo: start the built-in lab and check every lab domain (no network needed)
+demo: build
+	./$(BIN) demo
+
+## lab: serve the lab until Ctrl-C, for dig and check
+lab: build
+	./$(BIN) lab
+
+## test: every test, with the race detector
+test:
+	$(GO) vet $(PKGS)
+	$(GO) test -race -count=1 $(PKGS)
+
+lint:
+	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); echo "gofmt: files above need formatting"; exit 1; }
+	$(GO) vet $(PKGS)
+
+## fuzz: run every fuzz target for FUZZTIME each (make fuzz FUZZTIME=15s for a short pass)
+fuzz:
+	./scripts/fuzz.sh $(FUZZTIME)
+
+fuzz-short:
+	./scripts/fuzz.sh 15s
+
+## bench: Go benchmarks, then the 10,000-zone lab benchmark
+bench:
+	$(GO) test -run='^$$' -bench=. -benchmem ./probes/...
+
+clean:
+	rm -rf bin out

@@ -1,0 +1,134 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/caaprobe/caaprobe/fixtures"
+)
+
+func exitOf(err error) int {
+	if err == nil {
+		return 0
+	}
+	var c interface{ ExitCode() int }
+	if errors.As(err, &c) {
+		return c.ExitCode()
+	}
+	return 1
+}
+
+func startLab(t *testing.T) *fixtures.Lab {
+	t.Helper()
+	lab, err := fixtures.Start(fixtures.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(lab.Close)
+	return lab
+}
+
+// TestCheckJSONNotimp is the acceptance check: with the lab served,
+// check --format json notimp.test reports rcode-notimp on the right address
+// and exits 3.
+func TestCheckJSONNotimp(t *testing.T) {
+	lab := startLab(t)
+	var stdout, stderr bytes.Buffer
+	err := run(context.Background(), []string{"check", "--root", lab.Root.String(), "--port", fmt.Sprint(lab.Port),
+		"--timeout", "500ms", "--format", "json", "notimp.test"}, nil, &stdout, &stderr)
+	if got := exitOf(err); got != exitFindings {
+		t.Fatalf("exit %d, want %d; stderr: %s", got, exitFindings, stderr.String())
+	}
+	var out struct {
+		Domain   string
+		Verdict  string
+		Outcome  string
+		Findings []struct{ Code, Addr, Probe string }
+	}
+	if err := json.Unmarshal(stdout.Bytes(), &out); err != nil {
+		t.Fatalf("not one JSON object: %v\n%s", err, stdout.String())
+	}
+	var want string
+	for _, s := range lab.Servers {
+		if s.Behaviour.Name == fixtures.NotimpCAA.Name && s.Zones[0].Origin == "notimp.test." {
+			want = s.Addr.String()
+		}
+	}
+	found := false
+	for _, f := range out.Findings {
+		if f.Code == "rcode-notimp" {
+			found = true
+			if f.Addr != want {
+				t.Errorf("rcode-notimp at %s, want %s", f.Addr, want)
+			}
+		}
+	}
+	if !found || out.Verdict != "fail" || out.Outcome != "servfail" {
+		t.Errorf("got verdict %s outcome %s findings %v", out.Verdict, out.Outcome, out.Findings)
+	}
+}
+
+func TestCheckExitCodes(t *testing.T) {
+	lab := startLab(t)
+	base := []string{"check", "--root", lab.Root.String(), "--port", fmt.Sprint(lab.Port), "--timeout", "500ms", "--no-color"}
+	tests := []struct {
+		name string
+		args []string
+		want int
+	}{
+		{"pass", []string{"ok.test"}, exitOK},
+		{"warn passes", []string{"lowercase.test"}, exitOK},
+		{"warn with --strict", []string{"--strict", "lowercase.test"}, exitFindings},
+		{"fail", []string{"refused.test"}, exitFindings},
+		{"bad input only", []string{"bad..name"}, exitUsage},
+		{"bad flag", []string{"--format", "xml", "ok.test"}, exitUsage},
+		{"no names", []string{}, exitUsage},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			var stdout, stderr bytes.Buffer
+			err := run(context.Background(), append(append([]string{}, base...), tc.args...), strings.NewReader(""), &stdout, &stderr)
+			if got := exitOf(err); got != tc.want {
+				t.Errorf("exit %d, want %d (err %v)\nstdout: %s\nstderr: %s", got, tc.want, err, stdout.String(), stderr.String())
+			}
+		})
+	}
+}
+
+func TestProbesListsCatalog(t *testing.T) {
+	var stdout bytes.Buffer
+	if err := run(context.Background(), []string{"probes"}, nil, &stdout, &stdout); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"caa-0x20", "unknown-type", "rcode-notimp", "case-sensitive-answer"} {
+		if !strings.Contains(stdout.String(), want) {
+			t.Errorf("probes output lacks %s", want)
+		}
+	}
+}
+
+func TestDemo(t *testing.T) {
+	if testing.Short() {
+		t.Skip("the demo probes the whole lab")
+	}
+	var stdout, stderr bytes.Buffer
+	err := run(context.Background(), []string{"demo", "--no-color"}, nil, &stdout, &stderr)
+	if got := exitOf(err); got != exitFindings {
+		t.Fatalf("demo exit %d, want %d: %v", got, exitFindings, err)
+	}
+	for _, c := range fixtures.Cases {
+		if !strings.Contains(stdout.String(), c.Zone+"  ") {
+			t.Errorf("demo output lacks %s", c.Zone)
+		}
+		for _, code := range c.Expect {
+			if !strings.Contains(stdout.String(), code) {
+				t.Errorf("demo output lacks %s for %s", code, c.Zone)
+			}
+		}
+	}
+}

@@ -1,0 +1,142 @@
+package check_test
+
+import (
+	"context"
+	"net/netip"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/caaprobe/caaprobe/fixtures"
+	"github.com/caaprobe/caaprobe/probes"
+	"github.com/caaprobe/caaprobe/probes/check"
+	"github.com/caaprobe/caaprobe/probes/report"
+)
+
+// startLab starts the whole lab for one test and a checker pointed at it.
+func startLab(t *testing.T, opts fixtures.Options) (*fixtures.Lab, *check.Checker) {
+	t.Helper()
+	lab, err := fixtures.Start(opts)
+	if err != nil {
+		t.Fatalf("starting the lab: %v", err)
+	}
+	t.Cleanup(lab.Close)
+	c := check.New(check.Config{Roots: []netip.Addr{lab.Root}, Port: lab.Port,
+		Timeout: 500 * time.Millisecond, Retries: 1, DomainTimeout: 30 * time.Second})
+	return lab, c
+}
+
+// serverOf finds the lab server that serves zone with behaviour b.
+func serverOf(lab *fixtures.Lab, zone string, b fixtures.Behaviour) []netip.Addr {
+	var out []netip.Addr
+	for _, s := range lab.Servers {
+		for _, z := range s.Zones {
+			if z.Origin == zone+"." && s.Behaviour.Name == b.Name {
+				out = append(out, s.Addr)
+			}
+		}
+	}
+	return out
+}
+
+// TestLabCases probes every lab domain over real loopback packets: each
+// misbehaving server yields its findings on its own address, conformant
+// servers yield no fail finding, and the predicted outcome is the case's.
+func TestLabCases(t *testing.T) {
+	lab, c := startLab(t, fixtures.Options{})
+	ctx := context.Background()
+	for _, tc := range lab.Cases {
+		t.Run(tc.Zone, func(t *testing.T) {
+			d := c.Check(ctx, tc.Zone)
+			if d.Err != "" {
+				t.Fatalf("check failed: %s", d.Err)
+			}
+			if d.Outcome != tc.Outcome {
+				t.Errorf("outcome %q, want %q (%s)", d.Outcome, tc.Outcome, d.Explanation)
+			}
+			bad := map[string]bool{}
+			for _, b := range tc.Behaviours {
+				if b.Name != fixtures.Conformant.Name {
+					for _, a := range serverOf(lab, tc.Zone, b) {
+						bad[a.String()] = true
+					}
+				}
+			}
+			for _, code := range tc.Expect {
+				found := false
+				for _, f := range d.Findings {
+					if string(f.Code) == code {
+						found = true
+						if !bad[f.Addr] {
+							t.Errorf("%s reported at %s, which is not a misbehaving server of %s", code, f.Addr, tc.Zone)
+						}
+					}
+				}
+				if !found {
+					t.Errorf("expected %s, findings: %v", code, codes(d))
+				}
+			}
+			for _, f := range d.Findings {
+				if !bad[f.Addr] && f.Severity == probes.SeverityFail {
+					t.Errorf("false finding on a conformant server: %s at %s (%s) %s", f.Code, f.Addr, f.Probe, f.Detail)
+				}
+			}
+			if len(tc.Expect) == 0 && d.Verdict != report.VerdictPass {
+				t.Errorf("verdict %s for a conformant zone: %v", d.Verdict, codes(d))
+			}
+			if len(tc.Expect) > 0 && d.Verdict == report.VerdictPass {
+				t.Errorf("verdict pass for a misbehaving zone")
+			}
+		})
+	}
+}
+
+func codes(d *report.Domain) []string {
+	var out []string
+	for _, f := range d.Findings {
+		out = append(out, string(f.Code)+"@"+f.Addr+"/"+string(f.Probe))
+	}
+	return out
+}
+
+// TestRelevantNamesClimb checks that the climb probes every label up to the
+// TLD, each at its own zone's servers.
+func TestRelevantNamesClimb(t *testing.T) {
+	_, c := startLab(t, fixtures.Options{})
+	d := c.Check(context.Background(), "www.ok.test")
+	var names []string
+	for _, n := range d.Names {
+		names = append(names, n.Name+"@"+n.Zone)
+	}
+	want := []string{"www.ok.test.@ok.test.", "ok.test.@ok.test.", "test.@test."}
+	if !slices.Equal(names, want) {
+		t.Fatalf("relevant names %v, want %v", names, want)
+	}
+	for _, s := range d.Servers {
+		if s.Zone == "test." && !strings.HasPrefix(s.NS, "ns.nic.test") {
+			t.Errorf("test. probed at %s", s.NS)
+		}
+	}
+	if d.Verdict != report.VerdictPass {
+		t.Errorf("verdict %s: %v", d.Verdict, codes(d))
+	}
+}
+
+// TestWildcardPolicy checks the policy line for a wildcard input.
+func TestPolicyLine(t *testing.T) {
+	_, c := startLab(t, fixtures.Options{})
+	tests := []struct {
+		domain, issue, relevant string
+	}{
+		{"ok.test", "permitted", "ok.test"},
+		{"*.ok.test", "permitted", "ok.test"},
+		{"notimp.test", "unknown", ""},
+	}
+	for _, tc := range tests {
+		d := c.Check(context.Background(), tc.domain)
+		if d.Policy == nil || d.Policy.Issue != tc.issue || d.Policy.Relevant != tc.relevant {
+			t.Errorf("%s: policy %+v, want issue %s relevant %q", tc.domain, d.Policy, tc.issue, tc.relevant)
+		}
+	}
+}

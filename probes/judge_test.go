@@ -1,0 +1,200 @@
+package probes
+
+import (
+	"errors"
+	"net/netip"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/miekg/dns"
+)
+
+// exchangeFor builds an exchange for probe p at name whose reply is made by
+// edit from a conformant reply; edit may return raw bytes to replace it.
+func exchangeFor(t *testing.T, p Probe, name string, edit func(q, m *dns.Msg) []byte) *Exchange {
+	t.Helper()
+	qb, err := BuildQuery(Spell(name, p.Spelling), p.Type, p.EDNS, p.DO)
+	if err != nil {
+		t.Fatal(err)
+	}
+	qb[0], qb[1] = 0x12, 0x34
+	q := new(dns.Msg)
+	if err := q.Unpack(qb); err != nil {
+		t.Fatal(err)
+	}
+	m := new(dns.Msg)
+	m.SetReply(q)
+	m.Authoritative = true
+	if p.Type == dns.TypeCAA {
+		rr, _ := dns.NewRR(q.Question[0].Name + ` 3600 IN CAA 0 issue "letsencrypt.org"`)
+		m.Answer = append(m.Answer, rr)
+	}
+	raw := edit(q, m)
+	if raw == nil {
+		if raw, err = m.Pack(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return &Exchange{Server: netip.MustParseAddrPort("127.0.0.1:53"), Transport: p.Transport, Query: qb, Reply: raw, Attempts: 1}
+}
+
+func keep(q, m *dns.Msg) []byte { return nil }
+
+func issueCodes(r Result) []Code {
+	var out []Code
+	for _, i := range r.Issues {
+		out = append(out, i.Code)
+	}
+	return out
+}
+
+func TestJudge(t *testing.T) {
+	caaProbe, _ := ProbeByID(ProbeCAA)
+	upper, _ := ProbeByID(ProbeCAAUpper)
+	unknown, _ := ProbeByID(ProbeUnknownType)
+	jc := JudgeContext{Zone: "example.test.", Name: "example.test.", Exists: true}
+	rcode := func(rc int) func(q, m *dns.Msg) []byte {
+		return func(q, m *dns.Msg) []byte { m.Rcode = rc; m.Answer = nil; return nil }
+	}
+	tests := []struct {
+		name   string
+		probe  Probe
+		edit   func(q, m *dns.Msg) []byte
+		status string
+		want   []Code
+	}{
+		{"conformant", caaProbe, keep, "NOERROR", nil},
+		{"notimp", caaProbe, rcode(dns.RcodeNotImplemented), "NOTIMP", []Code{CodeRcodeNotimp}},
+		{"notimp unknown type", unknown, rcode(dns.RcodeNotImplemented), "NOTIMP", []Code{CodeRcodeNotimp}},
+		{"refused", caaProbe, rcode(dns.RcodeRefused), "REFUSED", []Code{CodeRcodeRefused}},
+		{"servfail", caaProbe, rcode(dns.RcodeServerFailure), "SERVFAIL", []Code{CodeRcodeServfail}},
+		{"formerr", caaProbe, rcode(dns.RcodeFormatError), "FORMERR", []Code{CodeRcodeFormerr}},
+		{"yxdomain", caaProbe, rcode(dns.RcodeYXDomain), "YXDOMAIN", []Code{CodeRcodeOther}},
+		{"nxdomain at existing name", caaProbe, rcode(dns.RcodeNameError), "NXDOMAIN", []Code{CodeNXDomainExisting}},
+		{"no AA", caaProbe, func(q, m *dns.Msg) []byte { m.Authoritative = false; return nil }, "NOERROR", []Code{CodeNotAuthoritative}},
+		{"question lowercased", upper, func(q, m *dns.Msg) []byte { m.Question[0].Name = "example.test."; return nil }, "NOERROR", []Code{CodeCaseNotPreserved}},
+		{"cut inside RDATA", caaProbe, func(q, m *dns.Msg) []byte {
+			b, _ := m.Pack()
+			return b[:len(b)-4]
+		}, "malformed", []Code{CodeMalformed}},
+		{"trailing garbage", caaProbe, func(q, m *dns.Msg) []byte {
+			b, _ := m.Pack()
+			return append(b, 0xde, 0xad)
+		}, "NOERROR", []Code{CodeTrailingGarbage}},
+		{"invalid CAA value", caaProbe, func(q, m *dns.Msg) []byte {
+			m.Answer[0].(*dns.CAA).Value = "letsencrypt.org;;bad value"
+			return nil
+		}, "NOERROR", []Code{CodeInvalidCAA}},
+		{"critical unknown tag", caaProbe, func(q, m *dns.Msg) []byte {
+			c := m.Answer[0].(*dns.CAA)
+			c.Flag, c.Tag, c.Value = 128, "tbs", "x"
+			return nil
+		}, "NOERROR", []Code{CodeCAACriticalUnknown}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			ex := exchangeFor(t, tc.probe, "example.test.", tc.edit)
+			r := Judge(tc.probe, jc, ex, nil)
+			if r.Status != tc.status {
+				t.Errorf("status %q, want %q", r.Status, tc.status)
+			}
+			if got := issueCodes(r); !slices.Equal(got, tc.want) {
+				t.Errorf("findings %v, want %v (%v)", got, tc.want, r.Issues)
+			}
+		})
+	}
+}
+
+func TestJudgeNoReply(t *testing.T) {
+	p, _ := ProbeByID(ProbeCAA)
+	jc := JudgeContext{Zone: "example.test.", Name: "example.test.", Exists: true}
+	good := exchangeFor(t, p, "example.test.", keep)
+	wrongID := append([]byte(nil), good.Reply...)
+	wrongID[0] ^= 0xff
+	other := exchangeFor(t, p, "example.test.", func(q, m *dns.Msg) []byte { m.Question[0].Name = "other.test."; return nil })
+	tests := []struct {
+		name string
+		ex   *Exchange
+		want Code
+	}{
+		{"timeout", &Exchange{Query: good.Query, Err: ErrTimeout, Attempts: 3}, CodeTimeout},
+		{"refused connection", &Exchange{Query: good.Query, Err: errors.Join(ErrUnreachable, errors.New("connection refused"))}, CodeUnreachable},
+		{"no family", &Exchange{Query: good.Query, Err: ErrNoFamily}, CodeFamilyUnreachable},
+		{"wrong id", &Exchange{Query: good.Query, Err: ErrTimeout, Rejected: [][]byte{wrongID}, RejectedCount: 1}, CodeIDMismatch},
+		{"other question", &Exchange{Query: good.Query, Err: ErrTimeout, Rejected: [][]byte{other.Reply}, RejectedCount: 1}, CodeQuestionMismatch},
+		{"short datagram", &Exchange{Query: good.Query, Err: ErrTimeout, Rejected: [][]byte{{1, 2, 3}}, RejectedCount: 1}, CodeMalformed},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			r := Judge(p, jc, tc.ex, nil)
+			if got := issueCodes(r); !slices.Equal(got, []Code{tc.want}) {
+				t.Errorf("findings %v, want [%s]", got, tc.want)
+			}
+			if !r.Fails() && Info(tc.want).Severity == SeverityFail {
+				t.Errorf("Fails() false for %s", tc.want)
+			}
+		})
+	}
+}
+
+func TestJudgeTruncatedFallback(t *testing.T) {
+	p, _ := ProbeByID(ProbeCAA)
+	jc := JudgeContext{Zone: "example.test.", Name: "example.test.", Exists: true}
+	tc := exchangeFor(t, p, "example.test.", func(q, m *dns.Msg) []byte { m.Truncated = true; m.Answer = nil; return nil })
+	failed := &Exchange{Query: tc.Query, Err: ErrUnreachable, Transport: TCP}
+	if got := issueCodes(Judge(p, jc, tc, failed)); !slices.Equal(got, []Code{CodeTruncatedTCPFailed}) {
+		t.Errorf("TCP fallback failed: findings %v", got)
+	}
+	good := exchangeFor(t, p, "example.test.", keep)
+	r := Judge(p, jc, tc, good)
+	if len(r.Issues) != 0 || len(r.Records) != 1 {
+		t.Errorf("TCP fallback answered: findings %v, records %d", r.Issues, len(r.Records))
+	}
+}
+
+func TestCrossChecks(t *testing.T) {
+	caaProbe, _ := ProbeByID(ProbeCAA)
+	upper, _ := ProbeByID(ProbeCAAUpper)
+	noedns, _ := ProbeByID(ProbeCAANoEDNS)
+	jc := JudgeContext{Zone: "example.test.", Name: "example.test.", Exists: true}
+	judge := func(p Probe, edit func(q, m *dns.Msg) []byte) *Result {
+		r := Judge(p, jc, exchangeFor(t, p, "example.test.", edit), nil)
+		return &r
+	}
+	formerr := func(q, m *dns.Msg) []byte { m.Rcode = dns.RcodeFormatError; m.Answer = nil; return nil }
+	nx := func(q, m *dns.Msg) []byte { m.Rcode = dns.RcodeNameError; m.Answer = nil; return nil }
+
+	rs := []*Result{judge(caaProbe, keep), judge(upper, nx)}
+	CheckServer(rs)
+	if !rs[1].Has(CodeCaseSensitiveAnswer) || rs[0].Has(CodeCaseSensitiveAnswer) {
+		t.Errorf("case-sensitive answer not flagged on the uppercase probe: %v / %v", rs[0].Issues, rs[1].Issues)
+	}
+	rs = []*Result{judge(caaProbe, formerr), judge(noedns, keep)}
+	CheckServer(rs)
+	if !rs[0].Has(CodeEDNSIntolerant) {
+		t.Errorf("edns-intolerant not flagged: %v", rs[0].Issues)
+	}
+	a, b := judge(caaProbe, keep), judge(caaProbe, func(q, m *dns.Msg) []byte {
+		m.Answer[0].(*dns.CAA).Value = "other-ca.example"
+		return nil
+	})
+	b.Exchange.Server = netip.MustParseAddrPort("127.0.0.2:53")
+	CheckZone([]*Result{a, b})
+	if !a.Has(CodeInconsistentAnswers) || !b.Has(CodeInconsistentAnswers) {
+		t.Errorf("inconsistent answers not flagged: %v / %v", a.Issues, b.Issues)
+	}
+}
+
+func TestSpell0x20(t *testing.T) {
+	for range 100 {
+		s := Spell("caa.example.test.", SpellRandom)
+		if s == "caa.example.test." || s == "CAA.EXAMPLE.TEST." {
+			t.Fatalf("0x20 spelling %q is all one case", s)
+		}
+		if !strings.EqualFold(s, "caa.example.test.") {
+			t.Fatalf("0x20 spelling %q is another name", s)
+		}
+	}
+}
+

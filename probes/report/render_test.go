@@ -1,0 +1,124 @@
+package report
+
+import (
+	"bytes"
+	"flag"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/caaprobe/caaprobe/probes"
+	"github.com/miekg/dns"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files")
+
+// sampleDomain is a fixed two-server domain: one server answers CAA, the
+// other answers NOTIMP. Bytes, IDs and times are fixed so output is stable.
+func sampleDomain(t *testing.T) *Domain {
+	t.Helper()
+	d := &Domain{Domain: "split.test", Source: "names.txt:3"}
+	servers := []struct {
+		ns, addr string
+		rcode    int
+	}{{"ns1.split.test.", "127.0.0.28", dns.RcodeSuccess}, {"ns2.split.test.", "127.0.0.29", dns.RcodeNotImplemented}}
+	for _, sv := range servers {
+		s := &Server{Zone: "split.test.", NS: sv.ns, Addr: netip.MustParseAddr(sv.addr)}
+		for _, id := range []probes.ProbeID{probes.ProbeCAA, probes.ProbeCAAUpper} {
+			p, _ := probes.ProbeByID(id)
+			name := probes.Spell("split.test.", p.Spelling)
+			q, err := probes.BuildQuery(name, p.Type, p.EDNS, p.DO)
+			if err != nil {
+				t.Fatal(err)
+			}
+			q[0], q[1] = 0xab, 0xcd
+			qm := new(dns.Msg)
+			qm.Unpack(q)
+			m := new(dns.Msg)
+			m.SetReply(qm)
+			m.Authoritative = true
+			m.Rcode = sv.rcode
+			if sv.rcode == dns.RcodeSuccess {
+				rr, _ := dns.NewRR(name + ` 3600 IN CAA 0 issue "letsencrypt.org"`)
+				m.Answer = []dns.RR{rr}
+			}
+			reply, _ := m.Pack()
+			ex := &probes.Exchange{Server: netip.AddrPortFrom(s.Addr, 53), Transport: p.Transport, Query: q, Reply: reply,
+				Attempts: 1, RTT: 1500 * time.Microsecond}
+			r := probes.Judge(p, probes.JudgeContext{Zone: "split.test.", Name: "split.test.", Exists: true}, ex, nil)
+			s.Results = append(s.Results, &r)
+		}
+		d.Servers = append(d.Servers, s)
+	}
+	d.Names = []*Name{{Name: "split.test.", Zone: "split.test.", Exists: true}}
+	d.Summarise()
+	d.Policy = &Policy{CA: "letsencrypt.org", Name: "split.test", Issue: "permitted", Wildcard: "permitted",
+		Relevant: "split.test", Reason: `CAA at split.test: issue "letsencrypt.org" permits letsencrypt.org`}
+	d.Explanation = "ns2.split.test (127.0.0.29) answers NOTIMP to CAA."
+	return d
+}
+
+func golden(t *testing.T, name string, got []byte) {
+	t.Helper()
+	path := filepath.Join("testdata", name)
+	if *update {
+		if err := os.WriteFile(path, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run go test -update to create it)", err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Errorf("%s differs from the golden file (go test -update rewrites it)\n--- got:\n%s\n--- want:\n%s", name, got, want)
+	}
+}
+
+func TestTableGolden(t *testing.T) {
+	var b bytes.Buffer
+	if err := WriteTable(&b, sampleDomain(t), TableOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	golden(t, "split.table.golden", b.Bytes())
+}
+
+func TestJSONGolden(t *testing.T) {
+	var b bytes.Buffer
+	if err := WriteJSON(&b, sampleDomain(t)); err != nil {
+		t.Fatal(err)
+	}
+	golden(t, "split.json.golden", b.Bytes())
+}
+
+func TestSummariseOutcome(t *testing.T) {
+	d := sampleDomain(t)
+	if d.Verdict != VerdictFail || d.Outcome != OutcomeIntermittent {
+		t.Errorf("verdict %s outcome %s, want fail intermittent", d.Verdict, d.Outcome)
+	}
+	if n := d.Names[0]; len(n.Failing) != 1 || len(n.Working) != 1 {
+		t.Errorf("failing %v working %v", n.Failing, n.Working)
+	}
+	d.Servers = d.Servers[1:]
+	d.Summarise()
+	if d.Outcome != OutcomeServfail {
+		t.Errorf("outcome %s with only the NOTIMP server, want servfail", d.Outcome)
+	}
+}
+
+func TestClean(t *testing.T) {
+	tests := map[string]string{
+		"plain.example":     "plain.example",
+		"evil\x1b[31m.test": `evil\u001b[31m.test`,
+		"bell\a":            `bell\u0007`,
+		"bad\xffbyte":       `bad\xffbyte`,
+		"ünïcode.example":   "ünïcode.example",
+	}
+	for in, want := range tests {
+		if got := Clean(in); got != want {
+			t.Errorf("Clean(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
