@@ -4,7 +4,7 @@ BIN     := bin/caaprobe
 PKGS    := ./...
 FUZZTIME ?= 5m
 
-.PHONY: build test demo lab lint fuzz fuzz-short bench interop clean
+.PHONY: build test demo lab lint fuzz fuzz-short bench interop clean docs
 
 build:
 	$(GO) build -o $(BIN) ./cmd/caaprobe
@@ -39,3 +39,5 @@ bench:
 
 clean:
 	rm -rf bin out
+docs:
+	$(GO) run ./cmd/caaprobe probes --markdown > docs/probes.md

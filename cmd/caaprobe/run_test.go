@@ -6,10 +6,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"os"
 	"strings"
 	"testing"
 
 	"github.com/caaprobe/caaprobe/fixtures"
+	"github.com/caaprobe/caaprobe/probes"
 )
 
 func exitOf(err error) int {
@@ -130,5 +132,31 @@ func TestDemo(t *testing.T) {
 				t.Errorf("demo output lacks %s for %s", code, c.Zone)
 			}
 		}
+	}
+}
+
+// TestCatalogDocs fails when docs/probes.md is stale or lacks a section for
+// a probe or finding code of the catalog.
+func TestCatalogDocs(t *testing.T) {
+	var want bytes.Buffer
+	if err := writeCatalogMarkdown(&want); err != nil {
+		t.Fatal(err)
+	}
+	got, err := os.ReadFile("../../docs/probes.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range probes.Findings {
+		if !bytes.Contains(got, []byte("### finding `"+string(f.Code)+"`")) {
+			t.Errorf("docs/probes.md has no section for finding %s", f.Code)
+		}
+	}
+	for _, p := range probes.Catalog {
+		if !bytes.Contains(got, []byte("### probe `"+string(p.ID)+"`")) {
+			t.Errorf("docs/probes.md has no section for probe %s", p.ID)
+		}
+	}
+	if !bytes.Equal(got, want.Bytes()) {
+		t.Errorf("docs/probes.md is stale: run 'make docs'")
 	}
 }
