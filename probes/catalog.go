@@ -25,6 +25,7 @@ const (
 	ProbeCAATCP      ProbeID = "caa-tcp"
 	ProbeUnknownType ProbeID = "unknown-type"
 	ProbeDNSKEY      ProbeID = "dnskey"
+	ProbeNS          ProbeID = "ns"
 )
 
 // Spelling says how a probe writes the query name. Resolvers that use DNS
@@ -70,6 +71,8 @@ type Probe struct {
 var Catalog = []Probe{
 	{ID: ProbeSOA, Type: dns.TypeSOA, Spelling: SpellLower, Transport: UDP, EDNS: true, AtApex: true,
 		Purpose: "SOA at the zone apex: is the server alive and authoritative for the zone"},
+	{ID: ProbeNS, Type: dns.TypeNS, Spelling: SpellLower, Transport: UDP, EDNS: true, AtApex: true,
+		Purpose: "NS at the zone apex: the child's NS set, compared with the parent's delegation"},
 	{ID: ProbeCAA, Type: dns.TypeCAA, Spelling: SpellLower, Transport: UDP, EDNS: true, DO: true,
 		Purpose: "CAA as most clients ask: lowercase name, UDP, EDNS0 with DO"},
 	{ID: ProbeCAAUpper, Type: dns.TypeCAA, Spelling: SpellUpper, Transport: UDP, EDNS: true, DO: true,

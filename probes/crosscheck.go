@@ -2,8 +2,11 @@ package probes
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
+
+	"github.com/miekg/dns"
 )
 
 // Cross-checks compare results with each other: one probe alone cannot see
@@ -16,8 +19,55 @@ func CheckServer(results []*Result) {
 	for _, r := range results {
 		by[r.Probe] = r
 	}
+	checkTimeouts(results)
 	checkSpellings(by)
 	checkEDNS(by)
+}
+
+// checkTimeouts turns the timeouts of a server that is proven to lose
+// queries at random into intermittent-timeout with counts. The proof is an
+// exchange that lost an attempt and then got its reply: a server that drops
+// one kind of query on purpose (CAA, EDNS, uppercase) never answers a retry
+// of it, so its timeouts stay timeouts and keep their own meaning. Without
+// retries there is no proof, and timeouts stay timeouts.
+// This runs before the other cross-checks, which ignore what it converts.
+func checkTimeouts(results []*Result) {
+	lossy := false
+	answered, attempts := 0, 0
+	for _, r := range results {
+		if r == nil || r.Exchange == nil {
+			continue
+		}
+		attempts += r.Exchange.Attempts
+		if r.Exchange.Reply != nil {
+			answered++
+			lossy = lossy || r.Exchange.Timeouts > 0
+		}
+	}
+	if !lossy {
+		return
+	}
+	// Only a timeout whose query form (type, transport) the server did
+	// answer on another probe is intermittent: a server that drops all
+	// CAA keeps its timeout even on a lossy path.
+	answeredForm := map[string]bool{}
+	for _, r := range results {
+		if r != nil && r.Exchange != nil && r.Exchange.Reply != nil {
+			answeredForm[fmt.Sprint(r.QType, r.Transport)] = true
+		}
+	}
+	for _, r := range results {
+		if r == nil || r.Exchange == nil || !answeredForm[fmt.Sprint(r.QType, r.Transport)] {
+			continue
+		}
+		for i, is := range r.Issues {
+			if is.Code == CodeTimeout {
+				r.Issues[i] = Issue{CodeIntermittentTimeout, fmt.Sprintf(
+					"no reply to %d attempts for this probe; the server answered %d of %d attempts for this name and lost others at random",
+					r.Exchange.Attempts, answered, attempts)}
+			}
+		}
+	}
 }
 
 func checkSpellings(by map[ProbeID]*Result) {
@@ -35,6 +85,10 @@ func checkSpellings(by map[ProbeID]*Result) {
 		if other.Status == "no-family" || base.Status == "no-family" {
 			continue
 		}
+		// A reply lost at random says nothing about case handling either.
+		if other.Has(CodeIntermittentTimeout) || base.Has(CodeIntermittentTimeout) {
+			continue
+		}
 		if a, b := base.Signature(), other.Signature(); a != b {
 			other.Add(CodeCaseSensitiveAnswer, fmt.Sprintf("%s gets %s, %s gets %s", base.QName, a, other.QName, b))
 		}
@@ -46,7 +100,7 @@ func checkEDNS(by map[ProbeID]*Result) {
 	if with == nil || without == nil {
 		return
 	}
-	if !with.Answered() && with.Status != "no-family" && without.Answered() {
+	if !with.Answered() && with.Status != "no-family" && !with.Has(CodeIntermittentTimeout) && without.Answered() {
 		with.Add(CodeEDNSIntolerant, fmt.Sprintf("with EDNS: %s; without EDNS: %s", with.Status, without.Status))
 	}
 }
@@ -83,6 +137,39 @@ func CheckZone(results []*Result) {
 	for _, rs := range groups {
 		for _, r := range rs {
 			r.Add(CodeInconsistentAnswers, detail)
+		}
+	}
+}
+
+// CheckDelegation compares what one server says at the zone apex with the
+// parent's delegation: a server that does not answer the SOA with AA is
+// lame, and an apex NS set unlike the parent's is a mismatch.
+func CheckDelegation(results []*Result, parentNS []string) {
+	for _, r := range results {
+		switch r.Probe {
+		case ProbeSOA:
+			switch {
+			case r.Msg == nil:
+			case r.Rcode == dns.RcodeRefused:
+				r.Add(CodeLameServer, "REFUSED to SOA at the apex: the server does not serve the zone")
+			case isReferral(r.Msg, r.Name) || (r.Rcode == dns.RcodeSuccess && !r.AA):
+				r.Add(CodeLameServer, "no authoritative SOA at the apex (AA clear or a referral)")
+			}
+		case ProbeNS:
+			if !r.Answered() || len(parentNS) == 0 || r.Rcode != dns.RcodeSuccess {
+				continue
+			}
+			var child []string
+			for _, rr := range r.Records {
+				if ns, ok := rr.(*dns.NS); ok {
+					child = append(child, strings.ToLower(dns.Fqdn(ns.Ns)))
+				}
+			}
+			sort.Strings(child)
+			if len(child) > 0 && !slices.Equal(child, parentNS) {
+				r.Add(CodeNSMismatch, fmt.Sprintf("parent delegates to %s; the apex lists %s",
+					strings.Join(parentNS, " "), strings.Join(child, " ")))
+			}
 		}
 	}
 }

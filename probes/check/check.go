@@ -35,11 +35,16 @@ type Config struct {
 	// DomainTimeout bounds the whole check of one domain.
 	DomainTimeout time.Duration
 	Limits        discovery.Limits
+	// MaxBytes is the largest reply accepted from one exchange; a larger
+	// one is reported as limit-reached. 0 means 65535, the DNS maximum.
+	MaxBytes int
 	// Rate is the most queries a second sent to any one server address
 	// (root and TLD servers too), with bursts of Burst; 0 means no limit.
 	// The command line's default is DefaultRate.
 	Rate  float64
 	Burst int
+	// MaxCNAME bounds CNAME chains; 0 means 8.
+	MaxCNAME int
 }
 
 // Checker checks domains. One Checker serves a whole run, so discovery
@@ -66,7 +71,10 @@ func New(cfg Config) *Checker {
 	if cfg.Port == 0 {
 		cfg.Port = 53
 	}
-	x := &probes.Exchanger{Timeout: cfg.Timeout, Retries: cfg.Retries, Backoff: cfg.Timeout / 10, MaxBytes: 65535}
+	if cfg.MaxBytes <= 0 {
+		cfg.MaxBytes = 65535
+	}
+	x := &probes.Exchanger{Timeout: cfg.Timeout, Retries: cfg.Retries, Backoff: cfg.Timeout / 10, MaxBytes: cfg.MaxBytes}
 	if p := newPolite(cfg.Rate, cfg.Burst); p != nil {
 		x.Wait = p.Wait
 	}
@@ -121,6 +129,28 @@ func (c *Checker) Check(ctx context.Context, domain string) *report.Domain {
 		}
 		infos[i] = info
 	}
+	// A CA's resolver follows a CNAME at a relevant name and reads the
+	// target's CAA RRset, so the target's servers are on its path too.
+	aliasOf := map[string]string{}
+	for _, info := range infos {
+		for cur := info; cur != nil && cur.CNAME != ""; {
+			target := cur.CNAME
+			if _, seen := aliasOf[target]; seen || target == info.Name || len(aliasOf) >= c.maxCNAME() {
+				d.Names = append(d.Names, &report.Name{Name: target, AliasOf: cur.Name,
+					Err: fmt.Sprintf("CNAME chain from %s loops or is longer than %d (limit reached)", trim(info.Name), c.maxCNAME())})
+				break
+			}
+			aliasOf[target] = cur.Name
+			t, err := c.walker.Lookup(ctx, target)
+			if err != nil {
+				d.Names = append(d.Names, &report.Name{Name: target, AliasOf: cur.Name, Err: err.Error()})
+				break
+			}
+			names = append(names, target)
+			infos = append(infos, t)
+			cur = t
+		}
+	}
 	// Probe each name at every server of its zone, in parallel.
 	units := make([]*unit, len(names))
 	var wg sync.WaitGroup
@@ -142,7 +172,8 @@ func (c *Checker) Check(ctx context.Context, domain string) *report.Domain {
 			continue
 		}
 		info := infos[i]
-		n := &report.Name{Name: info.Name, Zone: info.Zone.Name, Exists: info.Exists, CNAME: info.CNAME, RRset: u.rrset}
+		n := &report.Name{Name: info.Name, Zone: info.Zone.Name, Exists: info.Exists, CNAME: info.CNAME, RRset: u.rrset,
+			AliasOf: aliasOf[info.Name]}
 		d.Names = append(d.Names, n)
 		for _, sr := range u.servers {
 			key := sr.zone + "|" + sr.ns + "|" + sr.addr.String()
@@ -191,6 +222,10 @@ func (c *Checker) runUnit(ctx context.Context, info *discovery.Name) *unit {
 	sem := make(chan struct{}, c.cfg.Parallel)
 	var wg sync.WaitGroup
 	var srs []*serverResults
+	if z.Limit != "" {
+		u.zoneFindings = append(u.zoneFindings, report.Finding{Code: probes.CodeLimitReached,
+			Name: trim(info.Name), Zone: trim(z.Name), Detail: "delegation of " + trim(z.Name) + ": " + z.Limit})
+	}
 	for _, ns := range z.NS {
 		if len(ns.Addrs) == 0 {
 			u.zoneFindings = append(u.zoneFindings, report.Finding{Code: probes.CodeNSUnresolvable,
@@ -222,6 +257,9 @@ func (c *Checker) runUnit(ctx context.Context, info *discovery.Name) *unit {
 	var all []*probes.Result
 	for _, sr := range srs {
 		probes.CheckServer(sr.results)
+		if apex && z.Parent != "" {
+			probes.CheckDelegation(sr.results, z.ParentNS)
+		}
 		all = append(all, sr.results...)
 		u.servers = append(u.servers, *sr)
 	}
@@ -239,6 +277,15 @@ func (c *Checker) runUnit(ctx context.Context, info *discovery.Name) *unit {
 		}
 	}
 	return u
+}
+
+// maxCNAME bounds the alias chain followed from one relevant name; RFC 9520
+// resolvers stop at a similar depth.
+func (c *Checker) maxCNAME() int {
+	if c.cfg.MaxCNAME > 0 {
+		return c.cfg.MaxCNAME
+	}
+	return 8
 }
 
 func trim(s string) string { return strings.TrimSuffix(s, ".") }

@@ -20,7 +20,21 @@ func (c *Checker) policy(d *report.Domain, input string) *report.Policy {
 		return p
 	}
 	wildcardInput := strings.HasPrefix(input, "*.")
+	byName := map[string]*report.Name{}
 	for _, n := range d.Names {
+		byName[n.Name] = n
+	}
+	for _, n := range d.Names {
+		if n.AliasOf != "" {
+			continue // reached through the alias of a climb name below
+		}
+		// The RRset of an alias is its target's (RFC 8659 §3).
+		for hops := 0; n.CNAME != "" && byName[n.CNAME] != nil && hops < 16; hops++ {
+			if n.Outcome == report.OutcomeServfail {
+				break
+			}
+			n = byName[n.CNAME]
+		}
 		if n.Outcome == report.OutcomeServfail {
 			if len(n.Failing) > 0 {
 				p.Reason = fmt.Sprintf("CAA lookup of %s fails at %s", trim(n.Name), strings.Join(n.Failing, ", "))

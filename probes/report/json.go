@@ -55,6 +55,10 @@ type jsonResult struct {
 	Query     []byte   `json:"query"`
 	Response  []byte   `json:"response"`
 	TCPRetry  []byte   `json:"tcp_retry_response,omitempty"`
+	// Rejected counts datagrams that came from the server's address and
+	// port but did not answer the query (wrong ID or question): an
+	// off-path spoofing race shows here even when the real reply won.
+	Rejected int `json:"rejected,omitempty"`
 }
 
 type jsonPolicy struct {
@@ -71,6 +75,7 @@ type jsonName struct {
 	Zone    string   `json:"zone"`
 	Exists  bool     `json:"exists"`
 	CNAME   string   `json:"cname,omitempty"`
+	AliasOf string   `json:"alias_of,omitempty"`
 	Outcome string   `json:"outcome"`
 	Failing []string `json:"failing_servers"`
 	Error   string   `json:"error,omitempty"`
@@ -101,6 +106,7 @@ func toJSON(d *Domain) jsonDomain {
 			if ex := r.Exchange; ex != nil {
 				jr.RTTms = math.Round(float64(ex.RTT.Microseconds())/10) / 100
 				jr.Attempts = ex.Attempts
+				jr.Rejected = ex.RejectedCount
 				jr.Query, jr.Response = ex.Query, ex.Reply
 				if jr.Response == nil && len(ex.Rejected) > 0 {
 					jr.Response = ex.Rejected[0]
@@ -120,7 +126,7 @@ func toJSON(d *Domain) jsonDomain {
 		out.Policy = &jsonPolicy{CA: p.CA, Name: p.Name, Issue: p.Issue, Wildcard: p.Wildcard, Relevant: p.Relevant, Reason: p.Reason}
 	}
 	for _, n := range d.Names {
-		jn := jsonName{Name: trimDot(n.Name), Zone: trimDot(n.Zone), Exists: n.Exists, CNAME: trimDot(n.CNAME),
+		jn := jsonName{Name: trimDot(n.Name), Zone: trimDot(n.Zone), Exists: n.Exists, CNAME: trimDot(n.CNAME), AliasOf: trimDot(n.AliasOf),
 			Outcome: n.Outcome, Failing: n.Failing, Error: n.Err}
 		if jn.Failing == nil {
 			jn.Failing = []string{}

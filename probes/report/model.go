@@ -52,6 +52,7 @@ type Name struct {
 	Zone    string
 	Exists  bool
 	CNAME   string
+	AliasOf string // set on a CNAME target: the name whose alias led here
 	Outcome string
 	Failing []string // "ns (addr)" of servers whose CAA path fails
 	Working []string
