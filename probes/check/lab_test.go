@@ -11,6 +11,7 @@ import (
 	"github.com/caaprobe/caaprobe/fixtures"
 	"github.com/caaprobe/caaprobe/probes"
 	"github.com/caaprobe/caaprobe/probes/check"
+	"github.com/caaprobe/caaprobe/probes/discovery"
 	"github.com/caaprobe/caaprobe/probes/report"
 )
 
@@ -151,6 +152,53 @@ func TestPolicyLine(t *testing.T) {
 		d := c.Check(context.Background(), tc.domain)
 		if d.Policy == nil || d.Policy.Issue != tc.issue || d.Policy.Relevant != tc.relevant {
 			t.Errorf("%s: policy %+v, want issue %s relevant %q", tc.domain, d.Policy, tc.issue, tc.relevant)
+		}
+	}
+}
+
+// TestPinnedServers checks --ns: the pinned server is probed instead of the
+// delegation's, without discovery for that zone.
+func TestPinnedServers(t *testing.T) {
+	lab, _ := startLab(t, fixtures.Options{})
+	target := lab.AddrOf("split.test", 1) // the NOTIMP server of split.test
+	c := check.New(check.Config{Roots: []netip.Addr{lab.Root}, Port: lab.Port, Timeout: 500 * time.Millisecond,
+		Pins: map[string][]discovery.NS{"split.test.": {{Name: "ns.newprovider.test.", Addrs: []netip.Addr{target}}}}})
+	d := c.Check(context.Background(), "split.test")
+	for _, s := range d.Servers {
+		if s.Zone == "split.test." && s.NS != "ns.newprovider.test." {
+			t.Errorf("probed %s (%s), want only the pinned server", s.NS, s.Addr)
+		}
+	}
+	if d.Outcome != report.OutcomeServfail {
+		t.Errorf("outcome %s, want servfail from the pinned NOTIMP server", d.Outcome)
+	}
+}
+
+// TestAddressFamilies checks -4 and -6 on the zone with an IPv6-only server.
+func TestAddressFamilies(t *testing.T) {
+	lab, _ := startLab(t, fixtures.Options{})
+	for _, tc := range []struct {
+		v4, v6 bool
+		want   []string
+	}{
+		{false, false, []string{"127.", "::1"}},
+		{true, false, []string{"127."}},
+	} {
+		c := check.New(check.Config{Roots: []netip.Addr{lab.Root}, Port: lab.Port, Timeout: 500 * time.Millisecond, IPv4: tc.v4, IPv6: tc.v6})
+		d := c.Check(context.Background(), "v6.test")
+		var got []string
+		for _, s := range d.Servers {
+			if s.Zone == "v6.test." {
+				got = append(got, s.Addr.String())
+			}
+		}
+		for _, w := range tc.want {
+			if !slices.ContainsFunc(got, func(a string) bool { return strings.HasPrefix(a, w) }) {
+				t.Errorf("-4=%v -6=%v: servers %v lack %s", tc.v4, tc.v6, got, w)
+			}
+		}
+		if tc.v4 && slices.Contains(got, "::1") {
+			t.Errorf("-4 still probed ::1")
 		}
 	}
 }
