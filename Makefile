@@ -4,7 +4,7 @@ BIN     := bin/caaprobe
 PKGS    := ./...
 FUZZTIME ?= 5m
 
-.PHONY: build test demo lab lint fuzz fuzz-short bench interop clean docs
+.PHONY: build test demo evidence lab lint fuzz fuzz-short bench interop clean docs
 
 build:
 	$(GO) build -o $(BIN) ./cmd/caaprobe
@@ -12,6 +12,10 @@ build:
 ## demo: start the built-in lab and check every lab domain (no network needed)
 demo: build
 	./$(BIN) demo
+
+## evidence: run the demo and write an evidence bundle per failing lab domain to out/evidence (docs/evidence.md)
+evidence: build
+	./$(BIN) demo --evidence out/evidence --force >/dev/null || [ $$? -eq 3 ]  # 3: findings, as the lab intends
 
 ## lab: serve the lab until Ctrl-C, for dig and check
 lab: build
@@ -33,9 +37,18 @@ fuzz:
 fuzz-short:
 	./scripts/fuzz.sh 15s
 
-## bench: Go benchmarks, then the 10,000-zone lab benchmark
-bench:
+## bench: Go benchmarks, then the 10,000-zone lab benchmark (CAA-only and full plan; BENCH_N=100000 for the big one)
+BENCH_N ?= 10000
+bench: build
 	$(GO) test -run='^$$' -bench=. -benchmem ./probes/...
+	./$(BIN) bench-lab -n $(BENCH_N) --probes caa
+	./$(BIN) bench-lab -n $(BENCH_N)
+
+## interop: real BIND, NSD, Knot, PowerDNS and Unbound on loopback (root only; docs/interop.md)
+interop:
+	@trap './fixtures/interop/lab.sh down' EXIT; \
+	./fixtures/interop/lab.sh up && \
+	CAAPROBE_INTEROP=$$(./fixtures/interop/lab.sh env) $(GO) test -race -count=1 -v ./fixtures/interop/...
 
 clean:
 	rm -rf bin out

@@ -24,15 +24,14 @@ func CheckServer(results []*Result) {
 	checkEDNS(by)
 }
 
-// checkTimeouts turns the timeouts of a server that is proven to lose
-// queries at random into intermittent-timeout with counts. The proof is an
-// exchange that lost an attempt and then got its reply: a server that drops
-// one kind of query on purpose (CAA, EDNS, uppercase) never answers a retry
-// of it, so its timeouts stay timeouts and keep their own meaning. Without
-// retries there is no proof, and timeouts stay timeouts.
+// checkTimeouts turns the timeouts of a server that answered the same kind
+// of query (type and transport) on another probe into intermittent-timeout
+// with counts: the server can answer it, so the lost replies are loss, not
+// a refusal to answer. A server that drops all CAA keeps its timeouts, even
+// on a lossy path. A server that drops only some spellings is reported here
+// as intermittent too (both fail; the detail gives the counts).
 // This runs before the other cross-checks, which ignore what it converts.
 func checkTimeouts(results []*Result) {
-	lossy := false
 	answered, attempts := 0, 0
 	for _, r := range results {
 		if r == nil || r.Exchange == nil {
@@ -41,15 +40,8 @@ func checkTimeouts(results []*Result) {
 		attempts += r.Exchange.Attempts
 		if r.Exchange.Reply != nil {
 			answered++
-			lossy = lossy || r.Exchange.Timeouts > 0
 		}
 	}
-	if !lossy {
-		return
-	}
-	// Only a timeout whose query form (type, transport) the server did
-	// answer on another probe is intermittent: a server that drops all
-	// CAA keeps its timeout even on a lossy path.
 	answeredForm := map[string]bool{}
 	for _, r := range results {
 		if r != nil && r.Exchange != nil && r.Exchange.Reply != nil {
@@ -63,7 +55,7 @@ func checkTimeouts(results []*Result) {
 		for i, is := range r.Issues {
 			if is.Code == CodeTimeout {
 				r.Issues[i] = Issue{CodeIntermittentTimeout, fmt.Sprintf(
-					"no reply to %d attempts for this probe; the server answered %d of %d attempts for this name and lost others at random",
+					"no reply to %d attempts for this probe, though the server answered this kind of query on other probes: answered %d of %d attempts for this name",
 					r.Exchange.Attempts, answered, attempts)}
 			}
 		}

@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/netip"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"syscall"
 	"time"
@@ -64,6 +65,7 @@ type Exchanger struct {
 	Wait func(ctx context.Context, addr netip.Addr) error
 
 	sent atomic.Int64
+	bufs sync.Pool // UDP read buffers of maxUDPReply bytes
 }
 
 // Sent counts the queries sent so far, retries included.
@@ -145,7 +147,17 @@ func (x *Exchanger) udp(ctx context.Context, server netip.AddrPort, q []byte, ex
 	if _, err := conn.Write(q); err != nil {
 		return nil, classify(err)
 	}
-	buf := make([]byte, maxUDPReply)
+	// The read buffer must hold the largest datagram, but a reply is
+	// usually a few hundred bytes: a pooled buffer saves zeroing 64 KiB per
+	// query and keeps probe goroutines' stacks small, which is most of the
+	// memory of a run with thousands of exchanges in flight.
+	bp, _ := x.bufs.Get().(*[]byte)
+	if bp == nil {
+		b := make([]byte, maxUDPReply)
+		bp = &b
+	}
+	defer x.bufs.Put(bp)
+	buf := *bp
 	for {
 		// A connected UDP socket only delivers datagrams from the queried
 		// address and port, so off-path replies from elsewhere never get here.
@@ -155,6 +167,9 @@ func (x *Exchanger) udp(ctx context.Context, server netip.AddrPort, q []byte, ex
 		}
 		reply := append([]byte(nil), buf[:n]...)
 		if Matches(q, reply) {
+			if x.MaxBytes > 0 && n > x.MaxBytes {
+				return nil, fmt.Errorf("%w: %d-byte UDP reply, limit %d", ErrTooLarge, n, x.MaxBytes)
+			}
 			return reply, nil
 		}
 		ex.RejectedCount++

@@ -197,4 +197,3 @@ func TestSpell0x20(t *testing.T) {
 		}
 	}
 }
-

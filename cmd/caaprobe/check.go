@@ -13,8 +13,10 @@ import (
 	"github.com/caaprobe/caaprobe/probes"
 	"github.com/caaprobe/caaprobe/probes/check"
 	"github.com/caaprobe/caaprobe/probes/discovery"
+	"github.com/caaprobe/caaprobe/probes/evidence"
 	"github.com/caaprobe/caaprobe/probes/input"
 	"github.com/caaprobe/caaprobe/probes/report"
+	"github.com/caaprobe/caaprobe/probes/summary"
 	"github.com/mattn/go-isatty"
 )
 
@@ -34,6 +36,20 @@ type checkFlags struct {
 	probeList   string
 	concurrency int
 	deadline    time.Duration
+	// Safety limits (docs/limits.md).
+	maxReferrals, maxNS, maxBytes int
+	resolver                      string
+	certs                         listFlag
+	shard                         string
+	summary                       bool
+	rate                          float64
+	// trustAnchor is a file of root DS/DNSKEY records (--trust-anchor).
+	trustAnchor string
+	// Evidence bundles (probes/evidence); stderr gets a line per bundle.
+	evidence        string
+	force           bool
+	evidenceOnlyBad bool
+	stderr          io.Writer
 }
 
 func (f *checkFlags) register(fs *flag.FlagSet) {
@@ -41,7 +57,9 @@ func (f *checkFlags) register(fs *flag.FlagSet) {
 	fs.IntVar(&f.port, "port", 53, "port of every DNS server (the lab uses a high port)")
 	fs.DurationVar(&f.timeout, "timeout", 2*time.Second, "time to wait for each reply")
 	fs.IntVar(&f.retries, "retries", 2, "further attempts after a timeout")
-	fs.StringVar(&f.format, "format", "table", "output format: table or json (JSON Lines, one object per input name)")
+	fs.StringVar(&f.format, "format", "table", "output format: table, json (JSON Lines, one object per input name) or markdown (the evidence report of each domain, for a support ticket)")
+	fs.StringVar(&f.evidence, "evidence", "", "write an evidence bundle per domain (report.md, exchanges.pcap, result.json) under `DIR`; see docs/evidence.md")
+	fs.BoolVar(&f.force, "force", false, "replace evidence bundles that already exist")
 	fs.BoolVar(&f.noColor, "no-color", false, "no colour in the table (also when NO_COLOR is set or stdout is not a terminal)")
 	fs.BoolVar(&f.strict, "strict", false, "exit 3 on warnings too")
 	fs.Var(&f.files, "f", "read names from `FILE`, one per line (# comments allowed; - for stdin; repeatable)")
@@ -52,16 +70,41 @@ func (f *checkFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.probeList, "probes", "", "probe IDs to send, comma-separated (default: all; see 'caaprobe probes')")
 	fs.IntVar(&f.concurrency, "concurrency", 64, "domains checked at once")
 	fs.DurationVar(&f.deadline, "deadline", time.Minute, "the most time one domain may take")
+	fs.IntVar(&f.maxReferrals, "max-referrals", discovery.DefaultLimits.MaxReferrals, "most referrals followed for one name (then limit-reached)")
+	fs.IntVar(&f.maxNS, "max-ns", discovery.DefaultLimits.MaxNS, "most NS names used per zone (then limit-reached)")
+	fs.IntVar(&f.maxBytes, "max-bytes", 65535, "largest reply accepted from one exchange, 512 to 65535 (then limit-reached)")
+	fs.StringVar(&f.resolver, "resolver", "", "also ask this validating resolver (`ADDR[:PORT]`) for each relevant name's CAA and show its RCODE, AD and EDE")
+	fs.Var(&f.certs, "cert", "check the DNS names of the certificates in `FILE` or DIR (PEM or DER; a /etc/letsencrypt/live tree works; repeatable)")
+	fs.StringVar(&f.shard, "shard", "", "check only shard `K/N` of the input (K counts from 0; names of one registrable domain stay together)")
+	fs.StringVar(&f.trustAnchor, "trust-anchor", "", "validate DNSSEC from the root DS or DNSKEY records in `FILE` (zone-file syntax) instead of IANA's root anchors")
+	fs.BoolVar(&f.summary, "summary", false, "print the provider view: findings by nameserver and by provider (always at the end of a table run of more than 20 domains)")
+	fs.Float64Var(&f.rate, "rate", check.DefaultRate, "most queries a second to any one server address, root and TLD included (0: no limit)")
 }
 
 // config validates the flags and builds the engine's configuration.
 func (f *checkFlags) config() (check.Config, error) {
 	cfg := check.Config{Port: f.port, Timeout: f.timeout, Retries: f.retries, CA: f.ca, IPv4: f.ipv4, IPv6: f.ipv6,
-		DomainTimeout: f.deadline}
+		DomainTimeout: f.deadline, MaxBytes: f.maxBytes,
+		Limits: discovery.Limits{MaxReferrals: f.maxReferrals, MaxNS: f.maxNS, MaxDepth: discovery.DefaultLimits.MaxDepth}}
+	if f.maxReferrals < 1 || f.maxReferrals > 64 {
+		return cfg, usageErr("--max-referrals %d: want 1 to 64", f.maxReferrals)
+	}
+	if f.maxNS < 1 || f.maxNS > 1000 {
+		return cfg, usageErr("--max-ns %d: want 1 to 1000", f.maxNS)
+	}
+	if f.maxBytes < 512 || f.maxBytes > 65535 {
+		return cfg, usageErr("--max-bytes %d: want 512 to 65535", f.maxBytes)
+	}
+	if f.deadline <= 0 {
+		return cfg, usageErr("--deadline must be positive")
+	}
 	switch f.format {
-	case "table", "json":
+	case "table", "json", "markdown":
 	default:
-		return cfg, usageErr("--format %q: want table or json", f.format)
+		return cfg, usageErr("--format %q: want table, json or markdown", f.format)
+	}
+	if f.force && f.evidence == "" {
+		return cfg, usageErr("--force only applies with --evidence DIR")
 	}
 	if f.port < 1 || f.port > 65535 {
 		return cfg, usageErr("--port %d: want 1 to 65535", f.port)
@@ -74,6 +117,15 @@ func (f *checkFlags) config() (check.Config, error) {
 	}
 	if f.concurrency < 1 {
 		return cfg, usageErr("--concurrency must be at least 1")
+	}
+	if f.rate < 0 {
+		return cfg, usageErr("--rate %g: want 0 (no limit) or more", f.rate)
+	}
+	cfg.Rate, cfg.Burst = f.rate, check.DefaultBurst
+	if f.shard != "" {
+		if _, _, err := input.ParseShard(f.shard); err != nil {
+			return cfg, usageErr("--shard: %v", err)
+		}
 	}
 	roots := defaultRoots
 	if f.root != "" {
@@ -94,6 +146,25 @@ func (f *checkFlags) config() (check.Config, error) {
 			}
 			cfg.Probes = append(cfg.Probes, probes.ProbeID(id))
 		}
+	}
+	if f.trustAnchor != "" {
+		fh, err := os.Open(f.trustAnchor)
+		if err != nil {
+			return cfg, fmt.Errorf("--trust-anchor: %w", err)
+		}
+		anchor, err := check.ReadTrustAnchor(fh, f.trustAnchor)
+		fh.Close()
+		if err != nil {
+			return cfg, fmt.Errorf("--trust-anchor: %w", err)
+		}
+		cfg.TrustAnchor = anchor
+	}
+	if f.resolver != "" {
+		r, err := parseResolver(f.resolver)
+		if err != nil {
+			return cfg, err
+		}
+		cfg.Resolver = r
 	}
 	if len(f.pins) > 0 {
 		cfg.Pins = map[string][]discovery.NS{}
@@ -142,19 +213,29 @@ func runCheck(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 	if err != nil {
 		return err
 	}
-	items, err := readInput(fs.Args(), f.files, stdin, stderr)
+	items, err := readInput(fs.Args(), f.files, f.certs, stdin, stderr)
 	if err != nil {
 		return err
 	}
 	if len(items) == 0 {
-		return usageErr("no names to check: give names as arguments, -f FILE, or - for stdin")
+		return usageErr("no names to check: give names as arguments, -f FILE, --cert FILE, or - for stdin")
 	}
+	if f.shard != "" {
+		k, n, _ := input.ParseShard(f.shard) // validated in config
+		all := len(items)
+		items = shardItems(items, k, n)
+		fmt.Fprintf(stderr, "caaprobe: shard %d/%d: %d of %d input entries\n", k, n, len(items), all)
+		if len(items) == 0 {
+			return nil
+		}
+	}
+	f.stderr = stderr
 	return checkAndReport(ctx, cfg, &f, items, stdout)
 }
 
 // readInput gathers names from arguments, files and stdin, reporting each
 // bad line on stderr (it also appears in the output with verdict error).
-func readInput(args []string, files []string, stdin io.Reader, stderr io.Writer) ([]input.Item, error) {
+func readInput(args []string, files, certs []string, stdin io.Reader, stderr io.Writer) ([]input.Item, error) {
 	var r input.Reader
 	var names []string
 	for _, a := range args {
@@ -178,6 +259,11 @@ func readInput(args []string, files []string, stdin io.Reader, stderr io.Writer)
 			return nil, usageErr("%v", err)
 		}
 	}
+	for _, path := range certs {
+		if err := r.AddCerts(path); err != nil {
+			return nil, usageErr("--cert %s: %v", path, err)
+		}
+	}
 	items := r.Items()
 	for _, it := range items {
 		if it.Err != nil {
@@ -193,7 +279,29 @@ func checkAndReport(ctx context.Context, cfg check.Config, f *checkFlags, items 
 	color := !f.noColor && os.Getenv("NO_COLOR") == "" && isTerminal(stdout)
 	var failed, warned, badInput, index int
 	var writeErr error
+	ev, err := newEvidenceSink(f)
+	if err != nil {
+		return err
+	}
+	defer ev.close()
+	stderr := f.stderr
+	if stderr == nil {
+		stderr = io.Discard
+	}
+	// The provider view: asked for, or by default at the end of a table
+	// run long enough that one domain's table no longer shows the pattern.
+	// JSON and Markdown keep stdout for their own format, so there it is
+	// written to stderr and only when asked for.
+	var sum *summary.Summary
+	if f.summary || (f.format == "table" && len(items) > summaryDefaultAbove) {
+		sum = summary.New()
+	}
+	bar := newProgress(stderr, len(items), c.X.Sent)
 	c.Run(ctx, items, f.concurrency, func(d *report.Domain) {
+		bar.done(d)
+		if sum != nil {
+			sum.Add(d)
+		}
 		// Domains arrive in input order, so index names their item.
 		bad := items[index].Err != nil
 		index++
@@ -206,17 +314,35 @@ func checkAndReport(ctx context.Context, cfg check.Config, f *checkFlags, items 
 			warned++
 		}
 		var err error
-		if f.format == "json" {
+		switch f.format {
+		case "json":
 			err = report.WriteJSON(stdout, d)
-		} else {
+		case "markdown":
+			err = evidence.WriteMarkdown(stdout, d)
+		default:
 			err = report.WriteTable(stdout, d, report.TableOptions{Color: color})
 		}
 		if err != nil && writeErr == nil {
 			writeErr = err
 		}
+		ev.add(d)
 	})
+	bar.finish()
+	if sum != nil && writeErr == nil {
+		out := stdout
+		if f.format != "table" {
+			out = stderr
+		}
+		fmt.Fprintln(out)
+		if err := sum.Write(out); err != nil {
+			writeErr = err
+		}
+	}
 	if writeErr != nil {
 		return fmt.Errorf("writing the report: %w", writeErr)
+	}
+	if err := ev.err(); err != nil {
+		return err
 	}
 	if ctx.Err() != nil {
 		return &exitError{exitInternal, "interrupted: domains not yet checked are marked error: interrupted"}
@@ -228,6 +354,21 @@ func checkAndReport(ctx context.Context, cfg check.Config, f *checkFlags, items 
 		return &exitError{exitUsage, fmt.Sprintf("%d input line(s) could not be used", badInput)}
 	}
 	return nil
+}
+
+// summaryDefaultAbove is the number of domains above which a table run
+// ends with the provider view without --summary.
+const summaryDefaultAbove = 20
+
+// shardItems keeps the entries of shard k of n, in input order.
+func shardItems(items []input.Item, k, n int) []input.Item {
+	var out []input.Item
+	for _, it := range items {
+		if it.InShard(k, n) {
+			out = append(out, it)
+		}
+	}
+	return out
 }
 
 func isTerminal(w io.Writer) bool {

@@ -39,9 +39,18 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if err != nil {
 		return err
 	}
+	if cfg.TrustAnchor == nil {
+		// The lab's root key is its own: validate the lab's signed zones
+		// from it, as a CA's resolver does from IANA's.
+		cfg.TrustAnchor = lab.TrustAnchor()
+	}
 	fmt.Fprintf(stderr, "caaprobe demo: lab of %d domains on 127.0.0.x port %d\n\n", len(lab.Cases), lab.Port)
 	var r input.Reader
 	r.AddArgs(append(lab.Domains(), fs.Args()...))
+	// In the demo, --evidence DIR writes bundles for the domains that show
+	// a problem; the conformant control zones would only be noise.
+	f.evidenceOnlyBad = true
+	f.stderr = stderr
 	return checkAndReport(ctx, cfg, &f, r.Items(), stdout)
 }
 
@@ -59,6 +68,12 @@ func runLab(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	}
 	defer lab.Close()
 	lab.WriteTable(stdout)
+	// The lab's keys are derived from zone names, so this anchor holds for
+	// every run of the lab: save it for check --trust-anchor.
+	fmt.Fprintln(stdout, "\nTrust anchor (save as lab-anchor.txt for check --trust-anchor):")
+	for _, rr := range lab.TrustAnchor() {
+		fmt.Fprintln(stdout, "  "+rr.String())
+	}
 	fmt.Fprintf(stdout, "\nTry:\n  dig @%s -p %d +norec notimp.test CAA\n  caaprobe check --root %s --port %d notimp.test\n\nServing until interrupted (Ctrl-C).\n",
 		"127.0.0.11", lab.Port, lab.Root, lab.Port)
 	if s, ok := stdout.(interface{ Sync() error }); ok {

@@ -38,6 +38,7 @@ Usage:
   caaprobe demo [flags]                            start the built-in lab and check every lab domain
   caaprobe lab [--port N]                          serve the lab until interrupted, for dig and check
   caaprobe probes                                  list the probes and finding codes
+  caaprobe bench-lab [-n N] [flags]                measure throughput on a lab of N zones at one provider
 
 Exit status: 0 all pass, 1 caaprobe failed, 2 usage or input error, 3 findings.
 Run 'caaprobe check -h' for the flags of check.
@@ -60,6 +61,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return runLab(ctx, rest, stdout, stderr)
 	case "probes":
 		return runProbes(rest, stdout, stderr)
+	case "bench-lab":
+		return runBenchLab(ctx, rest, stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil

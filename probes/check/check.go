@@ -45,7 +45,25 @@ type Config struct {
 	Burst int
 	// MaxCNAME bounds CNAME chains; 0 means 8.
 	MaxCNAME int
+	// Resolver, when valid, is a validating resolver asked for every
+	// relevant name's CAA next to the probes, to compare its RCODE, AD bit
+	// and Extended DNS Errors with the predicted outcome.
+	Resolver netip.AddrPort
+	// TrustAnchor is the root's DS or DNSKEY records a validating resolver
+	// trusts (--trust-anchor, the lab's Lab.TrustAnchor); nil means IANA's
+	// (IANARootAnchors). Zones without a chain to it are insecure.
+	TrustAnchor []dns.RR
 }
+
+// Unit cache capacities (see unitCache): probation holds a domain's own
+// name long enough for subdomains listed near it; protected holds the
+// shared names (TLDs, parents) of a run. Measured with `caaprobe
+// bench-lab`: a full-plan unit is about 20 KB, so these bound the cache
+// to roughly 10 MB plus the protected names a run really shares.
+const (
+	unitsProbation = 512
+	unitsProtected = 4096
+)
 
 // Checker checks domains. One Checker serves a whole run, so discovery
 // results and probe results for shared names are reused across domains.
@@ -55,6 +73,8 @@ type Checker struct {
 	walker *discovery.Walker
 	probes []probes.Probe
 	units  *unitCache
+	anchor []*dns.DS  // the root's DS set, from Config.TrustAnchor
+	trusts trustCache // DNSSEC chain status per zone, once per run
 }
 
 // New makes a Checker.
@@ -82,7 +102,10 @@ func New(cfg Config) *Checker {
 	for zone, ns := range cfg.Pins {
 		w.Pin(zone, ns)
 	}
-	c := &Checker{cfg: cfg, X: x, walker: w, units: newUnitCache(4096)}
+	c := &Checker{cfg: cfg, X: x, walker: w, units: newUnitCache(unitsProbation, unitsProtected)}
+	if c.anchor = anchorDS(cfg.TrustAnchor); len(cfg.TrustAnchor) == 0 {
+		c.anchor = anchorDS(IANARootAnchors())
+	}
 	want := map[probes.ProbeID]bool{}
 	for _, id := range cfg.Probes {
 		want[id] = true
@@ -173,7 +196,7 @@ func (c *Checker) Check(ctx context.Context, domain string) *report.Domain {
 		}
 		info := infos[i]
 		n := &report.Name{Name: info.Name, Zone: info.Zone.Name, Exists: info.Exists, CNAME: info.CNAME, RRset: u.rrset,
-			AliasOf: aliasOf[info.Name]}
+			AliasOf: aliasOf[info.Name], DNSSEC: u.dnssec}
 		d.Names = append(d.Names, n)
 		for _, sr := range u.servers {
 			key := sr.zone + "|" + sr.ns + "|" + sr.addr.String()
@@ -190,6 +213,7 @@ func (c *Checker) Check(ctx context.Context, domain string) *report.Domain {
 		}
 	}
 	d.Summarise()
+	d.Resolver = c.askResolver(ctx, d)
 	d.Policy = c.policy(d, domain)
 	d.Explanation = explain(d)
 	return d
@@ -202,6 +226,7 @@ type unit struct {
 	servers      []serverResults
 	rrset        []*dns.CAA
 	zoneFindings []report.Finding
+	dnssec       string // the zone's chain status (see judgeDNSSEC)
 }
 
 type serverResults struct {
@@ -264,6 +289,7 @@ func (c *Checker) runUnit(ctx context.Context, info *discovery.Name) *unit {
 		u.servers = append(u.servers, *sr)
 	}
 	probes.CheckZone(all)
+	u.dnssec = c.judgeDNSSEC(ctx, z, srs)
 	// The RRset a CA would read: the lowercase CAA answer of the first
 	// server that answered.
 	for _, r := range all {

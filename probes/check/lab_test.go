@@ -24,7 +24,9 @@ func startLab(t *testing.T, opts fixtures.Options) (*fixtures.Lab, *check.Checke
 	}
 	t.Cleanup(lab.Close)
 	c := check.New(check.Config{Roots: []netip.Addr{lab.Root}, Port: lab.Port,
-		Timeout: 500 * time.Millisecond, Retries: 1, DomainTimeout: 30 * time.Second})
+		Timeout: 500 * time.Millisecond, Retries: 1, DomainTimeout: 30 * time.Second,
+		// The lab's own root key, so its signed cases validate.
+		TrustAnchor: lab.TrustAnchor()})
 	return lab, c
 }
 

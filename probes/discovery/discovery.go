@@ -25,7 +25,13 @@ type Zone struct {
 	ParentNS []string // NS names in the parent's referral, sorted
 	NS       []NS     // servers with their addresses, sorted by name
 	DS       []*dns.DS
-	Pinned   bool // servers given with --ns, not discovered
+	// DSSigs are the RRSIGs over the DS RRset in the parent's referral; the
+	// engine validates the DS set with the parent's keys (RFC 4035 §5.2).
+	DSSigs []*dns.RRSIG
+	Pinned bool // servers given with --ns, not discovered
+	// Limit says which limit cut the NS set short, when one did; the
+	// engine reports it as limit-reached.
+	Limit string
 }
 
 // NS is one authoritative server name and its addresses.
@@ -67,9 +73,9 @@ type Walker struct {
 	Limits Limits
 
 	mu    sync.Mutex
-	zones map[string]*Zone        // by apex
-	names map[string]*nameFuture  // by name
-	addrs map[string]*addrFuture  // by NS name
+	zones map[string]*Zone       // by apex
+	names map[string]*nameFuture // by name
+	addrs map[string]*addrFuture // by NS name
 }
 
 type nameFuture struct {
@@ -123,6 +129,15 @@ func (w *Walker) family(a netip.Addr) bool {
 	return w.IPv6
 }
 
+// Zone returns the zone with apex name as discovery knows it, or nil: the
+// engine climbs Parent links with it to validate the DNSSEC chain.
+func (w *Walker) Zone(name string) *Zone {
+	w.init()
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.zones[dns.CanonicalName(name)]
+}
+
 // Lookup returns what is known of name, walking the delegation when needed.
 func (w *Walker) Lookup(ctx context.Context, name string) (*Name, error) {
 	return w.lookup(ctx, dns.CanonicalName(name), 0)
@@ -138,6 +153,10 @@ func (w *Walker) lookup(ctx context.Context, name string, depth int) (*Name, err
 	}
 	w.mu.Unlock()
 	if ok {
+		if nested(ctx) && !isDone(f.done) {
+			// See resolveAddrs: a nested lookup never waits on another's.
+			return w.walk(ctx, name, depth)
+		}
 		select {
 		case <-f.done:
 			return f.name, f.err
@@ -255,10 +274,15 @@ func (w *Walker) zoneFromReferral(ctx context.Context, parent, cut string, m *dn
 			if dns.CanonicalName(rr.Hdr.Name) == cut {
 				z.DS = append(z.DS, rr)
 			}
+		case *dns.RRSIG:
+			if dns.CanonicalName(rr.Hdr.Name) == cut && rr.TypeCovered == dns.TypeDS {
+				z.DSSigs = append(z.DSSigs, rr)
+			}
 		}
 	}
 	sort.Strings(nsNames)
 	z.ParentNS = nsNames
+	z.Limit = w.nsLimit(nsNames)
 	z.NS = w.resolveNS(ctx, cut, nsNames, m.Extra, depth)
 	return w.store(z), nil
 }
@@ -271,7 +295,7 @@ func (w *Walker) zoneFromAnswer(ctx context.Context, parent, apex string, m *dns
 		}
 	}
 	sort.Strings(nsNames)
-	z := &Zone{Name: apex, Parent: parent, ParentNS: nsNames}
+	z := &Zone{Name: apex, Parent: parent, ParentNS: nsNames, Limit: w.nsLimit(nsNames)}
 	z.NS = w.resolveNS(ctx, apex, nsNames, m.Extra, depth)
 	return w.store(z), nil
 }
@@ -284,6 +308,14 @@ func (w *Walker) store(z *Zone) *Zone {
 	}
 	w.zones[z.Name] = z
 	return z
+}
+
+// nsLimit describes the cut resolveNS makes to an NS set over MaxNS.
+func (w *Walker) nsLimit(names []string) string {
+	if len(names) <= w.Limits.MaxNS {
+		return ""
+	}
+	return fmt.Sprintf("%d NS names, only the first %d (--max-ns) are used", len(names), w.Limits.MaxNS)
 }
 
 // resolveNS finds every address of every NS name: glue first, then an
@@ -343,6 +375,18 @@ func (w *Walker) resolveAddrs(ctx context.Context, host, forZone string, depth i
 		// answer, and those are the ones we are looking for.
 		return nil, fmt.Errorf("%s is inside %s and the parent gives no glue", host, forZone)
 	}
+	chain, _ := ctx.Value(chainKey{}).([]string)
+	for i, h := range chain {
+		if h == host {
+			var cycle []string
+			for _, c := range append(chain[i:len(chain):len(chain)], host) {
+				cycle = append(cycle, strings.TrimSuffix(c, "."))
+			}
+			return nil, fmt.Errorf("%w: delegation cycle %s (each NS name's address needs the next; no glue)",
+				ErrLimit, strings.Join(cycle, " → "))
+		}
+	}
+	ctx = context.WithValue(ctx, chainKey{}, append(chain[:len(chain):len(chain)], host))
 	w.mu.Lock()
 	f, ok := w.addrs[host]
 	if !ok {
@@ -351,6 +395,15 @@ func (w *Walker) resolveAddrs(ctx context.Context, host, forZone string, depth i
 	}
 	w.mu.Unlock()
 	if ok {
+		if len(chain) > 0 && !isDone(f.done) {
+			// A nested lookup holds futures of its own; waiting on one
+			// that another lookup holds could close a cycle of waits
+			// (zone A's NS in B, B's in A, checked at once). Top-level
+			// waiters hold no address future, so they may wait.
+			tmp := &addrFuture{}
+			w.fillAddrs(ctx, tmp, host, depth)
+			return tmp.addrs, tmp.err
+		}
 		select {
 		case <-f.done:
 			return f.addrs, f.err
@@ -359,10 +412,34 @@ func (w *Walker) resolveAddrs(ctx context.Context, host, forZone string, depth i
 		}
 	}
 	defer close(f.done)
+	w.fillAddrs(ctx, f, host, depth)
+	return f.addrs, f.err
+}
+
+// chainKey carries, in a context, the NS names whose addresses are being
+// looked up on this path, outermost first, to detect delegation cycles.
+type chainKey struct{}
+
+func nested(ctx context.Context) bool {
+	chain, _ := ctx.Value(chainKey{}).([]string)
+	return len(chain) > 0
+}
+
+func isDone(c chan struct{}) bool {
+	select {
+	case <-c:
+		return true
+	default:
+		return false
+	}
+}
+
+// fillAddrs looks host up and asks its zone's servers for A and AAAA.
+func (w *Walker) fillAddrs(ctx context.Context, f *addrFuture, host string, depth int) {
 	n, err := w.lookup(ctx, host, depth)
 	if err != nil {
 		f.err = fmt.Errorf("looking up %s: %w", host, err)
-		return nil, f.err
+		return
 	}
 	var errs []string
 	for _, t := range []uint16{dns.TypeA, dns.TypeAAAA} {
@@ -387,7 +464,6 @@ func (w *Walker) resolveAddrs(ctx context.Context, host, forZone string, depth i
 	if len(f.addrs) == 0 && len(errs) > 0 {
 		f.err = errors.New(strings.Join(errs, "; "))
 	}
-	return f.addrs, f.err
 }
 
 // ask sends name/qtype to the servers of zone, one address after another,

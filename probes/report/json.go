@@ -13,16 +13,17 @@ import (
 // never rename or remove them without a documented migration.
 
 type jsonDomain struct {
-	Domain      string        `json:"domain"`
-	Verdict     string        `json:"verdict"`
-	Outcome     string        `json:"outcome"`
-	Findings    []jsonFinding `json:"findings"`
-	Servers     []jsonServer  `json:"servers"`
-	Policy      *jsonPolicy   `json:"policy"`
-	Error       string        `json:"error"`
-	Source      string        `json:"source,omitempty"`
-	Names       []jsonName    `json:"names"`
-	Explanation string        `json:"explanation"`
+	Domain      string         `json:"domain"`
+	Verdict     string         `json:"verdict"`
+	Outcome     string         `json:"outcome"`
+	Findings    []jsonFinding  `json:"findings"`
+	Servers     []jsonServer   `json:"servers"`
+	Policy      *jsonPolicy    `json:"policy"`
+	Error       string         `json:"error"`
+	Source      string         `json:"source,omitempty"`
+	Names       []jsonName     `json:"names"`
+	Explanation string         `json:"explanation"`
+	Resolver    []jsonResolver `json:"resolver,omitempty"`
 }
 
 type jsonFinding struct {
@@ -79,6 +80,7 @@ type jsonName struct {
 	Outcome string   `json:"outcome"`
 	Failing []string `json:"failing_servers"`
 	Error   string   `json:"error,omitempty"`
+	DNSSEC  string   `json:"dnssec,omitempty"`
 }
 
 // WriteJSON writes d as one line of JSON.
@@ -122,12 +124,13 @@ func toJSON(d *Domain) jsonDomain {
 		}
 		out.Servers = append(out.Servers, js)
 	}
+	out.Resolver = resolverJSON(d)
 	if p := d.Policy; p != nil {
 		out.Policy = &jsonPolicy{CA: p.CA, Name: p.Name, Issue: p.Issue, Wildcard: p.Wildcard, Relevant: p.Relevant, Reason: p.Reason}
 	}
 	for _, n := range d.Names {
 		jn := jsonName{Name: trimDot(n.Name), Zone: trimDot(n.Zone), Exists: n.Exists, CNAME: trimDot(n.CNAME), AliasOf: trimDot(n.AliasOf),
-			Outcome: n.Outcome, Failing: n.Failing, Error: n.Err}
+			Outcome: n.Outcome, Failing: n.Failing, Error: n.Err, DNSSEC: n.DNSSEC}
 		if jn.Failing == nil {
 			jn.Failing = []string{}
 		}

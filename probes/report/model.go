@@ -42,6 +42,9 @@ type Domain struct {
 	Policy      *Policy
 	Explanation string
 	Err         string
+	// Resolver holds what a real validating resolver said, name by name,
+	// when the run was given one (check --resolver); nil otherwise.
+	Resolver []ResolverCheck
 
 	zoneFindings []Finding
 }
@@ -58,6 +61,9 @@ type Name struct {
 	Working []string
 	RRset   []*dns.CAA // CAA RRset as a working server gave it
 	Err     string
+	// DNSSEC is the zone's chain status from the trust anchor: secure,
+	// insecure, bogus or missing ("" when not validated).
+	DNSSEC string
 }
 
 // Server is one address of one NS name of one zone.

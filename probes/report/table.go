@@ -73,6 +73,7 @@ func WriteTable(w io.Writer, d *Domain, opt TableOptions) error {
 	}
 	writeFindings(w, d, p)
 	writeNames(w, d, p)
+	writeResolver(w, d, p)
 	fmt.Fprintf(w, "  %s\n", Clean(d.Explanation))
 	if pol := d.Policy; pol != nil {
 		fmt.Fprintf(w, "  policy for %s: issue %s, wildcard %s: %s\n", Clean(pol.CA), p.policy(pol.Issue), p.policy(pol.Wildcard), Clean(pol.Reason))

@@ -1,0 +1,218 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"runtime"
+	"runtime/metrics"
+	"runtime/pprof"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/caaprobe/caaprobe/fixtures"
+	"github.com/caaprobe/caaprobe/probes/check"
+	"github.com/caaprobe/caaprobe/probes/input"
+	"github.com/caaprobe/caaprobe/probes/report"
+)
+
+// runBenchLab starts the bench lab (one provider, two addresses, N zones)
+// in this process and checks every zone as `check --format json` would,
+// writing the JSON to nowhere, then prints throughput and memory. It is
+// what `make bench` runs; nothing leaves the loopback.
+func runBenchLab(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("bench-lab", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var f checkFlags
+	f.register(fs)
+	n := fs.Int("n", 10000, "number of zones in the bench lab")
+	out := fs.String("out", "", "also write the report to `FILE` (default: discarded)")
+	blockprofile := fs.String("blockprofile", "", "write a profile of where goroutines waited to `FILE`")
+	memprofile := fs.String("memprofile", "", "write a heap profile taken at the end of the check to `FILE`")
+	cpuprofile := fs.String("cpuprofile", "", "write a CPU profile of the check to `FILE` (go tool pprof)")
+	fs.Lookup("timeout").DefValue = "1s"
+	f.timeout = time.Second
+	fs.Lookup("retries").DefValue = "1"
+	f.retries = 1
+	fs.Lookup("rate").DefValue = "0"
+	f.rate = 0
+	fs.Lookup("format").DefValue = "json"
+	f.format = "json"
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if *n < 1 {
+		return usageErr("-n %d: want at least 1", *n)
+	}
+	b, err := fixtures.StartBench(fixtures.BenchOptions{N: *n})
+	if err != nil {
+		return fmt.Errorf("starting the bench lab: %w", err)
+	}
+	defer b.Close()
+	f.root = b.Root.String()
+	f.port = b.Port
+	cfg, err := f.config()
+	if err != nil {
+		return err
+	}
+	if cfg.TrustAnchor == nil {
+		cfg.TrustAnchor = b.TrustAnchor()
+	}
+	var r input.Reader
+	r.AddArgs(b.Domains())
+	items := r.Items()
+
+	var sink io.Writer = io.Discard
+	if *out != "" {
+		of, err := os.Create(*out)
+		if err != nil {
+			return fmt.Errorf("bench output: %w", err)
+		}
+		defer of.Close()
+		bw := bufio.NewWriter(of)
+		defer bw.Flush()
+		sink = bw
+	}
+	if *blockprofile != "" {
+		runtime.SetBlockProfileRate(10000)
+		defer func() {
+			if pf, err := os.Create(*blockprofile); err == nil {
+				pprof.Lookup("block").WriteTo(pf, 0)
+				pf.Close()
+			}
+		}()
+	}
+	runtime.GC()
+	cpu0 := cpuTime()
+	if *cpuprofile != "" {
+		pf, err := os.Create(*cpuprofile)
+		if err != nil {
+			return fmt.Errorf("cpu profile: %w", err)
+		}
+		defer pf.Close()
+		if err := pprof.StartCPUProfile(pf); err != nil {
+			return fmt.Errorf("cpu profile: %w", err)
+		}
+		defer pprof.StopCPUProfile()
+	}
+	start := time.Now()
+	c := check.New(cfg)
+	verdicts := map[string]int{}
+	var encoded int64
+	var buf bytes.Buffer
+	c.Run(ctx, items, f.concurrency, func(d *report.Domain) {
+		verdicts[d.Verdict]++
+		buf.Reset()
+		switch f.format {
+		case "json":
+			report.WriteJSON(&buf, d)
+		default:
+			report.WriteTable(&buf, d, report.TableOptions{})
+		}
+		encoded += int64(buf.Len())
+		sink.Write(buf.Bytes())
+	})
+	wall := time.Since(start)
+	if *memprofile != "" {
+		if pf, err := os.Create(*memprofile); err == nil {
+			runtime.GC()
+			pprof.Lookup("heap").WriteTo(pf, 0)
+			pf.Close()
+		}
+	}
+	cpu := cpuTime() - cpu0
+	sent := c.X.Sent()
+	secs := wall.Seconds()
+	plan := "full"
+	if f.probeList != "" {
+		plan = f.probeList
+	}
+	fmt.Fprintf(stdout, "bench-lab: %d zones, probes %s, concurrency %d, rate %g/s per address, GOMAXPROCS %d\n",
+		*n, plan, f.concurrency, f.rate, runtime.GOMAXPROCS(0))
+	fmt.Fprintf(stdout, "  wall time        %.3f s\n", secs)
+	fmt.Fprintf(stdout, "  domains/s        %.0f\n", float64(*n)/secs)
+	fmt.Fprintf(stdout, "  queries          %d (%.2f per domain)\n", sent, float64(sent)/float64(*n))
+	fmt.Fprintf(stdout, "  queries/s        %.0f\n", float64(sent)/secs)
+	// CPU time is the figure to compare between runs on a shared machine:
+	// wall time also counts time the process waited for a CPU.
+	fmt.Fprintf(stdout, "  CPU time         %.3f s (%.0f µs per domain, %.1f µs per query; lab servers included)\n",
+		cpu.Seconds(), float64(cpu.Microseconds())/float64(*n), float64(cpu.Microseconds())/float64(max(sent, 1)))
+	fmt.Fprintf(stdout, "  load average     %s\n", loadAvg())
+	fmt.Fprintf(stdout, "  output           %.1f MB of %s\n", float64(encoded)/1e6, f.format)
+	fmt.Fprintf(stdout, "  verdicts         %s\n", formatCounts(verdicts))
+	fmt.Fprintf(stdout, "  peak RSS         %s\n", peakRSS())
+	fmt.Fprintf(stdout, "  peak heap        %.1f MB (Go runtime, live+garbage at the last GC cycle)\n", heapMB())
+	if verdicts[report.VerdictPass] != *n {
+		return &exitError{exitFindings, "bench-lab: some bench zones did not pass; the figures above are not a clean run"}
+	}
+	return nil
+}
+
+func formatCounts(m map[string]int) string {
+	var parts []string
+	for _, k := range []string{report.VerdictPass, report.VerdictWarn, report.VerdictFail, report.VerdictError} {
+		if m[k] > 0 {
+			parts = append(parts, fmt.Sprintf("%s %d", k, m[k]))
+		}
+	}
+	return strings.Join(parts, ", ")
+}
+
+// peakRSS reads the kernel's high-water mark of resident memory for this
+// process (Linux); elsewhere it says it cannot.
+func peakRSS() string {
+	fh, err := os.Open("/proc/self/status")
+	if err != nil {
+		return "unknown (no /proc/self/status)"
+	}
+	defer fh.Close()
+	sc := bufio.NewScanner(fh)
+	for sc.Scan() {
+		if v, ok := strings.CutPrefix(sc.Text(), "VmHWM:"); ok {
+			kb, err := strconv.Atoi(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")))
+			if err != nil {
+				return strings.TrimSpace(v)
+			}
+			return fmt.Sprintf("%.1f MB (VmHWM)", float64(kb)/1024)
+		}
+	}
+	return "unknown"
+}
+
+func heapMB() float64 {
+	s := []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}}
+	metrics.Read(s)
+	if s[0].Value.Kind() != metrics.KindUint64 {
+		return 0
+	}
+	return float64(s[0].Value.Uint64()) / 1e6
+}
+
+// cpuTime is the user and system time this process has used.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// loadAvg is the machine's 1-minute load average: a benchmark on a busy
+// machine measures the other work too.
+func loadAvg() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return "unknown"
+	}
+	f := strings.Fields(string(b))
+	if len(f) == 0 {
+		return "unknown"
+	}
+	return f[0] + fmt.Sprintf(" (on %d CPUs)", runtime.NumCPU())
+}

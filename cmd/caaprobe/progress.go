@@ -1,0 +1,68 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/caaprobe/caaprobe/probes/report"
+	"github.com/schollz/progressbar/v3"
+)
+
+// progress shows a bulk run's progress on stderr: domains done of total,
+// queries a second, failures so far and the time left. It draws only when
+// stderr is a terminal, so logs and pipes get nothing; a nil *progress is
+// a valid no-op.
+type progress struct {
+	bar     *progressbar.ProgressBar
+	sent    func() int64 // queries sent so far
+	start   time.Time
+	failing int
+	last    time.Time
+}
+
+// newProgress returns a progress bar for total domains on w, or nil when
+// w is not a terminal or the run is too small to need one.
+func newProgress(w io.Writer, total int, sent func() int64) *progress {
+	if total < 2 || !isTerminal(w) {
+		return nil
+	}
+	bar := progressbar.NewOptions(total,
+		progressbar.OptionSetWriter(w),
+		progressbar.OptionSetDescription("checking"),
+		progressbar.OptionShowCount(),
+		progressbar.OptionSetPredictTime(true),
+		progressbar.OptionSetElapsedTime(true),
+		progressbar.OptionThrottle(200*time.Millisecond),
+		progressbar.OptionClearOnFinish(),
+		progressbar.OptionSetWidth(30),
+	)
+	return &progress{bar: bar, sent: sent, start: time.Now()}
+}
+
+// done counts one finished domain.
+func (p *progress) done(d *report.Domain) {
+	if p == nil {
+		return
+	}
+	if d.Verdict == report.VerdictFail || d.Verdict == report.VerdictError {
+		p.failing++
+	}
+	// The description is rebuilt at most a few times a second: it holds
+	// rates that need no more.
+	if now := time.Now(); now.Sub(p.last) > 250*time.Millisecond {
+		p.last = now
+		qps := float64(p.sent()) / max(now.Sub(p.start).Seconds(), 0.001)
+		p.bar.Describe(fmt.Sprintf("checking  %5.0f q/s  %d failing", qps, p.failing))
+	}
+	p.bar.Add(1)
+}
+
+// finish removes the bar so the report's end is not mixed with it.
+func (p *progress) finish() {
+	if p == nil {
+		return
+	}
+	p.bar.Finish()
+	p.bar.Clear()
+}

@@ -1,0 +1,110 @@
+package check_test
+
+import (
+	"context"
+	"net/netip"
+	"testing"
+	"time"
+
+	"github.com/caaprobe/caaprobe/fixtures"
+	"github.com/caaprobe/caaprobe/probes"
+	"github.com/caaprobe/caaprobe/probes/check"
+	"github.com/caaprobe/caaprobe/probes/input"
+	"github.com/caaprobe/caaprobe/probes/report"
+	"github.com/miekg/dns"
+)
+
+// startBench starts a bench lab and a checker for it. Timeouts are long:
+// these tests count queries, and a retry caused by a busy machine would
+// count as a second query.
+func startBench(t *testing.T, opts fixtures.BenchOptions, cfg check.Config) (*fixtures.Bench, *check.Checker) {
+	t.Helper()
+	b, err := fixtures.StartBench(opts)
+	if err != nil {
+		t.Fatalf("starting the bench lab: %v", err)
+	}
+	t.Cleanup(b.Close)
+	cfg.Roots, cfg.Port, cfg.TrustAnchor = []netip.Addr{b.Root}, b.Port, b.TrustAnchor()
+	if cfg.Timeout == 0 {
+		cfg.Timeout = 5 * time.Second
+	}
+	cfg.DomainTimeout = time.Minute
+	return b, check.New(cfg)
+}
+
+func runAll(t *testing.T, c *check.Checker, names []string, concurrency int) []*report.Domain {
+	t.Helper()
+	var r input.Reader
+	r.AddArgs(names)
+	var out []*report.Domain
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	c.Run(ctx, r.Items(), concurrency, func(d *report.Domain) { out = append(out, d) })
+	if len(out) != len(names) {
+		t.Fatalf("%d domains reported, want %d", len(out), len(names))
+	}
+	return out
+}
+
+// TestSharedQueriesOnce checks the promise of a bulk run: 100 domains
+// under one TLD make the TLD server answer each of the TLD's own CAA
+// probes once, not 100 times, and no server sees an identical query
+// (name spelling, type, transport) twice.
+func TestSharedQueriesOnce(t *testing.T) {
+	var tld, provider fixtures.QueryCounter
+	b, c := startBench(t, fixtures.BenchOptions{N: 100,
+		TLD:      fixtures.Counting(fixtures.Conformant, &tld),
+		Provider: fixtures.Counting(fixtures.Conformant, &provider)}, check.Config{})
+	ds := runAll(t, c, b.Domains(), 16)
+	for _, d := range ds {
+		if d.Verdict != report.VerdictPass {
+			t.Fatalf("%s: verdict %s (%s), want pass: the bench lab is conformant", d.Domain, d.Verdict, d.Err)
+		}
+	}
+	caaProbes := 0
+	for _, p := range probes.Catalog {
+		if p.Type == dns.TypeCAA && !p.AtApex {
+			caaProbes++
+		}
+	}
+	if got := tld.Count("test.", dns.TypeCAA); got != caaProbes {
+		t.Errorf("TLD asked %d CAA queries for test. over 100 domains, want %d (one per CAA probe)", got, caaProbes)
+	}
+	// The TLD is asked once per domain for the delegation, never twice.
+	if got := tld.Count("z7.test.", dns.TypeNS); got != 1 {
+		t.Errorf("TLD asked for z7.test. NS %d times, want 1", got)
+	}
+	for _, qc := range []*fixtures.QueryCounter{&tld, &provider} {
+		for k, n := range qc.Repeats() {
+			t.Errorf("identical query sent %d times: %+v", n, k)
+		}
+	}
+}
+
+// TestRateLimitedServerIsNotAFault runs a provider with response rate
+// limiting (TC=1 slips beyond 20 replies a second) under a burst: the slips
+// must be retried over TCP and no domain may fail because of them.
+func TestRateLimitedServerIsNotAFault(t *testing.T) {
+	b, c := startBench(t, fixtures.BenchOptions{N: 40, Provider: fixtures.RateLimited(20)}, check.Config{})
+	ds := runAll(t, c, b.Domains(), 40)
+	slips := 0
+	for _, d := range ds {
+		for _, f := range d.Findings {
+			if f.Severity == probes.SeverityFail {
+				t.Errorf("%s: fail finding %s at %s (%s) from a rate-limiting server", d.Domain, f.Code, f.Addr, f.Detail)
+			}
+		}
+		for _, s := range d.Servers {
+			for _, r := range s.Results {
+				if r.Fallback != nil && r.Transport == probes.UDP {
+					slips++
+				}
+			}
+		}
+	}
+	// Without slips the test would prove nothing.
+	if slips == 0 {
+		t.Fatal("no UDP reply was a slip: the burst did not reach the rate limit")
+	}
+	t.Logf("%d slips retried over TCP", slips)
+}

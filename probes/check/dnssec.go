@@ -1,0 +1,300 @@
+package check
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"io"
+	"net/netip"
+	"sync"
+	"time"
+
+	"github.com/caaprobe/caaprobe/probes"
+	"github.com/caaprobe/caaprobe/probes/discovery"
+	"github.com/caaprobe/caaprobe/probes/dnssec"
+	"github.com/miekg/dns"
+)
+
+// DNSSEC at every server, for every spelling. A CA's validating resolver
+// trusts the root key, follows DS → DNSKEY down to the zone, and fails the
+// CAA lookup (SERVFAIL) when the reply from the server it picked does not
+// validate. The engine rebuilds that chain once per zone and run, then
+// judges every DO reply of every server and spelling with the zone's
+// trusted keys, so a server that is bogus only for 0x20 names shows so in
+// its own matrix cell.
+
+// ianaRootAnchors are the DS records of the root zone's key-signing keys,
+// KSK-2017 (tag 20326) and KSK-2024 (tag 38696), algorithm 8, SHA-256, from
+// IANA's https://data.iana.org/root-anchors/root-anchors.xml (KeyDigest ids
+// Klajeyz and Kmyv6jo). Not fetched here: checked against several
+// independent published copies of that file.
+var ianaRootAnchors = []string{
+	". 172800 IN DS 20326 8 2 E06D44B80B8F1D39A95C0B0D7C65D08458E880409BBC683457104237C7F8EC8D",
+	". 172800 IN DS 38696 8 2 683D2D0ACB8C9B712A1948B27F741219298D0A450D612C483AF444A4C0FB2B16",
+}
+
+// IANARootAnchors returns the embedded root trust anchor, the default of
+// Config.TrustAnchor.
+func IANARootAnchors() []dns.RR {
+	out := make([]dns.RR, 0, len(ianaRootAnchors))
+	for _, s := range ianaRootAnchors {
+		rr, err := dns.NewRR(s)
+		if err != nil {
+			panic(fmt.Sprintf("embedded root anchor %q: %v", s, err)) // a bug in this file
+		}
+		out = append(out, rr)
+	}
+	return out
+}
+
+// ReadTrustAnchor reads DS or DNSKEY records for the root in zone-file
+// syntax (as dig, unbound's root.key or dnssec-dsfromkey write them). name
+// is used in errors, which name the line.
+func ReadTrustAnchor(r io.Reader, name string) ([]dns.RR, error) {
+	zp := dns.NewZoneParser(bufio.NewReader(r), ".", name)
+	var out []dns.RR
+	for rr, ok := zp.Next(); ok; rr, ok = zp.Next() {
+		switch rr.(type) {
+		case *dns.DS, *dns.DNSKEY:
+			if dns.CanonicalName(rr.Header().Name) != "." {
+				return nil, fmt.Errorf("%s: trust anchor for %s: only root anchors are supported", name, rr.Header().Name)
+			}
+			out = append(out, rr)
+		default:
+			return nil, fmt.Errorf("%s: %s record in a trust anchor file: want DS or DNSKEY", name, dns.Type(rr.Header().Rrtype))
+		}
+	}
+	if err := zp.Err(); err != nil {
+		// The parser's error names the file and line.
+		return nil, fmt.Errorf("reading trust anchor: %w", err)
+	}
+	if len(out) == 0 {
+		return nil, fmt.Errorf("%s: no DS or DNSKEY record", name)
+	}
+	return out, nil
+}
+
+// anchorDS turns anchor records into the root's DS set: a DNSKEY anchor is
+// the same statement as its SHA-256 digest.
+func anchorDS(rrs []dns.RR) []*dns.DS {
+	var out []*dns.DS
+	for _, rr := range rrs {
+		switch rr := rr.(type) {
+		case *dns.DS:
+			out = append(out, rr)
+		case *dns.DNSKEY:
+			if ds := rr.ToDS(dns.SHA256); ds != nil {
+				out = append(out, ds)
+			}
+		}
+	}
+	return out
+}
+
+// zoneTrust is what a validating resolver knows of one zone.
+type zoneTrust struct {
+	v    dnssec.Verdict // secure, insecure, or why the chain fails
+	keys []*dns.DNSKEY  // trusted keys when secure
+	// seen are the zone keys some server published when the zone's own
+	// DNSKEY step failed: replies are still judged with them, so each
+	// result says what else is wrong with it (expired, bad signature).
+	seen []*dns.DNSKEY
+	done chan struct{}
+}
+
+// trustCache computes each zone's chain once per run.
+type trustCache struct {
+	mu    sync.Mutex
+	zones map[string]*zoneTrust
+}
+
+// trust returns the chain status of zone, computing it (and its parents')
+// on first use. Concurrent callers for one zone wait for the first.
+func (c *Checker) trust(ctx context.Context, zone string) *zoneTrust {
+	c.trusts.mu.Lock()
+	if c.trusts.zones == nil {
+		c.trusts.zones = map[string]*zoneTrust{}
+	}
+	t, ok := c.trusts.zones[zone]
+	if !ok {
+		t = &zoneTrust{done: make(chan struct{})}
+		c.trusts.zones[zone] = t
+	}
+	c.trusts.mu.Unlock()
+	if ok {
+		<-t.done
+		return t
+	}
+	t.v, t.keys, t.seen = c.chain(ctx, zone)
+	close(t.done)
+	return t
+}
+
+func insecureVerdict(r dnssec.Reason, format string, args ...any) dnssec.Verdict {
+	return dnssec.Verdict{Status: dnssec.StatusInsecure, Reason: r, Detail: fmt.Sprintf(format, args...)}
+}
+
+// chain validates zone from the trust anchor: the parent's chain, the DS
+// RRset signed by the parent's keys (RFC 4035 §5.2), then the zone's DNSKEY
+// RRset from its servers.
+func (c *Checker) chain(ctx context.Context, zone string) (dnssec.Verdict, []*dns.DNSKEY, []*dns.DNSKEY) {
+	now := time.Now()
+	z := c.walker.Zone(zone)
+	if z == nil {
+		return insecureVerdict(dnssec.ReasonNoKeys, "%s: zone not discovered, no chain to the trust anchor", zone), nil, nil
+	}
+	ds := c.anchor
+	if zone != "." {
+		if z.Pinned || z.Parent == "" {
+			return insecureVerdict(dnssec.ReasonNoDS, "%s: servers pinned, no delegation to follow from the trust anchor", zone), nil, nil
+		}
+		parent := c.trust(ctx, z.Parent)
+		if parent.v.Status != dnssec.StatusSecure {
+			v := parent.v
+			if v.Status != dnssec.StatusInsecure {
+				v.Detail = "parent " + trim(z.Parent) + " does not validate: " + v.Detail
+			}
+			return v, nil, nil
+		}
+		if len(z.DS) == 0 {
+			return insecureVerdict(dnssec.ReasonNoDS, "no DS for %s in %s: unsigned delegation", zone, z.Parent), nil, nil
+		}
+		// The DS RRset is the parent's data: judge it as the parent's
+		// answer to "zone DS".
+		m := new(dns.Msg)
+		for _, d := range z.DS {
+			m.Answer = append(m.Answer, d)
+		}
+		for _, s := range z.DSSigs {
+			m.Answer = append(m.Answer, s)
+		}
+		if v := dnssec.CheckResponse(z.Parent, zone, dns.TypeDS, m, parent.keys, now); v.Status != dnssec.StatusSecure {
+			v.Detail = "DS RRset of " + trim(zone) + " in " + trim(z.Parent) + ": " + v.Detail
+			return v, nil, nil
+		}
+		ds = z.DS
+	}
+	if len(ds) == 0 {
+		return insecureVerdict(dnssec.ReasonNoKeys, "no trust anchor"), nil, nil
+	}
+	// The first server whose DNSKEY RRset validates gives the keys; a
+	// server that serves a broken one is judged on its own dnskey result.
+	var first *dnssec.Verdict
+	var seen []*dns.DNSKEY
+	for _, ns := range z.NS {
+		for _, a := range ns.Addrs {
+			answer := c.fetchDNSKEY(ctx, zone, a)
+			keys, v := dnssec.CheckKeys(zone, ds, answer, now)
+			if v.Status == dnssec.StatusSecure {
+				return v, keys, nil
+			}
+			if zone == "." && v.Reason != dnssec.ReasonMissingDNSKEY {
+				// A root whose keys the anchor does not name is another
+				// hierarchy (a lab, a private root), not an attack: no
+				// chain, so nothing below it is judged. A root address
+				// that did not answer says nothing: try the next.
+				return insecureVerdict(dnssec.ReasonNoKeys, "the root's DNSKEY does not match the trust anchor (%s): no chain", v.Detail), nil, nil
+			}
+			if first == nil || first.Reason == dnssec.ReasonMissingDNSKEY && v.Reason != dnssec.ReasonMissingDNSKEY {
+				first = &v
+			}
+			if seen == nil {
+				seen = zoneKeys(answer)
+			}
+		}
+	}
+	if zone == "." {
+		// No root server gave its keys: caaprobe cannot build the chain,
+		// which is no finding against the domain's servers.
+		return insecureVerdict(dnssec.ReasonNoKeys, "no root server answered DNSKEY: no chain"), nil, nil
+	}
+	if first == nil {
+		return dnssec.Verdict{Status: dnssec.StatusMissing, Reason: dnssec.ReasonMissingDNSKEY,
+			Detail: "no server of " + trim(zone) + " to ask for DNSKEY"}, nil, nil
+	}
+	return *first, nil, seen
+}
+
+func zoneKeys(rrs []dns.RR) []*dns.DNSKEY {
+	var out []*dns.DNSKEY
+	for _, rr := range rrs {
+		if k, ok := rr.(*dns.DNSKEY); ok && k.Flags&dns.ZONE != 0 {
+			out = append(out, k)
+		}
+	}
+	return out
+}
+
+// fetchDNSKEY asks one server for the zone's DNSKEY RRset with DO, over
+// TCP after a truncated reply, and returns the answer section (nil when
+// there is none).
+func (c *Checker) fetchDNSKEY(ctx context.Context, zone string, addr netip.Addr) []dns.RR {
+	q, err := probes.BuildQuery(zone, dns.TypeDNSKEY, true, true)
+	if err != nil {
+		return nil
+	}
+	server := netip.AddrPortFrom(addr, uint16(c.cfg.Port))
+	ex := c.X.Exchange(ctx, server, q, probes.UDP)
+	if ex.Reply != nil && len(ex.Reply) > 2 && ex.Reply[2]&0x02 != 0 {
+		ex = c.X.Exchange(ctx, server, ex.Query, probes.TCP)
+	}
+	m := new(dns.Msg)
+	if ex.Reply == nil || m.Unpack(ex.Reply) != nil {
+		return nil
+	}
+	return m.Answer
+}
+
+// judgeDNSSEC adds dnssec-bogus and dnssec-missing to the results of one
+// unit and returns the zone's chain status for the report. It runs inside
+// runUnit, before the unit is shared: results are read-only afterwards.
+func (c *Checker) judgeDNSSEC(ctx context.Context, z *discovery.Zone, srs []*serverResults) string {
+	t := c.trust(ctx, z.Name)
+	if t.v.Status == dnssec.StatusInsecure {
+		// No chain from the anchor: a resolver accepts whatever it gets,
+		// so signatures are not findings (and an unsigned zone is fine).
+		return string(t.v.Status)
+	}
+	now := time.Now()
+	for _, sr := range srs {
+		for _, r := range sr.results {
+			if r == nil || r.Msg == nil {
+				continue
+			}
+			p, ok := probes.ProbeByID(r.Probe)
+			if !ok {
+				continue
+			}
+			switch {
+			case r.Probe == probes.ProbeDNSKEY && len(z.DS) > 0:
+				// Each server's own DNSKEY RRset against the parent's DS.
+				_, v := dnssec.CheckKeys(z.Name, z.DS, r.Msg.Answer, now)
+				addVerdict(r, v)
+			case p.IsCAA() && p.DO:
+				keys := t.keys
+				if t.v.Status != dnssec.StatusSecure {
+					keys = t.seen
+				}
+				v := dnssec.CheckResponse(z.Name, r.QName, r.QType, r.Msg, keys, now)
+				if t.v.Status != dnssec.StatusSecure && (v.Status == dnssec.StatusSecure || v.Reason == dnssec.ReasonNoKeys) {
+					// The reply itself is fine, but no key of the zone
+					// validates: a resolver fails it all the same.
+					v = t.v
+					v.Detail = "zone " + trim(z.Name) + " does not validate: " + v.Detail
+				}
+				addVerdict(r, v)
+			}
+		}
+	}
+	return string(t.v.Status)
+}
+
+func addVerdict(r *probes.Result, v dnssec.Verdict) {
+	detail := string(v.Reason) + ": " + v.Detail
+	switch v.Status {
+	case dnssec.StatusBogus:
+		r.Add(probes.CodeDNSSECBogus, detail)
+	case dnssec.StatusMissing:
+		r.Add(probes.CodeDNSSECMissing, detail)
+	}
+}

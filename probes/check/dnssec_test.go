@@ -1,0 +1,270 @@
+package check_test
+
+import (
+	"context"
+	"errors"
+	"net/netip"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/caaprobe/caaprobe/fixtures"
+	"github.com/caaprobe/caaprobe/fixtures/zonesign"
+	"github.com/caaprobe/caaprobe/probes"
+	"github.com/caaprobe/caaprobe/probes/check"
+	"github.com/caaprobe/caaprobe/probes/report"
+	"github.com/miekg/dns"
+)
+
+// labCases picks lab cases by zone, in the lab's order (parents first).
+func labCases(t *testing.T, zones ...string) []fixtures.Case {
+	t.Helper()
+	var out []fixtures.Case
+	for _, c := range fixtures.Cases {
+		for _, z := range zones {
+			if c.Zone == z {
+				out = append(out, c)
+			}
+		}
+	}
+	if len(out) != len(zones) {
+		t.Fatalf("lab cases %v: found %d", zones, len(out))
+	}
+	return out
+}
+
+// dnssecIssues maps "addr/probe/name" to the DNSSEC issues of that result.
+func dnssecIssues(d *report.Domain) map[string][]probes.Issue {
+	out := map[string][]probes.Issue{}
+	for _, s := range d.Servers {
+		for _, r := range s.Results {
+			for _, is := range r.Issues {
+				if is.Code == probes.CodeDNSSECBogus || is.Code == probes.CodeDNSSECMissing {
+					k := s.Addr.String() + "/" + string(r.Probe) + "/" + strings.TrimSuffix(r.Name, ".")
+					out[k] = append(out[k], is)
+				}
+			}
+		}
+	}
+	return out
+}
+
+func nameStatus(d *report.Domain, name string) string {
+	for _, n := range d.Names {
+		if strings.TrimSuffix(n.Name, ".") == name {
+			return n.DNSSEC
+		}
+	}
+	return "(no such name)"
+}
+
+// TestDNSSECPerServerAndSpelling checks that each DNSSEC finding lands on
+// the very server, probe and spelling that shows it, with its reason.
+func TestDNSSECPerServerAndSpelling(t *testing.T) {
+	lab, c := startLab(t, fixtures.Options{Cases: labCases(t, "signed.test", "casesig.test", "halfbogus.test", "badds.test", "nosig.test", "expired.test")})
+	ctx := context.Background()
+	type want struct {
+		server int    // index of the server in the case
+		probe  string // probe id
+		code   probes.Code
+		reason string // "" means: no DNSSEC finding on this result
+	}
+	tests := []struct {
+		domain string
+		status string // the zone's chain status in the report
+		want   []want
+	}{
+		{"signed.test", "secure", []want{{0, "caa", "", ""}, {0, "caa-upper", "", ""}, {0, "caa-0x20", "", ""}, {0, "caa-tcp", "", ""}, {0, "dnskey", "", ""}}},
+		// The issue's heart: signatures over the query's spelling are
+		// bogus for UPPERCASE and 0x20 only.
+		{"casesig.test", "secure", []want{
+			{0, "caa", "", ""}, {0, "caa-tcp", "", ""}, {0, "caa-noedns", "", ""}, {0, "dnskey", "", ""},
+			{0, "caa-upper", probes.CodeDNSSECBogus, "bad-signature"}, {0, "caa-0x20", probes.CodeDNSSECBogus, "bad-signature"}}},
+		{"halfbogus.test", "secure", []want{
+			{0, "caa", "", ""}, {0, "caa-0x20", "", ""}, {0, "dnskey", "", ""},
+			{1, "caa", probes.CodeDNSSECBogus, "expired"}, {1, "caa-0x20", probes.CodeDNSSECBogus, "expired"}, {1, "dnskey", probes.CodeDNSSECBogus, "expired"}}},
+		{"badds.test", "bogus", []want{
+			{0, "dnskey", probes.CodeDNSSECBogus, "ds-matches-no-dnskey"}, {1, "dnskey", probes.CodeDNSSECBogus, "ds-matches-no-dnskey"},
+			{0, "caa", probes.CodeDNSSECBogus, "ds-matches-no-dnskey"}}},
+		{"nosig.test", "secure", []want{{0, "caa", probes.CodeDNSSECMissing, "missing-rrsig"}, {0, "caa-upper", probes.CodeDNSSECMissing, "missing-rrsig"}, {0, "dnskey", "", ""}}},
+		{"expired.test", "bogus", []want{{0, "caa", probes.CodeDNSSECBogus, "expired"}, {0, "dnskey", probes.CodeDNSSECBogus, "expired"}}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.domain, func(t *testing.T) {
+			d := c.Check(ctx, tc.domain)
+			if d.Err != "" {
+				t.Fatalf("check: %s", d.Err)
+			}
+			if got := nameStatus(d, tc.domain); got != tc.status {
+				t.Errorf("dnssec status %q, want %q", got, tc.status)
+			}
+			if got := nameStatus(d, "test"); got != "secure" {
+				t.Errorf("dnssec status of test. %q, want secure", got)
+			}
+			issues := dnssecIssues(d)
+			for _, w := range tc.want {
+				k := lab.AddrOf(tc.domain, w.server).String() + "/" + w.probe + "/" + tc.domain
+				got := issues[k]
+				if w.code == "" {
+					if len(got) > 0 {
+						t.Errorf("%s: unexpected %v", k, got)
+					}
+					continue
+				}
+				if len(got) != 1 || got[0].Code != w.code || !strings.HasPrefix(got[0].Detail, w.reason+":") {
+					t.Errorf("%s: got %v, want %s (%s)", k, got, w.code, w.reason)
+				}
+			}
+		})
+	}
+}
+
+// TestDNSSECWrongAnchor: with an anchor that is not the lab's root key (or
+// IANA's, the default), no chain reaches the lab, so every zone is
+// insecure and broken signatures are not findings.
+func TestDNSSECWrongAnchor(t *testing.T) {
+	lab, err := fixtures.Start(fixtures.Options{Cases: labCases(t, "casesig.test", "expired.test", "badds.test")})
+	if err != nil {
+		t.Fatalf("starting the lab: %v", err)
+	}
+	t.Cleanup(lab.Close)
+	other, err := zonesign.NewKey(".", dns.ECDSAP256SHA256, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	anchors := map[string][]dns.RR{
+		"unrelated key": {other.DNSKEY.ToDS(dns.SHA256)},
+		"IANA default":  nil,
+	}
+	for name, anchor := range anchors {
+		t.Run(name, func(t *testing.T) {
+			c := check.New(check.Config{Roots: []netip.Addr{lab.Root}, Port: lab.Port, Timeout: 500 * time.Millisecond,
+				Retries: 1, TrustAnchor: anchor})
+			for _, domain := range lab.Domains() {
+				d := c.Check(context.Background(), domain)
+				if d.Err != "" {
+					t.Fatalf("%s: %s", domain, d.Err)
+				}
+				if issues := dnssecIssues(d); len(issues) > 0 {
+					t.Errorf("%s: DNSSEC findings without a chain: %v", domain, issues)
+				}
+				if got := nameStatus(d, domain); got != "insecure" {
+					t.Errorf("%s: status %q, want insecure", domain, got)
+				}
+				if d.Outcome != report.OutcomeOK {
+					t.Errorf("%s: outcome %s, want ok", domain, d.Outcome)
+				}
+			}
+		})
+	}
+}
+
+func TestReadTrustAnchor(t *testing.T) {
+	tests := []struct {
+		name, text string
+		want       int
+		err        string // substring of the error; "" means success
+	}{
+		{"ds", ". 172800 IN DS 20326 8 2 E06D44B80B8F1D39A95C0B0D7C65D08458E880409BBC683457104237C7F8EC8D\n", 1, ""},
+		{"dnskey and comment", "; root\n. IN DNSKEY 257 3 13 mdsswUyr3DPW132mOi8V9xESWE8jTo0dxCjjnopKl+GqJxpVXckHAeF+KkxLbxILfDLUT0rAK9iUzy1L53eKGQ==\n", 1, ""},
+		{"syntax error names the line", ". IN DS 20326 8 2 E06D\n. IN DS nonsense\n", 0, "anchor.txt: dns: bad DS KeyTag"},
+		{"not the root", "example. IN DS 20326 8 2 E06D44B80B8F1D39A95C0B0D7C65D08458E880409BBC683457104237C7F8EC8D\n", 0, "only root anchors"},
+		{"other type", ". IN A 192.0.2.1\n", 0, "want DS or DNSKEY"},
+		{"empty", "; nothing\n", 0, "no DS or DNSKEY"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			rrs, err := check.ReadTrustAnchor(strings.NewReader(tc.text), "anchor.txt")
+			switch {
+			case tc.err == "" && err != nil:
+				t.Fatalf("error: %v", err)
+			case tc.err != "" && (err == nil || !strings.Contains(err.Error(), tc.err)):
+				t.Fatalf("error %v, want one containing %q", err, tc.err)
+			case len(rrs) != tc.want:
+				t.Errorf("%d records, want %d", len(rrs), tc.want)
+			}
+			if tc.err != "" && err != nil && strings.Contains(tc.name, "line") && !strings.Contains(err.Error(), "line: 2") {
+				t.Errorf("error %q does not name line 2", err)
+			}
+		})
+	}
+	// The embedded anchor is well-formed and names both root KSKs.
+	var tags []uint16
+	for _, rr := range check.IANARootAnchors() {
+		tags = append(tags, rr.(*dns.DS).KeyTag)
+	}
+	if len(tags) != 2 || tags[0] != 20326 || tags[1] != 38696 {
+		t.Errorf("IANA anchors have key tags %v, want [20326 38696]", tags)
+	}
+}
+
+// TestRealSignerZone signs a zone with BIND's dnssec-signzone, serves its
+// RRSIGs and NSEC records from the lab, and checks caaprobe's verifier
+// agrees with a signer it did not write.
+func TestRealSignerZone(t *testing.T) {
+	keygen, err1 := exec.LookPath("dnssec-keygen")
+	signzone, err2 := exec.LookPath("dnssec-signzone")
+	if err := errors.Join(err1, err2); err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatalf("CI must install bind9-utils: %v", err)
+		}
+		t.Skipf("BIND's signing tools are not installed: %v", err)
+	}
+	const origin = "realsigned.test."
+	dir := t.TempDir()
+	// The NS is out of bailiwick (its address lives in provider.test) so
+	// the lab adds no unsigned records to the signed zone.
+	zoneText := strings.Join([]string{
+		"$TTL 3600",
+		"@ SOA dns9.provider.test. hostmaster.realsigned.test. 1 7200 3600 1209600 300",
+		"@ NS dns9.provider.test.",
+		`@ CAA 0 issue "letsencrypt.org"`,
+		"www A 192.0.2.1",
+	}, "\n") + "\n"
+	if err := os.WriteFile(filepath.Join(dir, "db"), []byte(zoneText), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	run := func(name string, args ...string) string {
+		cmd := exec.Command(name, args...)
+		cmd.Dir = dir
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			t.Fatalf("%s %v: %v\n%s", name, args, err, out)
+		}
+		return strings.TrimSpace(string(out))
+	}
+	run(keygen, "-q", "-a", "ECDSAP256SHA256", "-f", "KSK", "-K", dir, origin)
+	run(signzone, "-S", "-z", "-K", dir, "-o", origin, "-f", filepath.Join(dir, "db.signed"), filepath.Join(dir, "db"))
+	signed, err := os.ReadFile(filepath.Join(dir, "db.signed"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	data, err := fixtures.PresignedZone(origin, string(signed))
+	if err != nil {
+		t.Fatalf("loading the signed zone: %v", err)
+	}
+	if len(data.Records(origin, dns.TypeRRSIG)) == 0 {
+		t.Fatal("dnssec-signzone wrote no RRSIG at the apex")
+	}
+	cases := append(labCases(t, "provider.test"), fixtures.Case{Zone: "realsigned.test", Data: data,
+		Servers: []fixtures.ServerSpec{{Behaviour: fixtures.Conformant, Name: "dns9.provider.test."}}})
+	_, c := startLab(t, fixtures.Options{Cases: cases})
+	for _, name := range []string{"realsigned.test", "www.realsigned.test"} {
+		d := c.Check(context.Background(), name)
+		if d.Err != "" {
+			t.Fatalf("%s: %s", name, d.Err)
+		}
+		if got := nameStatus(d, "realsigned.test"); got != "secure" {
+			t.Errorf("%s: status %q, want secure", name, got)
+		}
+		if issues := dnssecIssues(d); len(issues) > 0 {
+			t.Errorf("%s: DNSSEC findings on a zone BIND signed: %v", name, issues)
+		}
+		if d.Outcome != report.OutcomeOK {
+			t.Errorf("%s: outcome %s: %s", name, d.Outcome, d.Explanation)
+		}
+	}
+}

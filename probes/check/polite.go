@@ -1,0 +1,88 @@
+package check
+
+import (
+	"context"
+	"fmt"
+	"net/netip"
+	"sync"
+	"time"
+
+	"golang.org/x/time/rate"
+)
+
+// Politeness defaults: a run over thousands of domains at one provider
+// sends all of them to the same few addresses. 50 queries a second with a
+// burst of 10 stays far below the response-rate-limiting thresholds that
+// BIND, Knot and NSD operators commonly configure (BIND's rate-limit
+// examples start at 5–10 identical responses a second per client /24, and
+// caaprobe's queries are nearly all distinct), while a 10,000-domain
+// CAA-only check of one provider still finishes in minutes.
+const (
+	DefaultRate  = 50
+	DefaultBurst = 10
+)
+
+// polite holds one token bucket per server address. It covers every query
+// caaprobe sends, root and TLD servers included, because it sits in the
+// Exchanger, below discovery and probing alike. Its memory grows with the
+// number of distinct server addresses of a run, not with the domains.
+type polite struct {
+	rate  rate.Limit
+	burst int
+	// now and sleep are the clock; tests put a fake one here.
+	now   func() time.Time
+	sleep func(ctx context.Context, d time.Duration) error
+
+	mu       sync.Mutex
+	limiters map[netip.Addr]*rate.Limiter
+}
+
+// newPolite returns a limiter of perSecond queries a second to each
+// address with the given burst; perSecond <= 0 means no limit (nil).
+func newPolite(perSecond float64, burst int) *polite {
+	if perSecond <= 0 {
+		return nil
+	}
+	if burst < 1 {
+		burst = 1
+	}
+	return &polite{rate: rate.Limit(perSecond), burst: burst, now: time.Now, sleep: sleepCtx,
+		limiters: map[netip.Addr]*rate.Limiter{}}
+}
+
+// Wait blocks until one more query may go to addr.
+func (p *polite) Wait(ctx context.Context, addr netip.Addr) error {
+	p.mu.Lock()
+	l, ok := p.limiters[addr]
+	if !ok {
+		l = rate.NewLimiter(p.rate, p.burst)
+		p.limiters[addr] = l
+	}
+	// Reserving under the lock gives queries to one address their slots in
+	// the order they asked, so no domain starves behind later ones.
+	r := l.ReserveN(p.now(), 1)
+	p.mu.Unlock()
+	if !r.OK() {
+		return fmt.Errorf("rate limit for %s: burst %d too small", addr, p.burst)
+	}
+	d := r.DelayFrom(p.now())
+	if d <= 0 {
+		return nil
+	}
+	if err := p.sleep(ctx, d); err != nil {
+		r.CancelAt(p.now())
+		return fmt.Errorf("waiting for the rate limit of %s: %w", addr, err)
+	}
+	return nil
+}
+
+func sleepCtx(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}

@@ -1,0 +1,124 @@
+package evidence
+
+import (
+	"context"
+	"net/netip"
+	"os/exec"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/caaprobe/caaprobe/probes"
+)
+
+// TestDigReproduces runs the dig command printed for lab exchanges against
+// the lab and checks that dig sees what caaprobe saw. The printed command
+// is run as is; for a timeout the test adds only +tries=1 +time=1.
+func TestDigReproduces(t *testing.T) {
+	dig := requireTool(t, "dig")
+	_, ds := checkLab(t, "notimp.test", "refused.test", "drop.test", "lowercase.test", "notimp-unknown.test")
+	statusRE := regexp.MustCompile(`status: ([A-Z0-9]+)`)
+	for _, tc := range []struct {
+		domain string
+		probe  probes.ProbeID
+	}{
+		{"notimp.test", probes.ProbeCAA},
+		{"notimp.test", probes.ProbeCAATCP},
+		{"notimp.test", probes.ProbeCAANoEDNS},
+		{"notimp-unknown.test", probes.ProbeUnknownType},
+		{"refused.test", probes.ProbeCAAUpper},
+		{"drop.test", probes.ProbeCAA},
+		{"lowercase.test", probes.ProbeCAAUpper},
+	} {
+		t.Run(tc.domain+"/"+string(tc.probe), func(t *testing.T) {
+			_, r := findResult(t, ds[tc.domain], tc.probe)
+			line := DigCommand(r.Exchange)
+			args := strings.Fields(line)
+			if args[0] != "dig" {
+				t.Fatalf("not a dig command: %s", line)
+			}
+			timeout := r.Status == "timeout"
+			if timeout {
+				args = append(args, "+tries=1", "+time=1")
+			}
+			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+			defer cancel()
+			out, err := exec.CommandContext(ctx, dig, args[1:]...).CombinedOutput()
+			text := string(out)
+			if timeout {
+				if !strings.Contains(text, "timed out") && !strings.Contains(text, "communications error") &&
+					!strings.Contains(text, "no servers could be reached") {
+					t.Errorf("caaprobe saw a timeout; %s\ngave:\n%s", line, text)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatalf("%s: %v\n%s", line, err, text)
+			}
+			m := statusRE.FindStringSubmatch(text)
+			if m == nil || m[1] != r.Status {
+				t.Errorf("caaprobe saw %s; %s\ngave:\n%s", r.Status, line, text)
+			}
+			// The echoed question as dig prints it must be the bytes the
+			// server sent back: lowercase.test lowercases the UPPERCASE query.
+			if r.Exchange.Reply != nil {
+				q, _, err := probes.ParseQuestion(r.Exchange.Reply)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if !strings.Contains(text, ";"+string(q.Name)+" ") && !strings.Contains(text, ";"+string(q.Name)+"\t") {
+					t.Errorf("dig's question section lacks the echoed %q:\n%s", q.Name, text)
+				}
+			}
+			if tc.domain == "lowercase.test" && !strings.Contains(line, "LOWERCASE.TEST.") {
+				t.Errorf("command does not keep the query's casing: %s", line)
+			}
+		})
+	}
+}
+
+// TestDigCommandFlags checks the command line against the query's bytes
+// for every kind of query the catalog sends.
+func TestDigCommandFlags(t *testing.T) {
+	server := netip.MustParseAddrPort("127.0.0.5:5353")
+	for _, tc := range []struct {
+		name       string
+		qname      string
+		qtype      uint16
+		edns, do   bool
+		transport  probes.Transport
+		port53     bool
+		want, deny []string
+	}{
+		{"edns do", "ExAmple.test", 257, true, true, probes.UDP, false,
+			[]string{"dig @127.0.0.5 -p 5353 +norec +noadflag +dnssec +nocookie +bufsize=1232 ExAmple.test. CAA"}, nil},
+		{"edns no do", "a.test", probes.TypeUnknown, true, false, probes.UDP, false,
+			[]string{"+edns=0 +nodnssec", "+bufsize=1232", "a.test. TYPE666"}, []string{"+dnssec"}},
+		{"no edns", "a.test", 257, false, false, probes.UDP, false, []string{"+noedns"}, []string{"+bufsize", "+dnssec"}},
+		{"tcp port 53", "a.test", 257, true, true, probes.TCP, true, []string{"+tcp"}, []string{"-p "}},
+		{"quoted name", "a b'c.test", 257, true, true, probes.UDP, false, []string{`'a\032b'\''c.test.'`}, nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			q, err := probes.BuildQuery(tc.qname, tc.qtype, tc.edns, tc.do)
+			if err != nil {
+				t.Fatal(err)
+			}
+			srv := server
+			if tc.port53 {
+				srv = netip.AddrPortFrom(server.Addr(), 53)
+			}
+			got := DigCommand(&probes.Exchange{Server: srv, Transport: tc.transport, Query: q})
+			for _, w := range tc.want {
+				if !strings.Contains(got, w) {
+					t.Errorf("%s: lacks %q", got, w)
+				}
+			}
+			for _, d := range tc.deny {
+				if strings.Contains(got, d) {
+					t.Errorf("%s: has %q", got, d)
+				}
+			}
+		})
+	}
+}

@@ -1,0 +1,353 @@
+package evidence
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"slices"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/caaprobe/caaprobe/probes"
+	"github.com/caaprobe/caaprobe/probes/report"
+)
+
+// WriteMarkdown writes the report of one domain for a support ticket: the
+// summary, what to tell the provider (from the finding catalog's wording),
+// the matrix, and a transcript of every exchange behind a finding.
+func WriteMarkdown(w io.Writer, d *report.Domain) error {
+	var b bytes.Buffer
+	writeSummary(&b, d)
+	if d.Err == "" {
+		writeProvider(&b, d)
+		writeMatrix(&b, d)
+		writeExchanges(&b, d)
+	}
+	_, err := io.WriteString(w, sanitize(b.String()))
+	return err
+}
+
+func writeSummary(b *bytes.Buffer, d *report.Domain) {
+	fmt.Fprintf(b, "# CAA evidence for %s\n\n", inline(d.Domain))
+	fmt.Fprintf(b, "| | |\n|---|---|\n")
+	fmt.Fprintf(b, "| Verdict | **%s** |\n", cell(d.Verdict))
+	if d.Outcome != "" {
+		fmt.Fprintf(b, "| Predicted outcome of a CA's validating resolver | **%s** |\n", cell(d.Outcome))
+	}
+	if first, last := timeSpan(d); !first.IsZero() {
+		fmt.Fprintf(b, "| Checked | %s to %s |\n", first.UTC().Format(TimeFormat), last.UTC().Format(TimeFormat))
+	}
+	if failing := failingServers(d); len(failing) > 0 {
+		fmt.Fprintf(b, "| Failing servers | %s |\n", cell(strings.Join(failing, ", ")))
+	}
+	if p := d.Policy; p != nil {
+		fmt.Fprintf(b, "| Policy for %s | issue %s, wildcard %s: %s |\n", cell(p.CA), cell(p.Issue), cell(p.Wildcard), cell(p.Reason))
+	}
+	if d.Source != "" {
+		fmt.Fprintf(b, "| Input | %s |\n", cell(d.Source))
+	}
+	if d.Err != "" {
+		fmt.Fprintf(b, "| Error | %s |\n", cell(d.Err))
+	}
+	if d.Explanation != "" {
+		fmt.Fprintf(b, "\n%s\n", inline(d.Explanation))
+	}
+}
+
+// timeSpan is when the first query went out and the last reply came back.
+func timeSpan(d *report.Domain) (first, last time.Time) {
+	for _, ex := range Exchanges(d) {
+		if ex.Start.IsZero() {
+			continue
+		}
+		if first.IsZero() || ex.Start.Before(first) {
+			first = ex.Start
+		}
+		if end := ex.Start.Add(ex.RTT); end.After(last) {
+			last = end
+		}
+	}
+	return first, last
+}
+
+func failingServers(d *report.Domain) []string {
+	var out []string
+	for _, n := range d.Names {
+		for _, s := range n.Failing {
+			if !slices.Contains(out, s) {
+				out = append(out, s)
+			}
+		}
+	}
+	return out
+}
+
+// group is one finding code at one server address: five probes answering
+// NOTIMP are one paragraph to the provider, not five.
+type group struct {
+	code    probes.Code
+	ns      string
+	addr    string
+	details []string
+	names   []string
+	probes  []string
+	results []*probes.Result
+}
+
+func groups(d *report.Domain) []*group {
+	var out []*group
+	index := map[string]*group{}
+	for _, f := range d.Findings {
+		key := string(f.Code) + "|" + f.NS + "|" + f.Addr
+		g, ok := index[key]
+		if !ok {
+			g = &group{code: f.Code, ns: f.NS, addr: f.Addr}
+			index[key] = g
+			out = append(out, g)
+		}
+		addUnique(&g.details, f.Detail)
+		addUnique(&g.names, f.Name)
+		if f.Probe != "" {
+			addUnique(&g.probes, string(f.Probe))
+		}
+		if f.Result != nil {
+			g.results = append(g.results, f.Result)
+		}
+	}
+	sort.SliceStable(out, func(i, j int) bool {
+		return probes.Info(out[i].code).Severity == probes.SeverityFail && probes.Info(out[j].code).Severity != probes.SeverityFail
+	})
+	return out
+}
+
+func addUnique(list *[]string, s string) {
+	if s != "" && !slices.Contains(*list, s) {
+		*list = append(*list, s)
+	}
+}
+
+func writeProvider(b *bytes.Buffer, d *report.Domain) {
+	gs := groups(d)
+	if len(gs) == 0 {
+		fmt.Fprintf(b, "\nNo findings: every server answered every probe as the standards require.\n")
+		return
+	}
+	num := exchangeNumbers(d)
+	fmt.Fprintf(b, "\n## What to tell the provider\n")
+	for _, g := range gs {
+		info := probes.Info(g.code)
+		where := g.ns
+		if g.addr != "" {
+			where = fmt.Sprintf("%s (%s)", g.ns, g.addr)
+		}
+		fmt.Fprintf(b, "\n### %s: %s at %s\n\n", strings.ToUpper(string(info.Severity)), inline(string(g.code)), inline(where))
+		fmt.Fprintf(b, "**What the server did.** %s", inline(info.Summary))
+		if len(g.details) > 0 {
+			fmt.Fprintf(b, " Seen: %s", inline(strings.Join(g.details, "; ")))
+			if len(g.names) > 0 {
+				fmt.Fprintf(b, " (for %s", inline(strings.Join(g.names, ", ")))
+				if len(g.probes) > 0 {
+					fmt.Fprintf(b, "; probes %s", inline(strings.Join(g.probes, ", ")))
+				}
+				b.WriteString(")")
+			}
+			b.WriteString(".")
+		}
+		b.WriteString("\n\n")
+		if info.Requires != "" {
+			fmt.Fprintf(b, "**What the standard requires (%s).** %s\n\n", inline(info.RFC), inline(info.Requires))
+		}
+		if info.Impact != "" {
+			fmt.Fprintf(b, "**What it does to a CA's CAA check.** %s\n\n", inline(info.Impact))
+		}
+		if info.Fix != "" {
+			fmt.Fprintf(b, "**What to change.** %s\n\n", inline(info.Fix))
+		}
+		if len(g.results) > 0 {
+			r := g.results[0]
+			ex := r.Exchange
+			if r.Fallback != nil && g.code == probes.CodeTruncatedTCPFailed {
+				ex = r.Fallback
+			}
+			if ex != nil {
+				cmd := DigCommand(ex)
+				f := strings.Repeat("`", max(1, longestRun(cmd, '`')+1))
+				fmt.Fprintf(b, "**See it yourself.** %s %s %s", f, cmd, f)
+				var refs []string
+				for _, r := range g.results {
+					if n, ok := num[r]; ok {
+						refs = append(refs, fmt.Sprintf("%d", n))
+					}
+				}
+				if len(refs) > 0 {
+					word := "exchange"
+					if len(refs) > 1 {
+						word = "exchanges"
+					}
+					fmt.Fprintf(b, " (transcripts: %s %s below)", word, strings.Join(refs, ", "))
+				}
+				b.WriteString("\n")
+			}
+		}
+	}
+}
+
+func longestRun(s string, c byte) int {
+	longest, run := 0, 0
+	for i := 0; i < len(s); i++ {
+		if s[i] == c {
+			run++
+			longest = max(longest, run)
+		} else {
+			run = 0
+		}
+	}
+	return longest
+}
+
+func writeMatrix(b *bytes.Buffer, d *report.Domain) {
+	cols := d.Columns()
+	if len(cols) == 0 {
+		return
+	}
+	fmt.Fprintf(b, "\n## Matrix\n\nOne row per relevant name and server address, one column per probe (see `caaprobe probes`). A cell is the reply's RCODE or what happened instead, and the marks of its findings.\n\n")
+	b.WriteString("| name | server | address |")
+	for _, c := range cols {
+		fmt.Fprintf(b, " %s |", cell(string(c)))
+	}
+	b.WriteString("\n|---|---|---|")
+	for range cols {
+		b.WriteString("---|")
+	}
+	b.WriteString("\n")
+	for _, n := range d.Names {
+		for _, s := range d.Servers {
+			if s.Zone != n.Zone {
+				continue
+			}
+			row := map[probes.ProbeID]*probes.Result{}
+			for _, r := range s.Results {
+				if r.Name == n.Name {
+					row[r.Probe] = r
+				}
+			}
+			if len(row) == 0 {
+				continue
+			}
+			fmt.Fprintf(b, "| %s | %s | %s |", cell(trimDot(n.Name)), cell(trimDot(s.NS)), s.Addr)
+			for _, c := range cols {
+				fmt.Fprintf(b, " %s |", cell(cellText(row[c])))
+			}
+			b.WriteString("\n")
+		}
+		if n.Err != "" {
+			fmt.Fprintf(b, "| %s | discovery failed: %s | - |", cell(trimDot(n.Name)), cell(n.Err))
+			for range cols {
+				b.WriteString(" - |")
+			}
+			b.WriteString("\n")
+		}
+	}
+}
+
+func cellText(r *probes.Result) string {
+	if r == nil {
+		return ""
+	}
+	s := r.Status
+	var marks []string
+	for _, is := range r.Issues {
+		addUnique(&marks, probes.Info(is.Code).Mark)
+	}
+	if len(marks) > 0 {
+		s += " " + strings.Join(marks, " ")
+	}
+	return s
+}
+
+func trimDot(s string) string {
+	if s == "." {
+		return s
+	}
+	return strings.TrimSuffix(s, ".")
+}
+
+// evidenceResults are the results with findings, in matrix order: the
+// exchanges a report must show.
+func evidenceResults(d *report.Domain) []*probes.Result {
+	var out []*probes.Result
+	for _, s := range d.Servers {
+		for _, r := range s.Results {
+			if len(r.Issues) > 0 && r.Exchange != nil {
+				out = append(out, r)
+			}
+		}
+	}
+	return out
+}
+
+func exchangeNumbers(d *report.Domain) map[*probes.Result]int {
+	m := map[*probes.Result]int{}
+	for i, r := range evidenceResults(d) {
+		m[r] = i + 1
+	}
+	return m
+}
+
+func serverOf(d *report.Domain, r *probes.Result) *report.Server {
+	for _, s := range d.Servers {
+		if slices.Contains(s.Results, r) {
+			return s
+		}
+	}
+	return nil
+}
+
+func writeExchanges(b *bytes.Buffer, d *report.Domain) {
+	rs := evidenceResults(d)
+	if len(rs) == 0 {
+		return
+	}
+	fmt.Fprintf(b, "\n## Exchanges\n\n")
+	b.WriteString("Each transcript is decoded from the bytes caaprobe sent and received. The hex dump under each message is those exact bytes; the lines above it are a reading of them. Times are UTC. ")
+	b.WriteString("Every `dig` command is exact: it sends the same query (name with the same casing, flags, EDNS, transport, address and port); only the random message ID differs.\n")
+	for i, r := range rs {
+		s := serverOf(d, r)
+		ns := ""
+		if s != nil {
+			ns = s.NS
+		}
+		var codes []string
+		for _, is := range r.Issues {
+			addUnique(&codes, string(is.Code))
+		}
+		fmt.Fprintf(b, "\n### Exchange %d: %s at %s (%s) for %s: %s\n\n", i+1, inline(string(r.Probe)), inline(trimDot(ns)),
+			r.Exchange.Server.Addr(), inline(trimDot(r.Name)), inline(strings.Join(codes, ", ")))
+		for _, is := range r.Issues {
+			fmt.Fprintf(b, "- %s: %s\n", inline(string(is.Code)), inline(is.Detail))
+		}
+		if errors.Is(r.Exchange.Err, probes.ErrTimeout) {
+			if r.Exchange.RejectedCount > 0 {
+				b.WriteString("\nDatagrams came back but none answers the query, so a resolver (and dig, which warns about them) keeps waiting and times out. ")
+			} else {
+				b.WriteString("\nNo reply came. ")
+			}
+			b.WriteString("dig waits 5 seconds and tries 3 times by default; add `+tries=1 +time=1` for a quicker check (caaprobe's own tests run the printed command with only those two options added).\n")
+		}
+		writeBlock(b, r.Exchange, Meta{Probe: r.Probe, NS: ns})
+		if r.Fallback != nil {
+			fmt.Fprintf(b, "\nThe UDP reply was truncated (TC=1), so the query was repeated over TCP:\n")
+			writeBlock(b, r.Fallback, Meta{Probe: r.Probe, NS: ns, Role: "TCP retry after TC=1"})
+		}
+	}
+}
+
+func writeBlock(b *bytes.Buffer, ex *probes.Exchange, m Meta) {
+	var t bytes.Buffer
+	transcript(&t, ex, m)
+	body := sanitize(t.String())
+	f := fence(body)
+	fmt.Fprintf(b, "\n%s\n%s%s\n", f, body, f)
+}

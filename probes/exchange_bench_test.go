@@ -1,0 +1,80 @@
+package probes_test
+
+import (
+	"context"
+	"net/netip"
+	"testing"
+	"time"
+
+	"github.com/caaprobe/caaprobe/fixtures"
+	"github.com/caaprobe/caaprobe/probes"
+	"github.com/miekg/dns"
+)
+
+// BenchmarkExchange measures the hot path of a bulk run: one CAA query over
+// a fresh connected UDP socket to an in-process conformant server, and its
+// judging. Serial shows the round-trip cost; Parallel the throughput when
+// many exchanges are in flight, as in a run.
+func BenchmarkExchange(b *testing.B) {
+	bench, err := fixtures.StartBench(fixtures.BenchOptions{N: 100})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(bench.Close)
+	server := netip.AddrPortFrom(bench.Servers[2].Addr, uint16(bench.Port))
+	q, err := probes.BuildQuery("z1.test.", dns.TypeCAA, true, true)
+	if err != nil {
+		b.Fatal(err)
+	}
+	x := &probes.Exchanger{Timeout: time.Second, MaxBytes: 65535}
+	p, _ := probes.ProbeByID(probes.ProbeCAA)
+	jc := probes.JudgeContext{Zone: "z1.test.", Name: "z1.test.", Exists: true}
+	one := func(b *testing.B) {
+		ex := x.Exchange(context.Background(), server, q, probes.UDP)
+		if ex.Reply == nil {
+			b.Fatalf("no reply: %v", ex.Err)
+		}
+		if r := probes.Judge(p, jc, ex, nil); r.Fails() {
+			b.Fatalf("conformant server judged failing: %+v", r.Issues)
+		}
+	}
+	b.Run("Serial", func(b *testing.B) {
+		for b.Loop() {
+			one(b)
+		}
+	})
+	b.Run("Parallel", func(b *testing.B) {
+		b.SetParallelism(32)
+		b.RunParallel(func(pb *testing.PB) {
+			for pb.Next() {
+				one(b)
+			}
+		})
+	})
+}
+
+// BenchmarkJudge measures judging alone: one recorded CAA exchange judged
+// again and again, with no I/O.
+func BenchmarkJudge(b *testing.B) {
+	bench, err := fixtures.StartBench(fixtures.BenchOptions{N: 10})
+	if err != nil {
+		b.Fatal(err)
+	}
+	q, err := probes.BuildQuery("z1.test.", dns.TypeCAA, true, true)
+	if err != nil {
+		b.Fatal(err)
+	}
+	x := &probes.Exchanger{Timeout: time.Second, MaxBytes: 65535}
+	ex := x.Exchange(context.Background(), netip.AddrPortFrom(bench.Servers[2].Addr, uint16(bench.Port)), q, probes.UDP)
+	bench.Close()
+	if ex.Reply == nil {
+		b.Fatalf("no reply to record: %v", ex.Err)
+	}
+	p, _ := probes.ProbeByID(probes.ProbeCAA)
+	jc := probes.JudgeContext{Zone: "z1.test.", Name: "z1.test.", Exists: true}
+	for b.Loop() {
+		if r := probes.Judge(p, jc, ex, nil); r.Fails() || len(r.Records) != 1 {
+			b.Fatalf("judged %+v, want one CAA record and no failure", r.Issues)
+		}
+	}
+}

@@ -1,0 +1,247 @@
+package probes
+
+import (
+	"context"
+	"encoding/binary"
+	"errors"
+	"go/ast"
+	"go/parser"
+	"go/token"
+	"io/fs"
+	"net"
+	"net/netip"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/caaprobe/caaprobe/fixtures"
+	"github.com/miekg/dns"
+)
+
+// TestRandomIDs: query IDs come from crypto/rand, loosely checked: 1000
+// draws give more than 900 distinct values (a fixed or counter-like
+// generator fails; a uniform one gives about 992).
+func TestRandomIDs(t *testing.T) {
+	seen := map[uint16]bool{}
+	for range 1000 {
+		seen[randomID()] = true
+	}
+	if len(seen) <= 900 {
+		t.Fatalf("%d distinct IDs in 1000", len(seen))
+	}
+}
+
+// udpEcho is a loopback UDP server that records the source port and ID of
+// each query and answers with respond (nil: no answer).
+type udpEcho struct {
+	conn  *net.UDPConn
+	ports map[int]bool
+	ids   map[uint16]bool
+	done  chan struct{}
+}
+
+func startUDP(t *testing.T, respond func(conn *net.UDPConn, from *net.UDPAddr, q []byte)) (*udpEcho, netip.AddrPort) {
+	t.Helper()
+	conn, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	u := &udpEcho{conn: conn, ports: map[int]bool{}, ids: map[uint16]bool{}, done: make(chan struct{})}
+	go func() {
+		defer close(u.done)
+		buf := make([]byte, 65535)
+		for {
+			n, from, err := conn.ReadFromUDP(buf)
+			if err != nil {
+				return
+			}
+			q := append([]byte(nil), buf[:n]...)
+			u.ports[from.Port] = true
+			u.ids[binary.BigEndian.Uint16(q)] = true
+			if respond != nil {
+				respond(conn, from, q)
+			}
+		}
+	}()
+	t.Cleanup(func() { conn.Close(); <-u.done })
+	return u, netip.MustParseAddrPort(conn.LocalAddr().String())
+}
+
+func answer(t *testing.T, q []byte, id uint16) []byte {
+	m := new(dns.Msg)
+	if err := m.Unpack(q); err != nil {
+		t.Errorf("query does not parse: %v", err)
+		return nil
+	}
+	m.Response, m.Authoritative = true, true
+	m.Id = id
+	b, _ := m.Pack()
+	return b
+}
+
+func testQuery(t *testing.T) []byte {
+	q, err := BuildQuery("www.example.test.", dns.TypeCAA, true, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return q
+}
+
+// TestSourcePortsVary: every exchange comes from its own random source
+// port (RFC 5452 §9.2).
+func TestSourcePortsVary(t *testing.T) {
+	u, addr := startUDP(t, func(conn *net.UDPConn, from *net.UDPAddr, q []byte) {
+		conn.WriteToUDP(answer(t, q, binary.BigEndian.Uint16(q)), from)
+	})
+	x := &Exchanger{Timeout: time.Second}
+	for range 50 {
+		if ex := x.Exchange(context.Background(), addr, testQuery(t), UDP); ex.Reply == nil {
+			t.Fatalf("no reply: %v", ex.Err)
+		}
+	}
+	u.conn.Close()
+	<-u.done
+	if len(u.ports) < 45 || len(u.ids) < 45 {
+		t.Errorf("50 exchanges used %d source ports and %d IDs", len(u.ports), len(u.ids))
+	}
+}
+
+// TestAcceptOnlyMatching: of a wrong-ID reply, a reply for another
+// question, and the right one, sent in that order from the queried
+// address and port, only the last is accepted; the others are counted.
+func TestAcceptOnlyMatching(t *testing.T) {
+	_, addr := startUDP(t, func(conn *net.UDPConn, from *net.UDPAddr, q []byte) {
+		id := binary.BigEndian.Uint16(q)
+		conn.WriteToUDP(answer(t, q, id^1), from)
+		other := new(dns.Msg)
+		other.SetQuestion("elsewhere.example.test.", dns.TypeCAA)
+		other.Id, other.Response = id, true
+		b, _ := other.Pack()
+		conn.WriteToUDP(b, from)
+		conn.WriteToUDP(answer(t, q, id), from)
+	})
+	x := &Exchanger{Timeout: time.Second}
+	ex := x.Exchange(context.Background(), addr, testQuery(t), UDP)
+	if ex.Reply == nil {
+		t.Fatalf("the matching reply was not accepted: %v", ex.Err)
+	}
+	if ex.RejectedCount != 2 {
+		t.Errorf("rejected %d, want 2", ex.RejectedCount)
+	}
+	if !Matches(ex.Query, ex.Reply) {
+		t.Error("accepted a reply that does not match the query")
+	}
+}
+
+// TestReplyFromElsewhereIgnored: a reply with the right ID and question
+// from another port never reaches the exchange; it times out.
+func TestReplyFromElsewhereIgnored(t *testing.T) {
+	spoofer, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer spoofer.Close()
+	sent := make(chan bool, 4)
+	_, addr := startUDP(t, func(_ *net.UDPConn, from *net.UDPAddr, q []byte) {
+		_, err := spoofer.WriteToUDP(answer(t, q, binary.BigEndian.Uint16(q)), from)
+		sent <- err == nil
+	})
+	x := &Exchanger{Timeout: 300 * time.Millisecond}
+	ex := x.Exchange(context.Background(), addr, testQuery(t), UDP)
+	if !<-sent {
+		t.Fatal("the spoofed reply could not be sent: the test proves nothing")
+	}
+	if ex.Reply != nil || !errors.Is(ex.Err, ErrTimeout) || ex.RejectedCount != 0 {
+		t.Errorf("reply %x err %v rejected %d: want a timeout with nothing seen", ex.Reply, ex.Err, ex.RejectedCount)
+	}
+}
+
+// TestSlowDripCut: a TCP server announces 65535 bytes and drips one every
+// 20 ms. The exchange ends with a timeout within its Timeout (plus slack),
+// not when the drip ends (about 22 minutes).
+func TestSlowDripCut(t *testing.T) {
+	s := &fixtures.SlowDrip{Interval: 20 * time.Millisecond}
+	addr, err := s.Start("127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Stop()
+	x := &Exchanger{Timeout: 300 * time.Millisecond}
+	start := time.Now()
+	ex := x.Exchange(context.Background(), addr, testQuery(t), TCP)
+	el := time.Since(start)
+	if !errors.Is(ex.Err, ErrTimeout) {
+		t.Errorf("err %v, want a timeout", ex.Err)
+	}
+	if el > 2*time.Second {
+		t.Errorf("exchange took %v with a 300ms timeout", el)
+	}
+	if s.Sent.Load() == 0 {
+		t.Error("the server dripped nothing: the test proves nothing")
+	}
+	r := Judge(Catalog[5], JudgeContext{Zone: "example.test.", Name: "www.example.test."}, ex, nil)
+	if !r.Has(CodeTimeout) {
+		t.Errorf("judged %v, want timeout", r.Issues)
+	}
+}
+
+// TestMaxBytes: a reply over the byte limit is refused, over TCP before it
+// is read (the length prefix announces it) and over UDP once it arrives.
+func TestMaxBytes(t *testing.T) {
+	big := func(q []byte) []byte {
+		m := new(dns.Msg)
+		m.Unpack(q)
+		m.Response = true
+		for i := range 40 {
+			m.Answer = append(m.Answer, &dns.CAA{Hdr: dns.RR_Header{Name: m.Question[0].Name, Rrtype: dns.TypeCAA, Class: dns.ClassINET},
+				Tag: "issue", Value: strings.Repeat("a", 100) + string(rune('a'+i%26))})
+		}
+		b, _ := m.Pack()
+		return b
+	}
+	_, addr := startUDP(t, func(conn *net.UDPConn, from *net.UDPAddr, q []byte) { conn.WriteToUDP(big(q), from) })
+	for _, limit := range []int{0, 1024} {
+		x := &Exchanger{Timeout: time.Second, MaxBytes: limit}
+		ex := x.Exchange(context.Background(), addr, testQuery(t), UDP)
+		if limit == 0 && ex.Reply == nil {
+			t.Errorf("no limit: reply refused: %v", ex.Err)
+		}
+		if limit > 0 && !errors.Is(ex.Err, ErrTooLarge) {
+			t.Errorf("limit %d: err %v, want ErrTooLarge", limit, ex.Err)
+		}
+	}
+}
+
+// TestNoListeningSockets: the client side of caaprobe (every non-test file
+// under probes/) never calls a Listen function: replies can only arrive on
+// connected sockets it dialled, so nothing from the network reaches it
+// unasked. The lab (fixtures/) listens; the probes package never does.
+func TestNoListeningSockets(t *testing.T) {
+	fset := token.NewFileSet()
+	files := 0
+	err := filepath.WalkDir(".", func(path string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() || !strings.HasSuffix(path, ".go") || strings.HasSuffix(path, "_test.go") {
+			return err
+		}
+		f, err := parser.ParseFile(fset, path, nil, 0)
+		if err != nil {
+			return err
+		}
+		files++
+		ast.Inspect(f, func(n ast.Node) bool {
+			sel, ok := n.(*ast.SelectorExpr)
+			if ok && strings.HasPrefix(sel.Sel.Name, "Listen") {
+				t.Errorf("%s: calls %s", fset.Position(sel.Pos()), sel.Sel.Name)
+			}
+			return true
+		})
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if files < 10 {
+		t.Fatalf("only %d files scanned", files)
+	}
+}

@@ -1,0 +1,64 @@
+package report
+
+import (
+	"fmt"
+	"io"
+
+	"github.com/caaprobe/caaprobe/probes/resolver"
+	"github.com/fatih/color"
+)
+
+// ResolverCheck is what a real validating resolver (caaprobe check
+// --resolver) said about one relevant name, next to caaprobe's prediction
+// for it. A disagreement means either the resolver differs from the model
+// (say so in docs/interop.md) or a fault the probes cannot see.
+type ResolverCheck struct {
+	resolver.Answer
+	Predicted string // the name's outcome from Summarise
+	Agrees    bool
+}
+
+type jsonResolver struct {
+	Name      string  `json:"name"`
+	Server    string  `json:"server"`
+	Rcode     string  `json:"rcode"`
+	AD        bool    `json:"ad"`
+	EDECode   *uint16 `json:"ede_code"` // null when the resolver sent no EDE
+	EDEText   string  `json:"ede_text"`
+	Records   int     `json:"caa_records"`
+	Error     string  `json:"error,omitempty"`
+	Predicted string  `json:"predicted"`
+	Agrees    bool    `json:"agrees"`
+}
+
+func resolverJSON(d *Domain) []jsonResolver {
+	var out []jsonResolver
+	for _, c := range d.Resolver {
+		j := jsonResolver{Name: trimDot(c.Name), Server: c.Server.String(), Rcode: c.Rcode, AD: c.AD,
+			Records: c.Records, Error: c.Err, Predicted: c.Predicted, Agrees: c.Agrees}
+		if len(c.EDE) > 0 {
+			// The first EDE is the resolver's main reason; the text of every
+			// one is kept so none is lost.
+			code := c.EDE[0].Code
+			j.EDECode = &code
+			j.EDEText = c.EDE[0].Text
+			for _, e := range c.EDE[1:] {
+				j.EDEText += fmt.Sprintf("; EDE %d: %s", e.Code, e.Text)
+			}
+		}
+		out = append(out, j)
+	}
+	return out
+}
+
+// writeResolver prints one line per relevant name with the resolver's
+// answer, flagging where it contradicts the predicted outcome.
+func writeResolver(w io.Writer, d *Domain, p painter) {
+	for _, c := range d.Resolver {
+		verdict := "as predicted"
+		if !c.Agrees {
+			verdict = p.paint(color.FgRed, fmt.Sprintf("caaprobe predicted %s", c.Predicted))
+		}
+		fmt.Fprintf(w, "  resolver %s: %s CAA: %s (%s)\n", c.Server, Clean(trimDot(c.Name)), Clean(c.Summary()), verdict)
+	}
+}

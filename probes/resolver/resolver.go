@@ -1,0 +1,172 @@
+// Package resolver asks a validating recursive resolver (the kind a CA runs)
+// for a name's CAA RRset and records what it says: RCODE, the AD bit and any
+// Extended DNS Error (RFC 8914). caaprobe's verdicts are predictions of what
+// such a resolver will do; this package is how a user (and the interop tests)
+// compare the prediction with a real one. The query goes through
+// probes.Exchanger, the only code that touches the network.
+package resolver
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/netip"
+	"strings"
+	"time"
+
+	"github.com/caaprobe/caaprobe/probes"
+	"github.com/miekg/dns"
+)
+
+// DefaultTimeout bounds one query to the resolver. It is longer than the
+// per-server timeout of the probes because the resolver itself waits for
+// slow or silent authoritative servers (Unbound 1.17 takes tens of seconds
+// to give up on a server that drops CAA queries).
+const DefaultTimeout = 10 * time.Second
+
+// Answer is what the resolver said about one name's CAA RRset.
+type Answer struct {
+	Name    string         // lowercase FQDN that was asked
+	Server  netip.AddrPort // the resolver
+	Rcode   string         // "NOERROR", "SERVFAIL", …; "" when no usable reply came
+	AD      bool           // the resolver validated the answer (RFC 4035 §3.2.3)
+	EDE     []EDE          // Extended DNS Errors, in the order they came
+	Records int            // CAA records in the answer
+	Err     string         // why there is no Rcode: timeout, unreachable, unparsable reply
+	// Exchange keeps the bytes, like every probe result does.
+	Exchange *probes.Exchange
+}
+
+// EDE is one Extended DNS Error option (RFC 8914 §2).
+type EDE struct {
+	Code uint16
+	Text string // EXTRA-TEXT as sent; may be empty
+}
+
+// Purpose is the registered name of the code ("Signature Expired").
+func (e EDE) Purpose() string {
+	if s, ok := dns.ExtendedErrorCodeToString[e.Code]; ok {
+		return s
+	}
+	return "unassigned"
+}
+
+// Failed reports whether a CA asking this resolver would fail its CAA
+// lookup: no reply at all, or any RCODE but NOERROR and NXDOMAIN (an empty
+// or absent RRset is a valid answer for CAA, RFC 8659 §3).
+func (a Answer) Failed() bool {
+	return a.Rcode != dns.RcodeToString[dns.RcodeSuccess] && a.Rcode != dns.RcodeToString[dns.RcodeNameError]
+}
+
+// Agrees says whether the resolver's answer fits caaprobe's predicted
+// outcome for the name ("ok", "servfail", "intermittent"; see
+// probes/report). An intermittent prediction fits either answer: the
+// resolver picked some server. An empty prediction (not checked) fits all.
+func (a Answer) Agrees(outcome string) bool {
+	switch outcome {
+	case "ok":
+		return !a.Failed()
+	case "servfail":
+		return a.Failed()
+	}
+	return true
+}
+
+// Summary is a one-line description: "SERVFAIL, EDE 7 Signature Expired: …".
+func (a Answer) Summary() string {
+	var b strings.Builder
+	if a.Rcode == "" {
+		b.WriteString("no answer: " + a.Err)
+	} else {
+		b.WriteString(a.Rcode)
+		if a.AD {
+			b.WriteString(" AD")
+		}
+		if a.Rcode == "NOERROR" {
+			fmt.Fprintf(&b, ", %d CAA", a.Records)
+		}
+	}
+	for _, e := range a.EDE {
+		fmt.Fprintf(&b, ", EDE %d %s", e.Code, e.Purpose())
+		if e.Text != "" {
+			b.WriteString(": " + e.Text)
+		}
+	}
+	return b.String()
+}
+
+// Query asks server for name's CAA RRset the way a CA's client does: RD=1,
+// EDNS0 with DO=1, CD=0, so the resolver validates and reports with AD and
+// EDE. A truncated UDP reply is retried over TCP.
+func Query(ctx context.Context, x *probes.Exchanger, server netip.AddrPort, name string) Answer {
+	name = dns.CanonicalName(name)
+	a := Answer{Name: name, Server: server}
+	q, err := BuildQuery(name)
+	if err != nil {
+		a.Err = err.Error()
+		return a
+	}
+	ex := x.Exchange(ctx, server, q, probes.UDP)
+	if ex.Reply != nil && len(ex.Reply) > 2 && ex.Reply[2]&0x02 != 0 {
+		ex = x.Exchange(ctx, server, ex.Query, probes.TCP)
+	}
+	a.Exchange = ex
+	if ex.Reply == nil {
+		a.Err = errText(ex.Err)
+		return a
+	}
+	parse(&a, ex.Reply)
+	return a
+}
+
+// BuildQuery packs the resolver query for name (ID 0; the exchanger sets it).
+func BuildQuery(name string) ([]byte, error) {
+	m := new(dns.Msg)
+	m.SetQuestion(dns.Fqdn(name), dns.TypeCAA)
+	m.Id = 0
+	m.RecursionDesired = true
+	m.CheckingDisabled = false
+	m.SetEdns0(probes.EDNSBufSize, true)
+	b, err := m.Pack()
+	if err != nil {
+		return nil, fmt.Errorf("packing the resolver query for %s: %w", name, err)
+	}
+	return b, nil
+}
+
+// parse reads RCODE (extended by the OPT record), AD, EDE options and the
+// CAA count from a reply that already matched the query.
+func parse(a *Answer, reply []byte) {
+	m := new(dns.Msg)
+	if err := m.Unpack(reply); err != nil {
+		a.Err = fmt.Sprintf("unparsable reply from the resolver: %v", err)
+		return
+	}
+	a.Rcode = dns.RcodeToString[m.Rcode]
+	if a.Rcode == "" {
+		a.Rcode = fmt.Sprintf("RCODE%d", m.Rcode)
+	}
+	a.AD = m.AuthenticatedData
+	for _, rr := range m.Answer {
+		if _, ok := rr.(*dns.CAA); ok {
+			a.Records++
+		}
+	}
+	if opt := m.IsEdns0(); opt != nil {
+		for _, o := range opt.Option {
+			if e, ok := o.(*dns.EDNS0_EDE); ok {
+				a.EDE = append(a.EDE, EDE{Code: e.InfoCode, Text: e.ExtraText})
+			}
+		}
+	}
+}
+
+func errText(err error) string {
+	switch {
+	case err == nil:
+		return "no reply"
+	case errors.Is(err, probes.ErrTimeout):
+		return "no reply before the timeout"
+	}
+	return err.Error()
+}

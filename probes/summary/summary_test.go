@@ -1,0 +1,143 @@
+package summary
+
+import (
+	"bytes"
+	"flag"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/caaprobe/caaprobe/probes"
+	"github.com/caaprobe/caaprobe/probes/report"
+)
+
+var update = flag.Bool("update", false, "rewrite golden files")
+
+func TestProvider(t *testing.T) {
+	t.Parallel()
+	tests := []struct{ ns, want string }{
+		{"ns1.example-dns.net.", "example-dns.net"},
+		{"NS2.Example-DNS.net", "example-dns.net"},
+		{"a.ns.example.co.uk", "example.co.uk"},
+		{"ns1.dns-host.test", "dns-host.test"}, // not in the list: last two labels
+		{"ns.nic.test.", "nic.test"},
+		{"localhost", "localhost"},
+	}
+	for _, tt := range tests {
+		if got := Provider(tt.ns); got != tt.want {
+			t.Errorf("Provider(%q) = %q, want %q", tt.ns, got, tt.want)
+		}
+	}
+}
+
+// domain builds a checked domain served by the given NS/address pairs,
+// with findings at some of them.
+func domain(name string, servers [][2]string, findings ...report.Finding) *report.Domain {
+	d := &report.Domain{Domain: name}
+	for _, s := range servers {
+		d.Servers = append(d.Servers, &report.Server{Zone: name + ".", NS: s[0] + ".", Addr: netip.MustParseAddr(s[1])})
+	}
+	d.Findings = findings
+	d.Verdict = report.VerdictPass
+	for _, f := range findings {
+		if f.Severity == probes.SeverityFail {
+			d.Verdict = report.VerdictFail
+		} else if d.Verdict == report.VerdictPass {
+			d.Verdict = report.VerdictWarn
+		}
+	}
+	return d
+}
+
+func finding(code probes.Code, sev probes.Severity, ns, addr string) report.Finding {
+	return report.Finding{Code: code, Severity: sev, NS: ns, Addr: addr, Probe: probes.ProbeCAA}
+}
+
+func sample() []*report.Domain {
+	good := [][2]string{{"ns1.good-dns.net", "192.0.2.1"}, {"ns2.good-dns.net", "192.0.2.2"}}
+	split := [][2]string{{"ns1.bad-dns.net", "198.51.100.1"}, {"ns2.bad-dns.net", "198.51.100.2"}}
+	tld := [2]string{"a.nic.example", "203.0.113.53"}
+	var out []*report.Domain
+	for i := range 3 {
+		out = append(out, domain("good"+string(rune('a'+i))+".example", append(good, tld)))
+	}
+	for i := range 2 {
+		out = append(out, domain("bad"+string(rune('a'+i))+".example", append(split, tld),
+			finding(probes.CodeRcodeNotimp, probes.SeverityFail, "ns2.bad-dns.net", "198.51.100.2"),
+			// Two findings of one code at one server count the domain once.
+			finding(probes.CodeRcodeNotimp, probes.SeverityFail, "ns2.bad-dns.net", "198.51.100.2"),
+			finding(probes.CodeCaseNotPreserved, probes.SeverityWarn, "ns1.bad-dns.net", "198.51.100.1")))
+	}
+	out = append(out, &report.Domain{Domain: "broken..example", Verdict: report.VerdictError, Err: "not a domain name"})
+	return out
+}
+
+func TestWriteGolden(t *testing.T) {
+	t.Parallel()
+	s := New()
+	for _, d := range sample() {
+		s.Add(d)
+	}
+	var buf bytes.Buffer
+	if err := s.Write(&buf); err != nil {
+		t.Fatal(err)
+	}
+	golden := filepath.Join("testdata", "summary.golden")
+	if *update {
+		if err := os.WriteFile(golden, buf.Bytes(), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(golden)
+	if err != nil {
+		t.Fatalf("%v (run go test -update to create it)", err)
+	}
+	if !bytes.Equal(buf.Bytes(), want) {
+		t.Errorf("summary differs from %s (go test -update rewrites it):\n%s", golden, buf.String())
+	}
+}
+
+func TestCounts(t *testing.T) {
+	t.Parallel()
+	s := New()
+	for _, d := range sample() {
+		s.Add(d)
+	}
+	bad := s.servers[serverKey{"ns2.bad-dns.net", netip.MustParseAddr("198.51.100.2")}]
+	if bad == nil || bad.domains != 2 || bad.failing != 2 || bad.codes[probes.CodeRcodeNotimp] != 2 {
+		t.Errorf("ns2.bad-dns.net = %+v, want 2 domains, 2 failing, rcode-notimp 2", bad)
+	}
+	ok := s.servers[serverKey{"ns1.bad-dns.net", netip.MustParseAddr("198.51.100.1")}]
+	if ok == nil || ok.failing != 0 || ok.codes[probes.CodeCaseNotPreserved] != 2 {
+		t.Errorf("ns1.bad-dns.net = %+v, want 0 failing and case-not-preserved 2", ok)
+	}
+	tld := s.servers[serverKey{"a.nic.example", netip.MustParseAddr("203.0.113.53")}]
+	if tld == nil || tld.domains != 5 || tld.failing != 0 {
+		t.Errorf("TLD server = %+v, want 5 domains, none failing", tld)
+	}
+	if p := s.providers["bad-dns.net"]; p == nil || p.domains != 2 || p.failing != 2 || len(p.addrs) != 2 {
+		t.Errorf("provider bad-dns.net = %+v", p)
+	}
+	if s.domains != 6 || s.errors != 1 || s.failing != 2 {
+		t.Errorf("totals: %d domains, %d errors, %d failing; want 6, 1, 2", s.domains, s.errors, s.failing)
+	}
+}
+
+// TestBoundedMemory checks that the summary keeps counters, not domains:
+// 10,000 domains at the same two servers leave two server entries.
+func TestBoundedMemory(t *testing.T) {
+	t.Parallel()
+	s := New()
+	srv := [][2]string{{"ns1.big.test", "127.0.0.1"}, {"ns2.big.test", "127.0.0.2"}}
+	for i := range 10000 {
+		s.Add(domain("d"+string(rune(i))+".test", srv,
+			finding(probes.CodeTimeout, probes.SeverityFail, "ns2.big.test", "127.0.0.2")))
+	}
+	if len(s.servers) != 2 || len(s.providers) != 1 {
+		t.Fatalf("%d servers, %d providers; want 2 and 1", len(s.servers), len(s.providers))
+	}
+	if c := s.servers[serverKey{"ns2.big.test", netip.MustParseAddr("127.0.0.2")}]; c.codes[probes.CodeTimeout] != 10000 {
+		t.Errorf("timeout count %d, want 10000", c.codes[probes.CodeTimeout])
+	}
+}
