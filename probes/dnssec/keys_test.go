@@ -79,7 +79,9 @@ func TestCheckKeys(t *testing.T) {
 		{name: "dnskey rrsig stripped", published: split(zonesign.Faults{}), strip: true, status: dnssec.StatusMissing, reason: dnssec.ReasonMissingRRSIG},
 		{name: "no ds", published: split(zonesign.Faults{}), ds: func(*zonesign.Signer) []*dns.DS { return nil }, status: dnssec.StatusInsecure, reason: dnssec.ReasonNoDS},
 		{name: "unsupported digest", published: split(zonesign.Faults{}),
-			ds:     func(s *zonesign.Signer) []*dns.DS { return withDigest(s.DS(dns.SHA256), dns.GOST94, dns.ECDSAP256SHA256) },
+			ds: func(s *zonesign.Signer) []*dns.DS {
+				return withDigest(s.DS(dns.SHA256), dns.GOST94, dns.ECDSAP256SHA256)
+			},
 			status: dnssec.StatusInsecure, reason: dnssec.ReasonUnsupportedAlg},
 		{name: "unsupported algorithm", published: split(zonesign.Faults{}),
 			ds:     func(s *zonesign.Signer) []*dns.DS { return withDigest(s.DS(dns.SHA256), dns.SHA256, dns.RSASHA1) },

@@ -74,9 +74,12 @@ type wildcardUse struct {
 func (r reply) check(qname string, qtype uint16, rcode int) Verdict {
 	sname := qname
 	var (
-		wild     []wildcardUse
-		notes    []string
-		answered *Verdict
+		wild  []wildcardUse
+		notes []string
+		// answered is the verdict on the last RRset of the answer chain;
+		// open says sname still needs an answer or a denial.
+		answered Verdict
+		open     = true
 	)
 	verify := func(set *rrset) (Verdict, bool) {
 		v, sig := checkRRset(r.zone, set, r.keys, r.now)
@@ -86,53 +89,50 @@ func (r reply) check(qname string, qtype uint16, rcode int) Verdict {
 		if expanded(set.owner, sig) {
 			wild = append(wild, wildcardUse{owner: set.owner, labels: int(sig.Labels)})
 		}
+		answered = v
 		return v, true
 	}
 chain:
 	for hop := 0; ; hop++ {
-		if hop > maxCNAMEHops {
-			notes = append(notes, "CNAME chain longer than the judge follows")
-			break
-		}
 		if set := find(r.answer, sname, qtype); set != nil {
-			v, ok := verify(set)
-			if !ok {
+			if v, ok := verify(set); !ok {
 				return v
 			}
-			answered = &v
+			open = false
 			break
 		}
 		if qtype == dns.TypeCNAME {
 			break
 		}
 		if set := find(r.answer, sname, dns.TypeCNAME); set != nil {
-			v, ok := verify(set)
-			if !ok {
+			if v, ok := verify(set); !ok {
 				return v
 			}
-			answered = &v
 			cname, isCNAME := set.rrs[0].(*dns.CNAME)
-			if !isCNAME {
-				break
+			switch {
+			case !isCNAME:
+				open = false
+			case !inZone(r.zone, cname.Target):
+				notes = append(notes, "CNAME target "+dns.CanonicalName(cname.Target)+" is outside the zone, not checked")
+				open = false
+			case hop == maxCNAMEHops:
+				notes = append(notes, "CNAME chain longer than the judge follows")
+				open = false
+			default:
+				sname = dns.CanonicalName(cname.Target)
+				continue
 			}
-			target := dns.CanonicalName(cname.Target)
-			if !inZone(r.zone, target) {
-				notes = append(notes, "CNAME target "+target+" is outside the zone, not checked")
-				break
-			}
-			sname, answered = target, nil
-			continue
+			break
 		}
 		// A DNAME's synthesised CNAME is unsigned by design (RFC 6672
 		// §5.3.1): the signed DNAME is the answer here.
 		for _, set := range r.answer {
 			if set.rrtype == dns.TypeDNAME && below(set.owner, sname) && inZone(r.zone, set.owner) {
-				v, ok := verify(set)
-				if !ok {
+				if v, ok := verify(set); !ok {
 					return v
 				}
-				answered = &v
 				notes = append(notes, "DNAME at "+set.owner+": target not checked")
+				open = false
 				break chain
 			}
 		}
@@ -149,10 +149,9 @@ chain:
 		}
 		notes = append(notes, "synthesised from wildcard *."+ancestor(w.owner, w.labels))
 	}
-	if answered != nil {
-		v := *answered
-		v.Detail = join(v.Detail, notes)
-		return v
+	if !open {
+		answered.Detail = join(answered.Detail, notes)
+		return answered
 	}
 
 	if cut := r.referral(sname); cut != "" {

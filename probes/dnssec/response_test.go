@@ -191,3 +191,50 @@ func TestVerifyLowercasesOwner(t *testing.T) {
 		t.Fatalf("RRSIG.Verify on a mixed-case owner: %v", err)
 	}
 }
+
+// TestCheckResponseCrafted judges replies the test zone does not produce,
+// signed with its keys.
+func TestCheckResponseCrafted(t *testing.T) {
+	t.Parallel()
+	z := newTestZone(t, zoneOpts{alg: dns.ED25519})
+	rr := func(s string) dns.RR {
+		r, err := dns.NewRR(s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return r
+	}
+	tests := []struct {
+		name   string
+		qname  string
+		answer []dns.RR
+		ns     []dns.RR
+		status dnssec.Status
+		reason dnssec.Reason
+	}{
+		{"cname loop", "loop.example.com.", []dns.RR{rr("loop.example.com. 60 IN CNAME LOOP.example.com.")}, nil,
+			dnssec.StatusSecure, dnssec.ReasonSigned},
+		{"cname out of zone", "out.example.com.", []dns.RR{rr("out.example.com. 60 IN CNAME ca.example.net."), rr(`ca.example.net. 60 IN CAA 0 issue "x"`)}, nil,
+			dnssec.StatusSecure, dnssec.ReasonSigned},
+		{"dname", "a.old.example.com.", []dns.RR{rr("old.example.com. 60 IN DNAME new.example.net."), rr("a.old.example.com. 60 IN CNAME a.new.example.net.")}, nil,
+			dnssec.StatusSecure, dnssec.ReasonSigned},
+		{"referral", "x.sub.example.com.", nil, []dns.RR{rr("sub.example.com. 60 IN NS ns.sub.example.com.")},
+			dnssec.StatusInsecure, dnssec.ReasonReferral},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			m := new(dns.Msg)
+			m.SetQuestion(tc.qname, dns.TypeCAA)
+			m.Response, m.Answer, m.Ns = true, tc.answer, tc.ns
+			if err := z.signer.SignMsg(m, testNow()); err != nil {
+				t.Fatal(err)
+			}
+			v := dnssec.CheckResponse(origin, tc.qname, dns.TypeCAA, roundTrip(t, m), z.trusted(), testNow())
+			t.Log(v)
+			if v.Status != tc.status || v.Reason != tc.reason {
+				t.Errorf("got %v, want %s/%s", v, tc.status, tc.reason)
+			}
+		})
+	}
+}

@@ -21,14 +21,14 @@ const origin = "example.com."
 // wild.example.com. one that holds a wildcard.
 func zoneData() []string {
 	return []string{
-	"example.com. 3600 IN SOA ns.example.com. hostmaster.example.com. 1 7200 3600 1209600 300",
-	"example.com. 3600 IN NS ns.example.com.",
-	`example.com. 3600 IN CAA 0 issue "ca.example.net"`,
-	"ns.example.com. 3600 IN A 192.0.2.1",
-	"www.example.com. 3600 IN A 192.0.2.2",
-	"alias.example.com. 3600 IN CNAME www.example.com.",
-	"host.deep.example.com. 3600 IN A 192.0.2.3",
-	`*.wild.example.com. 3600 IN CAA 0 issue "wild.example.net"`,
+		"example.com. 3600 IN SOA ns.example.com. hostmaster.example.com. 1 7200 3600 1209600 300",
+		"example.com. 3600 IN NS ns.example.com.",
+		`example.com. 3600 IN CAA 0 issue "ca.example.net"`,
+		"ns.example.com. 3600 IN A 192.0.2.1",
+		"www.example.com. 3600 IN A 192.0.2.2",
+		"alias.example.com. 3600 IN CNAME www.example.com.",
+		"host.deep.example.com. 3600 IN A 192.0.2.3",
+		`*.wild.example.com. 3600 IN CAA 0 issue "wild.example.net"`,
 	}
 }
 
