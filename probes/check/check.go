@@ -252,6 +252,14 @@ func (c *Checker) runUnit(ctx context.Context, info *discovery.Name) *unit {
 			Name: trim(info.Name), Zone: trim(z.Name), Detail: "delegation of " + trim(z.Name) + ": " + z.Limit})
 	}
 	for _, ns := range z.NS {
+		if ns.CNAME != "" {
+			u.zoneFindings = append(u.zoneFindings, report.Finding{Code: probes.CodeNSIsCNAME,
+				Name: trim(info.Name), Zone: trim(z.Name), NS: trim(ns.Name), Detail: fmt.Sprintf("NS %s is a CNAME to %s", trim(ns.Name), trim(ns.CNAME))})
+		}
+		if ns.GlueMismatch != "" {
+			u.zoneFindings = append(u.zoneFindings, report.Finding{Code: probes.CodeGlueMismatch,
+				Name: trim(info.Name), Zone: trim(z.Name), NS: trim(ns.Name), Detail: ns.GlueMismatch})
+		}
 		if len(ns.Addrs) == 0 {
 			u.zoneFindings = append(u.zoneFindings, report.Finding{Code: probes.CodeNSUnresolvable,
 				Name: trim(info.Name), Zone: trim(z.Name), NS: trim(ns.Name), Detail: fmt.Sprintf("%s has no address: %s", trim(ns.Name), ns.Err)})

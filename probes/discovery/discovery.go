@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"net/netip"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -40,6 +41,12 @@ type NS struct {
 	Addrs []netip.Addr
 	Glue  bool   // addresses came from the parent's glue
 	Err   string // why it has no address, when it has none
+	// CNAME is set when the NS name is an alias (RFC 2181 §10.3 forbids
+	// it); its addresses are the target's.
+	CNAME string
+	// GlueMismatch says how the parent's glue differs from the A/AAAA
+	// records the zone itself publishes for an in-zone NS name.
+	GlueMismatch string
 }
 
 // Name is what discovery knows of one name.
@@ -284,7 +291,77 @@ func (w *Walker) zoneFromReferral(ctx context.Context, parent, cut string, m *dn
 	z.ParentNS = nsNames
 	z.Limit = w.nsLimit(nsNames)
 	z.NS = w.resolveNS(ctx, cut, nsNames, m.Extra, depth)
+	w.checkGlue(ctx, z, depth)
 	return w.store(z), nil
+}
+
+// checkGlue asks the zone's own servers for the addresses of its in-zone NS
+// names and notes where the parent's glue says otherwise: resolvers use
+// the glue first, so a stale glue record sends them to the wrong place.
+func (w *Walker) checkGlue(ctx context.Context, z *Zone, depth int) {
+	for i := range z.NS {
+		ns := &z.NS[i]
+		if !ns.Glue || !dns.IsSubDomain(z.Name, ns.Name) {
+			continue
+		}
+		var auth []netip.Addr
+		for _, t := range []uint16{dns.TypeA, dns.TypeAAAA} {
+			m, err := w.ask(ctx, z, ns.Name, t, depth)
+			if err != nil {
+				return // the zone's servers are judged by the probes
+			}
+			auth = append(auth, w.addrsIn(m, ns.Name)...)
+		}
+		if !sameAddrs(auth, ns.Addrs) {
+			ns.GlueMismatch = fmt.Sprintf("glue for %s is %s; the zone says %s", strings.TrimSuffix(ns.Name, "."),
+				addrList(ns.Addrs), addrList(auth))
+		}
+	}
+}
+
+// addrsIn collects the A and AAAA records of host in m's answer, in the
+// families the walker uses.
+func (w *Walker) addrsIn(m *dns.Msg, host string) []netip.Addr {
+	var out []netip.Addr
+	for _, rr := range m.Answer {
+		if !strings.EqualFold(rr.Header().Name, host) {
+			continue
+		}
+		var a netip.Addr
+		switch rr := rr.(type) {
+		case *dns.A:
+			a, _ = netip.AddrFromSlice(rr.A.To4())
+		case *dns.AAAA:
+			a, _ = netip.AddrFromSlice(rr.AAAA)
+		}
+		if a.IsValid() && w.family(a) {
+			out = appendAddr(out, a)
+		}
+	}
+	return out
+}
+
+func sameAddrs(a, b []netip.Addr) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for _, x := range a {
+		if !slices.Contains(b, x) {
+			return false
+		}
+	}
+	return true
+}
+
+func addrList(as []netip.Addr) string {
+	if len(as) == 0 {
+		return "no address"
+	}
+	var s []string
+	for _, a := range as {
+		s = append(s, a.String())
+	}
+	return strings.Join(s, ", ")
 }
 
 func (w *Walker) zoneFromAnswer(ctx context.Context, parent, apex string, m *dns.Msg, depth int) (*Zone, error) {
@@ -303,11 +380,26 @@ func (w *Walker) zoneFromAnswer(ctx context.Context, parent, apex string, m *dns
 func (w *Walker) store(z *Zone) *Zone {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	if old, ok := w.zones[z.Name]; ok {
+	if old, ok := w.zones[z.Name]; ok && unresolved(old) <= unresolved(z) {
+		// A nested lookup may have built the zone while its NS
+		// addresses were still being resolved higher up (an NS name
+		// that is an alias into the zone itself); keep the more
+		// complete one.
 		return old
 	}
 	w.zones[z.Name] = z
 	return z
+}
+
+// unresolved counts NS names without an address.
+func unresolved(z *Zone) int {
+	n := 0
+	for _, ns := range z.NS {
+		if len(ns.Addrs) == 0 {
+			n++
+		}
+	}
+	return n
 }
 
 // nsLimit describes the cut resolveNS makes to an NS set over MaxNS.
@@ -354,6 +446,7 @@ func (w *Walker) resolveNS(ctx context.Context, zone string, names []string, ext
 			defer wg.Done()
 			addrs, err := w.resolveAddrs(ctx, ns.Name, zone, depth+1)
 			ns.Addrs = addrs
+			ns.CNAME = w.aliasOf(ns.Name)
 			if err != nil {
 				ns.Err = err.Error()
 			} else if len(addrs) == 0 {
@@ -434,6 +527,17 @@ func isDone(c chan struct{}) bool {
 	}
 }
 
+// aliasOf returns the CNAME target of a name already looked up, or "".
+func (w *Walker) aliasOf(name string) string {
+	w.mu.Lock()
+	f, ok := w.names[name]
+	w.mu.Unlock()
+	if !ok || !isDone(f.done) || f.name == nil {
+		return ""
+	}
+	return f.name.CNAME
+}
+
 // fillAddrs looks host up and asks its zone's servers for A and AAAA.
 func (w *Walker) fillAddrs(ctx context.Context, f *addrFuture, host string, depth int) {
 	n, err := w.lookup(ctx, host, depth)
@@ -458,6 +562,19 @@ func (w *Walker) fillAddrs(ctx context.Context, f *addrFuture, host string, dept
 			}
 			if a.IsValid() && w.family(a) {
 				f.addrs = appendAddr(f.addrs, a)
+			}
+		}
+	}
+	if len(f.addrs) == 0 && n.CNAME != "" && n.CNAME != host {
+		// An NS name that is an alias: resolvers that follow it reach
+		// the target's addresses (one step; longer chains are refused).
+		if t, err := w.lookup(ctx, n.CNAME, depth+1); err == nil {
+			for _, qt := range []uint16{dns.TypeA, dns.TypeAAAA} {
+				if m, err := w.ask(ctx, t.Zone, n.CNAME, qt, depth); err == nil {
+					for _, a := range w.addrsIn(m, n.CNAME) {
+						f.addrs = appendAddr(f.addrs, a)
+					}
+				}
 			}
 		}
 	}

@@ -63,6 +63,7 @@ func seeds(t testing.TB) map[string]*dns.Msg {
 		"nxdomain-nsec3":   nsec3.query("a.b.deep.EXAMPLE.com.", dns.TypeCAA),
 		"dnskey":           nsec.query("example.com.", dns.TypeDNSKEY),
 		"wildcard-nodata3": nsec3.query("x.wild.example.com.", dns.TypeTXT),
+		"ds-nodata-nsec3":  nsec3.query("sub.example.com.", dns.TypeDS),
 	}
 }
 

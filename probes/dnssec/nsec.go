@@ -59,8 +59,8 @@ func (p nsecProof) noData(name string, qtype uint16) Verdict {
 		if v, ok := bitmapProblem("NSEC", n.Hdr.Name, n.TypeBitMap, qtype); !ok {
 			return v
 		}
-		if !sameName(name, p.zone) && delegation(n.TypeBitMap, name, p.zone) {
-			return bogus(ReasonDenialNoProof, "NSEC at %s is the parent side of a delegation (NS, no SOA): it cannot deny %s there", n.Hdr.Name, dns.Type(qtype))
+		if v, ok := sideProblem("NSEC", n.Hdr.Name, name, p.zone, n.TypeBitMap, qtype); !ok {
+			return v
 		}
 		return secure(ReasonNoDataProven, "NSEC at %s lists no %s or CNAME", n.Hdr.Name, dns.Type(qtype))
 	}
@@ -135,6 +135,19 @@ func bitmapProblem(kind, owner string, bitmap []uint16, qtype uint16) (Verdict, 
 		if slices.Contains(bitmap, t) {
 			return bogus(ReasonBitmapListsType, "%s at %s lists %s in its type bitmap", kind, owner, dns.Type(t)), false
 		}
+	}
+	return Verdict{}, true
+}
+
+// sideProblem checks that a record at name comes from the side of a zone
+// cut that owns qtype (RFC 6840 §4.4): at a delegation the parent's record
+// denies only DS, and a DS is never denied by the child apex's record.
+func sideProblem(kind, owner, name, zone string, bitmap []uint16, qtype uint16) (Verdict, bool) {
+	switch {
+	case qtype == dns.TypeDS && !sameName(name, zone) && slices.Contains(bitmap, dns.TypeSOA):
+		return bogus(ReasonDenialNoProof, "%s %s is the child zone's apex record: only the parent's record denies DS at %s", kind, owner, name), false
+	case qtype != dns.TypeDS && delegation(bitmap, name, zone):
+		return bogus(ReasonDenialNoProof, "%s %s is the parent side of a delegation (NS, no SOA): it cannot deny %s at %s", kind, owner, dns.Type(qtype), name), false
 	}
 	return Verdict{}, true
 }

@@ -95,8 +95,8 @@ func (p nsec3Proof) noData(name string, qtype uint16) Verdict {
 		if v, ok := bitmapProblem("NSEC3", m.Hdr.Name+" ("+name+")", m.TypeBitMap, qtype); !ok {
 			return v
 		}
-		if delegation(m.TypeBitMap, name, p.zone) {
-			return bogus(ReasonDenialNoProof, "NSEC3 %s (%s) is the parent side of a delegation: it cannot deny %s there", m.Hdr.Name, name, dns.Type(qtype))
+		if v, ok := sideProblem("NSEC3", m.Hdr.Name+" ("+name+")", name, p.zone, m.TypeBitMap, qtype); !ok {
+			return v
 		}
 		return secure(ReasonNoDataProven, "NSEC3 %s matches %s and lists no %s or CNAME", m.Hdr.Name, name, dns.Type(qtype))
 	}
@@ -114,8 +114,9 @@ func (p nsec3Proof) noData(name string, qtype uint16) Verdict {
 			}
 			return secure(ReasonNoDataProven, "closest encloser %s, next closer %s covered by %s; NSEC3 %s matches %s and lists no %s", ce, nc, ncRec.Hdr.Name, w.Hdr.Name, wild, dns.Type(qtype))
 		}
-		// RFC 5155 §8.5 as corrected by erratum 3441: an empty
-		// non-terminal inside an opt-out span has no NSEC3 of its own.
+		// RFC 5155 §8.5 as corrected by erratum 3441, and §8.6 for DS: an
+		// empty non-terminal or unsigned delegation inside an opt-out span
+		// has no NSEC3 of its own.
 		if ncRec.Flags&1 != 0 {
 			return insecure(ReasonOptOut, "no NSEC3 matches %s; next closer %s is in the opt-out span of %s", name, nc, ncRec.Hdr.Name)
 		}

@@ -104,6 +104,18 @@ chain:
 		if qtype == dns.TypeCNAME {
 			break
 		}
+		// The CNAME a DNAME synthesises is unsigned by design (RFC 6672
+		// §5.3.1): the signed DNAME answers for it.
+		for _, set := range r.answer {
+			if set.rrtype == dns.TypeDNAME && below(set.owner, sname) && inZone(r.zone, set.owner) {
+				if v, ok := verify(set); !ok {
+					return v
+				}
+				notes = append(notes, "DNAME at "+set.owner+": target not checked")
+				open = false
+				break chain
+			}
+		}
 		if set := find(r.answer, sname, dns.TypeCNAME); set != nil {
 			if v, ok := verify(set); !ok {
 				return v
@@ -124,18 +136,6 @@ chain:
 			}
 			break
 		}
-		// A DNAME's synthesised CNAME is unsigned by design (RFC 6672
-		// §5.3.1): the signed DNAME is the answer here.
-		for _, set := range r.answer {
-			if set.rrtype == dns.TypeDNAME && below(set.owner, sname) && inZone(r.zone, set.owner) {
-				if v, ok := verify(set); !ok {
-					return v
-				}
-				notes = append(notes, "DNAME at "+set.owner+": target not checked")
-				open = false
-				break chain
-			}
-		}
 		break
 	}
 
@@ -154,7 +154,8 @@ chain:
 		return answered
 	}
 
-	if cut := r.referral(sname); cut != "" {
+	// The parent answers for the DS at a cut; that is no referral.
+	if cut := r.referral(sname); cut != "" && !(qtype == dns.TypeDS && sameName(cut, sname)) {
 		return insecure(ReasonReferral, "referral to %s for %s: delegation not judged here", cut, sname)
 	}
 	var v Verdict

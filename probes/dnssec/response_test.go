@@ -99,6 +99,13 @@ func TestCheckResponse(t *testing.T) {
 		{"nsec3 nxdomain stripped", nsec3, "nope.example.com.", dns.TypeCAA, stripType(dns.TypeNSEC3), missing, dnssec.ReasonMissingDenial},
 		{"nsec3 too many iterations", zoneOpts{nsec3: true, iterations: 200}, "nope.example.com.", dns.TypeCAA, nil, insecure, dnssec.ReasonNSEC3Iterations},
 
+		// At and below a zone cut: the parent's NSEC/NSEC3 denies only DS.
+		{"nsec ds at delegation", zoneOpts{}, "Sub.example.com.", dns.TypeDS, nil, secure, dnssec.ReasonNoDataProven},
+		{"nsec3 ds at delegation", nsec3, "sub.example.com.", dns.TypeDS, nil, secure, dnssec.ReasonNoDataProven},
+		{"nsec caa nodata at delegation", zoneOpts{}, "sub.example.com.", dns.TypeCAA, nil, bogus, dnssec.ReasonDenialNoProof},
+		{"nsec nxdomain below delegation", zoneOpts{}, "x.sub.example.com.", dns.TypeCAA, nil, bogus, dnssec.ReasonDenialNoProof},
+		{"nsec3 nxdomain below delegation", nsec3, "x.sub.example.com.", dns.TypeCAA, nil, bogus, dnssec.ReasonDenialNoProof},
+
 		// Nothing to validate.
 		{"refused", zoneOpts{}, "example.com.", dns.TypeCAA, func(m *dns.Msg) { m.Rcode = dns.RcodeRefused; m.Answer = nil }, insecure, dnssec.ReasonUnvalidated},
 		{"truncated", zoneOpts{}, "example.com.", dns.TypeCAA, func(m *dns.Msg) { m.Truncated = true }, insecure, dnssec.ReasonUnvalidated},
@@ -211,15 +218,16 @@ func TestCheckResponseCrafted(t *testing.T) {
 		ns     []dns.RR
 		status dnssec.Status
 		reason dnssec.Reason
+		after  []dns.RR // added to the answer unsigned
 	}{
 		{"cname loop", "loop.example.com.", []dns.RR{rr("loop.example.com. 60 IN CNAME LOOP.example.com.")}, nil,
-			dnssec.StatusSecure, dnssec.ReasonSigned},
+			dnssec.StatusSecure, dnssec.ReasonSigned, nil},
 		{"cname out of zone", "out.example.com.", []dns.RR{rr("out.example.com. 60 IN CNAME ca.example.net."), rr(`ca.example.net. 60 IN CAA 0 issue "x"`)}, nil,
-			dnssec.StatusSecure, dnssec.ReasonSigned},
-		{"dname", "a.old.example.com.", []dns.RR{rr("old.example.com. 60 IN DNAME new.example.net."), rr("a.old.example.com. 60 IN CNAME a.new.example.net.")}, nil,
-			dnssec.StatusSecure, dnssec.ReasonSigned},
+			dnssec.StatusSecure, dnssec.ReasonSigned, nil},
+		{"dname", "a.old.example.com.", []dns.RR{rr("old.example.com. 60 IN DNAME new.example.net.")}, nil,
+			dnssec.StatusSecure, dnssec.ReasonSigned, []dns.RR{rr("a.old.example.com. 60 IN CNAME a.new.example.net.")}},
 		{"referral", "x.sub.example.com.", nil, []dns.RR{rr("sub.example.com. 60 IN NS ns.sub.example.com.")},
-			dnssec.StatusInsecure, dnssec.ReasonReferral},
+			dnssec.StatusInsecure, dnssec.ReasonReferral, nil},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -230,6 +238,7 @@ func TestCheckResponseCrafted(t *testing.T) {
 			if err := z.signer.SignMsg(m, testNow()); err != nil {
 				t.Fatal(err)
 			}
+			m.Answer = append(m.Answer, tc.after...)
 			v := dnssec.CheckResponse(origin, tc.qname, dns.TypeCAA, roundTrip(t, m), z.trusted(), testNow())
 			t.Log(v)
 			if v.Status != tc.status || v.Reason != tc.reason {

@@ -154,7 +154,13 @@ func checkSig(zone string, set *rrset, canonical []dns.RR, sig *dns.RRSIG, keys 
 			return secure(ReasonSigned, "%s valid until %s", what, serialTime(sig.Expiration, now)), rankValid
 		}
 	}
-	return bogus(ReasonBadSignature, "%s does not verify over %d RR(s) of %s: %v", what, len(canonical), set.owner, err), rankBadSig
+	// The owner as sent is the evidence for servers that sign over the
+	// query's spelling: the signature then fails only for some spellings.
+	sent := ""
+	if spelled := set.rrs[0].Header().Name; spelled != set.owner {
+		sent = " (owner sent as " + spelled + ")"
+	}
+	return bogus(ReasonBadSignature, "%s does not verify over %d RR(s)%s: %v", what, len(canonical), sent, err), rankBadSig
 }
 
 // serialTime turns an RRSIG time (seconds mod 2^32) into the instant

@@ -18,7 +18,8 @@ func testNow() time.Time { return time.Date(2025, 6, 1, 12, 0, 0, 0, time.UTC) }
 const origin = "example.com."
 
 // zoneData is the test zone. deep.example.com. is an empty non-terminal,
-// wild.example.com. one that holds a wildcard.
+// wild.example.com. one that holds a wildcard, sub.example.com. an
+// unsigned delegation with glue.
 func zoneData() []string {
 	return []string{
 		"example.com. 3600 IN SOA ns.example.com. hostmaster.example.com. 1 7200 3600 1209600 300",
@@ -29,6 +30,8 @@ func zoneData() []string {
 		"alias.example.com. 3600 IN CNAME www.example.com.",
 		"host.deep.example.com. 3600 IN A 192.0.2.3",
 		`*.wild.example.com. 3600 IN CAA 0 issue "wild.example.net"`,
+		"sub.example.com. 3600 IN NS ns.sub.example.com.",
+		"ns.sub.example.com. 3600 IN A 192.0.2.53",
 	}
 }
 

@@ -150,12 +150,21 @@ var resolverProbes = map[probes.ProbeID]bool{probes.ProbeCAA: true, probes.Probe
 // fails its CAA lookup, and the first failing result.
 func (s *Server) PathFails(name string) (bool, *probes.Result) {
 	for _, r := range s.Results {
-		if r.Name == name && resolverProbes[r.Probe] && r.Fails() {
-			return true, r
+		if r.Name != name || !resolverProbes[r.Probe] {
+			continue
+		}
+		for _, is := range r.Issues {
+			if probes.Info(is.Code).Severity == probes.SeverityFail && !dataOnly[is.Code] {
+				return true, r
+			}
 		}
 	}
 	return false, nil
 }
+
+// dataOnly findings are about what the CAA records say, not about the
+// lookup: the resolver returns them fine and the CA reads the policy.
+var dataOnly = map[probes.Code]bool{probes.CodeInvalidCAA: true}
 
 func (d *Domain) nameOutcome(n *Name) (string, []string, []string) {
 	if n.Err != "" {

@@ -1,0 +1,33 @@
+package main
+
+import (
+	"bytes"
+	"os"
+	"testing"
+
+	"github.com/caaprobe/caaprobe/probes/report"
+)
+
+// TestProgressOnlyOnTerminal: logs and pipes must not get a progress bar.
+func TestProgressOnlyOnTerminal(t *testing.T) {
+	sent := func() int64 { return 0 }
+	var buf bytes.Buffer
+	p := newProgress(&buf, 1000, sent)
+	if p != nil {
+		t.Fatal("progress bar on a buffer")
+	}
+	// A nil progress is a no-op, so callers need no checks.
+	p.done(&report.Domain{Verdict: report.VerdictFail})
+	p.finish()
+	if buf.Len() != 0 {
+		t.Errorf("wrote %q to a non-terminal", buf.String())
+	}
+	f, err := os.CreateTemp(t.TempDir(), "stderr")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if newProgress(f, 1000, sent) != nil {
+		t.Error("progress bar on a regular file")
+	}
+}
