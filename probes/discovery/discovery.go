@@ -83,6 +83,13 @@ type Walker struct {
 	zones map[string]*Zone       // by apex
 	names map[string]*nameFuture // by name
 	addrs map[string]*addrFuture // by NS name
+	// building holds zones under construction from a referral.
+	building map[string]*zoneFuture
+}
+
+type zoneFuture struct {
+	done chan struct{}
+	zone *Zone
 }
 
 type nameFuture struct {
@@ -113,6 +120,7 @@ func (w *Walker) init() {
 		w.zones = map[string]*Zone{}
 		w.names = map[string]*nameFuture{}
 		w.addrs = map[string]*addrFuture{}
+		w.building = map[string]*zoneFuture{}
 		var roots []netip.Addr
 		for _, a := range w.Roots {
 			if w.family(a) {
@@ -267,6 +275,29 @@ func (w *Walker) zoneFromReferral(ctx context.Context, parent, cut string, m *dn
 	if z, ok := w.zones[cut]; ok {
 		w.mu.Unlock()
 		return z, nil
+	}
+	// Many domains reach the same cut at once; one builds it, the others
+	// wait, so its glue checks go out once. A nested lookup (resolving an
+	// NS address) may be inside that very build, so it builds its own.
+	if f, ok := w.building[cut]; ok && !nested(ctx) {
+		w.mu.Unlock()
+		select {
+		case <-f.done:
+			return f.zone, nil
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+	}
+	if _, ok := w.building[cut]; !ok {
+		f := &zoneFuture{done: make(chan struct{})}
+		w.building[cut] = f
+		defer func() {
+			w.mu.Lock()
+			f.zone = w.zones[cut]
+			delete(w.building, cut)
+			w.mu.Unlock()
+			close(f.done)
+		}()
 	}
 	w.mu.Unlock()
 	z := &Zone{Name: cut, Parent: parent}
