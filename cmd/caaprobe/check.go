@@ -38,6 +38,7 @@ type checkFlags struct {
 	deadline    time.Duration
 	// Safety limits (docs/limits.md).
 	maxReferrals, maxNS, maxBytes int
+	maxCNAME                      int
 	resolver                      string
 	certs                         listFlag
 	shard                         string
@@ -71,6 +72,7 @@ func (f *checkFlags) register(fs *flag.FlagSet) {
 	fs.IntVar(&f.concurrency, "concurrency", 64, "domains checked at once")
 	fs.DurationVar(&f.deadline, "deadline", time.Minute, "the most time one domain may take")
 	fs.IntVar(&f.maxReferrals, "max-referrals", discovery.DefaultLimits.MaxReferrals, "most referrals followed for one name (then limit-reached)")
+	fs.IntVar(&f.maxCNAME, "max-cname", 8, "most CNAME links followed from one relevant name (then limit-reached)")
 	fs.IntVar(&f.maxNS, "max-ns", discovery.DefaultLimits.MaxNS, "most NS names used per zone (then limit-reached)")
 	fs.IntVar(&f.maxBytes, "max-bytes", 65535, "largest reply accepted from one exchange, 512 to 65535 (then limit-reached)")
 	fs.StringVar(&f.resolver, "resolver", "", "also ask this validating resolver (`ADDR[:PORT]`) for each relevant name's CAA and show its RCODE, AD and EDE")
@@ -89,6 +91,10 @@ func (f *checkFlags) config() (check.Config, error) {
 	if f.maxReferrals < 1 || f.maxReferrals > 64 {
 		return cfg, usageErr("--max-referrals %d: want 1 to 64", f.maxReferrals)
 	}
+	if f.maxCNAME < 1 || f.maxCNAME > 32 {
+		return cfg, usageErr("--max-cname %d: want 1 to 32", f.maxCNAME)
+	}
+	cfg.MaxCNAME = f.maxCNAME
 	if f.maxNS < 1 || f.maxNS > 1000 {
 		return cfg, usageErr("--max-ns %d: want 1 to 1000", f.maxNS)
 	}
@@ -150,12 +156,12 @@ func (f *checkFlags) config() (check.Config, error) {
 	if f.trustAnchor != "" {
 		fh, err := os.Open(f.trustAnchor)
 		if err != nil {
-			return cfg, fmt.Errorf("--trust-anchor: %w", err)
+			return cfg, usageErr("--trust-anchor: %v", err)
 		}
 		anchor, err := check.ReadTrustAnchor(fh, f.trustAnchor)
 		fh.Close()
 		if err != nil {
-			return cfg, fmt.Errorf("--trust-anchor: %w", err)
+			return cfg, usageErr("--trust-anchor: %v", err)
 		}
 		cfg.TrustAnchor = anchor
 	}

@@ -86,7 +86,7 @@ func explain(d *report.Domain) string {
 				parts = append(parts, fmt.Sprintf("%s; a validating resolver turns that into SERVFAIL for %s CAA; the CA cannot check CAA and refuses to issue.",
 					what, trim(n.Name)))
 			} else {
-				parts = append(parts, fmt.Sprintf("%s, while %s answer%s correctly; a resolver that picks a failing server returns SERVFAIL for %s CAA, so issuance fails intermittently (this is what regional or anycast faults look like).",
+				parts = append(parts, fmt.Sprintf("%s, while %s answer%s correctly; a resolver that tries another server after the failure (Unbound does) still gets the answer, but one that gives up or whose other attempts also land on a failing server returns SERVFAIL for %s CAA, so issuance can fail intermittently (this is what regional or anycast faults look like).",
 					what, strings.Join(n.Working, ", "), pluralS(len(n.Working)), trim(n.Name)))
 			}
 		}
