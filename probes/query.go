@@ -1,6 +1,8 @@
 package probes
 
 import (
+	"encoding/binary"
+	"fmt"
 	"math/rand/v2"
 	"strings"
 
@@ -53,13 +55,34 @@ func spell0x20(name string) string {
 // BuildQuery packs a query for name (spelled as it should go on the wire).
 // RD is never set: caaprobe asks authoritative servers, and a query with RD
 // could be answered from a cache. The ID is replaced per attempt.
+//
+// The bytes are written directly rather than through dns.Msg.Pack: a bulk
+// run builds a query per exchange, and this is a fixed 12-byte header, one
+// question and at most an OPT record (TestBuildQueryMatchesPack holds it
+// to miekg/dns's packing).
 func BuildQuery(name string, qtype uint16, edns, do bool) ([]byte, error) {
-	m := new(dns.Msg)
-	m.Id = 0
-	m.RecursionDesired = false
-	m.Question = []dns.Question{{Name: dns.Fqdn(name), Qtype: qtype, Qclass: dns.ClassINET}}
+	buf := make([]byte, 12+256+4+11)
 	if edns || do {
-		m.SetEdns0(EDNSBufSize, do)
+		buf[11] = 1 // ARCOUNT: the OPT record
 	}
-	return m.Pack()
+	buf[5] = 1 // QDCOUNT
+	off, err := dns.PackDomainName(dns.Fqdn(name), buf, 12, nil, false)
+	if err != nil {
+		return nil, fmt.Errorf("query name %q: %w", name, err)
+	}
+	binary.BigEndian.PutUint16(buf[off:], qtype)
+	binary.BigEndian.PutUint16(buf[off+2:], dns.ClassINET)
+	off += 4
+	if edns || do {
+		// OPT (RFC 6891 §6.1.2): root owner, type 41, CLASS = UDP payload
+		// size, TTL = extended RCODE, version 0 and the DO flag, no RDATA.
+		buf[off] = 0
+		binary.BigEndian.PutUint16(buf[off+1:], dns.TypeOPT)
+		binary.BigEndian.PutUint16(buf[off+3:], EDNSBufSize)
+		if do {
+			buf[off+7] = 0x80
+		}
+		off += 11
+	}
+	return buf[:off], nil
 }

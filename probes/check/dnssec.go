@@ -12,6 +12,7 @@ import (
 	"github.com/caaprobe/caaprobe/probes"
 	"github.com/caaprobe/caaprobe/probes/discovery"
 	"github.com/caaprobe/caaprobe/probes/dnssec"
+	"github.com/caaprobe/caaprobe/probes/lru"
 	"github.com/miekg/dns"
 )
 
@@ -102,10 +103,12 @@ type zoneTrust struct {
 	done chan struct{}
 }
 
-// trustCache computes each zone's chain once per run.
+// trustCache computes each zone's chain once per run, for the zones in
+// recent use: bounded like discovery's caches, so a long run does not keep
+// every zone's keys.
 type trustCache struct {
 	mu    sync.Mutex
-	zones map[string]*zoneTrust
+	zones *lru.Cache[string, *zoneTrust]
 }
 
 // trust returns the chain status of zone, computing it (and its parents')
@@ -113,12 +116,12 @@ type trustCache struct {
 func (c *Checker) trust(ctx context.Context, zone string) *zoneTrust {
 	c.trusts.mu.Lock()
 	if c.trusts.zones == nil {
-		c.trusts.zones = map[string]*zoneTrust{}
+		c.trusts.zones = lru.New[string, *zoneTrust](discovery.DefaultCacheSize)
 	}
-	t, ok := c.trusts.zones[zone]
+	t, ok := c.trusts.zones.Get(zone)
 	if !ok {
 		t = &zoneTrust{done: make(chan struct{})}
-		c.trusts.zones[zone] = t
+		c.trusts.zones.Add(zone, t)
 	}
 	c.trusts.mu.Unlock()
 	if ok {
@@ -126,6 +129,13 @@ func (c *Checker) trust(ctx context.Context, zone string) *zoneTrust {
 		return t
 	}
 	t.v, t.keys, t.seen = c.chain(ctx, zone)
+	if ctx.Err() != nil {
+		// Cut short by this domain's deadline or an interrupt: the next
+		// domain computes the chain afresh rather than inherit the failure.
+		c.trusts.mu.Lock()
+		c.trusts.zones.Remove(zone)
+		c.trusts.mu.Unlock()
+	}
 	close(t.done)
 	return t
 }

@@ -16,6 +16,7 @@ import (
 	"sync"
 
 	"github.com/caaprobe/caaprobe/probes"
+	"github.com/caaprobe/caaprobe/probes/lru"
 	"github.com/miekg/dns"
 )
 
@@ -67,6 +68,11 @@ type Limits struct {
 // DefaultLimits are generous for real delegations and stop loops quickly.
 var DefaultLimits = Limits{MaxReferrals: 16, MaxNS: 20, MaxDepth: 4}
 
+// DefaultCacheSize holds the zones of the most recent 4,096 names: far
+// more than the domains in flight, so names under one parent listed near
+// each other share their discovery.
+const DefaultCacheSize = 4096
+
 // ErrLimit marks an error caused by reaching one of the Limits.
 var ErrLimit = errors.New("limit reached")
 
@@ -78,11 +84,17 @@ type Walker struct {
 	IPv4   bool
 	IPv6   bool
 	Limits Limits
+	// CacheSize bounds each run-wide cache (zones, names, NS addresses);
+	// 0 means DefaultCacheSize. Entries every domain needs stay in
+	// because they keep being used; a run of 100,000 domains does not
+	// keep 100,000 zones.
+	CacheSize int
 
 	mu    sync.Mutex
-	zones map[string]*Zone       // by apex
-	names map[string]*nameFuture // by name
-	addrs map[string]*addrFuture // by NS name
+	fixed map[string]*Zone                // the root and pinned zones, for the whole run
+	zones *lru.Cache[string, *Zone]       // discovered zones by apex
+	names *lru.Cache[string, *nameFuture] // by name
+	addrs *lru.Cache[string, *addrFuture] // by NS name
 	// building holds zones under construction from a referral.
 	building map[string]*zoneFuture
 }
@@ -110,16 +122,21 @@ func (w *Walker) Pin(zone string, servers []NS) {
 	zone = dns.CanonicalName(zone)
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	w.zones[zone] = &Zone{Name: zone, Parent: "", NS: servers, Pinned: true}
+	w.fixed[zone] = &Zone{Name: zone, Parent: "", NS: servers, Pinned: true}
 }
 
 func (w *Walker) init() {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	if w.zones == nil {
-		w.zones = map[string]*Zone{}
-		w.names = map[string]*nameFuture{}
-		w.addrs = map[string]*addrFuture{}
+		size := w.CacheSize
+		if size <= 0 {
+			size = DefaultCacheSize
+		}
+		w.fixed = map[string]*Zone{}
+		w.zones = lru.New[string, *Zone](size)
+		w.names = lru.New[string, *nameFuture](size)
+		w.addrs = lru.New[string, *addrFuture](size)
 		w.building = map[string]*zoneFuture{}
 		var roots []netip.Addr
 		for _, a := range w.Roots {
@@ -127,7 +144,7 @@ func (w *Walker) init() {
 				roots = append(roots, a)
 			}
 		}
-		w.zones["."] = &Zone{Name: ".", NS: []NS{{Name: "root-hints", Addrs: roots}}}
+		w.fixed["."] = &Zone{Name: ".", NS: []NS{{Name: "root-hints", Addrs: roots}}}
 		if w.Limits == (Limits{}) {
 			w.Limits = DefaultLimits
 		}
@@ -150,7 +167,18 @@ func (w *Walker) Zone(name string) *Zone {
 	w.init()
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	return w.zones[dns.CanonicalName(name)]
+	z, _ := w.zone(dns.CanonicalName(name))
+	return z
+}
+
+// zone finds a known zone by apex: the root and pinned zones are kept for
+// the whole run, discovered ones while they are recently used. Callers
+// hold w.mu.
+func (w *Walker) zone(apex string) (*Zone, bool) {
+	if z, ok := w.fixed[apex]; ok {
+		return z, true
+	}
+	return w.zones.Get(apex)
 }
 
 // Lookup returns what is known of name, walking the delegation when needed.
@@ -161,10 +189,10 @@ func (w *Walker) Lookup(ctx context.Context, name string) (*Name, error) {
 func (w *Walker) lookup(ctx context.Context, name string, depth int) (*Name, error) {
 	w.init()
 	w.mu.Lock()
-	f, ok := w.names[name]
+	f, ok := w.names.Get(name)
 	if !ok {
 		f = &nameFuture{done: make(chan struct{})}
-		w.names[name] = f
+		w.names.Add(name, f)
 	}
 	w.mu.Unlock()
 	if ok {
@@ -189,11 +217,11 @@ func (w *Walker) closest(name string) *Zone {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	for n := name; ; n = parentName(n) {
-		if z, ok := w.zones[n]; ok {
+		if z, ok := w.zone(n); ok {
 			return z
 		}
 		if n == "." {
-			return w.zones["."]
+			return w.fixed["."]
 		}
 	}
 }
@@ -272,7 +300,7 @@ func referral(m *dns.Msg, zone, name string) (string, bool) {
 
 func (w *Walker) zoneFromReferral(ctx context.Context, parent, cut string, m *dns.Msg, depth int) (*Zone, error) {
 	w.mu.Lock()
-	if z, ok := w.zones[cut]; ok {
+	if z, ok := w.zone(cut); ok {
 		w.mu.Unlock()
 		return z, nil
 	}
@@ -293,7 +321,7 @@ func (w *Walker) zoneFromReferral(ctx context.Context, parent, cut string, m *dn
 		w.building[cut] = f
 		defer func() {
 			w.mu.Lock()
-			f.zone = w.zones[cut]
+			f.zone, _ = w.zone(cut)
 			delete(w.building, cut)
 			w.mu.Unlock()
 			close(f.done)
@@ -411,14 +439,14 @@ func (w *Walker) zoneFromAnswer(ctx context.Context, parent, apex string, m *dns
 func (w *Walker) store(z *Zone) *Zone {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	if old, ok := w.zones[z.Name]; ok && unresolved(old) <= unresolved(z) {
+	if old, ok := w.zone(z.Name); ok && unresolved(old) <= unresolved(z) {
 		// A nested lookup may have built the zone while its NS
 		// addresses were still being resolved higher up (an NS name
 		// that is an alias into the zone itself); keep the more
 		// complete one.
 		return old
 	}
-	w.zones[z.Name] = z
+	w.zones.Add(z.Name, z)
 	return z
 }
 
@@ -512,10 +540,10 @@ func (w *Walker) resolveAddrs(ctx context.Context, host, forZone string, depth i
 	}
 	ctx = context.WithValue(ctx, chainKey{}, append(chain[:len(chain):len(chain)], host))
 	w.mu.Lock()
-	f, ok := w.addrs[host]
+	f, ok := w.addrs.Get(host)
 	if !ok {
 		f = &addrFuture{done: make(chan struct{})}
-		w.addrs[host] = f
+		w.addrs.Add(host, f)
 	}
 	w.mu.Unlock()
 	if ok {
@@ -561,7 +589,7 @@ func isDone(c chan struct{}) bool {
 // aliasOf returns the CNAME target of a name already looked up, or "".
 func (w *Walker) aliasOf(name string) string {
 	w.mu.Lock()
-	f, ok := w.names[name]
+	f, ok := w.names.Get(name)
 	w.mu.Unlock()
 	if !ok || !isDone(f.done) || f.name == nil {
 		return ""
