@@ -51,14 +51,20 @@ type JudgeContext struct {
 // Judge reads the exchange of probe p. fallback is the TCP retry of a
 // truncated UDP reply, or nil.
 func Judge(p Probe, jc JudgeContext, ex *Exchange, fallback *Exchange) (r Result) {
-	r = Result{Probe: p.ID, Name: jc.Name, QType: p.Type, Transport: p.Transport, Rcode: -1, Exchange: ex, Fallback: fallback}
 	defer func() {
 		// Judging bytes from the network must never bring the run down.
 		if v := recover(); v != nil {
+			r = Result{Probe: p.ID, Name: jc.Name, QType: p.Type, Transport: p.Transport, Rcode: -1, Exchange: ex, Fallback: fallback}
 			r.Status = "malformed"
 			r.Issues = append(r.Issues, Issue{CodeMalformed, fmt.Sprintf("reply could not be judged: %v", v)})
 		}
 	}()
+	return judge(p, jc, ex, fallback)
+}
+
+// judge is Judge without the recover, so the fuzzer sees every panic.
+func judge(p Probe, jc JudgeContext, ex *Exchange, fallback *Exchange) Result {
+	r := Result{Probe: p.ID, Name: jc.Name, QType: p.Type, Transport: p.Transport, Rcode: -1, Exchange: ex, Fallback: fallback}
 	if q, _, err := ParseQuestion(ex.Query); err == nil {
 		r.QName = string(q.Name)
 	}

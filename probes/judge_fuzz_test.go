@@ -83,7 +83,7 @@ func FuzzJudge(f *testing.F) {
 			ex.Reply[0], ex.Reply[1] = q[0], q[1]
 			fallback = &Exchange{Transport: TCP, Query: q, Reply: reply}
 		}
-		r := judgeUnrecovered(p, jc, ex, fallback)
+		r := judge(p, jc, ex, fallback)
 		if r.Status == "" {
 			t.Fatalf("probe %s: empty status for reply %x", p.ID, reply)
 		}
@@ -97,7 +97,7 @@ func FuzzJudge(f *testing.F) {
 		}
 		// The cross-checks read what the judge produced; they must cope
 		// with any of it, alone and next to a well-formed result.
-		good := judgeUnrecovered(p, jc, &Exchange{Transport: p.Transport, Query: q, Reply: goodReply(t, q)}, nil)
+		good := judge(p, jc, &Exchange{Transport: p.Transport, Query: q, Reply: goodReply(t, q)}, nil)
 		CheckServer([]*Result{&r, &good})
 		CheckZone([]*Result{&r, &good})
 		// Judge with its recover must agree with the unrecovered run.
@@ -107,28 +107,6 @@ func FuzzJudge(f *testing.F) {
 	})
 }
 
-// judgeUnrecovered is Judge without its recover: the same steps, so a panic
-// reaches the fuzzer.
-func judgeUnrecovered(p Probe, jc JudgeContext, ex *Exchange, fallback *Exchange) Result {
-	r := Result{Probe: p.ID, Name: jc.Name, QType: p.Type, Transport: p.Transport, Rcode: -1, Exchange: ex, Fallback: fallback}
-	if q, _, err := ParseQuestion(ex.Query); err == nil {
-		r.QName = string(q.Name)
-	}
-	if ex.Reply == nil {
-		judgeNoReply(&r, ex)
-		return r
-	}
-	reply := ex.Reply
-	if fallback != nil && isTruncated(reply) {
-		if fallback.Reply == nil {
-			r.Status = "TC"
-			return r
-		}
-		reply = fallback.Reply
-	}
-	judgeReply(&r, p, jc, ex.Query, reply)
-	return r
-}
 
 func goodReply(t *testing.T, q []byte) []byte {
 	m := new(dns.Msg)

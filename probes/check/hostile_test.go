@@ -359,7 +359,7 @@ func TestChaosDeterministic(t *testing.T) {
 			t.Fatal(err)
 		}
 		defer lab.Close()
-		cfg := check.Config{Roots: []netip.Addr{lab.Root}, Port: lab.Port, Timeout: 250 * time.Millisecond, Retries: 4,
+		cfg := check.Config{Roots: []netip.Addr{lab.Root}, Port: lab.Port, Timeout: 250 * time.Millisecond, Retries: 6,
 			DomainTimeout: 30 * time.Second}
 		c := check.New(cfg)
 		var items []input.Item

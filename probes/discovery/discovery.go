@@ -383,21 +383,23 @@ func (w *Walker) checkGlue(ctx context.Context, z *Zone, depth int) {
 func (w *Walker) addrsIn(m *dns.Msg, host string) []netip.Addr {
 	var out []netip.Addr
 	for _, rr := range m.Answer {
-		if !strings.EqualFold(rr.Header().Name, host) {
-			continue
-		}
-		var a netip.Addr
-		switch rr := rr.(type) {
-		case *dns.A:
-			a, _ = netip.AddrFromSlice(rr.A.To4())
-		case *dns.AAAA:
-			a, _ = netip.AddrFromSlice(rr.AAAA)
-		}
-		if a.IsValid() && w.family(a) {
+		if a, ok := addrOf(rr); ok && w.family(a) && strings.EqualFold(rr.Header().Name, host) {
 			out = appendAddr(out, a)
 		}
 	}
 	return out
+}
+
+// addrOf returns the address of an A or AAAA record.
+func addrOf(rr dns.RR) (netip.Addr, bool) {
+	var a netip.Addr
+	switch rr := rr.(type) {
+	case *dns.A:
+		a, _ = netip.AddrFromSlice(rr.A.To4())
+	case *dns.AAAA:
+		a, _ = netip.AddrFromSlice(rr.AAAA)
+	}
+	return a, a.IsValid()
 }
 
 func sameAddrs(a, b []netip.Addr) bool {
@@ -480,17 +482,7 @@ func (w *Walker) resolveNS(ctx context.Context, zone string, names []string, ext
 	for i, n := range names {
 		out[i].Name = n
 		for _, rr := range extra {
-			if !strings.EqualFold(rr.Header().Name, n) {
-				continue
-			}
-			var a netip.Addr
-			switch rr := rr.(type) {
-			case *dns.A:
-				a, _ = netip.AddrFromSlice(rr.A.To4())
-			case *dns.AAAA:
-				a, _ = netip.AddrFromSlice(rr.AAAA)
-			}
-			if a.IsValid() {
+			if a, ok := addrOf(rr); ok && strings.EqualFold(rr.Header().Name, n) {
 				out[i].Glue = true
 				if w.family(a) {
 					out[i].Addrs = appendAddr(out[i].Addrs, a)
@@ -611,15 +603,9 @@ func (w *Walker) fillAddrs(ctx context.Context, f *addrFuture, host string, dept
 			errs = append(errs, err.Error())
 			continue
 		}
+		// Any owner: an in-zone CNAME comes with its target's records.
 		for _, rr := range m.Answer {
-			var a netip.Addr
-			switch rr := rr.(type) {
-			case *dns.A:
-				a, _ = netip.AddrFromSlice(rr.A.To4())
-			case *dns.AAAA:
-				a, _ = netip.AddrFromSlice(rr.AAAA)
-			}
-			if a.IsValid() && w.family(a) {
+			if a, ok := addrOf(rr); ok && w.family(a) {
 				f.addrs = appendAddr(f.addrs, a)
 			}
 		}

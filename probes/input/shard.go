@@ -84,6 +84,11 @@ func bucket(key string, n int) int {
 // key. Names under a TLD that is not on the list (a lab's ".test") fall
 // under the list's default rule, which treats the last label as the suffix,
 // so "a.b.test" and "c.b.test" share the key "b.test".
+// Registrable is the key names are grouped by, for sharding and for
+// spreading a run's queries across zones: the registrable domain (see
+// registrable).
+func Registrable(name string) string { return registrable(name) }
+
 func registrable(name string) string {
 	name = strings.TrimPrefix(name, "*.")
 	suffix, icann := publicsuffix.PublicSuffix(name)
