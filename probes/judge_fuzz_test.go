@@ -107,7 +107,6 @@ func FuzzJudge(f *testing.F) {
 	})
 }
 
-
 func goodReply(t *testing.T, q []byte) []byte {
 	m := new(dns.Msg)
 	if err := m.Unpack(q); err != nil {
