@@ -91,13 +91,21 @@ func explain(d *report.Domain) string {
 			}
 		}
 	}
-	if len(parts) > 0 {
-		return strings.Join(parts, " ")
+	text := strings.Join(parts, " ")
+	switch {
+	case text != "":
+	case d.Verdict == report.VerdictPass:
+		text = "Every server answers CAA correctly for every relevant name; a CA's resolver gets the same answer from each."
+	default:
+		text = "Every server answers CAA usably, but some break the protocol in ways resolvers tolerate (see the warnings)."
 	}
-	if d.Verdict == report.VerdictPass {
-		return "Every server answers CAA correctly for every relevant name; a CA's resolver gets the same answer from each."
+	if n := d.Names; len(n) > 0 && !n[0].Exists && n[0].Err == "" && n[0].CNAME == "" {
+		// Not a server fault, but almost always a typo or a lapsed
+		// domain: say so first.
+		text = fmt.Sprintf("%s does not exist (NXDOMAIN from the servers of %s): CAA does not restrict it, but no CA can validate it either; check the spelling. ",
+			trim(n[0].Name), trim(n[0].Zone)) + text
 	}
-	return "Every server answers CAA usably, but some break the protocol in ways resolvers tolerate (see the warnings)."
+	return text
 }
 
 func pluralS(n int) string {
@@ -130,20 +138,43 @@ func failureText(d *report.Domain, n *report.Name) string {
 	return strings.Join(out, "; ")
 }
 
-// behaviour describes a failing result in a few words.
+// behaviour describes a failing result in a few words, for the sentence a
+// user forwards; the finding list under it has the details.
 func behaviour(r *probes.Result) string {
 	typ := probes.TypeString(r.QType)
+	if r.Has(probes.CodeEDNSIntolerant) {
+		// The RCODE is only the symptom: without EDNS the server answers.
+		return fmt.Sprintf("fails %s queries that carry EDNS and answers them without (%s)", typ, r.Status)
+	}
 	for _, is := range r.Issues {
-		if probes.Info(is.Code).Severity != probes.SeverityFail {
+		if probes.Info(is.Code).Severity != probes.SeverityFail || is.Code == probes.CodeInvalidCAA {
 			continue
 		}
 		switch is.Code {
 		case probes.CodeTimeout:
 			return "does not answer " + typ + " queries (timeout)"
+		case probes.CodeIntermittentTimeout:
+			return "drops some " + typ + " queries (" + is.Detail + ")"
 		case probes.CodeRcodeNotimp, probes.CodeRcodeRefused, probes.CodeRcodeServfail, probes.CodeRcodeFormerr, probes.CodeRcodeOther:
 			return fmt.Sprintf("answers %s to %s", r.Status, typ)
+		case probes.CodeNXDomainExisting:
+			return fmt.Sprintf("answers NXDOMAIN to %s at %s, which exists", typ, r.QName)
 		case probes.CodeCaseSensitiveAnswer:
 			return fmt.Sprintf("answers %s differently depending on the case of the name (%s)", typ, is.Detail)
+		case probes.CodeDNSSECBogus:
+			return fmt.Sprintf("returns %s answers whose DNSSEC validation fails for %s (%s)", typ, r.QName, is.Detail)
+		case probes.CodeDNSSECMissing:
+			return fmt.Sprintf("returns %s answers without the signatures or denial proof a signed zone needs (%s)", typ, is.Detail)
+		case probes.CodeMalformed:
+			return fmt.Sprintf("sends %s replies that do not parse (%s)", typ, is.Detail)
+		case probes.CodeIDMismatch:
+			return fmt.Sprintf("answers %s with the wrong message ID", typ)
+		case probes.CodeQuestionMismatch:
+			return fmt.Sprintf("answers %s with another question (%s)", typ, is.Detail)
+		case probes.CodeTruncatedTCPFailed:
+			return fmt.Sprintf("truncates %s replies over UDP and fails the TCP retry (%s)", typ, is.Detail)
+		case probes.CodeUnreachable:
+			return fmt.Sprintf("cannot be reached for %s (%s)", typ, is.Detail)
 		default:
 			return fmt.Sprintf("fails %s (%s: %s)", typ, is.Code, is.Detail)
 		}
