@@ -178,7 +178,7 @@ var Findings = []FindingInfo{
 		Requires: "A signed zone's server includes RRSIGs with answers and NSEC/NSEC3 proofs with negative answers when the query has DO set.",
 		Impact:   "A validating resolver cannot prove the answer and returns SERVFAIL.",
 		Fix:      "Serve the zone's signatures and NSEC/NSEC3 records from every server.",
-		Fixture:  "nosig.test; see docs/dnssec.md"},
+		Fixture:  "nosig.test; nodsproof.test (the parent omits the no-DS proof); see docs/dnssec.md"},
 	{Code: CodeNotAuthoritative, Severity: SeverityWarn, Mark: "AA",
 		Summary:  "An answer from the zone's own server lacks the AA bit.",
 		RFC:      "RFC 1035 §4.1.1; RFC 1034 §4.3.1",

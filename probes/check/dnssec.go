@@ -167,6 +167,17 @@ func (c *Checker) chain(ctx context.Context, zone string) (dnssec.Verdict, []*dn
 			return v, nil, nil
 		}
 		if len(z.DS) == 0 {
+			if z.FromReferral {
+				// A signed parent must prove the DS is absent; without the
+				// proof a validator cannot tell an unsigned delegation from
+				// a stripped DS and fails the whole child zone.
+				m := &dns.Msg{Ns: z.NoDS}
+				m.Authoritative = true
+				if v := dnssec.CheckResponse(z.Parent, zone, dns.TypeDS, m, parent.keys, now); v.Status == dnssec.StatusBogus || v.Status == dnssec.StatusMissing {
+					v.Detail = "the referral from " + trim(z.Parent) + " does not prove that " + trim(zone) + " has no DS: " + v.Detail
+					return v, nil, nil
+				}
+			}
 			return insecureVerdict(dnssec.ReasonNoDS, "no DS for %s in %s: unsigned delegation", zone, z.Parent), nil, nil
 		}
 		// The DS RRset is the parent's data: judge it as the parent's

@@ -30,6 +30,13 @@ type Zone struct {
 	// DSSigs are the RRSIGs over the DS RRset in the parent's referral; the
 	// engine validates the DS set with the parent's keys (RFC 4035 §5.2).
 	DSSigs []*dns.RRSIG
+	// FromReferral says the zone was found through a referral, whose
+	// authority section then holds DS or the proof that there is none.
+	FromReferral bool
+	// NoDS holds the NSEC/NSEC3 records and their RRSIGs from the
+	// referral: a signed parent's proof that an unsigned child has no DS
+	// (RFC 4035 §3.1.4), without which validators treat the child as bogus.
+	NoDS []dns.RR
 	Pinned bool // servers given with --ns, not discovered
 	// Limit says which limit cut the NS set short, when one did; the
 	// engine reports it as limit-reached.
@@ -328,7 +335,7 @@ func (w *Walker) zoneFromReferral(ctx context.Context, parent, cut string, m *dn
 		}()
 	}
 	w.mu.Unlock()
-	z := &Zone{Name: cut, Parent: parent}
+	z := &Zone{Name: cut, Parent: parent, FromReferral: true}
 	var nsNames []string
 	for _, rr := range m.Ns {
 		switch rr := rr.(type) {
@@ -341,9 +348,14 @@ func (w *Walker) zoneFromReferral(ctx context.Context, parent, cut string, m *dn
 				z.DS = append(z.DS, rr)
 			}
 		case *dns.RRSIG:
-			if dns.CanonicalName(rr.Hdr.Name) == cut && rr.TypeCovered == dns.TypeDS {
+			switch {
+			case dns.CanonicalName(rr.Hdr.Name) == cut && rr.TypeCovered == dns.TypeDS:
 				z.DSSigs = append(z.DSSigs, rr)
+			case rr.TypeCovered == dns.TypeNSEC || rr.TypeCovered == dns.TypeNSEC3:
+				z.NoDS = append(z.NoDS, rr)
 			}
+		case *dns.NSEC, *dns.NSEC3:
+			z.NoDS = append(z.NoDS, rr)
 		}
 	}
 	sort.Strings(nsNames)
