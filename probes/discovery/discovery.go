@@ -36,7 +36,7 @@ type Zone struct {
 	// NoDS holds the NSEC/NSEC3 records and their RRSIGs from the
 	// referral: a signed parent's proof that an unsigned child has no DS
 	// (RFC 4035 §3.1.4), without which validators treat the child as bogus.
-	NoDS []dns.RR
+	NoDS   []dns.RR
 	Pinned bool // servers given with --ns, not discovered
 	// Limit says which limit cut the NS set short, when one did; the
 	// engine reports it as limit-reached.
