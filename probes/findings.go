@@ -14,6 +14,9 @@ type Severity string
 const (
 	SeverityFail Severity = "fail"
 	SeverityWarn Severity = "warn"
+	// SeverityInfo is about the host running caaprobe, not the servers:
+	// it never changes a verdict.
+	SeverityInfo Severity = "info"
 )
 
 const (
@@ -256,7 +259,7 @@ var Findings = []FindingInfo{
 		Impact:   "Resolvers stop at similar limits and return SERVFAIL.",
 		Fix:      "Shorten the chain or fix the loop in the delegation.",
 		Fixture:  "manyns.test (1,000 NS, hostile lab); refself.test and refup.test (referral loops)"},
-	{Code: CodeFamilyUnreachable, Severity: SeverityWarn, Mark: "AF",
+	{Code: CodeFamilyUnreachable, Severity: SeverityInfo, Mark: "AF",
 		Summary:  "This host cannot reach the address family (IPv4 or IPv6) of the server; it was not tested.",
 		RFC:      "RFC 3901",
 		Requires: "Nothing of the server: this is a limit of the host running caaprobe.",

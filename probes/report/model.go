@@ -8,6 +8,7 @@ package report
 import (
 	"fmt"
 	"net/netip"
+	"slices"
 	"sort"
 	"strings"
 
@@ -101,9 +102,19 @@ type Policy struct {
 // results and the names' state. It is called once the probing is done.
 func (d *Domain) Summarise() {
 	d.Findings = d.Findings[:0:0]
+	var untested []string // server addresses this host cannot reach
 	for _, s := range d.Servers {
 		for _, r := range s.Results {
 			for _, is := range r.Issues {
+				if is.Code == probes.CodeFamilyUnreachable {
+					// A fact about this host, said once for the domain
+					// below rather than on every probe of every server.
+					label := fmt.Sprintf("%s (%s)", strings.TrimSuffix(s.NS, "."), s.Addr)
+					if !slices.Contains(untested, label) {
+						untested = append(untested, label)
+					}
+					continue
+				}
 				d.Findings = append(d.Findings, Finding{
 					Code: is.Code, Severity: probes.Info(is.Code).Severity, Name: strings.TrimSuffix(r.Name, "."),
 					Zone: strings.TrimSuffix(s.Zone, "."), NS: strings.TrimSuffix(s.NS, "."), Addr: s.Addr.String(),
@@ -113,6 +124,10 @@ func (d *Domain) Summarise() {
 		}
 	}
 	d.Findings = append(d.Findings, d.zoneFindings...)
+	if len(untested) > 0 {
+		d.Findings = append(d.Findings, Finding{Code: probes.CodeFamilyUnreachable, Severity: probes.Info(probes.CodeFamilyUnreachable).Severity,
+			Detail: fmt.Sprintf("this host cannot reach %d server address(es), not tested: %s", len(untested), strings.Join(untested, ", "))})
+	}
 	if d.Err != "" {
 		d.Verdict, d.Outcome = VerdictError, OutcomeUnknown
 		return
@@ -171,11 +186,16 @@ func (d *Domain) nameOutcome(n *Name) (string, []string, []string) {
 		return OutcomeServfail, nil, nil
 	}
 	var failing, working []string
+	untested := 0
 	for _, s := range d.Servers {
 		if s.Zone != n.Zone || !s.hasName(n.Name) {
 			continue
 		}
 		label := fmt.Sprintf("%s (%s)", strings.TrimSuffix(s.NS, "."), s.Addr)
+		if s.untested(n.Name) {
+			untested++ // neither failing nor working: unknown from this host
+			continue
+		}
 		if bad, _ := s.PathFails(n.Name); bad {
 			failing = append(failing, label)
 		} else {
@@ -183,6 +203,8 @@ func (d *Domain) nameOutcome(n *Name) (string, []string, []string) {
 		}
 	}
 	switch {
+	case len(failing) == 0 && len(working) == 0 && untested > 0:
+		return OutcomeUnknown, nil, nil
 	case len(failing) == 0 && len(working) == 0:
 		return OutcomeServfail, nil, nil
 	case len(failing) == 0:
@@ -191,6 +213,21 @@ func (d *Domain) nameOutcome(n *Name) (string, []string, []string) {
 		return OutcomeServfail, failing, nil
 	}
 	return OutcomeIntermittent, failing, working
+}
+
+// untested reports a server whose CAA path for name could not be tried
+// from this host (its address family is unreachable).
+func (s *Server) untested(name string) bool {
+	tried := false
+	for _, r := range s.Results {
+		if r.Name == name && resolverProbes[r.Probe] {
+			if !r.Has(probes.CodeFamilyUnreachable) {
+				return false
+			}
+			tried = true
+		}
+	}
+	return tried
 }
 
 func (s *Server) hasName(name string) bool {

@@ -122,3 +122,48 @@ func TestClean(t *testing.T) {
 		}
 	}
 }
+
+// TestUnreachableFamilySaidOnce: a server this host cannot reach (no IPv6
+// route) is neither failing nor working; the domain says so once, as
+// information, and its verdict rests on the servers that were tested.
+func TestUnreachableFamilySaidOnce(t *testing.T) {
+	d := &Domain{Domain: "v6.test", Names: []*Name{{Name: "v6.test.", Zone: "v6.test.", Exists: true}}}
+	for _, sv := range []struct {
+		addr string
+		err  error
+	}{{"127.0.0.40", nil}, {"::1", probes.ErrNoFamily}} {
+		s := &Server{Zone: "v6.test.", NS: "ns.v6.test.", Addr: netip.MustParseAddr(sv.addr)}
+		for _, id := range []probes.ProbeID{probes.ProbeCAA, probes.ProbeCAAUpper, probes.ProbeCAA0x20} {
+			p, _ := probes.ProbeByID(id)
+			q, _ := probes.BuildQuery(probes.Spell("v6.test.", p.Spelling), p.Type, p.EDNS, p.DO)
+			ex := &probes.Exchange{Server: netip.AddrPortFrom(s.Addr, 53), Query: q, Err: sv.err}
+			if sv.err == nil {
+				qm := new(dns.Msg)
+				qm.Unpack(q)
+				m := new(dns.Msg)
+				m.SetReply(qm)
+				m.Authoritative = true
+				ex.Reply, _ = m.Pack()
+			}
+			r := probes.Judge(p, probes.JudgeContext{Zone: "v6.test.", Name: "v6.test.", Exists: true}, ex, nil)
+			s.Results = append(s.Results, &r)
+		}
+		d.Servers = append(d.Servers, s)
+	}
+	d.Summarise()
+	if d.Verdict != VerdictPass || d.Outcome != OutcomeOK {
+		t.Errorf("verdict %s outcome %s, want pass ok", d.Verdict, d.Outcome)
+	}
+	var family []Finding
+	for _, f := range d.Findings {
+		if f.Code == probes.CodeFamilyUnreachable {
+			family = append(family, f)
+		}
+	}
+	if len(family) != 1 || family[0].Severity != probes.SeverityInfo || !bytes.Contains([]byte(family[0].Detail), []byte("::1")) {
+		t.Errorf("want one info finding naming ::1, got %+v", family)
+	}
+	if n := d.Names[0]; len(n.Working) != 1 || len(n.Failing) != 0 {
+		t.Errorf("working %v failing %v: the unreachable server must count as neither", n.Working, n.Failing)
+	}
+}

@@ -209,8 +209,11 @@ func (p painter) policy(s string) string {
 }
 
 func (p painter) severity(s probes.Severity) string {
-	if s == probes.SeverityFail {
+	switch s {
+	case probes.SeverityFail:
 		return p.paint(color.FgRed, "FAIL")
+	case probes.SeverityInfo:
+		return "info"
 	}
 	return p.paint(color.FgYellow, "warn")
 }
