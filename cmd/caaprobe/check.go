@@ -302,9 +302,10 @@ func checkAndReport(ctx context.Context, cfg check.Config, f *checkFlags, items 
 	if f.summary || (f.format == "table" && len(items) > summaryDefaultAbove) {
 		sum = summary.New()
 	}
-	bar := newProgress(stderr, len(items), c.X.Sent)
+	bar := newProgress(stderr, stdout, len(items), c.X.Sent)
 	c.Run(ctx, items, f.concurrency, func(d *report.Domain) {
-		bar.done(d)
+		bar.beforeOutput()
+		defer bar.done(d)
 		if sum != nil {
 			sum.Add(d)
 		}

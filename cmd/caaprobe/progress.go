@@ -19,11 +19,14 @@ type progress struct {
 	start   time.Time
 	failing int
 	last    time.Time
+	// shared is set when the report goes to the same terminal: the bar
+	// is then cleared before each domain is written, and redrawn after.
+	shared bool
 }
 
 // newProgress returns a progress bar for total domains on w, or nil when
 // w is not a terminal or the run is too small to need one.
-func newProgress(w io.Writer, total int, sent func() int64) *progress {
+func newProgress(w, report io.Writer, total int, sent func() int64) *progress {
 	if total < 2 || !isTerminal(w) {
 		return nil
 	}
@@ -37,7 +40,15 @@ func newProgress(w io.Writer, total int, sent func() int64) *progress {
 		progressbar.OptionClearOnFinish(),
 		progressbar.OptionSetWidth(30),
 	)
-	return &progress{bar: bar, sent: sent, start: time.Now()}
+	return &progress{bar: bar, sent: sent, start: time.Now(), shared: isTerminal(report)}
+}
+
+// beforeOutput clears the bar when the report is about to be written to
+// the terminal it is drawn on, so the two never share a line.
+func (p *progress) beforeOutput() {
+	if p != nil && p.shared {
+		p.bar.Clear()
+	}
 }
 
 // done counts one finished domain.

@@ -12,7 +12,7 @@ import (
 func TestProgressOnlyOnTerminal(t *testing.T) {
 	sent := func() int64 { return 0 }
 	var buf bytes.Buffer
-	p := newProgress(&buf, 1000, sent)
+	p := newProgress(&buf, &buf, 1000, sent)
 	if p != nil {
 		t.Fatal("progress bar on a buffer")
 	}
@@ -27,7 +27,7 @@ func TestProgressOnlyOnTerminal(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer f.Close()
-	if newProgress(f, 1000, sent) != nil {
+	if newProgress(f, f, 1000, sent) != nil {
 		t.Error("progress bar on a regular file")
 	}
 }
