@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -197,5 +198,75 @@ func TestBadInputLines(t *testing.T) {
 		if !errLines[where] && !errLines[fmt.Sprintf("names.txt:%d", line)] {
 			t.Errorf("no JSON error line with source %s; sources %v", where, errLines)
 		}
+	}
+}
+
+// TestLabThenCheckSubprocesses is issue 2's acceptance check as a user
+// runs it: `caaprobe lab` in one process, `caaprobe check --root --port
+// --format json notimp.test` in another; check reports rcode-notimp on the
+// lab's NOTIMP server and exits 3.
+func TestLabThenCheckSubprocesses(t *testing.T) {
+	exe, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	lab := exec.Command(exe, "lab")
+	lab.Env = append(os.Environ(), "CAAPROBE_TEST_MAIN=1")
+	out, err := lab.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := lab.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() {
+		lab.Process.Signal(syscall.SIGINT)
+		lab.Wait()
+	}()
+	// The address table: "caaprobe lab on port N (root A)", then one line
+	// per server: name, address, behaviour, zones.
+	var port, root, notimpAddr string
+	sc := bufio.NewScanner(out)
+	deadline := time.AfterFunc(10*time.Second, func() { lab.Process.Kill() })
+	defer deadline.Stop()
+	for sc.Scan() {
+		line := sc.Text()
+		if _, err := fmt.Sscanf(line, "caaprobe lab on port %s (root %s", &port, &root); err == nil {
+			root = strings.TrimSuffix(root, ")")
+		}
+		if f := strings.Fields(line); len(f) >= 4 && f[2] == "NotimpCAA" && f[3] == "notimp.test" {
+			notimpAddr = f[1]
+		}
+		if strings.HasPrefix(line, "Serving until interrupted") {
+			break
+		}
+	}
+	if port == "" || root == "" || notimpAddr == "" {
+		t.Fatalf("could not read the lab's table: port %q root %q notimp %q", port, root, notimpAddr)
+	}
+	check := exec.Command(exe, "check", "--root", root, "--port", port, "--timeout", "1s", "--format", "json", "notimp.test")
+	check.Env = append(os.Environ(), "CAAPROBE_TEST_MAIN=1")
+	stdout, err := check.Output()
+	var exit *exec.ExitError
+	if !errors.As(err, &exit) || exit.ExitCode() != exitFindings {
+		t.Fatalf("check exit: %v, want status %d; output %s", err, exitFindings, stdout)
+	}
+	var res struct {
+		Findings []struct{ Code, Addr string }
+	}
+	if err := json.Unmarshal(stdout, &res); err != nil {
+		t.Fatalf("%v: %s", err, stdout)
+	}
+	found := false
+	for _, f := range res.Findings {
+		if f.Code == "rcode-notimp" {
+			found = true
+			if f.Addr != notimpAddr {
+				t.Errorf("rcode-notimp at %s, the lab's NOTIMP server is %s", f.Addr, notimpAddr)
+			}
+		}
+	}
+	if !found {
+		t.Errorf("no rcode-notimp in %s", stdout)
 	}
 }
