@@ -75,6 +75,8 @@ type Checker struct {
 	units  *unitCache
 	anchor []*dns.DS  // the root's DS set, from Config.TrustAnchor
 	trusts trustCache // DNSSEC chain status per zone, once per run
+	// resolved holds the --resolver answers per name, once per run.
+	resolved resolverCache
 }
 
 // New makes a Checker.
