@@ -132,7 +132,7 @@ var Findings = []FindingInfo{
 		Requires: "Every reply is a well-formed message whose RDATA lengths match their contents.",
 		Impact:   "The resolver discards the reply as if none came; if every server does this the lookup fails.",
 		Fix:      "Fix the encoder that builds CAA RDATA (length and contents) in the server software.",
-		Fixture:  "malformed.test; garbage.test and ptrloop.test (hostile lab)"},
+		Fixture:  "malformed.test; noqr.test (QR bit clear); garbage.test and ptrloop.test (hostile lab)"},
 	{Code: CodeInvalidCAA, Severity: SeverityFail, Mark: "IC",
 		Summary:  "A CAA record's RDATA breaks the RFC 8659 syntax.",
 		RFC:      "RFC 8659 §4.1",

@@ -152,6 +152,14 @@ func judgeReply(r *Result, p Probe, jc JudgeContext, query, reply []byte) {
 	if end < len(reply) {
 		r.add(CodeTrailingGarbage, fmt.Sprintf("%d bytes after the message's end at byte %d", len(reply)-end, end))
 	}
+	if !m.Response || m.Opcode != dns.OpcodeQuery {
+		// Resolvers drop such a message as not being an answer to their
+		// QUERY (RFC 1035 §4.1.1: QR set, OPCODE copied from the query).
+		r.Status = "malformed"
+		r.add(CodeMalformed, fmt.Sprintf("header says QR=%v OPCODE=%s: not a response to a standard query",
+			m.Response, dns.OpcodeToString[m.Opcode]))
+		return
+	}
 	r.Msg = m
 	r.Rcode = m.Rcode
 	r.Status = rcodeText(m.Rcode)

@@ -78,6 +78,8 @@ func TestJudge(t *testing.T) {
 			b, _ := m.Pack()
 			return b[:len(b)-4]
 		}, "malformed", []Code{CodeMalformed}},
+		{"QR bit clear", caaProbe, func(q, m *dns.Msg) []byte { m.Response = false; return nil }, "malformed", []Code{CodeMalformed}},
+		{"opcode changed", caaProbe, func(q, m *dns.Msg) []byte { m.Opcode = dns.OpcodeStatus; return nil }, "malformed", []Code{CodeMalformed}},
 		{"trailing garbage", caaProbe, func(q, m *dns.Msg) []byte {
 			b, _ := m.Pack()
 			return append(b, 0xde, 0xad)
