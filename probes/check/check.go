@@ -16,7 +16,9 @@ import (
 	"github.com/caaprobe/caaprobe/probes"
 	"github.com/caaprobe/caaprobe/probes/caa"
 	"github.com/caaprobe/caaprobe/probes/discovery"
+	"github.com/caaprobe/caaprobe/probes/lru"
 	"github.com/caaprobe/caaprobe/probes/report"
+	"github.com/caaprobe/caaprobe/probes/resolver"
 	"github.com/miekg/dns"
 )
 
@@ -73,10 +75,10 @@ type Checker struct {
 	walker *discovery.Walker
 	probes []probes.Probe
 	units  *unitCache
-	anchor []*dns.DS  // the root's DS set, from Config.TrustAnchor
-	trusts trustCache // DNSSEC chain status per zone, once per run
+	anchor []*dns.DS                       // the root's DS set, from Config.TrustAnchor
+	trusts *lru.Flight[string, *zoneTrust] // DNSSEC chain status per zone, once per run
 	// resolved holds the --resolver answers per name, once per run.
-	resolved resolverCache
+	resolved *lru.Flight[string, resolver.Answer]
 }
 
 // New makes a Checker.
@@ -104,7 +106,9 @@ func New(cfg Config) *Checker {
 	for zone, ns := range cfg.Pins {
 		w.Pin(zone, ns)
 	}
-	c := &Checker{cfg: cfg, X: x, walker: w, units: newUnitCache(unitsProbation, unitsProtected)}
+	c := &Checker{cfg: cfg, X: x, walker: w, units: newUnitCache(unitsProbation, unitsProtected),
+		trusts:   lru.NewFlight[string, *zoneTrust](discovery.DefaultCacheSize),
+		resolved: lru.NewFlight[string, resolver.Answer](discovery.DefaultCacheSize)}
 	if c.anchor = anchorDS(cfg.TrustAnchor); len(cfg.TrustAnchor) == 0 {
 		c.anchor = anchorDS(IANARootAnchors())
 	}

@@ -6,13 +6,11 @@ import (
 	"fmt"
 	"io"
 	"net/netip"
-	"sync"
 	"time"
 
 	"github.com/caaprobe/caaprobe/probes"
 	"github.com/caaprobe/caaprobe/probes/discovery"
 	"github.com/caaprobe/caaprobe/probes/dnssec"
-	"github.com/caaprobe/caaprobe/probes/lru"
 	"github.com/miekg/dns"
 )
 
@@ -100,43 +98,22 @@ type zoneTrust struct {
 	// DNSKEY step failed: replies are still judged with them, so each
 	// result says what else is wrong with it (expired, bad signature).
 	seen []*dns.DNSKEY
-	done chan struct{}
-}
-
-// trustCache computes each zone's chain once per run, for the zones in
-// recent use: bounded like discovery's caches, so a long run does not keep
-// every zone's keys.
-type trustCache struct {
-	mu    sync.Mutex
-	zones *lru.Cache[string, *zoneTrust]
 }
 
 // trust returns the chain status of zone, computing it (and its parents')
-// on first use. Concurrent callers for one zone wait for the first.
+// on first use; concurrent callers for one zone wait for the first. Chains
+// are kept for the zones in recent use (bounded like discovery's caches,
+// so a long run does not keep every zone's keys), and one cut short by a
+// domain's deadline or an interrupt is not kept.
 func (c *Checker) trust(ctx context.Context, zone string) *zoneTrust {
-	c.trusts.mu.Lock()
-	if c.trusts.zones == nil {
-		c.trusts.zones = lru.New[string, *zoneTrust](discovery.DefaultCacheSize)
-	}
-	t, ok := c.trusts.zones.Get(zone)
-	if !ok {
-		t = &zoneTrust{done: make(chan struct{})}
-		c.trusts.zones.Add(zone, t)
-	}
-	c.trusts.mu.Unlock()
-	if ok {
-		<-t.done
+	t, err := c.trusts.Do(ctx, zone, func() *zoneTrust {
+		t := &zoneTrust{}
+		t.v, t.keys, t.seen = c.chain(ctx, zone)
 		return t
+	})
+	if err != nil {
+		return &zoneTrust{v: insecureVerdict(dnssec.ReasonNoKeys, "%s: chain not built: %v", zone, err)}
 	}
-	t.v, t.keys, t.seen = c.chain(ctx, zone)
-	if ctx.Err() != nil {
-		// Cut short by this domain's deadline or an interrupt: the next
-		// domain computes the chain afresh rather than inherit the failure.
-		c.trusts.mu.Lock()
-		c.trusts.zones.Remove(zone)
-		c.trusts.mu.Unlock()
-	}
-	close(t.done)
 	return t
 }
 

@@ -5,8 +5,6 @@ import (
 	"sync"
 
 	"github.com/caaprobe/caaprobe/probes"
-	"github.com/caaprobe/caaprobe/probes/discovery"
-	"github.com/caaprobe/caaprobe/probes/lru"
 	"github.com/caaprobe/caaprobe/probes/report"
 	"github.com/caaprobe/caaprobe/probes/resolver"
 )
@@ -39,41 +37,9 @@ func (c *Checker) askResolver(ctx context.Context, d *report.Domain) []report.Re
 // resolverAnswer asks the resolver about name once per run (for the names
 // in recent use): every domain under test. shares test.'s answer.
 func (c *Checker) resolverAnswer(ctx context.Context, x *probes.Exchanger, name string) resolver.Answer {
-	c.resolved.mu.Lock()
-	if c.resolved.names == nil {
-		c.resolved.names = lru.New[string, *resolverFuture](discovery.DefaultCacheSize)
+	a, err := c.resolved.Do(ctx, name, func() resolver.Answer { return resolver.Query(ctx, x, c.cfg.Resolver, name) })
+	if err != nil {
+		return resolver.Answer{Name: name, Server: c.cfg.Resolver, Err: err.Error()}
 	}
-	f, ok := c.resolved.names.Get(name)
-	if !ok {
-		f = &resolverFuture{done: make(chan struct{})}
-		c.resolved.names.Add(name, f)
-	}
-	c.resolved.mu.Unlock()
-	if ok {
-		select {
-		case <-f.done:
-			return f.a
-		case <-ctx.Done():
-			return resolver.Answer{Name: name, Server: c.cfg.Resolver, Err: ctx.Err().Error()}
-		}
-	}
-	f.a = resolver.Query(ctx, x, c.cfg.Resolver, name)
-	if ctx.Err() != nil {
-		c.resolved.mu.Lock()
-		c.resolved.names.Remove(name)
-		c.resolved.mu.Unlock()
-	}
-	close(f.done)
-	return f.a
-}
-
-type resolverFuture struct {
-	done chan struct{}
-	a    resolver.Answer
-}
-
-// resolverCache holds the resolver's answers of a run.
-type resolverCache struct {
-	mu    sync.Mutex
-	names *lru.Cache[string, *resolverFuture]
+	return a
 }
