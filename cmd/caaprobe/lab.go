@@ -5,6 +5,9 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"os"
+	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/caaprobe/caaprobe/fixtures"
@@ -69,13 +72,28 @@ func runLab(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	defer lab.Close()
 	lab.WriteTable(stdout)
 	// The lab's keys are derived from zone names, so this anchor holds for
-	// every run of the lab: save it for check --trust-anchor.
-	fmt.Fprintln(stdout, "\nTrust anchor (save as lab-anchor.txt for check --trust-anchor):")
+	// every run of the lab; it is written to a file for check --trust-anchor.
+	var anchor strings.Builder
 	for _, rr := range lab.TrustAnchor() {
-		fmt.Fprintln(stdout, "  "+rr.String())
+		anchor.WriteString(rr.String() + "\n")
 	}
-	fmt.Fprintf(stdout, "\nTry:\n  dig @%s -p %d +norec notimp.test CAA\n  caaprobe check --root %s --port %d notimp.test\n\nServing until interrupted (Ctrl-C).\n",
-		"127.0.0.11", lab.Port, lab.Root, lab.Port)
+	anchorFile := filepath.Join(os.TempDir(), "caaprobe-lab-anchor.txt")
+	if err := os.WriteFile(anchorFile, []byte(anchor.String()), 0o644); err != nil {
+		fmt.Fprintf(stderr, "caaprobe: writing the lab's trust anchor: %v\n", err)
+		anchorFile = "FILE"
+	}
+	fmt.Fprintf(stdout, "\nTrust anchor of the lab's signed root (written to %s):\n  %s\n", anchorFile,
+		strings.ReplaceAll(strings.TrimSpace(anchor.String()), "\n", "\n  "))
+	notimp := "127.0.0.13"
+	for _, srv := range lab.Servers {
+		for _, z := range srv.Zones {
+			if z.Origin == "notimp.test." {
+				notimp = srv.Addr.String()
+			}
+		}
+	}
+	fmt.Fprintf(stdout, "\nTry:\n  dig @%s -p %d +norec notimp.test CAA\n  caaprobe check --root %s --port %d --trust-anchor %s notimp.test casesig.test\n\nServing until interrupted (Ctrl-C).\n",
+		notimp, lab.Port, lab.Root, lab.Port, anchorFile)
 	if s, ok := stdout.(interface{ Sync() error }); ok {
 		s.Sync()
 	}
