@@ -43,7 +43,7 @@ func newUnitCache(probation, protected int) *unitCache {
 
 // get returns the unit for key, computing it with run when nobody has; a
 // caller that finds it in progress waits for the first.
-func (c *unitCache) get(key string, run func() *unit) *unit {
+func (c *unitCache) get(key string, run func() (u *unit, keep bool)) *unit {
 	c.mu.Lock()
 	if el, ok := c.items[key]; ok {
 		e := el.Value.(*cacheEntry)
@@ -64,9 +64,22 @@ func (c *unitCache) get(key string, run func() *unit) *unit {
 	c.items[key] = c.probation.PushFront(e)
 	c.trim()
 	c.mu.Unlock()
-	u := run()
+	u, keep := run()
 	c.mu.Lock()
 	e.unit, e.finished = u, true
+	if !keep {
+		// Cut short (the computing domain's deadline, an interrupt): the
+		// waiters get it, later domains probe afresh rather than inherit
+		// timeouts the servers did not cause.
+		if el, ok := c.items[key]; ok && el.Value.(*cacheEntry) == e {
+			if e.protected {
+				c.protect.Remove(el)
+			} else {
+				c.probation.Remove(el)
+			}
+			delete(c.items, key)
+		}
+	}
 	c.trim()
 	c.mu.Unlock()
 	close(e.done)

@@ -243,7 +243,10 @@ type serverResults struct {
 
 func (c *Checker) probeName(ctx context.Context, info *discovery.Name) *unit {
 	key := info.Name
-	return c.units.get(key, func() *unit { return c.runUnit(ctx, info) })
+	return c.units.get(key, func() (*unit, bool) {
+		u := c.runUnit(ctx, info)
+		return u, ctx.Err() == nil
+	})
 }
 
 func (c *Checker) runUnit(ctx context.Context, info *discovery.Name) *unit {
