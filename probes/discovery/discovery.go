@@ -215,6 +215,15 @@ func (w *Walker) lookup(ctx context.Context, name string, depth int) (*Name, err
 		}
 	}
 	f.name, f.err = w.walk(ctx, name, depth)
+	if ctx.Err() != nil {
+		// Cut short by the asking domain's deadline or an interrupt: not
+		// a fact about the name, so later lookups walk again.
+		w.mu.Lock()
+		if cur, ok := w.names.Get(name); ok && cur == f {
+			w.names.Remove(name)
+		}
+		w.mu.Unlock()
+	}
 	close(f.done)
 	return f.name, f.err
 }
@@ -318,7 +327,11 @@ func (w *Walker) zoneFromReferral(ctx context.Context, parent, cut string, m *dn
 		w.mu.Unlock()
 		select {
 		case <-f.done:
-			return f.zone, nil
+			if f.zone != nil {
+				return f.zone, nil
+			}
+			// The builder ran out of time and kept nothing: build it here.
+			return w.zoneFromReferral(ctx, parent, cut, m, depth)
 		case <-ctx.Done():
 			return nil, ctx.Err()
 		}
@@ -363,6 +376,11 @@ func (w *Walker) zoneFromReferral(ctx context.Context, parent, cut string, m *dn
 	z.Limit = w.nsLimit(nsNames)
 	z.NS = w.resolveNS(ctx, cut, nsNames, m.Extra, depth)
 	w.checkGlue(ctx, z, depth)
+	if ctx.Err() != nil {
+		// Addresses left unresolved by a deadline are no fact about the
+		// zone: use it for this domain, keep it for no other.
+		return z, nil
+	}
 	return w.store(z), nil
 }
 
@@ -447,6 +465,9 @@ func (w *Walker) zoneFromAnswer(ctx context.Context, parent, apex string, m *dns
 	sort.Strings(nsNames)
 	z := &Zone{Name: apex, Parent: parent, ParentNS: nsNames, Limit: w.nsLimit(nsNames)}
 	z.NS = w.resolveNS(ctx, apex, nsNames, m.Extra, depth)
+	if ctx.Err() != nil {
+		return z, nil
+	}
 	return w.store(z), nil
 }
 
@@ -569,6 +590,13 @@ func (w *Walker) resolveAddrs(ctx context.Context, host, forZone string, depth i
 	}
 	defer close(f.done)
 	w.fillAddrs(ctx, f, host, depth)
+	if ctx.Err() != nil {
+		w.mu.Lock()
+		if cur, ok := w.addrs.Get(host); ok && cur == f {
+			w.addrs.Remove(host)
+		}
+		w.mu.Unlock()
+	}
 	return f.addrs, f.err
 }
 
