@@ -218,6 +218,12 @@ func (c *Checker) Check(ctx context.Context, domain string) *report.Domain {
 			d.AddZoneFinding(f)
 		}
 	}
+	if ctx.Err() != nil {
+		// The domain's deadline (or an interrupt) cut the probing short:
+		// its timeouts are not the servers' doing, so the domain is not
+		// judged; the partial matrix stays for the record.
+		d.Err = fmt.Sprintf("the check of %s did not finish within its deadline (--deadline %s): limit reached", domain, c.cfg.DomainTimeout)
+	}
 	d.Summarise()
 	d.Resolver = c.askResolver(ctx, d)
 	d.Policy = c.policy(d, domain)

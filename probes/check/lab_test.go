@@ -204,3 +204,25 @@ func TestAddressFamilies(t *testing.T) {
 		}
 	}
 }
+
+// TestCancelledCheckDoesNotPoisonTheRun: a domain cut short (its deadline,
+// an interrupt) leaves nothing behind that later domains would inherit as
+// timeouts or unresolvable servers. The lab's servers answer after up to
+// 30 ms, so the cuts land in discovery and in probing.
+func TestCancelledCheckDoesNotPoisonTheRun(t *testing.T) {
+	slow := fixtures.Chaos(fixtures.ChaosConfig{Seed: 7, MaxDelay: 30 * time.Millisecond})
+	for ms := 5; ms <= 265; ms += 15 {
+		cut := time.Duration(ms) * time.Millisecond
+		_, c := startLab(t, fixtures.Options{Wrap: slow})
+		ctx, cancel := context.WithTimeout(context.Background(), cut)
+		first := c.Check(ctx, "www.ok.test")
+		cancel()
+		if first.Verdict != report.VerdictPass && first.Verdict != report.VerdictError {
+			t.Errorf("check cut short at %v: verdict %s, want pass or error (a deadline is no server fault): %v", cut, first.Verdict, codes(first))
+		}
+		d := c.Check(context.Background(), "www.ok.test")
+		if d.Verdict != report.VerdictPass || d.Err != "" {
+			t.Errorf("after a check cut short at %v: verdict %s err %q findings %v", cut, d.Verdict, d.Err, codes(d))
+		}
+	}
+}
