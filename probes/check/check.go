@@ -166,7 +166,7 @@ func (c *Checker) Check(ctx context.Context, domain string) *report.Domain {
 			target := cur.CNAME
 			if _, seen := aliasOf[target]; seen || target == info.Name || len(aliasOf) >= c.maxCNAME() {
 				d.Names = append(d.Names, &report.Name{Name: target, AliasOf: cur.Name,
-					Err: fmt.Sprintf("CNAME chain from %s loops or is longer than %d (limit reached)", trim(info.Name), c.maxCNAME())})
+					Err: fmt.Sprintf("CNAME chain from %s loops or is longer than %d (limit reached)", report.TrimDot(info.Name), c.maxCNAME())})
 				break
 			}
 			aliasOf[target] = cur.Name
@@ -264,20 +264,20 @@ func (c *Checker) runUnit(ctx context.Context, info *discovery.Name) *unit {
 	var srs []*serverResults
 	if z.Limit != "" {
 		u.zoneFindings = append(u.zoneFindings, report.Finding{Code: probes.CodeLimitReached,
-			Name: trim(info.Name), Zone: trim(z.Name), Detail: "delegation of " + trim(z.Name) + ": " + z.Limit})
+			Name: report.TrimDot(info.Name), Zone: report.TrimDot(z.Name), Detail: "delegation of " + report.TrimDot(z.Name) + ": " + z.Limit})
 	}
 	for _, ns := range z.NS {
 		if ns.CNAME != "" {
 			u.zoneFindings = append(u.zoneFindings, report.Finding{Code: probes.CodeNSIsCNAME,
-				Name: trim(info.Name), Zone: trim(z.Name), NS: trim(ns.Name), Detail: fmt.Sprintf("NS %s is a CNAME to %s", trim(ns.Name), trim(ns.CNAME))})
+				Name: report.TrimDot(info.Name), Zone: report.TrimDot(z.Name), NS: report.TrimDot(ns.Name), Detail: fmt.Sprintf("NS %s is a CNAME to %s", report.TrimDot(ns.Name), report.TrimDot(ns.CNAME))})
 		}
 		if ns.GlueMismatch != "" {
 			u.zoneFindings = append(u.zoneFindings, report.Finding{Code: probes.CodeGlueMismatch,
-				Name: trim(info.Name), Zone: trim(z.Name), NS: trim(ns.Name), Detail: ns.GlueMismatch})
+				Name: report.TrimDot(info.Name), Zone: report.TrimDot(z.Name), NS: report.TrimDot(ns.Name), Detail: ns.GlueMismatch})
 		}
 		if len(ns.Addrs) == 0 {
 			u.zoneFindings = append(u.zoneFindings, report.Finding{Code: probes.CodeNSUnresolvable,
-				Name: trim(info.Name), Zone: trim(z.Name), NS: trim(ns.Name), Detail: fmt.Sprintf("%s has no address: %s", trim(ns.Name), ns.Err)})
+				Name: report.TrimDot(info.Name), Zone: report.TrimDot(z.Name), NS: report.TrimDot(ns.Name), Detail: fmt.Sprintf("%s has no address: %s", report.TrimDot(ns.Name), ns.Err)})
 			continue
 		}
 		for _, a := range ns.Addrs {
@@ -336,8 +336,6 @@ func (c *Checker) maxCNAME() int {
 	}
 	return 8
 }
-
-func trim(s string) string { return strings.TrimSuffix(s, ".") }
 
 // probe sends one probe to one address and judges the reply, retrying over
 // TCP when the UDP reply is truncated.

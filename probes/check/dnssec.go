@@ -11,6 +11,7 @@ import (
 	"github.com/caaprobe/caaprobe/probes"
 	"github.com/caaprobe/caaprobe/probes/discovery"
 	"github.com/caaprobe/caaprobe/probes/dnssec"
+	"github.com/caaprobe/caaprobe/probes/report"
 	"github.com/miekg/dns"
 )
 
@@ -139,7 +140,7 @@ func (c *Checker) chain(ctx context.Context, zone string) (dnssec.Verdict, []*dn
 		if parent.v.Status != dnssec.StatusSecure {
 			v := parent.v
 			if v.Status != dnssec.StatusInsecure {
-				v.Detail = "parent " + trim(z.Parent) + " does not validate: " + v.Detail
+				v.Detail = "parent " + report.TrimDot(z.Parent) + " does not validate: " + v.Detail
 			}
 			return v, nil, nil
 		}
@@ -151,7 +152,7 @@ func (c *Checker) chain(ctx context.Context, zone string) (dnssec.Verdict, []*dn
 				m := &dns.Msg{Ns: z.NoDS}
 				m.Authoritative = true
 				if v := dnssec.CheckResponse(z.Parent, zone, dns.TypeDS, m, parent.keys, now); v.Status == dnssec.StatusBogus || v.Status == dnssec.StatusMissing {
-					v.Detail = "the referral from " + trim(z.Parent) + " does not prove that " + trim(zone) + " has no DS: " + v.Detail
+					v.Detail = "the referral from " + report.TrimDot(z.Parent) + " does not prove that " + report.TrimDot(zone) + " has no DS: " + v.Detail
 					return v, nil, nil
 				}
 			}
@@ -167,7 +168,7 @@ func (c *Checker) chain(ctx context.Context, zone string) (dnssec.Verdict, []*dn
 			m.Answer = append(m.Answer, s)
 		}
 		if v := dnssec.CheckResponse(z.Parent, zone, dns.TypeDS, m, parent.keys, now); v.Status != dnssec.StatusSecure {
-			v.Detail = "DS RRset of " + trim(zone) + " in " + trim(z.Parent) + ": " + v.Detail
+			v.Detail = "DS RRset of " + report.TrimDot(zone) + " in " + report.TrimDot(z.Parent) + ": " + v.Detail
 			return v, nil, nil
 		}
 		ds = z.DS
@@ -208,7 +209,7 @@ func (c *Checker) chain(ctx context.Context, zone string) (dnssec.Verdict, []*dn
 	}
 	if first == nil {
 		return dnssec.Verdict{Status: dnssec.StatusMissing, Reason: dnssec.ReasonMissingDNSKEY,
-			Detail: "no server of " + trim(zone) + " to ask for DNSKEY"}, nil, nil
+			Detail: "no server of " + report.TrimDot(zone) + " to ask for DNSKEY"}, nil, nil
 	}
 	return *first, nil, seen
 }
@@ -278,7 +279,7 @@ func (c *Checker) judgeDNSSEC(ctx context.Context, z *discovery.Zone, srs []*ser
 					// The reply itself is fine, but no key of the zone
 					// validates: a resolver fails it all the same.
 					v = t.v
-					v.Detail = "zone " + trim(z.Name) + " does not validate: " + v.Detail
+					v.Detail = "zone " + report.TrimDot(z.Name) + " does not validate: " + v.Detail
 				}
 				addVerdict(r, v)
 			}

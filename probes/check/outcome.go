@@ -37,9 +37,9 @@ func (c *Checker) policy(d *report.Domain, input string) *report.Policy {
 		}
 		if n.Outcome == report.OutcomeServfail {
 			if len(n.Failing) > 0 {
-				p.Reason = fmt.Sprintf("CAA lookup of %s fails at %s", trim(n.Name), strings.Join(n.Failing, ", "))
+				p.Reason = fmt.Sprintf("CAA lookup of %s fails at %s", report.TrimDot(n.Name), strings.Join(n.Failing, ", "))
 			} else {
-				p.Reason = fmt.Sprintf("CAA lookup of %s fails: %s", trim(n.Name), orText(n.Err, "no server answers"))
+				p.Reason = fmt.Sprintf("CAA lookup of %s fails: %s", report.TrimDot(n.Name), orText(n.Err, "no server answers"))
 			}
 			return p
 		}
@@ -51,12 +51,12 @@ func (c *Checker) policy(d *report.Domain, input string) *report.Policy {
 			recs = append(recs, caa.FromRR(rr))
 		}
 		dec := caa.Evaluate(c.cfg.CA, recs)
-		p.Relevant = trim(n.Name)
+		p.Relevant = report.TrimDot(n.Name)
 		p.Issue, p.Wildcard = dec.Issue, dec.Wildcard
 		if wildcardInput {
 			p.Issue = dec.Wildcard
 		}
-		p.Reason = fmt.Sprintf("CAA at %s: %s", trim(n.Name), dec.Reason)
+		p.Reason = fmt.Sprintf("CAA at %s: %s", report.TrimDot(n.Name), dec.Reason)
 		return p
 	}
 	p.Issue, p.Wildcard = caa.Permitted, caa.Permitted
@@ -84,10 +84,10 @@ func explain(d *report.Domain) string {
 			what := failureText(d, n)
 			if n.Outcome == report.OutcomeServfail {
 				parts = append(parts, fmt.Sprintf("%s; a validating resolver turns that into SERVFAIL for %s CAA; the CA cannot check CAA and refuses to issue.",
-					what, trim(n.Name)))
+					what, report.TrimDot(n.Name)))
 			} else {
 				parts = append(parts, fmt.Sprintf("%s, while %s answer%s correctly; a resolver that tries another server after the failure (Unbound does) still gets the answer, but one that gives up or whose other attempts also land on a failing server returns SERVFAIL for %s CAA, so issuance can fail intermittently (this is what regional or anycast faults look like).",
-					what, strings.Join(n.Working, ", "), pluralS(len(n.Working)), trim(n.Name)))
+					what, strings.Join(n.Working, ", "), pluralS(len(n.Working)), report.TrimDot(n.Name)))
 			}
 		}
 	}
@@ -103,7 +103,7 @@ func explain(d *report.Domain) string {
 		// Not a server fault, but almost always a typo or a lapsed
 		// domain: say so first.
 		text = fmt.Sprintf("%s does not exist (NXDOMAIN from the servers of %s): CAA does not restrict it, but no CA can validate it either; check the spelling. ",
-			trim(n[0].Name), trim(n[0].Zone)) + text
+			report.TrimDot(n[0].Name), report.TrimDot(n[0].Zone)) + text
 	}
 	return text
 }
@@ -119,7 +119,7 @@ func pluralS(n int) string {
 // answers NOTIMP to CAA".
 func failureText(d *report.Domain, n *report.Name) string {
 	if n.Err != "" {
-		return fmt.Sprintf("%s could not be resolved (%s)", trim(n.Name), n.Err)
+		return fmt.Sprintf("%s could not be resolved (%s)", report.TrimDot(n.Name), n.Err)
 	}
 	var out []string
 	for _, s := range d.Servers {
@@ -130,10 +130,10 @@ func failureText(d *report.Domain, n *report.Name) string {
 		if !bad {
 			continue
 		}
-		out = append(out, fmt.Sprintf("%s (%s) %s", trim(s.NS), s.Addr, behaviour(r)))
+		out = append(out, fmt.Sprintf("%s (%s) %s", report.TrimDot(s.NS), s.Addr, behaviour(r)))
 	}
 	if len(out) == 0 {
-		return fmt.Sprintf("no server of %s could be asked", trim(n.Zone))
+		return fmt.Sprintf("no server of %s could be asked", report.TrimDot(n.Zone))
 	}
 	return strings.Join(out, "; ")
 }

@@ -236,14 +236,14 @@ func writeMatrix(b *bytes.Buffer, d *report.Domain) {
 			if len(row) == 0 {
 				continue
 			}
-			fmt.Fprintf(b, "| %s | %s | %s |", cell(trimDot(n.Name)), cell(trimDot(s.NS)), s.Addr)
+			fmt.Fprintf(b, "| %s | %s | %s |", cell(report.TrimDot(n.Name)), cell(report.TrimDot(s.NS)), s.Addr)
 			for _, c := range cols {
 				fmt.Fprintf(b, " %s |", cell(cellText(row[c])))
 			}
 			b.WriteString("\n")
 		}
 		if n.Err != "" {
-			fmt.Fprintf(b, "| %s | discovery failed: %s | - |", cell(trimDot(n.Name)), cell(n.Err))
+			fmt.Fprintf(b, "| %s | discovery failed: %s | - |", cell(report.TrimDot(n.Name)), cell(n.Err))
 			for range cols {
 				b.WriteString(" - |")
 			}
@@ -265,13 +265,6 @@ func cellText(r *probes.Result) string {
 		s += " " + strings.Join(marks, " ")
 	}
 	return s
-}
-
-func trimDot(s string) string {
-	if s == "." {
-		return s
-	}
-	return strings.TrimSuffix(s, ".")
 }
 
 // evidenceResults are the results with findings, in matrix order: the
@@ -323,8 +316,8 @@ func writeExchanges(b *bytes.Buffer, d *report.Domain) {
 		for _, is := range r.Issues {
 			addUnique(&codes, string(is.Code))
 		}
-		fmt.Fprintf(b, "\n### Exchange %d: %s at %s (%s) for %s: %s\n\n", i+1, inline(string(r.Probe)), inline(trimDot(ns)),
-			r.Exchange.Server.Addr(), inline(trimDot(r.Name)), inline(strings.Join(codes, ", ")))
+		fmt.Fprintf(b, "\n### Exchange %d: %s at %s (%s) for %s: %s\n\n", i+1, inline(string(r.Probe)), inline(report.TrimDot(ns)),
+			r.Exchange.Server.Addr(), inline(report.TrimDot(r.Name)), inline(strings.Join(codes, ", ")))
 		for _, is := range r.Issues {
 			fmt.Fprintf(b, "- %s: %s\n", inline(string(is.Code)), inline(is.Detail))
 		}

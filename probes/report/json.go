@@ -101,9 +101,9 @@ func toJSON(d *Domain) jsonDomain {
 			Zone: f.Zone, NS: f.NS, Addr: f.Addr, Probe: string(f.Probe), Detail: f.Detail})
 	}
 	for _, s := range d.Servers {
-		js := jsonServer{NS: trimDot(s.NS), Addr: s.Addr.String(), Zone: trimDot(s.Zone), Results: []jsonResult{}}
+		js := jsonServer{NS: TrimDot(s.NS), Addr: s.Addr.String(), Zone: TrimDot(s.Zone), Results: []jsonResult{}}
 		for _, r := range s.Results {
-			jr := jsonResult{Probe: string(r.Probe), QName: trimDot(r.QName), QType: probes.TypeString(r.QType),
+			jr := jsonResult{Probe: string(r.Probe), QName: TrimDot(r.QName), QType: probes.TypeString(r.QType),
 				Transport: string(r.Transport), Rcode: r.Status, Findings: []string{}}
 			if ex := r.Exchange; ex != nil {
 				jr.RTTms = math.Round(float64(ex.RTT.Microseconds())/10) / 100
@@ -129,7 +129,7 @@ func toJSON(d *Domain) jsonDomain {
 		out.Policy = &jsonPolicy{CA: p.CA, Name: p.Name, Issue: p.Issue, Wildcard: p.Wildcard, Relevant: p.Relevant, Reason: p.Reason}
 	}
 	for _, n := range d.Names {
-		jn := jsonName{Name: trimDot(n.Name), Zone: trimDot(n.Zone), Exists: n.Exists, CNAME: trimDot(n.CNAME), AliasOf: trimDot(n.AliasOf),
+		jn := jsonName{Name: TrimDot(n.Name), Zone: TrimDot(n.Zone), Exists: n.Exists, CNAME: TrimDot(n.CNAME), AliasOf: TrimDot(n.AliasOf),
 			Outcome: n.Outcome, Failing: n.Failing, Error: n.Err, DNSSEC: n.DNSSEC}
 		if jn.Failing == nil {
 			jn.Failing = []string{}
@@ -139,7 +139,8 @@ func toJSON(d *Domain) jsonDomain {
 	return out
 }
 
-func trimDot(s string) string {
+// TrimDot writes a name without its final dot, keeping the root as ".".
+func TrimDot(s string) string {
 	if s == "." {
 		return s
 	}

@@ -34,7 +34,7 @@ type jsonResolver struct {
 func resolverJSON(d *Domain) []jsonResolver {
 	var out []jsonResolver
 	for _, c := range d.Resolver {
-		j := jsonResolver{Name: trimDot(c.Name), Server: c.Server.String(), Rcode: c.Rcode, AD: c.AD,
+		j := jsonResolver{Name: TrimDot(c.Name), Server: c.Server.String(), Rcode: c.Rcode, AD: c.AD,
 			Records: c.Records, Error: c.Err, Predicted: c.Predicted, Agrees: c.Agrees}
 		if len(c.EDE) > 0 {
 			// The first EDE is the resolver's main reason; the text of every
@@ -59,6 +59,6 @@ func writeResolver(w io.Writer, d *Domain, p painter) {
 		if !c.Agrees {
 			verdict = p.paint(color.FgRed, fmt.Sprintf("caaprobe predicted %s", c.Predicted))
 		}
-		fmt.Fprintf(w, "  resolver %s: %s CAA: %s (%s)\n", c.Server, Clean(trimDot(c.Name)), Clean(c.Summary()), verdict)
+		fmt.Fprintf(w, "  resolver %s: %s CAA: %s (%s)\n", c.Server, Clean(TrimDot(c.Name)), Clean(c.Summary()), verdict)
 	}
 }

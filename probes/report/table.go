@@ -50,7 +50,7 @@ func WriteTable(w io.Writer, d *Domain, opt TableOptions) error {
 			if s.Zone != n.Zone || !s.hasName(n.Name) {
 				continue
 			}
-			row := []string{Clean(trimDot(n.Name)), Clean(trimDot(s.NS)), s.Addr.String()}
+			row := []string{Clean(TrimDot(n.Name)), Clean(TrimDot(s.NS)), s.Addr.String()}
 			for _, c := range cols {
 				row = append(row, p.cell(s.result(n.Name, c)))
 			}
@@ -59,7 +59,7 @@ func WriteTable(w io.Writer, d *Domain, opt TableOptions) error {
 			}
 		}
 		if n.Err != "" {
-			row := []string{Clean(trimDot(n.Name)), "discovery failed", "-"}
+			row := []string{Clean(TrimDot(n.Name)), "discovery failed", "-"}
 			for range cols {
 				row = append(row, "-")
 			}
@@ -155,9 +155,9 @@ func writeNames(w io.Writer, d *Domain, p painter) {
 	}
 	var parts []string
 	for _, n := range d.Names {
-		s := fmt.Sprintf("%s %s", Clean(trimDot(n.Name)), p.outcome(n.Outcome))
+		s := fmt.Sprintf("%s %s", Clean(TrimDot(n.Name)), p.outcome(n.Outcome))
 		if n.CNAME != "" {
-			s += " → " + Clean(trimDot(n.CNAME))
+			s += " → " + Clean(TrimDot(n.CNAME))
 		}
 		parts = append(parts, s)
 	}
