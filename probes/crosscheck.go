@@ -33,6 +33,7 @@ func CheckServer(results []*Result) {
 // This runs before the other cross-checks, which ignore what it converts.
 func checkTimeouts(results []*Result) {
 	answered, attempts := 0, 0
+	answeredForm := map[string]bool{}
 	for _, r := range results {
 		if r == nil || r.Exchange == nil {
 			continue
@@ -40,11 +41,6 @@ func checkTimeouts(results []*Result) {
 		attempts += r.Exchange.Attempts
 		if r.Exchange.Reply != nil {
 			answered++
-		}
-	}
-	answeredForm := map[string]bool{}
-	for _, r := range results {
-		if r != nil && r.Exchange != nil && r.Exchange.Reply != nil {
 			answeredForm[fmt.Sprint(r.QType, r.Transport)] = true
 		}
 	}

@@ -133,17 +133,23 @@ func (x *Exchanger) Exchange(ctx context.Context, server netip.AddrPort, query [
 	return ex
 }
 
+// deadline ends one attempt: the timeout, or the context's deadline when
+// that comes first.
+func (x *Exchanger) deadline(ctx context.Context) time.Time {
+	deadline := time.Now().Add(x.Timeout)
+	if d, ok := ctx.Deadline(); ok && d.Before(deadline) {
+		return d
+	}
+	return deadline
+}
+
 func (x *Exchanger) udp(ctx context.Context, server netip.AddrPort, q []byte, ex *Exchange) ([]byte, error) {
 	conn, err := dialUDP(server)
 	if err != nil {
 		return nil, classify(err)
 	}
 	defer conn.Close()
-	deadline := time.Now().Add(x.Timeout)
-	if d, ok := ctx.Deadline(); ok && d.Before(deadline) {
-		deadline = d
-	}
-	conn.SetDeadline(deadline)
+	conn.SetDeadline(x.deadline(ctx))
 	if _, err := conn.Write(q); err != nil {
 		return nil, classify(err)
 	}
@@ -169,10 +175,7 @@ func (x *Exchanger) udp(ctx context.Context, server netip.AddrPort, q []byte, ex
 }
 
 func (x *Exchanger) tcp(ctx context.Context, server netip.AddrPort, q []byte) ([]byte, error) {
-	deadline := time.Now().Add(x.Timeout)
-	if d, ok := ctx.Deadline(); ok && d.Before(deadline) {
-		deadline = d
-	}
+	deadline := x.deadline(ctx)
 	d := net.Dialer{Deadline: deadline}
 	conn, err := d.DialContext(ctx, "tcp", server.String())
 	if err != nil {
