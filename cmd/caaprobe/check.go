@@ -16,6 +16,7 @@ import (
 	"github.com/caaprobe/caaprobe/probes/evidence"
 	"github.com/caaprobe/caaprobe/probes/input"
 	"github.com/caaprobe/caaprobe/probes/report"
+	"github.com/caaprobe/caaprobe/probes/resolver"
 	"github.com/caaprobe/caaprobe/probes/summary"
 	"github.com/mattn/go-isatty"
 )
@@ -40,6 +41,7 @@ type checkFlags struct {
 	maxReferrals, maxNS, maxBytes int
 	maxCNAME                      int
 	resolver                      string
+	resolverTimeout               time.Duration
 	certs                         listFlag
 	shard                         string
 	summary                       bool
@@ -76,6 +78,7 @@ func (f *checkFlags) register(fs *flag.FlagSet) {
 	fs.IntVar(&f.maxNS, "max-ns", discovery.DefaultLimits.MaxNS, "most NS names used per zone (then limit-reached)")
 	fs.IntVar(&f.maxBytes, "max-bytes", 65535, "largest reply accepted from one exchange, 512 to 65535 (then limit-reached)")
 	fs.StringVar(&f.resolver, "resolver", "", "also ask this validating resolver (`ADDR[:PORT]`) for each relevant name's CAA and show its RCODE, AD and EDE")
+	fs.DurationVar(&f.resolverTimeout, "resolver-timeout", resolver.DefaultTimeout, "time to wait for the --resolver's reply (it waits for slow authoritative servers itself)")
 	fs.Var(&f.certs, "cert", "check the DNS names of the certificates in `FILE` or DIR (PEM or DER; a /etc/letsencrypt/live tree works; repeatable)")
 	fs.StringVar(&f.shard, "shard", "", "check only shard `K/N` of the input (K counts from 0; names of one registrable domain stay together)")
 	fs.StringVar(&f.trustAnchor, "trust-anchor", "", "validate DNSSEC from the root DS or DNSKEY records in `FILE` (zone-file syntax) instead of IANA's root anchors")
@@ -172,6 +175,10 @@ func (f *checkFlags) config() (check.Config, error) {
 		}
 		cfg.Resolver = r
 	}
+	if f.resolverTimeout <= 0 {
+		return cfg, usageErr("--resolver-timeout must be positive")
+	}
+	cfg.ResolverTimeout = f.resolverTimeout
 	if len(f.pins) > 0 {
 		cfg.Pins = map[string][]discovery.NS{}
 	}

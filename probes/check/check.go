@@ -51,6 +51,9 @@ type Config struct {
 	// relevant name's CAA next to the probes, to compare its RCODE, AD bit
 	// and Extended DNS Errors with the predicted outcome.
 	Resolver netip.AddrPort
+	// ResolverTimeout bounds each query to Resolver; 0 means
+	// resolver.DefaultTimeout.
+	ResolverTimeout time.Duration
 	// TrustAnchor is the root's DS or DNSKEY records a validating resolver
 	// trusts (--trust-anchor, the lab's Lab.TrustAnchor); nil means IANA's
 	// (IANARootAnchors). Zones without a chain to it are insecure.

@@ -19,7 +19,11 @@ func (c *Checker) askResolver(ctx context.Context, d *report.Domain) []report.Re
 	// Its own exchanger: a resolver legitimately takes longer than an
 	// authoritative server. It waits on the same per-address rate limit,
 	// which covers every server caaprobe asks.
-	x := &probes.Exchanger{Timeout: resolver.DefaultTimeout, MaxBytes: 65535, Wait: c.X.Wait}
+	timeout := c.cfg.ResolverTimeout
+	if timeout <= 0 {
+		timeout = resolver.DefaultTimeout
+	}
+	x := &probes.Exchanger{Timeout: timeout, MaxBytes: 65535, Wait: c.X.Wait}
 	out := make([]report.ResolverCheck, len(d.Names))
 	var wg sync.WaitGroup
 	for i, n := range d.Names {
