@@ -9,6 +9,7 @@ import (
 	"io"
 	"net"
 	"net/netip"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -32,12 +33,32 @@ type Exchange struct {
 	RTT       time.Duration
 	Attempts  int // queries sent
 	Timeouts  int // attempts that got no acceptable reply in time
+	// Earlier are the attempts before the last one, in order; each timed
+	// out. A provider asked about a timeout wants every query's time and ID.
+	Earlier []Attempt
 	// Rejected holds datagrams that arrived from the server but did not
 	// answer the query (wrong ID or another question), at most
 	// maxRejectedKept of them; RejectedCount counts all.
 	Rejected      [][]byte
 	RejectedCount int
 	Err           error // nil when Reply is set
+}
+
+// Attempt is one query of an Exchange that was sent and timed out. Its
+// bytes are the Exchange's Query but for the ID (see QueryOf).
+type Attempt struct {
+	ID     uint16
+	Start  time.Time
+	Waited time.Duration // how long the reply was waited for
+}
+
+// QueryOf returns the bytes an earlier attempt sent.
+func (ex *Exchange) QueryOf(a Attempt) []byte {
+	q := slices.Clone(ex.Query)
+	if len(q) >= 2 {
+		binary.BigEndian.PutUint16(q, a.ID)
+	}
+	return q
 }
 
 // Errors an Exchange can end with. Judge maps them to findings.
@@ -82,7 +103,7 @@ func (x *Exchanger) Exchange(ctx context.Context, server netip.AddrPort, query [
 	backoff := x.Backoff
 	for attempt := 0; attempt <= x.Retries; attempt++ {
 		if attempt > 0 && backoff > 0 {
-			if !sleep(ctx, backoff) {
+			if Sleep(ctx, backoff) != nil {
 				break
 			}
 			backoff *= 2
@@ -92,6 +113,9 @@ func (x *Exchanger) Exchange(ctx context.Context, server netip.AddrPort, query [
 				ex.Err = err
 				return ex
 			}
+		}
+		if ex.Attempts > 0 {
+			ex.Earlier = append(ex.Earlier, Attempt{ID: binary.BigEndian.Uint16(ex.Query), Start: ex.Start, Waited: ex.RTT})
 		}
 		q := make([]byte, len(query))
 		copy(q, query)
@@ -258,13 +282,14 @@ func randomID() uint16 {
 	return binary.BigEndian.Uint16(b[:])
 }
 
-func sleep(ctx context.Context, d time.Duration) bool {
+// Sleep waits for d, or less when ctx ends first; then it returns ctx's error.
+func Sleep(ctx context.Context, d time.Duration) error {
 	t := time.NewTimer(d)
 	defer t.Stop()
 	select {
 	case <-t.C:
-		return true
+		return nil
 	case <-ctx.Done():
-		return false
+		return ctx.Err()
 	}
 }

@@ -12,6 +12,7 @@ import (
 	"net/netip"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -154,6 +155,44 @@ func TestReplyFromElsewhereIgnored(t *testing.T) {
 	}
 	if ex.Reply != nil || !errors.Is(ex.Err, ErrTimeout) || ex.RejectedCount != 0 {
 		t.Errorf("reply %x err %v rejected %d: want a timeout with nothing seen", ex.Reply, ex.Err, ex.RejectedCount)
+	}
+}
+
+// TestEarlierAttemptsKept: a server that ignores the first two queries and
+// answers the third. The exchange keeps the two unanswered attempts (their
+// IDs and times, for the evidence) and the third as Query.
+func TestEarlierAttemptsKept(t *testing.T) {
+	var mu sync.Mutex
+	var ids []uint16
+	_, addr := startUDP(t, func(conn *net.UDPConn, from *net.UDPAddr, q []byte) {
+		mu.Lock()
+		ids = append(ids, binary.BigEndian.Uint16(q))
+		n := len(ids)
+		mu.Unlock()
+		if n == 3 {
+			conn.WriteToUDP(answer(t, q, binary.BigEndian.Uint16(q)), from)
+		}
+	})
+	x := &Exchanger{Timeout: 100 * time.Millisecond, Retries: 3}
+	query := testQuery(t)
+	ex := x.Exchange(context.Background(), addr, query, UDP)
+	mu.Lock()
+	defer mu.Unlock()
+	if ex.Reply == nil || ex.Attempts != 3 || ex.Timeouts != 2 || len(ex.Earlier) != 2 || len(ids) != 3 {
+		t.Fatalf("reply %v attempts %d timeouts %d earlier %d, server saw %d: want an answer to the third of three",
+			ex.Reply != nil, ex.Attempts, ex.Timeouts, len(ex.Earlier), len(ids))
+	}
+	for i, a := range ex.Earlier {
+		if a.ID != ids[i] {
+			t.Errorf("attempt %d: ID %d, the server saw %d", i+1, a.ID, ids[i])
+		}
+		if a.Waited < x.Timeout || a.Start.IsZero() || !a.Start.Before(ex.Start) {
+			t.Errorf("attempt %d: start %v waited %v; the last went at %v", i+1, a.Start, a.Waited, ex.Start)
+		}
+		q := ex.QueryOf(a)
+		if binary.BigEndian.Uint16(q) != a.ID || string(q[2:]) != string(query[2:]) {
+			t.Errorf("attempt %d: QueryOf = %x, want the query with ID %d", i+1, q, a.ID)
+		}
 	}
 }
 

@@ -7,6 +7,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/caaprobe/caaprobe/probes"
 	"golang.org/x/time/rate"
 )
 
@@ -46,7 +47,7 @@ func newPolite(perSecond float64, burst int) *polite {
 	if burst < 1 {
 		burst = 1
 	}
-	return &polite{rate: rate.Limit(perSecond), burst: burst, now: time.Now, sleep: sleepCtx,
+	return &polite{rate: rate.Limit(perSecond), burst: burst, now: time.Now, sleep: probes.Sleep,
 		limiters: map[netip.Addr]*rate.Limiter{}}
 }
 
@@ -74,15 +75,4 @@ func (p *polite) Wait(ctx context.Context, addr netip.Addr) error {
 		return fmt.Errorf("waiting for the rate limit of %s: %w", addr, err)
 	}
 	return nil
-}
-
-func sleepCtx(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
 }

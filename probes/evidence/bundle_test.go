@@ -1,6 +1,7 @@
 package evidence
 
 import (
+	"bytes"
 	"errors"
 	"net/netip"
 	"os"
@@ -183,3 +184,29 @@ func FuzzFolderName(f *testing.F) {
 }
 
 func mustAddrPort(s string) netip.AddrPort { return netip.MustParseAddrPort(s) }
+
+// TestTranscriptListsRetries: a timeout's transcript names every query that
+// went unanswered, with its ID and time, not only the last one.
+func TestTranscriptListsRetries(t *testing.T) {
+	q, err := probes.BuildQuery("drop.test", 257, true, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t0 := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	ex := &probes.Exchange{Server: mustAddrPort("127.0.0.9:53"), Transport: probes.UDP, Query: q,
+		Start: t0.Add(3 * time.Second), RTT: time.Second, Attempts: 3, Timeouts: 3, Err: probes.ErrTimeout,
+		Earlier: []probes.Attempt{{ID: 4660, Start: t0, Waited: time.Second}, {ID: 22136, Start: t0.Add(1500 * time.Millisecond), Waited: time.Second}}}
+	var b bytes.Buffer
+	if err := WriteTranscript(&b, ex, Meta{Probe: probes.ProbeCAA}); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{
+		";; attempts: 3 (3 timed out)",
+		";;   attempt 1: ID 4660 sent 2026-01-02 03:04:05.000000 UTC, no reply within 1000.000 ms",
+		";;   attempt 2: ID 22136 sent 2026-01-02 03:04:06.500000 UTC, no reply within 1000.000 ms",
+	} {
+		if !strings.Contains(b.String(), want) {
+			t.Errorf("transcript lacks %q:\n%s", want, b.String())
+		}
+	}
+}

@@ -27,13 +27,19 @@ var update = flag.Bool("update", false, "rewrite the golden files in testdata")
 // checkLab starts the lab and checks each name in it, as the command does.
 func checkLab(t *testing.T, names ...string) (*fixtures.Lab, map[string]*report.Domain) {
 	t.Helper()
+	return checkLabRetrying(t, 0, names...)
+}
+
+// checkLabRetrying is checkLab with retries after a timeout.
+func checkLabRetrying(t *testing.T, retries int, names ...string) (*fixtures.Lab, map[string]*report.Domain) {
+	t.Helper()
 	lab, err := fixtures.Start(fixtures.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(lab.Close)
 	c := check.New(check.Config{Roots: []netip.Addr{lab.Root}, Port: lab.Port, Timeout: 500 * time.Millisecond,
-		Retries: 0, DomainTimeout: 20 * time.Second})
+		Retries: retries, DomainTimeout: 20 * time.Second})
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	out := map[string]*report.Domain{}

@@ -26,8 +26,8 @@ var (
 	ClientIPv6 = netip.MustParseAddr("2001:db8::1")
 )
 
-// ClientPortBase is the client port of the first exchange in a pcap; the
-// n-th exchange uses ClientPortBase+n.
+// ClientPortBase is the client port of the first query in a pcap; the
+// n-th query sent (retries counted) uses ClientPortBase+n.
 const ClientPortBase = 40000
 
 // TCP sequence numbers start here; fixed so that captures are reproducible.
@@ -77,22 +77,23 @@ func WritePcap(w io.Writer, d *report.Domain) error {
 
 func writePcap(w io.Writer, exs []*probes.Exchange) error {
 	var pkts []packet
-	for i, ex := range exs {
-		if len(ex.Query) == 0 || ex.Start.IsZero() {
-			continue
+	n := 0 // attempts so far: each has its own client port, as each had its own socket
+	for _, ex := range exs {
+		for _, a := range attempts(ex) {
+			port := uint16(ClientPortBase + n%(65536-ClientPortBase))
+			n++
+			var p []packet
+			var err error
+			if ex.Transport == probes.TCP {
+				p, err = tcpPackets(ex.Server, a, port)
+			} else {
+				p, err = udpPackets(ex.Server, a, port)
+			}
+			if err != nil {
+				return fmt.Errorf("exchange with %s: %w", ex.Server, err)
+			}
+			pkts = append(pkts, p...)
 		}
-		port := uint16(ClientPortBase + i%(65536-ClientPortBase))
-		var p []packet
-		var err error
-		if ex.Transport == probes.TCP {
-			p, err = tcpPackets(ex, port)
-		} else {
-			p, err = udpPackets(ex, port)
-		}
-		if err != nil {
-			return fmt.Errorf("exchange with %s: %w", ex.Server, err)
-		}
-		pkts = append(pkts, p...)
 	}
 	sort.SliceStable(pkts, func(i, j int) bool { return pkts[i].at.Before(pkts[j].at) })
 	pw := pcapgo.NewWriter(w)
@@ -108,14 +109,37 @@ func writePcap(w io.Writer, exs []*probes.Exchange) error {
 	return nil
 }
 
+// attempt is one query of an exchange and what came back to it.
+type attempt struct {
+	query    []byte
+	start    time.Time
+	rtt      time.Duration
+	rejected [][]byte // datagrams that did not answer it (all are put on the last attempt: when they came is not kept)
+	reply    []byte
+	err      error
+}
+
+// attempts lists the queries ex sent, in order: the earlier ones, which
+// timed out, then the last. An exchange that was never sent has none.
+func attempts(ex *probes.Exchange) []attempt {
+	if len(ex.Query) == 0 || ex.Start.IsZero() {
+		return nil
+	}
+	var out []attempt
+	for _, a := range ex.Earlier {
+		out = append(out, attempt{query: ex.QueryOf(a), start: a.Start, rtt: a.Waited, err: probes.ErrTimeout})
+	}
+	return append(out, attempt{ex.Query, ex.Start, ex.RTT, ex.Rejected, ex.Reply, ex.Err})
+}
+
 // endpoints is one direction of an exchange.
 type endpoints struct {
 	src, dst       netip.AddrPort
 	srcMAC, dstMAC net.HardwareAddr
 }
 
-func directions(ex *probes.Exchange, port uint16) (out, in endpoints) {
-	server := netip.AddrPortFrom(ex.Server.Addr().Unmap().WithZone(""), ex.Server.Port())
+func directions(server netip.AddrPort, port uint16) (out, in endpoints) {
+	server = netip.AddrPortFrom(server.Addr().Unmap().WithZone(""), server.Port())
 	client := ClientIPv4
 	if server.Addr().Is6() {
 		client = ClientIPv6
@@ -124,25 +148,25 @@ func directions(ex *probes.Exchange, port uint16) (out, in endpoints) {
 	return endpoints{c, server, clientMAC, serverMAC}, endpoints{server, c, serverMAC, clientMAC}
 }
 
-func udpPackets(ex *probes.Exchange, port uint16) ([]packet, error) {
-	out, in := directions(ex, port)
-	q, err := frame(out, &layers.UDP{}, ex.Query)
+func udpPackets(server netip.AddrPort, a attempt, port uint16) ([]packet, error) {
+	out, in := directions(server, port)
+	q, err := frame(out, &layers.UDP{}, a.query)
 	if err != nil {
 		return nil, err
 	}
-	pkts := []packet{{ex.Start, q}}
-	back := ex.Start.Add(ex.RTT)
+	pkts := []packet{{a.start, q}}
+	back := a.start.Add(a.rtt)
 	// Rejected datagrams arrived before the reply that was accepted; when
 	// they were read is not kept, so they carry the reply's time.
-	for _, r := range ex.Rejected {
+	for _, r := range a.rejected {
 		b, err := frame(in, &layers.UDP{}, r)
 		if err != nil {
 			return nil, err
 		}
 		pkts = append(pkts, packet{back, b})
 	}
-	if ex.Reply != nil {
-		b, err := frame(in, &layers.UDP{}, ex.Reply)
+	if a.reply != nil {
+		b, err := frame(in, &layers.UDP{}, a.reply)
 		if err != nil {
 			return nil, err
 		}
@@ -151,8 +175,8 @@ func udpPackets(ex *probes.Exchange, port uint16) ([]packet, error) {
 	return pkts, nil
 }
 
-func tcpPackets(ex *probes.Exchange, port uint16) ([]packet, error) {
-	out, in := directions(ex, port)
+func tcpPackets(server netip.AddrPort, a attempt, port uint16) ([]packet, error) {
+	out, in := directions(server, port)
 	var pkts []packet
 	var err error
 	emit := func(e endpoints, at time.Time, t *layers.TCP, payload []byte) {
@@ -163,15 +187,15 @@ func tcpPackets(ex *probes.Exchange, port uint16) ([]packet, error) {
 		b, err = frame(e, t, payload)
 		pkts = append(pkts, packet{at, b})
 	}
-	t0, back := ex.Start, ex.Start.Add(ex.RTT)
+	t0, back := a.start, a.start.Add(a.rtt)
 	c, s := uint32(clientISN), uint32(serverISN)
 	emit(out, t0, &layers.TCP{SYN: true, Seq: c}, nil)
 	var replies [][]byte
-	replies = append(replies, ex.Rejected...)
-	if ex.Reply != nil {
-		replies = append(replies, ex.Reply)
+	replies = append(replies, a.rejected...)
+	if a.reply != nil {
+		replies = append(replies, a.reply)
 	}
-	if len(replies) == 0 && ex.Err != nil && !isTimeout(ex.Err) {
+	if len(replies) == 0 && a.err != nil && !isTimeout(a.err) {
 		// Refused or reset: the connection never carried the query.
 		emit(in, back, &layers.TCP{RST: true, ACK: true, Seq: 0, Ack: c + 1}, nil)
 		return pkts, err
@@ -180,7 +204,7 @@ func tcpPackets(ex *probes.Exchange, port uint16) ([]packet, error) {
 	c++
 	s++
 	emit(out, t0, &layers.TCP{ACK: true, Seq: c, Ack: s}, nil)
-	q := lengthPrefixed(ex.Query)
+	q := lengthPrefixed(a.query)
 	emit(out, t0, &layers.TCP{PSH: true, ACK: true, Seq: c, Ack: s}, q)
 	c += uint32(len(q))
 	for _, r := range replies {

@@ -36,17 +36,31 @@ func (f flow) key() string {
 	return fmt.Sprintf("%v>%v tcp=%v %x", f.src, f.dst, f.tcp, f.data)
 }
 
-// wantFlows is what the pcap of d must hold, from the exchanges' bytes.
+// wantFlows is what the pcap of d must hold, from the exchanges' bytes:
+// every query sent, retries included, each from a client port of its own.
 func wantFlows(d *report.Domain) []flow {
 	var out []flow
-	for i, ex := range Exchanges(d) {
+	port := ClientPortBase
+	client := func(server netip.AddrPort) netip.AddrPort {
+		port++
+		if server.Addr().Is6() {
+			return netip.AddrPortFrom(ClientIPv6, uint16(port-1))
+		}
+		return netip.AddrPortFrom(ClientIPv4, uint16(port-1))
+	}
+	for _, ex := range Exchanges(d) {
 		if len(ex.Query) == 0 || ex.Start.IsZero() {
 			continue
 		}
-		client := netip.AddrPortFrom(ClientIPv4, uint16(ClientPortBase+i))
-		if ex.Server.Addr().Is6() {
-			client = netip.AddrPortFrom(ClientIPv6, uint16(ClientPortBase+i))
+		for _, a := range ex.Earlier {
+			q := slices.Clone(ex.Query)
+			binary.BigEndian.PutUint16(q, a.ID)
+			if ex.Transport == probes.TCP {
+				q = lengthPrefixed(q)
+			}
+			out = append(out, flow{client(ex.Server), ex.Server, ex.Transport == probes.TCP, q})
 		}
+		c := client(ex.Server)
 		if ex.Transport == probes.TCP {
 			replies := slices.Clone(ex.Rejected)
 			if ex.Reply != nil {
@@ -55,22 +69,22 @@ func wantFlows(d *report.Domain) []flow {
 			if len(replies) == 0 && !errors.Is(ex.Err, probes.ErrTimeout) {
 				continue // refused: SYN and RST, no data
 			}
-			out = append(out, flow{client, ex.Server, true, lengthPrefixed(ex.Query)})
+			out = append(out, flow{c, ex.Server, true, lengthPrefixed(ex.Query)})
 			var back []byte
 			for _, r := range replies {
 				back = append(back, lengthPrefixed(r)...)
 			}
 			if len(back) > 0 {
-				out = append(out, flow{ex.Server, client, true, back})
+				out = append(out, flow{ex.Server, c, true, back})
 			}
 			continue
 		}
-		out = append(out, flow{client, ex.Server, false, ex.Query})
+		out = append(out, flow{c, ex.Server, false, ex.Query})
 		for _, r := range ex.Rejected {
-			out = append(out, flow{ex.Server, client, false, r})
+			out = append(out, flow{ex.Server, c, false, r})
 		}
 		if ex.Reply != nil {
-			out = append(out, flow{ex.Server, client, false, ex.Reply})
+			out = append(out, flow{ex.Server, c, false, ex.Reply})
 		}
 	}
 	return out
@@ -141,7 +155,15 @@ func readFlows(t *testing.T, pcap []byte) (flows []flow, packets int) {
 
 func TestPcapReadBack(t *testing.T) {
 	domains := []string{"notimp.test", "badid.test", "tc.test", "malformed.test", "drop.test"}
-	_, ds := checkLab(t, domains...)
+	// One retry, so that drop.test's pcap must show both unanswered queries.
+	_, ds := checkLabRetrying(t, 1, domains...)
+	retried := 0
+	for _, ex := range Exchanges(ds["drop.test"]) {
+		retried += len(ex.Earlier)
+	}
+	if retried == 0 {
+		t.Fatal("drop.test was not retried: the pcap test of retries proves nothing")
+	}
 	for _, name := range domains {
 		t.Run(name, func(t *testing.T) {
 			d := ds[name]

@@ -55,6 +55,9 @@ func transcript(b *bytes.Buffer, ex *probes.Exchange, m Meta) {
 		fmt.Fprintf(b, ";; sent:     %s\n", ex.Start.UTC().Format(TimeFormat))
 	}
 	fmt.Fprintf(b, ";; attempts: %d (%d timed out); the query below is the last one sent\n", ex.Attempts, ex.Timeouts)
+	for i, a := range ex.Earlier {
+		fmt.Fprintf(b, ";;   attempt %d: ID %d sent %s, no reply within %s\n", i+1, a.ID, a.Start.UTC().Format(TimeFormat), fmtRTT(a.Waited))
+	}
 	switch {
 	case ex.Reply != nil:
 		fmt.Fprintf(b, ";; reply:    after %s, at %s\n", fmtRTT(ex.RTT), ex.Start.Add(ex.RTT).UTC().Format(TimeFormat))
