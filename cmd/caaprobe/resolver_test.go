@@ -1,6 +1,11 @@
 package main
 
-import "testing"
+import (
+	"bytes"
+	"context"
+	"strings"
+	"testing"
+)
 
 func TestParseResolver(t *testing.T) {
 	t.Parallel()
@@ -27,6 +32,23 @@ func TestParseResolver(t *testing.T) {
 		}
 		if err != nil || got.String() != tt.want {
 			t.Errorf("parseResolver(%q) = %v, %v; want %s", tt.in, got, err, tt.want)
+		}
+	}
+}
+
+// TestDurationFlagsPositive: a zero or negative wait is a usage error that
+// names the flag, given before anything is sent.
+func TestDurationFlagsPositive(t *testing.T) {
+	for _, args := range [][]string{
+		{"--timeout", "0s"},
+		{"--resolver-timeout", "0s"},
+		{"--resolver-timeout", "-1s"},
+	} {
+		var stderr bytes.Buffer
+		argv := append(append([]string{"check", "--root", "127.0.0.1"}, args...), "example.test")
+		err := run(context.Background(), argv, nil, &bytes.Buffer{}, &stderr)
+		if exitOf(err) != exitUsage || !strings.Contains(err.Error()+stderr.String(), args[0]) {
+			t.Errorf("%v: exit %d, %v %q; want a usage error naming %s", args, exitOf(err), err, stderr.String(), args[0])
 		}
 	}
 }
