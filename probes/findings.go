@@ -174,7 +174,7 @@ var Findings = []FindingInfo{
 		Requires: "Every RRset in a signed zone carries RRSIGs that validate with a key chained to the parent's DS, for every spelling of the name (signatures are over the canonical lowercase form, RFC 4034 §6.2).",
 		Impact:   "A validating resolver returns SERVFAIL for the CAA lookup; with 0x20 case randomisation it may fail only for some spellings.",
 		Fix:      "Re-sign the zone, fix the key rollover or DS, and make sure on-the-fly signing uses the canonical owner name.",
-		Fixture:  "expired.test, casesig.test (UPPERCASE and 0x20 only), www.nsecbitmap.test, www.nsec3bad.test, badds.test, halfbogus.test (ns2 only); see docs/dnssec.md"},
+		Fixture:  "expired.test, casesig.test (UPPERCASE and 0x20 only), www.nsecbitmap.test, www.nsec3bad.test, x.wild.wildbad.test, badds.test, halfbogus.test (ns2 only); see docs/dnssec.md"},
 	{Code: CodeDNSSECMissing, Severity: SeverityFail, Mark: "DM",
 		Summary:  "A signed zone answered without RRSIG or without a denial-of-existence proof.",
 		RFC:      "RFC 4035 §3.1.1, §3.1.3",
