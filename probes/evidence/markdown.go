@@ -238,7 +238,7 @@ func writeMatrix(b *bytes.Buffer, d *report.Domain) {
 			}
 			fmt.Fprintf(b, "| %s | %s | %s |", cell(report.TrimDot(n.Name)), cell(report.TrimDot(s.NS)), s.Addr)
 			for _, c := range cols {
-				fmt.Fprintf(b, " %s |", cell(cellText(row[c])))
+				fmt.Fprintf(b, " %s |", cell(matrixCell(row[c])))
 			}
 			b.WriteString("\n")
 		}
@@ -252,19 +252,12 @@ func writeMatrix(b *bytes.Buffer, d *report.Domain) {
 	}
 }
 
-func cellText(r *probes.Result) string {
+// matrixCell is report.Cell, empty where the probe was not sent.
+func matrixCell(r *probes.Result) string {
 	if r == nil {
 		return ""
 	}
-	s := r.Status
-	var marks []string
-	for _, is := range r.Issues {
-		addUnique(&marks, probes.Info(is.Code).Mark)
-	}
-	if len(marks) > 0 {
-		s += " " + strings.Join(marks, " ")
-	}
-	return s
+	return report.Cell(r)
 }
 
 // evidenceResults are the results with findings, in matrix order: the

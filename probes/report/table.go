@@ -3,6 +3,7 @@ package report
 import (
 	"fmt"
 	"io"
+	"slices"
 	"sort"
 	"strings"
 	"unicode"
@@ -223,27 +224,39 @@ func (p painter) cell(r *probes.Result) string {
 	if r == nil {
 		return "-"
 	}
-	text := strings.ToLower(r.Status)
-	if r.Rcode >= 0 {
-		text = r.Status
-	}
-	var marks []string
+	text := Cell(r)
 	sev := probes.Severity("")
 	for _, is := range r.Issues {
-		info := probes.Info(is.Code)
-		marks = append(marks, info.Mark)
-		if info.Severity == probes.SeverityFail || sev == "" {
+		if info := probes.Info(is.Code); info.Severity == probes.SeverityFail || sev == "" {
 			sev = info.Severity
 		}
-	}
-	if len(marks) > 0 {
-		text += " " + strings.Join(marks, ",")
 	}
 	switch sev {
 	case probes.SeverityFail:
 		return p.paint(color.FgRed, text)
 	case probes.SeverityWarn:
 		return p.paint(color.FgYellow, text)
+	}
+	return text
+}
+
+// Cell is the text of one matrix cell, in the terminal and in Markdown
+// evidence alike: the RCODE, or the status when no reply was accepted
+// (timeout, malformed, ...), then the marks of the result's findings, each
+// once, comma-separated ("NOERROR BG,CS").
+func Cell(r *probes.Result) string {
+	text := r.Status
+	if r.Rcode < 0 {
+		text = strings.ToLower(text)
+	}
+	var marks []string
+	for _, is := range r.Issues {
+		if m := probes.Info(is.Code).Mark; m != "" && !slices.Contains(marks, m) {
+			marks = append(marks, m)
+		}
+	}
+	if len(marks) > 0 {
+		text += " " + strings.Join(marks, ",")
 	}
 	return text
 }
