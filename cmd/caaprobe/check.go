@@ -81,7 +81,7 @@ func (f *checkFlags) register(fs *flag.FlagSet) {
 	fs.DurationVar(&f.resolverTimeout, "resolver-timeout", resolver.DefaultTimeout, "time to wait for the --resolver's reply (it waits for slow authoritative servers itself)")
 	fs.Var(&f.certs, "cert", "check the DNS names of the certificates in `FILE` or DIR (PEM or DER; a /etc/letsencrypt/live tree works; repeatable)")
 	fs.StringVar(&f.shard, "shard", "", "check only shard `K/N` of the input (K counts from 0; names of one registrable domain stay together)")
-	fs.StringVar(&f.trustAnchor, "trust-anchor", "", "validate DNSSEC from the root DS or DNSKEY records in `FILE` (zone-file syntax) instead of IANA's root anchors")
+	fs.StringVar(&f.trustAnchor, "trust-anchor", "", "validate DNSSEC from the DS or DNSKEY records in `FILE` (zone-file syntax): the root's replace IANA's root anchors; another zone's make it validate from its own anchor (for pinned --ns servers before the DS is published)")
 	fs.BoolVar(&f.summary, "summary", false, "print the provider view: findings by nameserver and by provider (always at the end of a table run of more than 20 domains)")
 	fs.Float64Var(&f.rate, "rate", check.DefaultRate, "most queries a second to any one server address, root and TLD included (0: no limit)")
 }

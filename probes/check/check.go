@@ -54,9 +54,11 @@ type Config struct {
 	// ResolverTimeout bounds each query to Resolver; 0 means
 	// resolver.DefaultTimeout.
 	ResolverTimeout time.Duration
-	// TrustAnchor is the root's DS or DNSKEY records a validating resolver
-	// trusts (--trust-anchor, the lab's Lab.TrustAnchor); nil means IANA's
-	// (IANARootAnchors). Zones without a chain to it are insecure.
+	// TrustAnchor is the DS or DNSKEY records a validating resolver trusts
+	// (--trust-anchor, the lab's Lab.TrustAnchor): the root's, and those of
+	// any zone that is validated from its own anchor instead of its parent
+	// (a zone whose DS is not published yet, or a private island of trust).
+	// Without root records, IANA's root anchor (IANARootAnchors) is used.
 	TrustAnchor []dns.RR
 }
 
@@ -73,13 +75,13 @@ const (
 // Checker checks domains. One Checker serves a whole run, so discovery
 // results and probe results for shared names are reused across domains.
 type Checker struct {
-	cfg    Config
-	X      *probes.Exchanger
-	walker *discovery.Walker
-	probes []probes.Probe
-	units  *unitCache
-	anchor []*dns.DS                       // the root's DS set, from Config.TrustAnchor
-	trusts *lru.Flight[string, *zoneTrust] // DNSSEC chain status per zone, once per run
+	cfg     Config
+	X       *probes.Exchanger
+	walker  *discovery.Walker
+	probes  []probes.Probe
+	units   *unitCache
+	anchors map[string][]*dns.DS            // DS sets by zone, from Config.TrustAnchor; the root's always
+	trusts  *lru.Flight[string, *zoneTrust] // DNSSEC chain status per zone, once per run
 	// resolved holds the --resolver answers per name, once per run.
 	resolved *lru.Flight[string, resolver.Answer]
 }
@@ -112,8 +114,8 @@ func New(cfg Config) *Checker {
 	c := &Checker{cfg: cfg, X: x, walker: w, units: newUnitCache(unitsProbation, unitsProtected),
 		trusts:   lru.NewFlight[string, *zoneTrust](discovery.DefaultCacheSize),
 		resolved: lru.NewFlight[string, resolver.Answer](discovery.DefaultCacheSize)}
-	if c.anchor = anchorDS(cfg.TrustAnchor); len(cfg.TrustAnchor) == 0 {
-		c.anchor = anchorDS(IANARootAnchors())
+	if c.anchors = anchorsByZone(cfg.TrustAnchor); len(c.anchors["."]) == 0 {
+		c.anchors["."] = anchorsByZone(IANARootAnchors())["."]
 	}
 	want := map[probes.ProbeID]bool{}
 	for _, id := range cfg.Probes {
@@ -286,7 +288,7 @@ func (c *Checker) runUnit(ctx context.Context, info *discovery.Name) *unit {
 		for _, a := range ns.Addrs {
 			var plan []probes.Probe
 			for _, p := range c.probes {
-				if p.AtApex && !apex || p.Signed && len(z.DS) == 0 {
+				if p.AtApex && !apex || p.Signed && len(c.zoneDS(z)) == 0 {
 					continue
 				}
 				plan = append(plan, p)

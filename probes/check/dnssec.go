@@ -47,18 +47,15 @@ func IANARootAnchors() []dns.RR {
 	return out
 }
 
-// ReadTrustAnchor reads DS or DNSKEY records for the root in zone-file
-// syntax (as dig, unbound's root.key or dnssec-dsfromkey write them). name
-// is used in errors, which name the line.
+// ReadTrustAnchor reads DS or DNSKEY records in zone-file syntax (as dig,
+// unbound's root.key or dnssec-dsfromkey write them): the root's, or any
+// zone's. name is used in errors, which name the line.
 func ReadTrustAnchor(r io.Reader, name string) ([]dns.RR, error) {
 	zp := dns.NewZoneParser(bufio.NewReader(r), ".", name)
 	var out []dns.RR
 	for rr, ok := zp.Next(); ok; rr, ok = zp.Next() {
 		switch rr.(type) {
 		case *dns.DS, *dns.DNSKEY:
-			if dns.CanonicalName(rr.Header().Name) != "." {
-				return nil, fmt.Errorf("%s: trust anchor for %s: only root anchors are supported", name, rr.Header().Name)
-			}
 			out = append(out, rr)
 		default:
 			return nil, fmt.Errorf("%s: %s record in a trust anchor file: want DS or DNSKEY", name, dns.Type(rr.Header().Rrtype))
@@ -74,17 +71,18 @@ func ReadTrustAnchor(r io.Reader, name string) ([]dns.RR, error) {
 	return out, nil
 }
 
-// anchorDS turns anchor records into the root's DS set: a DNSKEY anchor is
-// the same statement as its SHA-256 digest.
-func anchorDS(rrs []dns.RR) []*dns.DS {
-	var out []*dns.DS
+// anchorsByZone turns anchor records into DS sets by zone (lowercase FQDN):
+// a DNSKEY anchor is the same statement as its SHA-256 digest.
+func anchorsByZone(rrs []dns.RR) map[string][]*dns.DS {
+	out := map[string][]*dns.DS{}
 	for _, rr := range rrs {
+		zone := dns.CanonicalName(rr.Header().Name)
 		switch rr := rr.(type) {
 		case *dns.DS:
-			out = append(out, rr)
+			out[zone] = append(out[zone], rr)
 		case *dns.DNSKEY:
 			if ds := rr.ToDS(dns.SHA256); ds != nil {
-				out = append(out, ds)
+				out[zone] = append(out[zone], ds)
 			}
 		}
 	}
@@ -124,15 +122,19 @@ func insecureVerdict(r dnssec.Reason, format string, args ...any) dnssec.Verdict
 
 // chain validates zone from the trust anchor: the parent's chain, the DS
 // RRset signed by the parent's keys (RFC 4035 §5.2), then the zone's DNSKEY
-// RRset from its servers.
+// RRset from its servers. The root, and any zone with an anchor of its
+// own, start from the anchor instead.
 func (c *Checker) chain(ctx context.Context, zone string) (dnssec.Verdict, []*dns.DNSKEY, []*dns.DNSKEY) {
 	now := time.Now()
 	z := c.walker.Zone(zone)
 	if z == nil {
 		return insecureVerdict(dnssec.ReasonNoKeys, "%s: zone not discovered, no chain to the trust anchor", zone), nil, nil
 	}
-	ds := c.anchor
-	if zone != "." {
+	// A zone with an anchor of its own is validated from it, whatever its
+	// parent says, as a resolver configured with that anchor does (the
+	// closest anchor wins, RFC 4033 §5): even pinned servers can be checked.
+	ds, anchored := c.anchors[zone]
+	if !anchored {
 		if z.Pinned || z.Parent == "" {
 			return insecureVerdict(dnssec.ReasonNoDS, "%s: servers pinned, no delegation to follow from the trust anchor", zone), nil, nil
 		}
@@ -244,6 +246,15 @@ func (c *Checker) fetchDNSKEY(ctx context.Context, zone string, addr netip.Addr)
 	return m.Answer
 }
 
+// zoneDS is the DS set a zone's keys must match: its own trust anchor when
+// it has one, else the parent's DS from the referral.
+func (c *Checker) zoneDS(z *discovery.Zone) []*dns.DS {
+	if ds, ok := c.anchors[z.Name]; ok {
+		return ds
+	}
+	return z.DS
+}
+
 // judgeDNSSEC adds dnssec-bogus and dnssec-missing to the results of one
 // unit and returns the zone's chain status for the report. It runs inside
 // runUnit, before the unit is shared: results are read-only afterwards.
@@ -265,9 +276,9 @@ func (c *Checker) judgeDNSSEC(ctx context.Context, z *discovery.Zone, srs []*ser
 				continue
 			}
 			switch {
-			case r.Probe == probes.ProbeDNSKEY && len(z.DS) > 0:
-				// Each server's own DNSKEY RRset against the parent's DS.
-				_, v := dnssec.CheckKeys(z.Name, z.DS, r.Msg.Answer, now)
+			case r.Probe == probes.ProbeDNSKEY && len(c.zoneDS(z)) > 0:
+				// Each server's own DNSKEY RRset against the DS.
+				_, v := dnssec.CheckKeys(z.Name, c.zoneDS(z), r.Msg.Answer, now)
 				addVerdict(r, v)
 			case p.IsCAA() && p.DO:
 				keys := t.keys

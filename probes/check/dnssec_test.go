@@ -15,6 +15,7 @@ import (
 	"github.com/caaprobe/caaprobe/fixtures/zonesign"
 	"github.com/caaprobe/caaprobe/probes"
 	"github.com/caaprobe/caaprobe/probes/check"
+	"github.com/caaprobe/caaprobe/probes/discovery"
 	"github.com/caaprobe/caaprobe/probes/report"
 	"github.com/miekg/dns"
 )
@@ -162,6 +163,68 @@ func TestDNSSECWrongAnchor(t *testing.T) {
 	}
 }
 
+// TestZoneAnchorForPinnedServers: a provider's new servers, pinned with
+// --ns before the DS is published, are validated from an anchor for the
+// zone alone. The good zone is secure; the zone that signs over the query's
+// spelling is bogus for UPPERCASE and 0x20 only; without the anchor, pinned
+// servers are insecure and nothing is judged.
+func TestZoneAnchorForPinnedServers(t *testing.T) {
+	lab, _ := startLab(t, fixtures.Options{})
+	pin := func(zone string) map[string][]discovery.NS {
+		return map[string][]discovery.NS{zone + ".": {{Name: "ns1.newprovider.test.", Addrs: []netip.Addr{lab.AddrOf(zone, 0)}}}}
+	}
+	checkWith := func(zone string, anchor []dns.RR) *report.Domain {
+		c := check.New(check.Config{Roots: []netip.Addr{lab.Root}, Port: lab.Port, Timeout: 500 * time.Millisecond,
+			Retries: 1, DomainTimeout: 30 * time.Second, Pins: pin(zone), TrustAnchor: anchor})
+		return c.Check(context.Background(), zone)
+	}
+	for _, zone := range []string{"signed.test", "casesig.test"} {
+		if len(lab.ZoneAnchor(zone)) == 0 {
+			t.Fatalf("the lab has no key for %s", zone)
+		}
+	}
+
+	anchors := append(lab.TrustAnchor(), lab.ZoneAnchor("signed.test")...)
+	if d := checkWith("signed.test", anchors); nameStatus(d, "signed.test") != "secure" || len(dnssecIssues(d)) != 0 {
+		t.Errorf("signed.test pinned with its anchor: %s, issues %v; want secure and none", nameStatus(d, "signed.test"), dnssecIssues(d))
+	}
+
+	// Only the zone's anchor: the IANA root anchor stays for the rest of
+	// the tree (the lab's root is then unvalidated, and that is fine).
+	d := checkWith("casesig.test", lab.ZoneAnchor("casesig.test"))
+	if got := nameStatus(d, "casesig.test"); got != "secure" {
+		t.Errorf("casesig.test pinned with its anchor: DNSSEC %s, want secure (its keys validate)", got)
+	}
+	addr := lab.AddrOf("casesig.test", 0).String()
+	issues := dnssecIssues(d)
+	for _, p := range []probes.ProbeID{probes.ProbeCAAUpper, probes.ProbeCAA0x20} {
+		if len(issues[addr+"/"+string(p)+"/casesig.test"]) == 0 {
+			t.Errorf("casesig.test %s: no DNSSEC issue; want bogus for that spelling (%v)", p, issues)
+		}
+	}
+	if n := len(issues[addr+"/caa/casesig.test"]); n != 0 {
+		t.Errorf("casesig.test caa (lowercase): %d DNSSEC issues, want none", n)
+	}
+	// The anchored zone's keys are fetched from the pinned server and
+	// shown, as for a zone with a DS.
+	dnskey := false
+	for _, s := range d.Servers {
+		for _, r := range s.Results {
+			if s.Addr.String() == addr && r.Probe == probes.ProbeDNSKEY && r.Msg != nil && len(r.Issues) == 0 {
+				dnskey = true
+			}
+		}
+	}
+	if !dnskey {
+		t.Error("casesig.test pinned with its anchor: no clean dnskey result from the pinned server")
+	}
+
+	d = checkWith("casesig.test", lab.TrustAnchor())
+	if got := nameStatus(d, "casesig.test"); got != "insecure" || len(dnssecIssues(d)) != 0 {
+		t.Errorf("casesig.test pinned without its anchor: %s, issues %v; want insecure and none", got, dnssecIssues(d))
+	}
+}
+
 func TestReadTrustAnchor(t *testing.T) {
 	tests := []struct {
 		name, text string
@@ -171,7 +234,7 @@ func TestReadTrustAnchor(t *testing.T) {
 		{"ds", ". 172800 IN DS 20326 8 2 E06D44B80B8F1D39A95C0B0D7C65D08458E880409BBC683457104237C7F8EC8D\n", 1, ""},
 		{"dnskey and comment", "; root\n. IN DNSKEY 257 3 13 mdsswUyr3DPW132mOi8V9xESWE8jTo0dxCjjnopKl+GqJxpVXckHAeF+KkxLbxILfDLUT0rAK9iUzy1L53eKGQ==\n", 1, ""},
 		{"syntax error names the line", ". IN DS 20326 8 2 E06D\n. IN DS nonsense\n", 0, "anchor.txt: dns: bad DS KeyTag"},
-		{"not the root", "example. IN DS 20326 8 2 E06D44B80B8F1D39A95C0B0D7C65D08458E880409BBC683457104237C7F8EC8D\n", 0, "only root anchors"},
+		{"a zone's", "example. IN DS 20326 8 2 E06D44B80B8F1D39A95C0B0D7C65D08458E880409BBC683457104237C7F8EC8D\n", 1, ""},
 		{"other type", ". IN A 192.0.2.1\n", 0, "want DS or DNSKEY"},
 		{"empty", "; nothing\n", 0, "no DS or DNSKEY"},
 	}
