@@ -21,7 +21,8 @@ func FuzzTranscript(f *testing.F) {
 	f.Add([]byte{}, []byte{0})
 	f.Fuzz(func(t *testing.T, query, reply []byte) {
 		ex := &probes.Exchange{Server: mustAddrPort("[::1]:5353"), Transport: probes.UDP, Query: query, Reply: reply,
-			Rejected: [][]byte{reply}, RejectedCount: 2, Start: time.Unix(1, 0), RTT: time.Millisecond, Attempts: 1}
+			Rejected: [][]byte{reply}, RejectedCount: 2, Start: time.Unix(1, 0), RTT: time.Millisecond, Attempts: 2, Timeouts: 1,
+			Earlier: []probes.Attempt{{ID: 0xbeef, Start: time.Unix(0, 0), Waited: time.Second}}}
 		for _, tr := range []probes.Transport{probes.UDP, probes.TCP} {
 			ex.Transport = tr
 			var b bytes.Buffer
