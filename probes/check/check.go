@@ -84,6 +84,10 @@ type Checker struct {
 	trusts  *lru.Flight[string, *zoneTrust] // DNSSEC chain status per zone, once per run
 	// resolved holds the --resolver answers per name, once per run.
 	resolved *lru.Flight[string, resolver.Answer]
+	// rx asks the --resolver: its own timeout, since a resolver
+	// legitimately takes longer than an authoritative server, and the same
+	// per-address rate limit as every server caaprobe asks.
+	rx *probes.Exchanger
 }
 
 // New makes a Checker.
@@ -103,6 +107,9 @@ func New(cfg Config) *Checker {
 	if cfg.MaxBytes <= 0 {
 		cfg.MaxBytes = 65535
 	}
+	if cfg.ResolverTimeout <= 0 {
+		cfg.ResolverTimeout = resolver.DefaultTimeout
+	}
 	x := &probes.Exchanger{Timeout: cfg.Timeout, Retries: cfg.Retries, Backoff: cfg.Timeout / 10, MaxBytes: cfg.MaxBytes}
 	if p := newPolite(cfg.Rate, cfg.Burst); p != nil {
 		x.Wait = p.Wait
@@ -113,7 +120,8 @@ func New(cfg Config) *Checker {
 	}
 	c := &Checker{cfg: cfg, X: x, walker: w, units: newUnitCache(unitsProbation, unitsProtected),
 		trusts:   lru.NewFlight[string, *zoneTrust](discovery.DefaultCacheSize),
-		resolved: lru.NewFlight[string, resolver.Answer](discovery.DefaultCacheSize)}
+		resolved: lru.NewFlight[string, resolver.Answer](discovery.DefaultCacheSize),
+		rx:       &probes.Exchanger{Timeout: cfg.ResolverTimeout, MaxBytes: 65535, Wait: x.Wait}}
 	if c.anchors = anchorsByZone(cfg.TrustAnchor); len(c.anchors["."]) == 0 {
 		c.anchors["."] = anchorsByZone(IANARootAnchors())["."]
 	}
@@ -271,6 +279,14 @@ func (c *Checker) runUnit(ctx context.Context, info *discovery.Name) *unit {
 		u.zoneFindings = append(u.zoneFindings, report.Finding{Code: probes.CodeLimitReached,
 			Name: report.TrimDot(info.Name), Zone: report.TrimDot(z.Name), Detail: "delegation of " + report.TrimDot(z.Name) + ": " + z.Limit})
 	}
+	// The same probes go to every address of the zone.
+	signed := len(c.zoneDS(z)) > 0
+	var plan []probes.Probe
+	for _, p := range c.probes {
+		if !(p.AtApex && !apex || p.Signed && !signed) {
+			plan = append(plan, p)
+		}
+	}
 	for _, ns := range z.NS {
 		if ns.CNAME != "" {
 			u.zoneFindings = append(u.zoneFindings, report.Finding{Code: probes.CodeNSIsCNAME,
@@ -286,13 +302,6 @@ func (c *Checker) runUnit(ctx context.Context, info *discovery.Name) *unit {
 			continue
 		}
 		for _, a := range ns.Addrs {
-			var plan []probes.Probe
-			for _, p := range c.probes {
-				if p.AtApex && !apex || p.Signed && len(c.zoneDS(z)) == 0 {
-					continue
-				}
-				plan = append(plan, p)
-			}
 			sr := &serverResults{zone: z.Name, ns: ns.Name, addr: a, results: make([]*probes.Result, len(plan))}
 			srs = append(srs, sr)
 			for i, p := range plan {

@@ -266,6 +266,7 @@ func (c *Checker) judgeDNSSEC(ctx context.Context, z *discovery.Zone, srs []*ser
 		return string(t.v.Status)
 	}
 	now := time.Now()
+	ds := c.zoneDS(z)
 	for _, sr := range srs {
 		for _, r := range sr.results {
 			if r == nil || r.Msg == nil {
@@ -276,9 +277,9 @@ func (c *Checker) judgeDNSSEC(ctx context.Context, z *discovery.Zone, srs []*ser
 				continue
 			}
 			switch {
-			case r.Probe == probes.ProbeDNSKEY && len(c.zoneDS(z)) > 0:
+			case r.Probe == probes.ProbeDNSKEY && len(ds) > 0:
 				// Each server's own DNSKEY RRset against the DS.
-				_, v := dnssec.CheckKeys(z.Name, c.zoneDS(z), r.Msg.Answer, now)
+				_, v := dnssec.CheckKeys(z.Name, ds, r.Msg.Answer, now)
 				addVerdict(r, v)
 			case p.IsCAA() && p.DO:
 				keys := t.keys

@@ -4,7 +4,6 @@ import (
 	"context"
 	"sync"
 
-	"github.com/caaprobe/caaprobe/probes"
 	"github.com/caaprobe/caaprobe/probes/report"
 	"github.com/caaprobe/caaprobe/probes/resolver"
 )
@@ -16,21 +15,13 @@ func (c *Checker) askResolver(ctx context.Context, d *report.Domain) []report.Re
 	if !c.cfg.Resolver.IsValid() {
 		return nil
 	}
-	// Its own exchanger: a resolver legitimately takes longer than an
-	// authoritative server. It waits on the same per-address rate limit,
-	// which covers every server caaprobe asks.
-	timeout := c.cfg.ResolverTimeout
-	if timeout <= 0 {
-		timeout = resolver.DefaultTimeout
-	}
-	x := &probes.Exchanger{Timeout: timeout, MaxBytes: 65535, Wait: c.X.Wait}
 	out := make([]report.ResolverCheck, len(d.Names))
 	var wg sync.WaitGroup
 	for i, n := range d.Names {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			a := c.resolverAnswer(ctx, x, n.Name)
+			a := c.resolverAnswer(ctx, n.Name)
 			out[i] = report.ResolverCheck{Answer: a, Predicted: n.Outcome, Agrees: a.Agrees(n.Outcome)}
 		}()
 	}
@@ -40,8 +31,8 @@ func (c *Checker) askResolver(ctx context.Context, d *report.Domain) []report.Re
 
 // resolverAnswer asks the resolver about name once per run (for the names
 // in recent use): every domain under test. shares test.'s answer.
-func (c *Checker) resolverAnswer(ctx context.Context, x *probes.Exchanger, name string) resolver.Answer {
-	a, err := c.resolved.Do(ctx, name, func() resolver.Answer { return resolver.Query(ctx, x, c.cfg.Resolver, name) })
+func (c *Checker) resolverAnswer(ctx context.Context, name string) resolver.Answer {
+	a, err := c.resolved.Do(ctx, name, func() resolver.Answer { return resolver.Query(ctx, c.rx, c.cfg.Resolver, name) })
 	if err != nil {
 		return resolver.Answer{Name: name, Server: c.cfg.Resolver, Err: err.Error()}
 	}
