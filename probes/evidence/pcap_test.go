@@ -53,8 +53,7 @@ func wantFlows(d *report.Domain) []flow {
 			continue
 		}
 		for _, a := range ex.Earlier {
-			q := slices.Clone(ex.Query)
-			binary.BigEndian.PutUint16(q, a.ID)
+			q := ex.QueryOf(a)
 			if ex.Transport == probes.TCP {
 				q = lengthPrefixed(q)
 			}
