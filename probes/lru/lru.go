@@ -35,19 +35,33 @@ func (c *Cache[K, V]) Get(k K) (V, bool) {
 	return zero, false
 }
 
+// Peek returns the value for k without marking it as used.
+func (c *Cache[K, V]) Peek(k K) (V, bool) {
+	if el, ok := c.items[k]; ok {
+		return el.Value.(*entry[K, V]).val, true
+	}
+	var zero V
+	return zero, false
+}
+
 // Add sets k to v, evicting the least recently used entry when full.
-func (c *Cache[K, V]) Add(k K, v V) {
+func (c *Cache[K, V]) Add(k K, v V) { c.add(k, v) }
+
+// add is Add, returning the evicted entry, if any.
+func (c *Cache[K, V]) add(k K, v V) (evicted entry[K, V], ok bool) {
 	if el, ok := c.items[k]; ok {
 		el.Value.(*entry[K, V]).val = v
 		c.ll.MoveToFront(el)
-		return
+		return evicted, false
 	}
 	c.items[k] = c.ll.PushFront(&entry[K, V]{k, v})
 	for c.ll.Len() > c.max {
 		last := c.ll.Back()
 		c.ll.Remove(last)
-		delete(c.items, last.Value.(*entry[K, V]).key)
+		evicted, ok = *last.Value.(*entry[K, V]), true
+		delete(c.items, evicted.key)
 	}
+	return evicted, ok
 }
 
 // Len is the number of entries.
