@@ -295,7 +295,7 @@ func RRSIGs(m *dns.Msg) []*dns.RRSIG {
 // has), reading the 32-bit expiration in serial number arithmetic around
 // at (RFC 4034 §3.1.5).
 func Remaining(sig *dns.RRSIG, at time.Time) time.Duration {
-	return time.Duration(int64(int32(sig.Expiration-uint32(at.Unix()))))*time.Second
+	return time.Duration(int64(int32(sig.Expiration-uint32(at.Unix())))) * time.Second
 }
 
 func expiryTime(sig *dns.RRSIG, at time.Time) time.Time {

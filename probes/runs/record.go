@@ -44,19 +44,19 @@ var ErrNotResult = errors.New("not a caaprobe result")
 // The read side of the JSON contract (docs/json.md). Unknown keys are
 // ignored, so a newer caaprobe's output reads with an older one.
 type rDomain struct {
-	Domain      *string          `json:"domain"`
-	Verdict     string           `json:"verdict"`
-	Outcome     string           `json:"outcome"`
-	Findings    []rFinding       `json:"findings"`
-	Servers     []rServer        `json:"servers"`
-	PolicyJ     *rPolicy         `json:"policy"`
-	Error       string           `json:"error"`
-	Source      string           `json:"source"`
-	Names       []rName          `json:"names"`
-	Explanation string           `json:"explanation"`
-	Resolver    []rResolver      `json:"resolver"`
-	Vantage     *report.Vantage  `json:"vantage"`
-	Time        string           `json:"time"`
+	Domain      *string         `json:"domain"`
+	Verdict     string          `json:"verdict"`
+	Outcome     string          `json:"outcome"`
+	Findings    []rFinding      `json:"findings"`
+	Servers     []rServer       `json:"servers"`
+	PolicyJ     *rPolicy        `json:"policy"`
+	Error       string          `json:"error"`
+	Source      string          `json:"source"`
+	Names       []rName         `json:"names"`
+	Explanation string          `json:"explanation"`
+	Resolver    []rResolver     `json:"resolver"`
+	Vantage     *report.Vantage `json:"vantage"`
+	Time        string          `json:"time"`
 }
 
 type rFinding struct {
