@@ -5,6 +5,8 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"os"
+	"runtime/debug"
 	"time"
 
 	"github.com/caaprobe/caaprobe/probes/runs"
@@ -25,6 +27,7 @@ func runDiff(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
+	readerGC()
 	switch *format {
 	case "table", "json", "markdown":
 	default:
@@ -74,4 +77,15 @@ func runDiff(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 		return &exitError{exitUsage, fmt.Sprintf("%d line(s) skipped", bad)}
 	}
 	return nil
+}
+
+// readerGC lowers the soft memory limit for report and diff unless the
+// user set GOMEMLIMIT: their live heap is the index (about 25 MB for two
+// runs of 100,000 domains) and the rest is the garbage of decoding one
+// line at a time, which need not pile up to check's 80 MiB. Measured in
+// docs/history.md: the same speed, 30 MB less peak RSS.
+func readerGC() {
+	if os.Getenv("GOMEMLIMIT") == "" {
+		debug.SetMemoryLimit(48 << 20)
+	}
 }

@@ -36,6 +36,7 @@ func runReport(ctx context.Context, args []string, stdin io.Reader, stdout, stde
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
+	readerGC()
 	switch *format {
 	case "table", "markdown", "html", "json":
 	default:
@@ -202,16 +203,15 @@ func runReport(ctx context.Context, args []string, stdin io.Reader, stdout, stde
 	return nil
 }
 
-// firstVantage is the vantage of the first line of the first file that has one.
+// firstVantage is the vantage of the first line of the first file.
 func firstVantage(set *runs.Set) string {
-	best := -1
-	label := ""
-	for _, e := range set.Entries {
-		if best == -1 || e.File < best || (e.File == best && e.Line < 0) {
-			best, label = e.File, e.Vantage
+	first := set.Entries[0]
+	for _, e := range set.Entries[1:] {
+		if e.File < first.File || (e.File == first.File && e.Line < first.Line) {
+			first = e
 		}
 	}
-	return label
+	return set.Vantage(first)
 }
 
 // lastPerVantage keeps the last record of each vantage.

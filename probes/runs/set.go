@@ -21,6 +21,7 @@ import (
 type Set struct {
 	Files   []*File
 	Entries []Entry
+	labels  []string // vantage labels; Entry.vantage indexes them
 }
 
 // File is one input file. Stdin and other unseekable input is copied to
@@ -33,14 +34,19 @@ type File struct {
 }
 
 // Entry is one line of a file that names a caaprobe result.
+// Its fields are kept small: a run of 100,000 domains is 100,000 of them.
 type Entry struct {
 	Domain  string
-	Vantage string // the line's vantage label, or the file's base name when it has none
-	File    int    // index into Set.Files
-	Line    int
 	Off     int64
-	Len     int
+	Line    int32
+	Len     int32
+	File    uint16 // index into Set.Files
+	vantage uint16 // index into Set.labels
 }
+
+// Vantage is the entry's vantage label, or its file's base name when the
+// line has none.
+func (s *Set) Vantage(e Entry) string { return s.labels[e.vantage] }
 
 // BadLine is called for every line that is not a caaprobe result; the
 // line is skipped.
@@ -50,6 +56,9 @@ type BadLine func(file string, line int, err error)
 // every skipped line.
 func Open(paths []string, stdin io.Reader, bad BadLine) (*Set, error) {
 	s := &Set{}
+	if len(paths) > 1<<16-1 {
+		return nil, fmt.Errorf("%d files: at most %d", len(paths), 1<<16-1)
+	}
 	for _, p := range paths {
 		f, err := openFile(p, stdin)
 		if err != nil {
@@ -67,8 +76,8 @@ func Open(paths []string, stdin io.Reader, bad BadLine) (*Set, error) {
 		if a.Domain != b.Domain {
 			return a.Domain < b.Domain
 		}
-		if a.Vantage != b.Vantage {
-			return a.Vantage < b.Vantage
+		if a.vantage != b.vantage {
+			return s.labels[a.vantage] < s.labels[b.vantage]
 		}
 		if a.File != b.File {
 			return a.File < b.File
@@ -128,28 +137,34 @@ func (s *Set) index(fi int, bad BadLine) error {
 		return err
 	}
 	r := bufio.NewReaderSize(f.f, 1<<16)
-	labels := map[string]string{} // one copy of each vantage label
 	fallback := filepath.Base(f.Name)
 	var off int64
-	for line := 1; ; line++ {
-		b, err := r.ReadBytes('\n')
+	var long []byte // a line longer than the buffer, gathered
+	for line := int32(1); ; line++ {
+		b, err := r.ReadSlice('\n')
+		if errors.Is(err, bufio.ErrBufferFull) {
+			long = append(long[:0], b...)
+			for errors.Is(err, bufio.ErrBufferFull) {
+				b, err = r.ReadSlice('\n')
+				long = append(long, b...)
+			}
+			b = long
+		}
 		n := len(b)
+		if n > 1<<31-1 {
+			return fmt.Errorf("line %d: longer than 2 GB", line)
+		}
 		if n > 0 {
 			if e, perr := peekLine(b); perr != nil {
 				if bad != nil && len(bytes.TrimSpace(b)) > 0 {
-					bad(f.Name, line, perr)
+					bad(f.Name, int(line), perr)
 				}
 			} else {
 				label := fallback
 				if e.Vantage != nil && e.Vantage.Label != "" {
 					label = e.Vantage.Label
 				}
-				if l, ok := labels[label]; ok {
-					label = l
-				} else {
-					labels[label] = label
-				}
-				s.Entries = append(s.Entries, Entry{Domain: *e.Domain, Vantage: label, File: fi, Line: line, Off: off, Len: n})
+				s.Entries = append(s.Entries, Entry{Domain: *e.Domain, vantage: s.label(label), File: uint16(fi), Line: line, Off: off, Len: int32(n)})
 			}
 		}
 		off += int64(n)
@@ -160,6 +175,19 @@ func (s *Set) index(fi int, bad BadLine) error {
 			return err
 		}
 	}
+}
+
+func (s *Set) label(l string) uint16 {
+	for i, have := range s.labels {
+		if have == l {
+			return uint16(i)
+		}
+	}
+	if len(s.labels) == 1<<16-1 {
+		return uint16(len(s.labels) - 1) // more vantages than anyone runs; lump the rest
+	}
+	s.labels = append(s.labels, l)
+	return uint16(len(s.labels) - 1)
 }
 
 func peekLine(b []byte) (peek, error) {
@@ -193,9 +221,9 @@ func (s *Set) Read(e Entry) (*Record, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%s:%d: %w", f.Name, e.Line, err)
 	}
-	rec.File, rec.Line = f.Name, e.Line
+	rec.File, rec.Line = f.Name, int(e.Line)
 	if rec.Vantage.Label == "" {
-		rec.Vantage.Label = e.Vantage
+		rec.Vantage.Label = s.Vantage(e)
 	}
 	if rec.Time.IsZero() {
 		// Runs before "time" was recorded: the file's time is the best
@@ -222,12 +250,12 @@ func (s *Set) Groups(fn func(domain string, es []Entry) error) error {
 
 // Vantages lists the distinct vantage labels, sorted.
 func (s *Set) Vantages() []string {
-	seen := map[string]bool{}
+	seen := map[uint16]bool{}
 	var out []string
 	for _, e := range s.Entries {
-		if !seen[e.Vantage] {
-			seen[e.Vantage] = true
-			out = append(out, e.Vantage)
+		if !seen[e.vantage] {
+			seen[e.vantage] = true
+			out = append(out, s.labels[e.vantage])
 		}
 	}
 	sort.Strings(out)
