@@ -51,9 +51,15 @@ type Writer struct {
 }
 
 type row struct {
-	ID, Domain, Vantage, Verdict, Outcome, Policy string
-	Failing                                       []string
-	Fails, Warns                                  int
+	ID, Domain, Vantage, Verdict, Outcome string
+	Policy                                *report.Policy
+	Failing                               []string
+	Codes                                 []codeCount // distinct finding codes, fail first
+}
+
+type codeCount struct {
+	Code, Sev string
+	N         int // findings with the code (one per probe and server)
 }
 
 // New starts a page written to w on Close.
@@ -84,18 +90,17 @@ func (h *Writer) Add(d *report.Domain, vantage string) error {
 		id += "-" + anchor(vantage)
 	}
 	v := h.section(d, id, vantage)
-	r := row{ID: id, Domain: d.Domain, Vantage: vantage, Verdict: d.Verdict, Outcome: d.Outcome, Failing: v.Failing}
-	if p := d.Policy; p != nil {
-		r.Policy = fmt.Sprintf("issue %s, wildcard %s", p.Issue, p.Wildcard)
-	}
+	r := row{ID: id, Domain: d.Domain, Vantage: vantage, Verdict: d.Verdict, Outcome: d.Outcome, Failing: v.Failing, Policy: d.Policy}
 	for _, f := range d.Findings {
-		switch f.Severity {
-		case probes.SeverityFail:
-			r.Fails++
-		case probes.SeverityWarn:
-			r.Warns++
+		i := slices.IndexFunc(r.Codes, func(c codeCount) bool { return c.Code == string(f.Code) })
+		if i < 0 {
+			i = len(r.Codes)
+			r.Codes = append(r.Codes, codeCount{Code: string(f.Code), Sev: string(f.Severity)})
 		}
+		r.Codes[i].N++
 	}
+	rank := map[string]int{"fail": 0, "warn": 1, "info": 2}
+	sort.SliceStable(r.Codes, func(i, j int) bool { return rank[r.Codes[i].Sev] < rank[r.Codes[j].Sev] })
 	h.rows = append(h.rows, r)
 	if err := page.ExecuteTemplate(h.body, "domain", v); err != nil {
 		h.err = fmt.Errorf("html report: %w", err)
@@ -293,7 +298,9 @@ func cell(r *probes.Result) cellView {
 	if r == nil {
 		return cellView{Text: "-", Class: "none", Title: "not sent"}
 	}
-	c := cellView{Text: report.Cell(r), Class: "ok", Sym: "✓"}
+	// A cell with no finding is plain, as in the terminal: colour and a
+	// symbol mark only what needs reading.
+	c := cellView{Text: report.Cell(r), Class: "plain"}
 	var titles []string
 	for _, is := range r.Issues {
 		info := probes.Info(is.Code)
@@ -303,7 +310,7 @@ func cell(r *probes.Result) cellView {
 			c.Class, c.Sym = "fail", "✗"
 		case info.Severity == probes.SeverityWarn && c.Class != "fail":
 			c.Class, c.Sym = "warn", "!"
-		case info.Severity == probes.SeverityInfo && c.Class == "ok":
+		case info.Severity == probes.SeverityInfo && c.Class == "plain":
 			c.Class, c.Sym = "info", "i"
 		}
 	}
