@@ -215,7 +215,9 @@ func TestOpenOrder(t *testing.T) {
 		paths = append(paths, p)
 	}
 	var bad []string
-	s, err := Open(paths, nil, func(file string, line int, err error) { bad = append(bad, filepath.Base(file)+":"+string(rune('0'+line))) })
+	s, err := Open(paths, nil, func(file string, line int, err error) {
+		bad = append(bad, filepath.Base(file)+":"+string(rune('0'+line)))
+	})
 	if err != nil {
 		t.Fatal(err)
 	}
