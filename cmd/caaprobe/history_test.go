@@ -55,11 +55,7 @@ func writeFile(t *testing.T, name string, b []byte) string {
 }
 
 func lines(b []byte) [][]byte {
-	var out [][]byte
-	for _, l := range bytes.Split(bytes.TrimRight(b, "\n"), []byte("\n")) {
-		out = append(out, l)
-	}
-	return out
+	return bytes.Split(bytes.TrimRight(b, "\n"), []byte("\n"))
 }
 
 func runCmd(t *testing.T, args ...string) (string, string, int) {
