@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"os"
@@ -167,6 +168,38 @@ func TestHTMLReportInBrowser(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	// The same run as if from three vantage points: the page gains the
+	// multi-perspective view, and every in-page link on it resolves.
+	var files []string
+	for _, v := range []string{"fra", "ams", "nyc"} {
+		files = append(files, writeFile(t, v+".jsonl", bytes.ReplaceAll(demoJSON(t), []byte(`"label":"lab-a"`), []byte(`"label":"`+v+`"`))))
+	}
+	mpic, stderr, _ := runCmd(t, append([]string{"report", "--format", "html", "--primary", "fra"}, files...)...)
+	if !strings.Contains(mpic, `id="perspectives"`) {
+		t.Fatalf("no perspectives view from 3 vantages: %s", stderr)
+	}
+	mpicPage := filepath.Join(out, "perspectives-report.html")
+	if err := os.WriteFile(mpicPage, []byte(mpic), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := chromedp.Do(bctx, chromedp.Navigate("file://"+mpicPage), chromedp.WaitReady(chromedp.CSS("#perspectives"))); err != nil {
+		t.Fatal(err)
+	}
+	dangling, err := chromedp.Run(bctx, chromedp.Evaluate[[]string](`[...document.querySelectorAll('a[href^="#"]')].map(a => a.getAttribute('href').slice(1)).filter(id => !document.getElementById(id))`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(dangling) > 0 {
+		t.Errorf("links to no element: %v", dangling)
+	}
+	png, err = chromedp.Run(bctx, chromedp.Screenshot(chromedp.CSS("table.mpic-overview")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(out, "perspectives-report.png"), png, 0o644); err != nil {
+		t.Fatal(err)
+	}
+
 	mu.Lock()
 	defer mu.Unlock()
 	if len(problems) > 0 {

@@ -45,9 +45,6 @@ func runReport(ctx context.Context, args []string, stdin io.Reader, stdout, stde
 	if fs.NArg() == 0 {
 		return usageErr("report: give the JSON Lines files of check --format json (- for stdin)")
 	}
-	if *primary != "" && !*persp {
-		return usageErr("--primary only applies with --perspectives")
-	}
 	bad := 0
 	set, err := runs.Open(fs.Args(), stdin, func(file string, line int, err error) {
 		bad++
@@ -58,6 +55,15 @@ func runReport(ctx context.Context, args []string, stdin io.Reader, stdout, stde
 	}
 	defer set.Close()
 	vantages := set.Vantages()
+	if *format == "html" && len(vantages) > 1 && !*persp {
+		// The page shows the perspectives view whenever it holds several
+		// vantage points: it is the view that relates their sections.
+		*persp = true
+		fmt.Fprintf(stderr, "caaprobe: %d vantage points: the page shows the multi-perspective view (--perspectives)\n", len(vantages))
+	}
+	if *primary != "" && !*persp {
+		return usageErr("--primary only applies with --perspectives (or --format html of several vantage points)")
+	}
 	if *persp {
 		if *primary == "" && len(set.Entries) > 0 {
 			*primary = firstVantage(set)

@@ -132,7 +132,7 @@ func (h *Writer) Close() error {
 	if h.err != nil {
 		return h.err
 	}
-	top := topView{Opt: h.opt, Rows: h.rows, MPICs: h.mpics, Legend: legend(h.marks)}
+	top := topView{Opt: h.opt, Rows: h.rows, MPICs: h.mpics, Legend: legend(h.marks), Several: len(h.vantage) > 0}
 	if !h.opt.Generated.IsZero() {
 		top.Generated = h.opt.Generated.UTC().Format("2006-01-02 15:04:05 UTC")
 	}
@@ -168,6 +168,7 @@ type topView struct {
 	Legend    []legendRow
 	Providers string
 	Count     [4]int // pass, warn, fail, error
+	Several   bool   // rows carry vantage labels
 }
 
 func verdictIndex(v string) int {

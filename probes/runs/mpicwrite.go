@@ -81,7 +81,7 @@ func WriteMPICText(w io.Writer, m *MPIC) error {
 		if p.Primary {
 			role = "primary"
 		}
-		line := fmt.Sprintf("  %s %-12s %-8s outcome %-12s", role, report.Clean(p.Vantage.Label), stateMark(p.State), orUnknown(p.Outcome))
+		line := fmt.Sprintf("  %s %-12s %-10s outcome %-12s", role, report.Clean(p.Vantage.Label), stateMark(p.State), orUnknown(p.Outcome))
 		if len(p.Failing) > 0 {
 			line += " failing: " + report.Clean(strings.Join(p.Failing, ", "))
 		}
