@@ -53,6 +53,8 @@ type checkFlags struct {
 	force           bool
 	evidenceOnlyBad bool
 	stderr          io.Writer
+	// vantage labels this run's JSON lines (see vantage.go).
+	vantage string
 }
 
 func (f *checkFlags) register(fs *flag.FlagSet) {
@@ -60,7 +62,7 @@ func (f *checkFlags) register(fs *flag.FlagSet) {
 	fs.IntVar(&f.port, "port", 53, "port of every DNS server (the lab uses a high port)")
 	fs.DurationVar(&f.timeout, "timeout", 2*time.Second, "time to wait for each reply")
 	fs.IntVar(&f.retries, "retries", 2, "further attempts after a timeout")
-	fs.StringVar(&f.format, "format", "table", "output format: table, json (JSON Lines, one object per input name) or markdown (the evidence report of each domain, for a support ticket)")
+	fs.StringVar(&f.format, "format", "table", "output format: table, json (JSON Lines, one object per input name), markdown (the evidence report of each domain, for a support ticket) or html (one self-contained page)")
 	fs.StringVar(&f.evidence, "evidence", "", "write an evidence bundle per domain (report.md, exchanges.pcap, result.json) under `DIR`; see docs/evidence.md")
 	fs.BoolVar(&f.force, "force", false, "replace evidence bundles that already exist")
 	fs.BoolVar(&f.noColor, "no-color", false, "no colour in the table (also when NO_COLOR is set or stdout is not a terminal)")
@@ -84,6 +86,7 @@ func (f *checkFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.trustAnchor, "trust-anchor", "", "validate DNSSEC from the DS or DNSKEY records in `FILE` (zone-file syntax): the root's replace IANA's root anchors; another zone's make it validate from its own anchor (for pinned --ns servers before the DS is published)")
 	fs.BoolVar(&f.summary, "summary", false, "print the provider view: findings by nameserver and by provider (always at the end of a table run of more than 20 domains)")
 	fs.Float64Var(&f.rate, "rate", check.DefaultRate, "most queries a second to any one server address, root and TLD included (0: no limit)")
+	fs.StringVar(&f.vantage, "vantage", "", "label of this vantage point, recorded in each JSON line (default: the host name; see docs/history.md)")
 }
 
 // config validates the flags and builds the engine's configuration.
@@ -108,9 +111,9 @@ func (f *checkFlags) config() (check.Config, error) {
 		return cfg, usageErr("--deadline must be positive")
 	}
 	switch f.format {
-	case "table", "json", "markdown":
+	case "table", "json", "markdown", "html":
 	default:
-		return cfg, usageErr("--format %q: want table, json or markdown", f.format)
+		return cfg, usageErr("--format %q: want table, json, markdown or html", f.format)
 	}
 	if f.force && f.evidence == "" {
 		return cfg, usageErr("--force only applies with --evidence DIR")
@@ -297,6 +300,10 @@ func checkAndReport(ctx context.Context, cfg check.Config, f *checkFlags, items 
 		return err
 	}
 	defer ev.close()
+	out, err := newCheckOutput(f, cfg, stdout)
+	if err != nil {
+		return err
+	}
 	stderr := f.stderr
 	if stderr == nil {
 		stderr = io.Discard
@@ -330,9 +337,11 @@ func checkAndReport(ctx context.Context, cfg check.Config, f *checkFlags, items 
 		var err error
 		switch f.format {
 		case "json":
-			err = report.WriteJSON(stdout, d)
+			err = report.WriteJSONFrom(stdout, d, out.vantage)
 		case "markdown":
 			err = evidence.WriteMarkdown(stdout, d)
+		case "html":
+			err = out.html.Add(d, "")
 		default:
 			err = report.WriteTable(stdout, d, report.TableOptions{Color: color})
 		}
@@ -343,14 +352,19 @@ func checkAndReport(ctx context.Context, cfg check.Config, f *checkFlags, items 
 	})
 	bar.finish()
 	if sum != nil && writeErr == nil {
-		out := stdout
+		w := stdout
 		if f.format != "table" {
-			out = stderr
+			w = stderr
 		}
-		fmt.Fprintln(out)
-		if err := sum.Write(out); err != nil {
-			writeErr = err
+		if f.format != "html" { // the page shows it itself
+			fmt.Fprintln(w)
+			if err := sum.Write(w); err != nil {
+				writeErr = err
+			}
 		}
+	}
+	if err := out.close(sum); err != nil && writeErr == nil {
+		writeErr = err
 	}
 	if writeErr != nil {
 		return fmt.Errorf("writing the report: %w", writeErr)

@@ -39,6 +39,9 @@ Usage:
   caaprobe lab [--port N]                          serve the lab until interrupted, for dig and check
   caaprobe probes                                  list the probes and finding codes
   caaprobe bench-lab [-n N] [flags]                measure throughput on a lab of N zones at one provider
+  caaprobe report [flags] FILE...                  render saved JSON Lines again (table, markdown, html, json;
+                                                   --summary, --only-failing, --perspectives for several vantages)
+  caaprobe diff [flags] OLD NEW                    what changed between two saved runs; exit 3 when worse
 
 Exit status: 0 all pass, 1 caaprobe failed, 2 usage or input error, 3 findings.
 Run 'caaprobe check -h' for the flags of check.
@@ -63,6 +66,10 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return runProbes(rest, stdout, stderr)
 	case "bench-lab":
 		return runBenchLab(ctx, rest, stdout, stderr)
+	case "report":
+		return runReport(ctx, rest, stdin, stdout, stderr)
+	case "diff":
+		return runDiff(ctx, rest, stdin, stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil

@@ -5,6 +5,7 @@ import (
 	"io"
 	"math"
 	"strings"
+	"time"
 
 	"github.com/caaprobe/caaprobe/probes"
 )
@@ -24,6 +25,10 @@ type jsonDomain struct {
 	Names       []jsonName     `json:"names"`
 	Explanation string         `json:"explanation"`
 	Resolver    []jsonResolver `json:"resolver,omitempty"`
+	// Vantage and Time say where and when the domain was checked (see
+	// vantage.go); absent from runs before they were recorded.
+	Vantage *Vantage `json:"vantage,omitempty"`
+	Time    string   `json:"time,omitempty"`
 }
 
 type jsonFinding struct {
@@ -40,6 +45,7 @@ type jsonFinding struct {
 type jsonServer struct {
 	NS      string       `json:"ns"`
 	Addr    string       `json:"addr"`
+	Port    int          `json:"port,omitempty"` // only when not 53 (a lab), so dig commands read back right
 	Zone    string       `json:"zone"`
 	Results []jsonResult `json:"results"`
 }
@@ -60,6 +66,9 @@ type jsonResult struct {
 	// port but did not answer the query (wrong ID or question): an
 	// off-path spoofing race shows here even when the real reply won.
 	Rejected int `json:"rejected,omitempty"`
+	// Sent is when the last attempt went out (RFC 3339, UTC), so a report
+	// read back from JSON times its transcripts as the run did.
+	Sent string `json:"sent,omitempty"`
 }
 
 type jsonPolicy struct {
@@ -103,6 +112,9 @@ func toJSON(d *Domain) jsonDomain {
 	for _, s := range d.Servers {
 		js := jsonServer{NS: TrimDot(s.NS), Addr: s.Addr.String(), Zone: TrimDot(s.Zone), Results: []jsonResult{}}
 		for _, r := range s.Results {
+			if ex := r.Exchange; ex != nil && js.Port == 0 && ex.Server.Port() != 53 && ex.Server.Port() != 0 {
+				js.Port = int(ex.Server.Port())
+			}
 			jr := jsonResult{Probe: string(r.Probe), QName: TrimDot(r.QName), QType: probes.TypeString(r.QType),
 				Transport: string(r.Transport), Rcode: r.Status, Findings: []string{}}
 			if ex := r.Exchange; ex != nil {
@@ -110,6 +122,9 @@ func toJSON(d *Domain) jsonDomain {
 				jr.Attempts = ex.Attempts
 				jr.Rejected = ex.RejectedCount
 				jr.Query, jr.Response = ex.Query, ex.Reply
+				if !ex.Start.IsZero() {
+					jr.Sent = ex.Start.UTC().Format(time.RFC3339Nano)
+				}
 				if jr.Response == nil && len(ex.Rejected) > 0 {
 					jr.Response = ex.Rejected[0]
 				}
@@ -125,6 +140,7 @@ func toJSON(d *Domain) jsonDomain {
 		out.Servers = append(out.Servers, js)
 	}
 	out.Resolver = resolverJSON(d)
+	out.Time = checkedAt(d)
 	if p := d.Policy; p != nil {
 		out.Policy = &jsonPolicy{CA: p.CA, Name: p.Name, Issue: p.Issue, Wildcard: p.Wildcard, Relevant: p.Relevant, Reason: p.Reason}
 	}

@@ -1,0 +1,455 @@
+// Package htmlreport writes a run as one self-contained HTML page: a
+// summary table linking to each domain, the matrix with the terminal's
+// marks and colours, the findings in words, what to tell the provider,
+// the exchanges folded away, and the multi-perspective view when the run
+// came from several vantage points. It needs no script, font or style
+// from anywhere: the page is a file to attach to a ticket.
+//
+// Everything from the network goes through html/template, which escapes
+// it for the context it lands in.
+package htmlreport
+
+import (
+	"bytes"
+	_ "embed"
+	"fmt"
+	"html/template"
+	"io"
+	"os"
+	"slices"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/caaprobe/caaprobe/probes"
+	"github.com/caaprobe/caaprobe/probes/evidence"
+	"github.com/caaprobe/caaprobe/probes/report"
+	"github.com/caaprobe/caaprobe/probes/runs"
+	"github.com/caaprobe/caaprobe/probes/summary"
+)
+
+// Options describe the page.
+type Options struct {
+	Title     string
+	Generated time.Time // shown in the header; zero leaves it out (golden tests)
+	Inputs    []string  // files or the command the run came from
+}
+
+// Writer collects domains and writes the page on Close. Domain sections
+// are rendered as they come into a temporary file, so a long run costs
+// disk, not memory; only one summary row per domain is kept.
+type Writer struct {
+	w       io.Writer
+	opt     Options
+	body    *os.File
+	rows    []row
+	mpics   []mpicView
+	marks   map[probes.Code]bool
+	vantage map[string]bool
+	sum     *summary.Summary
+	err     error
+}
+
+type row struct {
+	ID, Domain, Vantage, Verdict, Outcome string
+	Policy                                *report.Policy
+	Failing                               []string
+	Codes                                 []codeCount // distinct finding codes, fail first
+}
+
+type codeCount struct {
+	Code, Sev string
+	N         int // findings with the code (one per probe and server)
+}
+
+// New starts a page written to w on Close.
+func New(w io.Writer, opt Options) (*Writer, error) {
+	f, err := os.CreateTemp("", "caaprobe-html-*")
+	if err != nil {
+		return nil, fmt.Errorf("html report: %w", err)
+	}
+	os.Remove(f.Name()) // kept open until Close
+	if opt.Title == "" {
+		opt.Title = "caaprobe report"
+	}
+	return &Writer{w: w, opt: opt, body: f, marks: map[probes.Code]bool{}, vantage: map[string]bool{}}, nil
+}
+
+// SetSummary adds the provider view (probes/summary) to the page.
+func (h *Writer) SetSummary(s *summary.Summary) { h.sum = s }
+
+// Add renders one domain's section; vantage labels it when the page holds
+// several vantage points ("" otherwise).
+func (h *Writer) Add(d *report.Domain, vantage string) error {
+	if h.err != nil {
+		return h.err
+	}
+	id := fmt.Sprintf("d%d-%s", len(h.rows)+1, anchor(d.Domain))
+	if vantage != "" {
+		h.vantage[vantage] = true
+		id += "-" + anchor(vantage)
+	}
+	v := h.section(d, id, vantage)
+	r := row{ID: id, Domain: d.Domain, Vantage: vantage, Verdict: d.Verdict, Outcome: d.Outcome, Failing: v.Failing, Policy: d.Policy}
+	for _, f := range d.Findings {
+		i := slices.IndexFunc(r.Codes, func(c codeCount) bool { return c.Code == string(f.Code) })
+		if i < 0 {
+			i = len(r.Codes)
+			r.Codes = append(r.Codes, codeCount{Code: string(f.Code), Sev: string(f.Severity)})
+		}
+		r.Codes[i].N++
+	}
+	rank := map[string]int{"fail": 0, "warn": 1, "info": 2}
+	sort.SliceStable(r.Codes, func(i, j int) bool { return rank[r.Codes[i].Sev] < rank[r.Codes[j].Sev] })
+	h.rows = append(h.rows, r)
+	if err := page.ExecuteTemplate(h.body, "domain", v); err != nil {
+		h.err = fmt.Errorf("html report: %w", err)
+	}
+	return h.err
+}
+
+// AddMPIC adds one domain's multi-perspective verdict; its perspectives'
+// sections are linked when they were added with the same domain and
+// vantage.
+func (h *Writer) AddMPIC(m *runs.MPIC) {
+	mv := mpicView{M: m, Links: map[string]string{}}
+	for _, r := range h.rows {
+		if r.Domain == m.Domain && r.Vantage != "" {
+			mv.Links[r.Vantage] = r.ID
+		}
+	}
+	h.mpics = append(h.mpics, mv)
+}
+
+type mpicView struct {
+	M     *runs.MPIC
+	Links map[string]string // vantage label -> section id
+}
+
+// Close writes the page and releases the temporary file.
+func (h *Writer) Close() error {
+	defer h.body.Close()
+	if h.err != nil {
+		return h.err
+	}
+	top := topView{Opt: h.opt, Rows: h.rows, MPICs: h.mpics, Legend: legend(h.marks), Several: len(h.vantage) > 0}
+	if !h.opt.Generated.IsZero() {
+		top.Generated = h.opt.Generated.UTC().Format("2006-01-02 15:04:05 UTC")
+	}
+	for _, r := range h.rows {
+		top.Count[verdictIndex(r.Verdict)]++
+	}
+	if h.sum != nil {
+		var b bytes.Buffer
+		if err := h.sum.Write(&b); err == nil {
+			top.Providers = b.String()
+		}
+	}
+	if err := page.ExecuteTemplate(h.w, "top", top); err != nil {
+		return fmt.Errorf("html report: %w", err)
+	}
+	if _, err := h.body.Seek(0, io.SeekStart); err != nil {
+		return err
+	}
+	if _, err := io.Copy(h.w, h.body); err != nil {
+		return fmt.Errorf("html report: %w", err)
+	}
+	if err := page.ExecuteTemplate(h.w, "bottom", nil); err != nil {
+		return fmt.Errorf("html report: %w", err)
+	}
+	return nil
+}
+
+type topView struct {
+	Opt       Options
+	Generated string
+	Rows      []row
+	MPICs     []mpicView
+	Legend    []legendRow
+	Providers string
+	Count     [4]int // pass, warn, fail, error
+	Several   bool   // rows carry vantage labels
+}
+
+func verdictIndex(v string) int {
+	switch v {
+	case report.VerdictWarn:
+		return 1
+	case report.VerdictFail:
+		return 2
+	case report.VerdictError:
+		return 3
+	}
+	return 0
+}
+
+type legendRow struct {
+	Mark, Code, Severity, Summary string
+}
+
+func legend(seen map[probes.Code]bool) []legendRow {
+	var out []legendRow
+	for _, f := range probes.Findings {
+		if seen[f.Code] && f.Mark != "" {
+			out = append(out, legendRow{Mark: f.Mark, Code: string(f.Code), Severity: string(f.Severity), Summary: f.Summary})
+		}
+	}
+	return out
+}
+
+// anchor makes a fragment identifier from a domain name: letters, digits,
+// dots and hyphens stay, anything else becomes "_".
+func anchor(s string) string {
+	var b strings.Builder
+	for _, r := range strings.ToLower(s) {
+		switch {
+		case r >= 'a' && r <= 'z', r >= '0' && r <= '9', r == '.', r == '-':
+			b.WriteRune(r)
+		default:
+			b.WriteByte('_')
+		}
+	}
+	return b.String()
+}
+
+// The view of one domain's section.
+type domainView struct {
+	ID, Vantage string
+	D           *report.Domain
+	Failing     []string
+	Columns     []string
+	Rows        [][]cellView
+	Findings    []findingView
+	Provider    []providerView
+	Exchanges   []exchangeView
+}
+
+type cellView struct {
+	Text, Class, Sym, Title string
+	Head                    bool
+}
+
+type findingView struct {
+	Sev, Code, Where, Name, Probes, Detail string
+}
+
+type providerView struct {
+	Sev, Code, Where                    string
+	Summary, RFC, Requires, Impact, Fix string
+	Seen, Dig                           string
+}
+
+type exchangeView struct {
+	N                               int
+	Title, Codes, Transcript, Class string
+}
+
+func (h *Writer) section(d *report.Domain, id, vantage string) domainView {
+	v := domainView{ID: id, Vantage: vantage, D: d}
+	for _, n := range d.Names {
+		for _, s := range n.Failing {
+			if !slices.Contains(v.Failing, s) {
+				v.Failing = append(v.Failing, s)
+			}
+		}
+	}
+	for _, f := range d.Findings {
+		h.marks[f.Code] = true
+	}
+	cols := d.Columns()
+	for _, c := range cols {
+		v.Columns = append(v.Columns, string(c))
+	}
+	for _, n := range d.Names {
+		for _, s := range d.Servers {
+			if s.Zone != n.Zone {
+				continue
+			}
+			byProbe := map[probes.ProbeID]*probes.Result{}
+			for _, r := range s.Results {
+				if r.Name == n.Name {
+					byProbe[r.Probe] = r
+				}
+			}
+			if len(byProbe) == 0 {
+				continue
+			}
+			row := []cellView{{Text: report.TrimDot(n.Name), Head: true}, {Text: report.TrimDot(s.NS), Head: true}, {Text: s.Addr.String(), Head: true}}
+			for _, c := range cols {
+				row = append(row, cell(byProbe[c]))
+			}
+			v.Rows = append(v.Rows, row)
+		}
+		if n.Err != "" {
+			row := []cellView{{Text: report.TrimDot(n.Name), Head: true}, {Text: "discovery failed: " + n.Err, Head: true, Class: "fail"}, {Text: "-", Head: true}}
+			for range cols {
+				row = append(row, cellView{Text: "-", Class: "none"})
+			}
+			v.Rows = append(v.Rows, row)
+		}
+	}
+	v.Findings, v.Provider = findings(d)
+	v.Exchanges = exchanges(d)
+	return v
+}
+
+// cell is a matrix cell: the terminal's text (report.Cell), coloured by
+// its worst finding and led by a symbol, so it reads without colour too.
+func cell(r *probes.Result) cellView {
+	if r == nil {
+		return cellView{Text: "-", Class: "none", Title: "not sent"}
+	}
+	// A cell with no finding is plain, as in the terminal: colour and a
+	// symbol mark only what needs reading.
+	c := cellView{Text: report.Cell(r), Class: "plain"}
+	var titles []string
+	for _, is := range r.Issues {
+		info := probes.Info(is.Code)
+		titles = append(titles, fmt.Sprintf("%s (%s): %s", is.Code, info.Severity, is.Detail))
+		switch {
+		case info.Severity == probes.SeverityFail:
+			c.Class, c.Sym = "fail", "✗"
+		case info.Severity == probes.SeverityWarn && c.Class != "fail":
+			c.Class, c.Sym = "warn", "!"
+		case info.Severity == probes.SeverityInfo && c.Class == "plain":
+			c.Class, c.Sym = "info", "i"
+		}
+	}
+	c.Title = strings.Join(titles, "\n")
+	return c
+}
+
+// findings groups a domain's findings by code and server, in words and
+// as the text for the provider (the wording of probes.Findings, as in the
+// Markdown evidence report).
+func findings(d *report.Domain) ([]findingView, []providerView) {
+	type group struct {
+		f       report.Finding
+		names   []string
+		probes  []string
+		details []string
+		result  *probes.Result
+	}
+	var gs []*group
+	index := map[string]*group{}
+	for _, f := range d.Findings {
+		k := strings.Join([]string{string(f.Code), f.NS, f.Addr}, "|")
+		g := index[k]
+		if g == nil {
+			g = &group{f: f}
+			index[k] = g
+			gs = append(gs, g)
+		}
+		add := func(l *[]string, s string) {
+			if s != "" && !slices.Contains(*l, s) {
+				*l = append(*l, s)
+			}
+		}
+		add(&g.names, f.Name)
+		add(&g.probes, string(f.Probe))
+		add(&g.details, f.Detail)
+		if g.result == nil && f.Result != nil && f.Result.Exchange != nil {
+			g.result = f.Result
+		}
+	}
+	rank := map[probes.Severity]int{probes.SeverityFail: 0, probes.SeverityWarn: 1, probes.SeverityInfo: 2}
+	sort.SliceStable(gs, func(i, j int) bool { return rank[gs[i].f.Severity] < rank[gs[j].f.Severity] })
+	var fv []findingView
+	var pv []providerView
+	for _, g := range gs {
+		where := g.f.NS
+		if g.f.Addr != "" {
+			where = fmt.Sprintf("%s (%s)", g.f.NS, g.f.Addr)
+		}
+		fv = append(fv, findingView{Sev: string(g.f.Severity), Code: string(g.f.Code), Where: where,
+			Name: strings.Join(g.names, ", "), Probes: strings.Join(g.probes, ", "), Detail: strings.Join(g.details, "; ")})
+		if g.f.Severity == probes.SeverityInfo {
+			continue
+		}
+		info := probes.Info(g.f.Code)
+		p := providerView{Sev: string(g.f.Severity), Code: string(g.f.Code), Where: where, Summary: info.Summary, RFC: info.RFC,
+			Requires: info.Requires, Impact: info.Impact, Fix: info.Fix, Seen: strings.Join(g.details, "; ")}
+		if r := g.result; r != nil {
+			ex := r.Exchange
+			if r.Fallback != nil && g.f.Code == probes.CodeTruncatedTCPFailed {
+				ex = r.Fallback
+			}
+			if len(ex.Query) > 0 {
+				p.Dig = evidence.DigCommand(ex)
+			}
+		}
+		pv = append(pv, p)
+	}
+	return fv, pv
+}
+
+// exchanges are the transcripts of every result with a finding.
+func exchanges(d *report.Domain) []exchangeView {
+	var out []exchangeView
+	for _, s := range d.Servers {
+		for _, r := range s.Results {
+			if len(r.Issues) == 0 || r.Exchange == nil || len(r.Exchange.Query) == 0 {
+				continue
+			}
+			var b bytes.Buffer
+			evidence.WriteTranscript(&b, r.Exchange, evidence.Meta{Probe: r.Probe, NS: s.NS})
+			if r.Fallback != nil {
+				b.WriteString("\n;; the UDP reply was truncated (TC=1); the query was repeated over TCP:\n")
+				evidence.WriteTranscript(&b, r.Fallback, evidence.Meta{Probe: r.Probe, NS: s.NS, Role: "TCP retry after TC=1"})
+			}
+			var codes []string
+			class := "warn"
+			for _, is := range r.Issues {
+				if !slices.Contains(codes, string(is.Code)) {
+					codes = append(codes, string(is.Code))
+				}
+				if probes.Info(is.Code).Severity == probes.SeverityFail {
+					class = "fail"
+				}
+			}
+			out = append(out, exchangeView{N: len(out) + 1, Class: class,
+				Title: fmt.Sprintf("%s at %s (%s) for %s", r.Probe, report.TrimDot(s.NS), s.Addr, report.TrimDot(r.Name)),
+				Codes: strings.Join(codes, ", "), Transcript: b.String()})
+		}
+	}
+	return out
+}
+
+//go:embed page.html.tmpl
+var pageText string
+
+var page = template.Must(template.New("page").Funcs(template.FuncMap{
+	"upper": strings.ToUpper,
+	"trim":  report.TrimDot,
+	"join":  strings.Join,
+	"sym": func(v string) string {
+		switch v {
+		case "fail", "error", report.OutcomeServfail:
+			return "✗"
+		case "warn", runs.MPICAtRisk, runs.StateMayFail, report.OutcomeIntermittent:
+			return "!"
+		case "pass", "ok":
+			return "✓"
+		}
+		return "?"
+	},
+	"cls": func(v string) string {
+		switch v {
+		case "fail", "error", report.OutcomeServfail, "forbidden", "unknown":
+			return "fail"
+		case "warn", runs.MPICAtRisk, runs.StateMayFail, report.OutcomeIntermittent:
+			return "warn"
+		case "pass", "ok", "permitted":
+			return "ok"
+		case "info":
+			return "info"
+		}
+		return "none"
+	},
+	"orunknown": func(s string) string {
+		if s == "" {
+			return "unknown"
+		}
+		return s
+	},
+}).Parse(pageText))

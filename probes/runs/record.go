@@ -1,0 +1,299 @@
+// Package runs reads back what `caaprobe check --format json` wrote: JSON
+// Lines files, one object per domain, from one run or from the shards of
+// one run, from one vantage point or several. It turns each object into a
+// report.Domain, so the renderers that printed the run can print it again
+// with no network, and it compares two runs (Diff) and judges runs from
+// several vantage points the way a CA's multi-perspective check does
+// (Perspectives).
+//
+// The reader streams: it indexes every file by domain (name, offset and
+// length of each line) and decodes one line at a time, so memory grows
+// with the number of domains, not with the size of their results.
+package runs
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/netip"
+	"strings"
+	"time"
+
+	"github.com/caaprobe/caaprobe/probes"
+	"github.com/caaprobe/caaprobe/probes/report"
+	"github.com/caaprobe/caaprobe/probes/resolver"
+	"github.com/miekg/dns"
+)
+
+// Record is one line of a run read back: the domain as the renderers know
+// it, where the check ran from and when, and the line itself.
+type Record struct {
+	Domain  *report.Domain
+	Vantage report.Vantage // Label is the file name when the run did not record one
+	Time    time.Time      // when the domain's first query went out; zero when not recorded
+	File    string
+	Line    int
+	Raw     []byte // the line as read, without its newline
+}
+
+// ErrNotResult is wrapped by Decode's error for a line that is JSON but not
+// a caaprobe result (no "domain" key, or not an object).
+var ErrNotResult = errors.New("not a caaprobe result")
+
+// The read side of the JSON contract (docs/json.md). Unknown keys are
+// ignored, so a newer caaprobe's output reads with an older one.
+type rDomain struct {
+	Domain      *string         `json:"domain"`
+	Verdict     string          `json:"verdict"`
+	Outcome     string          `json:"outcome"`
+	Findings    []rFinding      `json:"findings"`
+	Servers     []rServer       `json:"servers"`
+	PolicyJ     *rPolicy        `json:"policy"`
+	Error       string          `json:"error"`
+	Source      string          `json:"source"`
+	Names       []rName         `json:"names"`
+	Explanation string          `json:"explanation"`
+	Resolver    []rResolver     `json:"resolver"`
+	Vantage     *report.Vantage `json:"vantage"`
+	Time        string          `json:"time"`
+}
+
+type rFinding struct {
+	Code     string `json:"code"`
+	Severity string `json:"severity"`
+	Name     string `json:"name"`
+	Zone     string `json:"zone"`
+	NS       string `json:"ns"`
+	Addr     string `json:"addr"`
+	Probe    string `json:"probe"`
+	Detail   string `json:"detail"`
+}
+
+type rServer struct {
+	NS      string    `json:"ns"`
+	Addr    string    `json:"addr"`
+	Port    int       `json:"port"`
+	Zone    string    `json:"zone"`
+	Results []rResult `json:"results"`
+}
+
+type rResult struct {
+	Probe     string   `json:"probe"`
+	QName     string   `json:"qname"`
+	QType     string   `json:"qtype"`
+	Transport string   `json:"transport"`
+	Rcode     string   `json:"rcode"`
+	RTTms     float64  `json:"rtt_ms"`
+	Attempts  int      `json:"attempts"`
+	Findings  []string `json:"findings"`
+	Query     []byte   `json:"query"`
+	Response  []byte   `json:"response"`
+	TCPRetry  []byte   `json:"tcp_retry_response"`
+	Rejected  int      `json:"rejected"`
+	Sent      string   `json:"sent"`
+}
+
+type rPolicy struct {
+	CA       string `json:"ca"`
+	Name     string `json:"name"`
+	Issue    string `json:"issue"`
+	Wildcard string `json:"wildcard"`
+	Relevant string `json:"relevant"`
+	Reason   string `json:"reason"`
+}
+
+type rName struct {
+	Name    string   `json:"name"`
+	Zone    string   `json:"zone"`
+	Exists  bool     `json:"exists"`
+	CNAME   string   `json:"cname"`
+	AliasOf string   `json:"alias_of"`
+	Outcome string   `json:"outcome"`
+	Failing []string `json:"failing_servers"`
+	Error   string   `json:"error"`
+	DNSSEC  string   `json:"dnssec"`
+}
+
+type rResolver struct {
+	Name      string  `json:"name"`
+	Server    string  `json:"server"`
+	Rcode     string  `json:"rcode"`
+	AD        bool    `json:"ad"`
+	EDECode   *uint16 `json:"ede_code"`
+	EDEText   string  `json:"ede_text"`
+	Records   int     `json:"caa_records"`
+	Error     string  `json:"error"`
+	Predicted string  `json:"predicted"`
+	Agrees    bool    `json:"agrees"`
+}
+
+// Decode reads one line of check's JSON output. It rebuilds the matrix
+// from the servers' results (the raw replies are parsed again, so
+// transcripts and dig commands come out as in the run) and takes the
+// findings, verdict, outcome and policy as the run judged them: a report
+// of an old run shows what that run said, not what this caaprobe would.
+func Decode(line []byte) (*Record, error) {
+	line = bytes.TrimSpace(line)
+	if len(line) == 0 || line[0] != '{' {
+		return nil, fmt.Errorf("%w: not a JSON object", ErrNotResult)
+	}
+	var j rDomain
+	if err := json.Unmarshal(line, &j); err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrNotResult, err)
+	}
+	if j.Domain == nil || *j.Domain == "" {
+		return nil, fmt.Errorf("%w: no \"domain\" key", ErrNotResult)
+	}
+	switch j.Verdict {
+	case report.VerdictPass, report.VerdictWarn, report.VerdictFail, report.VerdictError:
+	default:
+		return nil, fmt.Errorf("%w: verdict %q", ErrNotResult, j.Verdict)
+	}
+	rec := &Record{Raw: line}
+	if j.Vantage != nil {
+		rec.Vantage = *j.Vantage
+	}
+	if j.Time != "" {
+		if t, err := time.Parse(time.RFC3339Nano, j.Time); err == nil {
+			rec.Time = t
+		}
+	}
+	d := &report.Domain{Domain: *j.Domain, Source: j.Source, Verdict: j.Verdict, Outcome: j.Outcome,
+		Explanation: j.Explanation, Err: j.Error}
+	rec.Domain = d
+	if p := j.PolicyJ; p != nil {
+		d.Policy = &report.Policy{CA: p.CA, Name: p.Name, Issue: p.Issue, Wildcard: p.Wildcard, Relevant: p.Relevant, Reason: p.Reason}
+	}
+	for _, n := range j.Names {
+		d.Names = append(d.Names, &report.Name{Name: fqdn(n.Name), Zone: fqdn(n.Zone), Exists: n.Exists,
+			CNAME: fqdn(n.CNAME), AliasOf: fqdn(n.AliasOf), Outcome: n.Outcome, Failing: n.Failing,
+			Err: n.Error, DNSSEC: n.DNSSEC})
+	}
+	// Details of each result's findings live in the findings list; a
+	// result names only the codes. Match them by where they were seen.
+	details := map[string][]int{}
+	for i, f := range j.Findings {
+		k := findingKey(f.Code, f.Name, f.NS, f.Addr, f.Probe)
+		details[k] = append(details[k], i)
+		d.Findings = append(d.Findings, report.Finding{Code: probes.Code(f.Code), Severity: probes.Severity(f.Severity),
+			Name: f.Name, Zone: f.Zone, NS: f.NS, Addr: f.Addr, Probe: probes.ProbeID(f.Probe), Detail: f.Detail})
+	}
+	for _, s := range j.Servers {
+		addr, err := netip.ParseAddr(s.Addr)
+		if err != nil {
+			return nil, fmt.Errorf("%w: server %q: address %q: %v", ErrNotResult, s.NS, s.Addr, err)
+		}
+		port := uint16(53)
+		if s.Port > 0 && s.Port < 65536 {
+			port = uint16(s.Port)
+		}
+		srv := &report.Server{Zone: fqdn(s.Zone), NS: fqdn(s.NS), Addr: addr}
+		for _, jr := range s.Results {
+			r := result(jr, netip.AddrPortFrom(addr, port))
+			for _, code := range jr.Findings {
+				k := findingKey(code, report.TrimDot(r.Name), s.NS, s.Addr, jr.Probe)
+				detail := ""
+				if q := details[k]; len(q) > 0 {
+					i := q[0]
+					details[k] = q[1:]
+					detail = d.Findings[i].Detail
+					d.Findings[i].Result = r
+				}
+				r.Issues = append(r.Issues, probes.Issue{Code: probes.Code(code), Detail: detail})
+			}
+			srv.Results = append(srv.Results, r)
+		}
+		d.Servers = append(d.Servers, srv)
+	}
+	for _, c := range j.Resolver {
+		d.Resolver = append(d.Resolver, resolverCheck(c))
+	}
+	return rec, nil
+}
+
+func findingKey(code, name, ns, addr, probe string) string {
+	return strings.Join([]string{code, strings.ToLower(report.TrimDot(name)), strings.ToLower(report.TrimDot(ns)), addr, probe}, "|")
+}
+
+// result rebuilds one probe result with its exchange from the bytes.
+func result(jr rResult, server netip.AddrPort) *probes.Result {
+	r := &probes.Result{Probe: probes.ProbeID(jr.Probe), Name: fqdn(strings.ToLower(jr.QName)), QName: fqdn(jr.QName),
+		Transport: probes.Transport(jr.Transport), Status: jr.Rcode, Rcode: -1}
+	if t, ok := dns.StringToType[jr.QType]; ok {
+		r.QType = t
+	} else if strings.HasPrefix(jr.QType, "TYPE") {
+		var n uint16
+		if _, err := fmt.Sscanf(jr.QType, "TYPE%d", &n); err == nil {
+			r.QType = n
+		}
+	}
+	if rc, ok := dns.StringToRcode[jr.Rcode]; ok {
+		r.Rcode = rc
+	}
+	ex := &probes.Exchange{Server: server, Transport: r.Transport, Query: jr.Query, Attempts: jr.Attempts,
+		RTT: time.Duration(jr.RTTms * float64(time.Millisecond)), RejectedCount: jr.Rejected}
+	// "response" is the accepted reply, or, when none was accepted and
+	// datagrams were rejected, the first of those (docs/json.md).
+	if jr.Rejected > 0 && (jr.Rcode == "timeout" || jr.Rcode == "mismatch") {
+		if len(jr.Response) > 0 {
+			ex.Rejected = [][]byte{jr.Response}
+		}
+	} else {
+		ex.Reply = jr.Response
+	}
+	if ex.Reply == nil {
+		switch jr.Rcode {
+		case "timeout":
+			ex.Err = probes.ErrTimeout
+		case "unreachable":
+			ex.Err = probes.ErrUnreachable
+		case "mismatch":
+			ex.Err = probes.ErrMismatch
+		default:
+			ex.Err = errors.New(jr.Rcode)
+		}
+	}
+	if t, err := time.Parse(time.RFC3339Nano, jr.Sent); err == nil {
+		ex.Start = t
+	}
+	if len(jr.Query) == 0 && ex.Err == nil && ex.Reply == nil {
+		ex = nil
+	}
+	r.Exchange = ex
+	if ex != nil && ex.Reply != nil {
+		m := new(dns.Msg)
+		if err := m.Unpack(ex.Reply); err == nil {
+			r.Msg = m
+			r.AA, r.TC = m.Authoritative, m.Truncated
+			for _, rr := range m.Answer {
+				if rr.Header().Rrtype == r.QType && strings.EqualFold(rr.Header().Name, r.Name) {
+					r.Records = append(r.Records, rr)
+				}
+			}
+		}
+	}
+	if len(jr.TCPRetry) > 0 {
+		r.Fallback = &probes.Exchange{Server: server, Transport: probes.TCP, Query: jr.Query, Reply: jr.TCPRetry, Attempts: 1}
+	}
+	return r
+}
+
+func resolverCheck(c rResolver) report.ResolverCheck {
+	rc := report.ResolverCheck{Predicted: c.Predicted, Agrees: c.Agrees}
+	rc.Name, rc.Rcode, rc.AD, rc.Records, rc.Err = fqdn(c.Name), c.Rcode, c.AD, c.Records, c.Error
+	if ap, err := netip.ParseAddrPort(c.Server); err == nil {
+		rc.Server = ap
+	}
+	if c.EDECode != nil {
+		rc.EDE = []resolver.EDE{{Code: *c.EDECode, Text: c.EDEText}}
+	}
+	return rc
+}
+
+func fqdn(s string) string {
+	if s == "" || strings.HasSuffix(s, ".") {
+		return s
+	}
+	return s + "."
+}
