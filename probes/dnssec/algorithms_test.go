@@ -161,7 +161,7 @@ func TestBINDSignedZones(t *testing.T) {
 			defer f.Close()
 			zp := dns.NewZoneParser(bufio.NewReader(f), zone, file)
 			type key struct {
-				owner string
+				owner  string
 				rrtype uint16
 			}
 			sets := map[key][]dns.RR{}
