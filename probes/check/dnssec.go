@@ -141,7 +141,7 @@ func (c *Checker) chain(ctx context.Context, zone string) (dnssec.Verdict, []*dn
 		parent := c.trust(ctx, z.Parent)
 		if parent.v.Status != dnssec.StatusSecure {
 			v := parent.v
-			if v.Status != dnssec.StatusInsecure {
+			if v.Status != dnssec.StatusInsecure && v.Status != dnssec.StatusIndeterminate {
 				v.Detail = "parent " + report.TrimDot(z.Parent) + " does not validate: " + v.Detail
 			}
 			return v, nil, nil
@@ -189,12 +189,17 @@ func (c *Checker) chain(ctx context.Context, zone string) (dnssec.Verdict, []*dn
 			if v.Status == dnssec.StatusSecure {
 				return v, keys, nil
 			}
-			if zone == "." && v.Reason != dnssec.ReasonMissingDNSKEY {
+			if zone == "." && v.Reason == dnssec.ReasonDSMatchesNoKey {
 				// A root whose keys the anchor does not name is another
 				// hierarchy (a lab, a private root), not an attack: no
-				// chain, so nothing below it is judged. A root address
-				// that did not answer says nothing: try the next.
-				return insecureVerdict(dnssec.ReasonNoKeys, "the root's DNSKEY does not match the trust anchor (%s): no chain", v.Detail), nil, nil
+				// chain, so nothing below it is judged, and caaprobe
+				// cannot say whether it is secure: indeterminate (RFC
+				// 4033 §5). The run warns once, with the fix. A root
+				// address that did not answer says nothing: try the next.
+				v := dnssec.Verdict{Status: dnssec.StatusIndeterminate, Reason: dnssec.ReasonNoAnchor,
+					Detail: fmt.Sprintf("the root's DNSKEY at %s matches no trust anchor (%s): no chain", a, v.Detail)}
+				c.warnNoAnchor(a, v.Detail)
+				return v, nil, nil
 			}
 			if first == nil || first.Reason == dnssec.ReasonMissingDNSKEY && v.Reason != dnssec.ReasonMissingDNSKEY {
 				first = &v
@@ -204,16 +209,30 @@ func (c *Checker) chain(ctx context.Context, zone string) (dnssec.Verdict, []*dn
 			}
 		}
 	}
-	if zone == "." {
+	if zone == "." && (first == nil || first.Reason == dnssec.ReasonMissingDNSKEY) {
 		// No root server gave its keys: caaprobe cannot build the chain,
 		// which is no finding against the domain's servers.
-		return insecureVerdict(dnssec.ReasonNoKeys, "no root server answered DNSKEY: no chain"), nil, nil
+		return dnssec.Verdict{Status: dnssec.StatusIndeterminate, Reason: dnssec.ReasonNoKeys,
+			Detail: "no root server answered DNSKEY: no chain"}, nil, nil
 	}
 	if first == nil {
 		return dnssec.Verdict{Status: dnssec.StatusMissing, Reason: dnssec.ReasonMissingDNSKEY,
 			Detail: "no server of " + report.TrimDot(zone) + " to ask for DNSKEY"}, nil, nil
 	}
 	return *first, nil, seen
+}
+
+// warnNoAnchor tells Config.OnNoAnchor, once per Checker, that the root
+// in use matches no trust anchor, and how to fix that.
+func (c *Checker) warnNoAnchor(addr netip.Addr, detail string) {
+	if c.cfg.OnNoAnchor == nil {
+		return
+	}
+	c.noAnchorOnce.Do(func() {
+		c.cfg.OnNoAnchor(fmt.Sprintf("the root's DNSKEY at %s matches no trust anchor (%s), so DNSSEC is indeterminate "+
+			"for every name and no DNSSEC finding is reported. Give the root's DS or DNSKEY with --trust-anchor FILE "+
+			"(for the lab, the anchor `caaprobe lab` prints).", addr, detail))
+	})
 }
 
 func zoneKeys(rrs []dns.RR) []*dns.DNSKEY {
@@ -255,16 +274,21 @@ func (c *Checker) zoneDS(z *discovery.Zone) []*dns.DS {
 	return z.DS
 }
 
-// judgeDNSSEC adds dnssec-bogus and dnssec-missing to the results of one
-// unit and returns the zone's chain status for the report. It runs inside
-// runUnit, before the unit is shared: results are read-only afterwards.
+// judgeDNSSEC adds dnssec-bogus, dnssec-missing and nsec3-iterations to
+// the results of one unit and returns the name's DNSSEC status for the
+// report: the zone's chain status, except that a name in a secure zone
+// whose CAA answer a validator can only call insecure (a denial by NSEC3
+// with too many iterations, or an opt-out span) is insecure, as the AD bit
+// of Unbound's answer says. It runs inside runUnit, before the unit is
+// shared: results are read-only afterwards.
 func (c *Checker) judgeDNSSEC(ctx context.Context, z *discovery.Zone, srs []*serverResults) string {
 	t := c.trust(ctx, z.Name)
-	if t.v.Status == dnssec.StatusInsecure {
+	if t.v.Status == dnssec.StatusInsecure || t.v.Status == dnssec.StatusIndeterminate {
 		// No chain from the anchor: a resolver accepts whatever it gets,
 		// so signatures are not findings (and an unsigned zone is fine).
 		return string(t.v.Status)
 	}
+	status := string(t.v.Status)
 	now := time.Now()
 	ds := c.zoneDS(z)
 	for _, sr := range srs {
@@ -294,10 +318,14 @@ func (c *Checker) judgeDNSSEC(ctx context.Context, z *discovery.Zone, srs []*ser
 					v.Detail = "zone " + report.TrimDot(z.Name) + " does not validate: " + v.Detail
 				}
 				addVerdict(r, v)
+				if r.Probe == probes.ProbeCAA && t.v.Status == dnssec.StatusSecure && v.Status == dnssec.StatusInsecure &&
+					(v.Reason == dnssec.ReasonNSEC3Iterations || v.Reason == dnssec.ReasonOptOut) {
+					status = string(dnssec.StatusInsecure)
+				}
 			}
 		}
 	}
-	return string(t.v.Status)
+	return status
 }
 
 func addVerdict(r *probes.Result, v dnssec.Verdict) {
@@ -307,5 +335,9 @@ func addVerdict(r *probes.Result, v dnssec.Verdict) {
 		r.Add(probes.CodeDNSSECBogus, detail)
 	case dnssec.StatusMissing:
 		r.Add(probes.CodeDNSSECMissing, detail)
+	case dnssec.StatusInsecure:
+		if v.Reason == dnssec.ReasonNSEC3Iterations {
+			r.Add(probes.CodeNSEC3Iterations, detail)
+		}
 	}
 }

@@ -125,7 +125,8 @@ func TestDNSSECPerServerAndSpelling(t *testing.T) {
 
 // TestDNSSECWrongAnchor: with an anchor that is not the lab's root key (or
 // IANA's, the default), no chain reaches the lab, so every zone is
-// insecure and broken signatures are not findings.
+// indeterminate (RFC 4033 §5), broken signatures are not findings, and the
+// run warns once, with the fix.
 func TestDNSSECWrongAnchor(t *testing.T) {
 	lab, err := fixtures.Start(fixtures.Options{Cases: labCases(t, "casesig.test", "expired.test", "badds.test")})
 	if err != nil {
@@ -142,8 +143,14 @@ func TestDNSSECWrongAnchor(t *testing.T) {
 	}
 	for name, anchor := range anchors {
 		t.Run(name, func(t *testing.T) {
+			var warnings []string
 			c := check.New(check.Config{Roots: []netip.Addr{lab.Root}, Port: lab.Port, Timeout: 500 * time.Millisecond,
-				Retries: 1, TrustAnchor: anchor})
+				Retries: 1, TrustAnchor: anchor, OnNoAnchor: func(w string) { warnings = append(warnings, w) }})
+			defer func() {
+				if len(warnings) != 1 || !strings.Contains(warnings[0], "--trust-anchor FILE") || !strings.Contains(warnings[0], "caaprobe lab") {
+					t.Errorf("warnings %q: want exactly one, naming --trust-anchor FILE and caaprobe lab", warnings)
+				}
+			}()
 			for _, domain := range lab.Domains() {
 				d := c.Check(context.Background(), domain)
 				if d.Err != "" {
@@ -152,8 +159,8 @@ func TestDNSSECWrongAnchor(t *testing.T) {
 				if issues := dnssecIssues(d); len(issues) > 0 {
 					t.Errorf("%s: DNSSEC findings without a chain: %v", domain, issues)
 				}
-				if got := nameStatus(d, domain); got != "insecure" {
-					t.Errorf("%s: status %q, want insecure", domain, got)
+				if got := nameStatus(d, domain); got != "indeterminate" {
+					t.Errorf("%s: status %q, want indeterminate", domain, got)
 				}
 				if d.Outcome != report.OutcomeOK {
 					t.Errorf("%s: outcome %s, want ok", domain, d.Outcome)
