@@ -338,3 +338,83 @@ func TestRealSignerZone(t *testing.T) {
 		}
 	}
 }
+
+// TestDNSSECAlgorithmsAndLimits: the algorithm, iteration and DS fixtures
+// of issue 12 point 1 get the DNSSEC status Unbound gives them (AD=1 for
+// secure; insecure answers NOERROR without AD; bogus SERVFAIL), per name.
+func TestDNSSECAlgorithmsAndLimits(t *testing.T) {
+	zones := []string{"signed-rsasha1.test", "expired-rsasha1.test", "signed-nsec3rsasha1.test", "expired-nsec3rsasha1.test",
+		"signed-rsasha512.test", "expired-rsasha512.test", "signed-ed448.test", "expired-ed448.test",
+		"nsec3iter.test", "dsalgunknown.test"}
+	lab, err := fixtures.Start(fixtures.Options{Cases: labCases(t, zones...)})
+	if err != nil {
+		t.Fatalf("starting the lab: %v", err)
+	}
+	t.Cleanup(lab.Close)
+	c := check.New(check.Config{Roots: []netip.Addr{lab.Root}, Port: lab.Port, Timeout: 500 * time.Millisecond,
+		Retries: 1, TrustAnchor: lab.TrustAnchor()})
+	for _, tc := range []struct {
+		name   string
+		status map[string]string // name -> DNSSEC status
+		reason string            // the reason every bogus CAA result gives
+		warn   bool              // nsec3-iterations on the www CAA results
+	}{
+		{"www.signed-rsasha1.test", map[string]string{"www.signed-rsasha1.test": "secure", "signed-rsasha1.test": "secure"}, "", false},
+		{"www.signed-nsec3rsasha1.test", map[string]string{"www.signed-nsec3rsasha1.test": "secure", "signed-nsec3rsasha1.test": "secure"}, "", false},
+		{"www.signed-rsasha512.test", map[string]string{"www.signed-rsasha512.test": "secure"}, "", false},
+		{"www.signed-ed448.test", map[string]string{"www.signed-ed448.test": "secure", "signed-ed448.test": "secure"}, "", false},
+		{"expired-rsasha1.test", map[string]string{"expired-rsasha1.test": "bogus"}, "expired", false},
+		{"expired-nsec3rsasha1.test", map[string]string{"expired-nsec3rsasha1.test": "bogus"}, "expired", false},
+		{"expired-rsasha512.test", map[string]string{"expired-rsasha512.test": "bogus"}, "expired", false},
+		{"expired-ed448.test", map[string]string{"expired-ed448.test": "bogus"}, "expired", false},
+		{"www.nsec3iter.test", map[string]string{"www.nsec3iter.test": "insecure", "nsec3iter.test": "secure", "test": "secure"}, "", true},
+		{"dsalgunknown.test", map[string]string{"dsalgunknown.test": "insecure"}, "", false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			d := c.Check(context.Background(), tc.name)
+			if d.Err != "" {
+				t.Fatal(d.Err)
+			}
+			for name, want := range tc.status {
+				if got := nameStatus(d, name); got != want {
+					t.Errorf("%s: DNSSEC %q, want %q", name, got, want)
+				}
+			}
+			issues := dnssecIssues(d)
+			if tc.reason == "" && len(issues) > 0 {
+				t.Errorf("DNSSEC findings: %v", issues)
+			}
+			if tc.reason != "" {
+				caa := 0
+				for k, is := range issues {
+					if strings.Contains(k, "/caa") {
+						caa++
+					}
+					if !strings.HasPrefix(is[0].Detail, tc.reason+":") {
+						t.Errorf("%s: %s, want reason %s", k, is[0].Detail, tc.reason)
+					}
+				}
+				if caa < 4 {
+					t.Errorf("%d CAA results bogus, want every DO probe (%v)", caa, issues)
+				}
+			}
+			warned := 0
+			for _, s := range d.Servers {
+				for _, r := range s.Results {
+					if r.Has(probes.CodeNSEC3Iterations) {
+						warned++
+						if r.Name != "www.nsec3iter.test." || !strings.HasPrefix(string(r.Probe), "caa") {
+							t.Errorf("nsec3-iterations on %s %s", r.Probe, r.Name)
+						}
+					}
+				}
+			}
+			if tc.warn != (warned >= 4) {
+				t.Errorf("nsec3-iterations on %d results, want it on every DO CAA probe: %v", warned, tc.warn)
+			}
+			if tc.warn && (d.Verdict != report.VerdictWarn || d.Outcome != report.OutcomeOK) {
+				t.Errorf("verdict %s outcome %s, want warn and ok", d.Verdict, d.Outcome)
+			}
+		})
+	}
+}
