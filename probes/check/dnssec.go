@@ -196,10 +196,9 @@ func (c *Checker) chain(ctx context.Context, zone string) (dnssec.Verdict, []*dn
 				// cannot say whether it is secure: indeterminate (RFC
 				// 4033 §5). The run warns once, with the fix. A root
 				// address that did not answer says nothing: try the next.
-				v := dnssec.Verdict{Status: dnssec.StatusIndeterminate, Reason: dnssec.ReasonNoAnchor,
-					Detail: fmt.Sprintf("the root's DNSKEY at %s matches no trust anchor (%s): no chain", a, v.Detail)}
 				c.warnNoAnchor(a, v.Detail)
-				return v, nil, nil
+				return dnssec.Verdict{Status: dnssec.StatusIndeterminate, Reason: dnssec.ReasonNoAnchor,
+					Detail: fmt.Sprintf("the root's DNSKEY at %s matches no trust anchor (%s): no chain", a, v.Detail)}, nil, nil
 			}
 			if first == nil || first.Reason == dnssec.ReasonMissingDNSKEY && v.Reason != dnssec.ReasonMissingDNSKEY {
 				first = &v
