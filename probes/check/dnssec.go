@@ -274,11 +274,8 @@ func (c *Checker) zoneDS(z *discovery.Zone) []*dns.DS {
 }
 
 // judgeDNSSEC adds dnssec-bogus, dnssec-missing and nsec3-iterations to
-// the results of one unit and returns the name's DNSSEC status for the
-// report: the zone's chain status, except that a name in a secure zone
-// whose CAA answer a validator can only call insecure (a denial by NSEC3
-// with too many iterations, or an opt-out span) is insecure, as the AD bit
-// of Unbound's answer says. It runs inside runUnit, before the unit is
+// the results of one unit and returns the name's DNSSEC state for the
+// report (see nameState). It runs inside runUnit, before the unit is
 // shared: results are read-only afterwards.
 func (c *Checker) judgeDNSSEC(ctx context.Context, z *discovery.Zone, srs []*serverResults) string {
 	t := c.trust(ctx, z.Name)
@@ -287,10 +284,10 @@ func (c *Checker) judgeDNSSEC(ctx context.Context, z *discovery.Zone, srs []*ser
 		// so signatures are not findings (and an unsigned zone is fine).
 		return string(t.v.Status)
 	}
-	status := string(t.v.Status)
 	now := time.Now()
 	ds := c.zoneDS(z)
-	for _, sr := range srs {
+	views := make([]serverView, len(srs))
+	for i, sr := range srs {
 		for _, r := range sr.results {
 			if r == nil || r.Msg == nil {
 				continue
@@ -317,14 +314,66 @@ func (c *Checker) judgeDNSSEC(ctx context.Context, z *discovery.Zone, srs []*ser
 					v.Detail = "zone " + report.TrimDot(z.Name) + " does not validate: " + v.Detail
 				}
 				addVerdict(r, v)
-				if r.Probe == probes.ProbeCAA && t.v.Status == dnssec.StatusSecure && v.Status == dnssec.StatusInsecure &&
-					(v.Reason == dnssec.ReasonNSEC3Iterations || v.Reason == dnssec.ReasonOptOut) {
-					status = string(dnssec.StatusInsecure)
-				}
+				views[i].add(v)
 			}
 		}
 	}
-	return status
+	return nameState(t.v, views)
+}
+
+// serverView is what a validating resolver makes of one server address's
+// CAA answers: judged when it answered with data to validate; fail is the
+// first bogus or missing verdict (a resolver randomising case meets it on
+// some spelling); insecure when the answer validates only as insecure.
+type serverView struct {
+	judged   bool
+	fail     *dnssec.Verdict
+	insecure bool
+}
+
+func (s *serverView) add(v dnssec.Verdict) {
+	switch {
+	case v.Status == dnssec.StatusBogus || v.Status == dnssec.StatusMissing:
+		s.judged = true
+		if s.fail == nil {
+			s.fail = &v
+		}
+	case v.Status == dnssec.StatusSecure:
+		s.judged = true
+	case v.Reason == dnssec.ReasonNSEC3Iterations || v.Reason == dnssec.ReasonOptOut:
+		s.judged, s.insecure = true, true
+	}
+}
+
+// nameState is the name's DNSSEC state as the AD bit and RCODE of a
+// validating resolver's answer show it, the state the differential test
+// compares with Unbound's: the zone's chain status when the chain is not
+// secure; in a secure zone, the state of the first server whose answer
+// does not fail (Unbound asks another server after a bogus answer, so one
+// good server is enough: halfbogus.test), insecure when that answer can
+// only be proved insecure (NSEC3 above the iteration limit, opt-out);
+// bogus or missing when every server that answered fails; the chain
+// status when no server answered with data to validate.
+func nameState(chain dnssec.Verdict, views []serverView) string {
+	if chain.Status != dnssec.StatusSecure {
+		return string(chain.Status)
+	}
+	var fail *dnssec.Verdict
+	for _, s := range views {
+		switch {
+		case !s.judged:
+		case s.fail == nil && s.insecure:
+			return string(dnssec.StatusInsecure)
+		case s.fail == nil:
+			return string(dnssec.StatusSecure)
+		case fail == nil:
+			fail = s.fail
+		}
+	}
+	if fail != nil {
+		return string(fail.Status)
+	}
+	return string(chain.Status)
 }
 
 func addVerdict(r *probes.Result, v dnssec.Verdict) {

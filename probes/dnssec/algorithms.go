@@ -5,8 +5,8 @@ import "github.com/miekg/dns"
 // Algorithms returns the DNSKEY algorithms this package validates: those
 // Unbound, the validating resolver of Let's Encrypt, validates. RFC 8624
 // §3.1 makes RSASHA1 (5), RSASHA1-NSEC3-SHA1 (7), RSASHA256 (8), RSASHA512
-// (10) and ECDSAP256SHA256 (13) MUST-validate, ECDSAP384SHA384 (14) and
-// ED25519 (15) RECOMMENDED, ED448 (16) MAY; Unbound validates all eight.
+// (10) and ECDSAP256SHA256 (13) MUST-validate, ECDSAP384SHA384 (14),
+// ED25519 (15) and ED448 (16) RECOMMENDED; Unbound validates all eight.
 // It does not validate RSAMD5 (1, RFC 6725), DSA (3, 6) or the GOST
 // algorithm (12), nor does this package: a zone signed only with those is
 // insecure, as RFC 4035 §5.2 tells resolvers, rather than bogus.
