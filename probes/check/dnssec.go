@@ -254,7 +254,7 @@ func (c *Checker) fetchDNSKEY(ctx context.Context, zone string, addr netip.Addr)
 	}
 	server := netip.AddrPortFrom(addr, uint16(c.cfg.Port))
 	ex := c.X.Exchange(ctx, server, q, probes.UDP)
-	if ex.Reply != nil && len(ex.Reply) > 2 && ex.Reply[2]&0x02 != 0 {
+	if len(ex.Reply) > 2 && ex.Reply[2]&0x02 != 0 {
 		ex = c.X.Exchange(ctx, server, ex.Query, probes.TCP)
 	}
 	m := new(dns.Msg)
