@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -233,5 +234,36 @@ func BenchmarkCheckResponseAlgorithms(b *testing.B) {
 				}
 			}
 		})
+	}
+}
+
+// TestDSDigestPreference: only the DS records of the highest supported
+// digest type count (Unbound's val_favorite_ds_algo), so a wrong SHA-384
+// DS fails the zone even beside a right SHA-256 one, and a wrong SHA-1 DS
+// beside a right SHA-256 one is ignored (RFC 4509 §3).
+func TestDSDigestPreference(t *testing.T) {
+	z := newTestZone(t, zoneOpts{})
+	reply := z.query(origin, dns.TypeDNSKEY).Answer
+	wrong := func(d *dns.DS) *dns.DS {
+		c := dns.Copy(d).(*dns.DS)
+		c.Digest = strings.Repeat("0", len(c.Digest))
+		return c
+	}
+	sha1, sha256, sha384 := z.signer.DS(dns.SHA1)[0], z.signer.DS(dns.SHA256)[0], z.signer.DS(dns.SHA384)[0]
+	for _, tc := range []struct {
+		name   string
+		ds     []*dns.DS
+		status dnssec.Status
+	}{
+		{"right SHA-256, wrong SHA-384", []*dns.DS{sha256, wrong(sha384)}, dnssec.StatusBogus},
+		{"wrong SHA-256, right SHA-384", []*dns.DS{wrong(sha256), sha384}, dnssec.StatusSecure},
+		{"wrong SHA-1, right SHA-256", []*dns.DS{wrong(sha1), sha256}, dnssec.StatusSecure},
+		{"right SHA-1, wrong SHA-256", []*dns.DS{sha1, wrong(sha256)}, dnssec.StatusBogus},
+		{"right SHA-1 alone", []*dns.DS{sha1}, dnssec.StatusSecure},
+		{"right SHA-256, SHA-384 of an unsupported algorithm", []*dns.DS{sha256, func() *dns.DS { d := wrong(sha384); d.Algorithm = dns.PRIVATEDNS; return d }()}, dnssec.StatusSecure},
+	} {
+		if _, v := dnssec.CheckKeys(origin, tc.ds, reply, testNow()); v.Status != tc.status {
+			t.Errorf("%s: %v, want %s", tc.name, v, tc.status)
+		}
 	}
 }
