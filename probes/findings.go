@@ -50,6 +50,7 @@ const (
 	CodeFamilyUnreachable   Code = "address-family-unreachable"
 	CodeIntermittentTimeout Code = "intermittent-timeout"
 	CodeTrailingGarbage     Code = "trailing-garbage"
+	CodeNSEC3Iterations     Code = "nsec3-iterations"
 )
 
 // FindingInfo is everything caaprobe says about a code, in one place: the
@@ -280,6 +281,13 @@ var Findings = []FindingInfo{
 		Impact:   "Most resolvers ignore the extra bytes; strict parsers drop the reply.",
 		Fix:      "Fix the software that appends bytes to replies.",
 		Fixture:  "trailing.test"},
+	{Code: CodeNSEC3Iterations, Severity: SeverityWarn, Mark: "N3",
+		Summary:  "The zone's NSEC3 records use more hash iterations than validating resolvers compute (above 150), so its denials of existence are not validated.",
+		RFC:      "RFC 9276 §3.1, §3.2; RFC 5155 §10.3",
+		Requires: "RFC 9276 §3.1: a zone signed with NSEC3 MUST use 0 additional iterations (and SHOULD NOT use a salt). §3.2 lets a validating resolver treat NSEC3 records with more iterations as insecure, after checking their signatures, or answer SERVFAIL; Unbound and BIND treat more than 150 as insecure.",
+		Impact:   "Unbound, as Let's Encrypt runs it, answers the CAA query NOERROR without the AD bit: the CA gets its answer and may issue, but a negative CAA answer is no longer protected by DNSSEC, and a resolver that takes RFC 9276's SERVFAIL option fails the lookup.",
+		Fix:      "Re-sign the zone with NSEC3PARAM 1 0 0 - (0 iterations, no salt), or with NSEC.",
+		Fixture:  "www.nsec3iter.test; see docs/dnssec.md"},
 }
 
 // Info returns the catalog entry for code. Codes not in the catalog are a

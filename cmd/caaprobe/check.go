@@ -246,6 +246,7 @@ func runCheck(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 		}
 	}
 	f.stderr = stderr
+	cfg.OnNoAnchor = func(w string) { fmt.Fprintln(stderr, "caaprobe: warning: "+w) }
 	return checkAndReport(ctx, cfg, &f, items, stdout)
 }
 

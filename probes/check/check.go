@@ -60,6 +60,10 @@ type Config struct {
 	// (a zone whose DS is not published yet, or a private island of trust).
 	// Without root records, IANA's root anchor (IANARootAnchors) is used.
 	TrustAnchor []dns.RR
+	// OnNoAnchor, when set, is called once per Checker with a warning
+	// (what is wrong and the fix) when the root in use matches no trust
+	// anchor, so that every name's DNSSEC is indeterminate.
+	OnNoAnchor func(warning string)
 }
 
 // Unit cache capacities (see unitCache): probation holds a domain's own
@@ -82,6 +86,8 @@ type Checker struct {
 	units   *unitCache
 	anchors map[string][]*dns.DS            // DS sets by zone, from Config.TrustAnchor; the root's always
 	trusts  *lru.Flight[string, *zoneTrust] // DNSSEC chain status per zone, once per run
+	// noAnchorOnce makes Config.OnNoAnchor a once-per-run warning.
+	noAnchorOnce sync.Once
 	// resolved holds the --resolver answers per name, once per run.
 	resolved *lru.Flight[string, resolver.Answer]
 	// rx asks the --resolver: its own timeout, since a resolver

@@ -141,7 +141,7 @@ func (c *Checker) chain(ctx context.Context, zone string) (dnssec.Verdict, []*dn
 		parent := c.trust(ctx, z.Parent)
 		if parent.v.Status != dnssec.StatusSecure {
 			v := parent.v
-			if v.Status != dnssec.StatusInsecure {
+			if v.Status != dnssec.StatusInsecure && v.Status != dnssec.StatusIndeterminate {
 				v.Detail = "parent " + report.TrimDot(z.Parent) + " does not validate: " + v.Detail
 			}
 			return v, nil, nil
@@ -189,12 +189,16 @@ func (c *Checker) chain(ctx context.Context, zone string) (dnssec.Verdict, []*dn
 			if v.Status == dnssec.StatusSecure {
 				return v, keys, nil
 			}
-			if zone == "." && v.Reason != dnssec.ReasonMissingDNSKEY {
+			if zone == "." && v.Reason == dnssec.ReasonDSMatchesNoKey {
 				// A root whose keys the anchor does not name is another
 				// hierarchy (a lab, a private root), not an attack: no
-				// chain, so nothing below it is judged. A root address
-				// that did not answer says nothing: try the next.
-				return insecureVerdict(dnssec.ReasonNoKeys, "the root's DNSKEY does not match the trust anchor (%s): no chain", v.Detail), nil, nil
+				// chain, so nothing below it is judged, and caaprobe
+				// cannot say whether it is secure: indeterminate (RFC
+				// 4033 §5). The run warns once, with the fix. A root
+				// address that did not answer says nothing: try the next.
+				c.warnNoAnchor(a, v.Detail)
+				return dnssec.Verdict{Status: dnssec.StatusIndeterminate, Reason: dnssec.ReasonNoAnchor,
+					Detail: fmt.Sprintf("the root's DNSKEY at %s matches no trust anchor (%s): no chain", a, v.Detail)}, nil, nil
 			}
 			if first == nil || first.Reason == dnssec.ReasonMissingDNSKEY && v.Reason != dnssec.ReasonMissingDNSKEY {
 				first = &v
@@ -204,16 +208,30 @@ func (c *Checker) chain(ctx context.Context, zone string) (dnssec.Verdict, []*dn
 			}
 		}
 	}
-	if zone == "." {
+	if zone == "." && (first == nil || first.Reason == dnssec.ReasonMissingDNSKEY) {
 		// No root server gave its keys: caaprobe cannot build the chain,
 		// which is no finding against the domain's servers.
-		return insecureVerdict(dnssec.ReasonNoKeys, "no root server answered DNSKEY: no chain"), nil, nil
+		return dnssec.Verdict{Status: dnssec.StatusIndeterminate, Reason: dnssec.ReasonNoKeys,
+			Detail: "no root server answered DNSKEY: no chain"}, nil, nil
 	}
 	if first == nil {
 		return dnssec.Verdict{Status: dnssec.StatusMissing, Reason: dnssec.ReasonMissingDNSKEY,
 			Detail: "no server of " + report.TrimDot(zone) + " to ask for DNSKEY"}, nil, nil
 	}
 	return *first, nil, seen
+}
+
+// warnNoAnchor tells Config.OnNoAnchor, once per Checker, that the root
+// in use matches no trust anchor, and how to fix that.
+func (c *Checker) warnNoAnchor(addr netip.Addr, detail string) {
+	if c.cfg.OnNoAnchor == nil {
+		return
+	}
+	c.noAnchorOnce.Do(func() {
+		c.cfg.OnNoAnchor(fmt.Sprintf("the root's DNSKEY at %s matches no trust anchor (%s), so DNSSEC is indeterminate "+
+			"for every name and no DNSSEC finding is reported. Give the root's DS or DNSKEY with --trust-anchor FILE "+
+			"(for the lab, the anchor `caaprobe lab` prints).", addr, detail))
+	})
 }
 
 func zoneKeys(rrs []dns.RR) []*dns.DNSKEY {
@@ -236,7 +254,7 @@ func (c *Checker) fetchDNSKEY(ctx context.Context, zone string, addr netip.Addr)
 	}
 	server := netip.AddrPortFrom(addr, uint16(c.cfg.Port))
 	ex := c.X.Exchange(ctx, server, q, probes.UDP)
-	if ex.Reply != nil && len(ex.Reply) > 2 && ex.Reply[2]&0x02 != 0 {
+	if len(ex.Reply) > 2 && ex.Reply[2]&0x02 != 0 {
 		ex = c.X.Exchange(ctx, server, ex.Query, probes.TCP)
 	}
 	m := new(dns.Msg)
@@ -255,19 +273,21 @@ func (c *Checker) zoneDS(z *discovery.Zone) []*dns.DS {
 	return z.DS
 }
 
-// judgeDNSSEC adds dnssec-bogus and dnssec-missing to the results of one
-// unit and returns the zone's chain status for the report. It runs inside
-// runUnit, before the unit is shared: results are read-only afterwards.
+// judgeDNSSEC adds dnssec-bogus, dnssec-missing and nsec3-iterations to
+// the results of one unit and returns the name's DNSSEC state for the
+// report (see nameState). It runs inside runUnit, before the unit is
+// shared: results are read-only afterwards.
 func (c *Checker) judgeDNSSEC(ctx context.Context, z *discovery.Zone, srs []*serverResults) string {
 	t := c.trust(ctx, z.Name)
-	if t.v.Status == dnssec.StatusInsecure {
+	if t.v.Status == dnssec.StatusInsecure || t.v.Status == dnssec.StatusIndeterminate {
 		// No chain from the anchor: a resolver accepts whatever it gets,
 		// so signatures are not findings (and an unsigned zone is fine).
 		return string(t.v.Status)
 	}
 	now := time.Now()
 	ds := c.zoneDS(z)
-	for _, sr := range srs {
+	views := make([]serverView, len(srs))
+	for i, sr := range srs {
 		for _, r := range sr.results {
 			if r == nil || r.Msg == nil {
 				continue
@@ -294,10 +314,66 @@ func (c *Checker) judgeDNSSEC(ctx context.Context, z *discovery.Zone, srs []*ser
 					v.Detail = "zone " + report.TrimDot(z.Name) + " does not validate: " + v.Detail
 				}
 				addVerdict(r, v)
+				views[i].add(v)
 			}
 		}
 	}
-	return string(t.v.Status)
+	return nameState(t.v, views)
+}
+
+// serverView is what a validating resolver makes of one server address's
+// CAA answers: judged when it answered with data to validate; fail is the
+// first bogus or missing verdict (a resolver randomising case meets it on
+// some spelling); insecure when the answer validates only as insecure.
+type serverView struct {
+	judged   bool
+	fail     *dnssec.Verdict
+	insecure bool
+}
+
+func (s *serverView) add(v dnssec.Verdict) {
+	switch {
+	case v.Status == dnssec.StatusBogus || v.Status == dnssec.StatusMissing:
+		s.judged = true
+		if s.fail == nil {
+			s.fail = &v
+		}
+	case v.Status == dnssec.StatusSecure:
+		s.judged = true
+	case v.Reason == dnssec.ReasonNSEC3Iterations || v.Reason == dnssec.ReasonOptOut:
+		s.judged, s.insecure = true, true
+	}
+}
+
+// nameState is the name's DNSSEC state as the AD bit and RCODE of a
+// validating resolver's answer show it, the state the differential test
+// compares with Unbound's: the zone's chain status when the chain is not
+// secure; in a secure zone, the state of the first server whose answer
+// does not fail (Unbound asks another server after a bogus answer, so one
+// good server is enough: halfbogus.test), insecure when that answer can
+// only be proved insecure (NSEC3 above the iteration limit, opt-out);
+// bogus or missing when every server that answered fails; the chain
+// status when no server answered with data to validate.
+func nameState(chain dnssec.Verdict, views []serverView) string {
+	if chain.Status != dnssec.StatusSecure {
+		return string(chain.Status)
+	}
+	var fail *dnssec.Verdict
+	for _, s := range views {
+		switch {
+		case !s.judged:
+		case s.fail == nil && s.insecure:
+			return string(dnssec.StatusInsecure)
+		case s.fail == nil:
+			return string(dnssec.StatusSecure)
+		case fail == nil:
+			fail = s.fail
+		}
+	}
+	if fail != nil {
+		return string(fail.Status)
+	}
+	return string(chain.Status)
 }
 
 func addVerdict(r *probes.Result, v dnssec.Verdict) {
@@ -307,5 +383,9 @@ func addVerdict(r *probes.Result, v dnssec.Verdict) {
 		r.Add(probes.CodeDNSSECBogus, detail)
 	case dnssec.StatusMissing:
 		r.Add(probes.CodeDNSSECMissing, detail)
+	case dnssec.StatusInsecure:
+		if v.Reason == dnssec.ReasonNSEC3Iterations {
+			r.Add(probes.CodeNSEC3Iterations, detail)
+		}
 	}
 }

@@ -75,13 +75,13 @@ func TestDNSSECPerServerAndSpelling(t *testing.T) {
 	}
 	tests := []struct {
 		domain string
-		status string // the zone's chain status in the report
+		status string // the name's DNSSEC state in the report
 		want   []want
 	}{
 		{"signed.test", "secure", []want{{0, "caa", "", ""}, {0, "caa-upper", "", ""}, {0, "caa-0x20", "", ""}, {0, "caa-tcp", "", ""}, {0, "dnskey", "", ""}}},
 		// The issue's heart: signatures over the query's spelling are
 		// bogus for UPPERCASE and 0x20 only.
-		{"casesig.test", "secure", []want{
+		{"casesig.test", "bogus", []want{
 			{0, "caa", "", ""}, {0, "caa-tcp", "", ""}, {0, "caa-noedns", "", ""}, {0, "dnskey", "", ""},
 			{0, "caa-upper", probes.CodeDNSSECBogus, "bad-signature"}, {0, "caa-0x20", probes.CodeDNSSECBogus, "bad-signature"}}},
 		{"halfbogus.test", "secure", []want{
@@ -90,7 +90,7 @@ func TestDNSSECPerServerAndSpelling(t *testing.T) {
 		{"badds.test", "bogus", []want{
 			{0, "dnskey", probes.CodeDNSSECBogus, "ds-matches-no-dnskey"}, {1, "dnskey", probes.CodeDNSSECBogus, "ds-matches-no-dnskey"},
 			{0, "caa", probes.CodeDNSSECBogus, "ds-matches-no-dnskey"}}},
-		{"nosig.test", "secure", []want{{0, "caa", probes.CodeDNSSECMissing, "missing-rrsig"}, {0, "caa-upper", probes.CodeDNSSECMissing, "missing-rrsig"}, {0, "dnskey", "", ""}}},
+		{"nosig.test", "missing", []want{{0, "caa", probes.CodeDNSSECMissing, "missing-rrsig"}, {0, "caa-upper", probes.CodeDNSSECMissing, "missing-rrsig"}, {0, "dnskey", "", ""}}},
 		{"expired.test", "bogus", []want{{0, "caa", probes.CodeDNSSECBogus, "expired"}, {0, "dnskey", probes.CodeDNSSECBogus, "expired"}}},
 	}
 	for _, tc := range tests {
@@ -125,7 +125,8 @@ func TestDNSSECPerServerAndSpelling(t *testing.T) {
 
 // TestDNSSECWrongAnchor: with an anchor that is not the lab's root key (or
 // IANA's, the default), no chain reaches the lab, so every zone is
-// insecure and broken signatures are not findings.
+// indeterminate (RFC 4033 §5), broken signatures are not findings, and the
+// run warns once, with the fix.
 func TestDNSSECWrongAnchor(t *testing.T) {
 	lab, err := fixtures.Start(fixtures.Options{Cases: labCases(t, "casesig.test", "expired.test", "badds.test")})
 	if err != nil {
@@ -142,8 +143,14 @@ func TestDNSSECWrongAnchor(t *testing.T) {
 	}
 	for name, anchor := range anchors {
 		t.Run(name, func(t *testing.T) {
+			var warnings []string
 			c := check.New(check.Config{Roots: []netip.Addr{lab.Root}, Port: lab.Port, Timeout: 500 * time.Millisecond,
-				Retries: 1, TrustAnchor: anchor})
+				Retries: 1, TrustAnchor: anchor, OnNoAnchor: func(w string) { warnings = append(warnings, w) }})
+			defer func() {
+				if len(warnings) != 1 || !strings.Contains(warnings[0], "--trust-anchor FILE") || !strings.Contains(warnings[0], "caaprobe lab") {
+					t.Errorf("warnings %q: want exactly one, naming --trust-anchor FILE and caaprobe lab", warnings)
+				}
+			}()
 			for _, domain := range lab.Domains() {
 				d := c.Check(context.Background(), domain)
 				if d.Err != "" {
@@ -152,8 +159,8 @@ func TestDNSSECWrongAnchor(t *testing.T) {
 				if issues := dnssecIssues(d); len(issues) > 0 {
 					t.Errorf("%s: DNSSEC findings without a chain: %v", domain, issues)
 				}
-				if got := nameStatus(d, domain); got != "insecure" {
-					t.Errorf("%s: status %q, want insecure", domain, got)
+				if got := nameStatus(d, domain); got != "indeterminate" {
+					t.Errorf("%s: status %q, want indeterminate", domain, got)
 				}
 				if d.Outcome != report.OutcomeOK {
 					t.Errorf("%s: outcome %s, want ok", domain, d.Outcome)
@@ -192,8 +199,10 @@ func TestZoneAnchorForPinnedServers(t *testing.T) {
 	// Only the zone's anchor: the IANA root anchor stays for the rest of
 	// the tree (the lab's root is then unvalidated, and that is fine).
 	d := checkWith("casesig.test", lab.ZoneAnchor("casesig.test"))
-	if got := nameStatus(d, "casesig.test"); got != "secure" {
-		t.Errorf("casesig.test pinned with its anchor: DNSSEC %s, want secure (its keys validate)", got)
+	// Its keys validate from the anchor (a chain, not indeterminate or
+	// insecure), and its 0x20 answers do not: bogus, as for Unbound.
+	if got := nameStatus(d, "casesig.test"); got != "bogus" {
+		t.Errorf("casesig.test pinned with its anchor: DNSSEC %s, want bogus (keys validate, 0x20 answers do not)", got)
 	}
 	addr := lab.AddrOf("casesig.test", 0).String()
 	issues := dnssecIssues(d)
@@ -329,5 +338,85 @@ func TestRealSignerZone(t *testing.T) {
 		if d.Outcome != report.OutcomeOK {
 			t.Errorf("%s: outcome %s: %s", name, d.Outcome, d.Explanation)
 		}
+	}
+}
+
+// TestDNSSECAlgorithmsAndLimits: the algorithm, iteration and DS fixtures
+// of issue 12 point 1 get the DNSSEC status Unbound gives them (AD=1 for
+// secure; insecure answers NOERROR without AD; bogus SERVFAIL), per name.
+func TestDNSSECAlgorithmsAndLimits(t *testing.T) {
+	zones := []string{"signed-rsasha1.test", "expired-rsasha1.test", "signed-nsec3rsasha1.test", "expired-nsec3rsasha1.test",
+		"signed-rsasha512.test", "expired-rsasha512.test", "signed-ed448.test", "expired-ed448.test",
+		"nsec3iter.test", "dsalgunknown.test"}
+	lab, err := fixtures.Start(fixtures.Options{Cases: labCases(t, zones...)})
+	if err != nil {
+		t.Fatalf("starting the lab: %v", err)
+	}
+	t.Cleanup(lab.Close)
+	c := check.New(check.Config{Roots: []netip.Addr{lab.Root}, Port: lab.Port, Timeout: 500 * time.Millisecond,
+		Retries: 1, TrustAnchor: lab.TrustAnchor()})
+	for _, tc := range []struct {
+		name   string
+		status map[string]string // name -> DNSSEC status
+		reason string            // the reason every bogus CAA result gives
+		warn   bool              // nsec3-iterations on the www CAA results
+	}{
+		{"www.signed-rsasha1.test", map[string]string{"www.signed-rsasha1.test": "secure", "signed-rsasha1.test": "secure"}, "", false},
+		{"www.signed-nsec3rsasha1.test", map[string]string{"www.signed-nsec3rsasha1.test": "secure", "signed-nsec3rsasha1.test": "secure"}, "", false},
+		{"www.signed-rsasha512.test", map[string]string{"www.signed-rsasha512.test": "secure"}, "", false},
+		{"www.signed-ed448.test", map[string]string{"www.signed-ed448.test": "secure", "signed-ed448.test": "secure"}, "", false},
+		{"expired-rsasha1.test", map[string]string{"expired-rsasha1.test": "bogus"}, "expired", false},
+		{"expired-nsec3rsasha1.test", map[string]string{"expired-nsec3rsasha1.test": "bogus"}, "expired", false},
+		{"expired-rsasha512.test", map[string]string{"expired-rsasha512.test": "bogus"}, "expired", false},
+		{"expired-ed448.test", map[string]string{"expired-ed448.test": "bogus"}, "expired", false},
+		{"www.nsec3iter.test", map[string]string{"www.nsec3iter.test": "insecure", "nsec3iter.test": "secure", "test": "secure"}, "", true},
+		{"dsalgunknown.test", map[string]string{"dsalgunknown.test": "insecure"}, "", false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			d := c.Check(context.Background(), tc.name)
+			if d.Err != "" {
+				t.Fatal(d.Err)
+			}
+			for name, want := range tc.status {
+				if got := nameStatus(d, name); got != want {
+					t.Errorf("%s: DNSSEC %q, want %q", name, got, want)
+				}
+			}
+			issues := dnssecIssues(d)
+			if tc.reason == "" && len(issues) > 0 {
+				t.Errorf("DNSSEC findings: %v", issues)
+			}
+			if tc.reason != "" {
+				caa := 0
+				for k, is := range issues {
+					if strings.Contains(k, "/caa") {
+						caa++
+					}
+					if !strings.HasPrefix(is[0].Detail, tc.reason+":") {
+						t.Errorf("%s: %s, want reason %s", k, is[0].Detail, tc.reason)
+					}
+				}
+				if caa < 4 {
+					t.Errorf("%d CAA results bogus, want every DO probe (%v)", caa, issues)
+				}
+			}
+			warned := 0
+			for _, s := range d.Servers {
+				for _, r := range s.Results {
+					if r.Has(probes.CodeNSEC3Iterations) {
+						warned++
+						if r.Name != "www.nsec3iter.test." || !strings.HasPrefix(string(r.Probe), "caa") {
+							t.Errorf("nsec3-iterations on %s %s", r.Probe, r.Name)
+						}
+					}
+				}
+			}
+			if tc.warn != (warned >= 4) {
+				t.Errorf("nsec3-iterations on %d results, want it on every DO CAA probe: %v", warned, tc.warn)
+			}
+			if tc.warn && (d.Verdict != report.VerdictWarn || d.Outcome != report.OutcomeOK) {
+				t.Errorf("verdict %s outcome %s, want warn and ok", d.Verdict, d.Outcome)
+			}
+		})
 	}
 }

@@ -14,8 +14,8 @@ import (
 const maxNSEC3Records = 16
 
 // denial is the denial-of-existence material of one reply's authority
-// section: in-zone NSEC records, usable NSEC3 records, and how many NSEC3
-// records were set aside for too many iterations.
+// section: in-zone NSEC records, usable NSEC3 records, and how many of
+// those have more iterations than validators hash.
 type denial struct {
 	nsec       nsecProof
 	nsec3      nsec3Proof
@@ -33,13 +33,20 @@ func newDenial(zone string, auth []*rrset) denial {
 					d.nsec.recs = append(d.nsec.recs, r)
 				}
 			case *dns.NSEC3:
-				if u, ok := usableNSEC3(zone, r); ok {
-					if len(d.nsec3.recs) < maxNSEC3Records && !slices.ContainsFunc(d.nsec3.recs, func(n *dns.NSEC3) bool { return n.Hdr.Name == u.Hdr.Name }) {
-						d.nsec3.recs = append(d.nsec3.recs, u)
-					}
-				} else if r.Iterations > maxNSEC3Iterations {
+				u, ok := usableNSEC3(zone, r)
+				if !ok {
+					continue
+				}
+				// Unbound looks at every usable NSEC3 of the reply before
+				// hashing anything: one above the limit makes the whole
+				// proof insecure (val_nsec3.c, nsec3_iteration_count_high).
+				if u.Iterations > maxNSEC3Iterations {
 					d.tooCostly++
-					d.iterations = r.Iterations
+					d.iterations = max(d.iterations, u.Iterations)
+					continue
+				}
+				if len(d.nsec3.recs) < maxNSEC3Records && !slices.ContainsFunc(d.nsec3.recs, func(n *dns.NSEC3) bool { return n.Hdr.Name == u.Hdr.Name }) {
+					d.nsec3.recs = append(d.nsec3.recs, u)
 				}
 			}
 		}
@@ -59,12 +66,15 @@ type prover interface {
 // usable record it returns the verdict to report instead.
 func (d denial) pick(what string) (prover, Verdict) {
 	switch {
+	case d.tooCostly > 0:
+		// RFC 9276 §3.2: insecure, not bogus; the NSEC3 RRsets' own
+		// signatures were validated before (checkAuthority), as §3.2
+		// requires of a resolver that returns insecure.
+		return nil, insecure(ReasonNSEC3Iterations, "%s: NSEC3 with %d iterations, above the %d a validating resolver hashes (Unbound, BIND): the answer is insecure", what, d.iterations, maxNSEC3Iterations)
 	case len(d.nsec3.recs) > 0:
 		return d.nsec3, Verdict{}
 	case len(d.nsec.recs) > 0:
 		return d.nsec, Verdict{}
-	case d.tooCostly > 0:
-		return nil, insecure(ReasonNSEC3Iterations, "%s: NSEC3 with %d iterations (resolvers validate up to %d)", what, d.iterations, maxNSEC3Iterations)
 	}
 	return nil, missing(ReasonMissingDenial, "%s: no NSEC or NSEC3 in the authority section", what)
 }

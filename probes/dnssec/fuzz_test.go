@@ -25,10 +25,27 @@ func fuzzZone(t testing.TB, nsec3 bool) *testZone {
 	return newTestZone(t, zoneOpts{alg: dns.ED25519, nsec3: nsec3})
 }
 
+// fuzzAlgZone is the same zone signed with another algorithm whose
+// signatures are deterministic too (Ed448, RSA PKCS #1 v1.5), for seeds
+// that reach those verifiers.
+func fuzzAlgZone(t testing.TB, alg uint8, nsec3 bool) *testZone {
+	return newTestZone(t, zoneOpts{alg: alg, nsec3: nsec3})
+}
+
+// fuzzKeys are the keys the fuzz target trusts: the Ed25519 zone's and
+// those of fuzzAlgZone's algorithms (their key tags differ).
+func fuzzKeys(t testing.TB) []*dns.DNSKEY {
+	keys := fuzzZone(t, false).trusted()
+	for _, alg := range []uint8{dns.ED448, dns.RSASHA1, dns.RSASHA1NSEC3SHA1, dns.RSASHA512} {
+		keys = append(keys, fuzzAlgZone(t, alg, false).trusted()...)
+	}
+	return keys
+}
+
 // FuzzCheckResponse feeds arbitrary messages to the judges: whatever a
 // server sends, judging it must not panic or hang.
 func FuzzCheckResponse(f *testing.F) {
-	keys := fuzzZone(f, false).trusted()
+	keys := fuzzKeys(f)
 	ds := fuzzZone(f, false).signer.DS(dns.SHA256)
 	f.Fuzz(func(t *testing.T, wire []byte) {
 		m := new(dns.Msg)
@@ -64,13 +81,19 @@ func seeds(t testing.TB) map[string]*dns.Msg {
 		"dnskey":           nsec.query("example.com.", dns.TypeDNSKEY),
 		"wildcard-nodata3": nsec3.query("x.wild.example.com.", dns.TypeTXT),
 		"ds-nodata-nsec3":  nsec3.query("sub.example.com.", dns.TypeDS),
+
+		"caa-ed448":            fuzzAlgZone(t, dns.ED448, false).query("ExAmPlE.cOm.", dns.TypeCAA),
+		"nxdomain-ed448-nsec3": fuzzAlgZone(t, dns.ED448, true).query("nope.example.com.", dns.TypeCAA),
+		"nodata-rsasha1":       fuzzAlgZone(t, dns.RSASHA1, false).query("www.example.com.", dns.TypeCAA),
+		"nodata-nsec3rsasha1":  fuzzAlgZone(t, dns.RSASHA1NSEC3SHA1, true).query("www.example.com.", dns.TypeCAA),
+		"wildcard-rsasha512":   fuzzAlgZone(t, dns.RSASHA512, false).query("x.wild.example.com.", dns.TypeCAA),
 	}
 }
 
 // TestFuzzSeeds keeps the corpus honest: every seed parses and validates
 // with the fuzz target's keys. With -update it rewrites the corpus.
 func TestFuzzSeeds(t *testing.T) {
-	keys := fuzzZone(t, false).trusted()
+	keys := fuzzKeys(t)
 	for name, m := range seeds(t) {
 		path := filepath.Join(seedDir, name)
 		if *update {

@@ -20,8 +20,8 @@ import (
 //
 // Without a DS the zone is insecure; so it is when every DS uses an
 // algorithm or digest type this package does not support, as RFC 4035 §5.2
-// tells resolvers. SHA-1 DS records are ignored when the set also holds
-// stronger digests (RFC 4509 §3).
+// tells resolvers. Only the DS records of the set's highest supported
+// digest type count, as in Unbound (see usableDS).
 func CheckKeys(zone string, ds []*dns.DS, dnskeys []dns.RR, now time.Time) (trusted []*dns.DNSKEY, v Verdict) {
 	zone = dns.CanonicalName(zone)
 	if len(ds) == 0 {
@@ -75,26 +75,27 @@ func CheckKeys(zone string, ds []*dns.DS, dnskeys []dns.RR, now time.Time) (trus
 	return trusted, secure(ReasonDSMatches, "DS %s matches; %s", dsList(anchors), v.Detail)
 }
 
+// usableDS keeps the DS records a validator uses: owner the zone, an
+// algorithm and digest type it implements, and of those only the ones with
+// the highest digest type in the set. That is Unbound's rule
+// (validator/val_utils.c, val_favorite_ds_algo: "highest number
+// supported"), and it covers RFC 4509 §3 (SHA-1 is ignored when SHA-256 is
+// there): a DS set whose SHA-384 record is wrong fails even when its
+// SHA-256 record is right.
 func usableDS(zone string, ds []*dns.DS) []*dns.DS {
-	var out []*dns.DS
-	strong := false
+	var best uint8
 	for _, d := range ds {
-		if d == nil || !sameName(d.Hdr.Name, zone) || !supportedAlgorithm(d.Algorithm) || !supportedDigest(d.DigestType) {
-			continue
-		}
-		out = append(out, d)
-		strong = strong || d.DigestType != dns.SHA1
-	}
-	if !strong {
-		return out
-	}
-	var kept []*dns.DS
-	for _, d := range out {
-		if d.DigestType != dns.SHA1 {
-			kept = append(kept, d)
+		if d != nil && sameName(d.Hdr.Name, zone) && supportedAlgorithm(d.Algorithm) && supportedDigest(d.DigestType) {
+			best = max(best, d.DigestType)
 		}
 	}
-	return kept
+	var out []*dns.DS
+	for _, d := range ds {
+		if d != nil && best != 0 && d.DigestType == best && sameName(d.Hdr.Name, zone) && supportedAlgorithm(d.Algorithm) {
+			out = append(out, d)
+		}
+	}
+	return out
 }
 
 // dsMatches is RFC 4035 §5.2: same algorithm and key tag, and the digest of

@@ -84,7 +84,7 @@ func TestCheckKeys(t *testing.T) {
 			},
 			status: dnssec.StatusInsecure, reason: dnssec.ReasonUnsupportedAlg},
 		{name: "unsupported algorithm", published: split(zonesign.Faults{}),
-			ds:     func(s *zonesign.Signer) []*dns.DS { return withDigest(s.DS(dns.SHA256), dns.SHA256, dns.RSASHA1) },
+			ds:     func(s *zonesign.Signer) []*dns.DS { return withDigest(s.DS(dns.SHA256), dns.SHA256, dns.RSAMD5) },
 			status: dnssec.StatusInsecure, reason: dnssec.ReasonUnsupportedAlg},
 	}
 	for _, tc := range tests {

@@ -7,9 +7,13 @@ import (
 	"github.com/miekg/dns"
 )
 
-// maxNSEC3Iterations is the iteration count above which BIND and Unbound
-// stop validating NSEC3 and treat the answer as insecure (RFC 9276 §3.2).
-// It also bounds the hashing a hostile reply can make caaprobe do.
+// maxNSEC3Iterations is the highest NSEC3 iteration count Unbound
+// validates: its val-nsec3-keysize-iterations default has been
+// "1024 150 2048 150 4096 150" since 1.13.2 (util/config_file.c), 150 for
+// every key size. Above it, Unbound marks the answer insecure without
+// hashing (validator/val_nsec3.c, nsec3_iteration_count_high, called first
+// by every nsec3_prove_* function), as RFC 9276 §3.2 allows; BIND does the
+// same above 150. It also bounds the hashing a hostile reply can cost.
 const maxNSEC3Iterations = 150
 
 // nsec3Proof judges denial of existence from NSEC3 records (RFC 5155 §8).
@@ -20,11 +24,12 @@ type nsec3Proof struct {
 
 // usableNSEC3 applies RFC 5155 §8.1–8.2: only SHA-1, no unknown flags, owner
 // one hash label directly under the zone. Ignored records prove nothing.
+// The iteration count is judged by newDenial, over all usable records.
 // The copy uppercases the next hashed owner because NSEC3.Cover compares it
 // as text with the uppercased owner label, and a record parsed from text may
 // spell it in lowercase.
 func usableNSEC3(zone string, n *dns.NSEC3) (*dns.NSEC3, bool) {
-	if n.Hash != dns.SHA1 || n.Flags&^1 != 0 || n.Iterations > maxNSEC3Iterations {
+	if n.Hash != dns.SHA1 || n.Flags&^1 != 0 {
 		return nil, false
 	}
 	if dns.CountLabel(n.Hdr.Name) != dns.CountLabel(zone)+1 || !inZone(zone, n.Hdr.Name) {

@@ -158,7 +158,7 @@ func TestCheckResponseKeys(t *testing.T) {
 	m := z.query("example.com.", dns.TypeCAA)
 	other := newTestZone(t, zoneOpts{alg: dns.ED25519})
 	unsupported := &dns.DNSKEY{Hdr: dns.RR_Header{Name: origin, Rrtype: dns.TypeDNSKEY, Class: dns.ClassINET},
-		Flags: 257, Protocol: 3, Algorithm: dns.RSASHA1, PublicKey: "AwEAAQ=="}
+		Flags: 257, Protocol: 3, Algorithm: dns.RSAMD5, PublicKey: "AwEAAQ=="}
 	tests := []struct {
 		name   string
 		keys   []*dns.DNSKEY

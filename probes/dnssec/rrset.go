@@ -150,7 +150,7 @@ func checkSig(zone string, set *rrset, canonical []dns.RR, sig *dns.RRSIG, keys 
 	}
 	var err error
 	for _, k := range candidates {
-		if err = sig.Verify(k, canonical); err == nil {
+		if err = verify(sig, k, canonical); err == nil {
 			return secure(ReasonSigned, "%s valid until %s", what, serialTime(sig.Expiration, now)), rankValid
 		}
 	}

@@ -20,6 +20,10 @@ const (
 	// unsupported algorithms, opt-out) or nothing to validate (an RCODE that
 	// carries no data). A validating resolver accepts the reply as is.
 	StatusInsecure Status = "insecure"
+	// StatusIndeterminate: no trust anchor covers the tree in use (RFC
+	// 4033 §5), for example a private root checked with IANA's anchor.
+	// Nothing can be said for or against the replies; they are not judged.
+	StatusIndeterminate Status = "indeterminate"
 )
 
 // Reason says why a Verdict has its Status. Reasons are stable strings that
@@ -65,6 +69,11 @@ const (
 	ReasonOutsideZone     Reason = "outside-zone"          // qname is not in the zone
 	ReasonReferral        Reason = "referral"              // the reply delegates qname to a child zone
 	ReasonUnvalidated     Reason = "unvalidated-rcode"     // RCODE other than NOERROR/NXDOMAIN, or truncated: no data to validate
+)
+
+// Reasons for StatusIndeterminate.
+const (
+	ReasonNoAnchor Reason = "no-anchor" // the root's keys match no trust anchor: another hierarchy
 )
 
 // Verdict is the judgement on one reply or one DNSKEY RRset.
