@@ -156,7 +156,7 @@ func classify(m *dns.Msg, zone, qname string, qtype uint16) reply {
 		r.kind, r.why = kindLame, "empty reply without AA"
 		return r
 	}
-	r.kind = kindNoData
+	r.kind, r.cut = kindNoData, zone
 	if m.Rcode == dns.RcodeNameError {
 		r.kind = kindNXDomain
 	}
