@@ -27,27 +27,29 @@ type exchangeQuerier struct {
 }
 
 func (q exchangeQuerier) Query(ctx context.Context, server netip.Addr, name string, qtype uint16) (*dns.Msg, error) {
-	addr := netip.AddrPortFrom(server, uint16(q.port))
-	for _, edns := range []bool{true, false} {
-		query, err := probes.BuildQuery(name, qtype, edns, edns)
-		if err != nil {
-			return nil, fmt.Errorf("query for %s: %w", name, err)
-		}
-		ex := q.x.Exchange(ctx, addr, query, probes.UDP)
-		if len(ex.Reply) > 2 && ex.Reply[2]&0x02 != 0 {
-			ex = q.x.Exchange(ctx, addr, ex.Query, probes.TCP)
-		}
-		if ex.Reply == nil {
-			return nil, ex.Err
-		}
-		m := new(dns.Msg)
-		if err := m.Unpack(ex.Reply); err != nil {
-			return nil, fmt.Errorf("malformed reply: %w", err)
-		}
-		if edns && (m.Rcode == dns.RcodeFormatError || m.Rcode == dns.RcodeNotImplemented) {
-			continue
-		}
-		return m, nil
+	m, err := q.query(ctx, server, name, qtype, true)
+	if err == nil && (m.Rcode == dns.RcodeFormatError || m.Rcode == dns.RcodeNotImplemented) {
+		return q.query(ctx, server, name, qtype, false)
 	}
-	panic("unreachable")
+	return m, err
+}
+
+func (q exchangeQuerier) query(ctx context.Context, server netip.Addr, name string, qtype uint16, edns bool) (*dns.Msg, error) {
+	addr := netip.AddrPortFrom(server, uint16(q.port))
+	query, err := probes.BuildQuery(name, qtype, edns, edns)
+	if err != nil {
+		return nil, fmt.Errorf("query for %s: %w", name, err)
+	}
+	ex := q.x.Exchange(ctx, addr, query, probes.UDP)
+	if len(ex.Reply) > 2 && ex.Reply[2]&0x02 != 0 {
+		ex = q.x.Exchange(ctx, addr, ex.Query, probes.TCP)
+	}
+	if ex.Reply == nil {
+		return nil, ex.Err
+	}
+	m := new(dns.Msg)
+	if err := m.Unpack(ex.Reply); err != nil {
+		return nil, fmt.Errorf("malformed reply: %w", err)
+	}
+	return m, nil
 }
