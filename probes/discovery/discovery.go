@@ -247,10 +247,18 @@ func (w *Walker) known(apex string) *Zone {
 	return z
 }
 
-// closest returns the deepest known zone that contains name.
+// closest returns the deepest known zone that contains name, and marks it
+// used, so that the zones every name starts from (a TLD, a provider's
+// parent zone) stay cached while single-use ones are evicted.
 func (w *Walker) closest(name string) *Zone {
 	for n := name; ; n = parentName(n) {
 		if z := w.known(n); z != nil {
+			if !z.Pinned && n != "." {
+				// Do on a finished key is a cache hit that counts as a
+				// use (Peek does not); the compute only runs if the zone
+				// was evicted in between, and then stores it again.
+				w.zones.Do(context.Background(), n, func(context.Context) (*Zone, bool) { return z, true })
+			}
 			return z
 		}
 		if n == "." {
