@@ -393,3 +393,57 @@ func TestWalkCallerDeadline(t *testing.T) {
 		t.Errorf("zone %s", n.Zone.Name)
 	}
 }
+
+// TestWalkConcurrentShared: many names looked up at once share the work of
+// their zones (the co-hosted child's DS is asked once), and lookups that
+// need each other (both ends of a delegation cycle) all finish.
+func TestWalkConcurrentShared(t *testing.T) {
+	ds := func(string, uint16) *dns.Msg {
+		return msg(t, dns.RcodeSuccess, true, []string{"c.p.test. 60 DS 12345 13 2 AABBCCDD"}, nil, nil)
+	}
+	f := coHostedNet(t, ds)
+	tld := f.servers[addr(tldIP)]
+	cycle := first(
+		refer(t, "a.test.", []string{"a.test. 60 NS ns.b.test."}, nil),
+		refer(t, "b.test.", []string{"b.test. 60 NS ns.a.test."}, nil))
+	f.servers[addr(tldIP)] = first(tld, cycle)
+	w := walker(f)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	var names []string
+	for i := range 40 {
+		names = append(names, fmt.Sprintf("w%d.c.p.test", i))
+	}
+	names = append(names, "a.test", "b.test", "ns.a.test", "ns.b.test", "c.p.test", "p.test")
+	var wg sync.WaitGroup
+	errs := make([]error, len(names))
+	zones := make([]string, len(names))
+	for i, n := range names {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			got, err := w.Lookup(ctx, n)
+			errs[i] = err
+			if err == nil {
+				zones[i] = got.Zone.Name
+			}
+		}()
+	}
+	wg.Wait()
+	if ctx.Err() != nil {
+		t.Fatal("lookups did not finish: waits on each other?")
+	}
+	for i, n := range names {
+		switch {
+		case strings.HasSuffix(n, "c.p.test") && zones[i] != "c.p.test.":
+			t.Errorf("%s: zone %q, error %v", n, zones[i], errs[i])
+		case n == "a.test" && zones[i] != "a.test.":
+			t.Errorf("a.test: zone %q, error %v", zones[i], errs[i])
+		case strings.HasPrefix(n, "ns.") && errs[i] == nil:
+			t.Errorf("%s resolved inside a delegation cycle", n)
+		}
+	}
+	if n := f.count("c.p.test. DS"); n != 1 {
+		t.Errorf("the co-hosted child's DS was asked %d times for %d names, want once", n, len(names))
+	}
+}
