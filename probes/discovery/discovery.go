@@ -123,10 +123,10 @@ var DefaultLimits = Limits{MaxReferrals: 16, MaxNS: 20, MaxDepth: 4}
 // each other share their discovery.
 const DefaultCacheSize = 4096
 
-// DefaultBudget bounds one shared computation (a name's walk, a zone's
+// defaultBudget bounds one shared computation (a name's walk, a zone's
 // servers): it runs for every domain that needs it, under no one domain's
 // deadline.
-const DefaultBudget = time.Minute
+const defaultBudget = time.Minute
 
 // ErrLimit marks an error caused by reaching one of the Limits.
 var ErrLimit = errors.New("limit reached")
@@ -146,7 +146,7 @@ type Walker struct {
 	// because they keep being used; a run of 100,000 domains does not
 	// keep 100,000 zones.
 	CacheSize int
-	// Budget bounds each shared computation; 0 means DefaultBudget.
+	// Budget bounds each shared computation; 0 means a minute.
 	Budget time.Duration
 
 	once  sync.Once
@@ -194,7 +194,7 @@ func (w *Walker) init() {
 		}
 		budget := w.Budget
 		if budget <= 0 {
-			budget = DefaultBudget
+			budget = defaultBudget
 		}
 		w.q = w.Q
 		if w.q == nil {
