@@ -19,8 +19,11 @@ const (
 	// zone asked (cut is the child's apex).
 	kindReferral
 	// kindLame: the server does not serve the zone it was asked for: an
-	// upward or sideways referral, REFUSED, or an empty reply without AA
-	// (RFC 1034 §4.2.2; RFC 8499 §7).
+	// upward or sideways referral, REFUSED, an empty reply without AA, a
+	// recursive server's negative answer (RA without AA), a negative
+	// answer from another zone (RFC 1034 §4.2.2; RFC 8499 §7). Where
+	// resolvers differ, Unbound's reading (iter_resptype.c) is followed:
+	// a negative answer with the zone's SOA counts without AA.
 	kindLame
 	// kindNXDomain: the name does not exist (cut is the SOA owner, when
 	// the authority section holds one).
@@ -76,6 +79,11 @@ func classify(m *dns.Msg, zone, qname string, qtype uint16) reply {
 		h := rr.Header()
 		owner := dns.CanonicalName(h.Name)
 		switch {
+		case owner == qname && h.Rrtype == dns.TypeNS && qtype == dns.TypeNS && owner != zone && dns.IsSubDomain(zone, owner) && !m.Authoritative:
+			// A child's NS set in the answer section without AA: a
+			// referral written there (as Unbound reads it too).
+			r.kind, r.cut = kindReferral, owner
+			return r
 		case owner == qname && (h.Rrtype == qtype || qtype == dns.TypeANY):
 			r.kind = kindAnswer
 			return r
@@ -122,8 +130,12 @@ func classify(m *dns.Msg, zone, qname string, qtype uint16) reply {
 			r.kind, r.why = kindLame, fmt.Sprintf("answers from zone %s, not %s", trim(soa), trim(zone))
 			return r
 		}
-		if !m.Authoritative {
-			r.kind, r.why = kindLame, "negative answer without AA"
+		if !m.Authoritative && m.RecursionAvailable {
+			// A recursive server's cache, not the zone's data. Without
+			// RA, a negative answer with the zone's SOA is taken as
+			// the zone's answer, AA or not, as resolvers do (the
+			// probes judge the missing AA on their own).
+			r.kind, r.why = kindLame, "negative answer from a recursive server (RA, no AA)"
 			return r
 		}
 		r.cut = soa

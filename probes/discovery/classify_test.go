@@ -88,8 +88,17 @@ func TestClassify(t *testing.T) {
 			m: msg(t, dns.RcodeNameError, true, nil, []string{"test. 300 SOA ns.nic.test. h.nic.test. 1 2 3 4 5"}, nil), want: kindLame},
 		{name: "negative answer from an unrelated zone", qname: "www.example.test.", qtype: dns.TypeNS,
 			m: msg(t, dns.RcodeSuccess, true, nil, []string{"other.test. 300 SOA ns.other.test. h.other.test. 1 2 3 4 5"}, nil), want: kindLame},
-		{name: "negative answer without AA", qname: "www.example.test.", qtype: dns.TypeNS,
-			m: msg(t, dns.RcodeSuccess, false, nil, []string{soa}, nil), want: kindLame},
+		{name: "negative answer without AA is still the zone's", qname: "www.example.test.", qtype: dns.TypeNS,
+			m: msg(t, dns.RcodeSuccess, false, nil, []string{soa}, nil), want: kindNoData, cut: zone},
+		{name: "negative answer from a recursive server", qname: "www.example.test.", qtype: dns.TypeNS,
+			m: func() *dns.Msg {
+				m := msg(t, dns.RcodeNameError, false, nil, []string{soa}, nil)
+				m.RecursionAvailable = true
+				return m
+			}(), want: kindLame},
+		{name: "child NS in the answer section without AA", qname: "sub.example.test.", qtype: dns.TypeNS,
+			m:    msg(t, dns.RcodeSuccess, false, []string{"sub.example.test. 60 NS ns.sub.example.test."}, nil, nil),
+			want: kindReferral, cut: "sub.example.test."},
 		{name: "empty reply without AA", qname: "www.example.test.", qtype: dns.TypeNS,
 			m: msg(t, dns.RcodeSuccess, false, nil, nil, nil), want: kindLame},
 		{name: "CNAME", qname: "www.example.test.", qtype: dns.TypeNS,
