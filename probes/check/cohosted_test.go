@@ -19,6 +19,8 @@ func TestCoHostedChildren(t *testing.T) {
 		domain, dnssec, outcome string
 	}{
 		{"good.cohost.test", "secure", report.OutcomeOK},
+		{"www.good.cohost.test", "secure", report.OutcomeOK},
+		{"www.expired.cohost.test", "bogus", report.OutcomeServfail},
 		{"expired.cohost.test", "bogus", report.OutcomeServfail},
 		{"badds.cohost.test", "bogus", report.OutcomeServfail},
 		{"unsigned.cohost.test", "missing", report.OutcomeServfail},
@@ -35,8 +37,9 @@ func TestCoHostedChildren(t *testing.T) {
 					n = x
 				}
 			}
-			if n == nil || n.Zone != tt.domain+"." {
-				t.Fatalf("%s not probed as a zone of its own: %+v", tt.domain, n)
+			zone := strings.TrimPrefix(tt.domain, "www.") + "."
+			if n == nil || n.Zone != zone {
+				t.Fatalf("%s not probed in zone %s: %+v", tt.domain, zone, n)
 			}
 			if n.DNSSEC != tt.dnssec {
 				t.Errorf("DNSSEC %q, want %q", n.DNSSEC, tt.dnssec)
@@ -45,7 +48,7 @@ func TestCoHostedChildren(t *testing.T) {
 				t.Errorf("outcome %q, want %q (%s)", d.Outcome, tt.outcome, d.Explanation)
 			}
 			for _, s := range d.Servers {
-				if s.Zone == tt.domain+"." && !strings.HasSuffix(s.NS, ".cohost.test.") {
+				if s.Zone == zone && !strings.HasSuffix(s.NS, ".cohost.test.") {
 					t.Errorf("probed at %s, not at the child's own NS set", s.NS)
 				}
 			}
