@@ -302,6 +302,14 @@ func (c *Checker) runUnit(ctx context.Context, info *discovery.Name) *unit {
 			u.zoneFindings = append(u.zoneFindings, report.Finding{Code: probes.CodeGlueMismatch,
 				Name: report.TrimDot(info.Name), Zone: report.TrimDot(z.Name), NS: report.TrimDot(ns.Name), Detail: ns.GlueMismatch})
 		}
+		for _, l := range z.Lame() {
+			if l.NS == ns.Name {
+				// Seen by discovery, which then asked the next server.
+				u.zoneFindings = append(u.zoneFindings, report.Finding{Code: probes.CodeLameServer,
+					Name: report.TrimDot(info.Name), Zone: report.TrimDot(z.Name), NS: report.TrimDot(ns.Name), Addr: l.Addr.String(),
+					Detail: "during discovery: " + l.Detail})
+			}
+		}
 		if len(ns.Addrs) == 0 {
 			u.zoneFindings = append(u.zoneFindings, report.Finding{Code: probes.CodeNSUnresolvable,
 				Name: report.TrimDot(info.Name), Zone: report.TrimDot(z.Name), NS: report.TrimDot(ns.Name), Detail: fmt.Sprintf("%s has no address: %s", report.TrimDot(ns.Name), ns.Err)})

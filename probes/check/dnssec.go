@@ -147,16 +147,15 @@ func (c *Checker) chain(ctx context.Context, zone string) (dnssec.Verdict, []*dn
 			return v, nil, nil
 		}
 		if len(z.DS) == 0 {
-			if z.FromReferral {
-				// A signed parent must prove the DS is absent; without the
-				// proof a validator cannot tell an unsigned delegation from
-				// a stripped DS and fails the whole child zone.
-				m := &dns.Msg{Ns: z.NoDS}
-				m.Authoritative = true
-				if v := dnssec.CheckResponse(z.Parent, zone, dns.TypeDS, m, parent.keys, now); v.Status == dnssec.StatusBogus || v.Status == dnssec.StatusMissing {
-					v.Detail = "the referral from " + report.TrimDot(z.Parent) + " does not prove that " + report.TrimDot(zone) + " has no DS: " + v.Detail
-					return v, nil, nil
-				}
+			// A signed parent must prove the DS is absent (in its referral,
+			// or its answer to "zone DS" for a co-hosted child); without
+			// the proof a validator cannot tell an unsigned delegation
+			// from a stripped DS and fails the whole child zone.
+			m := &dns.Msg{Ns: z.NoDS}
+			m.Authoritative = true
+			if v := dnssec.CheckResponse(z.Parent, zone, dns.TypeDS, m, parent.keys, now); v.Status == dnssec.StatusBogus || v.Status == dnssec.StatusMissing {
+				v.Detail = report.TrimDot(z.Parent) + " does not prove that " + report.TrimDot(zone) + " has no DS: " + v.Detail
+				return v, nil, nil
 			}
 			return insecureVerdict(dnssec.ReasonNoDS, "no DS for %s in %s: unsigned delegation", zone, z.Parent), nil, nil
 		}

@@ -1,8 +1,18 @@
 // Package discovery finds, for a name, the zone it lives in and every
 // address of every authoritative server of that zone, by walking the
 // delegation from the root servers as a resolver does, without asking any
-// recursive resolver. Results are cached per zone and per name and shared
-// across all the names of a run, so a provider's servers are resolved once.
+// recursive resolver.
+//
+// The walk is a loop over classified replies (see classify): a referral
+// down or a negative answer whose SOA names a deeper apex is a zone cut; a
+// lame reply (an upward or sideways referral, REFUSED, an empty reply
+// without AA) is noted on that server and the next address is asked. For
+// every cut the DS RRset, or the parent's proof that there is none, is
+// kept in the Zone, asked of the parent's servers when the referral did not
+// carry it. Queries go through an injected Querier, so the walk is tested
+// on canned replies. Names, NS addresses and zones are shared work
+// (lru.Work) across all the names of a run, so a provider's servers are
+// resolved once.
 package discovery
 
 import (
@@ -14,6 +24,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/caaprobe/caaprobe/probes"
 	"github.com/caaprobe/caaprobe/probes/lru"
@@ -24,23 +35,55 @@ import (
 type Zone struct {
 	Name     string   // apex, lowercase FQDN
 	Parent   string   // the zone that delegated it; "" for the root
-	ParentNS []string // NS names in the parent's referral, sorted
+	ParentNS []string // NS names in the parent's referral (or the apex's, when co-hosted), sorted
 	NS       []NS     // servers with their addresses, sorted by name
 	DS       []*dns.DS
-	// DSSigs are the RRSIGs over the DS RRset in the parent's referral; the
-	// engine validates the DS set with the parent's keys (RFC 4035 §5.2).
+	// DSSigs are the RRSIGs over the DS RRset from the parent; the engine
+	// validates the DS set with the parent's keys (RFC 4035 §5.2).
 	DSSigs []*dns.RRSIG
-	// FromReferral says the zone was found through a referral, whose
-	// authority section then holds DS or the proof that there is none.
+	// FromReferral says the zone was found through a referral. A zone
+	// found otherwise is CoHosted: its parent's servers serve it too and
+	// answered with its apex data instead of referring.
 	FromReferral bool
-	// NoDS holds the NSEC/NSEC3 records and their RRSIGs from the
-	// referral: a signed parent's proof that an unsigned child has no DS
-	// (RFC 4035 §3.1.4), without which validators treat the child as bogus.
+	CoHosted     bool
+	// NoDS holds the NSEC/NSEC3 records and their RRSIGs by which the
+	// parent proves that the zone has no DS (RFC 4035 §3.1.4), from the
+	// referral or from the parent's answer to "zone DS"; without the
+	// proof a validator under a signed parent treats the zone as bogus.
 	NoDS   []dns.RR
 	Pinned bool // servers given with --ns, not discovered
 	// Limit says which limit cut the NS set short, when one did; the
 	// engine reports it as limit-reached.
 	Limit string
+
+	mu   sync.Mutex
+	lame []Lame
+}
+
+// Lame is a server address of a zone that answered the walk as if it did
+// not serve the zone: the engine reports it as lame-server.
+type Lame struct {
+	NS     string
+	Addr   netip.Addr
+	Detail string
+}
+
+// Lame returns the server addresses found lame so far, in the order seen.
+func (z *Zone) Lame() []Lame {
+	z.mu.Lock()
+	defer z.mu.Unlock()
+	return slices.Clone(z.lame)
+}
+
+func (z *Zone) noteLame(ns string, a netip.Addr, why string) {
+	z.mu.Lock()
+	defer z.mu.Unlock()
+	for _, l := range z.lame {
+		if l.Addr == a && l.NS == ns {
+			return
+		}
+	}
+	z.lame = append(z.lame, Lame{NS: ns, Addr: a, Detail: why})
 }
 
 // NS is one authoritative server name and its addresses.
@@ -62,7 +105,7 @@ type Name struct {
 	Name   string // lowercase FQDN
 	Zone   *Zone
 	Exists bool   // NOERROR seen for the name (it is the apex, has data, or is an empty non-terminal)
-	CNAME  string // the alias target when the name is a CNAME
+	CNAME  string // the alias target when the name is a CNAME (or a DNAME above it redirects it)
 }
 
 // Limits bound the walk; each is reported when reached.
@@ -80,12 +123,19 @@ var DefaultLimits = Limits{MaxReferrals: 16, MaxNS: 20, MaxDepth: 4}
 // each other share their discovery.
 const DefaultCacheSize = 4096
 
+// defaultBudget bounds one shared computation (a name's walk, a zone's
+// servers): it runs for every domain that needs it, under no one domain's
+// deadline.
+const defaultBudget = time.Minute
+
 // ErrLimit marks an error caused by reaching one of the Limits.
 var ErrLimit = errors.New("limit reached")
 
 // Walker walks delegations. It is safe for concurrent use.
 type Walker struct {
-	X      *probes.Exchanger
+	X *probes.Exchanger
+	// Q, when set, replaces X (and Port): tests give canned replies.
+	Q      Querier
 	Roots  []netip.Addr
 	Port   int
 	IPv4   bool
@@ -96,32 +146,36 @@ type Walker struct {
 	// because they keep being used; a run of 100,000 domains does not
 	// keep 100,000 zones.
 	CacheSize int
+	// Budget bounds each shared computation; 0 means a minute.
+	Budget time.Duration
 
+	once  sync.Once
+	q     Querier
 	mu    sync.Mutex
-	fixed map[string]*Zone                // the root and pinned zones, for the whole run
-	zones *lru.Cache[string, *Zone]       // discovered zones by apex
-	names *lru.Cache[string, *nameFuture] // by name
-	addrs *lru.Cache[string, *addrFuture] // by NS name
-	// building holds zones under construction from a referral.
-	building map[string]*zoneFuture
+	fixed map[string]*Zone // the root and pinned zones, for the whole run
+	names *lru.Work[string, nameResult]
+	addrs *lru.Work[string, addrResult]
+	zones *lru.Work[string, *Zone] // discovered zones by apex
 }
 
-type zoneFuture struct {
-	done chan struct{}
-	zone *Zone
-}
-
-type nameFuture struct {
-	done chan struct{}
+type nameResult struct {
 	name *Name
 	err  error
 }
 
-type addrFuture struct {
-	done  chan struct{}
+type addrResult struct {
 	addrs []netip.Addr
+	cname string
 	err   error
 }
+
+// chain is the NS names whose addresses are being looked up on one path of
+// lookups, outermost first: a name met twice is a delegation cycle. Work
+// done while the chain is not empty is nested inside other shared work
+// and never waits on work in flight (lru.Work.DoNested).
+type chain []string
+
+func (c chain) with(host string) chain { return append(c[:len(c):len(c)], host) }
 
 // Pin registers servers for a zone without discovering them (--ns).
 func (w *Walker) Pin(zone string, servers []NS) {
@@ -133,18 +187,23 @@ func (w *Walker) Pin(zone string, servers []NS) {
 }
 
 func (w *Walker) init() {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	if w.zones == nil {
+	w.once.Do(func() {
 		size := w.CacheSize
 		if size <= 0 {
 			size = DefaultCacheSize
 		}
+		budget := w.Budget
+		if budget <= 0 {
+			budget = defaultBudget
+		}
+		w.q = w.Q
+		if w.q == nil {
+			w.q = exchangeQuerier{x: w.X, port: w.Port}
+		}
 		w.fixed = map[string]*Zone{}
-		w.zones = lru.New[string, *Zone](size)
-		w.names = lru.New[string, *nameFuture](size)
-		w.addrs = lru.New[string, *addrFuture](size)
-		w.building = map[string]*zoneFuture{}
+		w.names = lru.NewWork[string, nameResult](size, budget)
+		w.addrs = lru.NewWork[string, addrResult](size, budget)
+		w.zones = lru.NewWork[string, *Zone](size, budget)
 		var roots []netip.Addr
 		for _, a := range w.Roots {
 			if w.family(a) {
@@ -155,7 +214,7 @@ func (w *Walker) init() {
 		if w.Limits == (Limits{}) {
 			w.Limits = DefaultLimits
 		}
-	}
+	})
 }
 
 func (w *Walker) family(a netip.Addr) bool {
@@ -172,197 +231,251 @@ func (w *Walker) family(a netip.Addr) bool {
 // engine climbs Parent links with it to validate the DNSSEC chain.
 func (w *Walker) Zone(name string) *Zone {
 	w.init()
+	return w.known(dns.CanonicalName(name))
+}
+
+// known finds a zone by apex: the root and pinned zones are kept for the
+// whole run, discovered ones while they are recently used.
+func (w *Walker) known(apex string) *Zone {
 	w.mu.Lock()
-	defer w.mu.Unlock()
-	z, _ := w.zone(dns.CanonicalName(name))
+	z, ok := w.fixed[apex]
+	w.mu.Unlock()
+	if ok {
+		return z
+	}
+	z, _ = w.zones.Peek(apex)
 	return z
 }
 
-// zone finds a known zone by apex: the root and pinned zones are kept for
-// the whole run, discovered ones while they are recently used. Callers
-// hold w.mu.
-func (w *Walker) zone(apex string) (*Zone, bool) {
-	if z, ok := w.fixed[apex]; ok {
-		return z, true
+// closest returns the deepest known zone that contains name, and marks it
+// used, so that the zones every name starts from (a TLD, a provider's
+// parent zone) stay cached while single-use ones are evicted.
+func (w *Walker) closest(name string) *Zone {
+	for n := name; ; n = parentName(n) {
+		if z := w.known(n); z != nil {
+			if !z.Pinned && n != "." {
+				// Do on a finished key is a cache hit that counts as a
+				// use (Peek does not); the compute only runs if the zone
+				// was evicted in between, and then stores it again.
+				w.zones.Do(context.Background(), n, func(context.Context) (*Zone, bool) { return z, true })
+			}
+			return z
+		}
+		if n == "." {
+			return w.known(".")
+		}
 	}
-	return w.zones.Get(apex)
 }
 
 // Lookup returns what is known of name, walking the delegation when needed.
 func (w *Walker) Lookup(ctx context.Context, name string) (*Name, error) {
-	return w.lookup(ctx, dns.CanonicalName(name), 0)
-}
-
-func (w *Walker) lookup(ctx context.Context, name string, depth int) (*Name, error) {
 	w.init()
-	w.mu.Lock()
-	f, ok := w.names.Get(name)
-	if !ok {
-		f = &nameFuture{done: make(chan struct{})}
-		w.names.Add(name, f)
-	}
-	w.mu.Unlock()
-	if ok {
-		if nested(ctx) && !isDone(f.done) {
-			// See resolveAddrs: a nested lookup never waits on another's.
-			return w.walk(ctx, name, depth)
-		}
-		select {
-		case <-f.done:
-			return f.name, f.err
-		case <-ctx.Done():
-			return nil, ctx.Err()
-		}
-	}
-	f.name, f.err = w.walk(ctx, name, depth)
-	if ctx.Err() != nil {
-		// Cut short by the asking domain's deadline or an interrupt: not
-		// a fact about the name, so later lookups walk again.
-		w.mu.Lock()
-		if cur, ok := w.names.Get(name); ok && cur == f {
-			w.names.Remove(name)
-		}
-		w.mu.Unlock()
-	}
-	close(f.done)
-	return f.name, f.err
+	return w.lookup(ctx, dns.CanonicalName(name), nil)
 }
 
-// closest returns the deepest known zone that contains name.
-func (w *Walker) closest(name string) *Zone {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	for n := name; ; n = parentName(n) {
-		if z, ok := w.zone(n); ok {
-			return z
-		}
-		if n == "." {
-			return w.fixed["."]
-		}
+func (w *Walker) lookup(ctx context.Context, name string, ch chain) (*Name, error) {
+	r, err := do(ctx, w.names, name, ch, func(ctx context.Context) (nameResult, bool) {
+		n, err := w.walk(ctx, name, ch)
+		return nameResult{n, err}, ctx.Err() == nil
+	})
+	if err != nil {
+		return nil, err
 	}
+	return r.name, r.err
 }
 
-func (w *Walker) walk(ctx context.Context, name string, depth int) (*Name, error) {
+// do runs shared work: waiting for a computation in flight at the top of
+// a path, computing it anew inside other shared work.
+func do[V any](ctx context.Context, work *lru.Work[string, V], key string, ch chain, compute func(context.Context) (V, bool)) (V, error) {
+	if len(ch) > 0 {
+		v, _ := work.DoNested(ctx, key, compute)
+		return v, ctx.Err()
+	}
+	v, _, err := work.Do(ctx, key, compute)
+	return v, err
+}
+
+func (w *Walker) walk(ctx context.Context, name string, ch chain) (*Name, error) {
 	zone := w.closest(name)
 	for hops := 0; ; hops++ {
 		if hops > w.Limits.MaxReferrals {
 			return nil, fmt.Errorf("%w: more than %d referrals for %s", ErrLimit, w.Limits.MaxReferrals, name)
 		}
-		if zone.Name == name && zone.Parent != "" || zone.Pinned && zone.Name == name {
-			// A referral to the name itself: it is the apex of its zone.
+		if zone.Name == name && (zone.Parent != "" || zone.Pinned) {
+			// A cut at the name itself: it is the apex of its zone.
 			return &Name{Name: name, Zone: zone, Exists: true}, nil
 		}
-		m, err := w.ask(ctx, zone, name, dns.TypeNS, depth)
+		r, err := w.ask(ctx, zone, name, dns.TypeNS)
 		if err != nil {
 			return nil, err
 		}
-		if cut, ok := referral(m, zone.Name, name); ok {
-			if cut == zone.Name || !dns.IsSubDomain(zone.Name, cut) {
-				return nil, fmt.Errorf("%w: %s referred %s to %s, not below itself (referral loop)", ErrLimit, zone.Name, name, cut)
-			}
-			child, err := w.zoneFromReferral(ctx, zone.Name, cut, m, depth)
-			if err != nil {
+		switch r.kind {
+		case kindReferral:
+			if zone, err = w.referred(ctx, zone, r.cut, r.msg, ch); err != nil {
 				return nil, err
 			}
-			zone = child
 			continue
-		}
-		n := &Name{Name: name, Zone: zone, Exists: m.Rcode == dns.RcodeSuccess}
-		for _, rr := range m.Answer {
-			if !strings.EqualFold(rr.Header().Name, name) {
+		case kindAnswer:
+			if name != zone.Name {
+				// An authoritative NS set at the name from the parent's
+				// server: the server serves the child too (co-hosted).
+				child, err := w.coHosted(ctx, zone, name, r.msg, ch)
+				if err != nil {
+					return nil, err
+				}
+				return &Name{Name: name, Zone: child, Exists: true}, nil
+			}
+			return &Name{Name: name, Zone: zone, Exists: true}, nil
+		case kindNoData, kindNXDomain:
+			if r.cut != zone.Name {
+				// The SOA of a zone below: the same servers serve a child
+				// on the name's path without referring to it.
+				if zone, err = w.coHosted(ctx, zone, r.cut, nil, ch); err != nil {
+					return nil, err
+				}
 				continue
 			}
-			switch rr := rr.(type) {
-			case *dns.CNAME:
-				n.CNAME = dns.CanonicalName(rr.Target)
-			case *dns.NS:
-				if m.Authoritative && name != zone.Name {
-					// The parent's server also serves the child: the
-					// answer is the child's apex NS set.
-					child, err := w.zoneFromAnswer(ctx, zone.Name, name, m, depth)
-					if err != nil {
-						return nil, err
-					}
-					n.Zone = child
-				}
-			}
+			return &Name{Name: name, Zone: zone, Exists: r.kind == kindNoData}, nil
+		case kindAlias, kindDNAME:
+			return &Name{Name: name, Zone: zone, Exists: true, CNAME: r.target}, nil
 		}
-		if m.Rcode != dns.RcodeSuccess && m.Rcode != dns.RcodeNameError {
-			return nil, fmt.Errorf("servers of %s answer %s for %s NS", zone.Name, dns.RcodeToString[m.Rcode], name)
-		}
-		return n, nil
+		return nil, fmt.Errorf("servers of %s: unexpected %s reply for %s NS", zone.Name, r.kind, name)
 	}
 }
 
-// referral reports whether m hands name down to a child zone of zone.
-func referral(m *dns.Msg, zone, name string) (string, bool) {
-	if m.Rcode != dns.RcodeSuccess || len(m.Answer) > 0 {
-		return "", false
-	}
-	for _, rr := range m.Ns {
-		if rr.Header().Rrtype == dns.TypeNS {
-			owner := dns.CanonicalName(rr.Header().Name)
-			if owner != zone && dns.IsSubDomain(owner, name) {
-				return owner, true
+// ask sends name/qtype to the servers of zone, one address after another,
+// until one gives a useful reply: an answer, a referral down, a negative
+// answer or an alias. A lame server is noted on the zone and skipped; the
+// name fails only when no server answers usefully.
+func (w *Walker) ask(ctx context.Context, zone *Zone, name string, qtype uint16) (reply, error) {
+	var tried []string
+	for _, ns := range zone.NS {
+		for _, a := range ns.Addrs {
+			if err := ctx.Err(); err != nil {
+				return reply{}, err
 			}
-			if owner == zone && !m.Authoritative {
-				// An upward or sideways referral: the server is lame.
-				return owner, true
+			m, err := w.q.Query(ctx, a, name, qtype)
+			if err != nil {
+				tried = append(tried, fmt.Sprintf("%s: %v", a, err))
+				continue
 			}
+			r := classify(m, zone.Name, name, qtype)
+			switch r.kind {
+			case kindLame:
+				zone.noteLame(ns.Name, a, fmt.Sprintf("%s %s: %s", trim(name), probes.TypeString(qtype), r.why))
+				tried = append(tried, fmt.Sprintf("%s: lame (%s)", a, r.why))
+				continue
+			case kindError:
+				tried = append(tried, fmt.Sprintf("%s: %s", a, r.why))
+				continue
+			}
+			return r, nil
 		}
 	}
-	return "", false
+	if len(tried) == 0 {
+		var why []string
+		for _, ns := range zone.NS {
+			if ns.Err != "" {
+				why = append(why, trim(ns.Name)+": "+ns.Err)
+			}
+		}
+		if len(why) > 0 {
+			return reply{}, fmt.Errorf("zone %s has no server address to ask (%s)", zone.Name, strings.Join(why, "; "))
+		}
+		return reply{}, fmt.Errorf("zone %s has no server address to ask", zone.Name)
+	}
+	return reply{}, fmt.Errorf("no server of %s answered %s %s (%s)", zone.Name, name, probes.TypeString(qtype), strings.Join(tried, "; "))
 }
 
-func (w *Walker) zoneFromReferral(ctx context.Context, parent, cut string, m *dns.Msg, depth int) (*Zone, error) {
-	w.mu.Lock()
-	if z, ok := w.zone(cut); ok {
-		w.mu.Unlock()
+// referred returns the child zone a referral from parent hands down: the
+// one known, or one built from the referral.
+func (w *Walker) referred(ctx context.Context, parent *Zone, cut string, m *dns.Msg, ch chain) (*Zone, error) {
+	if z := w.known(cut); z != nil {
 		return z, nil
 	}
-	// Many domains reach the same cut at once; one builds it, the others
-	// wait, so its glue checks go out once. A nested lookup (resolving an
-	// NS address) may be inside that very build, so it builds its own.
-	if f, ok := w.building[cut]; ok && !nested(ctx) {
-		w.mu.Unlock()
-		select {
-		case <-f.done:
-			if f.zone != nil {
-				return f.zone, nil
-			}
-			// The builder ran out of time and kept nothing: build it here.
-			return w.zoneFromReferral(ctx, parent, cut, m, depth)
-		case <-ctx.Done():
-			return nil, ctx.Err()
+	return do(ctx, w.zones, cut, ch, func(ctx context.Context) (*Zone, bool) {
+		z := &Zone{Name: cut, Parent: parent.Name, FromReferral: true}
+		nsNames := nsNamesIn(m.Ns, cut)
+		dsFrom(z, m.Ns)
+		if len(z.DS) == 0 && len(z.NoDS) == 0 && parentSigned(parent) {
+			// A signed parent's referral carries the DS or the proof
+			// that there is none; this one did not: ask for it.
+			w.fetchDS(ctx, parent, z)
 		}
+		z.ParentNS = nsNames
+		z.Limit = w.nsLimit(nsNames)
+		z.NS = w.resolveNS(ctx, cut, nsNames, m.Extra, true, ch)
+		w.checkGlue(ctx, z)
+		return z, ctx.Err() == nil
+	})
+}
+
+// parentSigned guesses whether a zone is signed from what discovery saw:
+// the root always is, and a zone whose parent published a DS for it.
+func parentSigned(z *Zone) bool { return z.Name == "." || len(z.DS) > 0 }
+
+// coHosted builds the zone at apex, a cut below parent that parent's
+// servers answer for themselves: its NS set from the apex (nsMsg, or
+// asked now), its DS asked of the parent's servers explicitly.
+func (w *Walker) coHosted(ctx context.Context, parent *Zone, apex string, nsMsg *dns.Msg, ch chain) (*Zone, error) {
+	if z := w.known(apex); z != nil {
+		return z, nil
 	}
-	if _, ok := w.building[cut]; !ok {
-		f := &zoneFuture{done: make(chan struct{})}
-		w.building[cut] = f
-		defer func() {
-			w.mu.Lock()
-			f.zone, _ = w.zone(cut)
-			delete(w.building, cut)
-			w.mu.Unlock()
-			close(f.done)
-		}()
-	}
-	w.mu.Unlock()
-	z := &Zone{Name: cut, Parent: parent, FromReferral: true}
-	var nsNames []string
-	for _, rr := range m.Ns {
-		switch rr := rr.(type) {
-		case *dns.NS:
-			if dns.CanonicalName(rr.Hdr.Name) == cut {
-				nsNames = appendUnique(nsNames, dns.CanonicalName(rr.Ns))
+	z, err := do(ctx, w.zones, apex, ch, func(ctx context.Context) (*Zone, bool) {
+		m := nsMsg
+		if m == nil {
+			r, err := w.ask(ctx, parent, apex, dns.TypeNS)
+			if err != nil || r.kind != kindAnswer {
+				return nil, false
 			}
+			m = r.msg
+		}
+		z := &Zone{Name: apex, Parent: parent.Name, CoHosted: true}
+		nsNames := nsNamesIn(m.Answer, apex)
+		w.fetchDS(ctx, parent, z)
+		z.ParentNS = nsNames
+		z.Limit = w.nsLimit(nsNames)
+		z.NS = w.resolveNS(ctx, apex, nsNames, m.Extra, false, ch)
+		return z, ctx.Err() == nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	if z == nil {
+		return nil, fmt.Errorf("servers of %s show a zone cut at %s but give no NS set for it", parent.Name, apex)
+	}
+	return z, nil
+}
+
+// fetchDS asks the parent's servers for the child's DS RRset with DO and
+// keeps the DS and its RRSIGs, or the NSEC/NSEC3 proof that there is none.
+// A parent that gives neither leaves both empty: the engine then finds the
+// proof missing when the parent is signed.
+func (w *Walker) fetchDS(ctx context.Context, parent *Zone, z *Zone) {
+	r, err := w.ask(ctx, parent, z.Name, dns.TypeDS)
+	if err != nil {
+		return
+	}
+	switch r.kind {
+	case kindAnswer:
+		dsFrom(z, r.msg.Answer)
+	case kindNoData, kindNXDomain, kindReferral:
+		dsFrom(z, r.msg.Ns)
+	}
+}
+
+// dsFrom keeps the DS records of z and their RRSIGs, and the NSEC/NSEC3
+// records and their RRSIGs, found in one section.
+func dsFrom(z *Zone, section []dns.RR) {
+	for _, rr := range section {
+		switch rr := rr.(type) {
 		case *dns.DS:
-			if dns.CanonicalName(rr.Hdr.Name) == cut {
+			if dns.CanonicalName(rr.Hdr.Name) == z.Name {
 				z.DS = append(z.DS, rr)
 			}
 		case *dns.RRSIG:
 			switch {
-			case dns.CanonicalName(rr.Hdr.Name) == cut && rr.TypeCovered == dns.TypeDS:
+			case dns.CanonicalName(rr.Hdr.Name) == z.Name && rr.TypeCovered == dns.TypeDS:
 				z.DSSigs = append(z.DSSigs, rr)
 			case rr.TypeCovered == dns.TypeNSEC || rr.TypeCovered == dns.TypeNSEC3:
 				z.NoDS = append(z.NoDS, rr)
@@ -371,129 +484,20 @@ func (w *Walker) zoneFromReferral(ctx context.Context, parent, cut string, m *dn
 			z.NoDS = append(z.NoDS, rr)
 		}
 	}
-	sort.Strings(nsNames)
-	z.ParentNS = nsNames
-	z.Limit = w.nsLimit(nsNames)
-	z.NS = w.resolveNS(ctx, cut, nsNames, m.Extra, depth)
-	w.checkGlue(ctx, z, depth)
-	if ctx.Err() != nil {
-		// Addresses left unresolved by a deadline are no fact about the
-		// zone: use it for this domain, keep it for no other.
-		return z, nil
-	}
-	return w.store(z), nil
-}
-
-// checkGlue asks the zone's own servers for the addresses of its in-zone NS
-// names and notes where the parent's glue says otherwise: resolvers use
-// the glue first, so a stale glue record sends them to the wrong place.
-func (w *Walker) checkGlue(ctx context.Context, z *Zone, depth int) {
-	for i := range z.NS {
-		ns := &z.NS[i]
-		if !ns.Glue || !dns.IsSubDomain(z.Name, ns.Name) {
-			continue
-		}
-		var auth []netip.Addr
-		for _, t := range []uint16{dns.TypeA, dns.TypeAAAA} {
-			m, err := w.ask(ctx, z, ns.Name, t, depth)
-			if err != nil {
-				return // the zone's servers are judged by the probes
-			}
-			auth = append(auth, w.addrsIn(m, ns.Name)...)
-		}
-		if !sameAddrs(auth, ns.Addrs) {
-			ns.GlueMismatch = fmt.Sprintf("glue for %s is %s; the zone says %s", strings.TrimSuffix(ns.Name, "."),
-				addrList(ns.Addrs), addrList(auth))
-		}
+	if len(z.DS) > 0 {
+		z.NoDS = nil
 	}
 }
 
-// addrsIn collects the A and AAAA records of host in m's answer, in the
-// families the walker uses.
-func (w *Walker) addrsIn(m *dns.Msg, host string) []netip.Addr {
-	var out []netip.Addr
-	for _, rr := range m.Answer {
-		if a, ok := addrOf(rr); ok && w.family(a) && strings.EqualFold(rr.Header().Name, host) {
-			out = appendAddr(out, a)
+func nsNamesIn(section []dns.RR, owner string) []string {
+	var out []string
+	for _, rr := range section {
+		if ns, ok := rr.(*dns.NS); ok && dns.CanonicalName(ns.Hdr.Name) == owner {
+			out = appendUnique(out, dns.CanonicalName(ns.Ns))
 		}
 	}
+	sort.Strings(out)
 	return out
-}
-
-// addrOf returns the address of an A or AAAA record.
-func addrOf(rr dns.RR) (netip.Addr, bool) {
-	var a netip.Addr
-	switch rr := rr.(type) {
-	case *dns.A:
-		a, _ = netip.AddrFromSlice(rr.A.To4())
-	case *dns.AAAA:
-		a, _ = netip.AddrFromSlice(rr.AAAA)
-	}
-	return a, a.IsValid()
-}
-
-func sameAddrs(a, b []netip.Addr) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for _, x := range a {
-		if !slices.Contains(b, x) {
-			return false
-		}
-	}
-	return true
-}
-
-func addrList(as []netip.Addr) string {
-	if len(as) == 0 {
-		return "no address"
-	}
-	var s []string
-	for _, a := range as {
-		s = append(s, a.String())
-	}
-	return strings.Join(s, ", ")
-}
-
-func (w *Walker) zoneFromAnswer(ctx context.Context, parent, apex string, m *dns.Msg, depth int) (*Zone, error) {
-	var nsNames []string
-	for _, rr := range m.Answer {
-		if ns, ok := rr.(*dns.NS); ok && dns.CanonicalName(ns.Hdr.Name) == apex {
-			nsNames = appendUnique(nsNames, dns.CanonicalName(ns.Ns))
-		}
-	}
-	sort.Strings(nsNames)
-	z := &Zone{Name: apex, Parent: parent, ParentNS: nsNames, Limit: w.nsLimit(nsNames)}
-	z.NS = w.resolveNS(ctx, apex, nsNames, m.Extra, depth)
-	if ctx.Err() != nil {
-		return z, nil
-	}
-	return w.store(z), nil
-}
-
-func (w *Walker) store(z *Zone) *Zone {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	if old, ok := w.zone(z.Name); ok && unresolved(old) <= unresolved(z) {
-		// A nested lookup may have built the zone while its NS
-		// addresses were still being resolved higher up (an NS name
-		// that is an alias into the zone itself); keep the more
-		// complete one.
-		return old
-	}
-	w.zones.Add(z.Name, z)
-	return z
-}
-
-// unresolved counts NS names without an address.
-func unresolved(z *Zone) int {
-	n := 0
-	for _, ns := range z.NS {
-		if len(ns.Addrs) == 0 {
-			n++
-		}
-	}
-	return n
 }
 
 // nsLimit describes the cut resolveNS makes to an NS set over MaxNS.
@@ -502,214 +506,6 @@ func (w *Walker) nsLimit(names []string) string {
 		return ""
 	}
 	return fmt.Sprintf("%d NS names, only the first %d (--max-ns) are used", len(names), w.Limits.MaxNS)
-}
-
-// resolveNS finds every address of every NS name: glue first, then an
-// iterative lookup of A and AAAA for names without glue.
-func (w *Walker) resolveNS(ctx context.Context, zone string, names []string, extra []dns.RR, depth int) []NS {
-	if len(names) > w.Limits.MaxNS {
-		names = names[:w.Limits.MaxNS]
-	}
-	out := make([]NS, len(names))
-	var wg sync.WaitGroup
-	for i, n := range names {
-		out[i].Name = n
-		for _, rr := range extra {
-			if a, ok := addrOf(rr); ok && strings.EqualFold(rr.Header().Name, n) {
-				out[i].Glue = true
-				if w.family(a) {
-					out[i].Addrs = appendAddr(out[i].Addrs, a)
-				}
-			}
-		}
-		if out[i].Glue {
-			continue
-		}
-		wg.Add(1)
-		go func(ns *NS) {
-			defer wg.Done()
-			addrs, err := w.resolveAddrs(ctx, ns.Name, zone, depth+1)
-			ns.Addrs = addrs
-			ns.CNAME = w.aliasOf(ns.Name)
-			if err != nil {
-				ns.Err = err.Error()
-			} else if len(addrs) == 0 {
-				ns.Err = "no A or AAAA records"
-			}
-		}(&out[i])
-	}
-	wg.Wait()
-	return out
-}
-
-// resolveAddrs looks up A and AAAA of an NS name by the same iterative walk.
-func (w *Walker) resolveAddrs(ctx context.Context, host, forZone string, depth int) ([]netip.Addr, error) {
-	if depth > w.Limits.MaxDepth {
-		return nil, fmt.Errorf("%w: NS address lookups nested more than %d deep (delegation cycle?)", ErrLimit, w.Limits.MaxDepth)
-	}
-	if dns.IsSubDomain(forZone, host) {
-		// In-bailiwick without glue: only the zone's own servers could
-		// answer, and those are the ones we are looking for.
-		return nil, fmt.Errorf("%s is inside %s and the parent gives no glue", host, forZone)
-	}
-	chain, _ := ctx.Value(chainKey{}).([]string)
-	for i, h := range chain {
-		if h == host {
-			var cycle []string
-			for _, c := range append(chain[i:len(chain):len(chain)], host) {
-				cycle = append(cycle, strings.TrimSuffix(c, "."))
-			}
-			return nil, fmt.Errorf("%w: delegation cycle %s (each NS name's address needs the next; no glue)",
-				ErrLimit, strings.Join(cycle, " → "))
-		}
-	}
-	ctx = context.WithValue(ctx, chainKey{}, append(chain[:len(chain):len(chain)], host))
-	w.mu.Lock()
-	f, ok := w.addrs.Get(host)
-	if !ok {
-		f = &addrFuture{done: make(chan struct{})}
-		w.addrs.Add(host, f)
-	}
-	w.mu.Unlock()
-	if ok {
-		if len(chain) > 0 && !isDone(f.done) {
-			// A nested lookup holds futures of its own; waiting on one
-			// that another lookup holds could close a cycle of waits
-			// (zone A's NS in B, B's in A, checked at once). Top-level
-			// waiters hold no address future, so they may wait.
-			tmp := &addrFuture{}
-			w.fillAddrs(ctx, tmp, host, depth)
-			return tmp.addrs, tmp.err
-		}
-		select {
-		case <-f.done:
-			return f.addrs, f.err
-		case <-ctx.Done():
-			return nil, ctx.Err()
-		}
-	}
-	defer close(f.done)
-	w.fillAddrs(ctx, f, host, depth)
-	if ctx.Err() != nil {
-		w.mu.Lock()
-		if cur, ok := w.addrs.Get(host); ok && cur == f {
-			w.addrs.Remove(host)
-		}
-		w.mu.Unlock()
-	}
-	return f.addrs, f.err
-}
-
-// chainKey carries, in a context, the NS names whose addresses are being
-// looked up on this path, outermost first, to detect delegation cycles.
-type chainKey struct{}
-
-func nested(ctx context.Context) bool {
-	chain, _ := ctx.Value(chainKey{}).([]string)
-	return len(chain) > 0
-}
-
-func isDone(c chan struct{}) bool {
-	select {
-	case <-c:
-		return true
-	default:
-		return false
-	}
-}
-
-// aliasOf returns the CNAME target of a name already looked up, or "".
-func (w *Walker) aliasOf(name string) string {
-	w.mu.Lock()
-	f, ok := w.names.Get(name)
-	w.mu.Unlock()
-	if !ok || !isDone(f.done) || f.name == nil {
-		return ""
-	}
-	return f.name.CNAME
-}
-
-// fillAddrs looks host up and asks its zone's servers for A and AAAA.
-func (w *Walker) fillAddrs(ctx context.Context, f *addrFuture, host string, depth int) {
-	n, err := w.lookup(ctx, host, depth)
-	if err != nil {
-		f.err = fmt.Errorf("looking up %s: %w", host, err)
-		return
-	}
-	var errs []string
-	for _, t := range []uint16{dns.TypeA, dns.TypeAAAA} {
-		m, err := w.ask(ctx, n.Zone, host, t, depth)
-		if err != nil {
-			errs = append(errs, err.Error())
-			continue
-		}
-		// Any owner: an in-zone CNAME comes with its target's records.
-		for _, rr := range m.Answer {
-			if a, ok := addrOf(rr); ok && w.family(a) {
-				f.addrs = appendAddr(f.addrs, a)
-			}
-		}
-	}
-	if len(f.addrs) == 0 && n.CNAME != "" && n.CNAME != host {
-		// An NS name that is an alias: resolvers that follow it reach
-		// the target's addresses (one step; longer chains are refused).
-		if t, err := w.lookup(ctx, n.CNAME, depth+1); err == nil {
-			for _, qt := range []uint16{dns.TypeA, dns.TypeAAAA} {
-				if m, err := w.ask(ctx, t.Zone, n.CNAME, qt, depth); err == nil {
-					for _, a := range w.addrsIn(m, n.CNAME) {
-						f.addrs = appendAddr(f.addrs, a)
-					}
-				}
-			}
-		}
-	}
-	if len(f.addrs) == 0 && len(errs) > 0 {
-		f.err = errors.New(strings.Join(errs, "; "))
-	}
-}
-
-// ask sends name/qtype to the servers of zone, one address after another,
-// until one gives a usable reply.
-func (w *Walker) ask(ctx context.Context, zone *Zone, name string, qtype uint16, depth int) (*dns.Msg, error) {
-	var tried []string
-	for _, ns := range zone.NS {
-		for _, a := range ns.Addrs {
-			if ctx.Err() != nil {
-				return nil, ctx.Err()
-			}
-			for _, edns := range []bool{true, false} {
-				q, err := probes.BuildQuery(name, qtype, edns, edns)
-				if err != nil {
-					return nil, fmt.Errorf("query for %s: %w", name, err)
-				}
-				ex := w.X.Exchange(ctx, netip.AddrPortFrom(a, uint16(w.Port)), q, probes.UDP)
-				if ex.Reply != nil && ex.Reply[2]&0x02 != 0 {
-					ex = w.X.Exchange(ctx, netip.AddrPortFrom(a, uint16(w.Port)), q, probes.TCP)
-				}
-				if ex.Reply == nil {
-					tried = append(tried, fmt.Sprintf("%s: %v", a, ex.Err))
-					break
-				}
-				m := new(dns.Msg)
-				if err := m.Unpack(ex.Reply); err != nil {
-					tried = append(tried, fmt.Sprintf("%s: %v", a, err))
-					break
-				}
-				if edns && (m.Rcode == dns.RcodeFormatError || m.Rcode == dns.RcodeNotImplemented) {
-					continue // an EDNS-intolerant server: ask again without OPT
-				}
-				if m.Rcode == dns.RcodeSuccess || m.Rcode == dns.RcodeNameError {
-					return m, nil
-				}
-				tried = append(tried, fmt.Sprintf("%s: %s", a, dns.RcodeToString[m.Rcode]))
-				break
-			}
-		}
-	}
-	if len(tried) == 0 {
-		return nil, fmt.Errorf("zone %s has no server address to ask", zone.Name)
-	}
-	return nil, fmt.Errorf("no server of %s answered %s %s (%s)", zone.Name, name, probes.TypeString(qtype), strings.Join(tried, "; "))
 }
 
 func parentName(n string) string {
@@ -721,20 +517,8 @@ func parentName(n string) string {
 }
 
 func appendUnique(s []string, v string) []string {
-	for _, x := range s {
-		if x == v {
-			return s
-		}
+	if slices.Contains(s, v) {
+		return s
 	}
 	return append(s, v)
-}
-
-func appendAddr(s []netip.Addr, a netip.Addr) []netip.Addr {
-	a = a.Unmap()
-	for _, x := range s {
-		if x == a {
-			return s
-		}
-	}
-	return append(s, a)
 }
