@@ -365,12 +365,11 @@ func (c *Checker) probe(ctx context.Context, p probes.Probe, info *discovery.Nam
 		ex := &probes.Exchange{Server: server, Transport: p.Transport, Err: err}
 		return ptr(probes.Judge(p, jc, ex, nil))
 	}
-	ex := c.X.Exchange(ctx, server, q, p.Transport)
-	var fallback *probes.Exchange
-	if p.Transport == probes.UDP && ex.Reply != nil && len(ex.Reply) > 2 && ex.Reply[2]&0x02 != 0 {
-		fallback = c.X.Exchange(ctx, server, ex.Query, probes.TCP)
+	if p.Transport == probes.UDP {
+		ex, fallback := c.X.ExchangeTC(ctx, server, q)
+		return ptr(probes.Judge(p, jc, ex, fallback))
 	}
-	return ptr(probes.Judge(p, jc, ex, fallback))
+	return ptr(probes.Judge(p, jc, c.X.Exchange(ctx, server, q, p.Transport), nil))
 }
 
 func ptr[T any](v T) *T { return &v }

@@ -235,10 +235,7 @@ func (c *Checker) fetchDNSKEY(ctx context.Context, zone string, addr netip.Addr)
 		return nil
 	}
 	server := netip.AddrPortFrom(addr, uint16(c.cfg.Port))
-	ex := c.X.Exchange(ctx, server, q, probes.UDP)
-	if ex.Reply != nil && len(ex.Reply) > 2 && ex.Reply[2]&0x02 != 0 {
-		ex = c.X.Exchange(ctx, server, ex.Query, probes.TCP)
-	}
+	ex := probes.Final(c.X.ExchangeTC(ctx, server, q))
 	m := new(dns.Msg)
 	if ex.Reply == nil || m.Unpack(ex.Reply) != nil {
 		return nil
