@@ -103,6 +103,7 @@ func runBenchLab(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	}
 	start := time.Now()
 	c := check.New(cfg)
+	defer c.Close()
 	verdicts := map[string]int{}
 	var encoded int64
 	var buf bytes.Buffer

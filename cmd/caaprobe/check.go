@@ -289,6 +289,7 @@ func readInput(args []string, files, certs []string, stdin io.Reader, stderr io.
 // checkAndReport runs the check and renders each domain as it completes.
 func checkAndReport(ctx context.Context, cfg check.Config, f *checkFlags, items []input.Item, stdout io.Writer) error {
 	c := check.New(cfg)
+	defer c.Close()
 	color := !f.noColor && os.Getenv("NO_COLOR") == "" && isTerminal(stdout)
 	var failed, warned, badInput, index int
 	var writeErr error

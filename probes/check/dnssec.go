@@ -100,18 +100,23 @@ type zoneTrust struct {
 }
 
 // trust returns the chain status of zone, computing it (and its parents')
-// on first use; concurrent callers for one zone wait for the first. Chains
-// are kept for the zones in recent use (bounded like discovery's caches,
-// so a long run does not keep every zone's keys), and one cut short by a
-// domain's deadline or an interrupt is not kept.
-func (c *Checker) trust(ctx context.Context, zone string) *zoneTrust {
-	t, err := c.trusts.Do(ctx, zone, func() *zoneTrust {
+// on first use; concurrent callers for one zone wait for the first. It is
+// shared work (lru.Work): computed under the Checker's context with the
+// step budget, whichever domain asked first, and its key fetches count
+// against that domain's slots. Chains are kept for the zones in recent use
+// (bounded like discovery's caches, so a long run does not keep every
+// zone's keys), and one cut short is not kept.
+func (c *Checker) trust(ctx context.Context, zone string, sem slots) *zoneTrust {
+	t, complete, err := c.trusts.Do(ctx, zone, func(wctx context.Context) (*zoneTrust, bool) {
 		t := &zoneTrust{}
-		t.v, t.keys, t.seen = c.chain(ctx, zone)
-		return t
+		t.v, t.keys, t.seen = c.chain(wctx, zone, sem)
+		return t, true
 	})
 	if err != nil {
 		return &zoneTrust{v: insecureVerdict(dnssec.ReasonNoKeys, "%s: chain not built: %v", zone, err)}
+	}
+	if !complete && t.v.Status != dnssec.StatusSecure {
+		return &zoneTrust{v: insecureVerdict(dnssec.ReasonNoKeys, "%s: chain not built within the step budget", zone)}
 	}
 	return t
 }
@@ -124,7 +129,7 @@ func insecureVerdict(r dnssec.Reason, format string, args ...any) dnssec.Verdict
 // RRset signed by the parent's keys (RFC 4035 §5.2), then the zone's DNSKEY
 // RRset from its servers. The root, and any zone with an anchor of its
 // own, start from the anchor instead.
-func (c *Checker) chain(ctx context.Context, zone string) (dnssec.Verdict, []*dns.DNSKEY, []*dns.DNSKEY) {
+func (c *Checker) chain(ctx context.Context, zone string, sem slots) (dnssec.Verdict, []*dns.DNSKEY, []*dns.DNSKEY) {
 	now := time.Now()
 	z := c.walker.Zone(zone)
 	if z == nil {
@@ -135,10 +140,12 @@ func (c *Checker) chain(ctx context.Context, zone string) (dnssec.Verdict, []*dn
 	// closest anchor wins, RFC 4033 §5): even pinned servers can be checked.
 	ds, anchored := c.anchors[zone]
 	if !anchored {
-		if z.Pinned || z.Parent == "" {
+		if z.Pinned || z.Parent == "" || z.Parent == zone || !dns.IsSubDomain(z.Parent, zone) {
+			// (A parent that is not above the zone would make the chain
+			// wait on itself; discovery never gives one.)
 			return insecureVerdict(dnssec.ReasonNoDS, "%s: servers pinned, no delegation to follow from the trust anchor", zone), nil, nil
 		}
-		parent := c.trust(ctx, z.Parent)
+		parent := c.trust(ctx, z.Parent, sem)
 		if parent.v.Status != dnssec.StatusSecure {
 			v := parent.v
 			if v.Status != dnssec.StatusInsecure {
@@ -184,7 +191,7 @@ func (c *Checker) chain(ctx context.Context, zone string) (dnssec.Verdict, []*dn
 	var seen []*dns.DNSKEY
 	for _, ns := range z.NS {
 		for _, a := range ns.Addrs {
-			answer := c.fetchDNSKEY(ctx, zone, a)
+			answer := c.fetchDNSKEY(ctx, zone, a, sem)
 			keys, v := dnssec.CheckKeys(zone, ds, answer, now)
 			if v.Status == dnssec.StatusSecure {
 				return v, keys, nil
@@ -229,11 +236,12 @@ func zoneKeys(rrs []dns.RR) []*dns.DNSKEY {
 // fetchDNSKEY asks one server for the zone's DNSKEY RRset with DO, over
 // TCP after a truncated reply, and returns the answer section (nil when
 // there is none).
-func (c *Checker) fetchDNSKEY(ctx context.Context, zone string, addr netip.Addr) []dns.RR {
+func (c *Checker) fetchDNSKEY(ctx context.Context, zone string, addr netip.Addr, sem slots) []dns.RR {
 	q, err := probes.BuildQuery(zone, dns.TypeDNSKEY, true, true)
-	if err != nil {
+	if err != nil || !sem.take(ctx) {
 		return nil
 	}
+	defer sem.give()
 	server := netip.AddrPortFrom(addr, uint16(c.cfg.Port))
 	ex := probes.Final(c.X.ExchangeTC(ctx, server, q))
 	m := new(dns.Msg)
@@ -255,8 +263,8 @@ func (c *Checker) zoneDS(z *discovery.Zone) []*dns.DS {
 // judgeDNSSEC adds dnssec-bogus and dnssec-missing to the results of one
 // unit and returns the zone's chain status for the report. It runs inside
 // runUnit, before the unit is shared: results are read-only afterwards.
-func (c *Checker) judgeDNSSEC(ctx context.Context, z *discovery.Zone, srs []*serverResults) string {
-	t := c.trust(ctx, z.Name)
+func (c *Checker) judgeDNSSEC(ctx context.Context, z *discovery.Zone, srs []*serverResults, sem slots) string {
+	t := c.trust(ctx, z.Name, sem)
 	if t.v.Status == dnssec.StatusInsecure {
 		// No chain from the anchor: a resolver accepts whatever it gets,
 		// so signatures are not findings (and an unsigned zone is fine).
