@@ -32,6 +32,7 @@ func runBenchLab(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	var f checkFlags
 	f.register(fs)
 	n := fs.Int("n", 10000, "number of zones in the bench lab")
+	shape := fs.String("shape", "provider", "bench lab shape: provider (every zone on the provider's two NS names) or vanity (every zone has its own in-bailiwick ns1/ns2.<zone> with glue)")
 	out := fs.String("out", "", "also write the report to `FILE` (default: discarded)")
 	blockprofile := fs.String("blockprofile", "", "write a profile of where goroutines waited to `FILE`")
 	memprofile := fs.String("memprofile", "", "write a heap profile taken at the end of the check to `FILE`")
@@ -50,7 +51,10 @@ func runBenchLab(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	if *n < 1 {
 		return usageErr("-n %d: want at least 1", *n)
 	}
-	b, err := fixtures.StartBench(fixtures.BenchOptions{N: *n})
+	if *shape != "provider" && *shape != "vanity" {
+		return usageErr("--shape %q: want provider or vanity", *shape)
+	}
+	b, err := fixtures.StartBench(fixtures.BenchOptions{N: *n, Vanity: *shape == "vanity"})
 	if err != nil {
 		return fmt.Errorf("starting the bench lab: %w", err)
 	}
@@ -134,8 +138,8 @@ func runBenchLab(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	if f.probeList != "" {
 		plan = f.probeList
 	}
-	fmt.Fprintf(stdout, "bench-lab: %d zones, probes %s, concurrency %d, rate %g/s per address, GOMAXPROCS %d\n",
-		*n, plan, f.concurrency, f.rate, runtime.GOMAXPROCS(0))
+	fmt.Fprintf(stdout, "bench-lab: %d zones (%s shape), probes %s, concurrency %d, rate %g/s per address, GOMAXPROCS %d\n",
+		*n, *shape, plan, f.concurrency, f.rate, runtime.GOMAXPROCS(0))
 	fmt.Fprintf(stdout, "  wall time        %.3f s\n", secs)
 	fmt.Fprintf(stdout, "  domains/s        %.0f\n", float64(*n)/secs)
 	fmt.Fprintf(stdout, "  queries          %d (%.2f per domain)\n", sent, float64(sent)/float64(*n))

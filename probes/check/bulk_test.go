@@ -108,3 +108,37 @@ func TestRateLimitedServerIsNotAFault(t *testing.T) {
 	}
 	t.Logf("%d slips retried over TCP", slips)
 }
+
+// TestBulkPlanVanityNS: on the vanity-NS shape (every zone has its own
+// in-bailiwick ns1/ns2.<zone> with glue), the CAA-only plan sends what a
+// CA's path needs, the referral and one CAA query per address, and not the
+// glue-vs-zone A/AAAA checks; the full plan still makes them.
+func TestBulkPlanVanityNS(t *testing.T) {
+	for _, full := range []bool{false, true} {
+		var provider fixtures.QueryCounter
+		cfg := check.Config{}
+		if !full {
+			cfg.Probes = []probes.ProbeID{probes.ProbeCAA}
+		}
+		b, c := startBench(t, fixtures.BenchOptions{N: 50, Vanity: true,
+			Provider: fixtures.Counting(fixtures.Conformant, &provider)}, cfg)
+		ds := runAll(t, c, b.Domains(), 16)
+		c.Close()
+		for _, d := range ds {
+			if d.Verdict != report.VerdictPass {
+				t.Fatalf("full=%v: %s: verdict %s (%s), want pass", full, d.Domain, d.Verdict, d.Err)
+			}
+		}
+		addrQueries := provider.Count("ns1.z7.test.", dns.TypeA) + provider.Count("ns2.z7.test.", dns.TypeA)
+		perDomain := float64(c.X.Sent()) / float64(len(ds))
+		switch {
+		case !full && perDomain > 3.5:
+			t.Errorf("CAA-only plan: %.2f queries per domain, want at most 3.5", perDomain)
+		case !full && addrQueries != 0:
+			t.Errorf("CAA-only plan asked the provider for the NS addresses %d times, want 0", addrQueries)
+		case full && addrQueries == 0:
+			t.Errorf("full plan: the glue of ns1/ns2.z7.test was never checked against the zone")
+		}
+		t.Logf("full=%v: %.2f queries per domain", full, perDomain)
+	}
+}

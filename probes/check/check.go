@@ -120,7 +120,8 @@ func New(cfg Config) *Checker {
 	if p := newPolite(cfg.Rate, cfg.Burst); p != nil {
 		x.Wait = p.Wait
 	}
-	w := &discovery.Walker{X: x, Roots: cfg.Roots, Port: cfg.Port, IPv4: cfg.IPv4, IPv6: cfg.IPv6, Limits: cfg.Limits}
+	w := &discovery.Walker{X: x, Roots: cfg.Roots, Port: cfg.Port, IPv4: cfg.IPv4, IPv6: cfg.IPv6, Limits: cfg.Limits,
+		NoGlueCheck: !planHas(cfg.Probes, probes.ProbeNS)}
 	for zone, ns := range cfg.Pins {
 		w.Pin(zone, ns)
 	}
@@ -153,6 +154,14 @@ func (c *Checker) Close() {
 	c.units.Close()
 	c.trusts.Close()
 	c.resolved.Close()
+}
+
+// planHas reports whether the plan (nil: the whole catalog) has probe id.
+// The glue check belongs with the ns probe, which checks the delegation:
+// the bulk CAA-only plan (--probes caa) sends what a CA's path needs, the
+// referrals and the CAA queries, and not the NS-address checks.
+func planHas(plan []probes.ProbeID, id probes.ProbeID) bool {
+	return plan == nil || slices.Contains(plan, id)
 }
 
 // Check checks one domain ("example.com" or "*.example.com").
