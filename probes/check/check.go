@@ -78,10 +78,10 @@ const defaultStepBudget = 2 * time.Minute
 // Checker checks domains. One Checker serves a whole run, so discovery
 // results and probe results for shared names are reused across domains.
 type Checker struct {
-	cfg     Config
-	X       *probes.Exchanger
-	walker  *discovery.Walker
-	probes  []probes.Probe
+	cfg    Config
+	X      *probes.Exchanger
+	walker *discovery.Walker
+	probes []probes.Probe
 	// Work shared between the domains of a run (see lru.Work): computed
 	// once per key under the Checker's own context with a per-step budget,
 	// so one domain's deadline limits only that domain's wait.
