@@ -35,7 +35,7 @@ func runBenchLab(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	shape := fs.String("shape", "provider", "bench lab shape: provider (every zone on the provider's two NS names) or vanity (every zone has its own in-bailiwick ns1/ns2.<zone> with glue)")
 	out := fs.String("out", "", "also write the report to `FILE` (default: discarded)")
 	blockprofile := fs.String("blockprofile", "", "write a profile of where goroutines waited to `FILE`")
-	memprofile := fs.String("memprofile", "", "write a heap profile taken at the end of the check to `FILE`")
+	memprofile := fs.String("memprofile", "", "write a heap profile taken halfway through the check to `FILE` (go tool pprof)")
 	cpuprofile := fs.String("cpuprofile", "", "write a CPU profile of the check to `FILE` (go tool pprof)")
 	fs.Lookup("timeout").DefValue = "1s"
 	f.timeout = time.Second
@@ -68,9 +68,15 @@ func runBenchLab(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	if cfg.TrustAnchor == nil {
 		cfg.TrustAnchor = b.TrustAnchor()
 	}
-	var r input.Reader
-	r.AddArgs(b.Domains())
-	items := r.Items()
+	// The bench zones are named as they are read, like lines of a list
+	// file: the input is a stream, never a slice of N names.
+	var readErr error
+	items := input.Stream(nil, func(r *input.Reader) error {
+		for i := range *n {
+			r.AddArgs([]string{fixtures.BenchDomain(i)})
+		}
+		return nil
+	}, &readErr)
 
 	var sink io.Writer = io.Discard
 	if *out != "" {
@@ -111,7 +117,13 @@ func runBenchLab(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	verdicts := map[string]int{}
 	var encoded int64
 	var buf bytes.Buffer
-	c.Run(ctx, items, f.concurrency, func(d *report.Domain) {
+	done := 0
+	c.Run(ctx, items, f.concurrency, func(_ input.Item, d *report.Domain) {
+		if done++; done == *n/2 && *memprofile != "" {
+			// Halfway: the live heap of a run in progress, which is what
+			// must not grow with the input.
+			writeHeapProfile(*memprofile)
+		}
 		verdicts[d.Verdict]++
 		buf.Reset()
 		switch f.format {
@@ -124,13 +136,6 @@ func runBenchLab(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		sink.Write(buf.Bytes())
 	})
 	wall := time.Since(start)
-	if *memprofile != "" {
-		if pf, err := os.Create(*memprofile); err == nil {
-			runtime.GC()
-			pprof.Lookup("heap").WriteTo(pf, 0)
-			pf.Close()
-		}
-	}
 	cpu := cpuTime() - cpu0
 	sent := c.X.Sent()
 	secs := wall.Seconds()
@@ -157,6 +162,16 @@ func runBenchLab(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		return &exitError{exitFindings, "bench-lab: some bench zones did not pass; the figures above are not a clean run"}
 	}
 	return nil
+}
+
+// writeHeapProfile writes the heap profile after a collection, so it shows
+// what is live.
+func writeHeapProfile(path string) {
+	if pf, err := os.Create(path); err == nil {
+		runtime.GC()
+		pprof.Lookup("heap").WriteTo(pf, 0)
+		pf.Close()
+	}
 }
 
 func formatCounts(m map[string]int) string {
