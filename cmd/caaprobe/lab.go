@@ -1,13 +1,13 @@
 package main
 
 import (
-	"slices"
 	"context"
 	"flag"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
