@@ -73,7 +73,7 @@ func judge(p Probe, jc JudgeContext, ex *Exchange, fallback *Exchange) Result {
 		return r
 	}
 	reply := ex.Reply
-	if fallback != nil && isTruncated(reply) {
+	if fallback != nil && Truncated(reply) {
 		if fallback.Reply == nil {
 			r.Status = "TC"
 			r.TC = true
@@ -231,8 +231,6 @@ func isReferral(m *dns.Msg, zone string) bool {
 	}
 	return false
 }
-
-func isTruncated(reply []byte) bool { return len(reply) >= 3 && reply[2]&0x02 != 0 }
 
 func rcodeText(rc int) string {
 	if s, ok := dns.RcodeToString[rc]; ok {

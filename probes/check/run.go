@@ -86,7 +86,7 @@ func (c *Checker) Run(ctx context.Context, items iter.Seq[input.Item], concurren
 			s := held[seq]
 			running++
 			inflight[s.key]++
-			go func() { done <- result{seq, c.CheckItem(ctx, s.it)} }()
+			go func() { done <- result{seq, c.checkItem(ctx, s.it)} }()
 		}
 		read := inputCh
 		if nextRead >= nextEmit+window {
@@ -140,8 +140,8 @@ func pickNext(pending []int, key func(int) string, inflight map[string]int) int 
 	return best
 }
 
-// CheckItem checks one input item; a bad one becomes an error domain.
-func (c *Checker) CheckItem(ctx context.Context, it input.Item) *report.Domain {
+// checkItem checks one input item; a bad one becomes an error domain.
+func (c *Checker) checkItem(ctx context.Context, it input.Item) *report.Domain {
 	if it.Err != nil {
 		d := &report.Domain{Domain: it.Name, Source: it.Source, Err: it.Err.Error()}
 		d.Summarise()

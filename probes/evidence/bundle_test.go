@@ -197,7 +197,7 @@ func TestTranscriptListsRetries(t *testing.T) {
 		Start: t0.Add(3 * time.Second), RTT: time.Second, Attempts: 3, Timeouts: 3, Err: probes.ErrTimeout,
 		Earlier: []probes.Attempt{{ID: 4660, Start: t0, Waited: time.Second}, {ID: 22136, Start: t0.Add(1500 * time.Millisecond), Waited: time.Second}}}
 	var b bytes.Buffer
-	if err := WriteTranscript(&b, ex, Meta{Probe: probes.ProbeCAA}); err != nil {
+	if err := writeTranscript(&b, ex, Meta{Probe: probes.ProbeCAA}); err != nil {
 		t.Fatal(err)
 	}
 	for _, want := range []string{

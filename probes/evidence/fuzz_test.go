@@ -26,7 +26,7 @@ func FuzzTranscript(f *testing.F) {
 		for _, tr := range []probes.Transport{probes.UDP, probes.TCP} {
 			ex.Transport = tr
 			var b bytes.Buffer
-			if err := WriteTranscript(&b, ex, Meta{Probe: probes.ProbeCAA, NS: "ns.\x1b[2Jevil."}); err != nil {
+			if err := writeTranscript(&b, ex, Meta{Probe: probes.ProbeCAA, NS: "ns.\x1b[2Jevil."}); err != nil {
 				t.Fatal(err)
 			}
 			out := b.String()

@@ -27,11 +27,11 @@ type Meta struct {
 // provider can find the query in its own logs.
 const TimeFormat = "2006-01-02 15:04:05.000000 UTC"
 
-// WriteTranscript writes one exchange as a dig-style transcript: where and
+// writeTranscript writes one exchange as a dig-style transcript: where and
 // when it went, the dig command that sends the same query, then the query
 // and every datagram that came back, each decoded from its own bytes and
 // followed by a hex dump of exactly those bytes.
-func WriteTranscript(w io.Writer, ex *probes.Exchange, m Meta) error {
+func writeTranscript(w io.Writer, ex *probes.Exchange, m Meta) error {
 	var b bytes.Buffer
 	transcript(&b, ex, m)
 	_, err := io.WriteString(w, sanitize(b.String()))
