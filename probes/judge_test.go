@@ -98,7 +98,7 @@ func TestJudge(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			ex := exchangeFor(t, tc.probe, "example.test.", tc.edit)
 			r := Judge(tc.probe, jc, ex, nil)
-			if r.Status != tc.status {
+			if string(r.Status) != tc.status {
 				t.Errorf("status %q, want %q", r.Status, tc.status)
 			}
 			if got := issueCodes(r); !slices.Equal(got, tc.want) {

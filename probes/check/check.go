@@ -17,6 +17,7 @@ import (
 	"github.com/caaprobe/caaprobe/probes"
 	"github.com/caaprobe/caaprobe/probes/caa"
 	"github.com/caaprobe/caaprobe/probes/discovery"
+	"github.com/caaprobe/caaprobe/probes/dnssec"
 	"github.com/caaprobe/caaprobe/probes/lru"
 	"github.com/caaprobe/caaprobe/probes/report"
 	"github.com/caaprobe/caaprobe/probes/resolver"
@@ -245,7 +246,7 @@ func (c *Checker) Check(ctx context.Context, domain string) *report.Domain {
 		}
 		info := infos[i]
 		n := &report.Name{Name: info.Name, Zone: info.Zone.Name, Exists: info.Exists, CNAME: info.CNAME, RRset: u.rrset,
-			AliasOf: aliasOf[info.Name], DNSSEC: u.dnssec}
+			AliasOf: aliasOf[info.Name], DNSSEC: string(u.dnssec)}
 		d.Names = append(d.Names, n)
 		for _, sr := range u.servers {
 			key := sr.zone + "|" + sr.ns + "|" + sr.addr.String()
@@ -283,7 +284,7 @@ type unit struct {
 	servers      []serverResults
 	rrset        []*dns.CAA
 	zoneFindings []report.Finding
-	dnssec       string // the zone's chain status (see judgeDNSSEC)
+	dnssec       dnssec.Status // the zone's chain status (see judgeDNSSEC)
 }
 
 type serverResults struct {

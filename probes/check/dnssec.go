@@ -263,12 +263,12 @@ func (c *Checker) zoneDS(z *discovery.Zone) []*dns.DS {
 // judgeDNSSEC adds dnssec-bogus and dnssec-missing to the results of one
 // unit and returns the zone's chain status for the report. It runs inside
 // runUnit, before the unit is shared: results are read-only afterwards.
-func (c *Checker) judgeDNSSEC(ctx context.Context, z *discovery.Zone, srs []*serverResults, sem slots) string {
+func (c *Checker) judgeDNSSEC(ctx context.Context, z *discovery.Zone, srs []*serverResults, sem slots) dnssec.Status {
 	t := c.trust(ctx, z.Name, sem)
 	if t.v.Status == dnssec.StatusInsecure {
 		// No chain from the anchor: a resolver accepts whatever it gets,
 		// so signatures are not findings (and an unsigned zone is fine).
-		return string(t.v.Status)
+		return t.v.Status
 	}
 	now := time.Now()
 	ds := c.zoneDS(z)
@@ -302,7 +302,7 @@ func (c *Checker) judgeDNSSEC(ctx context.Context, z *discovery.Zone, srs []*ser
 			}
 		}
 	}
-	return string(t.v.Status)
+	return t.v.Status
 }
 
 func addVerdict(r *probes.Result, v dnssec.Verdict) {

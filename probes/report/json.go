@@ -104,7 +104,7 @@ func toJSON(d *Domain) jsonDomain {
 		js := jsonServer{NS: TrimDot(s.NS), Addr: s.Addr.String(), Zone: TrimDot(s.Zone), Results: []jsonResult{}}
 		for _, r := range s.Results {
 			jr := jsonResult{Probe: string(r.Probe), QName: TrimDot(r.QName), QType: probes.TypeString(r.QType),
-				Transport: string(r.Transport), Rcode: r.Status, Findings: []string{}}
+				Transport: string(r.Transport), Rcode: string(r.Status), Findings: []string{}}
 			if ex := r.Exchange; ex != nil {
 				jr.RTTms = math.Round(float64(ex.RTT.Microseconds())/10) / 100
 				jr.Attempts = ex.Attempts
