@@ -187,10 +187,11 @@ func (c *Checker) Check(ctx context.Context, domain string) *report.Domain {
 		info, err := c.walker.Lookup(ctx, n)
 		if err != nil {
 			if i == 0 {
-				d.Err = fmt.Sprintf("discovery of %s: %v", strings.TrimSuffix(n, "."), err)
+				err = fmt.Errorf("discovery of %s: %w", strings.TrimSuffix(n, "."), err)
 				if ctx.Err() != nil {
-					d.Err = fmt.Sprintf("%s: deadline for the domain reached", d.Err)
+					err = fmt.Errorf("%w: deadline for the domain reached", err)
 				}
+				d.Err = err.Error()
 				d.Summarise()
 				return d
 			}
@@ -207,7 +208,7 @@ func (c *Checker) Check(ctx context.Context, domain string) *report.Domain {
 			target := cur.CNAME
 			if _, seen := aliasOf[target]; seen || target == info.Name || len(aliasOf) >= c.maxCNAME() {
 				d.Names = append(d.Names, &report.Name{Name: target, AliasOf: cur.Name,
-					Err: fmt.Sprintf("CNAME chain from %s loops or is longer than %d (limit reached)", report.TrimDot(info.Name), c.maxCNAME())})
+					Err: fmt.Errorf("CNAME chain from %s loops or is longer than %d (%w)", report.TrimDot(info.Name), c.maxCNAME(), discovery.ErrLimit).Error()})
 				break
 			}
 			aliasOf[target] = cur.Name
@@ -266,9 +267,9 @@ func (c *Checker) Check(ctx context.Context, domain string) *report.Domain {
 		// The domain's deadline (or an interrupt) cut the probing short:
 		// its timeouts are not the servers' doing, so the domain is not
 		// judged; the partial matrix stays for the record.
-		d.Err = fmt.Sprintf("the check of %s did not finish within its deadline (--deadline %s): limit reached", domain, c.cfg.DomainTimeout)
+		d.Err = fmt.Errorf("the check of %s did not finish within its deadline (--deadline %s): %w", domain, c.cfg.DomainTimeout, discovery.ErrLimit).Error()
 	} else if i := slices.Index(cut, true); i >= 0 {
-		d.Err = fmt.Sprintf("the probing of %s was cut short (its shared work ran out of budget or the run was closed): limit reached", report.TrimDot(names[i]))
+		d.Err = fmt.Errorf("the probing of %s was cut short (its shared work ran out of budget or the run was closed): %w", report.TrimDot(names[i]), discovery.ErrLimit).Error()
 	}
 	d.Summarise()
 	d.Resolver = c.askResolver(ctx, d)
