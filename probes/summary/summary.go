@@ -269,4 +269,3 @@ func codeList(m map[probes.Code]int) string {
 	}
 	return strings.Join(parts, ", ")
 }
-
