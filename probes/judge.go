@@ -222,8 +222,8 @@ func judgeReply(r *Result, p Probe, jc JudgeContext, query, reply []byte) {
 			if !ok {
 				continue
 			}
-			text := strings.TrimPrefix(c.String(), c.Hdr.String())
 			for _, prob := range caa.Validate(caa.FromRR(c)) {
+				text := rdataText(c)
 				switch {
 				case prob.Critical:
 					r.add(CodeCAACriticalUnknown, fmt.Sprintf("%s: %s", text, prob.Detail))
@@ -300,6 +300,21 @@ func (r *Result) Answered() bool {
 	return r.Msg != nil && (r.Rcode == dns.RcodeSuccess || r.Rcode == dns.RcodeNameError)
 }
 
+// rdataText is rr in presentation format without its header (owner, TTL,
+// class, type): what follows the header's four tabs. miekg/dns escapes a
+// tab inside a name, so the first four tabs are the header's.
+func rdataText(rr dns.RR) string {
+	s := rr.String()
+	for range 4 {
+		i := strings.IndexByte(s, '\t')
+		if i < 0 {
+			return strings.TrimPrefix(rr.String(), rr.Header().String())
+		}
+		s = s[i+1:]
+	}
+	return s
+}
+
 // Signature is what a resolver would take from the result: the status and
 // the canonical RRset. Two results with equal signatures mean the same to a
 // CA.
@@ -309,7 +324,7 @@ func (r *Result) Signature() string {
 	}
 	var rd []string
 	for _, rr := range r.Records {
-		rd = append(rd, strings.ToLower(strings.TrimPrefix(rr.String(), rr.Header().String())))
+		rd = append(rd, strings.ToLower(rdataText(rr)))
 	}
 	sort.Strings(rd)
 	return string(r.Status) + " [" + strings.Join(rd, "; ") + "]"

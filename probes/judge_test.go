@@ -199,3 +199,21 @@ func TestSpell0x20(t *testing.T) {
 		}
 	}
 }
+
+// TestRDataText: the presentation text without the header, as miekg/dns
+// writes it, also for an owner name with a tab in it.
+func TestRDataText(t *testing.T) {
+	for _, s := range []string{
+		`example.test. 300 IN CAA 0 issue "letsencrypt.org"`,
+		`a\009b.test. 300 IN CAA 128 tbs "x\009y"`,
+		`example.test. 300 IN A 192.0.2.1`,
+	} {
+		rr, err := dns.NewRR(s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got, want := rdataText(rr), strings.TrimPrefix(rr.String(), rr.Header().String()); got != want {
+			t.Errorf("rdataText(%s) = %q, want %q", s, got, want)
+		}
+	}
+}
