@@ -300,6 +300,12 @@ type serverResults struct {
 // It returns nil when ctx ends first, and cut when the unit's own budget
 // ran out (its timeouts are not the servers' doing).
 func (c *Checker) probeName(ctx context.Context, info *discovery.Name, sem slots) (u *unit, cut bool) {
+	if ctx.Err() != nil {
+		// The domain's time is up: discovery may have handed it a zone
+		// with addresses left unresolved, which must not become a unit
+		// that other domains are given.
+		return nil, false
+	}
 	u, complete, err := c.units.Do(ctx, info.Name, func(wctx context.Context) (*unit, bool) {
 		return c.runUnit(wctx, info, sem), true
 	})
