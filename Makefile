@@ -38,11 +38,12 @@ fuzz:
 fuzz-short:
 	./scripts/fuzz.sh 15s
 
-## bench: Go benchmarks, then the 10,000-zone lab benchmark (CAA-only and full plan; BENCH_N=100000 for the big one)
+## bench: Go benchmarks, then the 10,000-zone lab benchmark (CAA-only on both shapes and full plan; BENCH_N=100000 for the big one)
 BENCH_N ?= 10000
 bench: build
 	$(GO) test -run='^$$' -bench=. -benchmem ./probes/...
 	./$(BIN) bench-lab -n $(BENCH_N) --probes caa
+	./$(BIN) bench-lab -n $(BENCH_N) --probes caa --shape vanity
 	./$(BIN) bench-lab -n $(BENCH_N)
 
 ## interop: real BIND, NSD, Knot, PowerDNS and Unbound on loopback (root only; docs/interop.md)

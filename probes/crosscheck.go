@@ -70,7 +70,7 @@ func checkSpellings(by map[ProbeID]*Result) {
 		}
 		// Failures that do not depend on the name (no family, a limit)
 		// say nothing about case handling.
-		if other.Status == "no-family" || base.Status == "no-family" {
+		if other.Status == StatusNoFamily || base.Status == StatusNoFamily {
 			continue
 		}
 		// A reply lost at random says nothing about case handling either.
@@ -88,7 +88,7 @@ func checkEDNS(by map[ProbeID]*Result) {
 	if with == nil || without == nil {
 		return
 	}
-	if !with.Answered() && with.Status != "no-family" && !with.Has(CodeIntermittentTimeout) && without.Answered() {
+	if !with.Answered() && with.Status != StatusNoFamily && !with.Has(CodeIntermittentTimeout) && without.Answered() {
 		with.Add(CodeEDNSIntolerant, fmt.Sprintf("with EDNS: %s; without EDNS: %s", with.Status, without.Status))
 	}
 }

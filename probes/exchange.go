@@ -157,6 +157,33 @@ func (x *Exchanger) Exchange(ctx context.Context, server netip.AddrPort, query [
 	return ex
 }
 
+// ExchangeTC sends query to server over UDP and, when the reply is
+// truncated (TC=1, RFC 1035 §4.2.1, RFC 7766 §5), once more over TCP with
+// the same question (Exchange gives each attempt a fresh ID). It returns both exchanges for the judge: tcp is nil
+// when no retry was needed. Final(udp, tcp) is the one whose reply counts.
+// This is caaprobe's one UDP→TCP path: probes, DNSSEC key fetches, the
+// --resolver and discovery all go through it.
+func (x *Exchanger) ExchangeTC(ctx context.Context, server netip.AddrPort, query []byte) (udp, tcp *Exchange) {
+	udp = x.Exchange(ctx, server, query, UDP)
+	if Truncated(udp.Reply) {
+		tcp = x.Exchange(ctx, server, udp.Query, TCP)
+	}
+	return udp, tcp
+}
+
+// Final is the exchange whose reply counts: the TCP retry when there was
+// one, else the UDP exchange.
+func Final(udp, tcp *Exchange) *Exchange {
+	if tcp != nil {
+		return tcp
+	}
+	return udp
+}
+
+// Truncated reports whether reply is a DNS message with the TC bit set; a
+// reply too short to have a header is not.
+func Truncated(reply []byte) bool { return len(reply) > 2 && reply[2]&0x02 != 0 }
+
 // deadline ends one attempt: the timeout, or the context's deadline when
 // that comes first.
 func (x *Exchanger) deadline(ctx context.Context) time.Time {

@@ -22,6 +22,23 @@ type Issue struct {
 	Detail string
 }
 
+// Status is what became of a probe: the reply's RCODE mnemonic
+// (Status(rcodeText)), or one of the statuses below when no reply was
+// accepted.
+type Status string
+
+// Statuses without an accepted reply (and TC, a truncated UDP reply whose
+// TCP retry failed).
+const (
+	StatusTimeout     Status = "timeout"
+	StatusUnreachable Status = "unreachable"
+	StatusNoFamily    Status = "no-family"
+	StatusLimit       Status = "limit"
+	StatusMalformed   Status = "malformed"
+	StatusMismatch    Status = "mismatch"
+	StatusTC          Status = "TC"
+)
+
 // Result is a probe's exchange and its reading.
 type Result struct {
 	Probe     ProbeID
@@ -29,7 +46,7 @@ type Result struct {
 	QName     string // the name as spelled in the query
 	QType     uint16
 	Transport Transport
-	Status    string // RCODE mnemonic ("NOERROR", "NOTIMP"), or "timeout", "unreachable", "malformed", "mismatch", "no-family"
+	Status    Status // RCODE mnemonic ("NOERROR", "NOTIMP"), or why there is no reply (StatusTimeout, ...)
 	Rcode     int    // -1 without an accepted reply
 	AA, TC    bool
 	Msg       *dns.Msg // parsed reply; nil when none or unparsable
@@ -55,7 +72,7 @@ func Judge(p Probe, jc JudgeContext, ex *Exchange, fallback *Exchange) (r Result
 		// Judging bytes from the network must never bring the run down.
 		if v := recover(); v != nil {
 			r = Result{Probe: p.ID, Name: jc.Name, QType: p.Type, Transport: p.Transport, Rcode: -1, Exchange: ex, Fallback: fallback}
-			r.Status = "malformed"
+			r.Status = StatusMalformed
 			r.Issues = append(r.Issues, Issue{CodeMalformed, fmt.Sprintf("reply could not be judged: %v", v)})
 		}
 	}()
@@ -73,9 +90,9 @@ func judge(p Probe, jc JudgeContext, ex *Exchange, fallback *Exchange) Result {
 		return r
 	}
 	reply := ex.Reply
-	if fallback != nil && isTruncated(reply) {
+	if fallback != nil && Truncated(reply) {
 		if fallback.Reply == nil {
-			r.Status = "TC"
+			r.Status = StatusTC
 			r.TC = true
 			r.add(CodeTruncatedTCPFailed, "truncated over UDP; TCP retry: "+errText(fallback))
 			return r
@@ -91,10 +108,10 @@ func judgeNoReply(r *Result, ex *Exchange) {
 		first := ex.Rejected[0]
 		switch {
 		case len(first) < 12:
-			r.Status = "malformed"
+			r.Status = StatusMalformed
 			r.add(CodeMalformed, fmt.Sprintf("%d-byte datagram, shorter than a DNS header", len(first)))
 		case wireID(first) == wireID(ex.Query):
-			r.Status = "mismatch"
+			r.Status = StatusMismatch
 			q, _, _ := ParseQuestion(ex.Query)
 			if rq, _, err := ParseQuestion(first); err == nil {
 				r.add(CodeQuestionMismatch, fmt.Sprintf("asked %s %s, reply is for %s %s", q.Name, TypeString(q.Type), rq.Name, TypeString(rq.Type)))
@@ -102,7 +119,7 @@ func judgeNoReply(r *Result, ex *Exchange) {
 				r.add(CodeQuestionMismatch, "reply question unreadable: "+err.Error())
 			}
 		default:
-			r.Status = "mismatch"
+			r.Status = StatusMismatch
 			if _, err := MessageEnd(first); err != nil && !looksLikeDNS(first) {
 				r.add(CodeMalformed, fmt.Sprintf("%d datagrams that are not DNS replies (%v)", ex.RejectedCount, err))
 				return
@@ -114,16 +131,16 @@ func judgeNoReply(r *Result, ex *Exchange) {
 	}
 	switch {
 	case errors.Is(ex.Err, ErrTimeout):
-		r.Status = "timeout"
+		r.Status = StatusTimeout
 		r.add(CodeTimeout, fmt.Sprintf("no reply to %d attempts", ex.Attempts))
 	case errors.Is(ex.Err, ErrNoFamily):
-		r.Status = "no-family"
+		r.Status = StatusNoFamily
 		r.add(CodeFamilyUnreachable, ex.Err.Error())
 	case errors.Is(ex.Err, ErrTooLarge):
-		r.Status = "limit"
+		r.Status = StatusLimit
 		r.add(CodeLimitReached, ex.Err.Error())
 	default:
-		r.Status = "unreachable"
+		r.Status = StatusUnreachable
 		r.add(CodeUnreachable, errText(ex))
 	}
 }
@@ -138,7 +155,7 @@ func judgeReply(r *Result, p Probe, jc JudgeContext, query, reply []byte) {
 	end, walkErr := MessageEnd(reply)
 	m := new(dns.Msg)
 	if err := m.Unpack(reply); err != nil || walkErr != nil {
-		r.Status = "malformed"
+		r.Status = StatusMalformed
 		detail := ""
 		switch {
 		case walkErr != nil:
@@ -155,14 +172,14 @@ func judgeReply(r *Result, p Probe, jc JudgeContext, query, reply []byte) {
 	if !m.Response || m.Opcode != dns.OpcodeQuery {
 		// Resolvers drop such a message as not being an answer to their
 		// QUERY (RFC 1035 §4.1.1: QR set, OPCODE copied from the query).
-		r.Status = "malformed"
+		r.Status = StatusMalformed
 		r.add(CodeMalformed, fmt.Sprintf("header says QR=%v OPCODE=%s: not a response to a standard query",
 			m.Response, dns.OpcodeToString[m.Opcode]))
 		return
 	}
 	r.Msg = m
 	r.Rcode = m.Rcode
-	r.Status = rcodeText(m.Rcode)
+	r.Status = Status(rcodeText(m.Rcode))
 	r.AA = m.Authoritative
 	r.TC = m.Truncated
 
@@ -205,8 +222,8 @@ func judgeReply(r *Result, p Probe, jc JudgeContext, query, reply []byte) {
 			if !ok {
 				continue
 			}
-			text := strings.TrimPrefix(c.String(), c.Hdr.String())
 			for _, prob := range caa.Validate(caa.FromRR(c)) {
+				text := rdataText(c)
 				switch {
 				case prob.Critical:
 					r.add(CodeCAACriticalUnknown, fmt.Sprintf("%s: %s", text, prob.Detail))
@@ -231,8 +248,6 @@ func isReferral(m *dns.Msg, zone string) bool {
 	}
 	return false
 }
-
-func isTruncated(reply []byte) bool { return len(reply) >= 3 && reply[2]&0x02 != 0 }
 
 func rcodeText(rc int) string {
 	if s, ok := dns.RcodeToString[rc]; ok {
@@ -285,17 +300,32 @@ func (r *Result) Answered() bool {
 	return r.Msg != nil && (r.Rcode == dns.RcodeSuccess || r.Rcode == dns.RcodeNameError)
 }
 
+// rdataText is rr in presentation format without its header (owner, TTL,
+// class, type): what follows the header's four tabs. miekg/dns escapes a
+// tab inside a name, so the first four tabs are the header's.
+func rdataText(rr dns.RR) string {
+	s := rr.String()
+	for range 4 {
+		i := strings.IndexByte(s, '\t')
+		if i < 0 {
+			return strings.TrimPrefix(rr.String(), rr.Header().String())
+		}
+		s = s[i+1:]
+	}
+	return s
+}
+
 // Signature is what a resolver would take from the result: the status and
 // the canonical RRset. Two results with equal signatures mean the same to a
 // CA.
 func (r *Result) Signature() string {
 	if r.Msg == nil {
-		return r.Status
+		return string(r.Status)
 	}
 	var rd []string
 	for _, rr := range r.Records {
-		rd = append(rd, strings.ToLower(strings.TrimPrefix(rr.String(), rr.Header().String())))
+		rd = append(rd, strings.ToLower(rdataText(rr)))
 	}
 	sort.Strings(rd)
-	return r.Status + " [" + strings.Join(rd, "; ") + "]"
+	return string(r.Status) + " [" + strings.Join(rd, "; ") + "]"
 }

@@ -98,7 +98,7 @@ func TestJudge(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			ex := exchangeFor(t, tc.probe, "example.test.", tc.edit)
 			r := Judge(tc.probe, jc, ex, nil)
-			if r.Status != tc.status {
+			if string(r.Status) != tc.status {
 				t.Errorf("status %q, want %q", r.Status, tc.status)
 			}
 			if got := issueCodes(r); !slices.Equal(got, tc.want) {
@@ -196,6 +196,24 @@ func TestSpell0x20(t *testing.T) {
 		}
 		if !strings.EqualFold(s, "caa.example.test.") {
 			t.Fatalf("0x20 spelling %q is another name", s)
+		}
+	}
+}
+
+// TestRDataText: the presentation text without the header, as miekg/dns
+// writes it, also for an owner name with a tab in it.
+func TestRDataText(t *testing.T) {
+	for _, s := range []string{
+		`example.test. 300 IN CAA 0 issue "letsencrypt.org"`,
+		`a\009b.test. 300 IN CAA 128 tbs "x\009y"`,
+		`example.test. 300 IN A 192.0.2.1`,
+	} {
+		rr, err := dns.NewRR(s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got, want := rdataText(rr), strings.TrimPrefix(rr.String(), rr.Header().String()); got != want {
+			t.Errorf("rdataText(%s) = %q, want %q", s, got, want)
 		}
 	}
 }

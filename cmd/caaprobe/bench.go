@@ -32,9 +32,10 @@ func runBenchLab(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	var f checkFlags
 	f.register(fs)
 	n := fs.Int("n", 10000, "number of zones in the bench lab")
+	shape := fs.String("shape", "provider", "bench lab shape: provider (every zone on the provider's two NS names) or vanity (every zone has its own in-bailiwick ns1/ns2.<zone> with glue)")
 	out := fs.String("out", "", "also write the report to `FILE` (default: discarded)")
 	blockprofile := fs.String("blockprofile", "", "write a profile of where goroutines waited to `FILE`")
-	memprofile := fs.String("memprofile", "", "write a heap profile taken at the end of the check to `FILE`")
+	memprofile := fs.String("memprofile", "", "write a heap profile taken halfway through the check to `FILE` (go tool pprof)")
 	cpuprofile := fs.String("cpuprofile", "", "write a CPU profile of the check to `FILE` (go tool pprof)")
 	fs.Lookup("timeout").DefValue = "1s"
 	f.timeout = time.Second
@@ -50,7 +51,10 @@ func runBenchLab(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	if *n < 1 {
 		return usageErr("-n %d: want at least 1", *n)
 	}
-	b, err := fixtures.StartBench(fixtures.BenchOptions{N: *n})
+	if *shape != "provider" && *shape != "vanity" {
+		return usageErr("--shape %q: want provider or vanity", *shape)
+	}
+	b, err := fixtures.StartBench(fixtures.BenchOptions{N: *n, Vanity: *shape == "vanity"})
 	if err != nil {
 		return fmt.Errorf("starting the bench lab: %w", err)
 	}
@@ -64,9 +68,15 @@ func runBenchLab(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	if cfg.TrustAnchor == nil {
 		cfg.TrustAnchor = b.TrustAnchor()
 	}
-	var r input.Reader
-	r.AddArgs(b.Domains())
-	items := r.Items()
+	// The bench zones are named as they are read, like lines of a list
+	// file: the input is a stream, never a slice of N names.
+	var readErr error
+	items := input.Stream(nil, func(r *input.Reader) error {
+		for i := range *n {
+			r.AddArgs([]string{fixtures.BenchDomain(i)})
+		}
+		return nil
+	}, &readErr)
 
 	var sink io.Writer = io.Discard
 	if *out != "" {
@@ -103,10 +113,17 @@ func runBenchLab(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	}
 	start := time.Now()
 	c := check.New(cfg)
+	defer c.Close()
 	verdicts := map[string]int{}
 	var encoded int64
 	var buf bytes.Buffer
-	c.Run(ctx, items, f.concurrency, func(d *report.Domain) {
+	done := 0
+	c.Run(ctx, items, f.concurrency, func(_ input.Item, d *report.Domain) {
+		if done++; done == *n/2 && *memprofile != "" {
+			// Halfway: the live heap of a run in progress, which is what
+			// must not grow with the input.
+			writeHeapProfile(*memprofile)
+		}
 		verdicts[d.Verdict]++
 		buf.Reset()
 		switch f.format {
@@ -119,13 +136,6 @@ func runBenchLab(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		sink.Write(buf.Bytes())
 	})
 	wall := time.Since(start)
-	if *memprofile != "" {
-		if pf, err := os.Create(*memprofile); err == nil {
-			runtime.GC()
-			pprof.Lookup("heap").WriteTo(pf, 0)
-			pf.Close()
-		}
-	}
 	cpu := cpuTime() - cpu0
 	sent := c.X.Sent()
 	secs := wall.Seconds()
@@ -133,8 +143,8 @@ func runBenchLab(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	if f.probeList != "" {
 		plan = f.probeList
 	}
-	fmt.Fprintf(stdout, "bench-lab: %d zones, probes %s, concurrency %d, rate %g/s per address, GOMAXPROCS %d\n",
-		*n, plan, f.concurrency, f.rate, runtime.GOMAXPROCS(0))
+	fmt.Fprintf(stdout, "bench-lab: %d zones (%s shape), probes %s, concurrency %d, rate %g/s per address, GOMAXPROCS %d\n",
+		*n, *shape, plan, f.concurrency, f.rate, runtime.GOMAXPROCS(0))
 	fmt.Fprintf(stdout, "  wall time        %.3f s\n", secs)
 	fmt.Fprintf(stdout, "  domains/s        %.0f\n", float64(*n)/secs)
 	fmt.Fprintf(stdout, "  queries          %d (%.2f per domain)\n", sent, float64(sent)/float64(*n))
@@ -152,6 +162,16 @@ func runBenchLab(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		return &exitError{exitFindings, "bench-lab: some bench zones did not pass; the figures above are not a clean run"}
 	}
 	return nil
+}
+
+// writeHeapProfile writes the heap profile after a collection, so it shows
+// what is live.
+func writeHeapProfile(path string) {
+	if pf, err := os.Create(path); err == nil {
+		runtime.GC()
+		pprof.Lookup("heap").WriteTo(pf, 0)
+		pf.Close()
+	}
 }
 
 func formatCounts(m map[string]int) string {

@@ -153,3 +153,34 @@ func TestSummaryFlag(t *testing.T) {
 		t.Error("5 domains in a table run: no provider view without --summary")
 	}
 }
+
+// TestBenchLabVanity runs bench-lab on the vanity-NS shape with the
+// CAA-only plan: every zone passes, the report names the shape, and the
+// queries per domain stay within what a CA's path needs (3.5: the
+// referral and CAA at two addresses, plus the shared root and TLD). An
+// unknown shape is a usage error.
+func TestBenchLabVanity(t *testing.T) {
+	var stdout, stderr bytes.Buffer
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	if err := run(ctx, []string{"bench-lab", "-n", "200", "--probes", "caa", "--shape", "vanity"}, nil, &stdout, &stderr); err != nil {
+		t.Fatalf("bench-lab: %v\n%s%s", err, stdout.String(), stderr.String())
+	}
+	out := stdout.String()
+	if !strings.Contains(out, "(vanity shape)") || !strings.Contains(out, "pass 200") {
+		t.Errorf("bench-lab output:\n%s", out)
+	}
+	var sent int
+	var per float64
+	for _, l := range strings.Split(out, "\n") {
+		if f := strings.Fields(l); len(f) >= 3 && f[0] == "queries" && f[1] != "" && f[1][0] != '/' {
+			fmt.Sscanf(strings.Join(f[1:], " "), "%d (%g per domain)", &sent, &per)
+		}
+	}
+	if per == 0 || per > 3.5 {
+		t.Errorf("%.2f queries per domain (%d sent), want at most 3.5:\n%s", per, sent, out)
+	}
+	if err := run(ctx, []string{"bench-lab", "-n", "2", "--shape", "bogus"}, nil, &stdout, &stderr); exitOf(err) != exitUsage {
+		t.Errorf("--shape bogus: exit %d, want %d (usage)", exitOf(err), exitUsage)
+	}
+}

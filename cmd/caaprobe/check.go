@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"iter"
 	"net/netip"
 	"os"
 	"strings"
@@ -229,81 +230,110 @@ func runCheck(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 	if err != nil {
 		return err
 	}
-	items, err := readInput(fs.Args(), f.files, f.certs, stdin, stderr)
+	var readErr error
+	items, err := inputStream(fs.Args(), f.files, f.certs, stdin, stderr, &readErr)
 	if err != nil {
 		return err
 	}
-	if len(items) == 0 {
-		return usageErr("no names to check: give names as arguments, -f FILE, --cert FILE, or - for stdin")
-	}
+	var read, kept int
 	if f.shard != "" {
 		k, n, _ := input.ParseShard(f.shard) // validated in config
-		all := len(items)
-		items = shardItems(items, k, n)
-		fmt.Fprintf(stderr, "caaprobe: shard %d/%d: %d of %d input entries\n", k, n, len(items), all)
-		if len(items) == 0 {
-			return nil
-		}
+		items = shardItems(items, k, n, &read, &kept)
+		defer func() {
+			fmt.Fprintf(stderr, "caaprobe: shard %d/%d: %d of %d input entries\n", k, n, kept, read)
+		}()
 	}
 	f.stderr = stderr
 	cfg.OnNoAnchor = func(w string) { fmt.Fprintln(stderr, "caaprobe: warning: "+w) }
-	return checkAndReport(ctx, cfg, &f, items, stdout)
+	checked, err := checkAndReport(ctx, cfg, &f, items, stdout)
+	if readErr != nil {
+		return usageErr("%v", readErr)
+	}
+	if checked == 0 && f.shard == "" && err == nil {
+		return usageErr("no names to check: give names as arguments, -f FILE, --cert FILE, or - for stdin")
+	}
+	return err
 }
 
-// readInput gathers names from arguments, files and stdin, reporting each
-// bad line on stderr (it also appears in the output with verdict error).
-func readInput(args []string, files, certs []string, stdin io.Reader, stderr io.Writer) ([]input.Item, error) {
-	var r input.Reader
-	var names []string
-	for _, a := range args {
-		if a == "-" {
-			if err := r.AddReader("stdin", stdin); err != nil {
-				return nil, usageErr("reading stdin: %v", err)
-			}
+// inputStream checks that every file named can be opened, then returns the
+// names from arguments, files and stdin as a stream, read while the run
+// goes on (so a list of millions of names is never held whole). Each bad
+// line is reported on stderr as it is read (it also appears in the output
+// with verdict error). A source that fails part-way sets *readErr.
+func inputStream(args, files, certs []string, stdin io.Reader, stderr io.Writer, readErr *error) (iter.Seq[input.Item], error) {
+	for _, path := range files {
+		if path == "-" {
 			continue
 		}
-		names = append(names, a)
-	}
-	r.AddArgs(names)
-	for _, path := range files {
-		var err error
-		if path == "-" {
-			err = r.AddReader("stdin", stdin)
-		} else {
-			err = r.AddFile(path)
-		}
+		fh, err := os.Open(path)
 		if err != nil {
-			return nil, usageErr("%v", err)
+			return nil, usageErr("reading names: %v", err)
 		}
+		fh.Close()
 	}
 	for _, path := range certs {
-		if err := r.AddCerts(path); err != nil {
-			return nil, usageErr("--cert %s: %v", path, err)
+		if _, err := os.Stat(path); err != nil {
+			return nil, usageErr("--cert %s: reading certificates: %v", path, err)
 		}
 	}
-	items := r.Items()
-	for _, it := range items {
-		if it.Err != nil {
-			fmt.Fprintf(stderr, "caaprobe: %v\n", it.Err)
+	all := input.Stream(stdin, func(r *input.Reader) error {
+		var names []string
+		for _, a := range args {
+			if a == "-" {
+				if err := r.AddReader("stdin", stdin); err != nil {
+					return fmt.Errorf("reading stdin: %w", err)
+				}
+				continue
+			}
+			names = append(names, a)
 		}
-	}
-	return items, nil
+		r.AddArgs(names)
+		for _, path := range files {
+			var err error
+			if path == "-" {
+				err = r.AddReader("stdin", stdin)
+			} else {
+				err = r.AddFile(path)
+			}
+			if err != nil {
+				return err
+			}
+		}
+		for _, path := range certs {
+			if err := r.AddCerts(path); err != nil {
+				return fmt.Errorf("--cert %s: %w", path, err)
+			}
+		}
+		return nil
+	}, readErr)
+	return func(yield func(input.Item) bool) {
+		for it := range all {
+			if it.Err != nil {
+				fmt.Fprintf(stderr, "caaprobe: %v\n", it.Err)
+			}
+			if !yield(it) {
+				return
+			}
+		}
+	}, nil
 }
 
-// checkAndReport runs the check and renders each domain as it completes.
-func checkAndReport(ctx context.Context, cfg check.Config, f *checkFlags, items []input.Item, stdout io.Writer) error {
+// checkAndReport runs the check and renders each domain as it completes;
+// it returns how many input entries it reported.
+func checkAndReport(ctx context.Context, cfg check.Config, f *checkFlags, items iter.Seq[input.Item], stdout io.Writer) (int, error) {
 	c := check.New(cfg)
+	defer c.Close()
 	color := !f.noColor && os.Getenv("NO_COLOR") == "" && isTerminal(stdout)
 	var failed, warned, badInput, index int
 	var writeErr error
 	ev, err := newEvidenceSink(f)
 	if err != nil {
-		return err
+		return 0, err
 	}
 	defer ev.close()
 	out, err := newCheckOutput(f, cfg, stdout)
 	if err != nil {
-		return err
+		return 0, err
 	}
 	stderr := f.stderr
 	if stderr == nil {
@@ -314,21 +344,20 @@ func checkAndReport(ctx context.Context, cfg check.Config, f *checkFlags, items 
 	// JSON and Markdown keep stdout for their own format, so there it is
 	// written to stderr and only when asked for.
 	var sum *summary.Summary
-	if f.summary || (f.format == "table" && len(items) > summaryDefaultAbove) {
+	if f.summary || f.format == "table" {
 		sum = summary.New()
 	}
-	bar := newProgress(stderr, stdout, len(items), c.X.Sent)
-	c.Run(ctx, items, f.concurrency, func(d *report.Domain) {
+	// The input is a stream of unknown length: the bar counts domains.
+	bar := newProgress(stderr, stdout, -1, c.X.Sent)
+	c.Run(ctx, items, f.concurrency, func(it input.Item, d *report.Domain) {
 		bar.beforeOutput()
 		defer bar.done(d)
 		if sum != nil {
 			sum.Add(d)
 		}
-		// Domains arrive in input order, so index names their item.
-		bad := items[index].Err != nil
 		index++
 		switch {
-		case bad:
+		case it.Err != nil:
 			badInput++
 		case d.Verdict == report.VerdictFail, d.Verdict == report.VerdictError:
 			failed++
@@ -352,7 +381,7 @@ func checkAndReport(ctx context.Context, cfg check.Config, f *checkFlags, items 
 		ev.add(d)
 	})
 	bar.finish()
-	if sum != nil && writeErr == nil {
+	if sum != nil && writeErr == nil && (f.summary || index > summaryDefaultAbove) {
 		w := stdout
 		if f.format != "table" {
 			w = stderr
@@ -368,36 +397,42 @@ func checkAndReport(ctx context.Context, cfg check.Config, f *checkFlags, items 
 		writeErr = err
 	}
 	if writeErr != nil {
-		return fmt.Errorf("writing the report: %w", writeErr)
+		return index, fmt.Errorf("writing the report: %w", writeErr)
 	}
 	if err := ev.err(); err != nil {
-		return err
+		return index, err
 	}
 	if ctx.Err() != nil {
-		return &exitError{exitInternal, "interrupted: domains not yet checked are marked error: interrupted"}
+		return index, &exitError{exitInternal, "interrupted: domains not yet checked are marked error: interrupted"}
 	}
 	switch {
 	case failed > 0 || (f.strict && warned > 0):
-		return &exitError{exitFindings, ""}
+		return index, &exitError{exitFindings, ""}
 	case badInput > 0:
-		return &exitError{exitUsage, fmt.Sprintf("%d input line(s) could not be used", badInput)}
+		return index, &exitError{exitUsage, fmt.Sprintf("%d input line(s) could not be used", badInput)}
 	}
-	return nil
+	return index, nil
 }
 
 // summaryDefaultAbove is the number of domains above which a table run
 // ends with the provider view without --summary.
 const summaryDefaultAbove = 20
 
-// shardItems keeps the entries of shard k of n, in input order.
-func shardItems(items []input.Item, k, n int) []input.Item {
-	var out []input.Item
-	for _, it := range items {
-		if it.InShard(k, n) {
-			out = append(out, it)
+// shardItems keeps the entries of shard k of n, in input order, counting
+// the entries read and kept.
+func shardItems(items iter.Seq[input.Item], k, n int, read, kept *int) iter.Seq[input.Item] {
+	return func(yield func(input.Item) bool) {
+		for it := range items {
+			*read++
+			if !it.InShard(k, n) {
+				continue
+			}
+			*kept++
+			if !yield(it) {
+				return
+			}
 		}
 	}
-	return out
 }
 
 func isTerminal(w io.Writer) bool {

@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -54,7 +55,8 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	// a problem; the conformant control zones would only be noise.
 	f.evidenceOnlyBad = true
 	f.stderr = stderr
-	return checkAndReport(ctx, cfg, &f, r.Items(), stdout)
+	_, err = checkAndReport(ctx, cfg, &f, slices.Values(r.Items()), stdout)
+	return err
 }
 
 // runLab serves the lab until interrupted.

@@ -24,10 +24,11 @@ type progress struct {
 	shared bool
 }
 
-// newProgress returns a progress bar for total domains on w, or nil when
-// w is not a terminal or the run is too small to need one.
+// newProgress returns a progress bar for total domains on w (-1: a count
+// of unknown total, for a streamed input), or nil when w is not a terminal
+// or the run is too small to need one.
 func newProgress(w, report io.Writer, total int, sent func() int64) *progress {
-	if total < 2 || !isTerminal(w) {
+	if total == 0 || total == 1 || !isTerminal(w) {
 		return nil
 	}
 	bar := progressbar.NewOptions(total,

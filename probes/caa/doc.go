@@ -4,10 +4,8 @@
 //
 // It has three parts, all pure functions without I/O:
 //
-//   - Parsing: ParseRDATA splits raw RDATA into flags, tag and value. It works
-//     on wire bytes because the records worth reporting are often the ones a
-//     DNS library refuses to unpack; FromRR covers records miekg/dns did
-//     accept.
+//   - Parsing: FromRR turns a record miekg/dns unpacked into flags, tag and
+//     value (the tag unescaped).
 //   - Validation: Validate checks one record against RFC 8659 §4.1–§4.4, the
 //     RFC 8657 accounturi and validationmethods parameters, and RFC 9495
 //     issuemail, and names the clause each problem breaks.

@@ -26,7 +26,7 @@ func FuzzParseRDATA(f *testing.F) {
 		f.Add([]byte(seed))
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
-		r, err := ParseRDATA(data)
+		r, err := parseRDATA(data)
 		if err != nil {
 			if !strings.HasPrefix(err.Error(), "CAA ") {
 				t.Errorf("error %q does not say it is about CAA", err)
@@ -34,11 +34,11 @@ func FuzzParseRDATA(f *testing.F) {
 			return
 		}
 
-		packed := r.Pack()
+		packed := packRDATA(r)
 		if !bytes.Equal(packed, data) {
-			t.Fatalf("Pack(ParseRDATA(%q)) = %q", data, packed)
+			t.Fatalf("Pack(parseRDATA(%q)) = %q", data, packed)
 		}
-		again, err := ParseRDATA(packed)
+		again, err := parseRDATA(packed)
 		if err != nil || again != r {
 			t.Fatalf("re-parse of %q = %+v, %v; want %+v", packed, again, err, r)
 		}

@@ -1,7 +1,6 @@
 package caa
 
 import (
-	"fmt"
 	"strings"
 
 	"github.com/miekg/dns"
@@ -23,60 +22,15 @@ const FlagCritical uint8 = 0x80
 // Critical reports whether the Issuer Critical Flag is set.
 func (r Record) Critical() bool { return r.Flags&FlagCritical != 0 }
 
-// ParseRDATA splits CAA RDATA into flags, tag and value. It rejects only what
-// makes the three fields impossible to find; a tag or value with the wrong
-// characters is returned as is, for Validate to report.
-func ParseRDATA(rdata []byte) (Record, error) {
-	if len(rdata) < 2 {
-		return Record{}, fmt.Errorf("CAA RDATA is %d %s, needs at least 2 (flags and tag length)",
-			len(rdata), plural(len(rdata), "byte", "bytes"))
-	}
-	n := int(rdata[1])
-	if n == 0 {
-		return Record{}, fmt.Errorf("CAA tag length 0: RFC 8659 §4.1 requires at least 1")
-	}
-	if rest := len(rdata) - 2; n > rest {
-		return Record{}, fmt.Errorf("CAA tag length %d exceeds RDATA (%d %s after the tag length octet)",
-			n, rest, plural(rest, "byte", "bytes"))
-	}
-	return Record{
-		Flags: rdata[0],
-		Tag:   string(rdata[2 : 2+n]),
-		Value: string(rdata[2+n:]),
-	}, nil
-}
-
 // FromRR converts a CAA record that miekg/dns unpacked. miekg/dns keeps the
 // tag in escaped presentation form (\" and \DDD) but the value as raw octets,
 // so only the tag is unescaped here. A record built from zone-file text keeps
-// any escapes of its value literally; judge wire bytes with ParseRDATA where
-// they exist.
+// any escapes of its value literally.
 func FromRR(rr *dns.CAA) Record {
 	if rr == nil {
 		return Record{}
 	}
 	return Record{Flags: rr.Flag, Tag: unescape(rr.Tag), Value: rr.Value}
-}
-
-// Pack encodes r as CAA RDATA, the inverse of ParseRDATA. It returns nil when
-// r cannot be encoded: a tag longer than 255 bytes, or RDATA longer than the
-// 65535 bytes an RR can carry.
-func (r Record) Pack() []byte {
-	size := 2 + len(r.Tag) + len(r.Value)
-	if len(r.Tag) > 255 || size > 65535 {
-		return nil
-	}
-	b := make([]byte, 0, size)
-	b = append(b, r.Flags, byte(len(r.Tag)))
-	b = append(b, r.Tag...)
-	return append(b, r.Value...)
-}
-
-// String renders r in the presentation format of RFC 8659 §4.1.1, with
-// non-printable bytes as \DDD so that evidence never carries raw control
-// characters.
-func (r Record) String() string {
-	return fmt.Sprintf("%d %s %s", r.Flags, escape(r.Tag, false), escape(r.Value, true))
 }
 
 // unescape turns RFC 1035 §5.1 presentation escapes (\X and \DDD) back into
@@ -103,38 +57,6 @@ func unescape(s string) string {
 		i++
 	}
 	return b.String()
-}
-
-// escape is the inverse of unescape; quoted adds the double quotes a value
-// needs when it may contain spaces.
-func escape(s string, quoted bool) string {
-	var b strings.Builder
-	if quoted {
-		b.WriteByte('"')
-	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		switch {
-		case c == '"' || c == '\\':
-			b.WriteByte('\\')
-			b.WriteByte(c)
-		case c < 0x20 || c > 0x7e || (c == ' ' && !quoted):
-			fmt.Fprintf(&b, "\\%03d", c)
-		default:
-			b.WriteByte(c)
-		}
-	}
-	if quoted {
-		b.WriteByte('"')
-	}
-	return b.String()
-}
-
-func plural(n int, one, many string) string {
-	if n == 1 {
-		return one
-	}
-	return many
 }
 
 func isDigit(c byte) bool { return '0' <= c && c <= '9' }

@@ -3,6 +3,9 @@ package check_test
 import (
 	"context"
 	"net/netip"
+	"slices"
+	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -39,7 +42,7 @@ func runAll(t *testing.T, c *check.Checker, names []string, concurrency int) []*
 	var out []*report.Domain
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	c.Run(ctx, r.Items(), concurrency, func(d *report.Domain) { out = append(out, d) })
+	c.Run(ctx, slices.Values(r.Items()), concurrency, func(_ input.Item, d *report.Domain) { out = append(out, d) })
 	if len(out) != len(names) {
 		t.Fatalf("%d domains reported, want %d", len(out), len(names))
 	}
@@ -107,4 +110,83 @@ func TestRateLimitedServerIsNotAFault(t *testing.T) {
 		t.Fatal("no UDP reply was a slip: the burst did not reach the rate limit")
 	}
 	t.Logf("%d slips retried over TCP", slips)
+}
+
+// TestBulkPlanVanityNS: on the vanity-NS shape (every zone has its own
+// in-bailiwick ns1/ns2.<zone> with glue), the CAA-only plan sends what a
+// CA's path needs, the referral and one CAA query per address, and not the
+// glue-vs-zone A/AAAA checks; the full plan still makes them.
+func TestBulkPlanVanityNS(t *testing.T) {
+	for _, full := range []bool{false, true} {
+		var provider fixtures.QueryCounter
+		cfg := check.Config{}
+		if !full {
+			cfg.Probes = []probes.ProbeID{probes.ProbeCAA}
+		}
+		b, c := startBench(t, fixtures.BenchOptions{N: 50, Vanity: true,
+			Provider: fixtures.Counting(fixtures.Conformant, &provider)}, cfg)
+		ds := runAll(t, c, b.Domains(), 16)
+		c.Close()
+		for _, d := range ds {
+			if d.Verdict != report.VerdictPass {
+				t.Fatalf("full=%v: %s: verdict %s (%s), want pass", full, d.Domain, d.Verdict, d.Err)
+			}
+		}
+		addrQueries := provider.Count("ns1.z7.test.", dns.TypeA) + provider.Count("ns2.z7.test.", dns.TypeA)
+		perDomain := float64(c.X.Sent()) / float64(len(ds))
+		switch {
+		case !full && perDomain > 3.5:
+			t.Errorf("CAA-only plan: %.2f queries per domain, want at most 3.5", perDomain)
+		case !full && addrQueries != 0:
+			t.Errorf("CAA-only plan asked the provider for the NS addresses %d times, want 0", addrQueries)
+		case full && addrQueries == 0:
+			t.Errorf("full plan: the glue of ns1/ns2.z7.test was never checked against the zone")
+		}
+		t.Logf("full=%v: %.2f queries per domain", full, perDomain)
+	}
+}
+
+// TestRunWindowBounded: Run reads its input lazily and a slow domain holds
+// output back only within the window (four times the concurrency): while
+// z0.test is slow, at most that many items are read ahead of the output,
+// and the output is still in input order.
+func TestRunWindowBounded(t *testing.T) {
+	slow := fixtures.Behaviour{Name: "SlowZ0", Respond: func(r *fixtures.Request) *dns.Msg {
+		if len(r.Msg.Question) == 1 && strings.HasSuffix(dns.CanonicalName(r.Msg.Question[0].Name), "z0.test.") {
+			time.Sleep(300 * time.Millisecond)
+		}
+		return r.Answer()
+	}}
+	const n, concurrency = 200, 4
+	b, c := startBench(t, fixtures.BenchOptions{N: n, Provider: slow}, check.Config{Probes: []probes.ProbeID{probes.ProbeCAA}})
+	defer c.Close()
+	var read, emitted, ahead atomic.Int64
+	items := func(yield func(input.Item) bool) {
+		for _, d := range b.Domains() {
+			r := read.Add(1)
+			if a := r - emitted.Load(); a > ahead.Load() {
+				ahead.Store(a) // only this goroutine writes ahead
+			}
+			if !yield(input.Item{Name: d}) {
+				return
+			}
+		}
+	}
+	var order []string
+	c.Run(context.Background(), items, concurrency, func(it input.Item, d *report.Domain) {
+		emitted.Add(1)
+		order = append(order, d.Domain)
+		if d.Domain != it.Name || d.Verdict != report.VerdictPass {
+			t.Errorf("emitted %s (%s %s) with the item of %s", d.Domain, d.Verdict, d.Err, it.Name)
+		}
+	})
+	if len(order) != n || !slices.Equal(order, b.Domains()) {
+		t.Fatalf("output not in input order or incomplete: %d of %d", len(order), n)
+	}
+	// +1: the item being handed over when the window filled.
+	if a := ahead.Load(); a > 4*concurrency+1 {
+		t.Errorf("%d items read ahead of the output behind a slow domain, want at most %d", a, 4*concurrency+1)
+	} else if a < 4*concurrency {
+		t.Errorf("only %d items read ahead: the slow domain did not hold the output back, the test shows nothing", a)
+	}
 }

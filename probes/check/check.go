@@ -9,6 +9,7 @@ import (
 	"context"
 	"fmt"
 	"net/netip"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -16,6 +17,7 @@ import (
 	"github.com/caaprobe/caaprobe/probes"
 	"github.com/caaprobe/caaprobe/probes/caa"
 	"github.com/caaprobe/caaprobe/probes/discovery"
+	"github.com/caaprobe/caaprobe/probes/dnssec"
 	"github.com/caaprobe/caaprobe/probes/lru"
 	"github.com/caaprobe/caaprobe/probes/report"
 	"github.com/caaprobe/caaprobe/probes/resolver"
@@ -66,30 +68,35 @@ type Config struct {
 	OnNoAnchor func(warning string)
 }
 
-// Unit cache capacities (see unitCache): probation holds a domain's own
-// name long enough for subdomains listed near it; protected holds the
-// shared names (TLDs, parents) of a run. Measured with `caaprobe
-// bench-lab`: a full-plan unit is about 20 KB, so these bound the cache
+// unitsKept bounds the finished units kept (see lru.Work and
+// lru.Segmented): an eighth of it is the probation segment that holds a
+// domain's own name long enough for subdomains listed near it, the rest
+// the shared names (TLDs, parents) of a run. Measured with `caaprobe
+// bench-lab`: a full-plan unit is about 20 KB, so this bounds the cache
 // to roughly 10 MB plus the protected names a run really shares.
-const (
-	unitsProbation = 512
-	unitsProtected = 4096
-)
+const unitsKept = 4608
+
+// defaultStepBudget bounds one piece of shared work (a unit, a DNSSEC
+// chain, a --resolver answer) when Config.DomainTimeout is not set.
+const defaultStepBudget = 2 * time.Minute
 
 // Checker checks domains. One Checker serves a whole run, so discovery
 // results and probe results for shared names are reused across domains.
 type Checker struct {
-	cfg     Config
-	X       *probes.Exchanger
-	walker  *discovery.Walker
-	probes  []probes.Probe
-	units   *unitCache
-	anchors map[string][]*dns.DS            // DS sets by zone, from Config.TrustAnchor; the root's always
-	trusts  *lru.Flight[string, *zoneTrust] // DNSSEC chain status per zone, once per run
+	cfg    Config
+	X      *probes.Exchanger
+	walker *discovery.Walker
+	probes []probes.Probe
+	// Work shared between the domains of a run (see lru.Work): computed
+	// once per key under the Checker's own context with a per-step budget,
+	// so one domain's deadline limits only that domain's wait.
+	units   *lru.Work[string, *unit]      // probing of one name at its servers
+	trusts  *lru.Work[string, *zoneTrust] // DNSSEC chain status per zone
+	anchors map[string][]*dns.DS          // DS sets by zone, from Config.TrustAnchor; the root's always
 	// noAnchorOnce makes Config.OnNoAnchor a once-per-run warning.
 	noAnchorOnce sync.Once
-	// resolved holds the --resolver answers per name, once per run.
-	resolved *lru.Flight[string, resolver.Answer]
+	// resolved holds the --resolver answers per name.
+	resolved *lru.Work[string, resolver.Answer]
 	// rx asks the --resolver: its own timeout, since a resolver
 	// legitimately takes longer than an authoritative server, and the same
 	// per-address rate limit as every server caaprobe asks.
@@ -120,13 +127,18 @@ func New(cfg Config) *Checker {
 	if p := newPolite(cfg.Rate, cfg.Burst); p != nil {
 		x.Wait = p.Wait
 	}
-	w := &discovery.Walker{X: x, Roots: cfg.Roots, Port: cfg.Port, IPv4: cfg.IPv4, IPv6: cfg.IPv6, Limits: cfg.Limits}
+	w := &discovery.Walker{X: x, Roots: cfg.Roots, Port: cfg.Port, IPv4: cfg.IPv4, IPv6: cfg.IPv6, Limits: cfg.Limits,
+		NoGlueCheck: !planHas(cfg.Probes, probes.ProbeNS)}
 	for zone, ns := range cfg.Pins {
 		w.Pin(zone, ns)
 	}
-	c := &Checker{cfg: cfg, X: x, walker: w, units: newUnitCache(unitsProbation, unitsProtected),
-		trusts:   lru.NewFlight[string, *zoneTrust](discovery.DefaultCacheSize),
-		resolved: lru.NewFlight[string, resolver.Answer](discovery.DefaultCacheSize),
+	budget := cfg.DomainTimeout
+	if budget <= 0 {
+		budget = defaultStepBudget
+	}
+	c := &Checker{cfg: cfg, X: x, walker: w, units: lru.NewWork[string, *unit](unitsKept, budget),
+		trusts:   lru.NewWork[string, *zoneTrust](discovery.DefaultCacheSize, budget),
+		resolved: lru.NewWork[string, resolver.Answer](discovery.DefaultCacheSize, budget),
 		rx:       &probes.Exchanger{Timeout: cfg.ResolverTimeout, MaxBytes: 65535, Wait: x.Wait}}
 	if c.anchors = anchorsByZone(cfg.TrustAnchor); len(c.anchors["."]) == 0 {
 		c.anchors["."] = anchorsByZone(IANARootAnchors())["."]
@@ -141,6 +153,23 @@ func New(cfg Config) *Checker {
 		}
 	}
 	return c
+}
+
+// Close cancels the shared work still in flight (probe units, DNSSEC
+// chains, --resolver answers); checks after Close come out cut short.
+func (c *Checker) Close() {
+	c.walker.Close()
+	c.units.Close()
+	c.trusts.Close()
+	c.resolved.Close()
+}
+
+// planHas reports whether the plan (nil: the whole catalog) has probe id.
+// The glue check belongs with the ns probe, which checks the delegation:
+// the bulk CAA-only plan (--probes caa) sends what a CA's path needs, the
+// referrals and the CAA queries, and not the NS-address checks.
+func planHas(plan []probes.ProbeID, id probes.ProbeID) bool {
+	return plan == nil || slices.Contains(plan, id)
 }
 
 // Check checks one domain ("example.com" or "*.example.com").
@@ -165,10 +194,11 @@ func (c *Checker) Check(ctx context.Context, domain string) *report.Domain {
 		info, err := c.walker.Lookup(ctx, n)
 		if err != nil {
 			if i == 0 {
-				d.Err = fmt.Sprintf("discovery of %s: %v", strings.TrimSuffix(n, "."), err)
+				err = fmt.Errorf("discovery of %s: %w", strings.TrimSuffix(n, "."), err)
 				if ctx.Err() != nil {
-					d.Err = fmt.Sprintf("%s: deadline for the domain reached", d.Err)
+					err = fmt.Errorf("%w: deadline for the domain reached", err)
 				}
+				d.Err = err.Error()
 				d.Summarise()
 				return d
 			}
@@ -185,7 +215,7 @@ func (c *Checker) Check(ctx context.Context, domain string) *report.Domain {
 			target := cur.CNAME
 			if _, seen := aliasOf[target]; seen || target == info.Name || len(aliasOf) >= c.maxCNAME() {
 				d.Names = append(d.Names, &report.Name{Name: target, AliasOf: cur.Name,
-					Err: fmt.Sprintf("CNAME chain from %s loops or is longer than %d (limit reached)", report.TrimDot(info.Name), c.maxCNAME())})
+					Err: fmt.Errorf("CNAME chain from %s loops or is longer than %d (%w)", report.TrimDot(info.Name), c.maxCNAME(), discovery.ErrLimit).Error()})
 				break
 			}
 			aliasOf[target] = cur.Name
@@ -199,8 +229,11 @@ func (c *Checker) Check(ctx context.Context, domain string) *report.Domain {
 			cur = t
 		}
 	}
-	// Probe each name at every server of its zone, in parallel.
+	// Probe each name at every server of its zone, in parallel, with at
+	// most Config.Parallel exchanges in flight for the domain.
 	units := make([]*unit, len(names))
+	cut := make([]bool, len(names))
+	sem := newSlots(c.cfg.Parallel)
 	var wg sync.WaitGroup
 	for i, info := range infos {
 		if info == nil {
@@ -209,7 +242,7 @@ func (c *Checker) Check(ctx context.Context, domain string) *report.Domain {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			units[i] = c.probeName(ctx, info)
+			units[i], cut[i] = c.probeName(ctx, info, sem)
 		}()
 	}
 	wg.Wait()
@@ -221,7 +254,7 @@ func (c *Checker) Check(ctx context.Context, domain string) *report.Domain {
 		}
 		info := infos[i]
 		n := &report.Name{Name: info.Name, Zone: info.Zone.Name, Exists: info.Exists, CNAME: info.CNAME, RRset: u.rrset,
-			AliasOf: aliasOf[info.Name], DNSSEC: u.dnssec}
+			AliasOf: aliasOf[info.Name], DNSSEC: string(u.dnssec)}
 		d.Names = append(d.Names, n)
 		for _, sr := range u.servers {
 			key := sr.zone + "|" + sr.ns + "|" + sr.addr.String()
@@ -241,7 +274,9 @@ func (c *Checker) Check(ctx context.Context, domain string) *report.Domain {
 		// The domain's deadline (or an interrupt) cut the probing short:
 		// its timeouts are not the servers' doing, so the domain is not
 		// judged; the partial matrix stays for the record.
-		d.Err = fmt.Sprintf("the check of %s did not finish within its deadline (--deadline %s): limit reached", domain, c.cfg.DomainTimeout)
+		d.Err = fmt.Errorf("the check of %s did not finish within its deadline (--deadline %s): %w", domain, c.cfg.DomainTimeout, discovery.ErrLimit).Error()
+	} else if i := slices.Index(cut, true); i >= 0 {
+		d.Err = fmt.Errorf("the probing of %s was cut short (its shared work ran out of budget or the run was closed): %w", report.TrimDot(names[i]), discovery.ErrLimit).Error()
 	}
 	d.Summarise()
 	d.Resolver = c.askResolver(ctx, d)
@@ -257,7 +292,7 @@ type unit struct {
 	servers      []serverResults
 	rrset        []*dns.CAA
 	zoneFindings []report.Finding
-	dnssec       string // the zone's chain status (see judgeDNSSEC)
+	dnssec       dnssec.Status // the zone's chain status (see judgeDNSSEC)
 }
 
 type serverResults struct {
@@ -266,19 +301,31 @@ type serverResults struct {
 	results  []*probes.Result
 }
 
-func (c *Checker) probeName(ctx context.Context, info *discovery.Name) *unit {
-	key := info.Name
-	return c.units.get(key, func() (*unit, bool) {
-		u := c.runUnit(ctx, info)
-		return u, ctx.Err() == nil
+// probeName returns the unit of info's name: shared with every domain that
+// needs it, computed under the Checker's context (see lru.Work), its
+// exchanges counted against sem, the bound of the domain that started it.
+// It returns nil when ctx ends first, and cut when the unit's own budget
+// ran out (its timeouts are not the servers' doing).
+func (c *Checker) probeName(ctx context.Context, info *discovery.Name, sem slots) (u *unit, cut bool) {
+	if ctx.Err() != nil {
+		// The domain's time is up: discovery may have handed it a zone
+		// with addresses left unresolved, which must not become a unit
+		// that other domains are given.
+		return nil, false
+	}
+	u, complete, err := c.units.Do(ctx, info.Name, func(wctx context.Context) (*unit, bool) {
+		return c.runUnit(wctx, info, sem), true
 	})
+	if err != nil {
+		return nil, false
+	}
+	return u, !complete
 }
 
-func (c *Checker) runUnit(ctx context.Context, info *discovery.Name) *unit {
+func (c *Checker) runUnit(ctx context.Context, info *discovery.Name, sem slots) *unit {
 	z := info.Zone
 	u := &unit{}
 	apex := info.Name == z.Name
-	sem := make(chan struct{}, c.cfg.Parallel)
 	var wg sync.WaitGroup
 	var srs []*serverResults
 	if z.Limit != "" {
@@ -322,9 +369,7 @@ func (c *Checker) runUnit(ctx context.Context, info *discovery.Name) *unit {
 				wg.Add(1)
 				go func() {
 					defer wg.Done()
-					sem <- struct{}{}
-					defer func() { <-sem }()
-					sr.results[i] = c.probe(ctx, p, info, a)
+					sr.results[i] = c.probe(ctx, p, info, a, sem)
 				}()
 			}
 		}
@@ -340,7 +385,7 @@ func (c *Checker) runUnit(ctx context.Context, info *discovery.Name) *unit {
 		u.servers = append(u.servers, *sr)
 	}
 	probes.CheckZone(all)
-	u.dnssec = c.judgeDNSSEC(ctx, z, srs)
+	u.dnssec = c.judgeDNSSEC(ctx, z, srs, sem)
 	// The RRset a CA would read: the lowercase CAA answer of the first
 	// server that answered.
 	for _, r := range all {
@@ -367,7 +412,7 @@ func (c *Checker) maxCNAME() int {
 
 // probe sends one probe to one address and judges the reply, retrying over
 // TCP when the UDP reply is truncated.
-func (c *Checker) probe(ctx context.Context, p probes.Probe, info *discovery.Name, addr netip.Addr) *probes.Result {
+func (c *Checker) probe(ctx context.Context, p probes.Probe, info *discovery.Name, addr netip.Addr, sem slots) *probes.Result {
 	qname := info.Name
 	if p.AtApex {
 		qname = info.Zone.Name
@@ -375,16 +420,19 @@ func (c *Checker) probe(ctx context.Context, p probes.Probe, info *discovery.Nam
 	q, err := probes.BuildQuery(probes.Spell(qname, p.Spelling), p.Type, p.EDNS, p.DO)
 	jc := probes.JudgeContext{Zone: info.Zone.Name, Name: qname, Exists: info.Exists || qname == info.Zone.Name}
 	server := netip.AddrPortFrom(addr, uint16(c.cfg.Port))
+	if err == nil && !sem.take(ctx) {
+		err = ctx.Err()
+	}
 	if err != nil {
 		ex := &probes.Exchange{Server: server, Transport: p.Transport, Err: err}
 		return ptr(probes.Judge(p, jc, ex, nil))
 	}
-	ex := c.X.Exchange(ctx, server, q, p.Transport)
-	var fallback *probes.Exchange
-	if p.Transport == probes.UDP && ex.Reply != nil && len(ex.Reply) > 2 && ex.Reply[2]&0x02 != 0 {
-		fallback = c.X.Exchange(ctx, server, ex.Query, probes.TCP)
+	defer sem.give()
+	if p.Transport == probes.UDP {
+		ex, fallback := c.X.ExchangeTC(ctx, server, q)
+		return ptr(probes.Judge(p, jc, ex, fallback))
 	}
-	return ptr(probes.Judge(p, jc, ex, fallback))
+	return ptr(probes.Judge(p, jc, c.X.Exchange(ctx, server, q, p.Transport), nil))
 }
 
 func ptr[T any](v T) *T { return &v }

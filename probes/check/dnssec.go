@@ -100,18 +100,23 @@ type zoneTrust struct {
 }
 
 // trust returns the chain status of zone, computing it (and its parents')
-// on first use; concurrent callers for one zone wait for the first. Chains
-// are kept for the zones in recent use (bounded like discovery's caches,
-// so a long run does not keep every zone's keys), and one cut short by a
-// domain's deadline or an interrupt is not kept.
-func (c *Checker) trust(ctx context.Context, zone string) *zoneTrust {
-	t, err := c.trusts.Do(ctx, zone, func() *zoneTrust {
+// on first use; concurrent callers for one zone wait for the first. It is
+// shared work (lru.Work): computed under the Checker's context with the
+// step budget, whichever domain asked first, and its key fetches count
+// against that domain's slots. Chains are kept for the zones in recent use
+// (bounded like discovery's caches, so a long run does not keep every
+// zone's keys), and one cut short is not kept.
+func (c *Checker) trust(ctx context.Context, zone string, sem slots) *zoneTrust {
+	t, complete, err := c.trusts.Do(ctx, zone, func(wctx context.Context) (*zoneTrust, bool) {
 		t := &zoneTrust{}
-		t.v, t.keys, t.seen = c.chain(ctx, zone)
-		return t
+		t.v, t.keys, t.seen = c.chain(wctx, zone, sem)
+		return t, true
 	})
 	if err != nil {
 		return &zoneTrust{v: insecureVerdict(dnssec.ReasonNoKeys, "%s: chain not built: %v", zone, err)}
+	}
+	if !complete && t.v.Status != dnssec.StatusSecure {
+		return &zoneTrust{v: insecureVerdict(dnssec.ReasonNoKeys, "%s: chain not built within the step budget", zone)}
 	}
 	return t
 }
@@ -124,7 +129,7 @@ func insecureVerdict(r dnssec.Reason, format string, args ...any) dnssec.Verdict
 // RRset signed by the parent's keys (RFC 4035 §5.2), then the zone's DNSKEY
 // RRset from its servers. The root, and any zone with an anchor of its
 // own, start from the anchor instead.
-func (c *Checker) chain(ctx context.Context, zone string) (dnssec.Verdict, []*dns.DNSKEY, []*dns.DNSKEY) {
+func (c *Checker) chain(ctx context.Context, zone string, sem slots) (dnssec.Verdict, []*dns.DNSKEY, []*dns.DNSKEY) {
 	now := time.Now()
 	z := c.walker.Zone(zone)
 	if z == nil {
@@ -135,10 +140,12 @@ func (c *Checker) chain(ctx context.Context, zone string) (dnssec.Verdict, []*dn
 	// closest anchor wins, RFC 4033 §5): even pinned servers can be checked.
 	ds, anchored := c.anchors[zone]
 	if !anchored {
-		if z.Pinned || z.Parent == "" {
+		if z.Pinned || z.Parent == "" || z.Parent == zone || !dns.IsSubDomain(z.Parent, zone) {
+			// (A parent that is not above the zone would make the chain
+			// wait on itself; discovery never gives one.)
 			return insecureVerdict(dnssec.ReasonNoDS, "%s: servers pinned, no delegation to follow from the trust anchor", zone), nil, nil
 		}
-		parent := c.trust(ctx, z.Parent)
+		parent := c.trust(ctx, z.Parent, sem)
 		if parent.v.Status != dnssec.StatusSecure {
 			v := parent.v
 			if v.Status != dnssec.StatusInsecure && v.Status != dnssec.StatusIndeterminate {
@@ -183,7 +190,7 @@ func (c *Checker) chain(ctx context.Context, zone string) (dnssec.Verdict, []*dn
 	var seen []*dns.DNSKEY
 	for _, ns := range z.NS {
 		for _, a := range ns.Addrs {
-			answer := c.fetchDNSKEY(ctx, zone, a)
+			answer := c.fetchDNSKEY(ctx, zone, a, sem)
 			keys, v := dnssec.CheckKeys(zone, ds, answer, now)
 			if v.Status == dnssec.StatusSecure {
 				return v, keys, nil
@@ -246,16 +253,14 @@ func zoneKeys(rrs []dns.RR) []*dns.DNSKEY {
 // fetchDNSKEY asks one server for the zone's DNSKEY RRset with DO, over
 // TCP after a truncated reply, and returns the answer section (nil when
 // there is none).
-func (c *Checker) fetchDNSKEY(ctx context.Context, zone string, addr netip.Addr) []dns.RR {
+func (c *Checker) fetchDNSKEY(ctx context.Context, zone string, addr netip.Addr, sem slots) []dns.RR {
 	q, err := probes.BuildQuery(zone, dns.TypeDNSKEY, true, true)
-	if err != nil {
+	if err != nil || !sem.take(ctx) {
 		return nil
 	}
+	defer sem.give()
 	server := netip.AddrPortFrom(addr, uint16(c.cfg.Port))
-	ex := c.X.Exchange(ctx, server, q, probes.UDP)
-	if len(ex.Reply) > 2 && ex.Reply[2]&0x02 != 0 {
-		ex = c.X.Exchange(ctx, server, ex.Query, probes.TCP)
-	}
+	ex := probes.Final(c.X.ExchangeTC(ctx, server, q))
 	m := new(dns.Msg)
 	if ex.Reply == nil || m.Unpack(ex.Reply) != nil {
 		return nil
@@ -276,12 +281,12 @@ func (c *Checker) zoneDS(z *discovery.Zone) []*dns.DS {
 // the results of one unit and returns the name's DNSSEC state for the
 // report (see nameState). It runs inside runUnit, before the unit is
 // shared: results are read-only afterwards.
-func (c *Checker) judgeDNSSEC(ctx context.Context, z *discovery.Zone, srs []*serverResults) string {
-	t := c.trust(ctx, z.Name)
+func (c *Checker) judgeDNSSEC(ctx context.Context, z *discovery.Zone, srs []*serverResults, sem slots) dnssec.Status {
+	t := c.trust(ctx, z.Name, sem)
 	if t.v.Status == dnssec.StatusInsecure || t.v.Status == dnssec.StatusIndeterminate {
 		// No chain from the anchor: a resolver accepts whatever it gets,
 		// so signatures are not findings (and an unsigned zone is fine).
-		return string(t.v.Status)
+		return t.v.Status
 	}
 	now := time.Now()
 	ds := c.zoneDS(z)
@@ -353,26 +358,26 @@ func (s *serverView) add(v dnssec.Verdict) {
 // only be proved insecure (NSEC3 above the iteration limit, opt-out);
 // bogus or missing when every server that answered fails; the chain
 // status when no server answered with data to validate.
-func nameState(chain dnssec.Verdict, views []serverView) string {
+func nameState(chain dnssec.Verdict, views []serverView) dnssec.Status {
 	if chain.Status != dnssec.StatusSecure {
-		return string(chain.Status)
+		return chain.Status
 	}
 	var fail *dnssec.Verdict
 	for _, s := range views {
 		switch {
 		case !s.judged:
 		case s.fail == nil && s.insecure:
-			return string(dnssec.StatusInsecure)
+			return dnssec.StatusInsecure
 		case s.fail == nil:
-			return string(dnssec.StatusSecure)
+			return dnssec.StatusSecure
 		case fail == nil:
 			fail = s.fail
 		}
 	}
 	if fail != nil {
-		return string(fail.Status)
+		return fail.Status
 	}
-	return string(chain.Status)
+	return chain.Status
 }
 
 func addVerdict(r *probes.Result, v dnssec.Verdict) {

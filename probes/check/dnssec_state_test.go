@@ -25,7 +25,7 @@ func TestNameState(t *testing.T) {
 		name  string
 		chain dnssec.Verdict
 		views []serverView
-		want  string
+		want  dnssec.Status
 	}{
 		{"chain bogus", bogus, []serverView{view(secure)}, "bogus"},
 		{"chain indeterminate", dnssec.Verdict{Status: dnssec.StatusIndeterminate}, nil, "indeterminate"},

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"net/netip"
 	"reflect"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -124,7 +125,7 @@ func TestHostileCycleConcurrent(t *testing.T) {
 	defer cancel()
 	start := time.Now()
 	var got []*report.Domain
-	c.Run(ctx, items, len(items), func(d *report.Domain) { got = append(got, d) })
+	c.Run(ctx, slices.Values(items), len(items), func(_ input.Item, d *report.Domain) { got = append(got, d) })
 	if el := time.Since(start); el > 5*time.Second {
 		t.Errorf("cycle took %v: lookups waited on each other", el)
 	}
@@ -329,7 +330,7 @@ func TestNeverRecursionDesired(t *testing.T) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	c.Run(ctx, items, 8, func(*report.Domain) {})
+	c.Run(ctx, slices.Values(items), 8, func(input.Item, *report.Domain) {})
 	rec.mu.Lock()
 	defer rec.mu.Unlock()
 	if rec.queries < 100 {
@@ -372,7 +373,7 @@ func TestChaosDeterministic(t *testing.T) {
 		defer cancel()
 		got := map[string][]string{}
 		n := 0
-		c.Run(ctx, items, 8, func(d *report.Domain) {
+		c.Run(ctx, slices.Values(items), 8, func(_ input.Item, d *report.Domain) {
 			n++
 			var fs []string
 			for _, f := range d.Findings {

@@ -25,8 +25,10 @@ const (
 
 // polite holds one token bucket per server address. It covers every query
 // caaprobe sends, root and TLD servers included, because it sits in the
-// Exchanger, below discovery and probing alike. Its memory grows with the
-// number of distinct server addresses of a run, not with the domains.
+// Exchanger, below discovery and probing alike. A bucket that has filled
+// up again is the same as a new one, so those are dropped once the map
+// holds more than politeSweepAbove: memory follows the addresses asked
+// within the last burst/rate seconds, not every address of the run.
 type polite struct {
 	rate  rate.Limit
 	burst int
@@ -36,7 +38,11 @@ type polite struct {
 
 	mu       sync.Mutex
 	limiters map[netip.Addr]*rate.Limiter
+	sweepAt  int // sweep when the map reaches this size
 }
+
+// politeSweepAbove is the map size from which full buckets are dropped.
+const politeSweepAbove = 4096
 
 // newPolite returns a limiter of perSecond queries a second to each
 // address with the given burst; perSecond <= 0 means no limit (nil).
@@ -51,11 +57,27 @@ func newPolite(perSecond float64, burst int) *polite {
 		limiters: map[netip.Addr]*rate.Limiter{}}
 }
 
+// sweep drops the buckets that are full again (no query owes them time);
+// the next sweep comes when the map has doubled from what stayed, so the
+// sweeps cost O(1) per new address. The caller holds p.mu.
+func (p *polite) sweep() {
+	now := p.now()
+	for a, l := range p.limiters {
+		if l.TokensAt(now) >= float64(p.burst) {
+			delete(p.limiters, a)
+		}
+	}
+	p.sweepAt = 2 * len(p.limiters)
+}
+
 // Wait blocks until one more query may go to addr.
 func (p *polite) Wait(ctx context.Context, addr netip.Addr) error {
 	p.mu.Lock()
 	l, ok := p.limiters[addr]
 	if !ok {
+		if len(p.limiters) >= max(p.sweepAt, politeSweepAbove) {
+			p.sweep()
+		}
 		l = rate.NewLimiter(p.rate, p.burst)
 		p.limiters[addr] = l
 	}

@@ -113,3 +113,23 @@ func TestPoliteCancel(t *testing.T) {
 		t.Error("Wait with a cancelled context and an empty bucket returned nil")
 	}
 }
+
+// TestPoliteForgetsIdleAddresses: the buckets of addresses asked long ago
+// (full again, so the same as new ones) are dropped, so a run over a
+// million servers does not keep a million buckets.
+func TestPoliteForgetsIdleAddresses(t *testing.T) {
+	t.Parallel()
+	clock := &fakeClock{now: time.Unix(1e9, 0)}
+	p := newPolite(10, 2)
+	p.now, p.sleep = clock.Now, clock.Sleep
+	for i := range 3 * politeSweepAbove {
+		p.Wait(context.Background(), netip.AddrFrom4([4]byte{10, byte(i >> 16), byte(i >> 8), byte(i)}))
+		clock.Sleep(context.Background(), time.Millisecond)
+	}
+	p.mu.Lock()
+	n := len(p.limiters)
+	p.mu.Unlock()
+	if n > 2*politeSweepAbove {
+		t.Errorf("%d buckets kept for %d addresses, want at most %d", n, 3*politeSweepAbove, 2*politeSweepAbove)
+	}
+}

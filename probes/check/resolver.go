@@ -16,12 +16,13 @@ func (c *Checker) askResolver(ctx context.Context, d *report.Domain) []report.Re
 		return nil
 	}
 	out := make([]report.ResolverCheck, len(d.Names))
+	sem := newSlots(c.cfg.Parallel)
 	var wg sync.WaitGroup
 	for i, n := range d.Names {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			a := c.resolverAnswer(ctx, n.Name)
+			a := c.resolverAnswer(ctx, n.Name, sem)
 			out[i] = report.ResolverCheck{Answer: a, Predicted: n.Outcome, Agrees: a.Agrees(n.Outcome)}
 		}()
 	}
@@ -30,9 +31,16 @@ func (c *Checker) askResolver(ctx context.Context, d *report.Domain) []report.Re
 }
 
 // resolverAnswer asks the resolver about name once per run (for the names
-// in recent use): every domain under test. shares test.'s answer.
-func (c *Checker) resolverAnswer(ctx context.Context, name string) resolver.Answer {
-	a, err := c.resolved.Do(ctx, name, func() resolver.Answer { return resolver.Query(ctx, c.rx, c.cfg.Resolver, name) })
+// in recent use): every domain under test. shares test.'s answer. Like the
+// units, it is shared work under the Checker's context (lru.Work).
+func (c *Checker) resolverAnswer(ctx context.Context, name string, sem slots) resolver.Answer {
+	a, _, err := c.resolved.Do(ctx, name, func(wctx context.Context) (resolver.Answer, bool) {
+		if !sem.take(wctx) {
+			return resolver.Answer{Name: name, Server: c.cfg.Resolver, Err: wctx.Err().Error()}, false
+		}
+		defer sem.give()
+		return resolver.Query(wctx, c.rx, c.cfg.Resolver, name), true
+	})
 	if err != nil {
 		return resolver.Answer{Name: name, Server: c.cfg.Resolver, Err: err.Error()}
 	}

@@ -2,83 +2,127 @@ package check
 
 import (
 	"context"
-	"sync"
+	"iter"
+	"slices"
 
 	"github.com/caaprobe/caaprobe/probes/input"
 	"github.com/caaprobe/caaprobe/probes/report"
 )
 
-// Run checks items with at most concurrency domains in flight and calls emit
-// for each finished domain in input order. A bad input item is emitted as a
-// domain with verdict error, so nothing is silently dropped.
+// Run checks the items as they come from items (read lazily, so an input
+// of millions of lines is never held whole) with at most concurrency
+// domains in flight, and calls emit for each finished domain in input
+// order, with its item. A bad input item is emitted as a domain with
+// verdict error, so nothing is silently dropped. When ctx ends, the items
+// not yet checked (and the rest of the input) are emitted as interrupted,
+// and the shared work still in flight is cancelled (Close).
 //
 // Domains are started not strictly in input order but from a lookahead
 // window, preferring one whose registrable domain has the fewest checks in
 // flight: a portfolio lists www.example.com, api.example.com and
 // example.com together, and checking them at once would burst one zone's
 // servers (and trip response rate limiting) while spreading them lets each
-// server see queries for many zones instead. The window is a few times
-// the concurrency, so the results held back for in-order output stay
-// bounded whatever the length of the input.
-func (c *Checker) Run(ctx context.Context, items []input.Item, concurrency int, emit func(*report.Domain)) {
-	if concurrency < 1 {
-		concurrency = 1
-	}
+// server see queries for many zones instead. The window is four times the
+// concurrency and it is all Run holds: items read but not yet emitted,
+// whether waiting, running or finished and held back for in-order output.
+// A slow domain holds output back by at most the window; nothing of a
+// domain is kept once it is emitted.
+func (c *Checker) Run(ctx context.Context, items iter.Seq[input.Item], concurrency int, emit func(input.Item, *report.Domain)) {
+	concurrency = max(concurrency, 1)
 	window := 4 * concurrency
-	keys := func(i int) string { return input.Registrable(items[i].Name) }
-	var (
-		mu        sync.Mutex
-		cond      = sync.NewCond(&mu)
-		pending   []int // indices not yet started, in input order
-		nextInput int   // next index to move into pending
-		nextEmit  int   // next index to emit
-		running   int
-		inflight  = map[string]int{}
-		ready     = map[int]*report.Domain{}
-	)
-	mu.Lock()
-	for nextEmit < len(items) {
-		for nextInput < len(items) && nextInput < nextEmit+window {
-			pending = append(pending, nextInput)
-			nextInput++
-		}
-		if ctx.Err() != nil {
-			// Interrupted: the rest are reported as such, in order.
-			for _, i := range pending {
-				ready[i] = interrupted(items[i])
+	stopAfter := context.AfterFunc(ctx, c.Close)
+	defer stopAfter()
+
+	// The input is read by its own goroutine, so a slow source (a pipe)
+	// never holds back the output of domains already finished.
+	in := make(chan input.Item)
+	quit := make(chan struct{})
+	defer close(quit)
+	go func() {
+		defer close(in)
+		for it := range items {
+			select {
+			case in <- it:
+			case <-quit:
+				return
 			}
-			pending = pending[:0]
 		}
-		for running < concurrency && len(pending) > 0 {
-			best := pickNext(pending, keys, inflight)
-			i := pending[best]
-			pending = append(pending[:best], pending[best+1:]...)
-			key := keys(i)
-			running++
-			inflight[key]++
-			go func() {
-				d := c.CheckItem(ctx, items[i])
-				mu.Lock()
-				ready[i] = d
-				running--
-				inflight[key]--
-				cond.Signal()
-				mu.Unlock()
-			}()
-		}
-		if d, ok := ready[nextEmit]; ok {
-			delete(ready, nextEmit)
-			nextEmit++
-			mu.Unlock()
-			emit(d)
-			mu.Lock()
-			continue
-		}
-		// Nothing to emit yet: some check is running (else the loop above
-		// would have started one), and it signals when it ends.
-		cond.Wait()
+	}()
+
+	type slot struct {
+		it  input.Item
+		key string
+		d   *report.Domain
 	}
-	mu.Unlock()
+	type result struct {
+		seq int
+		d   *report.Domain
+	}
+	var (
+		held     = map[int]*slot{} // read, not yet emitted: at most window
+		pending  []int             // held items not yet started, in input order
+		nextRead int               // sequence number of the next item read
+		nextEmit int
+		running  int
+		inflight = map[string]int{}
+		done     = make(chan result, concurrency)
+		inputCh  = in
+		ctxDone  = ctx.Done() // nil once handled (and for a ctx that never ends)
+		stopped  bool
+	)
+	for {
+		for s := held[nextEmit]; s != nil && s.d != nil; s = held[nextEmit] {
+			delete(held, nextEmit)
+			nextEmit++
+			emit(s.it, s.d)
+		}
+		if inputCh == nil && nextEmit == nextRead {
+			return
+		}
+		for running < concurrency && len(pending) > 0 && !stopped {
+			best := pickNext(pending, func(seq int) string { return held[seq].key }, inflight)
+			seq := pending[best]
+			pending = slices.Delete(pending, best, best+1)
+			s := held[seq]
+			running++
+			inflight[s.key]++
+			go func() { done <- result{seq, c.checkItem(ctx, s.it)} }()
+		}
+		read := inputCh
+		if nextRead >= nextEmit+window {
+			read = nil // the window is full: emit before reading on
+		}
+		select {
+		case it, ok := <-read:
+			if !ok {
+				inputCh = nil
+				continue
+			}
+			s := &slot{it: it, key: input.Registrable(it.Name)}
+			held[nextRead] = s
+			if stopped {
+				s.d = interrupted(it)
+			} else {
+				pending = append(pending, nextRead)
+			}
+			nextRead++
+		case r := <-done:
+			s := held[r.seq]
+			s.d = r.d
+			running--
+			if inflight[s.key]--; inflight[s.key] == 0 {
+				delete(inflight, s.key)
+			}
+		case <-ctxDone:
+			// Interrupted: the items not started, and the rest of the
+			// input, are reported as such, in order.
+			ctxDone, stopped = nil, true
+			for _, seq := range pending {
+				held[seq].d = interrupted(held[seq].it)
+			}
+			pending = nil
+		}
+	}
 }
 
 // pickNext returns the position in pending of the item to start next: the
@@ -96,8 +140,8 @@ func pickNext(pending []int, key func(int) string, inflight map[string]int) int 
 	return best
 }
 
-// CheckItem checks one input item; a bad one becomes an error domain.
-func (c *Checker) CheckItem(ctx context.Context, it input.Item) *report.Domain {
+// checkItem checks one input item; a bad one becomes an error domain.
+func (c *Checker) checkItem(ctx context.Context, it input.Item) *report.Domain {
 	if it.Err != nil {
 		d := &report.Domain{Domain: it.Name, Source: it.Source, Err: it.Err.Error()}
 		d.Summarise()

@@ -148,6 +148,11 @@ type Walker struct {
 	CacheSize int
 	// Budget bounds each shared computation; 0 means a minute.
 	Budget time.Duration
+	// NoGlueCheck skips asking a zone's own servers for the addresses of
+	// its in-zone NS names (the glue-mismatch check): a CA's CAA path
+	// needs only the referral and the CAA answers, so the bulk CAA-only
+	// plan leaves it to the full plan.
+	NoGlueCheck bool
 
 	once  sync.Once
 	q     Querier
@@ -215,6 +220,15 @@ func (w *Walker) init() {
 			w.Limits = DefaultLimits
 		}
 	})
+}
+
+// Close cancels the walker's shared computations in flight (see lru.Work):
+// the end of a run, or an interrupt.
+func (w *Walker) Close() {
+	w.init()
+	w.names.Close()
+	w.addrs.Close()
+	w.zones.Close()
 }
 
 func (w *Walker) family(a netip.Addr) bool {

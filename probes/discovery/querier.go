@@ -40,10 +40,7 @@ func (q exchangeQuerier) query(ctx context.Context, server netip.Addr, name stri
 	if err != nil {
 		return nil, fmt.Errorf("query for %s: %w", name, err)
 	}
-	ex := q.x.Exchange(ctx, addr, query, probes.UDP)
-	if len(ex.Reply) > 2 && ex.Reply[2]&0x02 != 0 {
-		ex = q.x.Exchange(ctx, addr, ex.Query, probes.TCP)
-	}
+	ex := probes.Final(q.x.ExchangeTC(ctx, addr, query))
 	if ex.Reply == nil {
 		return nil, ex.Err
 	}

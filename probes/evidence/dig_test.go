@@ -57,7 +57,7 @@ func TestDigReproduces(t *testing.T) {
 				t.Fatalf("%s: %v\n%s", line, err, text)
 			}
 			m := statusRE.FindStringSubmatch(text)
-			if m == nil || m[1] != r.Status {
+			if m == nil || m[1] != string(r.Status) {
 				t.Errorf("caaprobe saw %s; %s\ngave:\n%s", r.Status, line, text)
 			}
 			// The echoed question as dig prints it must be the bytes the

@@ -86,6 +86,9 @@ func (w *certWalk) dir(path string) {
 	// os.ReadDir sorts by name, so the report's order is stable from run
 	// to run. Entries read before an error are still walked.
 	for _, e := range entries {
+		if w.r.stopped {
+			return
+		}
 		p := filepath.Join(path, e.Name())
 		fi, err := os.Stat(p)
 		switch {
@@ -178,7 +181,7 @@ func (r *Reader) addCertName(raw, source string) {
 		r.addBad(raw, source, err)
 		return
 	}
-	if _, ok := r.first[name]; ok {
+	if _, ok := r.seen(name); ok {
 		return
 	}
 	r.addGood(name, source)

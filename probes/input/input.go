@@ -11,9 +11,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"iter"
 	"os"
 	"strconv"
 	"strings"
+
+	"github.com/caaprobe/caaprobe/probes/lru"
 )
 
 // Item is one input entry, in input order.
@@ -45,19 +48,68 @@ type Reader struct {
 	Stdin io.Reader
 
 	items []Item
-	// first maps a normalised name to the Source that introduced it.
-	first map[string]string
+	// first maps a normalised name to the Source that introduced it, for
+	// the most recent DedupeWindow distinct names.
+	first *lru.Cache[string, string]
 	args  int
+	// yield, when set (see Stream), gets each item instead of items;
+	// stopped is set once it has said stop, and the sources stop reading.
+	yield   func(Item) bool
+	stopped bool
 }
+
+// DedupeWindow bounds the names remembered for removing duplicates: a
+// repeat within the last 32,768 distinct names is found (listed names
+// repeat next to each other or nearby, certificates of one directory
+// likewise); one further back is checked again. The memory held is
+// bounded by it, not by the length of the input.
+const DedupeWindow = 1 << 15
 
 // Items returns the entries collected so far, in input order. The slice is
 // the Reader's own; callers must not append to it while still adding.
 func (r *Reader) Items() []Item { return r.items }
 
+// Stream returns the items that add puts into a Reader, as they are read:
+// add runs when the sequence is iterated, with a Reader that hands each
+// item on at once and keeps none, so a list of millions of names is never
+// held in memory. When the loop stops early the sources stop being read.
+// The error add returns (a source that cannot be read at all) is stored
+// in *err when the iteration ends; items read before it were yielded.
+func Stream(stdin io.Reader, add func(r *Reader) error, err *error) iter.Seq[Item] {
+	return func(yield func(Item) bool) {
+		r := &Reader{Stdin: stdin, yield: yield}
+		if e := add(r); e != nil && !r.stopped {
+			*err = e
+		}
+	}
+}
+
+// add records one item: kept, or handed to the stream.
+func (r *Reader) add(it Item) {
+	switch {
+	case r.stopped:
+	case r.yield != nil:
+		r.stopped = !r.yield(it)
+	default:
+		r.items = append(r.items, it)
+	}
+}
+
+// seen returns the source that introduced name, if it is remembered.
+func (r *Reader) seen(name string) (string, bool) {
+	if r.first == nil {
+		return "", false
+	}
+	return r.first.Get(name)
+}
+
 // AddArgs adds names given on the command line. They are numbered "arg 1",
 // "arg 2", … across all calls, so a later call continues the count.
 func (r *Reader) AddArgs(args []string) {
 	for _, a := range args {
+		if r.stopped {
+			return
+		}
 		r.args++
 		r.addListed(a, "arg "+strconv.Itoa(r.args))
 	}
@@ -91,8 +143,8 @@ func (r *Reader) addListed(raw, source string) {
 		r.addBad(raw, source, err)
 		return
 	}
-	if first, ok := r.first[name]; ok {
-		r.items = append(r.items, Item{
+	if first, ok := r.seen(name); ok {
+		r.add(Item{
 			Name:      name,
 			Source:    source,
 			Err:       fmt.Errorf("%s: duplicate of %s", source, first),
@@ -105,17 +157,17 @@ func (r *Reader) addListed(raw, source string) {
 
 func (r *Reader) addGood(name, source string) {
 	if r.first == nil {
-		r.first = make(map[string]string)
+		r.first = lru.New[string, string](DedupeWindow)
 	}
-	r.first[name] = source
-	r.items = append(r.items, Item{Name: name, Source: source})
+	r.first.Add(name, source)
+	r.add(Item{Name: name, Source: source})
 }
 
 // addBad records an unusable entry. Bad entries are never marked as
 // duplicates of each other: each keeps its own message, which says more
 // than "duplicate" would.
 func (r *Reader) addBad(raw, source string, err error) {
-	r.items = append(r.items, Item{
+	r.add(Item{
 		Name:   Sanitise(strings.TrimSpace(raw)),
 		Source: source,
 		Err:    fmt.Errorf("%s: %w", source, err),

@@ -26,8 +26,8 @@ const maxLineBytes = 4096
 // an Item, with Err if the line is unusable (see Normalise) or longer than
 // 4096 bytes.
 //
-// The list is read a line at a time and only the names are kept, so a list
-// of 100,000 names costs memory for the names, not for the file. The
+// The list is read a line at a time; a Reader made by Stream keeps no name
+// (but the dedupe window), so the memory does not grow with the list. The
 // returned error is for a read failure or a file that is not UTF-8 text at
 // all; items read before it are kept.
 func (r *Reader) AddReader(name string, rd io.Reader) error {
@@ -35,7 +35,7 @@ func (r *Reader) AddReader(name string, rd io.Reader) error {
 	if err := checkEncoding(name, br); err != nil {
 		return err
 	}
-	for n := 1; ; n++ {
+	for n := 1; !r.stopped; n++ {
 		line, tooLong, err := readLine(br)
 		if err != nil && !errors.Is(err, io.EOF) {
 			// A line cut by a failing read is not what the user wrote.
@@ -51,6 +51,7 @@ func (r *Reader) AddReader(name string, rd io.Reader) error {
 			return nil
 		}
 	}
+	return nil
 }
 
 // checkEncoding catches UTF-16 lists up front (the default "Unicode" of some

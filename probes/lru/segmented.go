@@ -55,11 +55,5 @@ func (s *Segmented[K, V]) Add(k K, v V) {
 	s.probation.Add(k, v)
 }
 
-// Remove drops k.
-func (s *Segmented[K, V]) Remove(k K) {
-	s.protected.Remove(k)
-	s.probation.Remove(k)
-}
-
 // Len is the number of entries.
 func (s *Segmented[K, V]) Len() int { return s.protected.Len() + s.probation.Len() }

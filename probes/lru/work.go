@@ -117,13 +117,6 @@ func (w *Work[K, V]) Peek(key K) (V, bool) {
 	return w.done.Peek(key)
 }
 
-// Len counts the finished values kept and the computations in flight.
-func (w *Work[K, V]) Len() int {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return w.done.Len() + len(w.inflight)
-}
-
 // start returns the call for key: a finished one from the cache, the one
 // in flight, or a new one started in its own goroutine.
 func (w *Work[K, V]) start(key K, compute func(context.Context) (V, bool)) *job[V] {

@@ -116,7 +116,7 @@ func toJSON(d *Domain) jsonDomain {
 				js.Port = int(ex.Server.Port())
 			}
 			jr := jsonResult{Probe: string(r.Probe), QName: TrimDot(r.QName), QType: probes.TypeString(r.QType),
-				Transport: string(r.Transport), Rcode: r.Status, Findings: []string{}}
+				Transport: string(r.Transport), Rcode: string(r.Status), Findings: []string{}}
 			if ex := r.Exchange; ex != nil {
 				jr.RTTms = math.Round(float64(ex.RTT.Microseconds())/10) / 100
 				jr.Attempts = ex.Attempts

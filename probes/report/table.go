@@ -245,7 +245,7 @@ func (p painter) cell(r *probes.Result) string {
 // (timeout, malformed, ...), then the marks of the result's findings, each
 // once, comma-separated ("NOERROR BG,CS").
 func Cell(r *probes.Result) string {
-	text := r.Status
+	text := string(r.Status)
 	if r.Rcode < 0 {
 		text = strings.ToLower(text)
 	}

@@ -106,10 +106,7 @@ func Query(ctx context.Context, x *probes.Exchanger, server netip.AddrPort, name
 		a.Err = err.Error()
 		return a
 	}
-	ex := x.Exchange(ctx, server, q, probes.UDP)
-	if ex.Reply != nil && len(ex.Reply) > 2 && ex.Reply[2]&0x02 != 0 {
-		ex = x.Exchange(ctx, server, ex.Query, probes.TCP)
-	}
+	ex := probes.Final(x.ExchangeTC(ctx, server, q))
 	a.Exchange = ex
 	if ex.Reply == nil {
 		a.Err = errText(ex.Err)

@@ -219,7 +219,7 @@ func findingKey(code, name, ns, addr, probe string) string {
 // result rebuilds one probe result with its exchange from the bytes.
 func result(jr rResult, server netip.AddrPort) *probes.Result {
 	r := &probes.Result{Probe: probes.ProbeID(jr.Probe), Name: fqdn(strings.ToLower(jr.QName)), QName: fqdn(jr.QName),
-		Transport: probes.Transport(jr.Transport), Status: jr.Rcode, Rcode: -1}
+		Transport: probes.Transport(jr.Transport), Status: probes.Status(jr.Rcode), Rcode: -1}
 	if t, ok := dns.StringToType[jr.QType]; ok {
 		r.QType = t
 	} else if strings.HasPrefix(jr.QType, "TYPE") {

@@ -269,10 +269,3 @@ func codeList(m map[probes.Code]int) string {
 	}
 	return strings.Join(parts, ", ")
 }
-
-// Domains is how many domains were added.
-func (s *Summary) Domains() int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.domains
-}
