@@ -71,8 +71,12 @@ func (w *Walker) addrsOf(ctx context.Context, host, forZone string, ch chain) ad
 			ErrLimit, strings.Join(cycle, " → "))}
 	}
 	inner := ch.with(host)
-	// Always nested: an address lookup runs inside a zone's construction.
-	r, _ := w.addrs.DoNested(ctx, host, func(ctx context.Context) (addrResult, bool) {
+	// At the top of a path (no address lookup in progress on it) wait for
+	// a lookup of host in flight: every domain under one provider needs
+	// the same NS addresses at once. Inside an address lookup, never wait
+	// (see do): waits are then at most one level deep, so they cannot
+	// close a cycle.
+	r, _ := do(ctx, w.addrs, host, ch, func(ctx context.Context) (addrResult, bool) {
 		r := w.fillAddrs(ctx, host, inner)
 		return r, ctx.Err() == nil
 	})
