@@ -103,7 +103,7 @@ func runBenchLab(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	}
 	start := time.Now()
 	c := check.New(cfg)
-	verdicts := map[string]int{}
+	verdicts := map[report.Verdict]int{}
 	var encoded int64
 	var buf bytes.Buffer
 	c.Run(ctx, items, f.concurrency, func(d *report.Domain) {
@@ -154,9 +154,9 @@ func runBenchLab(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	return nil
 }
 
-func formatCounts(m map[string]int) string {
+func formatCounts(m map[report.Verdict]int) string {
 	var parts []string
-	for _, k := range []string{report.VerdictPass, report.VerdictWarn, report.VerdictFail, report.VerdictError} {
+	for _, k := range []report.Verdict{report.VerdictPass, report.VerdictWarn, report.VerdictFail, report.VerdictError} {
 		if m[k] > 0 {
 			parts = append(parts, fmt.Sprintf("%s %d", k, m[k]))
 		}

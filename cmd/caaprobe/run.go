@@ -40,7 +40,8 @@ Usage:
   caaprobe probes                                  list the probes and finding codes
   caaprobe bench-lab [-n N] [flags]                measure throughput on a lab of N zones at one provider
 
-Exit status: 0 all pass, 1 caaprobe failed, 2 usage or input error, 3 findings.
+Exit status: 0 all pass, 1 caaprobe failed, 2 usage or input error, 3 findings
+(or a CA decision that varies with the server asked).
 Run 'caaprobe check -h' for the flags of check.
 `
 

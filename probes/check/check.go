@@ -17,6 +17,7 @@ import (
 	"github.com/caaprobe/caaprobe/probes/caa"
 	"github.com/caaprobe/caaprobe/probes/discovery"
 	"github.com/caaprobe/caaprobe/probes/lru"
+	"github.com/caaprobe/caaprobe/probes/predict"
 	"github.com/caaprobe/caaprobe/probes/report"
 	"github.com/caaprobe/caaprobe/probes/resolver"
 	"github.com/miekg/dns"
@@ -238,9 +239,9 @@ func (c *Checker) Check(ctx context.Context, domain string) *report.Domain {
 		d.Err = fmt.Sprintf("the check of %s did not finish within its deadline (--deadline %s): limit reached", domain, c.cfg.DomainTimeout)
 	}
 	d.Summarise()
+	// The CA model: outcomes, policy and explanation (probes/predict).
+	predict.Fill(d, c.cfg.CA, domain)
 	d.Resolver = c.askResolver(ctx, d)
-	d.Policy = c.policy(d, domain)
-	d.Explanation = explain(d)
 	return d
 }
 

@@ -59,7 +59,7 @@ func TestLabCases(t *testing.T) {
 			if d.Err != "" {
 				t.Fatalf("check failed: %s", d.Err)
 			}
-			if d.Outcome != tc.Outcome {
+			if string(d.Outcome) != tc.Outcome {
 				t.Errorf("outcome %q, want %q (%s)", d.Outcome, tc.Outcome, d.Explanation)
 			}
 			// Servers that misbehave on purpose: a behaviour other than
