@@ -160,7 +160,7 @@ var Findings = []FindingInfo{
 		Requires: "A server that truncates UDP answers must answer the same query over TCP.",
 		Impact:   "The resolver retries over TCP, fails, and returns SERVFAIL.",
 		Fix:      "Serve DNS over TCP port 53, or send the full answer over UDP when it fits.",
-		Fixture:  "tc.test"},
+		Fixture:  "tc.test; tctcp.test (TC=1 over TCP too)"},
 	{Code: CodeEDNSIntolerant, Severity: SeverityFail, Mark: "ED",
 		Summary:  "The server fails queries with EDNS (OPT) and answers the same query without it.",
 		RFC:      "RFC 6891 §6.1.1, §7; RFC 8906 §8",

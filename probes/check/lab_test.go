@@ -62,6 +62,9 @@ func TestLabCases(t *testing.T) {
 			if string(d.Outcome) != tc.Outcome {
 				t.Errorf("outcome %q, want %q (%s)", d.Outcome, tc.Outcome, d.Explanation)
 			}
+			if tc.Policy != "" && (d.Policy == nil || d.Policy.Issue != tc.Policy) {
+				t.Errorf("policy %+v, want issue %s", d.Policy, tc.Policy)
+			}
 			// Servers that misbehave on purpose: a behaviour other than
 			// Conformant, or a spec that breaks the delegation.
 			bad := map[string]bool{}
