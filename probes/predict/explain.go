@@ -233,6 +233,9 @@ func behaviour(p Path) string {
 		return "fails CAA"
 	}
 	typ := probes.TypeString(r.QType)
+	if p.DropsDO {
+		return fmt.Sprintf("drops every %s query that carries EDNS with the DO bit, as validating resolvers send them, and answers only without EDNS; Unbound falls back without EDNS after FORMERR or NOTIMP, never after a timeout", typ)
+	}
 	if p.Lame {
 		return fmt.Sprintf("answers %s with a referral instead of an answer (a lame server)", typ)
 	}

@@ -25,9 +25,9 @@ const (
 	// Answers: the resolver takes the server's reply as the answer
 	// (NOERROR with or without records, or NXDOMAIN).
 	Answers Kind = iota
-	// EmptyNoData: NOERROR with an empty answer and no SOA. Unbound from
-	// 1.19 asks another server first (EMPTY_NODATA_RETRY_COUNT) and takes it
-	// only when no server does better (rule R5).
+	// EmptyNoData: NOERROR with nothing in any section (no SOA either).
+	// Unbound from 1.19 asks another server first (EMPTY_NODATA_RETRY_COUNT)
+	// and takes it only when no server does better (rule R5).
 	EmptyNoData
 	// Fails: the resolver discards the reply (or gets none) and asks another
 	// server (rules R2–R4).
@@ -61,6 +61,10 @@ type Path struct {
 	CaseChanged bool
 	// Lame: the reply is a referral (upward or sideways), not an answer.
 	Lame bool
+	// DropsDO: no reply to any query with EDNS and DO, a reply without
+	// EDNS. Unbound falls back without EDNS only after FORMERR or NOTIMP,
+	// never after a timeout (rule R4).
+	DropsDO bool
 }
 
 // resolverProbes are what a CA's resolver sends: CAA over UDP with EDNS and
@@ -124,6 +128,14 @@ func ServerPath(s *report.Server, name string, signed bool) Path {
 		base.Has(probes.CodeEDNSIntolerant) && (base.Rcode == dns.RcodeFormatError || base.Rcode == dns.RcodeNotImplemented) &&
 		plain.Answered() && !failsLookup(plain, false) && !signed {
 		p.EDNSFallback, p.Fault = true, base
+	}
+	if plain := by[probes.ProbeCAANoEDNS]; plain != nil && plain.Answered() {
+		p.DropsDO = true
+		for _, r := range rs {
+			if r.Exchange == nil || r.Exchange.Reply != nil || r.Exchange.RejectedCount > 0 || r.Has(probes.CodeFamilyUnreachable) {
+				p.DropsDO = false
+			}
+		}
 	}
 	// The lowercase probe first: the cross-checks (EDNS) mark it.
 	for _, id := range []probes.ProbeID{probes.ProbeCAA, probes.ProbeCAA0x20, probes.ProbeCAAUpper} {
@@ -194,15 +206,16 @@ func lame(r *probes.Result) bool {
 	return false
 }
 
-// emptyNoData is NOERROR with nothing in the answer and no SOA in the
-// authority section.
+// emptyNoData is NOERROR with nothing in any section (the OPT record
+// aside): the "entirely empty message" of Unbound's
+// iter_resptype.c response_type_from_server.
 func emptyNoData(r *probes.Result) bool {
 	m := r.Msg
-	if m == nil || m.Rcode != dns.RcodeSuccess || len(m.Answer) > 0 {
+	if m == nil || m.Rcode != dns.RcodeSuccess || len(m.Answer) > 0 || len(m.Ns) > 0 {
 		return false
 	}
-	for _, rr := range m.Ns {
-		if rr.Header().Rrtype == dns.TypeSOA {
+	for _, rr := range m.Extra {
+		if rr.Header().Rrtype != dns.TypeOPT {
 			return false
 		}
 	}
