@@ -277,9 +277,7 @@ func Climb(name string) []string {
 		}
 	}
 	n := dns.CanonicalName(name)
-	if strings.HasPrefix(n, "*.") {
-		n = n[2:]
-	}
+	n = strings.TrimPrefix(n, "*.")
 	if n == "" || n == "." {
 		return nil
 	}
