@@ -62,7 +62,7 @@ func Fill(d *report.Domain, ca, input string) Prediction {
 // Delays of one detour, as measured with the real Unbound (issue 12,
 // docs/prediction.md R4).
 const (
-	dropDelay  = "about 0.4 s for each dropped query (376 ms measured with Unbound 1.26, about 760 ms with 1.17)"
+	dropDelay  = "a timeout of about 0.4 s (376 ms measured with Unbound 1.26, about 760 ms with 1.17)"
 	replyDelay = "one extra round trip"
 )
 
@@ -136,7 +136,7 @@ func detourText(r *Name) string {
 	if slow {
 		cost = dropDelay
 	}
-	return fmt.Sprintf("%s. The CA's resolver (Unbound) routes around %s and gets the answer for %s CAA from %s: the CA still gets its answer, at a cost of %s per lookup that lands on the failing server. Fix it anyway: the next fault may hit the last working server, and then the CA cannot check CAA and refuses to issue.",
+	return fmt.Sprintf("%s. The CA's resolver (Unbound) routes around %s and gets the answer for %s CAA from %s: the CA still gets its answer, at a cost of %s whenever a lookup tries a failing server first. Fix it anyway: the next fault may hit the last working server, and then the CA cannot check CAA and refuses to issue.",
 		strings.Join(faults, "; "), them(len(r.Failing)), name, strings.Join(r.Working, ", "), cost)
 }
 

@@ -205,6 +205,8 @@ func (p painter) policy(s string) string {
 	switch s {
 	case "forbidden", "unknown":
 		return p.paint(color.FgRed, s)
+	case "varies":
+		return p.paint(color.FgYellow, s)
 	}
 	return p.paint(color.FgGreen, s)
 }
