@@ -134,7 +134,7 @@ func (w *walker) walk(i int, via string) []ending {
 			break
 		}
 		here := via
-		if len(r.Variants) > 1 {
+		if len(r.Variants) > 1 || r.CapsFail {
 			if here != "" {
 				here += ", then "
 			}
@@ -159,6 +159,16 @@ func (w *walker) walk(i int, via string) []ending {
 			out = append(out, ending{issue: dec.Issue, wildcard: dec.Wildcard, relevant: report.TrimDot(n.Name), via: here,
 				reason: fmt.Sprintf("CAA at %s: %s", report.TrimDot(n.Name), dec.Reason)})
 		}
+	}
+	if r.CapsFail && w.count < maxOutcomes {
+		// Lookups that reach a case-changing server first fail.
+		w.count++
+		here := via
+		if here != "" {
+			here += ", then "
+		}
+		here += "a lookup that asks " + strings.Join(caseChangers(r), ", ") + " first"
+		out = append(out, ending{issue: Unknown, wildcard: Unknown, via: here, reason: lookupFails(n, r)})
 	}
 	if len(out) == 0 {
 		out = append(out, ending{issue: Varies, wildcard: Varies, via: via, reason: "too many combinations of answers"})
@@ -187,9 +197,19 @@ func lookupFails(n *report.Name, r *Name) string {
 	case r == nil || r.Outcome == report.OutcomeUnknown:
 		return fmt.Sprintf("CAA lookup of %s could not be predicted: no server of %s was reachable from this host", report.TrimDot(n.Name), report.TrimDot(n.Zone))
 	case r.CapsFail:
-		return fmt.Sprintf("CAA lookup of %s fails: the servers' answers differ and one changes the question's case, so the resolver's 0x20 fallback fails", report.TrimDot(n.Name))
+		return fmt.Sprintf("CAA lookup of %s fails: the servers' answers differ and %s changes the question's case, so the resolver's 0x20 fallback fails", report.TrimDot(n.Name), strings.Join(caseChangers(r), ", "))
 	case len(r.Failing) > 0:
 		return fmt.Sprintf("CAA lookup of %s fails at %s", report.TrimDot(n.Name), strings.Join(r.Failing, ", "))
 	}
 	return fmt.Sprintf("CAA lookup of %s fails: no server answers", report.TrimDot(n.Name))
+}
+
+func caseChangers(r *Name) []string {
+	var out []string
+	for _, p := range r.Paths {
+		if p.CaseChanged {
+			out = append(out, p.Label)
+		}
+	}
+	return out
 }

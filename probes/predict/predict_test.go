@@ -203,7 +203,8 @@ func TestResolve(t *testing.T) {
 		{"R5 empty NODATA beside a good server", "", []srv{good, {resp: emptyReply}}, report.OutcomeOK, 1, 1, "from 1.19", true},
 		{"R5 empty NODATA alone", "", []srv{{resp: emptyReply}}, report.OutcomeOK, 0, 1, "", false},
 		{"R6 stale servers", "", []srv{good, {resp: answer(z, `0 issue "old-ca.example"`)}}, report.OutcomeIntermittent, 0, 2, "varies between lookups", false},
-		{"R6 case changed and answers differ", "", []srv{{resp: lowerEcho(answer(z, le))}, {resp: answer(z, `0 issue "old-ca.example"`)}}, report.OutcomeServfail, 0, 2, "asks every server again in lowercase", false},
+		{"R6 case changed and answers differ", "", []srv{{resp: lowerEcho(answer(z, le))}, {resp: answer(z, `0 issue "old-ca.example"`)}}, report.OutcomeIntermittent, 0, 1, "returns SERVFAIL for x.test CAA when it asks ns1.x.test (192.0.2.1) first", false},
+		{"R6 every server changes case, answers differ", "", []srv{{resp: lowerEcho(answer(z, le))}, {resp: lowerEcho(answer(z, `0 issue "old-ca.example"`))}}, report.OutcomeServfail, 0, 0, "asks every server again in lowercase", false},
 		{"R6 case changed, same answers", "", []srv{{resp: lowerEcho(answer(z, le))}, good}, report.OutcomeOK, 0, 1, "", false},
 		{"R7 NXDOMAIN at an existing name", "", []srv{{resp: nxdomain(z)}}, report.OutcomeOK, 0, 1, "reads it as no CAA records there", false},
 	}
@@ -327,6 +328,10 @@ func TestPolicy(t *testing.T) {
 			{name: "a.test.", zone: "a.test.", servers: []srv{{resp: answer("a.test.", `0 issue "other.example"`)}, {resp: answer("a.test.")}}},
 			{name: "test.", zone: "test.", servers: good("test.")}},
 			"varies", "varies", "", report.OutcomeIntermittent, "no CAA at a.test from ns2.a.test (192.0.2.2): permitted", ""},
+		{"case changer beside a stale server: permitted or refused", "a.test", "", []zone{
+			{name: "a.test.", zone: "a.test.", servers: []srv{{resp: lowerEcho(answer("a.test.", `0 issue "other.example"`))}, {resp: answer("a.test.")}}},
+			{name: "test.", zone: "test.", servers: good("test.")}},
+			"varies", "varies", "", report.OutcomeIntermittent, "no CAA at a.test from ns2.a.test (192.0.2.2): permitted", "a lookup that asks ns1.a.test (192.0.2.1) first: unknown"},
 		{"wildcard uses issuewild", "*.a.test", "", []zone{
 			{name: "a.test.", zone: "a.test.", servers: good("a.test.", le, `0 issuewild ";"`)},
 			{name: "test.", zone: "test.", servers: good("test.")}},

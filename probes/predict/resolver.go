@@ -254,13 +254,15 @@ type Name struct {
 	Outcome report.Outcome
 	Paths   []Path
 	// Variants are the distinct answers the resolver may return, in server
-	// order: one when the outcome is ok, several when intermittent (or
-	// when the 0x20 fallback fails on them), none on servfail.
+	// order: one when the outcome is ok, several when intermittent, none
+	// on servfail. With CapsFail, only the answers of servers that keep
+	// the question's case (the others' answers are never returned).
 	Variants []Variant
 	Working  []string // servers whose reply the resolver takes
 	Failing  []string // servers the resolver routes around (or fails on)
 	// CapsFail: a server changed the question's case and the servers'
-	// answers differ, so Unbound's 0x20 fallback fails the lookup (R6).
+	// answers differ, so Unbound's 0x20 fallback fails every lookup that
+	// reaches that server first (R6): some lookups SERVFAIL.
 	CapsFail bool
 }
 
@@ -313,7 +315,36 @@ func Resolve(n *report.Name, servers []*report.Server) Name {
 		}
 		return out
 	}
-	for _, p := range taken {
+	addVariants(&out, taken)
+	out.Outcome = report.OutcomeOK
+	if len(out.Variants) > 1 {
+		out.Outcome = report.OutcomeIntermittent
+		// R6: a lookup that reaches a server that changes the question's
+		// case first runs Unbound's 0x20 fallback, which compares the
+		// servers' answers and fails on a difference; a lookup that
+		// reaches another server first takes its answer.
+		var keep []Path
+		for _, p := range taken {
+			if p.CaseChanged {
+				out.CapsFail = true
+			} else {
+				keep = append(keep, p)
+			}
+		}
+		if out.CapsFail {
+			out.Variants = nil
+			addVariants(&out, keep)
+			if len(keep) == 0 {
+				out.Outcome = report.OutcomeServfail
+			}
+		}
+	}
+	return out
+}
+
+// addVariants groups the paths' answers by key, in server order.
+func addVariants(out *Name, paths []Path) {
+	for _, p := range paths {
 		i := 0
 		for i < len(out.Variants) && out.Variants[i].Key != p.Key {
 			i++
@@ -323,17 +354,6 @@ func Resolve(n *report.Name, servers []*report.Server) Name {
 		}
 		out.Variants[i].Servers = append(out.Variants[i].Servers, p.Label)
 	}
-	out.Outcome = report.OutcomeOK
-	if len(out.Variants) > 1 {
-		out.Outcome = report.OutcomeIntermittent
-		for _, p := range out.Paths {
-			if p.CaseChanged {
-				out.CapsFail = true
-				out.Outcome = report.OutcomeServfail
-			}
-		}
-	}
-	return out
 }
 
 // Worse orders outcomes: servfail over intermittent over ok. Unknown (not
