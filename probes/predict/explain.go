@@ -239,6 +239,9 @@ func behaviour(p Path) string {
 	}
 	if r.Has(probes.CodeEDNSIntolerant) {
 		// The RCODE is only the symptom: without EDNS the server answers.
+		if p.Signed {
+			return fmt.Sprintf("fails %s queries that carry EDNS and answers them without (%s), but the zone is signed and an answer without EDNS carries no signatures, so the validator rejects it", typ, r.Status)
+		}
 		return fmt.Sprintf("fails %s queries that carry EDNS and answers them without (%s)", typ, r.Status)
 	}
 	for _, is := range r.Issues {

@@ -61,6 +61,8 @@ type Path struct {
 	CaseChanged bool
 	// Lame: the reply is a referral (upward or sideways), not an answer.
 	Lame bool
+	// Signed: the validator expects signatures from this zone.
+	Signed bool
 	// DropsDO: no reply to any query with EDNS and DO, a reply without
 	// EDNS. Unbound falls back without EDNS only after FORMERR or NOTIMP,
 	// never after a timeout (rule R4).
@@ -89,11 +91,11 @@ var passes = map[probes.Code]bool{
 }
 
 // ServerPath classifies what the resolver gets from server s for name.
-// signed says the name's zone is signed (DNSSEC state secure): a reply
-// without EDNS carries no signatures there, so the EDNS fallback cannot
-// rescue it.
+// signed says the validator expects the name's zone to be signed (its
+// DNSSEC state is anything but insecure): a reply without EDNS carries no
+// signatures there, so the EDNS fallback cannot rescue it.
 func ServerPath(s *report.Server, name string, signed bool) Path {
-	p := Path{Server: s, Label: Label(s)}
+	p := Path{Server: s, Label: Label(s), Signed: signed}
 	by := map[probes.ProbeID]*probes.Result{}
 	for _, r := range s.Results {
 		if r.Name == name {
@@ -274,7 +276,9 @@ func Resolve(n *report.Name, servers []*report.Server) Name {
 		out.Outcome = report.OutcomeServfail
 		return out
 	}
-	signed := n.DNSSEC == "secure"
+	// The validator expects signatures unless the zone is known to be
+	// insecure (or DNSSEC was not judged at all).
+	signed := n.DNSSEC != "insecure" && n.DNSSEC != ""
 	var answers, empties []Path
 	untested, failing := 0, 0
 	for _, s := range servers {
