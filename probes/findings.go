@@ -165,7 +165,7 @@ var Findings = []FindingInfo{
 		Summary:  "The server fails queries with EDNS (OPT) and answers the same query without it.",
 		RFC:      "RFC 6891 §6.1.1, §7; RFC 8906 §8",
 		Requires: "A server that does not implement EDNS ignores the OPT record or answers without it; it must not FORMERR, drop or fail queries that carry OPT.",
-		Impact:   "Validating resolvers always send EDNS with DO; since the 2019 DNS flag day they no longer fall back, so the CAA lookup fails.",
+		Impact:   "Validating resolvers always send EDNS with DO. Unbound retries without EDNS after FORMERR or NOTIMP, which gets an answer in an unsigned zone but not in a signed one (no signatures without EDNS); after a dropped query nobody falls back (2019 DNS flag day), so the CAA lookup fails at this server.",
 		Fix:      "Upgrade or fix the server (or middlebox) that rejects the OPT record.",
 		Fixture:  "ednsformerr.test"},
 	{Code: CodeDNSSECBogus, Severity: SeverityFail, Mark: "BG",
