@@ -100,6 +100,11 @@ func judge(p Probe, jc JudgeContext, ex *Exchange, fallback *Exchange) Result {
 		reply = fallback.Reply
 	}
 	judgeReply(&r, p, jc, ex.Query, reply)
+	if r.TC && (fallback != nil || p.Transport == TCP) {
+		// TC=1 over TCP: the answer cannot be completed, and Unbound
+		// fails the lookup at this server (docs/prediction.md R2).
+		r.add(CodeTruncatedTCPFailed, "the reply over TCP has TC=1 too: the answer cannot be completed")
+	}
 	return r
 }
 

@@ -153,6 +153,17 @@ func TestJudgeTruncatedFallback(t *testing.T) {
 	if len(r.Issues) != 0 || len(r.Records) != 1 {
 		t.Errorf("TCP fallback answered: findings %v, records %d", r.Issues, len(r.Records))
 	}
+	// TC=1 over TCP too: the answer can never be completed.
+	tcAgain := exchangeFor(t, p, "example.test.", func(q, m *dns.Msg) []byte { m.Truncated = true; m.Answer = nil; return nil })
+	tcAgain.Transport = TCP
+	if got := issueCodes(Judge(p, jc, tc, tcAgain)); !slices.Equal(got, []Code{CodeTruncatedTCPFailed}) {
+		t.Errorf("TCP fallback truncated too: findings %v", got)
+	}
+	tcp, _ := ProbeByID(ProbeCAATCP)
+	direct := exchangeFor(t, tcp, "example.test.", func(q, m *dns.Msg) []byte { m.Truncated = true; m.Answer = nil; return nil })
+	if got := issueCodes(Judge(tcp, jc, direct, nil)); !slices.Equal(got, []Code{CodeTruncatedTCPFailed}) {
+		t.Errorf("TCP probe answered with TC=1: findings %v", got)
+	}
 }
 
 func TestCrossChecks(t *testing.T) {

@@ -114,7 +114,7 @@ func runBenchLab(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	start := time.Now()
 	c := check.New(cfg)
 	defer c.Close()
-	verdicts := map[string]int{}
+	verdicts := map[report.Verdict]int{}
 	var encoded int64
 	var buf bytes.Buffer
 	done := 0
@@ -174,9 +174,9 @@ func writeHeapProfile(path string) {
 	}
 }
 
-func formatCounts(m map[string]int) string {
+func formatCounts(m map[report.Verdict]int) string {
 	var parts []string
-	for _, k := range []string{report.VerdictPass, report.VerdictWarn, report.VerdictFail, report.VerdictError} {
+	for _, k := range []report.Verdict{report.VerdictPass, report.VerdictWarn, report.VerdictFail, report.VerdictError} {
 		if m[k] > 0 {
 			parts = append(parts, fmt.Sprintf("%s %d", k, m[k]))
 		}

@@ -16,6 +16,7 @@ import (
 	"github.com/caaprobe/caaprobe/probes/discovery"
 	"github.com/caaprobe/caaprobe/probes/evidence"
 	"github.com/caaprobe/caaprobe/probes/input"
+	"github.com/caaprobe/caaprobe/probes/predict"
 	"github.com/caaprobe/caaprobe/probes/report"
 	"github.com/caaprobe/caaprobe/probes/resolver"
 	"github.com/caaprobe/caaprobe/probes/summary"
@@ -360,6 +361,9 @@ func checkAndReport(ctx context.Context, cfg check.Config, f *checkFlags, items 
 		case it.Err != nil:
 			badInput++
 		case d.Verdict == report.VerdictFail, d.Verdict == report.VerdictError:
+			failed++
+		case d.Policy != nil && (d.Policy.Issue == predict.Varies || d.Policy.Wildcard == predict.Varies):
+			// Whether the CA issues depends on the server it asks.
 			failed++
 		case d.Verdict == report.VerdictWarn:
 			warned++

@@ -43,7 +43,8 @@ Usage:
                                                    --summary, --only-failing, --perspectives for several vantages)
   caaprobe diff [flags] OLD NEW                    what changed between two saved runs; exit 3 when worse
 
-Exit status: 0 all pass, 1 caaprobe failed, 2 usage or input error, 3 findings.
+Exit status: 0 all pass, 1 caaprobe failed, 2 usage or input error, 3 findings
+(or a CA decision that varies with the server asked).
 Run 'caaprobe check -h' for the flags of check.
 `
 

@@ -87,6 +87,8 @@ func TestCheckExitCodes(t *testing.T) {
 		{"warn passes", []string{"lowercase.test"}, exitOK},
 		{"warn with --strict", []string{"--strict", "lowercase.test"}, exitFindings},
 		{"fail", []string{"refused.test"}, exitFindings},
+		// Only a warning, but the CA's decision depends on the server asked.
+		{"policy varies", []string{"inconsistent.test"}, exitFindings},
 		{"bad input only", []string{"bad..name"}, exitUsage},
 		{"bad flag", []string{"--format", "xml", "ok.test"}, exitUsage},
 		{"no names", []string{}, exitUsage},

@@ -74,11 +74,11 @@ func FuzzParseRDATA(f *testing.F) {
 			v, err := parseIssueValue(r.Value)
 			switch {
 			case err != nil:
-				if d := Evaluate("letsencrypt.org", []Record{r}); d.Issue != Forbidden {
+				if d := Evaluate(LetsEncrypt, []Record{r}); d.Issue != Forbidden {
 					t.Errorf("malformed %+v: Evaluate = %+v, want forbidden", r, d)
 				}
 			case v.issuer != "" && satisfiable(v):
-				if d := Evaluate(v.issuer+".", []Record{r}); d.Issue != Permitted || d.Wildcard != Permitted {
+				if d := EvaluateStrict(v.issuer+".", []Record{r}); d.Issue != Permitted || d.Wildcard != Permitted {
 					t.Errorf("%+v: Evaluate(%q) = %+v, want permitted", r, v.issuer, d)
 				}
 			}

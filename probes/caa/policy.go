@@ -22,7 +22,23 @@ type Decision struct {
 	Reason   string
 }
 
-// Evaluate applies RFC 8659 §3–§4 to the relevant RRset of a name (see
+// LetsEncrypt is the issuer domain name of Let's Encrypt, the default --ca.
+// Evaluate applies Boulder's rules for it (see evaluate).
+const LetsEncrypt = "letsencrypt.org"
+
+// Evaluate answers for the CA whose issuer domain name is ca: for
+// letsencrypt.org it applies what Let's Encrypt's CA software (Boulder,
+// va/caa.go) does, for any other CA RFC 8659 and RFC 8657 strictly
+// (EvaluateStrict). The two differ only where Boulder is stricter or reads
+// the flags otherwise; docs/prediction.md lists each difference.
+func Evaluate(ca string, rrset []Record) Decision {
+	if normCA(ca) == LetsEncrypt {
+		return evaluate(ca, rrset, true)
+	}
+	return evaluate(ca, rrset, false)
+}
+
+// EvaluateStrict applies RFC 8659 §3–§4 to the relevant RRset of a name (see
 // Climb) for the CA whose issuer domain name is ca, compared
 // case-insensitively and without a trailing dot. It answers for server
 // certificates, so only issue and issuewild grant or restrict; iodef,
@@ -34,15 +50,37 @@ type Decision struct {
 // is not a URI, an empty or malformed validationmethods) names it in vain; a
 // property whose parameters can be met permits the CA for the accounts and
 // methods they list, which the Reason then says.
-func Evaluate(ca string, rrset []Record) Decision {
+func EvaluateStrict(ca string, rrset []Record) Decision { return evaluate(ca, rrset, false) }
+
+func normCA(ca string) string { return lowerASCII(strings.TrimSuffix(strings.TrimSpace(ca), ".")) }
+
+// evaluate is EvaluateStrict, or with boulder set Let's Encrypt's reading
+// (Boulder va/caa.go, filterCAA and validateCAA):
+//   - a record whose tag is not issue, issuewild or iodef is critical when
+//     flag bit 128 or bit 1 is set (Boulder treats bit 1, a common misreading
+//     of the RFC, as an alias of the critical bit);
+//   - the issuer domain name must equal "letsencrypt.org" byte for byte
+//     (caaDomainMatches: no case folding);
+//   - for a wildcard name, an RRset with neither issue nor issuewild
+//     forbids issuance (validateCAA checks the empty issue list).
+func evaluate(ca string, rrset []Record, boulder bool) Decision {
 	if len(rrset) == 0 {
 		return Decision{Permitted, Permitted, "no CAA records: any CA may issue"}
 	}
-	ca = lowerASCII(strings.TrimSuffix(strings.TrimSpace(ca), "."))
+	ca = normCA(ca)
 
 	var issue, wild []Record
 	for _, r := range rrset {
-		if r.Critical() && !KnownTag(r.Tag) {
+		switch {
+		case boulder && r.Flags&(FlagCritical|1) != 0 && !boulderTag(r.Tag):
+			why := "is marked critical"
+			if !r.Critical() {
+				why = "has flag bit 1 set, which Let's Encrypt treats as the critical flag"
+			}
+			return Decision{Forbidden, Forbidden, fmt.Sprintf(
+				"tag %s %s and Let's Encrypt does not process it: it refuses to issue (RFC 8659 §4.1; Boulder va/caa.go filterCAA)",
+				quote(r.Tag), why)}
+		case !boulder && r.Critical() && !KnownTag(r.Tag):
 			return Decision{Forbidden, Forbidden, fmt.Sprintf(
 				"unknown tag %s is marked critical: RFC 8659 §4.1 forbids issuance by any CA that does not understand it",
 				quote(r.Tag))}
@@ -56,26 +94,42 @@ func Evaluate(ca string, rrset []Record) Decision {
 	}
 
 	switch {
+	case len(issue) == 0 && len(wild) == 0 && boulder:
+		return Decision{Permitted, Forbidden,
+			"no issue or issuewild property: the name itself is not restricted, but Let's Encrypt refuses wildcards (Boulder va/caa.go validateCAA finds no issue property to match)"}
 	case len(issue) == 0 && len(wild) == 0:
 		return Decision{Permitted, Permitted,
 			"no issue or issuewild property: CAA does not restrict issuance (RFC 8659 §3)"}
 	case len(wild) == 0:
-		d, why := decide(ca, tagIssue, issue)
+		d, why := decide(ca, tagIssue, issue, boulder)
 		return Decision{d, d, why + "; no issuewild, so wildcards follow issue (RFC 8659 §4.3)"}
 	case len(issue) == 0:
-		w, why := decide(ca, tagIssueWild, wild)
+		w, why := decide(ca, tagIssueWild, wild, boulder)
 		return Decision{Permitted, w,
 			"only issuewild properties, which do not restrict the name itself (RFC 8659 §4.3); " + why}
 	default:
-		d, whyIssue := decide(ca, tagIssue, issue)
-		w, whyWild := decide(ca, tagIssueWild, wild)
+		d, whyIssue := decide(ca, tagIssue, issue, boulder)
+		w, whyWild := decide(ca, tagIssueWild, wild, boulder)
 		return Decision{d, w, whyIssue + "; for wildcards " + whyWild + " (issue ignored, RFC 8659 §4.3)"}
 	}
 }
 
+// boulderTag reports the tags Boulder processes (filterCAA): every other tag
+// with a critical bit forbids issuance.
+func boulderTag(tag string) bool {
+	switch lowerASCII(tag) {
+	case tagIssue, tagIssueWild, tagIodef:
+		return true
+	}
+	return false
+}
+
 // decide finds whether any of props (all issue, or all issuewild) names ca.
 // CAA authorisations are additive (RFC 8659 §4.2): one match is enough.
-func decide(ca, tag string, props []Record) (string, string) {
+// With exact set, the issuer must equal ca byte for byte (Boulder's
+// caaDomainMatches); otherwise case is ignored (RFC 8659 §4.2 names are
+// domain names).
+func decide(ca, tag string, props []Record, exact bool) (string, string) {
 	var (
 		match       *Record // preferring a match without RFC 8657 conditions
 		conditional bool
@@ -91,8 +145,12 @@ func decide(ca, tag string, props []Record) (string, string) {
 			malformed++
 		case v.issuer == "":
 			empty++
-		case lowerASCII(v.issuer) != ca:
-			if name := lowerASCII(v.issuer); !contains(others, name) {
+		case exact && v.issuer != ca, !exact && lowerASCII(v.issuer) != ca:
+			name := lowerASCII(v.issuer)
+			if exact {
+				name = v.issuer
+			}
+			if !contains(others, name) {
 				others = append(others, name)
 			}
 		case !satisfiable(v):
@@ -219,9 +277,7 @@ func Climb(name string) []string {
 		}
 	}
 	n := dns.CanonicalName(name)
-	if strings.HasPrefix(n, "*.") {
-		n = n[2:]
-	}
+	n = strings.TrimPrefix(n, "*.")
 	if n == "" || n == "." {
 		return nil
 	}

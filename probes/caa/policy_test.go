@@ -85,7 +85,7 @@ func TestEvaluate(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			got := Evaluate(tc.ca, tc.rrset)
+			got := EvaluateStrict(tc.ca, tc.rrset)
 			if got.Issue != tc.issue || got.Wildcard != tc.wildcard {
 				t.Errorf("Evaluate(%q, %v) = issue %s, wildcard %s; want %s, %s\nreason: %s",
 					tc.ca, tc.rrset, got.Issue, got.Wildcard, tc.issue, tc.wildcard, got.Reason)
@@ -100,13 +100,56 @@ func TestEvaluate(t *testing.T) {
 	}
 }
 
+// TestEvaluateLetsEncrypt: --ca letsencrypt.org reads CAA as Boulder does
+// (va/caa.go filterCAA, validateCAA, caaDomainMatches), where that differs
+// from RFC 8659 as EvaluateStrict applies it.
+func TestEvaluateLetsEncrypt(t *testing.T) {
+	t.Parallel()
+	issue := func(v string) Record { return Record{0, "issue", v} }
+	const le = LetsEncrypt
+	cases := []struct {
+		name            string
+		rrset           []Record
+		issue, wildcard string // Let's Encrypt's decision
+		strictIssue     string // RFC 8659's for the same records
+		reason          string
+	}{
+		{"flag 1 on an unknown tag is critical", []Record{issue(le), {1, "tbs", "x"}}, Forbidden, Forbidden, Permitted,
+			"flag bit 1 set, which Let's Encrypt treats as the critical flag"},
+		{"flag 128 on an unknown tag", []Record{issue(le), {128, "tbs", "x"}}, Forbidden, Forbidden, Forbidden, "is marked critical"},
+		{"reserved bits other than 1 are ignored", []Record{issue(le), {0x7e, "tbs", "x"}}, Permitted, Permitted, Permitted, "permits"},
+		{"flag 1 on issue is fine", []Record{{1, "issue", le}}, Permitted, Permitted, Permitted, "permits"},
+		{"critical iodef is fine", []Record{issue(le), {128, "iodef", "mailto:a@example.com"}}, Permitted, Permitted, Permitted, "permits"},
+		{"critical issuemail is unknown to Boulder", []Record{issue(le), {128, "issuemail", le}}, Forbidden, Forbidden, Permitted, "does not process it"},
+		{"issuer match is exact", []Record{issue("LetsEncrypt.org")}, Forbidden, Forbidden, Permitted, "issue names LetsEncrypt.org"},
+		{"malformed value names no CA", []Record{issue("%%bad%%")}, Forbidden, Forbidden, Forbidden, "is malformed"},
+		{"only iodef: wildcards refused", []Record{{0, "iodef", "mailto:a@example.com"}}, Permitted, Forbidden, Permitted, "refuses wildcards"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			got := Evaluate(le, tc.rrset)
+			if got.Issue != tc.issue || got.Wildcard != tc.wildcard || !strings.Contains(got.Reason, tc.reason) {
+				t.Errorf("Evaluate(le, %v) = %+v; want %s/%s with %q", tc.rrset, got, tc.issue, tc.wildcard, tc.reason)
+			}
+			if s := EvaluateStrict(le, tc.rrset); s.Issue != tc.strictIssue {
+				t.Errorf("EvaluateStrict(le, %v) = %+v; want issue %s", tc.rrset, s, tc.strictIssue)
+			}
+			// Any other CA gets the RFC's reading.
+			if o := Evaluate("ca.example", tc.rrset); o != EvaluateStrict("ca.example", tc.rrset) {
+				t.Errorf("Evaluate(ca.example) = %+v differs from EvaluateStrict", o)
+			}
+		})
+	}
+}
+
 func TestEvaluateListsAtMostFiveCAs(t *testing.T) {
 	t.Parallel()
 	var rrset []Record
 	for _, ca := range []string{"a.example", "b.example", "c.example", "A.example", "d.example", "e.example", "f.example", "g.example"} {
 		rrset = append(rrset, Record{0, "issue", ca})
 	}
-	got := Evaluate("letsencrypt.org", rrset)
+	got := EvaluateStrict("letsencrypt.org", rrset)
 	want := "issue names a.example, b.example, c.example, d.example, e.example, and 2 more"
 	if got.Issue != Forbidden || !strings.Contains(got.Reason, want) {
 		t.Errorf("Evaluate = %+v, want forbidden with reason containing %q", got, want)

@@ -19,6 +19,7 @@ import (
 	"github.com/caaprobe/caaprobe/probes/discovery"
 	"github.com/caaprobe/caaprobe/probes/dnssec"
 	"github.com/caaprobe/caaprobe/probes/lru"
+	"github.com/caaprobe/caaprobe/probes/predict"
 	"github.com/caaprobe/caaprobe/probes/report"
 	"github.com/caaprobe/caaprobe/probes/resolver"
 	"github.com/miekg/dns"
@@ -279,9 +280,9 @@ func (c *Checker) Check(ctx context.Context, domain string) *report.Domain {
 		d.Err = fmt.Errorf("the probing of %s was cut short (its shared work ran out of budget or the run was closed): %w", report.TrimDot(names[i]), discovery.ErrLimit).Error()
 	}
 	d.Summarise()
+	// The CA model: outcomes, policy and explanation (probes/predict).
+	predict.Fill(d, c.cfg.CA, domain)
 	d.Resolver = c.askResolver(ctx, d)
-	d.Policy = c.policy(d, domain)
-	d.Explanation = explain(d)
 	return d
 }
 

@@ -16,7 +16,8 @@ import (
 func TestCoHostedChildren(t *testing.T) {
 	_, c := startLab(t, fixtures.Options{})
 	tests := []struct {
-		domain, dnssec, outcome string
+		domain, dnssec string
+		outcome        report.Outcome
 	}{
 		{"good.cohost.test", "secure", report.OutcomeOK},
 		{"www.good.cohost.test", "secure", report.OutcomeOK},

@@ -70,7 +70,7 @@ func TestHostileLab(t *testing.T) {
 		domain  string
 		code    probes.Code // a finding that must appear, with detail containing detail
 		detail  string
-		verdict string
+		verdict report.Verdict
 		errText string // for verdict error: text the error must contain
 	}{
 		{domain: "garbage.test", code: probes.CodeMalformed, detail: "not DNS replies", verdict: report.VerdictFail},
@@ -381,7 +381,7 @@ func TestChaosDeterministic(t *testing.T) {
 			}
 			sort.Strings(fs)
 			fs = compactStrings(fs)
-			got[d.Domain+" "+d.Verdict] = fs
+			got[d.Domain+" "+string(d.Verdict)] = fs
 		})
 		if n != len(items) {
 			t.Errorf("%d domains reported, want %d", n, len(items))

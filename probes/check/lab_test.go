@@ -59,8 +59,11 @@ func TestLabCases(t *testing.T) {
 			if d.Err != "" {
 				t.Fatalf("check failed: %s", d.Err)
 			}
-			if d.Outcome != tc.Outcome {
+			if string(d.Outcome) != tc.Outcome {
 				t.Errorf("outcome %q, want %q (%s)", d.Outcome, tc.Outcome, d.Explanation)
+			}
+			if tc.Policy != "" && (d.Policy == nil || d.Policy.Issue != tc.Policy) {
+				t.Errorf("policy %+v, want issue %s", d.Policy, tc.Policy)
 			}
 			// Servers that misbehave on purpose: a behaviour other than
 			// Conformant, or a spec that breaks the delegation.

@@ -23,7 +23,7 @@ func (c *Checker) askResolver(ctx context.Context, d *report.Domain) []report.Re
 		go func() {
 			defer wg.Done()
 			a := c.resolverAnswer(ctx, n.Name, sem)
-			out[i] = report.ResolverCheck{Answer: a, Predicted: n.Outcome, Agrees: a.Agrees(n.Outcome)}
+			out[i] = report.ResolverCheck{Answer: a, Predicted: string(n.Outcome), Agrees: a.Agrees(string(n.Outcome))}
 		}()
 	}
 	wg.Wait()

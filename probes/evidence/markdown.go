@@ -32,9 +32,9 @@ func WriteMarkdown(w io.Writer, d *report.Domain) error {
 func writeSummary(b *bytes.Buffer, d *report.Domain) {
 	fmt.Fprintf(b, "# CAA evidence for %s\n\n", inline(d.Domain))
 	fmt.Fprintf(b, "| | |\n|---|---|\n")
-	fmt.Fprintf(b, "| Verdict | **%s** |\n", cell(d.Verdict))
+	fmt.Fprintf(b, "| Verdict | **%s** |\n", cell(string(d.Verdict)))
 	if d.Outcome != "" {
-		fmt.Fprintf(b, "| Predicted outcome of a CA's validating resolver | **%s** |\n", cell(d.Outcome))
+		fmt.Fprintf(b, "| Predicted outcome of a CA's validating resolver | **%s** |\n", cell(string(d.Outcome)))
 	}
 	if first, last := timeSpan(d); !first.IsZero() {
 		fmt.Fprintf(b, "| Checked | %s to %s |\n", first.UTC().Format(TimeFormat), last.UTC().Format(TimeFormat))

@@ -51,10 +51,12 @@ type Writer struct {
 }
 
 type row struct {
-	ID, Domain, Vantage, Verdict, Outcome string
-	Policy                                *report.Policy
-	Failing                               []string
-	Codes                                 []codeCount // distinct finding codes, fail first
+	ID, Domain, Vantage string
+	Verdict             report.Verdict
+	Outcome             report.Outcome
+	Policy              *report.Policy
+	Failing             []string
+	Codes               []codeCount // distinct finding codes, fail first
 }
 
 type codeCount struct {
@@ -171,7 +173,7 @@ type topView struct {
 	Several   bool   // rows carry vantage labels
 }
 
-func verdictIndex(v string) int {
+func verdictIndex(v report.Verdict) int {
 	switch v {
 	case report.VerdictWarn:
 		return 1
@@ -422,22 +424,22 @@ var page = template.Must(template.New("page").Funcs(template.FuncMap{
 	"upper": strings.ToUpper,
 	"trim":  report.TrimDot,
 	"join":  strings.Join,
-	"sym": func(v string) string {
-		switch v {
-		case "fail", "error", report.OutcomeServfail:
+	"sym": func(x any) string {
+		switch v := fmt.Sprint(x); v {
+		case "fail", "error", string(report.OutcomeServfail):
 			return "✗"
-		case "warn", runs.MPICAtRisk, runs.StateMayFail, report.OutcomeIntermittent:
+		case "warn", runs.MPICAtRisk, runs.StateMayFail, string(report.OutcomeIntermittent), "varies":
 			return "!"
 		case "pass", "ok":
 			return "✓"
 		}
 		return "?"
 	},
-	"cls": func(v string) string {
-		switch v {
-		case "fail", "error", report.OutcomeServfail, "forbidden", "unknown":
+	"cls": func(x any) string {
+		switch v := fmt.Sprint(x); v {
+		case "fail", "error", string(report.OutcomeServfail), "forbidden", "unknown":
 			return "fail"
-		case "warn", runs.MPICAtRisk, runs.StateMayFail, report.OutcomeIntermittent:
+		case "warn", runs.MPICAtRisk, runs.StateMayFail, string(report.OutcomeIntermittent), "varies":
 			return "warn"
 		case "pass", "ok", "permitted":
 			return "ok"
@@ -446,7 +448,8 @@ var page = template.Must(template.New("page").Funcs(template.FuncMap{
 		}
 		return "none"
 	},
-	"orunknown": func(s string) string {
+	"orunknown": func(x any) string {
+		s := fmt.Sprint(x)
 		if s == "" {
 			return "unknown"
 		}

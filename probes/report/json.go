@@ -103,7 +103,7 @@ func WriteJSON(w io.Writer, d *Domain) error {
 }
 
 func toJSON(d *Domain) jsonDomain {
-	out := jsonDomain{Domain: d.Domain, Verdict: d.Verdict, Outcome: d.Outcome, Error: d.Err, Source: d.Source,
+	out := jsonDomain{Domain: d.Domain, Verdict: string(d.Verdict), Outcome: string(d.Outcome), Error: d.Err, Source: d.Source,
 		Explanation: d.Explanation, Findings: []jsonFinding{}, Servers: []jsonServer{}, Names: []jsonName{}}
 	for _, f := range d.Findings {
 		out.Findings = append(out.Findings, jsonFinding{Code: string(f.Code), Severity: string(f.Severity), Name: f.Name,
@@ -146,7 +146,7 @@ func toJSON(d *Domain) jsonDomain {
 	}
 	for _, n := range d.Names {
 		jn := jsonName{Name: TrimDot(n.Name), Zone: TrimDot(n.Zone), Exists: n.Exists, CNAME: TrimDot(n.CNAME), AliasOf: TrimDot(n.AliasOf),
-			Outcome: n.Outcome, Failing: n.Failing, Error: n.Err, DNSSEC: n.DNSSEC}
+			Outcome: string(n.Outcome), Failing: n.Failing, Error: n.Err, DNSSEC: n.DNSSEC}
 		if jn.Failing == nil {
 			jn.Failing = []string{}
 		}

@@ -16,17 +16,31 @@ import (
 	"github.com/miekg/dns"
 )
 
+// Verdict is the conformance judgement of a domain's servers: the worst
+// severity among its findings (DESIGN.md).
+type Verdict string
+
+// Outcome is the predicted answer of a CA's validating resolver for a name or
+// a domain (see probes/predict and docs/prediction.md).
+type Outcome string
+
 // Verdicts and outcomes, as in DESIGN.md and the JSON contract.
 const (
-	VerdictPass  = "pass"
-	VerdictWarn  = "warn"
-	VerdictFail  = "fail"
-	VerdictError = "error"
+	VerdictPass  Verdict = "pass"
+	VerdictWarn  Verdict = "warn"
+	VerdictFail  Verdict = "fail"
+	VerdictError Verdict = "error"
 
-	OutcomeOK           = "ok"
-	OutcomeIntermittent = "intermittent"
-	OutcomeServfail     = "servfail"
-	OutcomeUnknown      = ""
+	// OutcomeOK: the resolver returns the CAA answer (possibly after
+	// routing around a failing server).
+	OutcomeOK Outcome = "ok"
+	// OutcomeIntermittent: the resolver's answer varies between lookups.
+	OutcomeIntermittent Outcome = "intermittent"
+	// OutcomeServfail: the resolver returns SERVFAIL.
+	OutcomeServfail Outcome = "servfail"
+	// OutcomeUnknown: not predicted (the domain could not be checked, or
+	// no server could be tried from this host).
+	OutcomeUnknown Outcome = ""
 )
 
 // Domain is everything caaprobe found for one input name.
@@ -38,8 +52,8 @@ type Domain struct {
 	// order, each with its results for every relevant name of its zone.
 	Servers     []*Server
 	Findings    []Finding
-	Verdict     string
-	Outcome     string
+	Verdict     Verdict
+	Outcome     Outcome
 	Policy      *Policy
 	Explanation string
 	Err         string
@@ -57,7 +71,7 @@ type Name struct {
 	Exists  bool
 	CNAME   string
 	AliasOf string // set on a CNAME target: the name whose alias led here
-	Outcome string
+	Outcome Outcome
 	Failing []string // "ns (addr)" of servers whose CAA path fails
 	Working []string
 	RRset   []*dns.CAA // CAA RRset as a working server gave it
@@ -92,14 +106,15 @@ type Finding struct {
 type Policy struct {
 	CA       string
 	Name     string
-	Issue    string // permitted, forbidden, unknown
+	Issue    string // permitted, forbidden, varies (depends on the server asked), unknown (the lookup fails)
 	Wildcard string
 	Relevant string // the name whose RRset decided; "" when none or the lookup failed
 	Reason   string
 }
 
-// Summarise fills in findings, verdict and outcome from the servers'
-// results and the names' state. It is called once the probing is done.
+// Summarise fills in the findings and the verdict (the worst severity among
+// them) from the servers' results. It is called once the probing is done;
+// the outcomes, the policy and the explanation are probes/predict's.
 func (d *Domain) Summarise() {
 	d.Findings = d.Findings[:0:0]
 	var untested []string // server addresses this host cannot reach
@@ -143,11 +158,6 @@ func (d *Domain) Summarise() {
 			}
 		}
 	}
-	d.Outcome = OutcomeOK
-	for _, n := range d.Names {
-		n.Outcome, n.Failing, n.Working = d.nameOutcome(n)
-		d.Outcome = worse(d.Outcome, n.Outcome)
-	}
 }
 
 // AddZoneFinding records a finding that belongs to a server or zone rather
@@ -155,96 +165,6 @@ func (d *Domain) Summarise() {
 func (d *Domain) AddZoneFinding(f Finding) {
 	f.Severity = probes.Info(f.Code).Severity
 	d.zoneFindings = append(d.zoneFindings, f)
-}
-
-// resolverProbes are the probes whose failure a CA's resolver meets: CAA
-// over UDP with EDNS and DO, in every spelling (it randomises case).
-var resolverProbes = map[probes.ProbeID]bool{probes.ProbeCAA: true, probes.ProbeCAAUpper: true, probes.ProbeCAA0x20: true}
-
-// PathFails reports whether a resolver that picks this server for name
-// fails its CAA lookup, and the first failing result.
-func (s *Server) PathFails(name string) (bool, *probes.Result) {
-	for _, r := range s.Results {
-		if r.Name != name || !resolverProbes[r.Probe] {
-			continue
-		}
-		for _, is := range r.Issues {
-			if probes.Info(is.Code).Severity == probes.SeverityFail && !dataOnly[is.Code] {
-				return true, r
-			}
-		}
-	}
-	return false, nil
-}
-
-// dataOnly findings are about what the CAA records say, not about the
-// lookup: the resolver returns them fine and the CA reads the policy.
-var dataOnly = map[probes.Code]bool{probes.CodeInvalidCAA: true}
-
-func (d *Domain) nameOutcome(n *Name) (string, []string, []string) {
-	if n.Err != "" {
-		return OutcomeServfail, nil, nil
-	}
-	var failing, working []string
-	untested := 0
-	for _, s := range d.Servers {
-		if s.Zone != n.Zone || !s.hasName(n.Name) {
-			continue
-		}
-		label := fmt.Sprintf("%s (%s)", strings.TrimSuffix(s.NS, "."), s.Addr)
-		if s.untested(n.Name) {
-			untested++ // neither failing nor working: unknown from this host
-			continue
-		}
-		if bad, _ := s.PathFails(n.Name); bad {
-			failing = append(failing, label)
-		} else {
-			working = append(working, label)
-		}
-	}
-	switch {
-	case len(failing) == 0 && len(working) == 0 && untested > 0:
-		return OutcomeUnknown, nil, nil
-	case len(failing) == 0 && len(working) == 0:
-		return OutcomeServfail, nil, nil
-	case len(failing) == 0:
-		return OutcomeOK, nil, working
-	case len(working) == 0:
-		return OutcomeServfail, failing, nil
-	}
-	return OutcomeIntermittent, failing, working
-}
-
-// untested reports a server whose CAA path for name could not be tried
-// from this host (its address family is unreachable).
-func (s *Server) untested(name string) bool {
-	tried := false
-	for _, r := range s.Results {
-		if r.Name == name && resolverProbes[r.Probe] {
-			if !r.Has(probes.CodeFamilyUnreachable) {
-				return false
-			}
-			tried = true
-		}
-	}
-	return tried
-}
-
-func (s *Server) hasName(name string) bool {
-	for _, r := range s.Results {
-		if r.Name == name {
-			return true
-		}
-	}
-	return false
-}
-
-func worse(a, b string) string {
-	rank := map[string]int{OutcomeOK: 0, OutcomeIntermittent: 1, OutcomeServfail: 2}
-	if rank[b] > rank[a] {
-		return b
-	}
-	return a
 }
 
 // FailCount counts fail-severity findings.
@@ -283,4 +203,14 @@ func SortFindings(fs []Finding) {
 		}
 		return false
 	})
+}
+
+// HasName reports whether the server was probed for name.
+func (s *Server) HasName(name string) bool {
+	for _, r := range s.Results {
+		if r.Name == name {
+			return true
+		}
+	}
+	return false
 }

@@ -48,7 +48,7 @@ func WriteTable(w io.Writer, d *Domain, opt TableOptions) error {
 	t.Header(toAny(header)...)
 	for _, n := range d.Names {
 		for _, s := range d.Servers {
-			if s.Zone != n.Zone || !s.hasName(n.Name) {
+			if s.Zone != n.Zone || !s.HasName(n.Name) {
 				continue
 			}
 			row := []string{Clean(TrimDot(n.Name)), Clean(TrimDot(s.NS)), s.Addr.String()}
@@ -179,24 +179,24 @@ func (p painter) paint(attr color.Attribute, s string) string {
 
 func (p painter) bold(s string) string { return p.paint(color.Bold, s) }
 
-func (p painter) verdict(v string) string {
+func (p painter) verdict(v Verdict) string {
 	switch v {
 	case VerdictFail, VerdictError:
-		return p.paint(color.FgRed, strings.ToUpper(v))
+		return p.paint(color.FgRed, strings.ToUpper(string(v)))
 	case VerdictWarn:
-		return p.paint(color.FgYellow, strings.ToUpper(v))
+		return p.paint(color.FgYellow, strings.ToUpper(string(v)))
 	}
-	return p.paint(color.FgGreen, strings.ToUpper(v))
+	return p.paint(color.FgGreen, strings.ToUpper(string(v)))
 }
 
-func (p painter) outcome(o string) string {
+func (p painter) outcome(o Outcome) string {
 	switch o {
 	case OutcomeServfail:
-		return p.paint(color.FgRed, o)
+		return p.paint(color.FgRed, string(o))
 	case OutcomeIntermittent:
-		return p.paint(color.FgYellow, o)
+		return p.paint(color.FgYellow, string(o))
 	case OutcomeOK:
-		return p.paint(color.FgGreen, o)
+		return p.paint(color.FgGreen, string(o))
 	}
 	return "unknown"
 }
@@ -205,6 +205,8 @@ func (p painter) policy(s string) string {
 	switch s {
 	case "forbidden", "unknown":
 		return p.paint(color.FgRed, s)
+	case "varies":
+		return p.paint(color.FgYellow, s)
 	}
 	return p.paint(color.FgGreen, s)
 }

@@ -50,8 +50,8 @@ type DiffOptions struct {
 	ExpiryWarning time.Duration
 }
 
-var outcomeRank = map[string]int{report.OutcomeOK: 0, report.OutcomeIntermittent: 1, report.OutcomeServfail: 2}
-var verdictRank = map[string]int{report.VerdictPass: 0, report.VerdictWarn: 1, report.VerdictFail: 2, report.VerdictError: 3}
+var outcomeRank = map[report.Outcome]int{report.OutcomeOK: 0, report.OutcomeIntermittent: 1, report.OutcomeServfail: 2}
+var verdictRank = map[report.Verdict]int{report.VerdictPass: 0, report.VerdictWarn: 1, report.VerdictFail: 2, report.VerdictError: 3}
 
 // Compare lists what changed for one domain from old to new. Either may
 // be nil: the domain is in one run only.
@@ -61,21 +61,21 @@ func Compare(old, new *Record, opt DiffOptions) []Change {
 		return nil
 	case old == nil:
 		d := new.Domain
-		c := Change{Domain: d.Domain, Kind: ChangeDomainNew, New: d.Verdict, Detail: "not in the older run"}
+		c := Change{Domain: d.Domain, Kind: ChangeDomainNew, New: string(d.Verdict), Detail: "not in the older run"}
 		if d.Verdict == report.VerdictFail {
 			c.Kind, c.Worse = ChangeNewlyFailing, true
 			c.Detail = "not in the older run; fails: " + failingSummary(d)
 		}
 		return append([]Change{c}, expiring(new, opt)...)
 	case new == nil:
-		return []Change{{Domain: old.Domain.Domain, Kind: ChangeDomainGone, Old: old.Domain.Verdict, Detail: "not in the newer run"}}
+		return []Change{{Domain: old.Domain.Domain, Kind: ChangeDomainGone, Old: string(old.Domain.Verdict), Detail: "not in the newer run"}}
 	}
 	o, n := old.Domain, new.Domain
 	var out []Change
 	add := func(c Change) { c.Domain = n.Domain; out = append(out, c) }
 
 	if o.Verdict != n.Verdict {
-		c := Change{Kind: ChangeVerdict, Old: o.Verdict, New: n.Verdict, Worse: verdictRank[n.Verdict] > verdictRank[o.Verdict]}
+		c := Change{Kind: ChangeVerdict, Old: string(o.Verdict), New: string(n.Verdict), Worse: verdictRank[n.Verdict] > verdictRank[o.Verdict]}
 		switch {
 		case n.Verdict == report.VerdictFail && o.Verdict != report.VerdictError:
 			c.Kind, c.Detail = ChangeNewlyFailing, failingSummary(n)
@@ -87,7 +87,7 @@ func Compare(old, new *Record, opt DiffOptions) []Change {
 		add(c)
 	}
 	if o.Outcome != n.Outcome && o.Outcome != "" && n.Outcome != "" {
-		add(Change{Kind: ChangeOutcome, Old: o.Outcome, New: n.Outcome, Worse: outcomeRank[n.Outcome] > outcomeRank[o.Outcome]})
+		add(Change{Kind: ChangeOutcome, Old: string(o.Outcome), New: string(n.Outcome), Worse: outcomeRank[n.Outcome] > outcomeRank[o.Outcome]})
 	}
 	if op, np := o.Policy, n.Policy; op != nil && np != nil {
 		if op.Issue != np.Issue || op.Wildcard != np.Wildcard || op.Relevant != np.Relevant || op.CA != np.CA {

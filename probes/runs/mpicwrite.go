@@ -27,8 +27,8 @@ type jsonMPIC struct {
 type jsonPerspective struct {
 	Vantage report.Vantage `json:"vantage"`
 	Primary bool           `json:"primary"`
-	Verdict string         `json:"verdict"`
-	Outcome string         `json:"outcome"`
+	Verdict report.Verdict `json:"verdict"`
+	Outcome report.Outcome `json:"outcome"`
 	State   string         `json:"state"`
 	Failing []string       `json:"failing_servers"`
 }
@@ -81,7 +81,7 @@ func WriteMPICText(w io.Writer, m *MPIC) error {
 		if p.Primary {
 			role = "primary"
 		}
-		line := fmt.Sprintf("  %s %-12s %-10s outcome %-12s", role, report.Clean(p.Vantage.Label), stateMark(p.State), orUnknown(p.Outcome))
+		line := fmt.Sprintf("  %s %-12s %-10s outcome %-12s", role, report.Clean(p.Vantage.Label), stateMark(p.State), orUnknown(string(p.Outcome)))
 		if len(p.Failing) > 0 {
 			line += " failing: " + report.Clean(strings.Join(p.Failing, ", "))
 		}
@@ -110,7 +110,7 @@ func WriteMPICMarkdown(w io.Writer, m *MPIC) error {
 	fmt.Fprintf(w, "| perspective | role | state | outcome | failing servers |\n|---|---|---|---|---|\n")
 	for _, p := range m.Perspectives {
 		fmt.Fprintf(w, "| %s | %s | %s | %s | %s |\n", mdCell(p.Vantage.Label), roleOf(p.Vantage.Label, m.Primary), stateMark(p.State),
-			orUnknown(p.Outcome), mdCell(strings.Join(p.Failing, ", ")))
+			orUnknown(string(p.Outcome)), mdCell(strings.Join(p.Failing, ", ")))
 	}
 	for _, v := range m.Missing {
 		fmt.Fprintf(w, "| %s | %s | not checked | | |\n", mdCell(v), roleOf(v, m.Primary))

@@ -38,8 +38,8 @@ func AllowedRemoteFailures(remotes int) int {
 type Perspective struct {
 	Vantage report.Vantage
 	Primary bool
-	Verdict string
-	Outcome string // the resolver outcome this vantage predicts
+	Verdict report.Verdict
+	Outcome report.Outcome // the resolver outcome this vantage predicts
 	// State is how a CA's lookup from here goes: "fail" (servfail),
 	// "may-fail" (intermittent, or not checked here), "ok".
 	State   string

@@ -45,8 +45,8 @@ var ErrNotResult = errors.New("not a caaprobe result")
 // ignored, so a newer caaprobe's output reads with an older one.
 type rDomain struct {
 	Domain      *string         `json:"domain"`
-	Verdict     string          `json:"verdict"`
-	Outcome     string          `json:"outcome"`
+	Verdict     report.Verdict  `json:"verdict"`
+	Outcome     report.Outcome  `json:"outcome"`
 	Findings    []rFinding      `json:"findings"`
 	Servers     []rServer       `json:"servers"`
 	PolicyJ     *rPolicy        `json:"policy"`
@@ -104,15 +104,15 @@ type rPolicy struct {
 }
 
 type rName struct {
-	Name    string   `json:"name"`
-	Zone    string   `json:"zone"`
-	Exists  bool     `json:"exists"`
-	CNAME   string   `json:"cname"`
-	AliasOf string   `json:"alias_of"`
-	Outcome string   `json:"outcome"`
-	Failing []string `json:"failing_servers"`
-	Error   string   `json:"error"`
-	DNSSEC  string   `json:"dnssec"`
+	Name    string         `json:"name"`
+	Zone    string         `json:"zone"`
+	Exists  bool           `json:"exists"`
+	CNAME   string         `json:"cname"`
+	AliasOf string         `json:"alias_of"`
+	Outcome report.Outcome `json:"outcome"`
+	Failing []string       `json:"failing_servers"`
+	Error   string         `json:"error"`
+	DNSSEC  string         `json:"dnssec"`
 }
 
 type rResolver struct {

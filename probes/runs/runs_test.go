@@ -24,8 +24,8 @@ func TestAllowedRemoteFailures(t *testing.T) {
 }
 
 func rec(label, verdict, outcome string, failing ...string) *Record {
-	d := &report.Domain{Domain: "example.test", Verdict: verdict, Outcome: outcome,
-		Names: []*report.Name{{Name: "example.test.", Zone: "example.test.", Outcome: outcome, Failing: failing}}}
+	d := &report.Domain{Domain: "example.test", Verdict: report.Verdict(verdict), Outcome: report.Outcome(outcome),
+		Names: []*report.Name{{Name: "example.test.", Zone: "example.test.", Outcome: report.Outcome(outcome), Failing: failing}}}
 	return &Record{Domain: d, Vantage: report.Vantage{Label: label}}
 }
 

@@ -1,0 +1,215 @@
+package predict
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/caaprobe/caaprobe/probes/caa"
+	"github.com/caaprobe/caaprobe/probes/report"
+	"github.com/miekg/dns"
+)
+
+// Policy values beyond caa.Permitted and caa.Forbidden.
+const (
+	// Varies: the decision depends on which server the resolver asks.
+	Varies = "varies"
+	// Unknown: a lookup fails before the relevant RRset, so the CA refuses
+	// (it cannot check CAA).
+	Unknown = "unknown"
+)
+
+// maxOutcomes bounds the combinations of varying answers followed up the
+// climb; beyond it the policy says varies without listing every path.
+const maxOutcomes = 32
+
+// ending is where one combination of answers leads the CA's walk.
+type ending struct {
+	issue, wildcard string
+	relevant        string // the name whose RRset decided
+	reason          string
+	via             string // the servers whose answers led here, when names vary
+}
+
+// Policy applies Boulder's CAA rule (va/caa.go parallelCAALookup and
+// selectCAA; bdns LookupCAA) to the predicted answers: every relevant name is
+// looked up, the walk goes up from the name, the first lookup error before
+// the first non-empty RRset blocks issuance, errors above it are ignored,
+// NXDOMAIN is an empty RRset below the TLD and an error at a TLD. Where a
+// name's answer varies between servers, each answer is followed; when the
+// decisions differ the policy is Varies and the reason names which servers
+// lead to which decision. input is the domain as given ("*.example.com" for a
+// wildcard); results holds Resolve's prediction per name.
+func Policy(d *report.Domain, results map[string]*Name, ca, input string) *report.Policy {
+	p := &report.Policy{CA: ca, Name: input, Issue: Unknown, Wildcard: Unknown}
+	if d.Err != "" {
+		p.Reason = d.Err
+		return p
+	}
+	byName := map[string]*report.Name{}
+	var climb []*report.Name
+	for _, n := range d.Names {
+		byName[n.Name] = n
+		if n.AliasOf == "" {
+			climb = append(climb, n)
+		}
+	}
+	w := walker{byName: byName, results: results, ca: ca, climb: climb}
+	ends := w.walk(0, "")
+	wildcard := strings.HasPrefix(input, "*.")
+	first := ends[0]
+	p.Relevant, p.Reason = first.relevant, first.reason
+	p.Issue, p.Wildcard = first.issue, first.wildcard
+	if wildcard {
+		p.Issue = first.wildcard
+	}
+	same := true
+	for _, e := range ends[1:] {
+		if e.issue != first.issue || e.wildcard != first.wildcard {
+			same = false
+		}
+	}
+	if same && !w.truncated {
+		return p
+	}
+	issues, wilds := map[string]bool{}, map[string]bool{}
+	var parts []string
+	for _, e := range ends {
+		issues[e.issue], wilds[e.wildcard] = true, true
+		dec := e.issue
+		if wildcard {
+			dec = e.wildcard
+		}
+		parts = append(parts, fmt.Sprintf("%s: %s (%s)", e.via, dec, e.reason))
+	}
+	if len(issues) > 1 || w.truncated {
+		p.Issue = Varies
+	}
+	if len(wilds) > 1 || w.truncated {
+		p.Wildcard = Varies
+	}
+	if wildcard {
+		p.Issue = p.Wildcard
+	}
+	p.Relevant = ""
+	p.Reason = "the CA's decision depends on which server its resolver asks: " + strings.Join(parts, "; ")
+	if w.truncated {
+		p.Reason += fmt.Sprintf("; more than %d combinations, not all listed", maxOutcomes)
+	}
+	return p
+}
+
+type walker struct {
+	byName    map[string]*report.Name
+	results   map[string]*Name
+	ca        string
+	climb     []*report.Name
+	truncated bool
+	count     int
+}
+
+// walk follows the climb from index i, given the servers whose answers led
+// here (via), and returns every ending.
+func (w *walker) walk(i int, via string) []ending {
+	if i >= len(w.climb) {
+		return []ending{{issue: caa.Permitted, wildcard: caa.Permitted, via: via,
+			reason: "no CAA records at any relevant name: any CA may issue"}}
+	}
+	n := w.climb[i]
+	// The RRset of an alias is its target's (RFC 8659 §3): the resolver
+	// follows the CNAME, and an error anywhere on the chain is the lookup's.
+	for hops := 0; n.CNAME != "" && w.byName[n.CNAME] != nil && hops < 16; hops++ {
+		if r := w.results[n.Name]; r != nil && r.Outcome == report.OutcomeServfail {
+			break
+		}
+		n = w.byName[n.CNAME]
+	}
+	r := w.results[n.Name]
+	if r == nil || r.Outcome == report.OutcomeServfail || r.Outcome == report.OutcomeUnknown {
+		return []ending{{issue: Unknown, wildcard: Unknown, via: via, reason: lookupFails(n, r)}}
+	}
+	var out []ending
+	for _, v := range r.Variants {
+		if w.count >= maxOutcomes {
+			w.truncated = true
+			break
+		}
+		here := via
+		if len(r.Variants) > 1 || r.CapsFail {
+			if here != "" {
+				here += ", then "
+			}
+			here += fmt.Sprintf("%s from %s", describe(n, v), strings.Join(v.Servers, ", "))
+		}
+		switch {
+		case v.Rcode == dns.RcodeNameError && dns.CountLabel(n.Name) == 1:
+			// bdns LookupCAA: NXDOMAIN for a TLD is an error, so that a
+			// TLD removed from the root blocks issuance.
+			w.count++
+			out = append(out, ending{issue: Unknown, wildcard: Unknown, via: here,
+				reason: fmt.Sprintf("the TLD %s does not exist (NXDOMAIN), which Let's Encrypt treats as a lookup error", report.TrimDot(n.Name))})
+		case len(v.RRset) == 0:
+			out = append(out, w.walk(i+1, here)...)
+		default:
+			w.count++
+			recs := make([]caa.Record, 0, len(v.RRset))
+			for _, rr := range v.RRset {
+				recs = append(recs, caa.FromRR(rr))
+			}
+			dec := caa.Evaluate(w.ca, recs)
+			out = append(out, ending{issue: dec.Issue, wildcard: dec.Wildcard, relevant: report.TrimDot(n.Name), via: here,
+				reason: fmt.Sprintf("CAA at %s: %s", report.TrimDot(n.Name), dec.Reason)})
+		}
+	}
+	if r.CapsFail && w.count < maxOutcomes {
+		// Lookups that reach a case-changing server first fail.
+		w.count++
+		here := via
+		if here != "" {
+			here += ", then "
+		}
+		here += "a lookup that asks " + strings.Join(caseChangers(r), ", ") + " first"
+		out = append(out, ending{issue: Unknown, wildcard: Unknown, via: here, reason: lookupFails(n, r)})
+	}
+	if len(out) == 0 {
+		out = append(out, ending{issue: Varies, wildcard: Varies, via: via, reason: "too many combinations of answers"})
+	}
+	return out
+}
+
+func describe(n *report.Name, v Variant) string {
+	switch {
+	case v.Rcode == dns.RcodeNameError:
+		return "NXDOMAIN at " + report.TrimDot(n.Name)
+	case len(v.RRset) == 0:
+		return "no CAA at " + report.TrimDot(n.Name)
+	}
+	var rd []string
+	for _, rr := range v.RRset {
+		rd = append(rd, fmt.Sprintf("%d %s %q", rr.Flag, rr.Tag, rr.Value))
+	}
+	return fmt.Sprintf("CAA %s at %s", strings.Join(rd, ", "), report.TrimDot(n.Name))
+}
+
+func lookupFails(n *report.Name, r *Name) string {
+	switch {
+	case n.Err != "":
+		return fmt.Sprintf("CAA lookup of %s fails: %s", report.TrimDot(n.Name), n.Err)
+	case r == nil || r.Outcome == report.OutcomeUnknown:
+		return fmt.Sprintf("CAA lookup of %s could not be predicted: no server of %s was reachable from this host", report.TrimDot(n.Name), report.TrimDot(n.Zone))
+	case r.CapsFail:
+		return fmt.Sprintf("CAA lookup of %s fails: the servers' answers differ and %s changes the question's case, so the resolver's 0x20 fallback fails", report.TrimDot(n.Name), strings.Join(caseChangers(r), ", "))
+	case len(r.Failing) > 0:
+		return fmt.Sprintf("CAA lookup of %s fails at %s", report.TrimDot(n.Name), strings.Join(r.Failing, ", "))
+	}
+	return fmt.Sprintf("CAA lookup of %s fails: no server answers", report.TrimDot(n.Name))
+}
+
+func caseChangers(r *Name) []string {
+	var out []string
+	for _, p := range r.Paths {
+		if p.CaseChanged {
+			out = append(out, p.Label)
+		}
+	}
+	return out
+}

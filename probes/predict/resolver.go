@@ -1,0 +1,371 @@
+// Package predict is caaprobe's model of the CA: from the evidence (each
+// relevant name's servers and their probe results, the DNSSEC state) it
+// says what the CA's validating resolver returns for each name (Unbound with
+// use-caps-for-id, as Let's Encrypt runs it), what it returns for the
+// domain, whether the CA issues (Boulder's CAA rule), and why, in words.
+// Everything here is pure: no I/O, no clock. Every rule is numbered in
+// docs/prediction.md with the Unbound or Boulder source it follows or the
+// run of the real Unbound that measured it.
+package predict
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/caaprobe/caaprobe/probes"
+	"github.com/caaprobe/caaprobe/probes/report"
+	"github.com/miekg/dns"
+)
+
+// Kind is how a CA's resolver fares with one server for one name.
+type Kind int
+
+const (
+	// Answers: the resolver takes the server's reply as the answer
+	// (NOERROR with or without records, or NXDOMAIN).
+	Answers Kind = iota
+	// EmptyNoData: NOERROR with nothing in any section (no SOA either).
+	// Unbound from 1.19 asks another server first (EMPTY_NODATA_RETRY_COUNT)
+	// and takes it only when no server does better (rule R5).
+	EmptyNoData
+	// Fails: the resolver discards the reply (or gets none) and asks another
+	// server (rules R2–R4).
+	Fails
+	// Untested: this host could not reach the server (address family).
+	Untested
+)
+
+// Path is what the CA's resolver gets from one server for one name.
+type Path struct {
+	Server *report.Server
+	Label  string // "ns1.example (192.0.2.1)"
+	Kind   Kind
+	// Answer, for Answers and EmptyNoData: the result whose reply the
+	// resolver takes, its RCODE and CAA records.
+	Answer *probes.Result
+	Rcode  int
+	RRset  []*dns.CAA
+	// Key tells answers apart: two paths with equal keys give the CA the
+	// same data (RCODE and the canonical RRset).
+	Key string
+	// Fault is the result that shows what the server does wrong on the
+	// resolver's path: why it Fails, or the detour it costs when it Answers
+	// only after a fallback (EDNSFallback).
+	Fault *probes.Result
+	// EDNSFallback: the server fails queries with EDNS (FORMERR or NOTIMP)
+	// and answers without; Unbound retries without EDNS (rule R3).
+	EDNSFallback bool
+	// CaseChanged: the server echoes the question in another case, which
+	// starts Unbound's 0x20 fallback (rule R6).
+	CaseChanged bool
+	// Lame: the reply is a referral (upward or sideways), not an answer.
+	Lame bool
+	// Signed: the validator expects signatures from this zone.
+	Signed bool
+	// DropsDO: no reply to any query with EDNS and DO, a reply without
+	// EDNS. Unbound falls back without EDNS only after FORMERR or NOTIMP,
+	// never after a timeout (rule R4).
+	DropsDO bool
+}
+
+// resolverProbes are what a CA's resolver sends: CAA over UDP with EDNS and
+// DO, in a random spelling (use-caps-for-id); the lowercase and uppercase
+// probes are its extreme spellings.
+var resolverProbes = []probes.ProbeID{probes.ProbeCAA0x20, probes.ProbeCAA, probes.ProbeCAAUpper}
+
+// Label names a server address as the explanations do.
+func Label(s *report.Server) string {
+	return fmt.Sprintf("%s (%s)", report.TrimDot(s.NS), s.Addr)
+}
+
+// passes are the fail-severity codes that do not make the resolver discard
+// a reply: they are about the data (the CA reads it), about which name the
+// answer is for, or are judged per zone (rules R1, R7).
+var passes = map[probes.Code]bool{
+	probes.CodeInvalidCAA:          true, // data: the CA reads the RRset (CA rule C4)
+	probes.CodeNXDomainExisting:    true, // a wrong answer, but an answer (R7)
+	probes.CodeCaseSensitiveAnswer: true, // the 0x20 spelling's reply is the one the resolver gets (R7)
+	probes.CodeFamilyUnreachable:   true, // this host's limit, not the server's
+	probes.CodeEDNSIntolerant:      true, // decided by the EDNS fallback rule (R3)
+}
+
+// ServerPath classifies what the resolver gets from server s for name.
+// signed says the validator expects the name's zone to be signed (its
+// DNSSEC state is anything but insecure): a reply without EDNS carries no
+// signatures there, so the EDNS fallback cannot rescue it.
+func ServerPath(s *report.Server, name string, signed bool) Path {
+	p := Path{Server: s, Label: Label(s), Signed: signed}
+	by := map[probes.ProbeID]*probes.Result{}
+	for _, r := range s.Results {
+		if r.Name == name {
+			by[r.Probe] = r
+		}
+	}
+	var rs []*probes.Result
+	for _, id := range resolverProbes {
+		if r := by[id]; r != nil {
+			rs = append(rs, r)
+		}
+	}
+	if len(rs) == 0 {
+		p.Kind = Untested
+		return p
+	}
+	untested := true
+	for _, r := range rs {
+		if !r.Has(probes.CodeFamilyUnreachable) {
+			untested = false
+		}
+		if r.Has(probes.CodeCaseNotPreserved) {
+			p.CaseChanged = true
+		}
+	}
+	if untested {
+		p.Kind = Untested
+		return p
+	}
+	// R3: FORMERR or NOTIMP to a query with EDNS, and an answer without.
+	if base, plain := by[probes.ProbeCAA], by[probes.ProbeCAANoEDNS]; base != nil && plain != nil &&
+		base.Has(probes.CodeEDNSIntolerant) && (base.Rcode == dns.RcodeFormatError || base.Rcode == dns.RcodeNotImplemented) &&
+		plain.Answered() && !failsLookup(plain, false) && !signed {
+		p.EDNSFallback, p.Fault = true, base
+	}
+	if plain := by[probes.ProbeCAANoEDNS]; plain != nil && plain.Answered() {
+		p.DropsDO = true
+		for _, r := range rs {
+			if r.Exchange == nil || r.Exchange.Reply != nil || r.Exchange.RejectedCount > 0 || r.Has(probes.CodeFamilyUnreachable) {
+				p.DropsDO = false
+			}
+		}
+	}
+	// The lowercase probe first: the cross-checks (EDNS) mark it.
+	for _, id := range []probes.ProbeID{probes.ProbeCAA, probes.ProbeCAA0x20, probes.ProbeCAAUpper} {
+		if r := by[id]; r != nil && failsLookup(r, p.EDNSFallback) {
+			p.Kind, p.Fault = Fails, r
+			return p
+		}
+	}
+	// The reply the resolver takes: its own spelling (0x20) first.
+	ans := rs[0]
+	if p.EDNSFallback {
+		ans = by[probes.ProbeCAANoEDNS]
+	}
+	if !ans.Answered() {
+		// A failed result always carries a fail finding; this is a
+		// safety net for a result judged without one.
+		p.Kind, p.Fault = Fails, ans
+		return p
+	}
+	if lame(ans) {
+		p.Kind, p.Fault, p.Lame = Fails, ans, true
+		return p
+	}
+	p.Answer, p.Rcode = ans, ans.Rcode
+	for _, rr := range ans.Records {
+		if c, ok := rr.(*dns.CAA); ok {
+			p.RRset = append(p.RRset, c)
+		}
+	}
+	p.Key = key(ans)
+	p.Kind = Answers
+	if emptyNoData(ans) {
+		p.Kind = EmptyNoData
+	}
+	return p
+}
+
+// failsLookup reports a result the resolver discards: any fail-severity
+// finding but those in passes. With ednsFallback, the FORMERR or NOTIMP
+// that the retry without EDNS gets past does not count either.
+func failsLookup(r *probes.Result, ednsFallback bool) bool {
+	for _, is := range r.Issues {
+		if passes[is.Code] || probes.Info(is.Code).Severity != probes.SeverityFail {
+			continue
+		}
+		if ednsFallback && (is.Code == probes.CodeRcodeFormerr || is.Code == probes.CodeRcodeNotimp) {
+			continue
+		}
+		return true
+	}
+	return false
+}
+
+// lame reports a NOERROR reply that answers nothing and refers the resolver
+// elsewhere: no answer records, AA clear, NS records in the authority
+// section. Unbound classifies it as a referral or lame reply
+// (iter_resptype.c response_type_from_server), never as the answer.
+func lame(r *probes.Result) bool {
+	m := r.Msg
+	if m == nil || m.Rcode != dns.RcodeSuccess || len(m.Answer) > 0 || m.Authoritative {
+		return false
+	}
+	for _, rr := range m.Ns {
+		if rr.Header().Rrtype == dns.TypeNS {
+			return true
+		}
+	}
+	return false
+}
+
+// emptyNoData is NOERROR with nothing in any section (the OPT record
+// aside): the "entirely empty message" of Unbound's
+// iter_resptype.c response_type_from_server.
+func emptyNoData(r *probes.Result) bool {
+	m := r.Msg
+	if m == nil || m.Rcode != dns.RcodeSuccess || len(m.Answer) > 0 || len(m.Ns) > 0 {
+		return false
+	}
+	for _, rr := range m.Extra {
+		if rr.Header().Rrtype != dns.TypeOPT {
+			return false
+		}
+	}
+	return true
+}
+
+// key is the RCODE and the canonical (lowercase, sorted) CAA RRset.
+func key(r *probes.Result) string {
+	var rd []string
+	for _, rr := range r.Records {
+		rd = append(rd, strings.ToLower(strings.TrimPrefix(rr.String(), rr.Header().String())))
+	}
+	sort.Strings(rd)
+	return rcodeText(r.Rcode) + " [" + strings.Join(rd, "; ") + "]"
+}
+
+func rcodeText(rc int) string {
+	if s, ok := dns.RcodeToString[rc]; ok {
+		return s
+	}
+	return fmt.Sprintf("RCODE%d", rc)
+}
+
+// Variant is one answer the resolver may return for a name, with the
+// servers that give it.
+type Variant struct {
+	Key     string
+	Rcode   int
+	RRset   []*dns.CAA
+	Servers []string
+}
+
+// Name is the prediction for one relevant name.
+type Name struct {
+	Name    *report.Name
+	Outcome report.Outcome
+	Paths   []Path
+	// Variants are the distinct answers the resolver may return, in server
+	// order: one when the outcome is ok, several when intermittent, none
+	// on servfail. With CapsFail, only the answers of servers that keep
+	// the question's case (the others' answers are never returned).
+	Variants []Variant
+	Working  []string // servers whose reply the resolver takes
+	Failing  []string // servers the resolver routes around (or fails on)
+	// CapsFail: a server changed the question's case and the servers'
+	// answers differ, so Unbound's 0x20 fallback fails every lookup that
+	// reaches that server first (R6): some lookups SERVFAIL.
+	CapsFail bool
+}
+
+// Resolve predicts the resolver's answer for n from the servers of its
+// zone (rules R1–R7 of docs/prediction.md).
+func Resolve(n *report.Name, servers []*report.Server) Name {
+	out := Name{Name: n}
+	if n.Err != "" {
+		out.Outcome = report.OutcomeServfail
+		return out
+	}
+	// The validator expects signatures unless the zone is known to be
+	// insecure (or DNSSEC was not judged at all).
+	signed := n.DNSSEC != "insecure" && n.DNSSEC != ""
+	var answers, empties []Path
+	untested, failing := 0, 0
+	for _, s := range servers {
+		if s.Zone != n.Zone || !s.HasName(n.Name) {
+			continue
+		}
+		p := ServerPath(s, n.Name, signed)
+		out.Paths = append(out.Paths, p)
+		switch p.Kind {
+		case Answers:
+			answers = append(answers, p)
+		case EmptyNoData:
+			empties = append(empties, p)
+		case Fails:
+			failing++
+		case Untested:
+			untested++
+		}
+	}
+	taken := answers
+	if len(answers) == 0 {
+		// R5: an empty NODATA is accepted when no server does better.
+		taken = empties
+	}
+	for _, p := range out.Paths {
+		switch {
+		case p.Kind == Fails, p.Kind == EmptyNoData && len(answers) > 0:
+			out.Failing = append(out.Failing, p.Label)
+		case p.Kind != Untested:
+			out.Working = append(out.Working, p.Label)
+		}
+	}
+	if len(taken) == 0 {
+		if failing == 0 && untested > 0 {
+			out.Outcome = report.OutcomeUnknown
+		} else {
+			out.Outcome = report.OutcomeServfail
+		}
+		return out
+	}
+	addVariants(&out, taken)
+	out.Outcome = report.OutcomeOK
+	if len(out.Variants) > 1 {
+		out.Outcome = report.OutcomeIntermittent
+		// R6: a lookup that reaches a server that changes the question's
+		// case first runs Unbound's 0x20 fallback, which compares the
+		// servers' answers and fails on a difference; a lookup that
+		// reaches another server first takes its answer.
+		var keep []Path
+		for _, p := range taken {
+			if p.CaseChanged {
+				out.CapsFail = true
+			} else {
+				keep = append(keep, p)
+			}
+		}
+		if out.CapsFail {
+			out.Variants = nil
+			addVariants(&out, keep)
+			if len(keep) == 0 {
+				out.Outcome = report.OutcomeServfail
+			}
+		}
+	}
+	return out
+}
+
+// addVariants groups the paths' answers by key, in server order.
+func addVariants(out *Name, paths []Path) {
+	for _, p := range paths {
+		i := 0
+		for i < len(out.Variants) && out.Variants[i].Key != p.Key {
+			i++
+		}
+		if i == len(out.Variants) {
+			out.Variants = append(out.Variants, Variant{Key: p.Key, Rcode: p.Rcode, RRset: p.RRset})
+		}
+		out.Variants[i].Servers = append(out.Variants[i].Servers, p.Label)
+	}
+}
+
+// Worse orders outcomes: servfail over intermittent over ok. Unknown (not
+// predicted) changes nothing.
+func Worse(a, b report.Outcome) report.Outcome {
+	rank := map[report.Outcome]int{report.OutcomeOK: 1, report.OutcomeIntermittent: 2, report.OutcomeServfail: 3}
+	if rank[b] > rank[a] {
+		return b
+	}
+	return a
+}
