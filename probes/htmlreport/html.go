@@ -421,7 +421,7 @@ func exchanges(d *report.Domain) []exchangeView {
 var pageText string
 
 var page = template.Must(template.New("page").Funcs(template.FuncMap{
-	"upper": strings.ToUpper,
+	"upper": func(x any) string { return strings.ToUpper(fmt.Sprint(x)) },
 	"trim":  report.TrimDot,
 	"join":  strings.Join,
 	"sym": func(x any) string {
