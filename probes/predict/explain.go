@@ -62,7 +62,7 @@ func Fill(d *report.Domain, ca, input string) Prediction {
 // Delays of one detour, as measured with the real Unbound (issue 12,
 // docs/prediction.md R4).
 const (
-	dropDelay  = "a timeout of about 0.4 s (376 ms measured with Unbound 1.26, about 760 ms with 1.17)"
+	dropDelay  = "a timeout of 0.4 s or more (376 ms measured with Unbound 1.26, 0.7 to 1.2 s with 1.17)"
 	replyDelay = "one extra round trip"
 )
 

@@ -188,7 +188,7 @@ func TestResolve(t *testing.T) {
 		{"R2 two of three REFUSED", "", []srv{{resp: rcode(dns.RcodeRefused)}, good, {resp: rcode(dns.RcodeRefused)}}, report.OutcomeOK, 2, 1, "routes around those servers", false},
 		{"R2 only NOTIMP", "", []srv{{resp: rcode(dns.RcodeNotImplemented)}}, report.OutcomeServfail, 1, 0, "answers NOTIMP to CAA; a validating resolver turns that into SERVFAIL", false},
 		{"R2 every server fails", "", []srv{{resp: rcode(dns.RcodeRefused)}, {resp: rcode(dns.RcodeServerFailure)}}, report.OutcomeServfail, 2, 0, "SERVFAIL", false},
-		{"R4 good + drops", "", []srv{good, {resp: drop}}, report.OutcomeOK, 1, 1, "a timeout of about 0.4 s", false},
+		{"R4 good + drops", "", []srv{good, {resp: drop}}, report.OutcomeOK, 1, 1, "a timeout of 0.4 s or more", false},
 		{"R4 only drops", "", []srv{{resp: drop}}, report.OutcomeServfail, 1, 0, "does not answer CAA queries (timeout)", false},
 		{"R4 drops queries with DO, answers without", "", []srv{{resp: withEDNS(drop, answer(z, le))}}, report.OutcomeServfail, 1, 0, "drops every CAA query that carries EDNS with the DO bit", false},
 		{"R2 good + lame referral", "", []srv{good, {resp: referral}}, report.OutcomeOK, 1, 1, "a referral instead of an answer", true},
