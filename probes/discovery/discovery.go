@@ -120,12 +120,14 @@ type nameFuture struct {
 	done chan struct{}
 	name *Name
 	err  error
+	cut  bool // the asker's context ended: no fact, waiters with time walk again
 }
 
 type addrFuture struct {
 	done  chan struct{}
 	addrs []netip.Addr
 	err   error
+	cut   bool // as nameFuture.cut
 }
 
 // Pin registers servers for a zone without discovering them (--ns).
@@ -214,13 +216,18 @@ func (w *Walker) lookup(ctx context.Context, name string, depth int) (*Name, err
 		}
 		select {
 		case <-f.done:
+			if f.cut && ctx.Err() == nil {
+				// The first asker's deadline cut the walk short, not
+				// the servers: walk again on this caller's time.
+				return w.lookup(ctx, name, depth)
+			}
 			return f.name, f.err
 		case <-ctx.Done():
 			return nil, ctx.Err()
 		}
 	}
 	f.name, f.err = w.walk(ctx, name, depth)
-	if ctx.Err() != nil {
+	if f.cut = ctx.Err() != nil; f.cut {
 		// Cut short by the asking domain's deadline or an interrupt: not
 		// a fact about the name, so later lookups walk again.
 		w.mu.Lock()
@@ -591,6 +598,9 @@ func (w *Walker) resolveAddrs(ctx context.Context, host, forZone string, depth i
 		}
 		select {
 		case <-f.done:
+			if f.cut && ctx.Err() == nil {
+				return w.resolveAddrs(context.WithValue(ctx, chainKey{}, chain), host, forZone, depth)
+			}
 			return f.addrs, f.err
 		case <-ctx.Done():
 			return nil, ctx.Err()
@@ -598,7 +608,7 @@ func (w *Walker) resolveAddrs(ctx context.Context, host, forZone string, depth i
 	}
 	defer close(f.done)
 	w.fillAddrs(ctx, f, host, depth)
-	if ctx.Err() != nil {
+	if f.cut = ctx.Err() != nil; f.cut {
 		w.mu.Lock()
 		if cur, ok := w.addrs.Get(host); ok && cur == f {
 			w.addrs.Remove(host)
