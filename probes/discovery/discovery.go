@@ -700,10 +700,7 @@ func (w *Walker) ask(ctx context.Context, zone *Zone, name string, qtype uint16,
 				if err != nil {
 					return nil, fmt.Errorf("query for %s: %w", name, err)
 				}
-				ex := w.X.Exchange(ctx, netip.AddrPortFrom(a, uint16(w.Port)), q, probes.UDP)
-				if ex.Reply != nil && ex.Reply[2]&0x02 != 0 {
-					ex = w.X.Exchange(ctx, netip.AddrPortFrom(a, uint16(w.Port)), q, probes.TCP)
-				}
+				ex := probes.Final(w.X.ExchangeTC(ctx, netip.AddrPortFrom(a, uint16(w.Port)), q))
 				if ex.Reply == nil {
 					tried = append(tried, fmt.Sprintf("%s: %v", a, ex.Err))
 					break
