@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"net/netip"
 	"slices"
-	"sort"
 	"strings"
 
 	"github.com/caaprobe/caaprobe/probes"
@@ -193,16 +192,6 @@ func (d *Domain) Columns() []probes.ProbeID {
 		}
 	}
 	return out
-}
-
-// SortFindings orders findings by severity, then name, server and probe.
-func SortFindings(fs []Finding) {
-	sort.SliceStable(fs, func(i, j int) bool {
-		if fs[i].Severity != fs[j].Severity {
-			return fs[i].Severity == probes.SeverityFail
-		}
-		return false
-	})
 }
 
 // HasName reports whether the server was probed for name.
