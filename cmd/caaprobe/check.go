@@ -57,6 +57,8 @@ type checkFlags struct {
 	stderr          io.Writer
 	// vantage labels this run's JSON lines (see vantage.go).
 	vantage string
+	// onlyFailing keeps only domains and rows with findings in the table.
+	onlyFailing bool
 }
 
 func (f *checkFlags) register(fs *flag.FlagSet) {
@@ -88,6 +90,7 @@ func (f *checkFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.trustAnchor, "trust-anchor", "", "validate DNSSEC from the DS or DNSKEY records in `FILE` (zone-file syntax): the root's replace IANA's root anchors; another zone's make it validate from its own anchor (for pinned --ns servers before the DS is published)")
 	fs.BoolVar(&f.summary, "summary", false, "print the provider view: findings by nameserver and by provider (always at the end of a table run of more than 20 domains)")
 	fs.Float64Var(&f.rate, "rate", check.DefaultRate, "most queries a second to any one server address, root and TLD included (0: no limit)")
+	fs.BoolVar(&f.onlyFailing, "only-failing", false, "table: show only domains with findings and, of those, only the rows with findings")
 	fs.StringVar(&f.vantage, "vantage", "", "label of this vantage point, recorded in each JSON line (default: the host name; see docs/history.md)")
 }
 
@@ -325,6 +328,7 @@ func checkAndReport(ctx context.Context, cfg check.Config, f *checkFlags, items 
 	c := check.New(cfg)
 	defer c.Close()
 	color := !f.noColor && os.Getenv("NO_COLOR") == "" && isTerminal(stdout)
+	width := tableWidth(stdout)
 	var failed, warned, badInput, index int
 	var writeErr error
 	ev, err := newEvidenceSink(f)
@@ -377,7 +381,7 @@ func checkAndReport(ctx context.Context, cfg check.Config, f *checkFlags, items 
 		case "html":
 			err = out.html.Add(d, "")
 		default:
-			err = report.WriteTable(stdout, d, report.TableOptions{Color: color})
+			err = report.WriteTable(stdout, d, report.TableOptions{Color: color, Width: width, OnlyFailing: f.onlyFailing})
 		}
 		if err != nil && writeErr == nil {
 			writeErr = err

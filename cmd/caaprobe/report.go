@@ -109,7 +109,7 @@ func runReport(ctx context.Context, args []string, stdin io.Reader, stdout, stde
 		if label != "" {
 			d.Source = joinSource(d.Source, "from "+label)
 		}
-		return report.WriteTable(stdout, d, report.TableOptions{Color: color})
+		return report.WriteTable(stdout, d, report.TableOptions{Color: color, Width: tableWidth(stdout), OnlyFailing: *onlyFailing})
 	}
 	isFailing := func(d *report.Domain) bool {
 		return d.Verdict == report.VerdictFail || d.Verdict == report.VerdictError

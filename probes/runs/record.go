@@ -57,6 +57,9 @@ type rDomain struct {
 	Resolver    []rResolver     `json:"resolver"`
 	Vantage     *report.Vantage `json:"vantage"`
 	Time        string          `json:"time"`
+	// CheckedAt is written beside time since the JSON carried the version
+	// (docs/json.md); it is read when time is absent.
+	CheckedAt string `json:"checked_at"`
 }
 
 type rFinding struct {
@@ -92,6 +95,7 @@ type rResult struct {
 	TCPRetry  []byte   `json:"tcp_retry_response"`
 	Rejected  int      `json:"rejected"`
 	Sent      string   `json:"sent"`
+	Source    string   `json:"source"`
 }
 
 type rPolicy struct {
@@ -153,6 +157,9 @@ func Decode(line []byte) (*Record, error) {
 	rec := &Record{Raw: line}
 	if j.Vantage != nil {
 		rec.Vantage = *j.Vantage
+	}
+	if j.Time == "" {
+		j.Time = j.CheckedAt
 	}
 	if j.Time != "" {
 		if t, err := time.Parse(time.RFC3339Nano, j.Time); err == nil {
@@ -256,6 +263,9 @@ func result(jr rResult, server netip.AddrPort) *probes.Result {
 	}
 	if t, err := time.Parse(time.RFC3339Nano, jr.Sent); err == nil {
 		ex.Start = t
+	}
+	if src, err := netip.ParseAddrPort(jr.Source); err == nil {
+		ex.Source = src
 	}
 	if len(jr.Query) == 0 && ex.Err == nil && ex.Reply == nil {
 		ex = nil
