@@ -59,6 +59,9 @@ type checkFlags struct {
 	vantage string
 	// onlyFailing keeps only domains and rows with findings in the table.
 	onlyFailing bool
+	// command is the command line (without the program name), recorded in
+	// the evidence; set by runCheck and runDemo.
+	command []string
 }
 
 func (f *checkFlags) register(fs *flag.FlagSet) {
@@ -68,7 +71,7 @@ func (f *checkFlags) register(fs *flag.FlagSet) {
 	fs.IntVar(&f.retries, "retries", 2, "further attempts after a timeout")
 	fs.StringVar(&f.format, "format", "table", "output format: table, json (JSON Lines, one object per input name), markdown (the evidence report of each domain, for a support ticket) or html (one self-contained page)")
 	fs.StringVar(&f.evidence, "evidence", "", "write an evidence bundle per domain (report.md, exchanges.pcap, result.json) under `DIR`; see docs/evidence.md")
-	fs.BoolVar(&f.force, "force", false, "replace evidence bundles that already exist")
+	fs.BoolVar(&f.force, "force", false, "no longer needed, accepted for old scripts: each run writes its evidence into a new folder under DIR and replaces nothing")
 	fs.BoolVar(&f.noColor, "no-color", false, "no colour in the table (also when NO_COLOR is set or stdout is not a terminal)")
 	fs.BoolVar(&f.strict, "strict", false, "exit 3 on warnings too")
 	fs.Var(&f.files, "f", "read names from `FILE`, one per line (# comments allowed; - for stdin; repeatable)")
@@ -119,9 +122,6 @@ func (f *checkFlags) config() (check.Config, error) {
 	case "table", "json", "markdown", "html":
 	default:
 		return cfg, usageErr("--format %q: want table, json, markdown or html", f.format)
-	}
-	if f.force && f.evidence == "" {
-		return cfg, usageErr("--force only applies with --evidence DIR")
 	}
 	if f.port < 1 || f.port > 65535 {
 		return cfg, usageErr("--port %d: want 1 to 65535", f.port)
@@ -230,6 +230,7 @@ func runCheck(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
+	f.command = append([]string{"check"}, args...)
 	cfg, err := f.config()
 	if err != nil {
 		return err
@@ -331,11 +332,6 @@ func checkAndReport(ctx context.Context, cfg check.Config, f *checkFlags, items 
 	width := tableWidth(stdout)
 	var failed, warned, badInput, index int
 	var writeErr error
-	ev, err := newEvidenceSink(f)
-	if err != nil {
-		return 0, err
-	}
-	defer ev.close()
 	out, err := newCheckOutput(f, cfg, stdout)
 	if err != nil {
 		return 0, err
@@ -344,6 +340,13 @@ func checkAndReport(ctx context.Context, cfg check.Config, f *checkFlags, items 
 	if stderr == nil {
 		stderr = io.Discard
 	}
+	// An evidence directory that cannot be written is found here, before
+	// any domain is probed.
+	ev, err := newEvidenceSink(f, out.run)
+	if err != nil {
+		return 0, err
+	}
+	defer ev.close()
 	// The provider view: asked for, or by default at the end of a table
 	// run long enough that one domain's table no longer shows the pattern.
 	// JSON and Markdown keep stdout for their own format, so there it is
@@ -375,9 +378,9 @@ func checkAndReport(ctx context.Context, cfg check.Config, f *checkFlags, items 
 		var err error
 		switch f.format {
 		case "json":
-			err = report.WriteJSONFrom(stdout, d, out.vantage)
+			err = report.WriteJSONRun(stdout, d, out.run)
 		case "markdown":
-			err = evidence.WriteMarkdown(stdout, d)
+			err = evidence.WriteMarkdownRun(stdout, d, out.run)
 		case "html":
 			err = out.html.Add(d, "")
 		default:
@@ -390,15 +393,22 @@ func checkAndReport(ctx context.Context, cfg check.Config, f *checkFlags, items 
 	})
 	bar.finish()
 	if sum != nil && writeErr == nil && (f.summary || index > summaryDefaultAbove) {
-		w := stdout
-		if f.format != "table" {
-			w = stderr
+		var err error
+		switch f.format {
+		case "html": // the page shows it itself
+		case "json":
+			// One more line of JSON after the domains, told apart by its
+			// "kind" (docs/json.md); caaprobe report skips it.
+			err = sum.WriteJSON(stdout)
+		case "table":
+			fmt.Fprintln(stdout)
+			err = sum.WriteWidth(stdout, width)
+		default: // markdown keeps stdout for the reports
+			fmt.Fprintln(stderr)
+			err = sum.WriteWidth(stderr, tableWidth(stderr))
 		}
-		if f.format != "html" { // the page shows it itself
-			fmt.Fprintln(w)
-			if err := sum.Write(w); err != nil {
-				writeErr = err
-			}
+		if err != nil {
+			writeErr = err
 		}
 	}
 	if err := out.close(sum); err != nil && writeErr == nil {
@@ -406,6 +416,9 @@ func checkAndReport(ctx context.Context, cfg check.Config, f *checkFlags, items 
 	}
 	if writeErr != nil {
 		return index, fmt.Errorf("writing the report: %w", writeErr)
+	}
+	if err := ev.close(); err != nil {
+		return index, err
 	}
 	if err := ev.err(); err != nil {
 		return index, err

@@ -53,7 +53,7 @@ func WriteTable(w io.Writer, d *Domain, opt TableOptions) error {
 	if d.Source != "" {
 		head[len(head)-1].text += " "
 		head[len(head)-1].width++
-		head = append(head, words("("+Clean(d.Source)+")")...)
+		head = append(head, words("("+Clean(DescribeSource(d.Source))+")")...)
 	}
 	var b strings.Builder
 	b.WriteString(wrapWords(head, width, "", "    "))

@@ -103,3 +103,36 @@ func wrapText(s string, width int, indent, hang string) string {
 func Wrap(s string, width int, indent, hang string) string {
 	return wrapText(s, width, indent, hang)
 }
+
+// DescribeSource says in words where an input entry came from, for a
+// reader who did not type the command: "arg 2" is "command line argument
+// 2", "names.txt:3" is "names.txt line 3", "cert.pem (SAN 2)" is
+// "certificate cert.pem (DNS name 2)". Other text is returned as it is.
+func DescribeSource(src string) string {
+	if n, ok := strings.CutPrefix(src, "arg "); ok && isDigits(n) {
+		return "command line argument " + n
+	}
+	if path, san, ok := strings.Cut(src, " (SAN "); ok && strings.HasSuffix(san, ")") && isDigits(strings.TrimSuffix(san, ")")) {
+		return "certificate " + path + " (DNS name " + strings.TrimSuffix(san, ")") + ")"
+	}
+	if i := strings.LastIndexByte(src, ':'); i > 0 && isDigits(src[i+1:]) {
+		file := src[:i]
+		if file == "stdin" {
+			file = "standard input"
+		}
+		return file + " line " + src[i+1:]
+	}
+	return src
+}
+
+func isDigits(s string) bool {
+	if s == "" {
+		return false
+	}
+	for _, c := range s {
+		if c < '0' || c > '9' {
+			return false
+		}
+	}
+	return true
+}
