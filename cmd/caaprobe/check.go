@@ -397,9 +397,10 @@ func checkAndReport(ctx context.Context, cfg check.Config, f *checkFlags, items 
 		switch f.format {
 		case "html": // the page shows it itself
 		case "json":
-			// One more line of JSON after the domains, told apart by its
-			// "kind" (docs/json.md); caaprobe report skips it.
-			err = sum.WriteJSON(stdout)
+			// One line of JSON on stderr, so stdout stays one domain
+			// object a line (docs/json.md); told apart from caaprobe's
+			// other stderr lines by its leading "{".
+			err = sum.WriteJSON(stderr)
 		case "table":
 			fmt.Fprintln(stdout)
 			err = sum.WriteWidth(stdout, width)

@@ -138,20 +138,16 @@ func TestDemoEvidence(t *testing.T) {
 	if got := exitOf(err); got != exitFindings {
 		t.Fatalf("exit %d: %v\n%s", got, err, stderr.String())
 	}
+	runs := runFolders(t, dir)
+	if len(runs) != 1 {
+		t.Fatalf("run folders %v, want one", runs)
+	}
 	for _, want := range []string{"notimp.test", "drop.test", "split.test", "malformed.test"} {
-		if _, err := os.Stat(filepath.Join(dir, want, "report.md")); err != nil {
+		if _, err := os.Stat(filepath.Join(runs[0], want, "report.md")); err != nil {
 			t.Errorf("no bundle for failing %s: %v", want, err)
 		}
 	}
-	if _, err := os.Stat(filepath.Join(dir, "ok.test")); !os.IsNotExist(err) {
+	if _, err := os.Stat(filepath.Join(runs[0], "ok.test")); !os.IsNotExist(err) {
 		t.Errorf("bundle written for the passing ok.test: %v", err)
-	}
-}
-
-func TestForceNeedsEvidence(t *testing.T) {
-	var stdout, stderr bytes.Buffer
-	err := run(context.Background(), []string{"check", "--force", "ok.test"}, nil, &stdout, &stderr)
-	if got := exitOf(err); got != exitUsage {
-		t.Errorf("exit %d, want %d", got, exitUsage)
 	}
 }

@@ -32,6 +32,11 @@ type Record struct {
 	Domain  *report.Domain
 	Vantage report.Vantage // Label is the file name when the run did not record one
 	Time    time.Time      // when the domain's first query went out; zero when not recorded
+	// Version is the caaprobe that wrote the line (caaprobe_version);
+	// CheckedAt its checked_at. Both are empty in runs from before they
+	// were recorded.
+	Version   string
+	CheckedAt time.Time
 	File    string
 	Line    int
 	Raw     []byte // the line as read, without its newline
@@ -60,6 +65,7 @@ type rDomain struct {
 	// CheckedAt is written beside time since the JSON carried the version
 	// (docs/json.md); it is read when time is absent.
 	CheckedAt string `json:"checked_at"`
+	Version   string `json:"caaprobe_version"`
 }
 
 type rFinding struct {
@@ -157,6 +163,10 @@ func Decode(line []byte) (*Record, error) {
 	rec := &Record{Raw: line}
 	if j.Vantage != nil {
 		rec.Vantage = *j.Vantage
+	}
+	rec.Version = j.Version
+	if t, err := time.Parse(time.RFC3339Nano, j.CheckedAt); err == nil {
+		rec.CheckedAt = t
 	}
 	if j.Time == "" {
 		j.Time = j.CheckedAt
