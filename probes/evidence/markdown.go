@@ -309,6 +309,26 @@ func writeMatrix(b *bytes.Buffer, d *report.Domain) {
 			b.WriteString("\n")
 		}
 	}
+	writeLegend(b, d)
+}
+
+// writeLegend explains the marks the matrix shows, as the terminal does.
+func writeLegend(b *bytes.Buffer, d *report.Domain) {
+	var parts []string
+	seen := map[probes.Code]bool{}
+	for _, s := range d.Servers {
+		for _, r := range s.Results {
+			for _, is := range r.Issues {
+				if m := report.CellMark(r, is.Code); m != "" && !seen[is.Code] {
+					seen[is.Code] = true
+					parts = append(parts, fmt.Sprintf("`%s` %s", m, is.Code))
+				}
+			}
+		}
+	}
+	if len(parts) > 0 {
+		fmt.Fprintf(b, "\nMarks: %s.\n", strings.Join(parts, ", "))
+	}
 }
 
 // matrixCell is report.Cell, empty where the probe was not sent.

@@ -323,7 +323,7 @@ func writeLegend(b *strings.Builder, rows []row, width int) {
 				continue
 			}
 			for _, is := range res.Issues {
-				if cellMark(res, is.Code) != "" && !slices.Contains(seen, is.Code) {
+				if CellMark(res, is.Code) != "" && !slices.Contains(seen, is.Code) {
 					seen = append(seen, is.Code)
 				}
 			}
@@ -520,7 +520,7 @@ func Cell(r *probes.Result) string {
 	}
 	var marks []string
 	for _, is := range r.Issues {
-		if m := cellMark(r, is.Code); m != "" && !slices.Contains(marks, m) {
+		if m := CellMark(r, is.Code); m != "" && !slices.Contains(marks, m) {
 			marks = append(marks, m)
 		}
 	}
@@ -530,9 +530,9 @@ func Cell(r *probes.Result) string {
 	return text
 }
 
-// cellMark is the mark code adds to r's cell: "" when it has none or
+// CellMark is the mark code adds to r's cell: "" when it has none or
 // when it only repeats the status.
-func cellMark(r *probes.Result, code probes.Code) string {
+func CellMark(r *probes.Result, code probes.Code) string {
 	m := probes.Info(code).Mark
 	if strings.EqualFold(m, string(r.Status)) {
 		return ""
