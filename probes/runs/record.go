@@ -37,9 +37,9 @@ type Record struct {
 	// were recorded.
 	Version   string
 	CheckedAt time.Time
-	File    string
-	Line    int
-	Raw     []byte // the line as read, without its newline
+	File      string
+	Line      int
+	Raw       []byte // the line as read, without its newline
 }
 
 // ErrNotResult is wrapped by Decode's error for a line that is JSON but not
