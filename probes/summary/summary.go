@@ -243,17 +243,25 @@ func (s *Summary) WriteWidth(w io.Writer, width int) error {
 	b.WriteString("\nBy nameserver address:\n")
 	srvs, names := s.rows()
 	for _, r := range srvs {
-		b.WriteString(report.Wrap(fmt.Sprintf("%s %s (provider %s): %d of %d domains failing; %s", report.Clean(r.k.ns), addrText(r.k.addr),
-			report.Clean(Provider(r.k.ns)), r.c.failing, r.c.domains, codeList(r.c.codes)), width, "  ", "      "))
+		b.WriteString(report.Wrap(fmt.Sprintf("%s %s (provider %s): %d of %d domains failing%s", report.Clean(r.k.ns), addrText(r.k.addr),
+			report.Clean(Provider(r.k.ns)), r.c.failing, r.c.domains, codesAfter(r.c.codes)), width, "  ", "      "))
 	}
 	b.WriteString("\nBy provider:\n")
 	for _, n := range names {
 		p := s.providers[n]
-		b.WriteString(report.Wrap(fmt.Sprintf("%s: %d nameservers, %d addresses, %d of %d domains failing (%s); %s", report.Clean(n),
-			len(p.ns), len(p.addrs), p.failing, p.domains, p.percent(), codeList(p.codes)), width, "  ", "      "))
+		b.WriteString(report.Wrap(fmt.Sprintf("%s: %d nameserver(s), %d address(es), %d of %d domains failing (%s)%s", report.Clean(n),
+			len(p.ns), len(p.addrs), p.failing, p.domains, p.percent(), codesAfter(p.codes)), width, "  ", "      "))
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
+}
+
+// codesAfter is "; " and the code list, or nothing when there are no codes.
+func codesAfter(m map[probes.Code]int) string {
+	if len(m) == 0 {
+		return ""
+	}
+	return "; " + codeList(m)
 }
 
 func widest(s string) int {
