@@ -66,14 +66,15 @@ func WriteTable(w io.Writer, d *Domain, opt TableOptions) error {
 	cols := d.Columns()
 	rows, folded := matrixRows(d, cols, opt.OnlyFailing)
 	if len(rows) > 0 {
-		grid, err := gridTable(rows, cols, p)
-		if err != nil {
-			return err
-		}
 		if width > 0 && gridWidth(rows, cols) > width {
-			grid = listTable(rows, cols, p, width)
+			b.WriteString(listTable(rows, cols, p, width))
+		} else {
+			grid, err := gridTable(rows, cols, p)
+			if err != nil {
+				return err
+			}
+			b.WriteString(grid)
 		}
-		b.WriteString(grid)
 	}
 	for _, line := range folded {
 		b.WriteString(wrapText(line, width, "  ", "    "))
@@ -264,8 +265,7 @@ func listTable(rows []row, cols []probes.ProbeID, p painter, width int) string {
 			last = r.name
 			b.WriteString(wrapText(Clean(TrimDot(r.name.Name)), width, "  ", "    "))
 		}
-		name, ns, addr := rowLabels(r)
-		_ = name
+		_, ns, addr := rowLabels(r)
 		ws := []word{plain(ns), plain(addr + ":")}
 		if r.server == nil {
 			ws = append(ws, words(Clean(r.name.Err))...)
