@@ -127,7 +127,8 @@ func TestReportFormats(t *testing.T) {
 		t.Errorf("table: exit %d\n%.2000s", code, out)
 	}
 	out, _, _ = runCmd(t, "report", "--format", "markdown", path)
-	if c := strings.Count(out, "# CAA evidence for "); c != n || !strings.Contains(out, "## What to tell the provider") {
+	if c := strings.Count(out, "# CAA evidence for "); c != n || !strings.Contains(out, "## What to tell the provider") ||
+		strings.Count(out, "| Vantage point | lab-a") != n || strings.Count(out, "| caaprobe version | ") != n {
 		t.Errorf("markdown: %d reports, want %d", c, n)
 	}
 	out, _, _ = runCmd(t, "report", "--format", "json", path)

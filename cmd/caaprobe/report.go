@@ -102,7 +102,9 @@ func runReport(ctx context.Context, args []string, stdin io.Reader, stdout, stde
 			if label != "" {
 				d.Source = joinSource(d.Source, "from "+label)
 			}
-			return evidence.WriteMarkdown(stdout, d)
+			// The version and vantage the run recorded, so a report
+			// rendered again still tells the provider where it came from.
+			return evidence.WriteMarkdownRun(stdout, d, &report.Run{Version: rec.Version, Vantage: &rec.Vantage})
 		case "html":
 			return hw.Add(d, label)
 		}
