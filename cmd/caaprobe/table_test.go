@@ -62,3 +62,14 @@ func TestCheckOnlyFailing(t *testing.T) {
 		t.Errorf("rows shown:\n%s", out)
 	}
 }
+
+// TestTableWidthSource: COLUMNS when set to a number, else the terminal's
+// width, else no limit for a file or pipe.
+func TestTableWidthSource(t *testing.T) {
+	for env, want := range map[string]int{"77": 77, "": 0, "wide": 0, "-5": 0} {
+		t.Setenv("COLUMNS", env)
+		if got := tableWidth(&bytes.Buffer{}); got != want {
+			t.Errorf("COLUMNS=%q: width %d, want %d", env, got, want)
+		}
+	}
+}
