@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/caaprobe/caaprobe/probes"
-	"github.com/caaprobe/caaprobe/probes/report"
 	"github.com/miekg/dns"
 )
 
@@ -69,11 +68,6 @@ func transcript(b *bytes.Buffer, ex *probes.Exchange, m Meta) {
 	switch {
 	case ex.Reply != nil:
 		fmt.Fprintf(b, ";; reply:    after %s, at %s\n", fmtRTT(ex.RTT), ex.Start.Add(ex.RTT).UTC().Format(TimeFormat))
-		if m := new(dns.Msg); m.Unpack(ex.Reply) == nil {
-			if id := report.NSID(m); id != "" {
-				fmt.Fprintf(b, ";; nsid:     %s (the server instance that answered, RFC 5001)\n", id)
-			}
-		}
 	case ex.Err != nil:
 		fmt.Fprintf(b, ";; reply:    none accepted after %s: %v\n", fmtRTT(ex.RTT), ex.Err)
 	default:

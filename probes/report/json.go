@@ -1,10 +1,8 @@
 package report
 
 import (
-	"encoding/hex"
 	"encoding/json"
 	"slices"
-	"unicode"
 
 	"github.com/miekg/dns"
 	"io"
@@ -99,9 +97,6 @@ type jsonResult struct {
 	// Source is the local address and port the query went out from, as
 	// the server logged it (read from the socket).
 	Source string `json:"source,omitempty"`
-	// NSID is the server instance's NSID (RFC 5001) from the reply, when
-	// it sent one.
-	NSID string `json:"nsid,omitempty"`
 	// CAA is the reply's CAA RRset decoded (the TCP retry's when the UDP
 	// reply was truncated): on CAA probes answered NOERROR or NXDOMAIN,
 	// [] when the answer has none; absent otherwise.
@@ -172,7 +167,6 @@ func toJSON(d *Domain) jsonDomain {
 					jr.Source = ex.Source.String()
 				}
 			}
-			jr.NSID = NSID(r.Msg)
 			jr.CAA = caaOf(r)
 			if r.Fallback != nil {
 				jr.TCPRetry = r.Fallback.Reply
@@ -237,33 +231,6 @@ func caaOf(r *probes.Result) *[]jsonCAA {
 		}
 	}
 	return &out
-}
-
-// NSID returns the NSID option (RFC 5001) of a reply, as text when it is
-// printable and as hex otherwise; empty when there is none.
-func NSID(m *dns.Msg) string {
-	if m == nil {
-		return ""
-	}
-	opt := m.IsEdns0()
-	if opt == nil {
-		return ""
-	}
-	for _, o := range opt.Option {
-		if n, ok := o.(*dns.EDNS0_NSID); ok && n.Nsid != "" {
-			b, err := hex.DecodeString(n.Nsid)
-			if err != nil {
-				return n.Nsid
-			}
-			for _, r := range string(b) {
-				if !unicode.IsPrint(r) {
-					return n.Nsid
-				}
-			}
-			return string(b)
-		}
-	}
-	return ""
 }
 
 // TrimDot writes a name without its final dot, keeping the root as ".".

@@ -195,31 +195,3 @@ func TestJSONFailingAndCAA(t *testing.T) {
 func TestTableNarrowGolden(t *testing.T) {
 	golden(t, "split.narrow.golden", []byte(render(t, parentDomain(t), TableOptions{Width: 72})))
 }
-
-// TestNSID: the NSID option of a reply (RFC 5001) is shown as text when
-// printable, as hex otherwise, and reaches the JSON of its result.
-func TestNSID(t *testing.T) {
-	for hexID, want := range map[string]string{"6e73312e616d73": "ns1.ams", "00ff": "00ff", "": ""} {
-		m := new(dns.Msg)
-		m.SetEdns0(1232, false)
-		if hexID != "" {
-			m.IsEdns0().Option = append(m.IsEdns0().Option, &dns.EDNS0_NSID{Code: dns.EDNS0NSID, Nsid: hexID})
-		}
-		if got := NSID(m); got != want {
-			t.Errorf("NSID(%s) = %q, want %q", hexID, got, want)
-		}
-	}
-	d := sampleDomain(t)
-	r := d.Servers[0].Results[0]
-	m := r.Msg.Copy()
-	m.SetEdns0(1232, false)
-	m.IsEdns0().Option = append(m.IsEdns0().Option, &dns.EDNS0_NSID{Code: dns.EDNS0NSID, Nsid: "6e73312e616d73"})
-	r.Msg = m
-	var b bytes.Buffer
-	if err := WriteJSON(&b, d); err != nil {
-		t.Fatal(err)
-	}
-	if strings.Count(b.String(), `"nsid":"ns1.ams"`) != 1 {
-		t.Errorf("the NSID is not in the result's JSON:\n%s", b.String())
-	}
-}

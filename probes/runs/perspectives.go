@@ -1,10 +1,12 @@
 package runs
 
 import (
+	"encoding/hex"
 	"fmt"
 	"slices"
 	"sort"
 	"strings"
+	"unicode"
 
 	"github.com/caaprobe/caaprobe/probes/report"
 	"github.com/miekg/dns"
@@ -239,5 +241,28 @@ func nsidOf(d *report.Domain, label string) string {
 }
 
 // NSID returns the NSID option of a reply, as text when it is printable
-// and as hex otherwise; empty when there is none (report.NSID).
-func NSID(m *dns.Msg) string { return report.NSID(m) }
+// and as hex otherwise; empty when there is none.
+func NSID(m *dns.Msg) string {
+	if m == nil {
+		return ""
+	}
+	opt := m.IsEdns0()
+	if opt == nil {
+		return ""
+	}
+	for _, o := range opt.Option {
+		if n, ok := o.(*dns.EDNS0_NSID); ok && n.Nsid != "" {
+			b, err := hex.DecodeString(n.Nsid)
+			if err != nil {
+				return n.Nsid
+			}
+			for _, r := range string(b) {
+				if !unicode.IsPrint(r) {
+					return n.Nsid
+				}
+			}
+			return string(b)
+		}
+	}
+	return ""
+}
