@@ -66,6 +66,17 @@ func TestCheckEvidence(t *testing.T) {
 			t.Errorf("run folder %s: %v", r, err)
 		}
 	}
+	// Each bundle's result.json is a line of the JSON contract.
+	schema := compileSchema(t, "")
+	for _, w := range []string{"notimp.test", "ok.test"} {
+		js, err := os.ReadFile(filepath.Join(runs[0], w, "result.json"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := validate(schema, js); err != nil {
+			t.Errorf("%s/result.json: %v", w, err)
+		}
+	}
 	md, err := os.ReadFile(filepath.Join(runs[0], "notimp.test", "report.md"))
 	if err != nil {
 		t.Fatal(err)
