@@ -16,7 +16,7 @@ demo: build
 
 ## evidence: run the demo and write an evidence bundle per failing lab domain to out/evidence (docs/evidence.md)
 evidence: build
-	./$(BIN) demo --evidence out/evidence --force >/dev/null || [ $$? -eq 3 ]  # 3: findings, as the lab intends
+	./$(BIN) demo --evidence out/evidence >/dev/null || [ $$? -eq 3 ]  # 3: findings, as the lab intends
 
 ## lab: serve the lab until Ctrl-C, for dig and check
 lab: build

@@ -25,7 +25,11 @@ import (
 // Exchange is one query to one server address and everything that came back,
 // as raw bytes. It is the evidence behind every finding.
 type Exchange struct {
-	Server    netip.AddrPort
+	Server netip.AddrPort
+	// Source is the local address and port the last attempt was sent
+	// from, read from the socket, so a provider can find the query in its
+	// logs and a pcap shows the real client; zero when no socket was opened.
+	Source    netip.AddrPort
 	Transport Transport
 	Query     []byte    // the last query sent (each attempt has a fresh ID)
 	Reply     []byte    // the accepted reply; nil when none was accepted
@@ -48,6 +52,7 @@ type Exchange struct {
 // bytes are the Exchange's Query but for the ID (see QueryOf).
 type Attempt struct {
 	ID     uint16
+	Source netip.AddrPort // the local address and port it was sent from
 	Start  time.Time
 	Waited time.Duration // how long the reply was waited for
 }
@@ -115,19 +120,20 @@ func (x *Exchanger) Exchange(ctx context.Context, server netip.AddrPort, query [
 			}
 		}
 		if ex.Attempts > 0 {
-			ex.Earlier = append(ex.Earlier, Attempt{ID: binary.BigEndian.Uint16(ex.Query), Start: ex.Start, Waited: ex.RTT})
+			ex.Earlier = append(ex.Earlier, Attempt{ID: binary.BigEndian.Uint16(ex.Query), Source: ex.Source, Start: ex.Start, Waited: ex.RTT})
 		}
 		q := make([]byte, len(query))
 		copy(q, query)
 		binary.BigEndian.PutUint16(q, randomID())
 		ex.Query = q
 		ex.Attempts++
+		ex.Source = netip.AddrPort{}
 		x.sent.Add(1)
 		ex.Start = time.Now()
 		var reply []byte
 		var err error
 		if transport == TCP {
-			reply, err = x.tcp(ctx, server, q)
+			reply, err = x.tcp(ctx, server, q, ex)
 			if err == nil && !Matches(q, reply) {
 				// Over TCP the connection is the server's own, so a reply
 				// that does not match is its bug, kept for the judge.
@@ -200,6 +206,7 @@ func (x *Exchanger) udp(ctx context.Context, server netip.AddrPort, q []byte, ex
 		return nil, classify(err)
 	}
 	defer conn.Close()
+	ex.Source = localAddrPort(conn)
 	conn.SetDeadline(x.deadline(ctx))
 	if _, err := conn.Write(q); err != nil {
 		return nil, classify(err)
@@ -225,7 +232,7 @@ func (x *Exchanger) udp(ctx context.Context, server netip.AddrPort, q []byte, ex
 	}
 }
 
-func (x *Exchanger) tcp(ctx context.Context, server netip.AddrPort, q []byte) ([]byte, error) {
+func (x *Exchanger) tcp(ctx context.Context, server netip.AddrPort, q []byte, ex *Exchange) ([]byte, error) {
 	deadline := x.deadline(ctx)
 	d := net.Dialer{Deadline: deadline}
 	conn, err := d.DialContext(ctx, "tcp", server.String())
@@ -233,6 +240,7 @@ func (x *Exchanger) tcp(ctx context.Context, server netip.AddrPort, q []byte) ([
 		return nil, classify(err)
 	}
 	defer conn.Close()
+	ex.Source = localAddrPort(conn)
 	// One deadline for the whole exchange: a server that drips its reply a
 	// byte at a time cannot hold the exchange open past it.
 	conn.SetDeadline(deadline)
@@ -272,6 +280,18 @@ func dialUDP(server netip.AddrPort) (*net.UDPConn, error) {
 		}
 	}
 	return net.DialUDP("udp", nil, raddr)
+}
+
+// localAddrPort is the socket's own address and port (IPv4 unmapped).
+func localAddrPort(conn net.Conn) netip.AddrPort {
+	var ap netip.AddrPort
+	switch a := conn.LocalAddr().(type) {
+	case *net.UDPAddr:
+		ap = a.AddrPort()
+	case *net.TCPAddr:
+		ap = a.AddrPort()
+	}
+	return netip.AddrPortFrom(ap.Addr().Unmap(), ap.Port())
 }
 
 // classify turns socket errors into the exchange's vocabulary.

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -143,6 +144,20 @@ func TestSummaryFlag(t *testing.T) {
 		t.Errorf("JSON run: the provider view must go to stderr only;\nstdout:\n%s\nstderr:\n%s", stdout.String(), stderr.String())
 	}
 	parseLines(t, stdout.Bytes()) // stdout is still pure JSON Lines
+	// On stderr the provider view is itself one line of JSON.
+	views := 0
+	for _, l := range strings.Split(stderr.String(), "\n") {
+		var v struct {
+			Kind    string `json:"kind"`
+			Domains int    `json:"domains"`
+		}
+		if strings.HasPrefix(l, "{") && json.Unmarshal([]byte(l), &v) == nil && v.Kind == "provider-view" && v.Domains == 2 {
+			views++
+		}
+	}
+	if views != 1 {
+		t.Errorf("stderr holds %d JSON provider views for 2 domains, want 1:\n%s", views, stderr.String())
+	}
 	args := benchArgs(b, "--no-color", "--format", "table")
 	args = append(args, b.Domains()...)
 	stdout.Reset()

@@ -57,6 +57,11 @@ type checkFlags struct {
 	stderr          io.Writer
 	// vantage labels this run's JSON lines (see vantage.go).
 	vantage string
+	// onlyFailing keeps only domains and rows with findings in the table.
+	onlyFailing bool
+	// command is the command line (without the program name), recorded in
+	// the evidence; set by runCheck and runDemo.
+	command []string
 }
 
 func (f *checkFlags) register(fs *flag.FlagSet) {
@@ -66,7 +71,7 @@ func (f *checkFlags) register(fs *flag.FlagSet) {
 	fs.IntVar(&f.retries, "retries", 2, "further attempts after a timeout")
 	fs.StringVar(&f.format, "format", "table", "output format: table, json (JSON Lines, one object per input name), markdown (the evidence report of each domain, for a support ticket) or html (one self-contained page)")
 	fs.StringVar(&f.evidence, "evidence", "", "write an evidence bundle per domain (report.md, exchanges.pcap, result.json) under `DIR`; see docs/evidence.md")
-	fs.BoolVar(&f.force, "force", false, "replace evidence bundles that already exist")
+	fs.BoolVar(&f.force, "force", false, "no longer needed, accepted for old scripts: each run writes its evidence into a new folder under DIR and replaces nothing")
 	fs.BoolVar(&f.noColor, "no-color", false, "no colour in the table (also when NO_COLOR is set or stdout is not a terminal)")
 	fs.BoolVar(&f.strict, "strict", false, "exit 3 on warnings too")
 	fs.Var(&f.files, "f", "read names from `FILE`, one per line (# comments allowed; - for stdin; repeatable)")
@@ -88,6 +93,7 @@ func (f *checkFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.trustAnchor, "trust-anchor", "", "validate DNSSEC from the DS or DNSKEY records in `FILE` (zone-file syntax): the root's replace IANA's root anchors; another zone's make it validate from its own anchor (for pinned --ns servers before the DS is published)")
 	fs.BoolVar(&f.summary, "summary", false, "print the provider view: findings by nameserver and by provider (always at the end of a table run of more than 20 domains)")
 	fs.Float64Var(&f.rate, "rate", check.DefaultRate, "most queries a second to any one server address, root and TLD included (0: no limit)")
+	fs.BoolVar(&f.onlyFailing, "only-failing", false, "table: show only domains with findings and, of those, only the rows with findings")
 	fs.StringVar(&f.vantage, "vantage", "", "label of this vantage point, recorded in each JSON line (default: the host name; see docs/history.md)")
 }
 
@@ -116,9 +122,6 @@ func (f *checkFlags) config() (check.Config, error) {
 	case "table", "json", "markdown", "html":
 	default:
 		return cfg, usageErr("--format %q: want table, json, markdown or html", f.format)
-	}
-	if f.force && f.evidence == "" {
-		return cfg, usageErr("--force only applies with --evidence DIR")
 	}
 	if f.port < 1 || f.port > 65535 {
 		return cfg, usageErr("--port %d: want 1 to 65535", f.port)
@@ -227,6 +230,7 @@ func runCheck(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
+	f.command = append([]string{"check"}, args...)
 	cfg, err := f.config()
 	if err != nil {
 		return err
@@ -325,13 +329,9 @@ func checkAndReport(ctx context.Context, cfg check.Config, f *checkFlags, items 
 	c := check.New(cfg)
 	defer c.Close()
 	color := !f.noColor && os.Getenv("NO_COLOR") == "" && isTerminal(stdout)
+	width := tableWidth(stdout)
 	var failed, warned, badInput, index int
 	var writeErr error
-	ev, err := newEvidenceSink(f)
-	if err != nil {
-		return 0, err
-	}
-	defer ev.close()
 	out, err := newCheckOutput(f, cfg, stdout)
 	if err != nil {
 		return 0, err
@@ -340,6 +340,13 @@ func checkAndReport(ctx context.Context, cfg check.Config, f *checkFlags, items 
 	if stderr == nil {
 		stderr = io.Discard
 	}
+	// An evidence directory that cannot be written is found here, before
+	// any domain is probed.
+	ev, err := newEvidenceSink(f, out.run)
+	if err != nil {
+		return 0, err
+	}
+	defer ev.close()
 	// The provider view: asked for, or by default at the end of a table
 	// run long enough that one domain's table no longer shows the pattern.
 	// JSON and Markdown keep stdout for their own format, so there it is
@@ -371,13 +378,13 @@ func checkAndReport(ctx context.Context, cfg check.Config, f *checkFlags, items 
 		var err error
 		switch f.format {
 		case "json":
-			err = report.WriteJSONFrom(stdout, d, out.vantage)
+			err = report.WriteJSONRun(stdout, d, out.run)
 		case "markdown":
-			err = evidence.WriteMarkdown(stdout, d)
+			err = evidence.WriteMarkdownRun(stdout, d, out.run)
 		case "html":
 			err = out.html.Add(d, "")
 		default:
-			err = report.WriteTable(stdout, d, report.TableOptions{Color: color})
+			err = report.WriteTable(stdout, d, report.TableOptions{Color: color, Width: width, OnlyFailing: f.onlyFailing})
 		}
 		if err != nil && writeErr == nil {
 			writeErr = err
@@ -386,15 +393,23 @@ func checkAndReport(ctx context.Context, cfg check.Config, f *checkFlags, items 
 	})
 	bar.finish()
 	if sum != nil && writeErr == nil && (f.summary || index > summaryDefaultAbove) {
-		w := stdout
-		if f.format != "table" {
-			w = stderr
+		var err error
+		switch f.format {
+		case "html": // the page shows it itself
+		case "json":
+			// One line of JSON on stderr, so stdout stays one domain
+			// object a line (docs/json.md); told apart from caaprobe's
+			// other stderr lines by its leading "{".
+			err = sum.WriteJSON(stderr)
+		case "table":
+			fmt.Fprintln(stdout)
+			err = sum.WriteWidth(stdout, width)
+		default: // markdown keeps stdout for the reports
+			fmt.Fprintln(stderr)
+			err = sum.WriteWidth(stderr, tableWidth(stderr))
 		}
-		if f.format != "html" { // the page shows it itself
-			fmt.Fprintln(w)
-			if err := sum.Write(w); err != nil {
-				writeErr = err
-			}
+		if err != nil {
+			writeErr = err
 		}
 	}
 	if err := out.close(sum); err != nil && writeErr == nil {
@@ -402,6 +417,9 @@ func checkAndReport(ctx context.Context, cfg check.Config, f *checkFlags, items 
 	}
 	if writeErr != nil {
 		return index, fmt.Errorf("writing the report: %w", writeErr)
+	}
+	if err := ev.close(); err != nil {
+		return index, err
 	}
 	if err := ev.err(); err != nil {
 		return index, err

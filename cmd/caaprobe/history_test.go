@@ -83,7 +83,10 @@ func TestDemoJSONRoundTrip(t *testing.T) {
 			t.Errorf("line %d (%s): vantage %+v time %v", i+1, rec.Domain.Domain, rec.Vantage, rec.Time)
 		}
 		var b bytes.Buffer
-		if err := report.WriteJSONFrom(&b, rec.Domain, &rec.Vantage); err != nil {
+		if rec.Version == "" || rec.CheckedAt.IsZero() {
+			t.Errorf("line %d (%s): caaprobe_version %q checked_at %v", i+1, rec.Domain.Domain, rec.Version, rec.CheckedAt)
+		}
+		if err := report.WriteJSONRun(&b, rec.Domain, &report.Run{Version: rec.Version, Vantage: &rec.Vantage, Started: rec.CheckedAt}); err != nil {
 			t.Fatal(err)
 		}
 		if got := bytes.TrimRight(b.Bytes(), "\n"); !bytes.Equal(got, l) {
@@ -120,11 +123,12 @@ func TestReportFormats(t *testing.T) {
 	n := len(lines(demoJSON(t)))
 
 	out, _, code := runCmd(t, "report", "--no-color", path)
-	if code != exitFindings || !strings.Contains(out, "notimp.test  FAIL  resolver outcome: servfail") || !strings.Contains(out, "NOTIMP NI") {
+	if code != exitFindings || !strings.Contains(out, "notimp.test  FAIL  resolver outcome: servfail") || !strings.Contains(out, "NOTIMP") {
 		t.Errorf("table: exit %d\n%.2000s", code, out)
 	}
 	out, _, _ = runCmd(t, "report", "--format", "markdown", path)
-	if c := strings.Count(out, "# CAA evidence for "); c != n || !strings.Contains(out, "## What to tell the provider") {
+	if c := strings.Count(out, "# CAA evidence for "); c != n || !strings.Contains(out, "## What to tell the provider") ||
+		strings.Count(out, "| Vantage point | lab-a") != n || strings.Count(out, "| caaprobe version | ") != n {
 		t.Errorf("markdown: %d reports, want %d", c, n)
 	}
 	out, _, _ = runCmd(t, "report", "--format", "json", path)

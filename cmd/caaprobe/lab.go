@@ -32,6 +32,7 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
+	f.command = append([]string{"demo"}, args...)
 	lab, err := fixtures.Start(fixtures.Options{Port: *labPort})
 	if err != nil {
 		return fmt.Errorf("starting the lab: %w", err)

@@ -102,14 +102,16 @@ func runReport(ctx context.Context, args []string, stdin io.Reader, stdout, stde
 			if label != "" {
 				d.Source = joinSource(d.Source, "from "+label)
 			}
-			return evidence.WriteMarkdown(stdout, d)
+			// The version and vantage the run recorded, so a report
+			// rendered again still tells the provider where it came from.
+			return evidence.WriteMarkdownRun(stdout, d, &report.Run{Version: rec.Version, Vantage: &rec.Vantage})
 		case "html":
 			return hw.Add(d, label)
 		}
 		if label != "" {
 			d.Source = joinSource(d.Source, "from "+label)
 		}
-		return report.WriteTable(stdout, d, report.TableOptions{Color: color})
+		return report.WriteTable(stdout, d, report.TableOptions{Color: color, Width: tableWidth(stdout), OnlyFailing: *onlyFailing})
 	}
 	isFailing := func(d *report.Domain) bool {
 		return d.Verdict == report.VerdictFail || d.Verdict == report.VerdictError

@@ -46,14 +46,16 @@ func vantageOf(label string, cfg check.Config) *report.Vantage {
 }
 
 // checkOutput holds what check's output formats need beyond a writer: the
-// vantage recorded in each JSON line and the HTML page being built.
+// run (version, command line, start, vantage) recorded in each JSON line
+// and evidence bundle, and the HTML page being built.
 type checkOutput struct {
-	vantage *report.Vantage
-	html    *htmlreport.Writer
+	run  *report.Run
+	html *htmlreport.Writer
 }
 
 func newCheckOutput(f *checkFlags, cfg check.Config, stdout io.Writer) (*checkOutput, error) {
-	o := &checkOutput{vantage: vantageOf(f.vantage, cfg)}
+	o := &checkOutput{run: &report.Run{Version: recordedVersion(), Command: f.command, Started: time.Now().UTC(),
+		Vantage: vantageOf(f.vantage, cfg)}}
 	if f.format == "html" {
 		h, err := htmlreport.New(stdout, htmlreport.Options{Title: "caaprobe check", Generated: time.Now()})
 		if err != nil {

@@ -6,9 +6,14 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+	"time"
 
 	"github.com/caaprobe/caaprobe/probes/report"
 )
@@ -18,101 +23,155 @@ const (
 	ReportFile = "report.md"
 	PcapFile   = "exchanges.pcap"
 	JSONFile   = "result.json"
+	// IndexFile lists bundles with their verdicts and failing servers: one
+	// at the top of the evidence directory (every run, newest first) and
+	// one in each run folder.
+	IndexFile = "index.md"
 )
 
-// ErrExists is returned (wrapped, with the path) when a bundle is already
-// there and Force is off.
-var ErrExists = errors.New("evidence bundle already exists (use --force to replace it)")
+// RunFolderFormat names a run's folder after the time it started (UTC), so
+// folders sort in the order the runs were made.
+const RunFolderFormat = "20060102T150405Z"
 
-// Writer writes bundles into one directory. Every file operation goes
-// through an os.Root opened on that directory, so neither a symlink nor a
-// name can lead a write outside it. It is safe for concurrent use.
+// Writer writes the bundles of one run into a folder of its own under the
+// evidence directory, DIR/<UTC start time>/<domain>/, so a rerun never
+// replaces earlier evidence. Every file operation goes through an os.Root
+// opened on the directory, so neither a symlink nor a name can lead a
+// write outside it. It is safe for concurrent use.
 type Writer struct {
-	dir   string
-	root  *os.Root
-	force bool
+	dir    string   // the evidence directory
+	runDir string   // the run folder's name inside it
+	top    *os.Root // dir
+	root   *os.Root // dir/runDir
+	run    *report.Run
+
+	mu      sync.Mutex
+	used    map[string]bool // bundle folders taken in this run
+	entries []indexEntry
 }
 
-// NewWriter creates dir if needed and opens it as the root of every write.
-// force allows replacing bundles that exist.
-func NewWriter(dir string, force bool) (*Writer, error) {
+// indexEntry is one bundle's line in the index.
+type indexEntry struct {
+	domain, verdict, outcome, folder string
+	failing                          []string
+}
+
+// NewWriter creates dir if needed and, inside it, this run's folder, named
+// after run.Started (now when unset); when that name is taken (two runs in
+// one second) a counter is added. Creating the folder is the check that
+// dir is writable: it runs before any domain is probed.
+func NewWriter(dir string, run *report.Run) (*Writer, error) {
+	if run == nil {
+		run = &report.Run{}
+	}
+	started := run.Started
+	if started.IsZero() {
+		started = time.Now()
+	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return nil, fmt.Errorf("evidence directory: %w", err)
+		return nil, fmt.Errorf("evidence directory %s: %w", dir, err)
 	}
-	root, err := os.OpenRoot(dir)
+	top, err := os.OpenRoot(dir)
 	if err != nil {
-		return nil, fmt.Errorf("evidence directory: %w", err)
+		return nil, fmt.Errorf("evidence directory %s: %w", dir, err)
 	}
-	return &Writer{dir: dir, root: root, force: force}, nil
+	base := started.UTC().Format(RunFolderFormat)
+	name := base
+	for n := 2; ; n++ {
+		err = top.Mkdir(name, 0o755)
+		if err == nil {
+			break
+		}
+		if !errors.Is(err, fs.ErrExist) || n > 1000 {
+			top.Close()
+			return nil, fmt.Errorf("evidence directory %s: cannot create the run folder: %w", dir, err)
+		}
+		name = fmt.Sprintf("%s-%d", base, n)
+	}
+	root, err := top.OpenRoot(name)
+	if err != nil {
+		top.Close()
+		return nil, fmt.Errorf("evidence directory %s: %w", dir, err)
+	}
+	return &Writer{dir: dir, runDir: name, top: top, root: root, run: run, used: map[string]bool{}}, nil
 }
 
-// Close releases the directory.
-func (w *Writer) Close() error { return w.root.Close() }
+// RunDir is the path of this run's folder.
+func (w *Writer) RunDir() string { return filepath.Join(w.dir, w.runDir) }
+
+// Close writes the run's index (in the run folder, and at the top of the
+// evidence directory before the earlier runs') and releases the directory.
+func (w *Writer) Close() error {
+	err := w.writeIndexes()
+	w.root.Close()
+	w.top.Close()
+	return err
+}
 
 // Write writes d's bundle (report.md, exchanges.pcap, result.json) to
-// DIR/FolderName(d.Domain) and returns its path. The bundle is built in a
-// hidden folder and renamed into place, so a reader sees either the whole
-// old bundle or the whole new one, never a mix or a half-written file.
+// DIR/RUN/FolderName(d.Domain) and returns its path. A domain reported
+// twice in one run gets a second folder ("_n2"). The bundle is built in a
+// hidden folder and renamed into place, so a reader never sees a
+// half-written bundle; errors name the bundle's path.
 func (w *Writer) Write(d *report.Domain) (string, error) {
+	w.mu.Lock()
 	name := FolderName(d.Domain)
-	path := filepath.Join(w.dir, name)
+	for n := 2; w.used[name]; n++ {
+		name = fmt.Sprintf("%s_n%d", FolderName(d.Domain), n)
+	}
+	w.used[name] = true
+	w.mu.Unlock()
+	path := filepath.Join(w.dir, w.runDir, name)
+	fail := func(what string, err error) (string, error) {
+		return path, fmt.Errorf("evidence for %s in %s: %s%w", d.Domain, path, what, err)
+	}
 	var md, pcap, js bytes.Buffer
-	if err := WriteMarkdown(&md, d); err != nil {
-		return path, fmt.Errorf("evidence for %s: %w", d.Domain, err)
+	if err := WriteMarkdownRun(&md, d, w.run); err != nil {
+		return fail("", err)
 	}
 	if err := WritePcap(&pcap, d); err != nil {
-		return path, fmt.Errorf("evidence for %s: pcap: %w", d.Domain, err)
+		return fail("pcap: ", err)
 	}
-	if err := report.WriteJSON(&js, d); err != nil {
-		return path, fmt.Errorf("evidence for %s: json: %w", d.Domain, err)
+	if err := report.WriteJSONRun(&js, d, w.run); err != nil {
+		return fail("json: ", err)
 	}
-	old, err := w.root.Lstat(name)
-	switch {
-	case errors.Is(err, fs.ErrNotExist):
-		old = nil
-	case err != nil:
-		return path, fmt.Errorf("evidence for %s: %w", d.Domain, err)
-	case !w.force:
-		return path, fmt.Errorf("%s: %w", path, ErrExists)
-	case !old.IsDir():
-		// A symlink or file where the bundle goes is not ours to remove.
-		return path, fmt.Errorf("%s: exists and is not a directory (%s); not replacing it", path, old.Mode().Type())
+	if _, err := w.root.Lstat(name); err == nil {
+		return fail("", fs.ErrExist) // not ours: the run folder is new
 	}
 	tmp := "." + name + ".tmp-" + token()
 	if err := w.root.Mkdir(tmp, 0o755); err != nil {
-		return path, fmt.Errorf("evidence for %s: %w", d.Domain, err)
+		return fail("", err)
 	}
 	files := []struct {
 		name string
 		data []byte
 	}{{ReportFile, md.Bytes()}, {PcapFile, pcap.Bytes()}, {JSONFile, js.Bytes()}}
 	for _, f := range files {
-		if err := w.writeFile(tmp+"/"+f.name, f.data); err != nil {
+		if err := writeFile(w.root, tmp+"/"+f.name, f.data); err != nil {
 			w.root.RemoveAll(tmp)
-			return path, fmt.Errorf("evidence for %s: %w", d.Domain, err)
+			// The error names the hidden folder; say what failed instead.
+			var pe *fs.PathError
+			if errors.As(err, &pe) {
+				err = pe.Err
+			}
+			return fail(f.name+": ", err)
 		}
-	}
-	if old != nil {
-		// Renaming a directory onto a non-empty one fails, so the old
-		// bundle steps aside first and is removed once the new one is in.
-		aside := "." + name + ".old-" + token()
-		if err := w.root.Rename(name, aside); err != nil {
-			w.root.RemoveAll(tmp)
-			return path, fmt.Errorf("evidence for %s: moving the old bundle aside: %w", d.Domain, err)
-		}
-		defer w.root.RemoveAll(aside)
 	}
 	if err := w.root.Rename(tmp, name); err != nil {
 		w.root.RemoveAll(tmp)
-		return path, fmt.Errorf("evidence for %s: %w", d.Domain, err)
+		return fail("", err)
 	}
+	w.mu.Lock()
+	w.entries = append(w.entries, indexEntry{domain: d.Domain, verdict: string(d.Verdict), outcome: string(d.Outcome),
+		folder: name, failing: failingServers(d)})
+	w.mu.Unlock()
 	return path, nil
 }
 
 // writeFile creates name exclusively (never through an existing link),
 // writes data and syncs it.
-func (w *Writer) writeFile(name string, data []byte) error {
-	f, err := w.root.OpenFile(name, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+func writeFile(root *os.Root, name string, data []byte) error {
+	f, err := root.OpenFile(name, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
 	if err != nil {
 		return err
 	}
@@ -125,6 +184,110 @@ func (w *Writer) writeFile(name string, data []byte) error {
 		return err
 	}
 	return f.Close()
+}
+
+// runHeading starts a run's section in an index; the top index is split
+// at it to keep the earlier runs' sections.
+const runHeading = "\n## Run "
+
+func (w *Writer) writeIndexes() error {
+	w.mu.Lock()
+	entries := append([]indexEntry(nil), w.entries...)
+	w.mu.Unlock()
+	sort.SliceStable(entries, func(i, j int) bool {
+		if ri, rj := verdictRank(entries[i].verdict), verdictRank(entries[j].verdict); ri != rj {
+			return ri < rj
+		}
+		return entries[i].domain < entries[j].domain
+	})
+	var own, top bytes.Buffer
+	w.runSection(&own, entries, "")
+	if err := replaceFile(w.root, IndexFile, own.Bytes()); err != nil {
+		return fmt.Errorf("evidence index %s: %w", filepath.Join(w.RunDir(), IndexFile), err)
+	}
+	top.WriteString("# caaprobe evidence\n\nEach run of caaprobe wrote its bundles into a folder of its own, named after the time it started (UTC); the newest run comes first. ")
+	top.WriteString("A bundle holds report.md (the report for the provider), exchanges.pcap and result.json; docs/evidence.md says what is in each.\n")
+	w.runSection(&top, entries, w.runDir+"/")
+	if old, err := readFile(w.top, IndexFile); err == nil {
+		if i := bytes.Index(old, []byte(runHeading)); i >= 0 {
+			top.Write(old[i:])
+		}
+	}
+	if err := replaceFile(w.top, IndexFile, top.Bytes()); err != nil {
+		return fmt.Errorf("evidence index %s: %w", filepath.Join(w.dir, IndexFile), err)
+	}
+	return nil
+}
+
+func verdictRank(v string) int {
+	switch report.Verdict(v) {
+	case report.VerdictFail:
+		return 0
+	case report.VerdictError:
+		return 1
+	case report.VerdictWarn:
+		return 2
+	}
+	return 3
+}
+
+// runSection writes the run's heading, what ran, and one table row per
+// bundle, linking to its report through prefix (the run folder from the
+// top index, "" inside it).
+func (w *Writer) runSection(b *bytes.Buffer, entries []indexEntry, prefix string) {
+	fmt.Fprintf(b, "%s%s\n\n", runHeading, w.runDir)
+	var run bytes.Buffer
+	writeRun(&run, w.run)
+	if run.Len() > 0 {
+		b.WriteString("| | |\n|---|---|\n")
+		b.Write(run.Bytes())
+		b.WriteString("\n")
+	}
+	if len(entries) == 0 {
+		b.WriteString("No bundles were written in this run.\n")
+		return
+	}
+	b.WriteString("| Domain | Verdict | Predicted outcome | Failing servers | Bundle |\n|---|---|---|---|---|\n")
+	for _, e := range entries {
+		failing := strings.Join(e.failing, ", ")
+		if failing == "" {
+			failing = "-"
+		}
+		outcome := e.outcome
+		if outcome == "" {
+			outcome = "unknown"
+		}
+		link := prefix + e.folder + "/" + ReportFile
+		fmt.Fprintf(b, "| %s | **%s** | %s | %s | [%s](%s) |\n", cell(e.domain), cell(e.verdict), cell(outcome), cell(failing),
+			cell(e.folder+"/"+ReportFile), link)
+	}
+	sanitized := sanitize(b.String())
+	b.Reset()
+	b.WriteString(sanitized)
+}
+
+func readFile(root *os.Root, name string) ([]byte, error) {
+	f, err := root.Open(name)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	return io.ReadAll(io.LimitReader(f, 64<<20))
+}
+
+// replaceFile writes name whole through a temporary file and a rename, so
+// a reader sees the old or the new index, never a part.
+func replaceFile(root *os.Root, name string, data []byte) error {
+	tmp := "." + name + ".tmp-" + token()
+	if err := writeFile(root, tmp, data); err != nil {
+		root.Remove(tmp)
+		return err
+	}
+	if err := root.Rename(tmp, name); err != nil {
+		root.Remove(tmp)
+		return err
+	}
+	return nil
 }
 
 func token() string {

@@ -2,7 +2,6 @@ package evidence
 
 import (
 	"bytes"
-	"errors"
 	"net/netip"
 	"os"
 	"path/filepath"
@@ -31,19 +30,37 @@ func fakeDomain(t *testing.T, name string) *report.Domain {
 	return d
 }
 
+func readString(t *testing.T, path string) string {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+// TestWriteBundle: a run writes its bundles into a folder named after its
+// start, and an index at the top and in the run folder lists each with its
+// verdict and failing servers. A rerun at the same second gets a folder of
+// its own: nothing earlier is replaced, and the top index lists both runs,
+// the newer first.
 func TestWriteBundle(t *testing.T) {
 	dir := t.TempDir()
-	w, err := NewWriter(dir, false)
+	started := time.Date(2026, 11, 30, 3, 15, 0, 0, time.UTC)
+	run := &report.Run{Version: "v9.9.9 rev abc", Command: []string{"check", "--evidence", dir, "notimp.test"}, Started: started,
+		Vantage: &report.Vantage{Label: "lab-vantage", Host: "host1", Sources: []string{"127.0.0.1"}}}
+	w, err := NewWriter(dir, run)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer w.Close()
-	path, err := w.Write(fakeDomain(t, "notimp.test"))
+	d := fakeDomain(t, "notimp.test")
+	d.Names = []*report.Name{{Name: "notimp.test.", Zone: "notimp.test.", Failing: []string{"ns1.notimp.test (127.0.0.13)"}}}
+	path, err := w.Write(d)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if path != filepath.Join(dir, "notimp.test") {
-		t.Errorf("path %s", path)
+	if want := filepath.Join(dir, "20261130T031500Z", "notimp.test"); path != want || w.RunDir() != filepath.Dir(want) {
+		t.Errorf("path %s, run folder %s; want %s", path, w.RunDir(), want)
 	}
 	for _, f := range []string{ReportFile, PcapFile, JSONFile} {
 		fi, err := os.Stat(filepath.Join(path, f))
@@ -51,82 +68,127 @@ func TestWriteBundle(t *testing.T) {
 			t.Errorf("%s: %v (size %v)", f, err, fi)
 		}
 	}
-	entries, _ := os.ReadDir(dir)
-	if len(entries) != 1 {
-		t.Errorf("leftovers in %s: %v", dir, entries)
+	md := readString(t, filepath.Join(path, ReportFile))
+	for _, want := range []string{"| caaprobe version | v9.9.9 rev abc |", "caaprobe check --evidence " + dir + " notimp.test",
+		"lab-vantage (host host1; source addresses 127.0.0.1)", "2026-11-30 03:15:00.000000 UTC"} {
+		if !strings.Contains(md, want) {
+			t.Errorf("report.md lacks %q", want)
+		}
 	}
-	// Again without force: refused, with the path in the error.
-	_, err = w.Write(fakeDomain(t, "notimp.test"))
-	if !errors.Is(err, ErrExists) || !strings.Contains(err.Error(), path) {
-		t.Errorf("second write without force: %v", err)
+	js := readString(t, filepath.Join(path, JSONFile))
+	for _, want := range []string{`"caaprobe_version":"v9.9.9 rev abc"`, `"label":"lab-vantage"`, `"checked_at":"2026-01-02T03:04:05Z"`} {
+		if !strings.Contains(js, want) {
+			t.Errorf("result.json lacks %s", want)
+		}
 	}
-	// With force: replaced whole, nothing left over.
-	wf, err := NewWriter(dir, true)
+	// The same domain twice in one run: a second folder, not a clash.
+	again, err := w.Write(fakeDomain(t, "notimp.test"))
+	if err != nil || filepath.Base(again) != "notimp.test_n2" {
+		t.Errorf("second bundle of one run: %s, %v", again, err)
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	entries, _ := os.ReadDir(w.RunDir())
+	if len(entries) != 3 { // two bundles and the index: no temporary folder left
+		t.Errorf("run folder holds %v", entries)
+	}
+	for _, idx := range []string{filepath.Join(dir, IndexFile), filepath.Join(w.RunDir(), IndexFile)} {
+		s := readString(t, idx)
+		for _, want := range []string{"| notimp.test | **fail** |", "ns1.notimp.test (127.0.0.13)", "notimp.test/report.md", "## Run 20261130T031500Z"} {
+			if !strings.Contains(s, want) {
+				t.Errorf("%s lacks %q:\n%s", idx, want, s)
+			}
+		}
+	}
+
+	// The rerun.
+	w2, err := NewWriter(dir, run)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer wf.Close()
-	os.WriteFile(filepath.Join(path, "stale.txt"), []byte("old"), 0o644)
-	if _, err := wf.Write(fakeDomain(t, "notimp.test")); err != nil {
+	if filepath.Base(w2.RunDir()) != "20261130T031500Z-2" {
+		t.Errorf("rerun folder %s", w2.RunDir())
+	}
+	if _, err := w2.Write(fakeDomain(t, "other.test")); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := os.Stat(filepath.Join(path, "stale.txt")); !os.IsNotExist(err) {
-		t.Errorf("old bundle not replaced whole: %v", err)
+	if err := w2.Close(); err != nil {
+		t.Fatal(err)
 	}
-	entries, _ = os.ReadDir(dir)
-	if len(entries) != 1 {
-		t.Errorf("leftovers after force: %v", entries)
+	if readString(t, filepath.Join(path, ReportFile)) != md {
+		t.Error("the rerun changed the first run's bundle")
+	}
+	top := readString(t, filepath.Join(dir, IndexFile))
+	second, first := strings.Index(top, "## Run 20261130T031500Z-2"), strings.Index(top, "## Run 20261130T031500Z\n")
+	if second < 0 || first < 0 || second > first || strings.Count(top, "# caaprobe evidence") != 1 {
+		t.Errorf("top index does not list both runs, newest first:\n%s", top)
+	}
+	if !strings.Contains(top, "(20261130T031500Z-2/other.test/report.md)") || !strings.Contains(top, "(20261130T031500Z/notimp.test/report.md)") {
+		t.Errorf("top index links:\n%s", top)
 	}
 }
 
-// TestWriteNoSymlinkEscape puts symlinks where the bundle and its files go,
-// pointing outside DIR: nothing may be written through them.
-func TestWriteNoSymlinkEscape(t *testing.T) {
-	for _, force := range []bool{false, true} {
-		dir, outside := t.TempDir(), t.TempDir()
-		if err := os.Symlink(outside, filepath.Join(dir, "notimp.test")); err != nil {
-			t.Fatal(err)
-		}
-		w, err := NewWriter(dir, force)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if _, err := w.Write(fakeDomain(t, "notimp.test")); err == nil {
-			t.Errorf("force=%v: writing over a symlinked bundle succeeded", force)
-		}
-		w.Close()
-		if entries, _ := os.ReadDir(outside); len(entries) != 0 {
-			t.Errorf("force=%v: wrote outside DIR: %v", force, entries)
+// TestWriterUnwritable: an evidence directory that cannot be written is
+// found when the writer is made, before any bundle, and the error names it.
+func TestWriterUnwritable(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "plain-file")
+	os.WriteFile(file, []byte("x"), 0o644)
+	dirs := []string{file, filepath.Join(file, "sub")}
+	if os.Geteuid() != 0 { // root writes anywhere
+		ro := t.TempDir()
+		os.Chmod(ro, 0o555)
+		t.Cleanup(func() { os.Chmod(ro, 0o755) })
+		dirs = append(dirs, ro)
+	}
+	for _, dir := range dirs {
+		if w, err := NewWriter(dir, nil); err == nil {
+			w.Close()
+			t.Errorf("NewWriter(%s) succeeded", dir)
+		} else if !strings.Contains(err.Error(), dir) {
+			t.Errorf("error does not name %s: %v", dir, err)
 		}
 	}
-	// A symlinked file inside an existing bundle is replaced, not followed.
+}
+
+// TestWriteNoSymlinkEscape puts symlinks where the run folder and the top
+// index go, pointing outside DIR: nothing may be written through them.
+func TestWriteNoSymlinkEscape(t *testing.T) {
 	dir, outside := t.TempDir(), t.TempDir()
-	target := filepath.Join(outside, "victim")
-	os.WriteFile(target, []byte("keep"), 0o644)
-	os.Mkdir(filepath.Join(dir, "notimp.test"), 0o755)
-	if err := os.Symlink(target, filepath.Join(dir, "notimp.test", ReportFile)); err != nil {
+	started := time.Date(2026, 11, 30, 3, 15, 0, 0, time.UTC)
+	if err := os.Symlink(outside, filepath.Join(dir, started.Format(RunFolderFormat))); err != nil {
 		t.Fatal(err)
 	}
-	w, err := NewWriter(dir, true)
+	victim := filepath.Join(outside, "victim")
+	os.WriteFile(victim, []byte("keep"), 0o644)
+	if err := os.Symlink(victim, filepath.Join(dir, IndexFile)); err != nil {
+		t.Fatal(err)
+	}
+	w, err := NewWriter(dir, &report.Run{Started: started})
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer w.Close()
 	if _, err := w.Write(fakeDomain(t, "notimp.test")); err != nil {
 		t.Fatal(err)
-	}
-	if b, _ := os.ReadFile(target); string(b) != "keep" {
-		t.Errorf("file outside DIR changed to %q", b)
-	}
-	if fi, err := os.Lstat(filepath.Join(dir, "notimp.test", ReportFile)); err != nil || !fi.Mode().IsRegular() {
-		t.Errorf("report.md is not a regular file: %v %v", fi, err)
 	}
 	// A hostile domain name cannot climb out either.
 	if _, err := w.Write(fakeDomain(t, "../../etc")); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := os.Stat(filepath.Join(dir, FolderName("../../etc"), ReportFile)); err != nil {
-		t.Errorf("bundle for ../../etc not inside DIR: %v", err)
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if entries, _ := os.ReadDir(outside); len(entries) != 1 {
+		t.Errorf("wrote outside DIR: %v", entries)
+	}
+	if b, _ := os.ReadFile(victim); string(b) != "keep" {
+		t.Errorf("file outside DIR changed to %q", b)
+	}
+	if _, err := os.Stat(filepath.Join(w.RunDir(), FolderName("../../etc"), ReportFile)); err != nil {
+		t.Errorf("bundle for ../../etc not inside the run folder: %v", err)
+	}
+	if fi, err := os.Lstat(filepath.Join(dir, IndexFile)); err != nil || !fi.Mode().IsRegular() {
+		t.Errorf("top index is not a regular file: %v %v", fi, err)
 	}
 }
 

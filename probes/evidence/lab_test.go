@@ -87,6 +87,7 @@ func normalise(d *report.Domain) {
 		binary.BigEndian.PutUint16(b, n)
 	}
 	clock := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	sources := 0
 	var names [][2]string
 	for _, s := range d.Servers {
 		for _, r := range s.Results {
@@ -117,6 +118,17 @@ func normalise(d *report.Domain) {
 				mapID(ex.Reply)
 				clock = clock.Add(time.Millisecond)
 				ex.Start = clock
+				// Source ports are random: number them in order.
+				for i := range ex.Earlier {
+					if ex.Earlier[i].Source.IsValid() {
+						sources++
+						ex.Earlier[i].Source = netip.AddrPortFrom(ex.Earlier[i].Source.Addr(), uint16(50000+sources))
+					}
+				}
+				if ex.Source.IsValid() {
+					sources++
+					ex.Source = netip.AddrPortFrom(ex.Source.Addr(), uint16(50000+sources))
+				}
 				ex.RTT = 250 * time.Microsecond
 				if ex.Timeouts > 0 {
 					ex.RTT = 500 * time.Millisecond

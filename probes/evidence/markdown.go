@@ -17,9 +17,14 @@ import (
 // WriteMarkdown writes the report of one domain for a support ticket: the
 // summary, what to tell the provider (from the finding catalog's wording),
 // the matrix, and a transcript of every exchange behind a finding.
-func WriteMarkdown(w io.Writer, d *report.Domain) error {
+func WriteMarkdown(w io.Writer, d *report.Domain) error { return WriteMarkdownRun(w, d, nil) }
+
+// WriteMarkdownRun is WriteMarkdown with what a provider needs to match the
+// report to its logs: the caaprobe version, the command line and the
+// vantage point of the run (nil leaves them out).
+func WriteMarkdownRun(w io.Writer, d *report.Domain, run *report.Run) error {
 	var b bytes.Buffer
-	writeSummary(&b, d)
+	writeSummary(&b, d, run)
 	if d.Err == "" {
 		writeProvider(&b, d)
 		writeMatrix(&b, d)
@@ -29,7 +34,7 @@ func WriteMarkdown(w io.Writer, d *report.Domain) error {
 	return err
 }
 
-func writeSummary(b *bytes.Buffer, d *report.Domain) {
+func writeSummary(b *bytes.Buffer, d *report.Domain, run *report.Run) {
 	fmt.Fprintf(b, "# CAA evidence for %s\n\n", inline(d.Domain))
 	fmt.Fprintf(b, "| | |\n|---|---|\n")
 	fmt.Fprintf(b, "| Verdict | **%s** |\n", cell(string(d.Verdict)))
@@ -46,14 +51,68 @@ func writeSummary(b *bytes.Buffer, d *report.Domain) {
 		fmt.Fprintf(b, "| Policy for %s | issue %s, wildcard %s: %s |\n", cell(p.CA), cell(p.Issue), cell(p.Wildcard), cell(p.Reason))
 	}
 	if d.Source != "" {
-		fmt.Fprintf(b, "| Input | %s |\n", cell(d.Source))
+		fmt.Fprintf(b, "| Input | %s |\n", cell(report.DescribeSource(d.Source)))
 	}
+	writeRun(b, run)
 	if d.Err != "" {
 		fmt.Fprintf(b, "| Error | %s |\n", cell(d.Err))
 	}
 	if d.Explanation != "" {
 		fmt.Fprintf(b, "\n%s\n", inline(d.Explanation))
 	}
+}
+
+// writeRun adds the rows that say which caaprobe ran, how and from where.
+func writeRun(b *bytes.Buffer, run *report.Run) {
+	if run == nil {
+		return
+	}
+	if run.Version != "" {
+		fmt.Fprintf(b, "| caaprobe version | %s |\n", cell(run.Version))
+	}
+	if len(run.Command) > 0 {
+		cmd := "caaprobe " + shellJoin(run.Command)
+		f := strings.Repeat("`", max(1, longestRun(cmd, '`')+1))
+		fmt.Fprintf(b, "| Command | %s%s%s |\n", f, cell(cmd), f)
+	}
+	if !run.Started.IsZero() {
+		fmt.Fprintf(b, "| Run started | %s |\n", run.Started.UTC().Format(TimeFormat))
+	}
+	if v := run.Vantage; v != nil {
+		text := v.Label
+		var more []string
+		if v.Host != "" && v.Host != v.Label {
+			more = append(more, "host "+v.Host)
+		}
+		if len(v.Sources) > 0 {
+			more = append(more, "source addresses "+strings.Join(v.Sources, ", "))
+		}
+		if len(more) > 0 {
+			text += " (" + strings.Join(more, "; ") + ")"
+		}
+		fmt.Fprintf(b, "| Vantage point | %s |\n", cell(text))
+	}
+}
+
+// shellJoin quotes the arguments that a POSIX shell would split or
+// expand, so the command can be pasted back.
+func shellJoin(args []string) string {
+	out := make([]string, len(args))
+	for i, a := range args {
+		safe := a != ""
+		for _, c := range a {
+			if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || strings.ContainsRune("-_./=:,@+%", c)) {
+				safe = false
+				break
+			}
+		}
+		if safe {
+			out[i] = a
+		} else {
+			out[i] = "'" + strings.ReplaceAll(a, "'", `'\''`) + "'"
+		}
+	}
+	return strings.Join(out, " ")
 }
 
 // timeSpan is when the first query went out and the last reply came back.
@@ -249,6 +308,26 @@ func writeMatrix(b *bytes.Buffer, d *report.Domain) {
 			}
 			b.WriteString("\n")
 		}
+	}
+	writeLegend(b, d)
+}
+
+// writeLegend explains the marks the matrix shows, as the terminal does.
+func writeLegend(b *bytes.Buffer, d *report.Domain) {
+	var parts []string
+	seen := map[probes.Code]bool{}
+	for _, s := range d.Servers {
+		for _, r := range s.Results {
+			for _, is := range r.Issues {
+				if m := report.CellMark(r, is.Code); m != "" && !seen[is.Code] {
+					seen[is.Code] = true
+					parts = append(parts, fmt.Sprintf("`%s` %s", m, is.Code))
+				}
+			}
+		}
+	}
+	if len(parts) > 0 {
+		fmt.Fprintf(b, "\nMarks: %s.\n", strings.Join(parts, ", "))
 	}
 }
 

@@ -17,10 +17,13 @@ import (
 	"github.com/google/gopacket/pcapgo"
 )
 
-// The pcap shows the exchanges as a capture on the client would, with one
-// thing invented: the client. caaprobe does not keep its own source address
-// and port, so every exchange comes from a documentation address (RFC 5737,
-// RFC 3849) and a port of its own, counted up from ClientPortBase.
+// The pcap shows the exchanges as a capture on the client would: from the
+// source address and port each attempt was sent from (probes.Exchange.Source,
+// read from the socket), so a provider can match the packets to its logs.
+// Only an exchange without a recorded source (a run read back from JSON
+// written before sources were kept) gets an invented client: a
+// documentation address (RFC 5737, RFC 3849) and a port of its own,
+// counted up from ClientPortBase.
 var (
 	ClientIPv4 = netip.MustParseAddr("192.0.2.1")
 	ClientIPv6 = netip.MustParseAddr("2001:db8::1")
@@ -111,6 +114,7 @@ func writePcap(w io.Writer, exs []*probes.Exchange) error {
 
 // attempt is one query of an exchange and what came back to it.
 type attempt struct {
+	source   netip.AddrPort // zero when not recorded
 	query    []byte
 	start    time.Time
 	rtt      time.Duration
@@ -127,9 +131,9 @@ func attempts(ex *probes.Exchange) []attempt {
 	}
 	var out []attempt
 	for _, a := range ex.Earlier {
-		out = append(out, attempt{query: ex.QueryOf(a), start: a.Start, rtt: a.Waited, err: probes.ErrTimeout})
+		out = append(out, attempt{source: a.Source, query: ex.QueryOf(a), start: a.Start, rtt: a.Waited, err: probes.ErrTimeout})
 	}
-	return append(out, attempt{ex.Query, ex.Start, ex.RTT, ex.Rejected, ex.Reply, ex.Err})
+	return append(out, attempt{ex.Source, ex.Query, ex.Start, ex.RTT, ex.Rejected, ex.Reply, ex.Err})
 }
 
 // endpoints is one direction of an exchange.
@@ -138,18 +142,23 @@ type endpoints struct {
 	srcMAC, dstMAC net.HardwareAddr
 }
 
-func directions(server netip.AddrPort, port uint16) (out, in endpoints) {
+// directions are the two directions between the attempt's source (or,
+// when none was recorded, the documentation client at port) and server.
+func directions(server netip.AddrPort, a attempt, port uint16) (out, in endpoints) {
 	server = netip.AddrPortFrom(server.Addr().Unmap().WithZone(""), server.Port())
 	client := ClientIPv4
 	if server.Addr().Is6() {
 		client = ClientIPv6
 	}
 	c := netip.AddrPortFrom(client, port)
+	if src := a.source; src.IsValid() && src.Addr().Unmap().Is4() == server.Addr().Is4() {
+		c = netip.AddrPortFrom(src.Addr().Unmap().WithZone(""), src.Port())
+	}
 	return endpoints{c, server, clientMAC, serverMAC}, endpoints{server, c, serverMAC, clientMAC}
 }
 
 func udpPackets(server netip.AddrPort, a attempt, port uint16) ([]packet, error) {
-	out, in := directions(server, port)
+	out, in := directions(server, a, port)
 	q, err := frame(out, &layers.UDP{}, a.query)
 	if err != nil {
 		return nil, err
@@ -176,7 +185,7 @@ func udpPackets(server netip.AddrPort, a attempt, port uint16) ([]packet, error)
 }
 
 func tcpPackets(server netip.AddrPort, a attempt, port uint16) ([]packet, error) {
-	out, in := directions(server, port)
+	out, in := directions(server, a, port)
 	var pkts []packet
 	var err error
 	emit := func(e endpoints, at time.Time, t *layers.TCP, payload []byte) {

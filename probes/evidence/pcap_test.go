@@ -41,8 +41,13 @@ func (f flow) key() string {
 func wantFlows(d *report.Domain) []flow {
 	var out []flow
 	port := ClientPortBase
-	client := func(server netip.AddrPort) netip.AddrPort {
+	// Each attempt comes from the source its socket had; the counted
+	// documentation client only stands in where none was recorded.
+	client := func(server, src netip.AddrPort) netip.AddrPort {
 		port++
+		if src.IsValid() {
+			return src
+		}
 		if server.Addr().Is6() {
 			return netip.AddrPortFrom(ClientIPv6, uint16(port-1))
 		}
@@ -57,9 +62,9 @@ func wantFlows(d *report.Domain) []flow {
 			if ex.Transport == probes.TCP {
 				q = lengthPrefixed(q)
 			}
-			out = append(out, flow{client(ex.Server), ex.Server, ex.Transport == probes.TCP, q})
+			out = append(out, flow{client(ex.Server, a.Source), ex.Server, ex.Transport == probes.TCP, q})
 		}
-		c := client(ex.Server)
+		c := client(ex.Server, ex.Source)
 		if ex.Transport == probes.TCP {
 			replies := slices.Clone(ex.Rejected)
 			if ex.Reply != nil {
@@ -162,6 +167,13 @@ func TestPcapReadBack(t *testing.T) {
 	}
 	if retried == 0 {
 		t.Fatal("drop.test was not retried: the pcap test of retries proves nothing")
+	}
+	for _, d := range ds {
+		for _, ex := range Exchanges(d) {
+			if !ex.Start.IsZero() && ex.Transport == probes.UDP && !ex.Source.IsValid() {
+				t.Fatalf("an exchange with %s has no source address: the pcap would invent one", ex.Server)
+			}
+		}
 	}
 	for _, name := range domains {
 		t.Run(name, func(t *testing.T) {

@@ -49,6 +49,9 @@ func transcript(b *bytes.Buffer, ex *probes.Exchange, m Meta) {
 		server = strings.TrimSuffix(m.NS, ".") + " " + server
 	}
 	fmt.Fprintf(b, ";; server:   %s port %d\n", server, ex.Server.Port())
+	if ex.Source.IsValid() {
+		fmt.Fprintf(b, ";; from:     %s port %d (this host's address and port, read from the socket)\n", ex.Source.Addr(), ex.Source.Port())
+	}
 	if ex.Start.IsZero() {
 		fmt.Fprintf(b, ";; sent:     never\n")
 	} else {
@@ -56,7 +59,11 @@ func transcript(b *bytes.Buffer, ex *probes.Exchange, m Meta) {
 	}
 	fmt.Fprintf(b, ";; attempts: %d (%d timed out); the query below is the last one sent\n", ex.Attempts, ex.Timeouts)
 	for i, a := range ex.Earlier {
-		fmt.Fprintf(b, ";;   attempt %d: ID %d sent %s, no reply within %s\n", i+1, a.ID, a.Start.UTC().Format(TimeFormat), fmtRTT(a.Waited))
+		from := ""
+		if a.Source.IsValid() {
+			from = fmt.Sprintf(" from port %d", a.Source.Port())
+		}
+		fmt.Fprintf(b, ";;   attempt %d: ID %d sent %s%s, no reply within %s\n", i+1, a.ID, a.Start.UTC().Format(TimeFormat), from, fmtRTT(a.Waited))
 	}
 	switch {
 	case ex.Reply != nil:

@@ -2,6 +2,9 @@ package report
 
 import (
 	"encoding/json"
+	"slices"
+
+	"github.com/miekg/dns"
 	"io"
 	"math"
 	"strings"
@@ -29,6 +32,28 @@ type jsonDomain struct {
 	// vantage.go); absent from runs before they were recorded.
 	Vantage *Vantage `json:"vantage,omitempty"`
 	Time    string   `json:"time,omitempty"`
+	// Version is the caaprobe that wrote the object (version and VCS
+	// revision); CheckedAt is Time, or when the run began for a domain
+	// that sent no query. Both are set by check (WriteJSONRun).
+	Version   string `json:"caaprobe_version,omitempty"`
+	CheckedAt string `json:"checked_at,omitempty"`
+	// Failing is every server whose CAA path fails for some relevant
+	// name, as objects; names[].failing_servers says it per name as text.
+	Failing []jsonServerRef `json:"failing"`
+}
+
+// jsonServerRef names one server address.
+type jsonServerRef struct {
+	NS   string `json:"ns"`
+	Addr string `json:"addr"`
+}
+
+// jsonCAA is one decoded CAA record of a reply.
+type jsonCAA struct {
+	Name  string `json:"name"`
+	Flags uint8  `json:"flags"`
+	Tag   string `json:"tag"`
+	Value string `json:"value"`
 }
 
 type jsonFinding struct {
@@ -69,6 +94,13 @@ type jsonResult struct {
 	// Sent is when the last attempt went out (RFC 3339, UTC), so a report
 	// read back from JSON times its transcripts as the run did.
 	Sent string `json:"sent,omitempty"`
+	// Source is the local address and port the query went out from, as
+	// the server logged it (read from the socket).
+	Source string `json:"source,omitempty"`
+	// CAA is the reply's CAA RRset decoded (the TCP retry's when the UDP
+	// reply was truncated): on CAA probes answered NOERROR or NXDOMAIN,
+	// [] when the answer has none; absent otherwise.
+	CAA *[]jsonCAA `json:"caa,omitempty"`
 }
 
 type jsonPolicy struct {
@@ -81,15 +113,18 @@ type jsonPolicy struct {
 }
 
 type jsonName struct {
-	Name    string   `json:"name"`
-	Zone    string   `json:"zone"`
-	Exists  bool     `json:"exists"`
-	CNAME   string   `json:"cname,omitempty"`
-	AliasOf string   `json:"alias_of,omitempty"`
-	Outcome string   `json:"outcome"`
-	Failing []string `json:"failing_servers"`
-	Error   string   `json:"error,omitempty"`
-	DNSSEC  string   `json:"dnssec,omitempty"`
+	Name    string `json:"name"`
+	Zone    string `json:"zone"`
+	Exists  bool   `json:"exists"`
+	CNAME   string `json:"cname,omitempty"`
+	AliasOf string `json:"alias_of,omitempty"`
+	Outcome string `json:"outcome"`
+	// Failing is deprecated text ("ns (addr)"), kept for readers of older
+	// runs; FailingRefs says the same as objects.
+	Failing     []string        `json:"failing_servers"`
+	FailingRefs []jsonServerRef `json:"failing"`
+	Error       string          `json:"error,omitempty"`
+	DNSSEC      string          `json:"dnssec,omitempty"`
 }
 
 // WriteJSON writes d as one line of JSON.
@@ -104,7 +139,7 @@ func WriteJSON(w io.Writer, d *Domain) error {
 
 func toJSON(d *Domain) jsonDomain {
 	out := jsonDomain{Domain: d.Domain, Verdict: string(d.Verdict), Outcome: string(d.Outcome), Error: d.Err, Source: d.Source,
-		Explanation: d.Explanation, Findings: []jsonFinding{}, Servers: []jsonServer{}, Names: []jsonName{}}
+		Explanation: d.Explanation, Findings: []jsonFinding{}, Servers: []jsonServer{}, Names: []jsonName{}, Failing: []jsonServerRef{}}
 	for _, f := range d.Findings {
 		out.Findings = append(out.Findings, jsonFinding{Code: string(f.Code), Severity: string(f.Severity), Name: f.Name,
 			Zone: f.Zone, NS: f.NS, Addr: f.Addr, Probe: string(f.Probe), Detail: f.Detail})
@@ -128,7 +163,11 @@ func toJSON(d *Domain) jsonDomain {
 				if jr.Response == nil && len(ex.Rejected) > 0 {
 					jr.Response = ex.Rejected[0]
 				}
+				if ex.Source.IsValid() {
+					jr.Source = ex.Source.String()
+				}
 			}
+			jr.CAA = caaOf(r)
 			if r.Fallback != nil {
 				jr.TCPRetry = r.Fallback.Reply
 			}
@@ -141,6 +180,7 @@ func toJSON(d *Domain) jsonDomain {
 	}
 	out.Resolver = resolverJSON(d)
 	out.Time = checkedAt(d)
+	out.CheckedAt = out.Time
 	if p := d.Policy; p != nil {
 		out.Policy = &jsonPolicy{CA: p.CA, Name: p.Name, Issue: p.Issue, Wildcard: p.Wildcard, Relevant: p.Relevant, Reason: p.Reason}
 	}
@@ -150,9 +190,47 @@ func toJSON(d *Domain) jsonDomain {
 		if jn.Failing == nil {
 			jn.Failing = []string{}
 		}
+		jn.FailingRefs = []jsonServerRef{}
+		for _, f := range n.Failing {
+			ref := ServerRef(f)
+			jn.FailingRefs = append(jn.FailingRefs, ref)
+			if !slices.Contains(out.Failing, ref) {
+				out.Failing = append(out.Failing, ref)
+			}
+		}
 		out.Names = append(out.Names, jn)
 	}
 	return out
+}
+
+// ServerRef splits a server label "ns (addr)" (Name.Failing) into its
+// name and address; a label without an address is all name.
+func ServerRef(label string) jsonServerRef {
+	if ns, addr, ok := strings.Cut(label, " ("); ok && strings.HasSuffix(addr, ")") {
+		return jsonServerRef{NS: ns, Addr: strings.TrimSuffix(addr, ")")}
+	}
+	return jsonServerRef{NS: label}
+}
+
+// caaOf decodes the CAA records of the reply that counts for r (the TCP
+// retry's after a truncated UDP reply): nil when r is not a CAA query or
+// got no usable NOERROR or NXDOMAIN reply (a NOTIMP reply has no RRset to
+// show, not an empty one).
+func caaOf(r *probes.Result) *[]jsonCAA {
+	if r.QType != dns.TypeCAA {
+		return nil
+	}
+	if !r.Answered() {
+		return nil
+	}
+	m := r.Msg
+	out := []jsonCAA{}
+	for _, rr := range m.Answer {
+		if c, ok := rr.(*dns.CAA); ok {
+			out = append(out, jsonCAA{Name: TrimDot(c.Hdr.Name), Flags: c.Flag, Tag: c.Tag, Value: c.Value})
+		}
+	}
+	return &out
 }
 
 // TrimDot writes a name without its final dot, keeping the root as ".".

@@ -2,7 +2,7 @@ package report
 
 import (
 	"fmt"
-	"io"
+	"strings"
 
 	"github.com/caaprobe/caaprobe/probes/resolver"
 	"github.com/fatih/color"
@@ -53,12 +53,15 @@ func resolverJSON(d *Domain) []jsonResolver {
 
 // writeResolver prints one line per relevant name with the resolver's
 // answer, flagging where it contradicts the predicted outcome.
-func writeResolver(w io.Writer, d *Domain, p painter) {
+func writeResolver(b *strings.Builder, d *Domain, p painter, width int) {
 	for _, c := range d.Resolver {
-		verdict := "as predicted"
-		if !c.Agrees {
-			verdict = p.paint(color.FgRed, fmt.Sprintf("caaprobe predicted %s", c.Predicted))
+		ws := words(fmt.Sprintf("resolver %s: %s CAA: %s", c.Server, Clean(TrimDot(c.Name)), Clean(c.Summary())))
+		if c.Agrees {
+			ws = append(ws, words("(as predicted)")...)
+		} else {
+			text := fmt.Sprintf("(caaprobe predicted %s)", c.Predicted)
+			ws = append(ws, painted(text, p.paint(color.FgRed, text)))
 		}
-		fmt.Fprintf(w, "  resolver %s: %s CAA: %s (%s)\n", c.Server, Clean(TrimDot(c.Name)), Clean(c.Summary()), verdict)
+		b.WriteString(wrapWords(ws, width, "  ", "    "))
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"sort"
 	"strings"
 	"unicode"
+	"unicode/utf8"
 
 	"github.com/caaprobe/caaprobe/probes"
 	"github.com/fatih/color"
@@ -17,28 +18,215 @@ import (
 // TableOptions controls the terminal renderer.
 type TableOptions struct {
 	Color bool
+	// Width is the terminal's width in columns: the matrix is printed as
+	// a grid when it fits, else as one wrapped line per server, and every
+	// text line is wrapped to it. 0 means no limit (the grid, lines as
+	// long as they come: a file or a pipe).
+	Width int
+	// OnlyFailing shows only the domains with findings (verdict other than
+	// pass) and, of those, only the rows with findings.
+	OnlyFailing bool
+}
+
+// row is one line of the matrix: one relevant name at one server address.
+type row struct {
+	name   *Name
+	server *Server // nil for a name whose discovery failed
+	cells  []*probes.Result
+	bad    bool // a result of the row has a warn or fail finding
 }
 
 // WriteTable prints the domain's matrix (one row per relevant name and
 // server address, one column per probe), its findings in plain words, the
-// verdict, the predicted resolver outcome and the policy line.
+// verdict, the predicted resolver outcome and the policy line. Parent names
+// whose every row is as required (the TLD, the root, a parent domain) are
+// folded into one line each. Marks are explained in a legend below.
 func WriteTable(w io.Writer, d *Domain, opt TableOptions) error {
-	p := painter{on: opt.Color}
-	fmt.Fprintf(w, "%s  %s  resolver outcome: %s", p.bold(Clean(d.Domain)), p.verdict(d.Verdict), p.outcome(d.Outcome))
-	if d.Source != "" {
-		fmt.Fprintf(w, "  (%s)", Clean(d.Source))
-	}
-	fmt.Fprintln(w)
-	if d.Err != "" {
-		fmt.Fprintf(w, "  error: %s\n\n", Clean(d.Err))
+	if opt.OnlyFailing && d.Verdict == VerdictPass {
 		return nil
 	}
+	p := painter{on: opt.Color}
+	width := opt.Width
+	// Two spaces set the domain, the verdict and the outcome apart.
+	head := []word{painted(Clean(d.Domain)+" ", p.bold(Clean(d.Domain))+" "), painted(strings.ToUpper(string(d.Verdict))+" ", p.verdict(d.Verdict)+" "),
+		plain("resolver"), plain("outcome:"), painted(outcomeWord(d.Outcome), p.outcome(d.Outcome))}
+	if d.Source != "" {
+		head[len(head)-1].text += " "
+		head[len(head)-1].width++
+		head = append(head, words("("+Clean(DescribeSource(d.Source))+")")...)
+	}
+	var b strings.Builder
+	b.WriteString(wrapWords(head, width, "", "    "))
+	if d.Err != "" {
+		b.WriteString(wrapText("error: "+Clean(d.Err), width, "  ", "    "))
+		b.WriteString("\n")
+		_, err := io.WriteString(w, b.String())
+		return err
+	}
 	cols := d.Columns()
+	rows, folded := matrixRows(d, cols, opt.OnlyFailing)
+	if len(rows) > 0 {
+		if width > 0 && gridWidth(rows, cols) > width {
+			b.WriteString(listTable(rows, cols, p, width))
+		} else {
+			grid, err := gridTable(rows, cols, p)
+			if err != nil {
+				return err
+			}
+			b.WriteString(grid)
+		}
+	}
+	for _, line := range folded {
+		b.WriteString(wrapText(line, width, "  ", "    "))
+	}
+	writeLegend(&b, rows, width)
+	writeFindings(&b, d, p, width)
+	writeNames(&b, d, p, width)
+	writeResolver(&b, d, p, width)
+	b.WriteString(wrapText(Clean(d.Explanation), width, "  ", "  "))
+	if pol := d.Policy; pol != nil {
+		ws := words(fmt.Sprintf("policy for %s: issue", Clean(pol.CA)))
+		ws = append(ws, painted(pol.Issue+",", p.policy(pol.Issue)+","), plain("wildcard"), painted(pol.Wildcard+":", p.policy(pol.Wildcard)+":"))
+		ws = append(ws, words(Clean(pol.Reason))...)
+		b.WriteString(wrapWords(ws, width, "  ", "    "))
+	}
+	b.WriteString("\n")
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+func outcomeWord(o Outcome) string {
+	if o == OutcomeUnknown {
+		return "unknown"
+	}
+	return string(o)
+}
+
+// matrixRows are the rows to print, and one line for each parent name
+// folded away because all its rows are as required. The checked name
+// itself and CNAME targets are never folded.
+func matrixRows(d *Domain, cols []probes.ProbeID, onlyFailing bool) ([]row, []string) {
+	var rows []row
+	var folded []string
+	for i, n := range d.Names {
+		var nrows []row
+		bad := false
+		for _, s := range d.Servers {
+			if s.Zone != n.Zone || !s.HasName(n.Name) {
+				continue
+			}
+			r := row{name: n, server: s}
+			for _, c := range cols {
+				res := s.result(n.Name, c)
+				r.cells = append(r.cells, res)
+				if res != nil && worst(res) != "" && worst(res) != probes.SeverityInfo {
+					r.bad = true
+				}
+			}
+			bad = bad || r.bad
+			nrows = append(nrows, r)
+		}
+		if n.Err != "" {
+			nrows = append(nrows, row{name: n, bad: true})
+			bad = true
+		}
+		if i > 0 && !bad && n.AliasOf == "" && len(nrows) > 0 {
+			if !onlyFailing {
+				folded = append(folded, foldedLine(n, nrows))
+			}
+			continue
+		}
+		for _, r := range nrows {
+			if onlyFailing && !r.bad {
+				continue
+			}
+			rows = append(rows, r)
+		}
+	}
+	return rows, folded
+}
+
+// foldedLine says in one line that a parent name's servers all answer as
+// required.
+func foldedLine(n *Name, rows []row) string {
+	var servers []string
+	for _, r := range rows {
+		servers = append(servers, fmt.Sprintf("%s (%s)", Clean(TrimDot(r.server.NS)), r.server.Addr))
+	}
+	where := strings.Join(servers, ", ")
+	if len(servers) > 3 {
+		where = fmt.Sprintf("%s and %d more", strings.Join(servers[:2], ", "), len(servers)-2)
+	}
+	what := "server answers"
+	if len(rows) > 1 {
+		what = fmt.Sprintf("%d server addresses answer", len(rows))
+	} else {
+		what = "1 " + what
+	}
+	return fmt.Sprintf("%s: %s every probe as required: %s", Clean(TrimDot(n.Name)), what, where)
+}
+
+// worst is the worst severity among a result's findings ("" for none).
+func worst(r *probes.Result) probes.Severity {
+	sev := probes.Severity("")
+	for _, is := range r.Issues {
+		switch s := probes.Info(is.Code).Severity; {
+		case s == probes.SeverityFail:
+			return s
+		case s == probes.SeverityWarn, sev == "":
+			sev = s
+		}
+	}
+	return sev
+}
+
+func rowLabels(r row) (name, ns, addr string) {
+	name = Clean(TrimDot(r.name.Name))
+	if r.server == nil {
+		return name, "discovery failed", "-"
+	}
+	return name, Clean(TrimDot(r.server.NS)), r.server.Addr.String()
+}
+
+// gridWidth is how wide the grid of tablewriter's renderer is: every
+// column's widest cell plus a space each side and a rule.
+func gridWidth(rows []row, cols []probes.ProbeID) int {
+	widths := []int{len("name"), len("server"), len("address")}
+	for _, c := range cols {
+		widths = append(widths, utf8.RuneCountInString(string(c)))
+	}
+	for _, r := range rows {
+		name, ns, addr := rowLabels(r)
+		cells := []string{name, ns, addr}
+		for i := range cols {
+			cells = append(cells, cellText(r, i))
+		}
+		for i, c := range cells {
+			widths[i] = max(widths[i], utf8.RuneCountInString(c))
+		}
+	}
+	total := 1
+	for _, w := range widths {
+		total += w + 3
+	}
+	return total
+}
+
+func cellText(r row, i int) string {
+	if r.server == nil || r.cells[i] == nil {
+		return "-"
+	}
+	return Cell(r.cells[i])
+}
+
+// gridTable is the matrix as a grid: one column per probe.
+func gridTable(rows []row, cols []probes.ProbeID, p painter) (string, error) {
+	var b strings.Builder
 	header := []string{"name", "server", "address"}
 	for _, c := range cols {
 		header = append(header, string(c))
 	}
-	t := tablewriter.NewTable(w,
+	t := tablewriter.NewTable(&b,
 		tablewriter.WithHeaderAutoFormat(tw.Off),
 		tablewriter.WithRowAutoWrap(tw.WrapNone),
 		tablewriter.WithHeaderAlignment(tw.AlignLeft),
@@ -46,41 +234,109 @@ func WriteTable(w io.Writer, d *Domain, opt TableOptions) error {
 		tablewriter.WithTrimSpace(tw.Off),
 	)
 	t.Header(toAny(header)...)
-	for _, n := range d.Names {
-		for _, s := range d.Servers {
-			if s.Zone != n.Zone || !s.HasName(n.Name) {
+	for _, r := range rows {
+		name, ns, addr := rowLabels(r)
+		line := []string{name, ns, addr}
+		for i := range cols {
+			if r.server == nil {
+				line = append(line, "-")
 				continue
 			}
-			row := []string{Clean(TrimDot(n.Name)), Clean(TrimDot(s.NS)), s.Addr.String()}
-			for _, c := range cols {
-				row = append(row, p.cell(s.result(n.Name, c)))
-			}
-			if err := t.Append(toAny(row)...); err != nil {
-				return err
-			}
+			line = append(line, p.cell(r.cells[i]))
 		}
-		if n.Err != "" {
-			row := []string{Clean(TrimDot(n.Name)), "discovery failed", "-"}
-			for range cols {
-				row = append(row, "-")
-			}
-			if err := t.Append(toAny(row)...); err != nil {
-				return err
-			}
+		if err := t.Append(toAny(line)...); err != nil {
+			return "", err
 		}
 	}
 	if err := t.Render(); err != nil {
-		return err
+		return "", err
 	}
-	writeFindings(w, d, p)
-	writeNames(w, d, p)
-	writeResolver(w, d, p)
-	fmt.Fprintf(w, "  %s\n", Clean(d.Explanation))
-	if pol := d.Policy; pol != nil {
-		fmt.Fprintf(w, "  policy for %s: issue %s, wildcard %s: %s\n", Clean(pol.CA), p.policy(pol.Issue), p.policy(pol.Wildcard), Clean(pol.Reason))
+	return b.String(), nil
+}
+
+// listTable is the matrix for a narrow terminal: each relevant name, then
+// one wrapped line per server address with the probes grouped by what
+// they got ("NOTIMP: caa, caa-upper; NOERROR: soa, ns").
+func listTable(rows []row, cols []probes.ProbeID, p painter, width int) string {
+	var b strings.Builder
+	var last *Name
+	for _, r := range rows {
+		if r.name != last {
+			last = r.name
+			b.WriteString(wrapText(Clean(TrimDot(r.name.Name)), width, "  ", "    "))
+		}
+		_, ns, addr := rowLabels(r)
+		ws := []word{plain(ns), plain(addr + ":")}
+		if r.server == nil {
+			ws = append(ws, words(Clean(r.name.Err))...)
+			b.WriteString(wrapWords(ws, width, "    ", "        "))
+			continue
+		}
+		type group struct {
+			text, painted string
+			probes        []string
+		}
+		var groups []*group
+		index := map[string]*group{}
+		for i, c := range cols {
+			res := r.cells[i]
+			if res == nil {
+				continue
+			}
+			text := Cell(res)
+			g := index[text]
+			if g == nil {
+				g = &group{text: text, painted: p.cell(res)}
+				index[text] = g
+				groups = append(groups, g)
+			}
+			g.probes = append(g.probes, string(c))
+		}
+		for gi, g := range groups {
+			ws = append(ws, painted(g.text+":", g.painted+":"))
+			if len(groups) == 1 && len(g.probes) > 1 {
+				ws = append(ws, plain("every probe"))
+				break
+			}
+			for i, id := range g.probes {
+				sep := ","
+				if i == len(g.probes)-1 {
+					sep = ""
+					if gi < len(groups)-1 {
+						sep = ";"
+					}
+				}
+				ws = append(ws, plain(id+sep))
+			}
+		}
+		b.WriteString(wrapWords(ws, width, "    ", "        "))
 	}
-	fmt.Fprintln(w)
-	return nil
+	return b.String()
+}
+
+// writeLegend explains the marks the printed rows show, once each.
+func writeLegend(b *strings.Builder, rows []row, width int) {
+	var seen []probes.Code
+	for _, r := range rows {
+		for _, res := range r.cells {
+			if res == nil {
+				continue
+			}
+			for _, is := range res.Issues {
+				if CellMark(res, is.Code) != "" && !slices.Contains(seen, is.Code) {
+					seen = append(seen, is.Code)
+				}
+			}
+		}
+	}
+	if len(seen) == 0 {
+		return
+	}
+	var parts []string
+	for _, c := range seen {
+		parts = append(parts, fmt.Sprintf("%s = %s", probes.Info(c).Mark, c))
+	}
+	b.WriteString(wrapText("marks: "+strings.Join(parts, "; "), width, "  ", "    "))
 }
 
 func toAny(s []string) []any {
@@ -130,10 +386,10 @@ func groupFindings(fs []Finding) []*findingGroup {
 	return groups
 }
 
-func writeFindings(w io.Writer, d *Domain, p painter) {
+func writeFindings(b *strings.Builder, d *Domain, p painter, width int) {
 	groups := groupFindings(d.Findings)
 	if len(groups) == 0 {
-		fmt.Fprintln(w, "  no findings")
+		b.WriteString("  no findings\n")
 		return
 	}
 	for _, g := range groups {
@@ -146,23 +402,33 @@ func writeFindings(w io.Writer, d *Domain, p painter) {
 		if len(g.probes) > 0 {
 			on = " [" + strings.Join(g.probes, ", ") + "]"
 		}
-		fmt.Fprintf(w, "  %s %-26s %s for %s%s: %s\n", p.severity(f.Severity), f.Code, where, Clean(f.Name), on, Clean(f.Detail))
+		ws := []word{painted(string(f.Severity), p.severity(f.Severity)), plain(fmt.Sprintf("%-26s", f.Code))}
+		if width > 0 && width < 100 {
+			ws[1] = plain(string(f.Code)) // no padding that would push the rest off the line
+		}
+		ws = append(ws, words(fmt.Sprintf("%s for %s%s: %s", where, Clean(f.Name), on, Clean(f.Detail)))...)
+		b.WriteString(wrapWords(ws, width, "  ", "      "))
 	}
 }
 
-func writeNames(w io.Writer, d *Domain, p painter) {
+func writeNames(b *strings.Builder, d *Domain, p painter, width int) {
 	if len(d.Names) < 2 {
 		return
 	}
-	var parts []string
-	for _, n := range d.Names {
-		s := fmt.Sprintf("%s %s", Clean(TrimDot(n.Name)), p.outcome(n.Outcome))
-		if n.CNAME != "" {
-			s += " → " + Clean(TrimDot(n.CNAME))
+	ws := words("relevant names:")
+	for i, n := range d.Names {
+		ws = append(ws, plain(Clean(TrimDot(n.Name))))
+		sep := ","
+		if i == len(d.Names)-1 {
+			sep = ""
 		}
-		parts = append(parts, s)
+		if n.CNAME != "" {
+			ws = append(ws, painted(outcomeWord(n.Outcome), p.outcome(n.Outcome)), plain("->"), plain(Clean(TrimDot(n.CNAME))+sep))
+			continue
+		}
+		ws = append(ws, painted(outcomeWord(n.Outcome)+sep, p.outcome(n.Outcome)+sep))
 	}
-	fmt.Fprintf(w, "  relevant names: %s\n", strings.Join(parts, ", "))
+	b.WriteString(wrapWords(ws, width, "  ", "    "))
 }
 
 // painter colours by severity; with colour off it prints plain words.
@@ -242,10 +508,11 @@ func (p painter) cell(r *probes.Result) string {
 	return text
 }
 
-// Cell is the text of one matrix cell, in the terminal and in Markdown
-// evidence alike: the RCODE, or the status when no reply was accepted
-// (timeout, malformed, ...), then the marks of the result's findings, each
-// once, comma-separated ("NOERROR BG,CS").
+// Cell is the text of one matrix cell, in the terminal, the HTML page and
+// the Markdown evidence alike: the RCODE, or the status when no reply was
+// accepted (timeout, malformed, ...), then the marks of the result's
+// findings, each once, comma-separated ("NOERROR noAA,TCPX"). A mark that
+// only repeats the status ("NOTIMP" on a NOTIMP reply) is left out.
 func Cell(r *probes.Result) string {
 	text := string(r.Status)
 	if r.Rcode < 0 {
@@ -253,7 +520,7 @@ func Cell(r *probes.Result) string {
 	}
 	var marks []string
 	for _, is := range r.Issues {
-		if m := probes.Info(is.Code).Mark; m != "" && !slices.Contains(marks, m) {
+		if m := CellMark(r, is.Code); m != "" && !slices.Contains(marks, m) {
 			marks = append(marks, m)
 		}
 	}
@@ -261,6 +528,16 @@ func Cell(r *probes.Result) string {
 		text += " " + strings.Join(marks, ",")
 	}
 	return text
+}
+
+// CellMark is the mark code adds to r's cell: "" when it has none or
+// when it only repeats the status.
+func CellMark(r *probes.Result, code probes.Code) string {
+	m := probes.Info(code).Mark
+	if strings.EqualFold(m, string(r.Status)) {
+		return ""
+	}
+	return m
 }
 
 // Clean makes text from the network safe to print: control characters and

@@ -17,11 +17,38 @@ type Vantage struct {
 	Sources []string `json:"sources,omitempty"`
 }
 
+// Run says which caaprobe made a result, how and from where: every JSON
+// object and every evidence bundle carries it, so a provider can match a
+// report to its logs.
+type Run struct {
+	// Version is caaprobe's version and VCS revision ("v1.2.0",
+	// "(devel) rev 1a2b3c4d5e6f, modified").
+	Version string
+	// Command is the command line as given (argv without the program).
+	Command []string
+	// Started is when the run began; the checked_at of a domain that sent
+	// no query (an input error).
+	Started time.Time
+	Vantage *Vantage
+}
+
 // WriteJSONFrom writes d as one line of JSON with the vantage it was
 // checked from; v nil leaves the key out, as WriteJSON does.
 func WriteJSONFrom(w io.Writer, d *Domain, v *Vantage) error {
+	return WriteJSONRun(w, d, &Run{Vantage: v})
+}
+
+// WriteJSONRun writes d as one line of JSON with the run's version, time
+// and vantage.
+func WriteJSONRun(w io.Writer, d *Domain, run *Run) error {
 	j := toJSON(d)
-	j.Vantage = v
+	if run != nil {
+		j.Vantage = run.Vantage
+		j.Version = run.Version
+		if j.CheckedAt == "" && !run.Started.IsZero() {
+			j.CheckedAt = run.Started.UTC().Format(time.RFC3339Nano)
+		}
+	}
 	b, err := json.Marshal(j)
 	if err != nil {
 		return err

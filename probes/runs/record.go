@@ -32,9 +32,14 @@ type Record struct {
 	Domain  *report.Domain
 	Vantage report.Vantage // Label is the file name when the run did not record one
 	Time    time.Time      // when the domain's first query went out; zero when not recorded
-	File    string
-	Line    int
-	Raw     []byte // the line as read, without its newline
+	// Version is the caaprobe that wrote the line (caaprobe_version);
+	// CheckedAt its checked_at. Both are empty in runs from before they
+	// were recorded.
+	Version   string
+	CheckedAt time.Time
+	File      string
+	Line      int
+	Raw       []byte // the line as read, without its newline
 }
 
 // ErrNotResult is wrapped by Decode's error for a line that is JSON but not
@@ -57,6 +62,10 @@ type rDomain struct {
 	Resolver    []rResolver     `json:"resolver"`
 	Vantage     *report.Vantage `json:"vantage"`
 	Time        string          `json:"time"`
+	// CheckedAt is written beside time since the JSON carried the version
+	// (docs/json.md); it is read when time is absent.
+	CheckedAt string `json:"checked_at"`
+	Version   string `json:"caaprobe_version"`
 }
 
 type rFinding struct {
@@ -92,6 +101,7 @@ type rResult struct {
 	TCPRetry  []byte   `json:"tcp_retry_response"`
 	Rejected  int      `json:"rejected"`
 	Sent      string   `json:"sent"`
+	Source    string   `json:"source"`
 }
 
 type rPolicy struct {
@@ -153,6 +163,13 @@ func Decode(line []byte) (*Record, error) {
 	rec := &Record{Raw: line}
 	if j.Vantage != nil {
 		rec.Vantage = *j.Vantage
+	}
+	rec.Version = j.Version
+	if t, err := time.Parse(time.RFC3339Nano, j.CheckedAt); err == nil {
+		rec.CheckedAt = t
+	}
+	if j.Time == "" {
+		j.Time = j.CheckedAt
 	}
 	if j.Time != "" {
 		if t, err := time.Parse(time.RFC3339Nano, j.Time); err == nil {
@@ -256,6 +273,9 @@ func result(jr rResult, server netip.AddrPort) *probes.Result {
 	}
 	if t, err := time.Parse(time.RFC3339Nano, jr.Sent); err == nil {
 		ex.Start = t
+	}
+	if src, err := netip.ParseAddrPort(jr.Source); err == nil {
+		ex.Source = src
 	}
 	if len(jr.Query) == 0 && ex.Err == nil && ex.Reply == nil {
 		ex = nil

@@ -124,6 +124,7 @@ func openFile(path string, stdin io.Reader) (*File, error) {
 
 // peek is the part of a line the index needs.
 type peek struct {
+	Kind    string  `json:"kind"`
 	Domain  *string `json:"domain"`
 	Verdict string  `json:"verdict"`
 	Vantage *struct {
@@ -156,7 +157,10 @@ func (s *Set) index(fi int, bad BadLine) error {
 		}
 		if n > 0 {
 			if e, perr := peekLine(b); perr != nil {
-				if bad != nil && len(bytes.TrimSpace(b)) > 0 {
+				if errors.Is(perr, errProviderView) {
+					// check --summary --format json ends with the provider
+					// view: not a domain, not a bad line either.
+				} else if bad != nil && len(bytes.TrimSpace(b)) > 0 {
 					bad(f.Name, int(line), perr)
 				}
 			} else {
@@ -190,6 +194,10 @@ func (s *Set) label(l string) uint16 {
 	return uint16(len(s.labels) - 1)
 }
 
+// errProviderView marks the provider-view line that check --summary
+// --format json writes after the domains (docs/json.md).
+var errProviderView = fmt.Errorf("%w: the provider view", ErrNotResult)
+
 func peekLine(b []byte) (peek, error) {
 	var p peek
 	b = bytes.TrimSpace(b)
@@ -198,6 +206,9 @@ func peekLine(b []byte) (peek, error) {
 	}
 	if err := json.Unmarshal(b, &p); err != nil {
 		return p, fmt.Errorf("%w: %v", ErrNotResult, err)
+	}
+	if p.Kind == "provider-view" && p.Domain == nil {
+		return p, errProviderView
 	}
 	if p.Domain == nil || *p.Domain == "" {
 		return p, fmt.Errorf("%w: no \"domain\" key", ErrNotResult)

@@ -10,12 +10,15 @@
 package summary
 
 import (
+	"bytes"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net/netip"
 	"sort"
 	"strings"
 	"sync"
+	"unicode/utf8"
 
 	"github.com/caaprobe/caaprobe/probes"
 	"github.com/caaprobe/caaprobe/probes/report"
@@ -168,17 +171,13 @@ func (s *Summary) provider(name string) *providerCounts {
 	return p
 }
 
-// Write prints the two tables: one row per nameserver address, then one
-// row per provider. Rows with failing domains come first.
-func (s *Summary) Write(w io.Writer) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	fmt.Fprintf(w, "Provider view: %d domains, %d failing, %d not checked\n\n", s.domains, s.failing, s.errors)
+type srvRow struct {
+	k serverKey
+	c *counts
+}
 
-	type srvRow struct {
-		k serverKey
-		c *counts
-	}
+// rows are the servers and the providers, rows with failing domains first.
+func (s *Summary) rows() ([]srvRow, []string) {
 	var srvs []srvRow
 	for k, c := range s.servers {
 		srvs = append(srvs, srvRow{k, c})
@@ -193,23 +192,6 @@ func (s *Summary) Write(w io.Writer) error {
 		}
 		return a.k.addr.Less(b.k.addr)
 	})
-	t := newTable(w)
-	t.Header("nameserver", "address", "provider", "domains", "failing", "findings (domains per code)")
-	for _, r := range srvs {
-		addr := "-"
-		if r.k.addr.IsValid() {
-			addr = r.k.addr.String()
-		}
-		if err := t.Append(report.Clean(r.k.ns), addr, report.Clean(Provider(r.k.ns)), fmt.Sprint(r.c.domains),
-			fmt.Sprint(r.c.failing), codeList(r.c.codes)); err != nil {
-			return err
-		}
-	}
-	if err := t.Render(); err != nil {
-		return err
-	}
-	fmt.Fprintln(w)
-
 	names := make([]string, 0, len(s.providers))
 	for n := range s.providers {
 		names = append(names, n)
@@ -221,20 +203,167 @@ func (s *Summary) Write(w io.Writer) error {
 		}
 		return names[i] < names[j]
 	})
+	return srvs, names
+}
+
+func addrText(a netip.Addr) string {
+	if a.IsValid() {
+		return a.String()
+	}
+	return "-"
+}
+
+func (p *providerCounts) percent() string {
+	if p.domains == 0 {
+		return "0%"
+	}
+	return fmt.Sprintf("%.0f%%", 100*float64(p.failing)/float64(p.domains))
+}
+
+// Write prints the two tables: one row per nameserver address, then one
+// row per provider. Rows with failing domains come first.
+func (s *Summary) Write(w io.Writer) error { return s.WriteWidth(w, 0) }
+
+// WriteWidth is Write for a terminal of width columns: when the tables are
+// wider, each row becomes a line of words wrapped to the width. 0 means
+// no limit.
+func (s *Summary) WriteWidth(w io.Writer, width int) error {
+	var grid bytes.Buffer
+	if err := s.writeGrid(&grid); err != nil {
+		return err
+	}
+	if width <= 0 || widest(grid.String()) <= width {
+		_, err := w.Write(grid.Bytes())
+		return err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var b strings.Builder
+	b.WriteString(report.Wrap(fmt.Sprintf("Provider view: %d domains, %d failing, %d not checked", s.domains, s.failing, s.errors), width, "", "  "))
+	b.WriteString("\nBy nameserver address:\n")
+	srvs, names := s.rows()
+	for _, r := range srvs {
+		b.WriteString(report.Wrap(fmt.Sprintf("%s %s (provider %s): %d of %d domains failing%s", report.Clean(r.k.ns), addrText(r.k.addr),
+			report.Clean(Provider(r.k.ns)), r.c.failing, r.c.domains, codesAfter(r.c.codes)), width, "  ", "      "))
+	}
+	b.WriteString("\nBy provider:\n")
+	for _, n := range names {
+		p := s.providers[n]
+		b.WriteString(report.Wrap(fmt.Sprintf("%s: %d nameserver(s), %d address(es), %d of %d domains failing (%s)%s", report.Clean(n),
+			len(p.ns), len(p.addrs), p.failing, p.domains, p.percent(), codesAfter(p.codes)), width, "  ", "      "))
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+// codesAfter is "; " and the code list, or nothing when there are no codes.
+func codesAfter(m map[probes.Code]int) string {
+	if len(m) == 0 {
+		return ""
+	}
+	return "; " + codeList(m)
+}
+
+func widest(s string) int {
+	m := 0
+	for _, l := range strings.Split(s, "\n") {
+		m = max(m, utf8.RuneCountInString(l))
+	}
+	return m
+}
+
+func (s *Summary) writeGrid(w io.Writer) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	fmt.Fprintf(w, "Provider view: %d domains, %d failing, %d not checked\n\n", s.domains, s.failing, s.errors)
+	srvs, names := s.rows()
+	t := newTable(w)
+	t.Header("nameserver", "address", "provider", "domains", "failing", "findings (domains per code)")
+	for _, r := range srvs {
+		if err := t.Append(report.Clean(r.k.ns), addrText(r.k.addr), report.Clean(Provider(r.k.ns)), fmt.Sprint(r.c.domains),
+			fmt.Sprint(r.c.failing), codeList(r.c.codes)); err != nil {
+			return err
+		}
+	}
+	if err := t.Render(); err != nil {
+		return err
+	}
+	fmt.Fprintln(w)
 	t = newTable(w)
 	t.Header("provider", "nameservers", "addresses", "domains", "failing", "failing %", "findings (domains per code)")
 	for _, n := range names {
 		p := s.providers[n]
-		pct := "0%"
-		if p.domains > 0 {
-			pct = fmt.Sprintf("%.0f%%", 100*float64(p.failing)/float64(p.domains))
-		}
 		if err := t.Append(report.Clean(n), fmt.Sprint(len(p.ns)), fmt.Sprint(len(p.addrs)), fmt.Sprint(p.domains),
-			fmt.Sprint(p.failing), pct, codeList(p.codes)); err != nil {
+			fmt.Sprint(p.failing), p.percent(), codeList(p.codes)); err != nil {
 			return err
 		}
 	}
 	return t.Render()
+}
+
+// The provider view as JSON (check --summary --format json writes it to
+// stderr, so stdout stays one domain object per line): one object, its keys
+// documented in docs/json.md beside the domain objects'.
+type jsonSummary struct {
+	Kind        string         `json:"kind"` // always "provider-view"
+	Domains     int            `json:"domains"`
+	Failing     int            `json:"failing"`
+	NotChecked  int            `json:"not_checked"`
+	Nameservers []jsonServer   `json:"nameservers"`
+	Providers   []jsonProvider `json:"providers"`
+}
+
+type jsonServer struct {
+	NS       string         `json:"ns"`
+	Addr     string         `json:"addr"` // "" for an NS name without an address
+	Provider string         `json:"provider"`
+	Domains  int            `json:"domains"`
+	Failing  int            `json:"failing"`
+	Codes    map[string]int `json:"findings"` // domains per finding code
+}
+
+type jsonProvider struct {
+	Provider    string         `json:"provider"`
+	Nameservers int            `json:"nameservers"`
+	Addresses   int            `json:"addresses"`
+	Domains     int            `json:"domains"`
+	Failing     int            `json:"failing"`
+	Codes       map[string]int `json:"findings"`
+}
+
+// WriteJSON writes the provider view as one line of JSON.
+func (s *Summary) WriteJSON(w io.Writer) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := jsonSummary{Kind: "provider-view", Domains: s.domains, Failing: s.failing, NotChecked: s.errors,
+		Nameservers: []jsonServer{}, Providers: []jsonProvider{}}
+	codes := func(m map[probes.Code]int) map[string]int {
+		o := map[string]int{}
+		for c, n := range m {
+			o[string(c)] = n
+		}
+		return o
+	}
+	srvs, names := s.rows()
+	for _, r := range srvs {
+		addr := ""
+		if r.k.addr.IsValid() {
+			addr = r.k.addr.String()
+		}
+		out.Nameservers = append(out.Nameservers, jsonServer{NS: r.k.ns, Addr: addr, Provider: Provider(r.k.ns),
+			Domains: r.c.domains, Failing: r.c.failing, Codes: codes(r.c.codes)})
+	}
+	for _, n := range names {
+		p := s.providers[n]
+		out.Providers = append(out.Providers, jsonProvider{Provider: n, Nameservers: len(p.ns), Addresses: len(p.addrs),
+			Domains: p.domains, Failing: p.failing, Codes: codes(p.codes)})
+	}
+	b, err := json.Marshal(out)
+	if err != nil {
+		return err
+	}
+	_, err = w.Write(append(b, '\n'))
+	return err
 }
 
 func newTable(w io.Writer) *tablewriter.Table {

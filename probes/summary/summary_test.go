@@ -6,7 +6,9 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/caaprobe/caaprobe/probes"
 	"github.com/caaprobe/caaprobe/probes/report"
@@ -139,5 +141,35 @@ func TestBoundedMemory(t *testing.T) {
 	}
 	if c := s.servers[serverKey{"ns2.big.test", netip.MustParseAddr("127.0.0.2")}]; c.codes[probes.CodeTimeout] != 10000 {
 		t.Errorf("timeout count %d, want 10000", c.codes[probes.CodeTimeout])
+	}
+}
+
+// TestWriteWidth: the provider view fits a narrow terminal as wrapped
+// lines, and is the grid when there is room (or no limit).
+func TestWriteWidth(t *testing.T) {
+	s := New()
+	for _, d := range sample() {
+		s.Add(d)
+	}
+	var grid, wide, narrow bytes.Buffer
+	if err := s.Write(&grid); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.WriteWidth(&wide, 1000); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.WriteWidth(&narrow, 50); err != nil {
+		t.Fatal(err)
+	}
+	if grid.String() != wide.String() || !strings.Contains(grid.String(), "┌") {
+		t.Errorf("with room the grid is kept")
+	}
+	if strings.Contains(narrow.String(), "┌") || !strings.Contains(narrow.String(), "By provider:") {
+		t.Errorf("at 50 columns:\n%s", narrow.String())
+	}
+	for _, l := range strings.Split(narrow.String(), "\n") {
+		if utf8.RuneCountInString(l) > 50 {
+			t.Errorf("line over 50 columns: %q", l)
+		}
 	}
 }

@@ -1,0 +1,72 @@
+package probes
+
+import (
+	"context"
+	"encoding/binary"
+	"io"
+	"net"
+	"net/netip"
+	"sync"
+	"testing"
+	"time"
+)
+
+// TestSourceFromSocket: every exchange records the local address and port
+// it was sent from, read from the socket; the server saw exactly that
+// source, over UDP (each attempt its own, the earlier ones kept) and TCP.
+func TestSourceFromSocket(t *testing.T) {
+	var mu sync.Mutex
+	var seen []netip.AddrPort
+	_, addr := startUDP(t, func(conn *net.UDPConn, from *net.UDPAddr, q []byte) {
+		mu.Lock()
+		seen = append(seen, from.AddrPort())
+		n := len(seen)
+		mu.Unlock()
+		if n == 2 { // the first attempt times out
+			conn.WriteToUDP(answer(t, q, binary.BigEndian.Uint16(q)), from)
+		}
+	})
+	x := &Exchanger{Timeout: 200 * time.Millisecond, Retries: 1}
+	ex := x.Exchange(context.Background(), addr, testQuery(t), UDP)
+	mu.Lock()
+	if ex.Reply == nil || len(seen) != 2 || len(ex.Earlier) != 1 {
+		mu.Unlock()
+		t.Fatalf("reply %v, server saw %d queries, %d earlier attempts: want an answer to the second", ex.Reply != nil, len(seen), len(ex.Earlier))
+	}
+	if ex.Source != seen[1] || ex.Earlier[0].Source != seen[0] {
+		t.Errorf("sources %v then %v, the server saw %v", ex.Earlier[0].Source, ex.Source, seen)
+	}
+	mu.Unlock()
+
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	from := make(chan netip.AddrPort, 1)
+	go func() {
+		conn, err := ln.Accept()
+		if err != nil {
+			return
+		}
+		defer conn.Close()
+		from <- conn.RemoteAddr().(*net.TCPAddr).AddrPort()
+		var l [2]byte
+		if _, err := io.ReadFull(conn, l[:]); err != nil {
+			return
+		}
+		q := make([]byte, binary.BigEndian.Uint16(l[:]))
+		if _, err := io.ReadFull(conn, q); err != nil {
+			return
+		}
+		a := answer(t, q, binary.BigEndian.Uint16(q))
+		conn.Write(append([]byte{byte(len(a) >> 8), byte(len(a))}, a...))
+	}()
+	tex := x.Exchange(context.Background(), netip.MustParseAddrPort(ln.Addr().String()), testQuery(t), TCP)
+	if tex.Reply == nil {
+		t.Fatalf("no TCP reply: %v", tex.Err)
+	}
+	if got := <-from; tex.Source != got || !tex.Source.Addr().Is4() {
+		t.Errorf("TCP source %v, the server saw %v", tex.Source, got)
+	}
+}
