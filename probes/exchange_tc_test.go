@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"io"
 	"net"
+	"net/netip"
 	"testing"
 	"time"
 
@@ -35,7 +36,7 @@ func TestTruncated(t *testing.T) {
 // retried.
 func TestExchangeTC(t *testing.T) {
 	for _, truncate := range []bool{true, false} {
-		_, addr := startUDP(t, func(conn *net.UDPConn, from *net.UDPAddr, q []byte) {
+		respond := func(conn *net.UDPConn, from *net.UDPAddr, q []byte) {
 			m := new(dns.Msg)
 			if m.Unpack(q) != nil {
 				return
@@ -43,10 +44,19 @@ func TestExchangeTC(t *testing.T) {
 			m.Response, m.Truncated = true, truncate
 			b, _ := m.Pack()
 			conn.WriteToUDP(b, from)
-		})
-		ln, err := net.Listen("tcp", addr.String())
-		if err != nil {
-			t.Fatal(err)
+		}
+		// The TCP listener needs the UDP server's port, which another
+		// process may hold over TCP: try a few ports.
+		var addr netip.AddrPort
+		var ln net.Listener
+		for try := 0; ln == nil; try++ {
+			_, addr = startUDP(t, respond)
+			l, err := net.Listen("tcp", addr.String())
+			if err == nil {
+				ln = l
+			} else if try == 20 {
+				t.Fatal(err)
+			}
 		}
 		done := make(chan []byte, 1)
 		go func() {

@@ -111,9 +111,11 @@ func runBenchLab(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		}
 		defer pprof.StopCPUProfile()
 	}
+	peaks := watchMemory()
 	start := time.Now()
 	c := check.New(cfg)
 	defer c.Close()
+	limitMemory(c.LiveEstimate(f.concurrency))
 	verdicts := map[report.Verdict]int{}
 	var encoded int64
 	var buf bytes.Buffer
@@ -158,6 +160,7 @@ func runBenchLab(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	fmt.Fprintf(stdout, "  verdicts         %s\n", formatCounts(verdicts))
 	fmt.Fprintf(stdout, "  peak RSS         %s\n", peakRSS())
 	fmt.Fprintf(stdout, "  peak heap        %.1f MB (Go runtime, live+garbage at the last GC cycle)\n", heapMB())
+	fmt.Fprintf(stdout, "  peaks (sampled)  %s\n", peaks())
 	if verdicts[report.VerdictPass] != *n {
 		return &exitError{exitFindings, "bench-lab: some bench zones did not pass; the figures above are not a clean run"}
 	}
@@ -182,6 +185,47 @@ func formatCounts(m map[report.Verdict]int) string {
 		}
 	}
 	return strings.Join(parts, ", ")
+}
+
+// watchMemory samples the runtime's memory classes and goroutine count
+// every 50 ms until the returned function is called, which reports the
+// highest of each: what makes up the peak RSS.
+func watchMemory() func() string {
+	names := []string{"/memory/classes/total:bytes", "/memory/classes/heap/objects:bytes",
+		"/memory/classes/heap/unused:bytes", "/memory/classes/heap/free:bytes", "/memory/classes/heap/stacks:bytes",
+		"/sched/goroutines:goroutines"}
+	samples := make([]metrics.Sample, len(names))
+	for i, n := range names {
+		samples[i].Name = n
+	}
+	peak := make([]uint64, len(names))
+	stop := make(chan struct{})
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		t := time.NewTicker(50 * time.Millisecond)
+		defer t.Stop()
+		for {
+			metrics.Read(samples)
+			for i, s := range samples {
+				if s.Value.Kind() == metrics.KindUint64 {
+					peak[i] = max(peak[i], s.Value.Uint64())
+				}
+			}
+			select {
+			case <-stop:
+				return
+			case <-t.C:
+			}
+		}
+	}()
+	return func() string {
+		close(stop)
+		<-done
+		mb := func(i int) float64 { return float64(peak[i]) / 1e6 }
+		return fmt.Sprintf("Go total %.1f MB, heap objects %.1f MB, heap unused %.1f MB, heap free %.1f MB, stacks %.1f MB, %d goroutines",
+			mb(0), mb(1), mb(2), mb(3), mb(4), peak[5])
+	}
 }
 
 // peakRSS reads the kernel's high-water mark of resident memory for this

@@ -328,6 +328,7 @@ func inputStream(args, files, certs []string, stdin io.Reader, stderr io.Writer,
 func checkAndReport(ctx context.Context, cfg check.Config, f *checkFlags, items iter.Seq[input.Item], stdout io.Writer) (int, error) {
 	c := check.New(cfg)
 	defer c.Close()
+	limitMemory(c.LiveEstimate(f.concurrency))
 	color := !f.noColor && os.Getenv("NO_COLOR") == "" && isTerminal(stdout)
 	width := tableWidth(stdout)
 	var failed, warned, badInput, index int

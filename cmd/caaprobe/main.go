@@ -29,14 +29,27 @@ func main() {
 // tuneGC trades a little memory for speed unless the user chose GOGC: a
 // bulk run's live heap is small (a few tens of MB: the window of domains
 // in flight and the bounded caches, see docs/bulk.md) but it allocates
-// fast, so collecting at 200% growth halves the GC's work. No memory limit
-// is set: the live heap no longer grows with the input, and a fixed limit
-// near it made the collector run without pause. A user's GOMEMLIMIT is
-// the runtime's own business.
+// fast, so collecting at 200% growth halves the GC's work.
 func tuneGC() {
 	if os.Getenv("GOGC") == "" {
 		debug.SetGCPercent(200)
 	}
+}
+
+// limitMemory sets the collector's soft memory limit from what a run
+// holds, unless the user set GOMEMLIMIT: three times the engine's
+// estimate of its live heap (check.Checker.LiveEstimate, which follows
+// --concurrency and the probe plan, not the input), and at least 80 MiB.
+// GOGC=200 alone lets the heap reach three times the live heap, so the
+// limit mostly caps that headroom; since it stays well above the live
+// heap, the collector never runs back to back (it did with the fixed
+// 80 MiB limit of earlier versions, when the live heap grew with the
+// input).
+func limitMemory(liveEstimate int64) {
+	if os.Getenv("GOMEMLIMIT") != "" {
+		return
+	}
+	debug.SetMemoryLimit(max(80<<20, 3*liveEstimate))
 }
 
 // exitCode turns run's error into the documented exit status: 0 clean,

@@ -69,13 +69,17 @@ type Config struct {
 	OnNoAnchor func(warning string)
 }
 
-// unitsKept bounds the finished units kept (see lru.Work and
-// lru.Segmented): an eighth of it is the probation segment that holds a
-// domain's own name long enough for subdomains listed near it, the rest
-// the shared names (TLDs, parents) of a run. Measured with `caaprobe
-// bench-lab`: a full-plan unit is about 20 KB, so this bounds the cache
-// to roughly 10 MB plus the protected names a run really shares.
-const unitsKept = 4608
+// Finished units kept (see lru.Work and lru.Segmented): the probation
+// segment holds a domain's own name long enough for subdomains listed near
+// it (the run's window holds 4×concurrency domains, and most names are
+// used by one domain only); the protected segment holds the names asked
+// for a second time, the shared ones (TLDs, parents) of a run. Measured
+// with `caaprobe bench-lab`: a full-plan unit is about 20 KB, so probation
+// costs under 3 MB, and protected only what a run really shares.
+const (
+	unitsProbation = 128
+	unitsProtected = 4096
+)
 
 // defaultStepBudget bounds one piece of shared work (a unit, a DNSSEC
 // chain, a --resolver answer) when Config.DomainTimeout is not set.
@@ -137,7 +141,7 @@ func New(cfg Config) *Checker {
 	if budget <= 0 {
 		budget = defaultStepBudget
 	}
-	c := &Checker{cfg: cfg, X: x, walker: w, units: lru.NewWork[string, *unit](unitsKept, budget),
+	c := &Checker{cfg: cfg, X: x, walker: w, units: lru.NewWorkSegments[string, *unit](unitsProbation, unitsProtected, budget),
 		trusts:   lru.NewWork[string, *zoneTrust](discovery.DefaultCacheSize, budget),
 		resolved: lru.NewWork[string, resolver.Answer](discovery.DefaultCacheSize, budget),
 		rx:       &probes.Exchanger{Timeout: cfg.ResolverTimeout, MaxBytes: 65535, Wait: x.Wait}}
@@ -367,10 +371,18 @@ func (c *Checker) runUnit(ctx context.Context, info *discovery.Name, sem slots) 
 			sr := &serverResults{zone: z.Name, ns: ns.Name, addr: a, results: make([]*probes.Result, len(plan))}
 			srs = append(srs, sr)
 			for i, p := range plan {
+				// The slot is taken before the goroutine starts, so a
+				// domain has at most Parallel probe goroutines, not one
+				// per probe and address waiting.
+				if !sem.take(ctx) {
+					sr.results[i] = c.probe(ctx, p, info, a) // cut: no query sent
+					continue
+				}
 				wg.Add(1)
 				go func() {
 					defer wg.Done()
-					sr.results[i] = c.probe(ctx, p, info, a, sem)
+					defer sem.give()
+					sr.results[i] = c.probe(ctx, p, info, a)
 				}()
 			}
 		}
@@ -413,7 +425,7 @@ func (c *Checker) maxCNAME() int {
 
 // probe sends one probe to one address and judges the reply, retrying over
 // TCP when the UDP reply is truncated.
-func (c *Checker) probe(ctx context.Context, p probes.Probe, info *discovery.Name, addr netip.Addr, sem slots) *probes.Result {
+func (c *Checker) probe(ctx context.Context, p probes.Probe, info *discovery.Name, addr netip.Addr) *probes.Result {
 	qname := info.Name
 	if p.AtApex {
 		qname = info.Zone.Name
@@ -421,14 +433,13 @@ func (c *Checker) probe(ctx context.Context, p probes.Probe, info *discovery.Nam
 	q, err := probes.BuildQuery(probes.Spell(qname, p.Spelling), p.Type, p.EDNS, p.DO)
 	jc := probes.JudgeContext{Zone: info.Zone.Name, Name: qname, Exists: info.Exists || qname == info.Zone.Name}
 	server := netip.AddrPortFrom(addr, uint16(c.cfg.Port))
-	if err == nil && !sem.take(ctx) {
-		err = ctx.Err()
+	if err == nil {
+		err = ctx.Err() // cut short: no query is sent
 	}
 	if err != nil {
 		ex := &probes.Exchange{Server: server, Transport: p.Transport, Err: err}
 		return ptr(probes.Judge(p, jc, ex, nil))
 	}
-	defer sem.give()
 	if p.Transport == probes.UDP {
 		ex, fallback := c.X.ExchangeTC(ctx, server, q)
 		return ptr(probes.Judge(p, jc, ex, fallback))

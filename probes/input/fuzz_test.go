@@ -26,8 +26,8 @@ func FuzzNormalise(f *testing.F) {
 			if hasUnprintable(err.Error()) {
 				t.Errorf("Normalise(%q): error %q would print control characters", raw, err)
 			}
-			if s := Sanitise(raw); hasUnprintable(s) || len(s) > maxShownBytes {
-				t.Errorf("Sanitise(%q) = %q: unprintable or longer than %d", raw, s, maxShownBytes)
+			if s := sanitise(raw); hasUnprintable(s) || len(s) > maxShownBytes {
+				t.Errorf("sanitise(%q) = %q: unprintable or longer than %d", raw, s, maxShownBytes)
 			}
 			return
 		}

@@ -23,7 +23,7 @@ import (
 type Item struct {
 	// Name is the normalised name (lowercase A-labels, no trailing dot,
 	// e.g. "xn--bcher-kva.example" or "*.example.com"). For an unusable
-	// entry it is the raw text made safe to print (see Sanitise), so the
+	// entry it is the raw text made safe to print (see sanitise), so the
 	// report can still show what the user wrote.
 	Name string
 	// Source says where the entry came from: "names.txt:12", "stdin:3",
@@ -49,7 +49,7 @@ type Reader struct {
 
 	items []Item
 	// first maps a normalised name to the Source that introduced it, for
-	// the most recent DedupeWindow distinct names.
+	// the most recent dedupeWindow distinct names.
 	first *lru.Cache[string, string]
 	args  int
 	// yield, when set (see Stream), gets each item instead of items;
@@ -58,12 +58,12 @@ type Reader struct {
 	stopped bool
 }
 
-// DedupeWindow bounds the names remembered for removing duplicates: a
+// dedupeWindow bounds the names remembered for removing duplicates: a
 // repeat within the last 32,768 distinct names is found (listed names
 // repeat next to each other or nearby, certificates of one directory
 // likewise); one further back is checked again. The memory held is
 // bounded by it, not by the length of the input.
-const DedupeWindow = 1 << 15
+const dedupeWindow = 1 << 15
 
 // Items returns the entries collected so far, in input order. The slice is
 // the Reader's own; callers must not append to it while still adding.
@@ -157,7 +157,7 @@ func (r *Reader) addListed(raw, source string) {
 
 func (r *Reader) addGood(name, source string) {
 	if r.first == nil {
-		r.first = lru.New[string, string](DedupeWindow)
+		r.first = lru.New[string, string](dedupeWindow)
 	}
 	r.first.Add(name, source)
 	r.add(Item{Name: name, Source: source})
@@ -168,7 +168,7 @@ func (r *Reader) addGood(name, source string) {
 // than "duplicate" would.
 func (r *Reader) addBad(raw, source string, err error) {
 	r.add(Item{
-		Name:   Sanitise(strings.TrimSpace(raw)),
+		Name:   sanitise(strings.TrimSpace(raw)),
 		Source: source,
 		Err:    fmt.Errorf("%s: %w", source, err),
 	})

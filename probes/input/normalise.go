@@ -120,7 +120,7 @@ func Normalise(raw string) (string, error) {
 }
 
 func nameErr(raw, msg string) error {
-	return fmt.Errorf(`"%s": %s`, Sanitise(raw), msg)
+	return fmt.Errorf(`"%s": %s`, sanitise(raw), msg)
 }
 
 // checkText rejects input that is not text at all, before anything tries to
@@ -185,7 +185,7 @@ func suggest(host string) string {
 	if n, err := Normalise(strings.TrimSuffix(host, ".")); err == nil {
 		return n
 	}
-	return Sanitise(host)
+	return sanitise(host)
 }
 
 // checkStructure validates an ASCII name after IDNA mapping and returns what
@@ -246,13 +246,13 @@ func checkLabel(l string, index int) string {
 	return ""
 }
 
-// Sanitise makes arbitrary input safe to print in a terminal, a log or a
+// sanitise makes arbitrary input safe to print in a terminal, a log or a
 // report: invalid UTF-8 bytes, control characters, format characters (such as
 // U+202E, which reorders what follows on screen) and line or paragraph
 // separators become Go-style escapes; a backslash is doubled so an escape
 // cannot be forged. The result is at most 255 bytes, cut at an escape or
 // rune boundary.
-func Sanitise(s string) string {
+func sanitise(s string) string {
 	var b strings.Builder
 	for i := 0; i < len(s); {
 		r, size := utf8.DecodeRuneInString(s[i:])

@@ -138,16 +138,16 @@ func TestSanitise(t *testing.T) {
 		{"a\u2028b", `a\u2028b`},
 	}
 	for _, tt := range tests {
-		if got := Sanitise(tt.in); got != tt.want {
-			t.Errorf("Sanitise(%q) = %q, want %q", tt.in, got, tt.want)
+		if got := sanitise(tt.in); got != tt.want {
+			t.Errorf("sanitise(%q) = %q, want %q", tt.in, got, tt.want)
 		}
 	}
-	long := Sanitise(strings.Repeat("\x00", 300))
+	long := sanitise(strings.Repeat("\x00", 300))
 	if len(long) > maxShownBytes || len(long)%4 != 0 {
-		t.Errorf("Sanitise of 300 NULs: %d bytes, want at most %d, cut between escapes", len(long), maxShownBytes)
+		t.Errorf("sanitise of 300 NULs: %d bytes, want at most %d, cut between escapes", len(long), maxShownBytes)
 	}
-	if got := Sanitise(strings.Repeat("ü", 200)); len(got) > maxShownBytes || !strings.HasPrefix(strings.Repeat("ü", 200), got) {
-		t.Errorf("Sanitise of 200 ü: %d bytes, not cut at a rune boundary", len(got))
+	if got := sanitise(strings.Repeat("ü", 200)); len(got) > maxShownBytes || !strings.HasPrefix(strings.Repeat("ü", 200), got) {
+		t.Errorf("sanitise of 200 ü: %d bytes, not cut at a rune boundary", len(got))
 	}
 }
 

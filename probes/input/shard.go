@@ -39,7 +39,7 @@ func parseCount(s string) (int, error) {
 	return strconv.Atoi(s)
 }
 
-// Shard reports whether the normalised name belongs to shard k of n (k from
+// shard reports whether the normalised name belongs to shard k of n (k from
 // 0, as from ParseShard; n < 1 means no sharding and every name belongs).
 //
 // Names are assigned by their registrable domain, so all names of one
@@ -47,7 +47,7 @@ func parseCount(s string) (int, error) {
 // every server of a zone and applies one rate limit to it. The assignment
 // is a stable hash (FNV-1a, 64 bit), the same on every machine and release,
 // so N independent runs over the same list partition it exactly.
-func Shard(name string, k, n int) bool {
+func shard(name string, k, n int) bool {
 	if n < 1 {
 		return true
 	}
@@ -66,7 +66,7 @@ func (it Item) InShard(k, n int) bool {
 	if it.Err != nil && !it.Duplicate {
 		return bucket(it.Name, n) == k
 	}
-	return Shard(it.Name, k, n)
+	return shard(it.Name, k, n)
 }
 
 func bucket(key string, n int) int {

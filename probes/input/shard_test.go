@@ -93,7 +93,7 @@ func TestShardStable(t *testing.T) {
 func shardOf(name string, n int) int {
 	found := -1
 	for k := 0; k < n; k++ {
-		if Shard(name, k, n) {
+		if shard(name, k, n) {
 			if found >= 0 {
 				return -2
 			}

@@ -55,13 +55,13 @@ func TestStream(t *testing.T) {
 // remembered stay bounded by it however long the list.
 func TestDedupeWindow(t *testing.T) {
 	var r Reader
-	for i := range DedupeWindow + 10 {
+	for i := range dedupeWindow + 10 {
 		r.AddArgs([]string{fmt.Sprintf("z%d.test", i)})
 	}
-	if r.first.Len() > DedupeWindow {
-		t.Errorf("%d names remembered, want at most %d", r.first.Len(), DedupeWindow)
+	if r.first.Len() > dedupeWindow {
+		t.Errorf("%d names remembered, want at most %d", r.first.Len(), dedupeWindow)
 	}
-	r.AddArgs([]string{fmt.Sprintf("z%d.test", DedupeWindow+5), "z0.test"})
+	r.AddArgs([]string{fmt.Sprintf("z%d.test", dedupeWindow+5), "z0.test"})
 	items := r.Items()
 	if !items[len(items)-2].Duplicate {
 		t.Error("a repeat within the window was not marked")

@@ -18,7 +18,14 @@ type Segmented[K comparable, V any] struct {
 func NewSegmented[K comparable, V any](size int) *Segmented[K, V] {
 	size = max(size, 2)
 	prob := max(size/8, 1)
-	return &Segmented[K, V]{probation: New[K, V](prob), protected: New[K, V](size - prob)}
+	return NewSegments[K, V](prob, size-prob)
+}
+
+// NewSegments returns a segmented LRU with the given segment sizes (at
+// least 1 each): for values so big that the one-off keys passing through
+// probation must be few.
+func NewSegments[K comparable, V any](probation, protected int) *Segmented[K, V] {
+	return &Segmented[K, V]{probation: New[K, V](probation), protected: New[K, V](protected)}
 }
 
 // Get returns the value for k, promoting it to the protected segment.

@@ -46,9 +46,18 @@ type job[V any] struct {
 // NewWork returns a Work that keeps at most size finished values and gives
 // each computation at most budget (0: no budget, only Close stops it).
 func NewWork[K comparable, V any](size int, budget time.Duration) *Work[K, V] {
+	return newWork[K, V](NewSegmented[K, V](size), budget)
+}
+
+// NewWorkSegments is NewWork with the segment sizes of its LRU given (see
+// NewSegments).
+func NewWorkSegments[K comparable, V any](probation, protected int, budget time.Duration) *Work[K, V] {
+	return newWork[K, V](NewSegments[K, V](probation, protected), budget)
+}
+
+func newWork[K comparable, V any](done *Segmented[K, V], budget time.Duration) *Work[K, V] {
 	stop, cancel := context.WithCancel(context.Background())
-	return &Work[K, V]{budget: budget, stop: stop, cancel: cancel,
-		done: NewSegmented[K, V](size), inflight: map[K]*job[V]{}}
+	return &Work[K, V]{budget: budget, stop: stop, cancel: cancel, done: done, inflight: map[K]*job[V]{}}
 }
 
 // Close cancels every computation in flight; later ones start cancelled.
