@@ -9,7 +9,8 @@ import (
 	"github.com/schollz/progressbar/v3"
 )
 
-// progress shows a bulk run's progress on stderr: domains done of total,
+// progress shows a bulk run's progress on stderr: domains done (of total,
+// when known),
 // queries a second, failures so far and the time left. It draws only when
 // stderr is a terminal, so logs and pipes get nothing; a nil *progress is
 // a valid no-op.
