@@ -9,8 +9,9 @@ import (
 	"github.com/schollz/progressbar/v3"
 )
 
-// progress shows a bulk run's progress on stderr: domains done of total,
-// queries a second, failures so far and the time left. It draws only when
+// progress shows a bulk run's progress on stderr: domains done (of the
+// total and with the time left, when the total is known), queries a
+// second and failures so far. It draws only when
 // stderr is a terminal, so logs and pipes get nothing; a nil *progress is
 // a valid no-op.
 type progress struct {
