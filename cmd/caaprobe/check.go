@@ -33,6 +33,7 @@ type checkFlags struct {
 	retries     int
 	format      string
 	noColor     bool
+	portSet     bool // --port was given
 	color       string
 	strict      bool
 	files       listFlag
@@ -154,12 +155,26 @@ func (f *checkFlags) config() (check.Config, error) {
 	if f.root != "" {
 		roots = strings.Split(f.root, ",")
 	}
+	rootPort := 0
 	for _, r := range roots {
-		a, err := netip.ParseAddr(strings.TrimSpace(r))
+		ap, err := parseRoot(r)
 		if err != nil {
-			return cfg, usageErr("--root %q: not an IP address", r)
+			return cfg, err
 		}
-		cfg.Roots = append(cfg.Roots, a)
+		cfg.Roots = append(cfg.Roots, ap.Addr())
+		if p := int(ap.Port()); p != 0 {
+			if rootPort != 0 && p != rootPort {
+				return cfg, usageErr("--root %q: every root must use the same port (%d and %d given)", f.root, rootPort, p)
+			}
+			rootPort = p
+		}
+	}
+	if rootPort != 0 && rootPort != cfg.Port {
+		// One port for every server: a lab serves them all on one.
+		if f.portSet {
+			return cfg, usageErr("--root port %d differs from --port %d: caaprobe asks every server on one port; give one of them", rootPort, cfg.Port)
+		}
+		cfg.Port = rootPort
 	}
 	if f.probeList != "" {
 		for _, id := range strings.Split(f.probeList, ",") {
@@ -206,6 +221,23 @@ func (f *checkFlags) config() (check.Config, error) {
 	return cfg, nil
 }
 
+// parseRoot reads one --root address: ADDR, ADDR:PORT, [V6] or [V6]:PORT
+// (port 0: not given).
+func parseRoot(s string) (netip.AddrPort, error) {
+	s = strings.TrimSpace(s)
+	if ap, err := netip.ParseAddrPort(s); err == nil {
+		if ap.Port() == 0 {
+			return ap, usageErr("--root %q: port 0", s)
+		}
+		return netip.AddrPortFrom(ap.Addr().Unmap(), ap.Port()), nil
+	}
+	a, err := netip.ParseAddr(strings.TrimSuffix(strings.TrimPrefix(s, "["), "]"))
+	if err != nil {
+		return netip.AddrPort{}, usageErr("--root %q: want ADDR, ADDR:PORT or [V6]:PORT", s)
+	}
+	return netip.AddrPortFrom(a.Unmap(), 0), nil
+}
+
 // parsePin reads ZONE=NAME/ADDR.
 func parsePin(s string) (string, discovery.NS, error) {
 	zone, rest, ok := strings.Cut(s, "=")
@@ -238,14 +270,15 @@ standard input when it is not a terminal.`,
   caaprobe check --format json -f names.txt > run.jsonl
   caaprobe check notimp.test --root 127.0.0.1:5353 --timeout 1`,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return runCheck(env.ctx, &f, args, env.stdin, env.stdout, env.stderr)
+			return runCheck(env.ctx, &f, cmd.Flags().Changed("port"), args, env.stdin, env.stdout, env.stderr)
 		},
 	}
 	f.register(cmd.Flags())
 	return cmd
 }
 
-func runCheck(ctx context.Context, f *checkFlags, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
+func runCheck(ctx context.Context, f *checkFlags, portSet bool, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
+	f.portSet = portSet
 	cfg, err := f.config()
 	if err != nil {
 		return err
