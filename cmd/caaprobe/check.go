@@ -238,24 +238,6 @@ func parseRoot(s string) (netip.AddrPort, error) {
 	return netip.AddrPortFrom(a.Unmap(), 0), nil
 }
 
-// parsePin reads ZONE=NAME/ADDR.
-func parsePin(s string) (string, discovery.NS, error) {
-	zone, rest, ok := strings.Cut(s, "=")
-	name, addr, ok2 := strings.Cut(rest, "/")
-	if !ok || !ok2 || zone == "" || name == "" {
-		return "", discovery.NS{}, usageErr("--ns %q: want ZONE=NAME/ADDR", s)
-	}
-	a, err := netip.ParseAddr(addr)
-	if err != nil {
-		return "", discovery.NS{}, usageErr("--ns %q: %q is not an IP address", s, addr)
-	}
-	zn, err := input.Normalise(zone)
-	if err != nil {
-		return "", discovery.NS{}, usageErr("--ns %q: %v", s, err)
-	}
-	return zn + ".", discovery.NS{Name: strings.TrimSuffix(name, ".") + ".", Addrs: []netip.Addr{a}}, nil
-}
-
 func newCheckCmd(env *cliEnv) *cobra.Command {
 	var f checkFlags
 	cmd := &cobra.Command{
@@ -296,8 +278,14 @@ func runCheck(ctx context.Context, f *checkFlags, portSet bool, args []string, s
 	if err := preflight(ctx, &cfg, stderr); err != nil {
 		return err
 	}
+	checkResolver(ctx, &cfg, stderr)
+	if err := resolvePins(ctx, &cfg); err != nil {
+		return err
+	}
 	var readErr error
-	items, err := inputStream(args, f.files, f.certs, stdin, &readErr)
+	items, err := inputStream(args, f.files, f.certs, stdin, &readErr, func(path string, st input.CertStats) {
+		fmt.Fprintf(stderr, "caaprobe: --cert %s: %v\n", path, st)
+	})
 	if err != nil {
 		return err
 	}
@@ -358,7 +346,7 @@ func noteInput(items iter.Seq[input.Item], stderr io.Writer) iter.Seq[input.Item
 // goes on (so a list of millions of names is never held whole). Each bad
 // line is reported on stderr as it is read (it also appears in the output
 // with verdict error). A source that fails part-way sets *readErr.
-func inputStream(args, files, certs []string, stdin io.Reader, readErr *error) (iter.Seq[input.Item], error) {
+func inputStream(args, files, certs []string, stdin io.Reader, readErr *error, certNote func(string, input.CertStats)) (iter.Seq[input.Item], error) {
 	for _, path := range files {
 		if path == "-" {
 			continue
@@ -401,6 +389,9 @@ func inputStream(args, files, certs []string, stdin io.Reader, readErr *error) (
 			if err := r.AddCerts(path); err != nil {
 				return fmt.Errorf("--cert %s: %w", path, err)
 			}
+			if certNote != nil {
+				certNote(path, r.CertStats())
+			}
 		}
 		return nil
 	}, readErr), nil
@@ -437,9 +428,11 @@ func checkAndReport(ctx context.Context, cfg check.Config, f *checkFlags, items 
 	}
 	// The input is a stream of unknown length: the bar counts domains.
 	bar := newProgress(stderr, stdout, -1, c.X.Sent)
+	pins := newPinUse(cfg.Pins)
 	c.Run(ctx, items, f.concurrency, func(it input.Item, d *report.Domain) {
 		bar.beforeOutput()
 		defer bar.done(d)
+		pins.see(d)
 		if sum != nil {
 			sum.Add(d)
 		}
@@ -498,21 +491,26 @@ func checkAndReport(ctx context.Context, cfg check.Config, f *checkFlags, items 
 	if ctx.Err() != nil {
 		return index, &exitError{exitInternal, "interrupted: domains not yet checked are marked error: interrupted"}
 	}
+	return index, reportUnusedPins(pins, stderr, exitFor(f, stderr, index, badInput, failed, warned, unchecked))
+}
+
+// exitFor maps a run's counts to its exit status (run.go).
+func exitFor(f *checkFlags, stderr io.Writer, index, badInput, failed, warned, unchecked int) error {
 	if badInput > 0 {
 		msg := fmt.Sprintf("%d input line(s) could not be used", badInput)
 		if index == badInput {
-			return index, &exitError{exitUsage, msg + "; nothing was checked"}
+			return &exitError{exitUsage, msg + "; nothing was checked"}
 		}
 		// The good names decide the exit status; the bad ones are said.
 		fmt.Fprintf(stderr, "caaprobe: %s (listed above; the other %d were checked)\n", msg, index-badInput)
 	}
 	switch {
 	case failed > 0 || (f.strict && warned > 0):
-		return index, &exitError{exitFindings, ""}
+		return &exitError{exitFindings, ""}
 	case unchecked > 0:
-		return index, &exitError{exitIncomplete, fmt.Sprintf("%d domain(s) could not be checked (verdict error)", unchecked)}
+		return &exitError{exitIncomplete, fmt.Sprintf("%d domain(s) could not be checked (verdict error)", unchecked)}
 	}
-	return index, nil
+	return nil
 }
 
 // policyFails says whether the CAA policy alone makes the run fail: the

@@ -3,8 +3,15 @@ package main
 import (
 	"bytes"
 	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
 	"errors"
 	"fmt"
+	"math/big"
 	"net/netip"
 	"os"
 	"os/exec"
@@ -308,5 +315,114 @@ func TestStdinWithoutDash(t *testing.T) {
 	r = runBinary(t, nil, labArgs(lab)...)
 	if r.code != exitUsage || !strings.Contains(r.stderr, "no names to check") {
 		t.Errorf("no names: exit %d, %s", r.code, r.stderr)
+	}
+}
+
+// okServer is the lab's server of ok.test: its NS name and address.
+func okServer(t *testing.T, lab *fixtures.Lab) (string, string) {
+	t.Helper()
+	for _, s := range lab.Servers {
+		if len(s.Zones) > 0 && s.Zones[0].Origin == "ok.test." {
+			return strings.TrimSuffix(s.Name, "."), s.Addr.String()
+		}
+	}
+	t.Fatal("no ok.test server in the lab")
+	return "", ""
+}
+
+// TestPins: --ns ZONE=ADDR, ZONE=NAME (looked up from the roots) and
+// ZONE=NAME/ADDR pin the zone's servers, marked (pinned) in the table; a
+// pin no name reaches is an error.
+func TestPins(t *testing.T) {
+	lab := startLab(t)
+	name, addr := okServer(t, lab)
+	for _, pin := range []string{"ok.test=" + addr, "ok.test=" + name, "ok.test=" + name + "/" + addr, "OK.test.=" + name + "."} {
+		r := runBinary(t, nil, labArgs(lab, "ok.test", "--ns", pin)...)
+		if r.code != exitOK {
+			t.Errorf("--ns %s: exit %d; stderr %s", pin, r.code, r.stderr)
+		}
+		if !strings.Contains(r.stdout, "(pinned)") || !strings.Contains(r.stdout, addr) {
+			t.Errorf("--ns %s: no pinned row at %s:\n%s", pin, addr, r.stdout)
+		}
+	}
+	r := runBinary(t, nil, labArgs(lab, "ok.test", "--ns", "elsewhere.test="+addr)...)
+	if r.code != exitUsage || !strings.Contains(r.stderr, "--ns elsewhere.test: no name checked reaches this zone") {
+		t.Errorf("unused pin: exit %d; stderr %s", r.code, r.stderr)
+	}
+	r = runBinary(t, nil, labArgs(lab, "ok.test", "--ns", "ok.test=no-such-host.test")...)
+	if r.code != exitUsage || !strings.Contains(r.stderr, "looking up no-such-host.test") {
+		t.Errorf("pin by a name that does not resolve: exit %d; stderr %s", r.code, r.stderr)
+	}
+}
+
+// TestRootPortForms: --root ADDR:PORT sets the port for every server (a
+// lab); a port that contradicts --port is a usage error.
+func TestRootPortForms(t *testing.T) {
+	lab := startLab(t)
+	r := runBinary(t, nil, "check", "--root", fmt.Sprintf("%s:%d", lab.Root, lab.Port), "--timeout", "1", "ok.test")
+	if r.code != exitOK {
+		t.Errorf("--root ADDR:PORT: exit %d; %s", r.code, r.stderr)
+	}
+	r = runBinary(t, nil, "check", "--root", fmt.Sprintf("%s:%d", lab.Root, lab.Port), "--port", "53", "ok.test")
+	if r.code != exitUsage || !strings.Contains(r.stderr, "differs from --port 53") {
+		t.Errorf("conflicting ports: exit %d; %s", r.code, r.stderr)
+	}
+	for _, s := range []string{"[::1]:5353", "::1", "[::1]", "127.0.0.1:53"} {
+		if _, err := parseRoot(s); err != nil {
+			t.Errorf("parseRoot(%q): %v", s, err)
+		}
+	}
+	if _, err := parseRoot("[::1]:0"); err == nil {
+		t.Error("port 0 accepted")
+	}
+}
+
+// TestResolverChecked: a --resolver that answers authoritatively is
+// warned about; one that does not answer is left out (no "agrees").
+func TestResolverChecked(t *testing.T) {
+	lab := startLab(t)
+	// The lab's root answers . SOA itself, with AA and without RA.
+	r := runBinary(t, nil, labArgs(lab, "ok.test", "--format", "json", "--resolver", fmt.Sprintf("%s:%d", lab.Root, lab.Port))...)
+	if !strings.Contains(r.stderr, "answers without recursion (RA clear, AA set, NOERROR): it looks like an authoritative server") {
+		t.Errorf("no warning for an authoritative --resolver: %s", r.stderr)
+	}
+	silent, err := fixtures.StartDroppingRoot(netip.MustParseAddr("127.0.0.1"), 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer silent.Close()
+	r = runBinary(t, nil, labArgs(lab, "ok.test", "--format", "json", "--resolver-timeout", "0.5", "--resolver", fmt.Sprintf("127.0.0.1:%d", silent.Port))...)
+	if !strings.Contains(r.stderr, "did not answer") {
+		t.Errorf("no warning for a silent --resolver: %s", r.stderr)
+	}
+	if strings.Contains(r.stdout, `"agrees"`) {
+		t.Errorf("a silent resolver is compared: %s", r.stdout)
+	}
+	if r.code != exitOK {
+		t.Errorf("exit %d, want 0 (ok.test passes)", r.code)
+	}
+}
+
+// TestCertSkips: --cert says how many certificates it skipped and why.
+func TestCertSkips(t *testing.T) {
+	lab := startLab(t)
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "Test CA"},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour), IsCA: true, BasicConstraintsValid: true}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "chain.pem"), pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o644)
+	r := runBinary(t, nil, labArgs(lab, "--cert", dir)...)
+	if r.code != exitUsage {
+		t.Errorf("exit %d, want 2 (no names)", r.code)
+	}
+	if !strings.Contains(r.stderr, "0 leaf certificate(s) used from 1 file(s); skipped 1 CA certificate(s)") {
+		t.Errorf("stderr does not say what was skipped: %s", r.stderr)
 	}
 }

@@ -48,6 +48,9 @@ func runDemo(ctx context.Context, f *checkFlags, labPort int, args []string, std
 	if err != nil {
 		return err
 	}
+	if err := resolvePins(ctx, &cfg); err != nil {
+		return err
+	}
 	if cfg.TrustAnchor == nil {
 		// The lab's root key is its own: validate the lab's signed zones
 		// from it, as a CA's resolver does from IANA's.

@@ -192,3 +192,42 @@ func rcodeName(rc int) string {
 	}
 	return "RCODE " + strconv.Itoa(rc)
 }
+
+// checkResolver asks the --resolver once before the run (". SOA", RD set)
+// and says what it is: no reply at all makes the comparison unusable, so
+// it is left out (no "agrees" that compares against nothing); a reply
+// without RA (with AA, or REFUSED) comes from an authoritative server,
+// not the validating resolver a CA uses, which is said once.
+func checkResolver(ctx context.Context, cfg *check.Config, stderr io.Writer) {
+	if !cfg.Resolver.IsValid() {
+		return
+	}
+	wait := min(cfg.ResolverTimeout, preflightBudget)
+	ctx, cancel := context.WithTimeout(ctx, 2*wait)
+	defer cancel()
+	var r *dns.Msg
+	for _, network := range []string{"udp", "tcp"} {
+		m := new(dns.Msg)
+		m.SetQuestion(".", dns.TypeSOA)
+		m.RecursionDesired = true
+		c := &dns.Client{Net: network, Timeout: wait}
+		if reply, _, err := c.ExchangeContext(ctx, m, cfg.Resolver.String()); err == nil {
+			r = reply
+			break
+		}
+	}
+	switch {
+	case ctx.Err() != nil && r == nil && ctx.Err() == context.Canceled:
+		return
+	case r == nil:
+		fmt.Fprintf(stderr, "caaprobe: warning: --resolver %s did not answer over UDP or TCP: the comparison with a real resolver is unusable and left out\n", cfg.Resolver)
+		cfg.Resolver = netip.AddrPort{}
+	case !r.RecursionAvailable:
+		aa := ""
+		if r.Authoritative {
+			aa = ", AA set"
+		}
+		fmt.Fprintf(stderr, "caaprobe: warning: --resolver %s answers without recursion (RA clear%s, %s): it looks like an authoritative server, not a validating resolver, so its answers are not what a CA's resolver concludes\n",
+			cfg.Resolver, aa, rcodeName(r.Rcode))
+	}
+}

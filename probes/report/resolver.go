@@ -56,7 +56,10 @@ func resolverJSON(d *Domain) []jsonResolver {
 func writeResolver(w io.Writer, d *Domain, p painter) {
 	for _, c := range d.Resolver {
 		verdict := "as predicted"
-		if !c.Agrees {
+		switch {
+		case c.Rcode == "":
+			verdict = "no comparison: the resolver did not answer"
+		case !c.Agrees:
 			verdict = p.paint(color.FgRed, fmt.Sprintf("caaprobe predicted %s", c.Predicted))
 		}
 		fmt.Fprintf(w, "  resolver %s: %s CAA: %s (%s)\n", c.Server, Clean(TrimDot(c.Name)), Clean(c.Summary()), verdict)

@@ -52,6 +52,9 @@ func WriteTable(w io.Writer, d *Domain, opt TableOptions) error {
 				continue
 			}
 			row := []string{Clean(TrimDot(n.Name)), Clean(TrimDot(s.NS)), s.Addr.String()}
+			if s.Pinned {
+				row[1] += " (pinned)"
+			}
 			for _, c := range cols {
 				row = append(row, p.cell(s.result(n.Name, c)))
 			}
