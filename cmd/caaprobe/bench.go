@@ -31,6 +31,7 @@ func newBenchLabCmd(env *cliEnv) *cobra.Command {
 	fs := cmd.Flags()
 	var f checkFlags
 	f.register(fs)
+	fs.MarkHidden("output") // bench-lab has its own --out
 	n := fs.IntP("zones", "n", 10000, "number of zones in the bench lab")
 	shape := fs.String("shape", "provider", "bench lab shape: provider (every zone on the provider's two NS names) or vanity (every zone has its own in-bailiwick ns1/ns2.<zone> with glue)")
 	out := fs.String("out", "", "also write the report to `FILE` (default: discarded)")

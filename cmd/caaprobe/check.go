@@ -34,6 +34,7 @@ type checkFlags struct {
 	format      string
 	noColor     bool
 	portSet     bool // --port was given
+	output      string
 	color       string
 	strict      bool
 	files       listFlag
@@ -69,6 +70,7 @@ func (f *checkFlags) register(fs *pflag.FlagSet) {
 	durationVar(fs, &f.timeout, "timeout", 2*time.Second, "time to wait for each reply (seconds, or a duration: 500ms, 2s)")
 	fs.IntVar(&f.retries, "retries", 2, "further attempts after a timeout")
 	fs.StringVar(&f.format, "format", "table", "output format: table, json (JSON Lines, one object per input name), markdown (the evidence report of each domain, for a support ticket) or html (one self-contained page)")
+	fs.StringVarP(&f.output, "output", "o", "", "write the report to `FILE` instead of standard output (for a container without a shell)")
 	fs.StringVar(&f.evidence, "evidence", "", "write an evidence bundle per domain (report.md, exchanges.pcap, result.json) under `DIR`; see docs/evidence.md")
 	fs.BoolVar(&f.force, "force", false, "replace evidence bundles that already exist")
 	fs.BoolVar(&f.noColor, "no-color", false, "no colour in the table (also when NO_COLOR is set or stdout is not a terminal); the same as --color never")
@@ -259,7 +261,7 @@ standard input when it is not a terminal.`,
 	return cmd
 }
 
-func runCheck(ctx context.Context, f *checkFlags, portSet bool, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
+func runCheck(ctx context.Context, f *checkFlags, portSet bool, args []string, stdin io.Reader, stdout, stderr io.Writer) (err error) {
 	f.portSet = portSet
 	cfg, err := f.config()
 	if err != nil {
@@ -275,6 +277,11 @@ func runCheck(ctx context.Context, f *checkFlags, portSet bool, args []string, s
 		return usageErr("no names to check: give names as arguments, -f FILE, --cert FILE, or pipe them on stdin")
 	}
 	f.stderr = stderr
+	stdout, closeOut, err := openOutput(f, stdout)
+	if err != nil {
+		return err
+	}
+	defer closeOut(&err)
 	if err := preflight(ctx, &cfg, stderr); err != nil {
 		return err
 	}
@@ -308,6 +315,23 @@ func runCheck(ctx context.Context, f *checkFlags, portSet bool, args []string, s
 		return usageErr("no names to check: give names as arguments, -f FILE, --cert FILE, or pipe them on stdin")
 	}
 	return err
+}
+
+// openOutput opens --output FILE in place of stdout; the returned func
+// closes it and sets *err when the close fails on an otherwise good run.
+func openOutput(f *checkFlags, stdout io.Writer) (io.Writer, func(*error), error) {
+	if f.output == "" {
+		return stdout, func(*error) {}, nil
+	}
+	fh, err := os.Create(f.output)
+	if err != nil {
+		return nil, nil, usageErr("--output: %v", err)
+	}
+	return fh, func(err *error) {
+		if cerr := fh.Close(); cerr != nil && *err == nil {
+			*err = fmt.Errorf("--output: %w", cerr)
+		}
+	}, nil
 }
 
 // pipedOrFile says whether stdin is a pipe or a regular file (names

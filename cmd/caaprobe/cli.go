@@ -188,6 +188,11 @@ func levenshtein(a, b string) int {
 	return prev[len(b)]
 }
 
+// version and revision are set with -ldflags "-X main.version=…
+// -X main.revision=…" where the build has no VCS information to embed
+// (the Dockerfile builds from a context without .git).
+var version, revision string
+
 // versionString is the module version, the VCS revision and the Go
 // version, from the build information the Go tool embeds.
 func versionString() string {
@@ -196,6 +201,9 @@ func versionString() string {
 		return "caaprobe (no build information)"
 	}
 	v := bi.Main.Version
+	if (v == "" || v == "(devel)") && version != "" {
+		v = version
+	}
 	if v == "" {
 		v = "(devel)"
 	}
@@ -210,6 +218,9 @@ func versionString() string {
 		case "vcs.modified":
 			modified = s.Value == "true"
 		}
+	}
+	if rev == "" {
+		rev = revision
 	}
 	out := "caaprobe " + v
 	if rev != "" {

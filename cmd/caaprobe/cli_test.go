@@ -426,3 +426,18 @@ func TestCertSkips(t *testing.T) {
 		t.Errorf("stderr does not say what was skipped: %s", r.stderr)
 	}
 }
+
+// TestOutputFile: --output FILE takes the report instead of stdout (a
+// container without a shell cannot redirect).
+func TestOutputFile(t *testing.T) {
+	lab := startLab(t)
+	path := filepath.Join(t.TempDir(), "run.jsonl")
+	r := runBinary(t, nil, labArgs(lab, "ok.test", "-o", path, "--format", "json")...)
+	if r.code != exitOK || r.stdout != "" {
+		t.Errorf("exit %d, stdout %q", r.code, r.stdout)
+	}
+	data, err := os.ReadFile(path)
+	if err != nil || !strings.HasPrefix(string(data), `{"domain":"ok.test"`) {
+		t.Errorf("--output file: %v %.200s", err, data)
+	}
+}

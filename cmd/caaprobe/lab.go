@@ -36,7 +36,12 @@ func newDemoCmd(env *cliEnv) *cobra.Command {
 
 // runDemo starts the lab in this process and checks every lab domain: the
 // main job on built-in data, with no network beyond the loopback.
-func runDemo(ctx context.Context, f *checkFlags, labPort int, args []string, stdout, stderr io.Writer) error {
+func runDemo(ctx context.Context, f *checkFlags, labPort int, args []string, stdout, stderr io.Writer) (err error) {
+	stdout, closeOut, err := openOutput(f, stdout)
+	if err != nil {
+		return err
+	}
+	defer closeOut(&err)
 	lab, err := fixtures.Start(fixtures.Options{Port: labPort})
 	if err != nil {
 		return fmt.Errorf("starting the lab: %w", err)
