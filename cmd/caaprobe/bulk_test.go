@@ -104,18 +104,26 @@ func TestShardPartition(t *testing.T) {
 	b := startBenchLab(t, 30)
 	names := b.Domains()
 	seen := map[string]int{}
+	badSaid := 0 // shards whose stderr names the bad argument
 	for k := range 3 {
 		var stdout, stderr bytes.Buffer
 		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-		err := run(ctx, benchArgs(b, append([]string{"--shard", fmt.Sprintf("%d/3", k)}, names...)...),
+		// A bad argument after the names: reported by one shard only.
+		err := run(ctx, benchArgs(b, append(append([]string{"--shard", fmt.Sprintf("%d/3", k)}, names...), "bad..name")...),
 			nil, &stdout, &stderr)
 		cancel()
 		if err != nil && exitOf(err) != 0 {
 			t.Fatalf("shard %d/3: %v\n%s", k, err, stderr.String())
 		}
+		if strings.Contains(stderr.String(), "bad..name") {
+			badSaid++
+		}
 		got := parseLines(t, stdout.Bytes())
 		last := -1
 		for _, j := range got {
+			if j.Verdict == "error" && strings.Contains(j.Error, "bad..name") {
+				continue
+			}
 			seen[j.Domain]++
 			i := slices.Index(names, j.Domain)
 			if i <= last {
@@ -131,6 +139,9 @@ func TestShardPartition(t *testing.T) {
 		if seen[n] != 1 {
 			t.Errorf("%s reported by %d shards, want exactly 1", n, seen[n])
 		}
+	}
+	if badSaid != 1 {
+		t.Errorf("the bad argument is reported on stderr by %d shards, want exactly 1", badSaid)
 	}
 	var stderr bytes.Buffer
 	if err := run(context.Background(), benchArgs(b, "--shard", "3/3", "z1.test"), nil, &bytes.Buffer{}, &stderr); exitOf(err) != exitUsage {

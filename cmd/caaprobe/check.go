@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"iter"
@@ -509,13 +510,21 @@ func checkAndReport(ctx context.Context, cfg check.Config, f *checkFlags, items 
 	if writeErr != nil {
 		return index, fmt.Errorf("writing the report: %w", writeErr)
 	}
-	if err := ev.err(); err != nil {
-		return index, err
-	}
 	if ctx.Err() != nil {
 		return index, &exitError{exitInternal, "interrupted: domains not yet checked are marked error: interrupted"}
 	}
-	return index, reportUnusedPins(pins, stderr, exitFor(f, stderr, index, badInput, failed, warned, unchecked))
+	res := reportUnusedPins(pins, stderr, exitFor(f, stderr, index, badInput, failed, warned, unchecked))
+	if err := ev.err(); err != nil {
+		// Evidence that could not be written is caaprobe's failure, but it
+		// must not hide what the servers did: findings (3) and domains not
+		// checked (4) keep their status, the evidence error is said.
+		if c := exitOf(res); c == exitFindings || c == exitIncomplete {
+			fmt.Fprintf(stderr, "caaprobe: %v\n", err)
+			return index, res
+		}
+		return index, err
+	}
+	return index, res
 }
 
 // exitFor maps a run's counts to its exit status (run.go).
@@ -552,6 +561,18 @@ func policyFails(d *report.Domain) bool {
 		return p.Wildcard == caa.Forbidden
 	}
 	return p.Issue == caa.Forbidden
+}
+
+// exitOf is the exit status an error from run maps to (main.go).
+func exitOf(err error) int {
+	if err == nil {
+		return exitOK
+	}
+	var c interface{ ExitCode() int }
+	if errors.As(err, &c) {
+		return c.ExitCode()
+	}
+	return exitInternal
 }
 
 // summaryDefaultAbove is the number of domains above which a table run

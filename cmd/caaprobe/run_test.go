@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"os"
 	"strings"
@@ -13,17 +12,6 @@ import (
 	"github.com/caaprobe/caaprobe/fixtures"
 	"github.com/caaprobe/caaprobe/probes"
 )
-
-func exitOf(err error) int {
-	if err == nil {
-		return 0
-	}
-	var c interface{ ExitCode() int }
-	if errors.As(err, &c) {
-		return c.ExitCode()
-	}
-	return 1
-}
 
 func startLab(t *testing.T) *fixtures.Lab {
 	t.Helper()
