@@ -9,6 +9,7 @@ import (
 	"net/netip"
 	"os"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/caaprobe/caaprobe/probes"
@@ -277,6 +278,9 @@ func runCheck(ctx context.Context, f *checkFlags, portSet bool, args []string, s
 	if len(args) == 0 && len(f.files) == 0 && len(f.certs) == 0 {
 		return usageErr("no names to check: give names as arguments, -f FILE, --cert FILE, or pipe them on stdin")
 	}
+	// The input reader, the engine's warnings and the report all write to
+	// stderr from their own goroutines.
+	stderr = &lockedWriter{w: stderr}
 	f.stderr = stderr
 	stdout, closeOut, err := openOutput(f, stdout)
 	if err != nil {
@@ -333,6 +337,18 @@ func openOutput(f *checkFlags, stdout io.Writer) (io.Writer, func(*error), error
 			*err = fmt.Errorf("--output: %w", cerr)
 		}
 	}, nil
+}
+
+// lockedWriter serialises writes from several goroutines.
+type lockedWriter struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (l *lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
 }
 
 // pipedOrFile says whether stdin is a pipe or a regular file (names

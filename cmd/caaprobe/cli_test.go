@@ -441,3 +441,31 @@ func TestOutputFile(t *testing.T) {
 		t.Errorf("--output file: %v %.200s", err, data)
 	}
 }
+
+// TestSubcommandFlagsParse: every flag of the other commands still parses
+// (GNU form; single-dash long forms are rewritten as for check).
+func TestSubcommandFlagsParse(t *testing.T) {
+	for _, args := range [][]string{
+		{"report", "--format", "json", "--summary", "--only-failing", "--perspectives", "--primary", "fra", "--no-color", "a.jsonl"},
+		{"report", "-format", "markdown", "-summary", "a.jsonl"},
+		{"diff", "--format", "markdown", "--expiry-warning", "24h", "a", "b"},
+		{"diff", "--expiry-warning", "3600", "a", "b"},
+		{"bench-lab", "-n", "10", "--shape", "vanity", "--out", "x", "--blockprofile", "b", "--memprofile", "m", "--cpuprofile", "c", "--probes", "caa"},
+		{"bench-lab", "--zones", "10"},
+		{"lab", "--port", "5353"},
+		{"lab", "-port", "5353"},
+		{"probes", "--markdown"},
+		{"demo", "--lab-port", "5300", "--format", "json", "--timeout", "1", "--evidence", "dir", "--force"},
+	} {
+		root := newRoot(&cliEnv{ctx: context.Background()})
+		args = longForms(root, args)
+		c, rest, err := root.Find(args)
+		if err != nil {
+			t.Errorf("%v: %v", args, err)
+			continue
+		}
+		if err := c.ParseFlags(rest); err != nil {
+			t.Errorf("%v: %v", args, err)
+		}
+	}
+}

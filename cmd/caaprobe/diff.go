@@ -18,7 +18,8 @@ func newDiffCmd(env *cliEnv) *cobra.Command {
 	cmd := &cobra.Command{Use: "diff [flags] OLD NEW", Short: "what changed between two saved runs of check --format json; exit 3 when worse"}
 	fs := cmd.Flags()
 	format := fs.String("format", "table", "output format: table, json (JSON Lines, one change per line) or markdown")
-	expiry := fs.Duration("expiry-warning", 24*time.Hour, "report RRSIGs in the newer run that expire within this time of its check (0: off)")
+	expiry := new(time.Duration)
+	durationVar(fs, expiry, "expiry-warning", 24*time.Hour, "report RRSIGs in the newer run that expire within this time of its check (0: off) (seconds or a duration: 24h)")
 	cmd.RunE = func(cmd *cobra.Command, args []string) error {
 		ctx, stdin, stdout, stderr := env.ctx, env.stdin, env.stdout, env.stderr
 		_, _, _, _ = ctx, stdin, stdout, stderr
