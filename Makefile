@@ -4,7 +4,7 @@ BIN     := bin/caaprobe
 PKGS    := ./...
 FUZZTIME ?= 5m
 
-.PHONY: build test demo evidence lab lint fuzz fuzz-short bench interop clean docs
+.PHONY: build test demo evidence lab lint fuzz fuzz-short bench interop clean docs man image image-local
 
 build:
 	$(GO) build -o $(BIN) ./cmd/caaprobe
@@ -53,7 +53,20 @@ interop:
 	CAAPROBE_INTEROP=$$(./fixtures/interop/lab.sh env) $(GO) test -race -count=1 -v ./fixtures/interop/...
 
 clean:
-	rm -rf bin out
+	rm -rf bin out man
+
+## man: write the man pages (man/caaprobe.1, man/caaprobe-check.1, …) from the command definitions
+man:
+	$(GO) run ./cmd/caaprobe man man
+
+## image: build the container image from the Dockerfile (needs a container registry for golang:1.26)
+ENGINE ?= $(shell command -v podman || command -v docker)
+image:
+	$(ENGINE) build --build-arg REVISION=$$(git rev-parse HEAD) -t caaprobe:latest .
+
+## image-local: the same final image from the host's Go build, with no registry; runs the demo in it
+image-local:
+	./scripts/image-local.sh caaprobe:local
 
 ## docs: regenerate docs/probes.md from the catalog (a test fails when it is stale)
 docs:

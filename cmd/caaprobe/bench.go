@@ -3,8 +3,6 @@ package main
 import (
 	"bufio"
 	"bytes"
-	"context"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -16,6 +14,8 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/spf13/cobra"
+
 	"github.com/caaprobe/caaprobe/fixtures"
 	"github.com/caaprobe/caaprobe/probes/check"
 	"github.com/caaprobe/caaprobe/probes/input"
@@ -26,12 +26,13 @@ import (
 // in this process and checks every zone as `check --format json` would,
 // writing the JSON to nowhere, then prints throughput and memory. It is
 // what `make bench` runs; nothing leaves the loopback.
-func runBenchLab(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("bench-lab", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+func newBenchLabCmd(env *cliEnv) *cobra.Command {
+	cmd := &cobra.Command{Use: "bench-lab [-n N] [flags]", Short: "measure throughput on a lab of N zones at one provider (loopback only)", Args: cobra.NoArgs}
+	fs := cmd.Flags()
 	var f checkFlags
 	f.register(fs)
-	n := fs.Int("n", 10000, "number of zones in the bench lab")
+	fs.MarkHidden("output") // bench-lab has its own --out
+	n := fs.IntP("zones", "n", 10000, "number of zones in the bench lab")
 	shape := fs.String("shape", "provider", "bench lab shape: provider (every zone on the provider's two NS names) or vanity (every zone has its own in-bailiwick ns1/ns2.<zone> with glue)")
 	out := fs.String("out", "", "also write the report to `FILE` (default: discarded)")
 	blockprofile := fs.String("blockprofile", "", "write a profile of where goroutines waited to `FILE`")
@@ -45,126 +46,128 @@ func runBenchLab(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	f.rate = 0
 	fs.Lookup("format").DefValue = "json"
 	f.format = "json"
-	if err := parseFlags(fs, args); err != nil {
-		return err
-	}
-	if *n < 1 {
-		return usageErr("-n %d: want at least 1", *n)
-	}
-	if *shape != "provider" && *shape != "vanity" {
-		return usageErr("--shape %q: want provider or vanity", *shape)
-	}
-	b, err := fixtures.StartBench(fixtures.BenchOptions{N: *n, Vanity: *shape == "vanity"})
-	if err != nil {
-		return fmt.Errorf("starting the bench lab: %w", err)
-	}
-	defer b.Close()
-	f.root = b.Root.String()
-	f.port = b.Port
-	cfg, err := f.config()
-	if err != nil {
-		return err
-	}
-	if cfg.TrustAnchor == nil {
-		cfg.TrustAnchor = b.TrustAnchor()
-	}
-	// The bench zones are named as they are read, like lines of a list
-	// file: the input is a stream, never a slice of N names.
-	var readErr error
-	items := input.Stream(nil, func(r *input.Reader) error {
-		for i := range *n {
-			r.AddArgs([]string{fixtures.BenchDomain(i)})
+	cmd.RunE = func(cmd *cobra.Command, args []string) error {
+		ctx, stdin, stdout, stderr := env.ctx, env.stdin, env.stdout, env.stderr
+		_, _, _, _ = ctx, stdin, stdout, stderr
+		if *n < 1 {
+			return usageErr("-n %d: want at least 1", *n)
+		}
+		if *shape != "provider" && *shape != "vanity" {
+			return usageErr("--shape %q: want provider or vanity", *shape)
+		}
+		b, err := fixtures.StartBench(fixtures.BenchOptions{N: *n, Vanity: *shape == "vanity"})
+		if err != nil {
+			return fmt.Errorf("starting the bench lab: %w", err)
+		}
+		defer b.Close()
+		f.root = b.Root.String()
+		f.port = b.Port
+		cfg, err := f.config()
+		if err != nil {
+			return err
+		}
+		if cfg.TrustAnchor == nil {
+			cfg.TrustAnchor = b.TrustAnchor()
+		}
+		// The bench zones are named as they are read, like lines of a list
+		// file: the input is a stream, never a slice of N names.
+		var readErr error
+		items := input.Stream(nil, func(r *input.Reader) error {
+			for i := range *n {
+				r.AddArgs([]string{fixtures.BenchDomain(i)})
+			}
+			return nil
+		}, &readErr)
+
+		var sink io.Writer = io.Discard
+		if *out != "" {
+			of, err := os.Create(*out)
+			if err != nil {
+				return fmt.Errorf("bench output: %w", err)
+			}
+			defer of.Close()
+			bw := bufio.NewWriter(of)
+			defer bw.Flush()
+			sink = bw
+		}
+		if *blockprofile != "" {
+			runtime.SetBlockProfileRate(10000)
+			defer func() {
+				if pf, err := os.Create(*blockprofile); err == nil {
+					pprof.Lookup("block").WriteTo(pf, 0)
+					pf.Close()
+				}
+			}()
+		}
+		runtime.GC()
+		cpu0 := cpuTime()
+		if *cpuprofile != "" {
+			pf, err := os.Create(*cpuprofile)
+			if err != nil {
+				return fmt.Errorf("cpu profile: %w", err)
+			}
+			defer pf.Close()
+			if err := pprof.StartCPUProfile(pf); err != nil {
+				return fmt.Errorf("cpu profile: %w", err)
+			}
+			defer pprof.StopCPUProfile()
+		}
+		peaks := watchMemory()
+		start := time.Now()
+		c := check.New(cfg)
+		defer c.Close()
+		limitMemory(c.LiveEstimate(f.concurrency))
+		verdicts := map[report.Verdict]int{}
+		var encoded int64
+		var buf bytes.Buffer
+		done := 0
+		c.Run(ctx, items, f.concurrency, func(_ input.Item, d *report.Domain) {
+			if done++; done == *n/2 && *memprofile != "" {
+				// Halfway: the live heap of a run in progress, which is what
+				// must not grow with the input.
+				writeHeapProfile(*memprofile)
+			}
+			verdicts[d.Verdict]++
+			buf.Reset()
+			switch f.format {
+			case "json":
+				report.WriteJSON(&buf, d)
+			default:
+				report.WriteTable(&buf, d, report.TableOptions{})
+			}
+			encoded += int64(buf.Len())
+			sink.Write(buf.Bytes())
+		})
+		wall := time.Since(start)
+		cpu := cpuTime() - cpu0
+		sent := c.X.Sent()
+		secs := wall.Seconds()
+		plan := "full"
+		if f.probeList != "" {
+			plan = f.probeList
+		}
+		fmt.Fprintf(stdout, "bench-lab: %d zones (%s shape), probes %s, concurrency %d, rate %g/s per address, GOMAXPROCS %d\n",
+			*n, *shape, plan, f.concurrency, f.rate, runtime.GOMAXPROCS(0))
+		fmt.Fprintf(stdout, "  wall time        %.3f s\n", secs)
+		fmt.Fprintf(stdout, "  domains/s        %.0f\n", float64(*n)/secs)
+		fmt.Fprintf(stdout, "  queries          %d (%.2f per domain)\n", sent, float64(sent)/float64(*n))
+		fmt.Fprintf(stdout, "  queries/s        %.0f\n", float64(sent)/secs)
+		// CPU time is the figure to compare between runs on a shared machine:
+		// wall time also counts time the process waited for a CPU.
+		fmt.Fprintf(stdout, "  CPU time         %.3f s (%.0f µs per domain, %.1f µs per query; lab servers included)\n",
+			cpu.Seconds(), float64(cpu.Microseconds())/float64(*n), float64(cpu.Microseconds())/float64(max(sent, 1)))
+		fmt.Fprintf(stdout, "  load average     %s\n", loadAvg())
+		fmt.Fprintf(stdout, "  output           %.1f MB of %s\n", float64(encoded)/1e6, f.format)
+		fmt.Fprintf(stdout, "  verdicts         %s\n", formatCounts(verdicts))
+		fmt.Fprintf(stdout, "  peak RSS         %s\n", peakRSS())
+		fmt.Fprintf(stdout, "  peak heap        %.1f MB (Go runtime, live+garbage at the last GC cycle)\n", heapMB())
+		fmt.Fprintf(stdout, "  peaks (sampled)  %s\n", peaks())
+		if verdicts[report.VerdictPass] != *n {
+			return &exitError{exitFindings, "bench-lab: some bench zones did not pass; the figures above are not a clean run"}
 		}
 		return nil
-	}, &readErr)
-
-	var sink io.Writer = io.Discard
-	if *out != "" {
-		of, err := os.Create(*out)
-		if err != nil {
-			return fmt.Errorf("bench output: %w", err)
-		}
-		defer of.Close()
-		bw := bufio.NewWriter(of)
-		defer bw.Flush()
-		sink = bw
 	}
-	if *blockprofile != "" {
-		runtime.SetBlockProfileRate(10000)
-		defer func() {
-			if pf, err := os.Create(*blockprofile); err == nil {
-				pprof.Lookup("block").WriteTo(pf, 0)
-				pf.Close()
-			}
-		}()
-	}
-	runtime.GC()
-	cpu0 := cpuTime()
-	if *cpuprofile != "" {
-		pf, err := os.Create(*cpuprofile)
-		if err != nil {
-			return fmt.Errorf("cpu profile: %w", err)
-		}
-		defer pf.Close()
-		if err := pprof.StartCPUProfile(pf); err != nil {
-			return fmt.Errorf("cpu profile: %w", err)
-		}
-		defer pprof.StopCPUProfile()
-	}
-	peaks := watchMemory()
-	start := time.Now()
-	c := check.New(cfg)
-	defer c.Close()
-	limitMemory(c.LiveEstimate(f.concurrency))
-	verdicts := map[report.Verdict]int{}
-	var encoded int64
-	var buf bytes.Buffer
-	done := 0
-	c.Run(ctx, items, f.concurrency, func(_ input.Item, d *report.Domain) {
-		if done++; done == *n/2 && *memprofile != "" {
-			// Halfway: the live heap of a run in progress, which is what
-			// must not grow with the input.
-			writeHeapProfile(*memprofile)
-		}
-		verdicts[d.Verdict]++
-		buf.Reset()
-		switch f.format {
-		case "json":
-			report.WriteJSON(&buf, d)
-		default:
-			report.WriteTable(&buf, d, report.TableOptions{})
-		}
-		encoded += int64(buf.Len())
-		sink.Write(buf.Bytes())
-	})
-	wall := time.Since(start)
-	cpu := cpuTime() - cpu0
-	sent := c.X.Sent()
-	secs := wall.Seconds()
-	plan := "full"
-	if f.probeList != "" {
-		plan = f.probeList
-	}
-	fmt.Fprintf(stdout, "bench-lab: %d zones (%s shape), probes %s, concurrency %d, rate %g/s per address, GOMAXPROCS %d\n",
-		*n, *shape, plan, f.concurrency, f.rate, runtime.GOMAXPROCS(0))
-	fmt.Fprintf(stdout, "  wall time        %.3f s\n", secs)
-	fmt.Fprintf(stdout, "  domains/s        %.0f\n", float64(*n)/secs)
-	fmt.Fprintf(stdout, "  queries          %d (%.2f per domain)\n", sent, float64(sent)/float64(*n))
-	fmt.Fprintf(stdout, "  queries/s        %.0f\n", float64(sent)/secs)
-	// CPU time is the figure to compare between runs on a shared machine:
-	// wall time also counts time the process waited for a CPU.
-	fmt.Fprintf(stdout, "  CPU time         %.3f s (%.0f µs per domain, %.1f µs per query; lab servers included)\n",
-		cpu.Seconds(), float64(cpu.Microseconds())/float64(*n), float64(cpu.Microseconds())/float64(max(sent, 1)))
-	fmt.Fprintf(stdout, "  load average     %s\n", loadAvg())
-	fmt.Fprintf(stdout, "  output           %.1f MB of %s\n", float64(encoded)/1e6, f.format)
-	fmt.Fprintf(stdout, "  verdicts         %s\n", formatCounts(verdicts))
-	fmt.Fprintf(stdout, "  peak RSS         %s\n", peakRSS())
-	fmt.Fprintf(stdout, "  peak heap        %.1f MB (Go runtime, live+garbage at the last GC cycle)\n", heapMB())
-	fmt.Fprintf(stdout, "  peaks (sampled)  %s\n", peaks())
-	if verdicts[report.VerdictPass] != *n {
-		return &exitError{exitFindings, "bench-lab: some bench zones did not pass; the figures above are not a clean run"}
-	}
-	return nil
+	return cmd
 }
 
 // writeHeapProfile writes the heap profile after a collection, so it shows

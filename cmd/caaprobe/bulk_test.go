@@ -32,9 +32,10 @@ func benchArgs(b *fixtures.Bench, extra ...string) []string {
 
 // TestBulkInputFile runs a hand-written list through the command: comments
 // and blank lines are skipped, every other line gives exactly one JSON
-// object in input order, bad lines and duplicates are error verdicts naming
-// their line, an IDN is checked as its A-label, and the exit status says
-// input was bad.
+// object in input order, bad lines are error verdicts naming their line, a
+// repeat is checked once and noted on stderr (no object), an IDN is checked
+// as its A-label, and the exit status follows the good names (all pass: 0)
+// while stderr counts the bad lines.
 func TestBulkInputFile(t *testing.T) {
 	b := startBenchLab(t, 10)
 	lines := []string{
@@ -56,8 +57,14 @@ func TestBulkInputFile(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	err := run(ctx, benchArgs(b, "-f", path), nil, &stdout, &stderr)
-	if exitOf(err) == 0 {
-		t.Errorf("exit 0 with bad input lines; stderr:\n%s", stderr.String())
+	if exitOf(err) != exitOK {
+		t.Errorf("exit %d, want 0: the good names pass; stderr:\n%s", exitOf(err), stderr.String())
+	}
+	if !strings.Contains(stderr.String(), "2 input line(s) could not be used") {
+		t.Errorf("stderr does not count the bad lines:\n%s", stderr.String())
+	}
+	if !strings.Contains(stderr.String(), "names.txt:6: duplicate of "+path+":2: checked once") {
+		t.Errorf("stderr does not note the repeat of line 2 on line 6:\n%s", stderr.String())
 	}
 	got := parseLines(t, stdout.Bytes())
 	type want struct {
@@ -65,7 +72,7 @@ func TestBulkInputFile(t *testing.T) {
 		domain string // "" for a bad line (its text is sanitised)
 		err    bool
 	}
-	wants := []want{{2, "z3.test", false}, {4, "z1.test", false}, {5, "", true}, {6, "z3.test", true},
+	wants := []want{{2, "z3.test", false}, {4, "z1.test", false}, {5, "", true},
 		{7, "xn--bcher-kva.test", false}, {8, "z2.test", false}, {9, "", true}}
 	if len(got) != len(wants) {
 		t.Fatalf("%d JSON lines, want %d:\n%s", len(got), len(wants), stdout.String())
@@ -98,18 +105,26 @@ func TestShardPartition(t *testing.T) {
 	b := startBenchLab(t, 30)
 	names := b.Domains()
 	seen := map[string]int{}
+	badSaid := 0 // shards whose stderr names the bad argument
 	for k := range 3 {
 		var stdout, stderr bytes.Buffer
 		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-		err := run(ctx, benchArgs(b, append([]string{"--shard", fmt.Sprintf("%d/3", k)}, names...)...),
+		// A bad argument after the names: reported by one shard only.
+		err := run(ctx, benchArgs(b, append(append([]string{"--shard", fmt.Sprintf("%d/3", k)}, names...), "bad..name")...),
 			nil, &stdout, &stderr)
 		cancel()
 		if err != nil && exitOf(err) != 0 {
 			t.Fatalf("shard %d/3: %v\n%s", k, err, stderr.String())
 		}
+		if strings.Contains(stderr.String(), "bad..name") {
+			badSaid++
+		}
 		got := parseLines(t, stdout.Bytes())
 		last := -1
 		for _, j := range got {
+			if j.Verdict == "error" && strings.Contains(j.Error, "bad..name") {
+				continue
+			}
 			seen[j.Domain]++
 			i := slices.Index(names, j.Domain)
 			if i <= last {
@@ -125,6 +140,9 @@ func TestShardPartition(t *testing.T) {
 		if seen[n] != 1 {
 			t.Errorf("%s reported by %d shards, want exactly 1", n, seen[n])
 		}
+	}
+	if badSaid != 1 {
+		t.Errorf("the bad argument is reported on stderr by %d shards, want exactly 1", badSaid)
 	}
 	var stderr bytes.Buffer
 	if err := run(context.Background(), benchArgs(b, "--shard", "3/3", "z1.test"), nil, &bytes.Buffer{}, &stderr); exitOf(err) != exitUsage {

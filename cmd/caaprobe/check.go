@@ -2,16 +2,18 @@ package main
 
 import (
 	"context"
-	"flag"
+	"errors"
 	"fmt"
 	"io"
 	"iter"
 	"net/netip"
 	"os"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/caaprobe/caaprobe/probes"
+	"github.com/caaprobe/caaprobe/probes/caa"
 	"github.com/caaprobe/caaprobe/probes/check"
 	"github.com/caaprobe/caaprobe/probes/discovery"
 	"github.com/caaprobe/caaprobe/probes/evidence"
@@ -21,6 +23,8 @@ import (
 	"github.com/caaprobe/caaprobe/probes/resolver"
 	"github.com/caaprobe/caaprobe/probes/summary"
 	"github.com/mattn/go-isatty"
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 )
 
 // checkFlags are the flags of check (and of demo, which runs check on the lab).
@@ -31,6 +35,9 @@ type checkFlags struct {
 	retries     int
 	format      string
 	noColor     bool
+	portSet     bool // --port was given
+	output      string
+	color       string
 	strict      bool
 	files       listFlag
 	ca          string
@@ -64,30 +71,32 @@ type checkFlags struct {
 	command []string
 }
 
-func (f *checkFlags) register(fs *flag.FlagSet) {
-	fs.StringVar(&f.root, "root", "", "root server addresses, comma-separated (default: the IANA root servers)")
+func (f *checkFlags) register(fs *pflag.FlagSet) {
+	fs.StringVar(&f.root, "root", "", "root server addresses, comma-separated: `ADDR`, ADDR:PORT or [V6]:PORT (default: the IANA root servers)")
 	fs.IntVar(&f.port, "port", 53, "port of every DNS server (the lab uses a high port)")
-	fs.DurationVar(&f.timeout, "timeout", 2*time.Second, "time to wait for each reply")
+	durationVar(fs, &f.timeout, "timeout", 2*time.Second, "time to wait for each reply (seconds, or a duration: 500ms, 2s)")
 	fs.IntVar(&f.retries, "retries", 2, "further attempts after a timeout")
 	fs.StringVar(&f.format, "format", "table", "output format: table, json (JSON Lines, one object per input name), markdown (the evidence report of each domain, for a support ticket) or html (one self-contained page)")
+	fs.StringVarP(&f.output, "output", "o", "", "write the report to `FILE` instead of standard output (for a container without a shell)")
 	fs.StringVar(&f.evidence, "evidence", "", "write an evidence bundle per domain (report.md, exchanges.pcap, result.json) under `DIR`; see docs/evidence.md")
 	fs.BoolVar(&f.force, "force", false, "no longer needed, accepted for old scripts: each run writes its evidence into a new folder under DIR and replaces nothing")
-	fs.BoolVar(&f.noColor, "no-color", false, "no colour in the table (also when NO_COLOR is set or stdout is not a terminal)")
+	fs.BoolVar(&f.noColor, "no-color", false, "no colour in the table (also when NO_COLOR is set or stdout is not a terminal); the same as --color never")
+	fs.StringVar(&f.color, "color", "auto", "colour in the table: `WHEN` is auto (a terminal without NO_COLOR), always or never")
 	fs.BoolVar(&f.strict, "strict", false, "exit 3 on warnings too")
-	fs.Var(&f.files, "f", "read names from `FILE`, one per line (# comments allowed; - for stdin; repeatable)")
+	fs.VarP(&f.files, "file", "f", "read names from `FILE`, one per line (# comments allowed; - for stdin; repeatable); names piped on stdin are read without it")
 	fs.StringVar(&f.ca, "ca", "letsencrypt.org", "issuer domain name of the CA for the policy line")
-	fs.BoolVar(&f.ipv4, "4", false, "probe IPv4 server addresses only")
-	fs.BoolVar(&f.ipv6, "6", false, "probe IPv6 server addresses only")
-	fs.Var(&f.pins, "ns", "pin a zone's servers instead of discovering them: `ZONE=NAME/ADDR` (repeatable)")
+	fs.BoolVarP(&f.ipv4, "ipv4", "4", false, "probe IPv4 server addresses only")
+	fs.BoolVarP(&f.ipv6, "ipv6", "6", false, "probe IPv6 server addresses only")
+	fs.Var(&f.pins, "ns", "pin a zone's servers instead of discovering them: `ZONE=ADDR`, ZONE=NAME (its addresses looked up from the roots) or ZONE=NAME/ADDR (repeatable; ADDR may carry no port: --port applies)")
 	fs.StringVar(&f.probeList, "probes", "", "probe IDs to send, comma-separated (default: all; see 'caaprobe probes')")
 	fs.IntVar(&f.concurrency, "concurrency", 64, "domains checked at once")
-	fs.DurationVar(&f.deadline, "deadline", time.Minute, "the most time one domain may take")
+	durationVar(fs, &f.deadline, "deadline", time.Minute, "the most time one domain may take (seconds or a duration)")
 	fs.IntVar(&f.maxReferrals, "max-referrals", discovery.DefaultLimits.MaxReferrals, "most referrals followed for one name (then limit-reached)")
 	fs.IntVar(&f.maxCNAME, "max-cname", 8, "most CNAME links followed from one relevant name (then limit-reached)")
 	fs.IntVar(&f.maxNS, "max-ns", discovery.DefaultLimits.MaxNS, "most NS names used per zone (then limit-reached)")
 	fs.IntVar(&f.maxBytes, "max-bytes", 65535, "largest reply accepted from one exchange, 512 to 65535 (then limit-reached)")
 	fs.StringVar(&f.resolver, "resolver", "", "also ask this validating resolver (`ADDR[:PORT]`) for each relevant name's CAA and show its RCODE, AD and EDE")
-	fs.DurationVar(&f.resolverTimeout, "resolver-timeout", resolver.DefaultTimeout, "time to wait for the --resolver's reply (it waits for slow authoritative servers itself)")
+	durationVar(fs, &f.resolverTimeout, "resolver-timeout", resolver.DefaultTimeout, "time to wait for the --resolver's reply (it waits for slow authoritative servers itself)")
 	fs.Var(&f.certs, "cert", "check the DNS names of the certificates in `FILE` or DIR (PEM or DER; a /etc/letsencrypt/live tree works; repeatable)")
 	fs.StringVar(&f.shard, "shard", "", "check only shard `K/N` of the input (K counts from 0; names of one registrable domain stay together)")
 	fs.StringVar(&f.trustAnchor, "trust-anchor", "", "validate DNSSEC from the DS or DNSKEY records in `FILE` (zone-file syntax): the root's replace IANA's root anchors; another zone's make it validate from its own anchor (for pinned --ns servers before the DS is published)")
@@ -123,6 +132,11 @@ func (f *checkFlags) config() (check.Config, error) {
 	default:
 		return cfg, usageErr("--format %q: want table, json, markdown or html", f.format)
 	}
+	switch f.color {
+	case "auto", "always", "never", "":
+	default:
+		return cfg, usageErr("--color %q: want auto, always or never", f.color)
+	}
 	if f.port < 1 || f.port > 65535 {
 		return cfg, usageErr("--port %d: want 1 to 65535", f.port)
 	}
@@ -148,12 +162,26 @@ func (f *checkFlags) config() (check.Config, error) {
 	if f.root != "" {
 		roots = strings.Split(f.root, ",")
 	}
+	rootPort := 0
 	for _, r := range roots {
-		a, err := netip.ParseAddr(strings.TrimSpace(r))
+		ap, err := parseRoot(r)
 		if err != nil {
-			return cfg, usageErr("--root %q: not an IP address", r)
+			return cfg, err
 		}
-		cfg.Roots = append(cfg.Roots, a)
+		cfg.Roots = append(cfg.Roots, ap.Addr())
+		if p := int(ap.Port()); p != 0 {
+			if rootPort != 0 && p != rootPort {
+				return cfg, usageErr("--root %q: every root must use the same port (%d and %d given)", f.root, rootPort, p)
+			}
+			rootPort = p
+		}
+	}
+	if rootPort != 0 && rootPort != cfg.Port {
+		// One port for every server: a lab serves them all on one.
+		if f.portSet {
+			return cfg, usageErr("--root port %d differs from --port %d: caaprobe asks every server on one port; give one of them", rootPort, cfg.Port)
+		}
+		cfg.Port = rootPort
 	}
 	if f.probeList != "" {
 		for _, id := range strings.Split(f.probeList, ",") {
@@ -200,43 +228,80 @@ func (f *checkFlags) config() (check.Config, error) {
 	return cfg, nil
 }
 
-// parsePin reads ZONE=NAME/ADDR.
-func parsePin(s string) (string, discovery.NS, error) {
-	zone, rest, ok := strings.Cut(s, "=")
-	name, addr, ok2 := strings.Cut(rest, "/")
-	if !ok || !ok2 || zone == "" || name == "" {
-		return "", discovery.NS{}, usageErr("--ns %q: want ZONE=NAME/ADDR", s)
+// parseRoot reads one --root address: ADDR, ADDR:PORT, [V6] or [V6]:PORT
+// (port 0: not given).
+func parseRoot(s string) (netip.AddrPort, error) {
+	s = strings.TrimSpace(s)
+	if ap, err := netip.ParseAddrPort(s); err == nil {
+		if ap.Port() == 0 {
+			return ap, usageErr("--root %q: port 0", s)
+		}
+		return netip.AddrPortFrom(ap.Addr().Unmap(), ap.Port()), nil
 	}
-	a, err := netip.ParseAddr(addr)
+	a, err := netip.ParseAddr(strings.TrimSuffix(strings.TrimPrefix(s, "["), "]"))
 	if err != nil {
-		return "", discovery.NS{}, usageErr("--ns %q: %q is not an IP address", s, addr)
+		return netip.AddrPort{}, usageErr("--root %q: want ADDR, ADDR:PORT or [V6]:PORT", s)
 	}
-	zn, err := input.Normalise(zone)
-	if err != nil {
-		return "", discovery.NS{}, usageErr("--ns %q: %v", s, err)
-	}
-	return zn + ".", discovery.NS{Name: strings.TrimSuffix(name, ".") + ".", Addrs: []netip.Addr{a}}, nil
+	return netip.AddrPortFrom(a.Unmap(), 0), nil
 }
 
-func runCheck(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("check", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+func newCheckCmd(env *cliEnv) *cobra.Command {
 	var f checkFlags
-	f.register(fs)
-	fs.Usage = func() {
-		fmt.Fprintln(stderr, "Usage: caaprobe check [flags] NAME... | -f FILE | -")
-		fs.PrintDefaults()
+	cmd := &cobra.Command{
+		Use:   "check [flags] NAME... | -f FILE | --cert FILE | -",
+		Short: "check domains: every authoritative server, every probe",
+		Long: `Check domains: ask every authoritative server of each name's CAA climb for
+CAA, in every spelling and over every transport, judge the replies and
+predict what a CA's validating resolver concludes. Options may come
+anywhere on the line. Names come from arguments, -f FILE, --cert, or
+standard input when it is not a terminal.`,
+		Example: `  caaprobe check example.com
+  caaprobe check --format json -f names.txt > run.jsonl
+  caaprobe check notimp.test --root 127.0.0.1:5353 --timeout 1`,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			f.command = env.args // recorded in the evidence
+			return runCheck(env.ctx, &f, cmd.Flags().Changed("port"), args, env.stdin, env.stdout, env.stderr)
+		},
 	}
-	if err := parseFlags(fs, args); err != nil {
-		return err
-	}
-	f.command = append([]string{"check"}, args...)
+	f.register(cmd.Flags())
+	return cmd
+}
+
+func runCheck(ctx context.Context, f *checkFlags, portSet bool, args []string, stdin io.Reader, stdout, stderr io.Writer) (err error) {
+	f.portSet = portSet
 	cfg, err := f.config()
 	if err != nil {
 		return err
 	}
+	if len(args) == 0 && len(f.files) == 0 && len(f.certs) == 0 && stdin != nil && !isTerminal(stdin) {
+		// Names piped in: read them without "-".
+		if fh, ok := stdin.(*os.File); !ok || pipedOrFile(fh) {
+			args = []string{"-"}
+		}
+	}
+	if len(args) == 0 && len(f.files) == 0 && len(f.certs) == 0 {
+		return usageErr("no names to check: give names as arguments, -f FILE, --cert FILE, or pipe them on stdin")
+	}
+	// The input reader, the engine's warnings and the report all write to
+	// stderr from their own goroutines.
+	stderr = &lockedWriter{w: stderr}
+	f.stderr = stderr
+	stdout, closeOut, err := openOutput(f, stdout)
+	if err != nil {
+		return err
+	}
+	defer closeOut(&err)
+	if err := preflight(ctx, &cfg, stderr); err != nil {
+		return err
+	}
+	checkResolver(ctx, &cfg, stderr)
+	if err := resolvePins(ctx, &cfg); err != nil {
+		return err
+	}
 	var readErr error
-	items, err := inputStream(fs.Args(), f.files, f.certs, stdin, stderr, &readErr)
+	items, err := inputStream(args, f.files, f.certs, stdin, &readErr, func(path string, st input.CertStats) {
+		fmt.Fprintf(stderr, "caaprobe: --cert %s: %v\n", path, st)
+	})
 	if err != nil {
 		return err
 	}
@@ -248,16 +313,77 @@ func runCheck(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 			fmt.Fprintf(stderr, "caaprobe: shard %d/%d: %d of %d input entries\n", k, n, kept, read)
 		}()
 	}
-	f.stderr = stderr
+	// Bad lines and repeats are said on stderr by the shard that owns them.
+	items = noteInput(items, stderr)
 	cfg.OnNoAnchor = func(w string) { fmt.Fprintln(stderr, "caaprobe: warning: "+w) }
-	checked, err := checkAndReport(ctx, cfg, &f, items, stdout)
+	checked, err := checkAndReport(ctx, cfg, f, items, stdout)
 	if readErr != nil {
 		return usageErr("%v", readErr)
 	}
 	if checked == 0 && f.shard == "" && err == nil {
-		return usageErr("no names to check: give names as arguments, -f FILE, --cert FILE, or - for stdin")
+		return usageErr("no names to check: give names as arguments, -f FILE, --cert FILE, or pipe them on stdin")
 	}
 	return err
+}
+
+// openOutput opens --output FILE in place of stdout; the returned func
+// closes it and sets *err when the close fails on an otherwise good run.
+func openOutput(f *checkFlags, stdout io.Writer) (io.Writer, func(*error), error) {
+	if f.output == "" {
+		return stdout, func(*error) {}, nil
+	}
+	fh, err := os.Create(f.output)
+	if err != nil {
+		return nil, nil, usageErr("--output: %v", err)
+	}
+	return fh, func(err *error) {
+		if cerr := fh.Close(); cerr != nil && *err == nil {
+			*err = fmt.Errorf("--output: %w", cerr)
+		}
+	}, nil
+}
+
+// lockedWriter serialises writes from several goroutines.
+type lockedWriter struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (l *lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
+}
+
+// pipedOrFile says whether stdin is a pipe or a regular file (names
+// piped or redirected in), not /dev/null or a character device.
+func pipedOrFile(fh *os.File) bool {
+	st, err := fh.Stat()
+	if err != nil {
+		return false
+	}
+	m := st.Mode()
+	return m&os.ModeNamedPipe != 0 || m.IsRegular() && st.Size() > 0
+}
+
+// noteInput says each unusable entry on stderr as it passes (it also
+// appears in the output with verdict error), and drops repeats with a
+// note: a name is checked once, whichever source repeats it.
+func noteInput(items iter.Seq[input.Item], stderr io.Writer) iter.Seq[input.Item] {
+	return func(yield func(input.Item) bool) {
+		for it := range items {
+			if it.Duplicate {
+				fmt.Fprintf(stderr, "caaprobe: note: %v: checked once\n", it.Err)
+				continue
+			}
+			if it.Err != nil {
+				fmt.Fprintf(stderr, "caaprobe: %v\n", it.Err)
+			}
+			if !yield(it) {
+				return
+			}
+		}
+	}
 }
 
 // inputStream checks that every file named can be opened, then returns the
@@ -265,7 +391,7 @@ func runCheck(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 // goes on (so a list of millions of names is never held whole). Each bad
 // line is reported on stderr as it is read (it also appears in the output
 // with verdict error). A source that fails part-way sets *readErr.
-func inputStream(args, files, certs []string, stdin io.Reader, stderr io.Writer, readErr *error) (iter.Seq[input.Item], error) {
+func inputStream(args, files, certs []string, stdin io.Reader, readErr *error, certNote func(string, input.CertStats)) (iter.Seq[input.Item], error) {
 	for _, path := range files {
 		if path == "-" {
 			continue
@@ -281,7 +407,7 @@ func inputStream(args, files, certs []string, stdin io.Reader, stderr io.Writer,
 			return nil, usageErr("--cert %s: reading certificates: %v", path, err)
 		}
 	}
-	all := input.Stream(stdin, func(r *input.Reader) error {
+	return input.Stream(stdin, func(r *input.Reader) error {
 		var names []string
 		for _, a := range args {
 			if a == "-" {
@@ -308,19 +434,12 @@ func inputStream(args, files, certs []string, stdin io.Reader, stderr io.Writer,
 			if err := r.AddCerts(path); err != nil {
 				return fmt.Errorf("--cert %s: %w", path, err)
 			}
+			if certNote != nil {
+				certNote(path, r.CertStats())
+			}
 		}
 		return nil
-	}, readErr)
-	return func(yield func(input.Item) bool) {
-		for it := range all {
-			if it.Err != nil {
-				fmt.Fprintf(stderr, "caaprobe: %v\n", it.Err)
-			}
-			if !yield(it) {
-				return
-			}
-		}
-	}, nil
+	}, readErr), nil
 }
 
 // checkAndReport runs the check and renders each domain as it completes;
@@ -329,9 +448,9 @@ func checkAndReport(ctx context.Context, cfg check.Config, f *checkFlags, items 
 	c := check.New(cfg)
 	defer c.Close()
 	limitMemory(c.LiveEstimate(f.concurrency))
-	color := !f.noColor && os.Getenv("NO_COLOR") == "" && isTerminal(stdout)
+	color := f.color == "always" || f.color != "never" && !f.noColor && os.Getenv("NO_COLOR") == "" && isTerminal(stdout)
 	width := tableWidth(stdout)
-	var failed, warned, badInput, index int
+	var failed, warned, badInput, unchecked, index int
 	var writeErr error
 	out, err := newCheckOutput(f, cfg, stdout)
 	if err != nil {
@@ -358,9 +477,11 @@ func checkAndReport(ctx context.Context, cfg check.Config, f *checkFlags, items 
 	}
 	// The input is a stream of unknown length: the bar counts domains.
 	bar := newProgress(stderr, stdout, -1, c.X.Sent)
+	pins := newPinUse(cfg.Pins)
 	c.Run(ctx, items, f.concurrency, func(it input.Item, d *report.Domain) {
 		bar.beforeOutput()
 		defer bar.done(d)
+		pins.see(d)
 		if sum != nil {
 			sum.Add(d)
 		}
@@ -368,10 +489,12 @@ func checkAndReport(ctx context.Context, cfg check.Config, f *checkFlags, items 
 		switch {
 		case it.Err != nil:
 			badInput++
-		case d.Verdict == report.VerdictFail, d.Verdict == report.VerdictError:
+		case d.Verdict == report.VerdictError:
+			// Could not be checked: a deadline, a discovery error.
+			unchecked++
+		case d.Verdict == report.VerdictFail:
 			failed++
-		case d.Policy != nil && (d.Policy.Issue == predict.Varies || d.Policy.Wildcard == predict.Varies):
-			// Whether the CA issues depends on the server it asks.
+		case policyFails(d):
 			failed++
 		case d.Verdict == report.VerdictWarn:
 			warned++
@@ -422,19 +545,69 @@ func checkAndReport(ctx context.Context, cfg check.Config, f *checkFlags, items 
 	if err := ev.close(); err != nil {
 		return index, err
 	}
-	if err := ev.err(); err != nil {
-		return index, err
-	}
 	if ctx.Err() != nil {
 		return index, &exitError{exitInternal, "interrupted: domains not yet checked are marked error: interrupted"}
 	}
+	res := reportUnusedPins(pins, stderr, exitFor(f, stderr, index, badInput, failed, warned, unchecked))
+	if err := ev.err(); err != nil {
+		// Evidence that could not be written is caaprobe's failure, but it
+		// must not hide what the servers did: findings (3) and domains not
+		// checked (4) keep their status, the evidence error is said.
+		if c := exitOf(res); c == exitFindings || c == exitIncomplete {
+			fmt.Fprintf(stderr, "caaprobe: %v\n", err)
+			return index, res
+		}
+		return index, err
+	}
+	return index, res
+}
+
+// exitFor maps a run's counts to its exit status (run.go).
+func exitFor(f *checkFlags, stderr io.Writer, index, badInput, failed, warned, unchecked int) error {
+	if badInput > 0 {
+		msg := fmt.Sprintf("%d input line(s) could not be used", badInput)
+		if index == badInput {
+			return &exitError{exitUsage, msg + "; nothing was checked"}
+		}
+		// The good names decide the exit status; the bad ones are said.
+		fmt.Fprintf(stderr, "caaprobe: %s (listed above; the other %d were checked)\n", msg, index-badInput)
+	}
 	switch {
 	case failed > 0 || (f.strict && warned > 0):
-		return index, &exitError{exitFindings, ""}
-	case badInput > 0:
-		return index, &exitError{exitUsage, fmt.Sprintf("%d input line(s) could not be used", badInput)}
+		return &exitError{exitFindings, ""}
+	case unchecked > 0:
+		return &exitError{exitIncomplete, fmt.Sprintf("%d domain(s) could not be checked (verdict error)", unchecked)}
 	}
-	return index, nil
+	return nil
+}
+
+// policyFails says whether the CAA policy alone makes the run fail: the
+// policy forbids the --ca (issue, or issuewild for a wildcard input), or
+// the CA's decision depends on the server it asks (predict.Varies).
+func policyFails(d *report.Domain) bool {
+	p := d.Policy
+	if p == nil {
+		return false
+	}
+	if p.Issue == predict.Varies || p.Wildcard == predict.Varies {
+		return true
+	}
+	if strings.HasPrefix(d.Domain, "*.") {
+		return p.Wildcard == caa.Forbidden
+	}
+	return p.Issue == caa.Forbidden
+}
+
+// exitOf is the exit status an error from run maps to (main.go).
+func exitOf(err error) int {
+	if err == nil {
+		return exitOK
+	}
+	var c interface{ ExitCode() int }
+	if errors.As(err, &c) {
+		return c.ExitCode()
+	}
+	return exitInternal
 }
 
 // summaryDefaultAbove is the number of domains above which a table run
@@ -458,7 +631,7 @@ func shardItems(items iter.Seq[input.Item], k, n int, read, kept *int) iter.Seq[
 	}
 }
 
-func isTerminal(w io.Writer) bool {
+func isTerminal(w any) bool {
 	f, ok := w.(*os.File)
 	return ok && (isatty.IsTerminal(f.Fd()) || isatty.IsCygwinTerminal(f.Fd()))
 }

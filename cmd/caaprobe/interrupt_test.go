@@ -159,7 +159,7 @@ func TestBadInputLines(t *testing.T) {
 		"xn--zz-bad.test",   // 5: an A-label that is not valid IDNA
 		"\x00\x01\xff.test", // 6: binary junk
 		"ok.test",           // 7: good
-		"ok.test",           // 8: duplicate
+		"ok.test",           // 8: duplicate: checked once, noted on stderr
 		strings.Repeat("abcdefghi.", 30) + "test", // 9: name over 253 bytes
 	}
 	path := filepath.Join(t.TempDir(), "names.txt")
@@ -171,8 +171,8 @@ func TestBadInputLines(t *testing.T) {
 	defer cancel()
 	err := run(ctx, []string{"check", "--root", lab.Root.String(), "--port", fmt.Sprint(lab.Port), "--format", "json",
 		"--timeout", "500ms", "-f", path}, nil, &stdout, &stderr)
-	if exitOf(err) == 0 {
-		t.Error("exit 0 with bad input lines")
+	if exitOf(err) != exitOK {
+		t.Errorf("exit %d: want 0, the good name passes and the bad lines are only reported", exitOf(err))
 	}
 	got := parseLines(t, stdout.Bytes())
 	okSeen := false
@@ -190,7 +190,13 @@ func TestBadInputLines(t *testing.T) {
 	if !okSeen {
 		t.Errorf("the good name was not checked:\n%s", stdout.String())
 	}
-	for _, line := range []int{2, 3, 4, 5, 6, 8, 9} {
+	if n := strings.Count(stdout.String(), `"domain":"ok.test"`); n != 1 {
+		t.Errorf("ok.test reported %d times, want once", n)
+	}
+	if !strings.Contains(stderr.String(), ":8: duplicate of ") {
+		t.Errorf("stderr does not note the repeat on line 8:\n%s", stderr.String())
+	}
+	for _, line := range []int{2, 3, 4, 5, 6, 9} {
 		where := fmt.Sprintf("%s:%d", path, line)
 		if !strings.Contains(stderr.String(), where) {
 			t.Errorf("stderr does not name %s:\n%s", where, stderr.String())

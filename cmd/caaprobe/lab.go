@@ -2,38 +2,49 @@ package main
 
 import (
 	"context"
-	"flag"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
-	"time"
 
 	"github.com/caaprobe/caaprobe/fixtures"
 	"github.com/caaprobe/caaprobe/probes/input"
+	"github.com/spf13/cobra"
 )
+
+func newDemoCmd(env *cliEnv) *cobra.Command {
+	var f checkFlags
+	var labPort int
+	cmd := &cobra.Command{
+		Use:   "demo [flags] [NAME...]",
+		Short: "start the built-in lab and check every lab domain (loopback only)",
+		RunE: func(cmd *cobra.Command, args []string) error {
+			f.command = env.args // recorded in the evidence
+			return runDemo(env.ctx, &f, labPort, args, env.stdout, env.stderr)
+		},
+	}
+	fs := cmd.Flags()
+	f.register(fs)
+	fs.IntVar(&labPort, "lab-port", 0, "port for the lab (default: a free high port)")
+	// The lab answers in microseconds or never: short timeouts keep the
+	// demo quick without hiding anything.
+	setDefault(fs, "timeout", "1s")
+	setDefault(fs, "retries", "1")
+	return cmd
+}
 
 // runDemo starts the lab in this process and checks every lab domain: the
 // main job on built-in data, with no network beyond the loopback.
-func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("demo", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	var f checkFlags
-	f.register(fs)
-	labPort := fs.Int("lab-port", 0, "port for the lab (default: a free high port)")
-	// The lab answers in microseconds or never: short timeouts keep the
-	// demo quick without hiding anything.
-	fs.Lookup("timeout").DefValue = "1s"
-	f.timeout = time.Second
-	fs.Lookup("retries").DefValue = "1"
-	f.retries = 1
-	if err := parseFlags(fs, args); err != nil {
+func runDemo(ctx context.Context, f *checkFlags, labPort int, args []string, stdout, stderr io.Writer) (err error) {
+	stderr = &lockedWriter{w: stderr}
+	stdout, closeOut, err := openOutput(f, stdout)
+	if err != nil {
 		return err
 	}
-	f.command = append([]string{"demo"}, args...)
-	lab, err := fixtures.Start(fixtures.Options{Port: *labPort})
+	defer closeOut(&err)
+	lab, err := fixtures.Start(fixtures.Options{Port: labPort})
 	if err != nil {
 		return fmt.Errorf("starting the lab: %w", err)
 	}
@@ -44,6 +55,9 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if err != nil {
 		return err
 	}
+	if err := resolvePins(ctx, &cfg); err != nil {
+		return err
+	}
 	if cfg.TrustAnchor == nil {
 		// The lab's root key is its own: validate the lab's signed zones
 		// from it, as a CA's resolver does from IANA's.
@@ -51,24 +65,32 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	}
 	fmt.Fprintf(stderr, "caaprobe demo: lab of %d domains on 127.0.0.x port %d\n\n", len(lab.Cases), lab.Port)
 	var r input.Reader
-	r.AddArgs(append(lab.Domains(), fs.Args()...))
+	r.AddArgs(append(lab.Domains(), args...))
 	// In the demo, --evidence DIR writes bundles for the domains that show
 	// a problem; the conformant control zones would only be noise.
 	f.evidenceOnlyBad = true
 	f.stderr = stderr
-	_, err = checkAndReport(ctx, cfg, &f, slices.Values(r.Items()), stdout)
+	_, err = checkAndReport(ctx, cfg, f, slices.Values(r.Items()), stdout)
 	return err
 }
 
-// runLab serves the lab until interrupted.
-func runLab(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("lab", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	port := fs.Int("port", 0, "port for every lab server (default: a free high port)")
-	if err := parseFlags(fs, args); err != nil {
-		return err
+func newLabCmd(env *cliEnv) *cobra.Command {
+	var port int
+	cmd := &cobra.Command{
+		Use:   "lab [--port N]",
+		Short: "serve the lab until interrupted, for dig and check",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return runLab(env.ctx, port, env.stdout, env.stderr)
+		},
 	}
-	lab, err := fixtures.Start(fixtures.Options{Port: *port})
+	cmd.Flags().IntVar(&port, "port", 0, "port for every lab server (default: a free high port)")
+	return cmd
+}
+
+// runLab serves the lab until interrupted.
+func runLab(ctx context.Context, port int, stdout, stderr io.Writer) error {
+	lab, err := fixtures.Start(fixtures.Options{Port: port})
 	if err != nil {
 		return fmt.Errorf("starting the lab: %w", err)
 	}

@@ -1,25 +1,33 @@
 package main
 
 import (
-	"flag"
 	"fmt"
 	"io"
 	"strings"
 	"text/tabwriter"
 
 	"github.com/caaprobe/caaprobe/probes"
+	"github.com/spf13/cobra"
 )
 
 // runProbes lists the probe catalog and the finding codes; with --markdown
 // it writes docs/probes.md, so the docs are built from the one catalog.
-func runProbes(args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("probes", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	markdown := fs.Bool("markdown", false, "write the catalog as Markdown (docs/probes.md)")
-	if err := parseFlags(fs, args); err != nil {
-		return err
+func newProbesCmd(env *cliEnv) *cobra.Command {
+	var markdown bool
+	cmd := &cobra.Command{
+		Use:   "probes [--markdown]",
+		Short: "list the probes and finding codes",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return runProbes(markdown, env.stdout)
+		},
 	}
-	if *markdown {
+	cmd.Flags().BoolVar(&markdown, "markdown", false, "write the catalog as Markdown (docs/probes.md)")
+	return cmd
+}
+
+func runProbes(markdown bool, stdout io.Writer) error {
+	if markdown {
 		return writeCatalogMarkdown(stdout)
 	}
 	tw := tabwriter.NewWriter(stdout, 2, 4, 2, ' ', 0)

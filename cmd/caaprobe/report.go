@@ -3,12 +3,12 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
-	"io"
 	"os"
 	"slices"
 	"time"
+
+	"github.com/spf13/cobra"
 
 	"github.com/caaprobe/caaprobe/probes/evidence"
 	"github.com/caaprobe/caaprobe/probes/htmlreport"
@@ -20,195 +20,193 @@ import (
 // runReport renders JSON Lines written by check --format json again, with
 // no network: one or many files (the shards of a run, in any order, or the
 // runs of several vantage points), sorted by domain.
-func runReport(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("report", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+func newReportCmd(env *cliEnv) *cobra.Command {
+	cmd := &cobra.Command{Use: "report [flags] FILE... (- for stdin)", Short: "render saved JSON Lines again (table, markdown, html, json); --perspectives for several vantages"}
+	fs := cmd.Flags()
 	format := fs.String("format", "table", "output format: table, markdown, html or json (the lines as read, sorted by domain)")
 	sum := fs.Bool("summary", false, "add the provider view across all files (findings by nameserver and by provider)")
 	onlyFailing := fs.Bool("only-failing", false, "show only domains that fail (with --perspectives: whose CA outcome is not pass)")
 	persp := fs.Bool("perspectives", false, "judge the files as runs from several vantage points, as a CA's multi-perspective check does")
 	primary := fs.String("primary", "", "with --perspectives: the `LABEL` of the primary perspective (default: the vantage of the first file)")
 	noColor := fs.Bool("no-color", false, "no colour in the table (also when NO_COLOR is set or stdout is not a terminal)")
-	fs.Usage = func() {
-		fmt.Fprintln(stderr, "Usage: caaprobe report [flags] FILE... (- for stdin)")
-		fs.PrintDefaults()
-	}
-	if err := parseFlags(fs, args); err != nil {
-		return err
-	}
-	readerGC()
-	switch *format {
-	case "table", "markdown", "html", "json":
-	default:
-		return usageErr("--format %q: want table, markdown, html or json", *format)
-	}
-	if fs.NArg() == 0 {
-		return usageErr("report: give the JSON Lines files of check --format json (- for stdin)")
-	}
-	bad := 0
-	set, err := runs.Open(fs.Args(), stdin, func(file string, line int, err error) {
-		bad++
-		fmt.Fprintf(stderr, "caaprobe: %s:%d: skipped: %v\n", file, line, err)
-	})
-	if err != nil {
-		return usageErr("report: %v", err)
-	}
-	defer set.Close()
-	vantages := set.Vantages()
-	if *format == "html" && len(vantages) > 1 && !*persp {
-		// The page shows the perspectives view whenever it holds several
-		// vantage points: it is the view that relates their sections.
-		*persp = true
-		fmt.Fprintf(stderr, "caaprobe: %d vantage points: the page shows the multi-perspective view (--perspectives)\n", len(vantages))
-	}
-	if *primary != "" && !*persp {
-		return usageErr("--primary only applies with --perspectives (or --format html of several vantage points)")
-	}
-	if *persp {
-		if *primary == "" && len(set.Entries) > 0 {
-			*primary = firstVantage(set)
-		}
-		if len(set.Entries) > 0 && !slices.Contains(vantages, *primary) {
-			return usageErr("--primary %q: the files' vantages are %v", *primary, vantages)
-		}
-		if len(vantages) < 3 {
-			fmt.Fprintf(stderr, "caaprobe: only %d vantage point(s) (%v): a CA checks from a primary and at least 2 remotes\n", len(vantages), vantages)
-		}
-	}
-	color := !*noColor && os.Getenv("NO_COLOR") == "" && isTerminal(stdout)
-	var hw *htmlreport.Writer
-	if *format == "html" {
-		if hw, err = htmlreport.New(stdout, htmlreport.Options{Title: "caaprobe report", Generated: time.Now(), Inputs: fs.Args()}); err != nil {
-			return err
-		}
-	}
-	var provider *summary.Summary
-	if *sum {
-		provider = summary.New()
-	}
-	several := len(vantages) > 1
-	failing := 0
-	render := func(rec *runs.Record) error {
-		d := rec.Domain
-		label := ""
-		if several {
-			label = rec.Vantage.Label
-		}
+	cmd.RunE = func(cmd *cobra.Command, args []string) error {
+		ctx, stdin, stdout, stderr := env.ctx, env.stdin, env.stdout, env.stderr
+		_, _, _, _ = ctx, stdin, stdout, stderr
+		readerGC()
 		switch *format {
-		case "json":
-			_, err := stdout.Write(append(rec.Raw, '\n'))
-			return err
-		case "markdown":
+		case "table", "markdown", "html", "json":
+		default:
+			return usageErr("--format %q: want table, markdown, html or json", *format)
+		}
+		if len(args) == 0 {
+			return usageErr("report: give the JSON Lines files of check --format json (- for stdin)")
+		}
+		bad := 0
+		set, err := runs.Open(args, stdin, func(file string, line int, err error) {
+			bad++
+			fmt.Fprintf(stderr, "caaprobe: %s:%d: skipped: %v\n", file, line, err)
+		})
+		if err != nil {
+			return usageErr("report: %v", err)
+		}
+		defer set.Close()
+		vantages := set.Vantages()
+		if *format == "html" && len(vantages) > 1 && !*persp {
+			// The page shows the perspectives view whenever it holds several
+			// vantage points: it is the view that relates their sections.
+			*persp = true
+			fmt.Fprintf(stderr, "caaprobe: %d vantage points: the page shows the multi-perspective view (--perspectives)\n", len(vantages))
+		}
+		if *primary != "" && !*persp {
+			return usageErr("--primary only applies with --perspectives (or --format html of several vantage points)")
+		}
+		if *persp {
+			if *primary == "" && len(set.Entries) > 0 {
+				*primary = firstVantage(set)
+			}
+			if len(set.Entries) > 0 && !slices.Contains(vantages, *primary) {
+				return usageErr("--primary %q: the files' vantages are %v", *primary, vantages)
+			}
+			if len(vantages) < 3 {
+				fmt.Fprintf(stderr, "caaprobe: only %d vantage point(s) (%v): a CA checks from a primary and at least 2 remotes\n", len(vantages), vantages)
+			}
+		}
+		color := !*noColor && os.Getenv("NO_COLOR") == "" && isTerminal(stdout)
+		var hw *htmlreport.Writer
+		if *format == "html" {
+			if hw, err = htmlreport.New(stdout, htmlreport.Options{Title: "caaprobe report", Generated: time.Now(), Inputs: args}); err != nil {
+				return err
+			}
+		}
+		var provider *summary.Summary
+		if *sum {
+			provider = summary.New()
+		}
+		several := len(vantages) > 1
+		failing := 0
+		render := func(rec *runs.Record) error {
+			d := rec.Domain
+			label := ""
+			if several {
+				label = rec.Vantage.Label
+			}
+			switch *format {
+			case "json":
+				_, err := stdout.Write(append(rec.Raw, '\n'))
+				return err
+			case "markdown":
+				if label != "" {
+					d.Source = joinSource(d.Source, "from "+label)
+				}
+				// The version and vantage the run recorded, so a report
+				// rendered again still tells the provider where it came from.
+				return evidence.WriteMarkdownRun(stdout, d, &report.Run{Version: rec.Version, Vantage: &rec.Vantage})
+			case "html":
+				return hw.Add(d, label)
+			}
 			if label != "" {
 				d.Source = joinSource(d.Source, "from "+label)
 			}
-			// The version and vantage the run recorded, so a report
-			// rendered again still tells the provider where it came from.
-			return evidence.WriteMarkdownRun(stdout, d, &report.Run{Version: rec.Version, Vantage: &rec.Vantage})
-		case "html":
-			return hw.Add(d, label)
+			return report.WriteTable(stdout, d, report.TableOptions{Color: color, Width: tableWidth(stdout), OnlyFailing: *onlyFailing})
 		}
-		if label != "" {
-			d.Source = joinSource(d.Source, "from "+label)
+		isFailing := func(d *report.Domain) bool {
+			return d.Verdict == report.VerdictFail || d.Verdict == report.VerdictError
 		}
-		return report.WriteTable(stdout, d, report.TableOptions{Color: color, Width: tableWidth(stdout), OnlyFailing: *onlyFailing})
-	}
-	isFailing := func(d *report.Domain) bool {
-		return d.Verdict == report.VerdictFail || d.Verdict == report.VerdictError
-	}
-	err = set.Groups(func(domain string, es []runs.Entry) error {
-		if ctx.Err() != nil {
-			return ctx.Err()
-		}
-		var recs []*runs.Record
-		for _, e := range es {
-			rec, err := set.Read(e)
-			if err != nil {
-				bad++
-				fmt.Fprintf(stderr, "caaprobe: %v (skipped)\n", err)
-				continue
+		err = set.Groups(func(domain string, es []runs.Entry) error {
+			if ctx.Err() != nil {
+				return ctx.Err()
 			}
-			if provider != nil {
-				provider.Add(rec.Domain)
-			}
-			recs = append(recs, rec)
-		}
-		if !*persp {
-			for _, rec := range recs {
-				if isFailing(rec.Domain) {
-					failing++
-				} else if *onlyFailing {
+			var recs []*runs.Record
+			for _, e := range es {
+				rec, err := set.Read(e)
+				if err != nil {
+					bad++
+					fmt.Fprintf(stderr, "caaprobe: %v (skipped)\n", err)
 					continue
 				}
-				if err := render(rec); err != nil {
+				if provider != nil {
+					provider.Add(rec.Domain)
+				}
+				recs = append(recs, rec)
+			}
+			if !*persp {
+				for _, rec := range recs {
+					if isFailing(rec.Domain) {
+						failing++
+					} else if *onlyFailing {
+						continue
+					}
+					if err := render(rec); err != nil {
+						return err
+					}
+				}
+				return nil
+			}
+			m := runs.Judge(domain, lastPerVantage(recs), *primary, vantages)
+			if m.Outcome == runs.MPICFail {
+				failing++
+			}
+			if *onlyFailing && m.Outcome == runs.MPICPass {
+				return nil
+			}
+			switch *format {
+			case "json":
+				return runs.WriteMPICJSON(stdout, m)
+			case "markdown":
+				return runs.WriteMPICMarkdown(stdout, m)
+			case "html":
+				for _, p := range m.Perspectives {
+					if err := hw.Add(p.Record.Domain, p.Vantage.Label); err != nil {
+						return err
+					}
+				}
+				hw.AddMPIC(m)
+				return nil
+			}
+			return runs.WriteMPICText(stdout, m)
+		})
+		if err != nil {
+			if errors.Is(err, context.Canceled) {
+				return &exitError{exitInternal, "interrupted"}
+			}
+			return fmt.Errorf("writing the report: %w", err)
+		}
+		if provider != nil {
+			switch *format {
+			case "html":
+				hw.SetSummary(provider)
+			case "json":
+				if err := provider.Write(stderr); err != nil {
+					return err
+				}
+			case "markdown":
+				fmt.Fprintln(stdout, "\n## Provider view\n\n```")
+				if err := provider.Write(stdout); err != nil {
+					return err
+				}
+				fmt.Fprintln(stdout, "```")
+			default:
+				if err := provider.Write(stdout); err != nil {
 					return err
 				}
 			}
-			return nil
 		}
-		m := runs.Judge(domain, lastPerVantage(recs), *primary, vantages)
-		if m.Outcome == runs.MPICFail {
-			failing++
-		}
-		if *onlyFailing && m.Outcome == runs.MPICPass {
-			return nil
-		}
-		switch *format {
-		case "json":
-			return runs.WriteMPICJSON(stdout, m)
-		case "markdown":
-			return runs.WriteMPICMarkdown(stdout, m)
-		case "html":
-			for _, p := range m.Perspectives {
-				if err := hw.Add(p.Record.Domain, p.Vantage.Label); err != nil {
-					return err
-				}
-			}
-			hw.AddMPIC(m)
-			return nil
-		}
-		return runs.WriteMPICText(stdout, m)
-	})
-	if err != nil {
-		if errors.Is(err, context.Canceled) {
-			return &exitError{exitInternal, "interrupted"}
-		}
-		return fmt.Errorf("writing the report: %w", err)
-	}
-	if provider != nil {
-		switch *format {
-		case "html":
-			hw.SetSummary(provider)
-		case "json":
-			if err := provider.Write(stderr); err != nil {
-				return err
-			}
-		case "markdown":
-			fmt.Fprintln(stdout, "\n## Provider view\n\n```")
-			if err := provider.Write(stdout); err != nil {
-				return err
-			}
-			fmt.Fprintln(stdout, "```")
-		default:
-			if err := provider.Write(stdout); err != nil {
+		if hw != nil {
+			if err := hw.Close(); err != nil {
 				return err
 			}
 		}
-	}
-	if hw != nil {
-		if err := hw.Close(); err != nil {
-			return err
+		switch {
+		case len(set.Entries) == 0:
+			return usageErr("report: no caaprobe results in %v", args)
+		case failing > 0:
+			return &exitError{exitFindings, ""}
+		case bad > 0:
+			return &exitError{exitUsage, fmt.Sprintf("%d line(s) skipped", bad)}
 		}
+		return nil
 	}
-	switch {
-	case len(set.Entries) == 0:
-		return usageErr("report: no caaprobe results in %v", fs.Args())
-	case failing > 0:
-		return &exitError{exitFindings, ""}
-	case bad > 0:
-		return &exitError{exitUsage, fmt.Sprintf("%d line(s) skipped", bad)}
-	}
-	return nil
+	return cmd
 }
 
 // firstVantage is the vantage of the first line of the first file.

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"os"
 	"strings"
@@ -13,17 +12,6 @@ import (
 	"github.com/caaprobe/caaprobe/fixtures"
 	"github.com/caaprobe/caaprobe/probes"
 )
-
-func exitOf(err error) int {
-	if err == nil {
-		return 0
-	}
-	var c interface{ ExitCode() int }
-	if errors.As(err, &c) {
-		return c.ExitCode()
-	}
-	return 1
-}
 
 func startLab(t *testing.T) *fixtures.Lab {
 	t.Helper()
@@ -90,6 +78,14 @@ func TestCheckExitCodes(t *testing.T) {
 		// Only a warning, but the CA's decision depends on the server asked.
 		{"policy varies", []string{"inconsistent.test"}, exitFindings},
 		{"bad input only", []string{"bad..name"}, exitUsage},
+		// Issue 14 point 4: one meaning per exit status.
+		{"policy forbids the --ca", []string{"--ca", "other-ca.example", "ok.test"}, exitFindings},
+		{"policy forbids every CA", []string{"www.flag1.test"}, exitFindings},
+		{"deadline: not checked", []string{"--deadline", "0.3", "--timeout", "1", "drop.test"}, exitIncomplete},
+		{"bad line beside a good one", []string{"bad..name", "ok.test"}, exitOK},
+		{"bad line beside a failing one", []string{"bad..name", "refused.test"}, exitFindings},
+		{"repeats alone", []string{"ok.test", "ok.test", "OK.test."}, exitOK},
+		{"trailing dot", []string{"ok.test."}, exitOK},
 		{"bad flag", []string{"--format", "xml", "ok.test"}, exitUsage},
 		{"no names", []string{}, exitUsage},
 	}

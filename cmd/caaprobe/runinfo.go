@@ -20,10 +20,13 @@ func recordedVersion() string {
 
 func versionFrom(bi *debug.BuildInfo) string {
 	v := bi.Main.Version
+	if (v == "" || v == "(devel)") && version != "" {
+		v = version // -ldflags -X main.version (cli.go)
+	}
 	if v == "" {
 		v = "(devel)"
 	}
-	var rev string
+	rev := revision // -ldflags -X main.revision, overridden by the build's VCS information
 	modified := false
 	for _, s := range bi.Settings {
 		switch s.Key {

@@ -12,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 )
 
 // maxCertFileBytes bounds what is read of one file while looking for
@@ -51,7 +52,8 @@ func (r *Reader) AddCerts(path string) error {
 	if err != nil {
 		return fmt.Errorf("reading certificates: %w", err)
 	}
-	w := certWalk{r: r, certs: map[[sha256.Size]byte]bool{}, dirs: map[string]bool{}}
+	r.certStats = CertStats{}
+	w := certWalk{r: r, certs: map[[sha256.Size]byte]bool{}, dirs: map[string]bool{}, now: time.Now()}
 	if fi.IsDir() {
 		w.dir(path)
 		return nil
@@ -67,6 +69,48 @@ type certWalk struct {
 	certs map[[sha256.Size]byte]bool
 	// dirs holds the resolved paths of directories already walked.
 	dirs map[string]bool
+	now  time.Time
+}
+
+// CertStats counts what the last AddCerts call read and passed over, so
+// the command can say why a directory gave fewer names than certificates.
+type CertStats struct {
+	Leaves   int // leaf certificates whose names were used
+	CA       int // CA certificates (chain, fullchain): not the user's names
+	NoNames  int // leaf certificates with no DNS name (IP or e-mail only)
+	Copies   int // the same certificate again (cert.pem and fullchain.pem)
+	Expired  int // leaves past notAfter: their names are still checked
+	Files    int // files that held certificates
+	Unusable int // certificate files that could not be used (reported as errors)
+}
+
+// CertStats returns the counts of the last AddCerts call.
+func (r *Reader) CertStats() CertStats { return r.certStats }
+
+// String says it in one line: "5 certificates used; skipped 6 CA
+// certificates, 3 copies; 2 expired (their names are checked anyway)".
+func (s CertStats) String() string {
+	out := fmt.Sprintf("%d leaf certificate(s) used from %d file(s)", s.Leaves, s.Files)
+	var skipped []string
+	if s.CA > 0 {
+		skipped = append(skipped, fmt.Sprintf("%d CA certificate(s)", s.CA))
+	}
+	if s.NoNames > 0 {
+		skipped = append(skipped, fmt.Sprintf("%d without DNS names", s.NoNames))
+	}
+	if s.Copies > 0 {
+		skipped = append(skipped, fmt.Sprintf("%d copies of a certificate already read", s.Copies))
+	}
+	if s.Unusable > 0 {
+		skipped = append(skipped, fmt.Sprintf("%d unusable file(s), listed as errors", s.Unusable))
+	}
+	if len(skipped) > 0 {
+		out += "; skipped " + strings.Join(skipped, ", ")
+	}
+	if s.Expired > 0 {
+		out += fmt.Sprintf("; %d used certificate(s) expired (their names are checked anyway)", s.Expired)
+	}
+	return out
 }
 
 func (w *certWalk) dir(path string) {
@@ -136,8 +180,10 @@ func (w *certWalk) data(path string, data []byte, named bool) {
 		return
 	}
 	san, leaves := 0, 0
+	w.r.certStats.Files++
 	for _, c := range certs {
 		if c.BasicConstraintsValid && c.IsCA {
+			w.r.certStats.CA++
 			continue
 		}
 		leaves++
@@ -146,9 +192,18 @@ func (w *certWalk) data(path string, data []byte, named bool) {
 			// Count its names anyway so "SAN n" means the same in every
 			// file that holds this certificate.
 			san += len(c.DNSNames)
+			w.r.certStats.Copies++
 			continue
 		}
 		w.certs[sum] = true
+		if len(c.DNSNames) == 0 {
+			w.r.certStats.NoNames++
+			continue
+		}
+		w.r.certStats.Leaves++
+		if w.now.After(c.NotAfter) {
+			w.r.certStats.Expired++
+		}
 		for _, dnsName := range c.DNSNames {
 			san++
 			w.r.addCertName(dnsName, fmt.Sprintf("%s (SAN %d)", path, san))
@@ -160,6 +215,7 @@ func (w *certWalk) data(path string, data []byte, named bool) {
 }
 
 func (w *certWalk) fail(path string, err error) {
+	w.r.certStats.Unusable++
 	w.r.addBad(path, path, fmt.Errorf("certificates: %w", unwrapPath(err)))
 }
 

@@ -283,3 +283,36 @@ func TestAddCertsAfterList(t *testing.T) {
 		{name: "example.com", source: "arg 2", dup: true, err: "arg 2: duplicate of " + path + " (SAN 1)"},
 	})
 }
+
+// TestCertStats: the counts say why a directory gave fewer names than it
+// holds certificates: CA certificates, copies, leaves without DNS names.
+func TestCertStats(t *testing.T) {
+	ca := newCA(t)
+	dir := t.TempDir()
+	leaf, _ := ca.leaf(t, 2, "a.example", "b.example")
+	writeFile(t, filepath.Join(dir, "cert.pem"), pemCerts(leaf))
+	writeFile(t, filepath.Join(dir, "fullchain.pem"), pemCerts(leaf, ca.der))
+	writeFile(t, filepath.Join(dir, "chain.pem"), pemCerts(ca.der))
+	var r Reader
+	if err := r.AddCerts(dir); err != nil {
+		t.Fatal(err)
+	}
+	st := r.CertStats()
+	want := CertStats{Leaves: 1, CA: 2, Copies: 1, Files: 3}
+	if st != want {
+		t.Errorf("stats %+v, want %+v", st, want)
+	}
+	if s := st.String(); !strings.Contains(s, "skipped 2 CA certificate(s), 1 copies") {
+		t.Errorf("String() = %q", s)
+	}
+	// Only CA certificates: no names, and the counts say why.
+	var r2 Reader
+	only := t.TempDir()
+	writeFile(t, filepath.Join(only, "chain.pem"), pemCerts(ca.der))
+	if err := r2.AddCerts(only); err != nil {
+		t.Fatal(err)
+	}
+	if len(r2.Items()) != 0 || r2.CertStats().CA != 1 || r2.CertStats().Leaves != 0 {
+		t.Errorf("CA-only directory: items %v stats %+v", r2.Items(), r2.CertStats())
+	}
+}

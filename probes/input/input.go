@@ -56,6 +56,8 @@ type Reader struct {
 	// stopped is set once it has said stop, and the sources stop reading.
 	yield   func(Item) bool
 	stopped bool
+	// certStats counts the last AddCerts call (see CertStats).
+	certStats CertStats
 }
 
 // dedupeWindow bounds the names remembered for removing duplicates: a

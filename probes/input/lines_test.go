@@ -69,7 +69,8 @@ func TestAddFile(t *testing.T) {
 		{name: "example.com", source: src("1")},
 		{name: "xn--bcher-kva.example", source: src("5")},
 		{name: "example.com", source: src("6"), dup: true, err: src("6") + ": duplicate of " + src("1")},
-		{name: "example.com.", source: src("7"), err: src("7") + `: "example.com.": trailing dot: write "example.com", not "example.com."`},
+		// The trailing dot is dropped: the same name as line 1.
+		{name: "example.com", source: src("7"), dup: true, err: src("7") + ": duplicate of " + src("1")},
 		{name: `exa\x00mple.net`, source: src("8"), err: src("8") + `: "exa\x00mple.net": contains control character U+0000`},
 		{name: long[:maxShownBytes], source: src("9"), err: src("9") + ": line too long (more than 4096 bytes): not a domain name"},
 		{name: ".", source: src("10"), err: src("10") + `: ".": the root "." is not a domain to check`},

@@ -65,10 +65,9 @@ func lookupProfile() *idna.Profile {
 // only the caller knows.
 //
 // Rules beyond plain RFC 1035 syntax, and why:
-//   - A trailing dot is an error, not silently dropped: names are written
-//     as in certificates and reports, and a dot usually means the list was
-//     pasted from a zone file, whose relative names ("www") would then be
-//     checked as if they were TLDs. The message shows the spelling to use.
+//   - One trailing dot is accepted and dropped: "example.com." is the fully
+//     qualified form dig and zone files use, and names the same domain.
+//     Two ("example.com..") are an empty label.
 //   - '_' is allowed anywhere in a label. DNS permits it (RFC 2181 §11) and
 //     underscore names (service labels, hosts named by tools) exist in zones
 //     that users want checked; the CA/B Forum ban on '_' in certificates
@@ -112,6 +111,11 @@ func Normalise(raw string) (string, error) {
 	// output, not on the input.
 	if out == "" {
 		return "", nameErr(s, "only invisible characters, which IDNA mapping removes")
+	}
+	// The fully qualified form ("example.com.", as dig and zone files
+	// write it) names the same domain: one trailing dot is dropped.
+	if strings.HasSuffix(out, ".") && !strings.HasSuffix(out, "..") && out != "." {
+		out = strings.TrimSuffix(out, ".")
 	}
 	if msg := checkStructure(out); msg != "" {
 		return "", nameErr(s, msg)
@@ -197,11 +201,9 @@ func checkStructure(name string) string {
 	case strings.HasPrefix(name, "."):
 		return "starts with a dot (empty first label)"
 	case strings.HasSuffix(name, "."):
-		short := strings.TrimSuffix(name, ".")
-		if msg := checkStructure(short); msg != "" {
-			return msg // suggest no fix that is wrong in another way
-		}
-		return fmt.Sprintf("trailing dot: write %q, not %q", short, short+".")
+		// Normalise strips one trailing dot before this check: a second
+		// one would be an empty label, found above.
+		return "ends with a dot"
 	}
 	if len(name) > maxNameOctets {
 		return fmt.Sprintf("name is %d octets long, more than %d", len(name), maxNameOctets)

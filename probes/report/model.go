@@ -86,6 +86,8 @@ type Server struct {
 	NS      string
 	Addr    netip.Addr
 	Results []*probes.Result
+	// Pinned: the zone's servers were given (check --ns), not discovered.
+	Pinned bool
 }
 
 // Finding is one finding with everything needed to find its evidence.

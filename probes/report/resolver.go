@@ -56,9 +56,12 @@ func resolverJSON(d *Domain) []jsonResolver {
 func writeResolver(b *strings.Builder, d *Domain, p painter, width int) {
 	for _, c := range d.Resolver {
 		ws := words(fmt.Sprintf("resolver %s: %s CAA: %s", c.Server, Clean(TrimDot(c.Name)), Clean(c.Summary())))
-		if c.Agrees {
+		switch {
+		case c.Rcode == "":
+			ws = append(ws, words("(no comparison: the resolver did not answer)")...)
+		case c.Agrees:
 			ws = append(ws, words("(as predicted)")...)
-		} else {
+		default:
 			text := fmt.Sprintf("(caaprobe predicted %s)", c.Predicted)
 			ws = append(ws, painted(text, p.paint(color.FgRed, text)))
 		}

@@ -185,7 +185,11 @@ func rowLabels(r row) (name, ns, addr string) {
 	if r.server == nil {
 		return name, "discovery failed", "-"
 	}
-	return name, Clean(TrimDot(r.server.NS)), r.server.Addr.String()
+	ns = Clean(TrimDot(r.server.NS))
+	if r.server.Pinned {
+		ns += " (pinned)"
+	}
+	return name, ns, r.server.Addr.String()
 }
 
 // gridWidth is how wide the grid of tablewriter's renderer is: every

@@ -62,7 +62,13 @@ func (a Answer) Failed() bool {
 // outcome for the name ("ok", "servfail", "intermittent"; see
 // probes/report). An intermittent prediction fits either answer: the
 // resolver picked some server. An empty prediction (not checked) fits all.
+// No reply at all agrees with nothing: the comparison is unusable.
 func (a Answer) Agrees(outcome string) bool {
+	if a.Rcode == "" {
+		// No usable reply: there is nothing to compare, and a silent
+		// address must not read as a resolver that failed as predicted.
+		return false
+	}
 	switch outcome {
 	case "ok":
 		return !a.Failed()

@@ -158,7 +158,9 @@ func TestAgrees(t *testing.T) {
 		want    bool
 	}{
 		{ok, "ok", true}, {nx, "ok", true}, {sf, "ok", false}, {none, "ok", false},
-		{ok, "servfail", false}, {sf, "servfail", true}, {none, "servfail", true},
+		{ok, "servfail", false}, {sf, "servfail", true},
+		// No reply agrees with nothing: the comparison is unusable (issue 14).
+		{none, "servfail", false}, {none, "intermittent", false}, {none, "", false},
 		{ok, "intermittent", true}, {sf, "intermittent", true}, {sf, "", true},
 	}
 	for _, tt := range tests {

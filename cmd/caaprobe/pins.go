@@ -1,0 +1,211 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net/netip"
+	"slices"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/caaprobe/caaprobe/probes"
+	"github.com/caaprobe/caaprobe/probes/check"
+	"github.com/caaprobe/caaprobe/probes/discovery"
+	"github.com/caaprobe/caaprobe/probes/input"
+	"github.com/caaprobe/caaprobe/probes/report"
+	"github.com/miekg/dns"
+)
+
+// parsePin reads one --ns: ZONE=ADDR, ZONE=NAME (its addresses looked up
+// from the roots before the run, see resolvePins) or ZONE=NAME/ADDR. A
+// pin given by address alone is named by its address in the report.
+func parsePin(s string) (string, discovery.NS, error) {
+	zone, rest, ok := strings.Cut(s, "=")
+	if !ok || zone == "" || rest == "" {
+		return "", discovery.NS{}, usageErr("--ns %q: want ZONE=ADDR, ZONE=NAME or ZONE=NAME/ADDR", s)
+	}
+	zn, err := input.Normalise(zone)
+	if err != nil {
+		return "", discovery.NS{}, usageErr("--ns %q: %v", s, err)
+	}
+	zone = zn + "."
+	if a, err := netip.ParseAddr(strings.Trim(rest, "[]")); err == nil {
+		return zone, discovery.NS{Name: a.Unmap().String() + ".", Addrs: []netip.Addr{a.Unmap()}}, nil
+	}
+	name, addr, withAddr := strings.Cut(rest, "/")
+	nn, err := input.Normalise(name)
+	if err != nil {
+		return "", discovery.NS{}, usageErr("--ns %q: server name: %v", s, err)
+	}
+	ns := discovery.NS{Name: nn + "."}
+	if withAddr {
+		a, err := netip.ParseAddr(addr)
+		if err != nil {
+			return "", discovery.NS{}, usageErr("--ns %q: %q is not an IP address", s, addr)
+		}
+		ns.Addrs = []netip.Addr{a.Unmap()}
+	}
+	return zone, ns, nil
+}
+
+// resolvePins looks up the addresses of pinned servers given by name
+// alone, from the roots as discovery does (never the system resolver), so
+// that --ns zone=ns1.provider.example works like a referral would.
+func resolvePins(ctx context.Context, cfg *check.Config) error {
+	var need []string
+	for _, nss := range cfg.Pins {
+		for _, ns := range nss {
+			if len(ns.Addrs) == 0 {
+				need = append(need, ns.Name)
+			}
+		}
+	}
+	if len(need) == 0 {
+		return nil
+	}
+	x := &probes.Exchanger{Timeout: cfg.Timeout, Retries: cfg.Retries, Backoff: cfg.Timeout / 10, MaxBytes: 65535}
+	w := &discovery.Walker{X: x, Roots: cfg.Roots, Port: cfg.Port, IPv4: cfg.IPv4, IPv6: cfg.IPv6, Limits: cfg.Limits, NoGlueCheck: true}
+	defer w.Close()
+	found := map[string][]netip.Addr{}
+	for _, host := range need {
+		if _, ok := found[host]; ok {
+			continue
+		}
+		ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+		addrs, err := lookupHost(ctx, w, cfg, host)
+		cancel()
+		if err != nil {
+			return usageErr("--ns: looking up %s: %v (give its address: ZONE=NAME/ADDR)", strings.TrimSuffix(host, "."), err)
+		}
+		found[host] = addrs
+	}
+	for zone, nss := range cfg.Pins {
+		for i, ns := range nss {
+			if len(ns.Addrs) == 0 {
+				nss[i].Addrs = found[ns.Name]
+			}
+		}
+		cfg.Pins[zone] = nss
+	}
+	return nil
+}
+
+// lookupHost asks the authoritative servers of host's zone for its A and
+// AAAA records.
+func lookupHost(ctx context.Context, w *discovery.Walker, cfg *check.Config, host string) ([]netip.Addr, error) {
+	n, err := w.Lookup(ctx, host)
+	if err != nil {
+		return nil, err
+	}
+	if n.Zone == nil || len(n.Zone.NS) == 0 {
+		return nil, fmt.Errorf("no servers found for its zone")
+	}
+	var out []netip.Addr
+	var last error
+	for _, qtype := range []uint16{dns.TypeA, dns.TypeAAAA} {
+		if (qtype == dns.TypeA && cfg.IPv6) || (qtype == dns.TypeAAAA && cfg.IPv4) {
+			continue
+		}
+	servers:
+		for _, ns := range n.Zone.NS {
+			for _, a := range ns.Addrs {
+				m := new(dns.Msg)
+				m.SetQuestion(host, qtype)
+				m.RecursionDesired = false
+				c := &dns.Client{Net: "udp", Timeout: cfg.Timeout}
+				r, _, err := c.ExchangeContext(ctx, m, netip.AddrPortFrom(a, uint16(cfg.Port)).String())
+				if err != nil {
+					last = err
+					continue
+				}
+				for _, rr := range r.Answer {
+					switch rr := rr.(type) {
+					case *dns.A:
+						if ad, ok := netip.AddrFromSlice(rr.A.To4()); ok {
+							out = append(out, ad)
+						}
+					case *dns.AAAA:
+						if ad, ok := netip.AddrFromSlice(rr.AAAA); ok {
+							out = append(out, ad.Unmap())
+						}
+					}
+				}
+				break servers
+			}
+		}
+	}
+	if len(out) == 0 {
+		if last != nil {
+			return nil, last
+		}
+		return nil, fmt.Errorf("no address records")
+	}
+	slices.SortFunc(out, func(a, b netip.Addr) int { return a.Compare(b) })
+	return slices.Compact(out), nil
+}
+
+// pinUse marks pinned servers in each domain's report and remembers
+// which pinned zones the run reached, so a pin that no name reached (a
+// typo, a zone outside every name's climb) is an error, not ignored.
+type pinUse struct {
+	pins    map[string][]discovery.NS
+	reached map[string]bool
+}
+
+func newPinUse(pins map[string][]discovery.NS) *pinUse {
+	if len(pins) == 0 {
+		return nil
+	}
+	return &pinUse{pins: pins, reached: map[string]bool{}}
+}
+
+func (p *pinUse) see(d *report.Domain) {
+	if p == nil {
+		return
+	}
+	for _, s := range d.Servers {
+		z := dns.CanonicalName(s.Zone)
+		if _, ok := p.pins[z]; ok {
+			s.Pinned = true
+			p.reached[z] = true
+		}
+	}
+	for _, n := range d.Names {
+		if z := dns.CanonicalName(n.Zone); p.pins[z] != nil {
+			p.reached[z] = true
+		}
+	}
+}
+
+// unused names the pinned zones no domain reached; "" when all were.
+func (p *pinUse) unused() string {
+	if p == nil {
+		return ""
+	}
+	var out []string
+	for z := range p.pins {
+		if !p.reached[z] {
+			out = append(out, strings.TrimSuffix(z, "."))
+		}
+	}
+	sort.Strings(out)
+	return strings.Join(out, ", ")
+}
+
+// reportUnusedPins says on stderr which pins were never used and turns a
+// clean run into a usage error: the user pinned something the check did
+// not reach, so what they meant to test was not tested.
+func reportUnusedPins(p *pinUse, stderr io.Writer, err error) error {
+	zones := p.unused()
+	if zones == "" {
+		return err
+	}
+	msg := fmt.Sprintf("--ns %s: no name checked reaches this zone, so the pin was not used (a typo, or a zone outside every name's climb?)", zones)
+	if err == nil {
+		return usageErr("%s", msg)
+	}
+	fmt.Fprintln(stderr, "caaprobe: "+msg)
+	return err
+}
