@@ -9,6 +9,8 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/caaprobe/caaprobe/probes/caa"
 	"github.com/miekg/dns"
@@ -64,14 +66,24 @@ type Result struct {
 	NSID []byte
 }
 
-// Instance is the NSID as people read it: the text when every byte is
-// printable ASCII, else the hex digits; "" without an NSID.
-func (r *Result) Instance() string { return InstanceName(r.NSID) }
+// Instance is the NSID as people read it (InstanceName); "" without one.
+// A result read back from JSON has no NSID field set: it is taken from the
+// parsed reply then.
+func (r *Result) Instance() string {
+	if r.NSID == nil {
+		return InstanceName(NSIDOf(r.Msg))
+	}
+	return InstanceName(r.NSID)
+}
 
-// InstanceName renders an NSID: printable ASCII as is, anything else in hex.
+// InstanceName renders an NSID as probes/runs does: the text when it is
+// valid UTF-8 of printable characters, else the hex digits.
 func InstanceName(nsid []byte) string {
-	for _, c := range nsid {
-		if c < 0x20 || c > 0x7e {
+	if !utf8.Valid(nsid) {
+		return hex.EncodeToString(nsid)
+	}
+	for _, c := range string(nsid) {
+		if !unicode.IsPrint(c) {
 			return hex.EncodeToString(nsid)
 		}
 	}
@@ -236,11 +248,13 @@ func judgeReply(r *Result, p Probe, jc JudgeContext, query, reply []byte) {
 	if p.Conformance() {
 		// Judged against the plain caa probe by CheckServer: an RCODE
 		// here is what the form of the query got, not a CAA fault.
+		owner := jc.Name
 		if p.QName != "" {
-			for _, rr := range m.Answer {
-				if rr.Header().Rrtype == p.Type && strings.EqualFold(rr.Header().Name, p.QName) {
-					r.Records = append(r.Records, rr)
-				}
+			owner = p.QName
+		}
+		for _, rr := range m.Answer {
+			if rr.Header().Rrtype == p.Type && strings.EqualFold(rr.Header().Name, owner) {
+				r.Records = append(r.Records, rr)
 			}
 		}
 		return
@@ -353,6 +367,11 @@ func isReferral(m *dns.Msg, zone string) bool {
 }
 
 func rcodeText(rc int) string {
+	if rc == dns.RcodeBadVers {
+		// 16 is BADSIG only in TSIG records; in a message's (extended)
+		// RCODE it is BADVERS (RFC 6891 §9).
+		return "BADVERS"
+	}
 	if s, ok := dns.RcodeToString[rc]; ok {
 		return s
 	}

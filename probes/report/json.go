@@ -1,6 +1,7 @@
 package report
 
 import (
+	"encoding/hex"
 	"encoding/json"
 	"io"
 	"math"
@@ -69,6 +70,12 @@ type jsonResult struct {
 	// Sent is when the last attempt went out (RFC 3339, UTC), so a report
 	// read back from JSON times its transcripts as the run did.
 	Sent string `json:"sent,omitempty"`
+	// NSID is the server instance that answered (RFC 5001), as
+	// probes/runs reads it from the response: the text when printable,
+	// else hex; NSIDHex is always the hex of the option's bytes. Absent
+	// when the reply carried no NSID.
+	NSID    string `json:"nsid,omitempty"`
+	NSIDHex string `json:"nsid_hex,omitempty"`
 }
 
 type jsonPolicy struct {
@@ -131,6 +138,9 @@ func toJSON(d *Domain) jsonDomain {
 			}
 			if r.Fallback != nil {
 				jr.TCPRetry = r.Fallback.Reply
+			}
+			if r.NSID != nil {
+				jr.NSID, jr.NSIDHex = probes.InstanceName(r.NSID), hex.EncodeToString(r.NSID)
 			}
 			for _, is := range r.Issues {
 				jr.Findings = append(jr.Findings, string(is.Code))

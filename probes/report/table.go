@@ -33,7 +33,7 @@ func WriteTable(w io.Writer, d *Domain, opt TableOptions) error {
 		fmt.Fprintf(w, "  error: %s\n\n", Clean(d.Err))
 		return nil
 	}
-	cols := d.Columns()
+	cols := d.CoreColumns()
 	header := []string{"name", "server", "address"}
 	for _, c := range cols {
 		header = append(header, string(c))
@@ -70,6 +70,10 @@ func WriteTable(w io.Writer, d *Domain, opt TableOptions) error {
 		}
 	}
 	if err := t.Render(); err != nil {
+		return err
+	}
+	writeInstances(w, d)
+	if err := writeConformance(w, d, p); err != nil {
 		return err
 	}
 	writeFindings(w, d, p)
