@@ -172,13 +172,13 @@ var Catalog = []Probe{
 		Purpose:    "CAA with a DNS COOKIE option carrying a client cookie (RFC 7873 §4.1): a server may ignore it or add its own, but must answer",
 		Expects:    "the same answer as the caa probe, with or without a server cookie (RFC 7873 §5.2); BADCOOKIE only from a server that requires cookies."},
 	{ID: ProbeOpcode, Set: SetEDNS, Type: dns.TypeCAA, Spelling: SpellLower, Transport: UDP, EDNS: true, Opcode: OpcodeUnassigned,
-		Purpose: "an unassigned opcode (15) with a CAA question: the server must say it does not implement it (RFC 1035 §4.1.1, RFC 8906 §3.1.4)",
+		Purpose: "an unassigned opcode (15) with a CAA question: the server must say it does not implement it (RFC 1035 §4.1.1; RFC 8906, testing unknown opcodes)",
 		Expects: "NOTIMP, with the opcode copied into the reply."},
 	{ID: ProbeIDHostname, Set: SetID, Type: dns.TypeTXT, Class: dns.ClassCHAOS, QName: "hostname.bind.", Spelling: SpellLower, Transport: UDP, EDNS: true, AtApex: true,
 		Purpose: "TXT hostname.bind in class CH: the name of the server instance that answers (BIND, NSD, Knot), for telling anycast sites apart",
 		Expects: "a TXT record with the instance's name, or REFUSED/NOTIMP/an empty answer when the operator hides it; never a finding."},
 	{ID: ProbeIDServer, Set: SetID, Type: dns.TypeTXT, Class: dns.ClassCHAOS, QName: "id.server.", Spelling: SpellLower, Transport: UDP, EDNS: true, AtApex: true,
-		Purpose: "TXT id.server in class CH (RFC 4892 §2.1): the instance's identity, for telling anycast sites apart",
+		Purpose: "TXT id.server in class CH (RFC 4892): the instance's identity, for telling anycast sites apart",
 		Expects: "a TXT record with the instance's name, or REFUSED/NOTIMP/an empty answer when the operator hides it; never a finding."},
 }
 

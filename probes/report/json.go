@@ -139,8 +139,12 @@ func toJSON(d *Domain) jsonDomain {
 			if r.Fallback != nil {
 				jr.TCPRetry = r.Fallback.Reply
 			}
-			if r.NSID != nil {
-				jr.NSID, jr.NSIDHex = probes.InstanceName(r.NSID), hex.EncodeToString(r.NSID)
+			nsid := r.NSID
+			if nsid == nil {
+				nsid = probes.NSIDOf(r.Msg) // a result read back from JSON
+			}
+			if nsid != nil {
+				jr.NSID, jr.NSIDHex = probes.InstanceName(nsid), hex.EncodeToString(nsid)
 			}
 			for _, is := range r.Issues {
 				jr.Findings = append(jr.Findings, string(is.Code))
