@@ -56,7 +56,6 @@ func mustCAA(t *testing.T, s string) dns.RR {
 	return rr
 }
 
-
 // TestInstanceInTableAndJSON: the table keeps the conformance probe out of
 // the default matrix, shows it in the second one, names the instance under
 // the matrix; the JSON carries nsid and nsid_hex per result.
