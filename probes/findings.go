@@ -370,7 +370,7 @@ var Findings = []FindingInfo{
 		Summary:  "The server answered an unassigned opcode with something other than NOTIMP (or not at all).",
 		RFC:      "RFC 1035 §4.1.1; RFC 8906 (testing unknown opcodes; response code selection)",
 		Requires: "A server that does not implement an opcode answers NOTIMP and copies the opcode.",
-		Impact:   "None for a CA: its resolver sends QUERY only. A server that answers unknown opcodes as queries, or drops them, is a conformance warning.",
+		Impact:   "None for a CA: its resolver sends QUERY only. A server that answers unknown opcodes as queries, or drops them (PowerDNS Authoritative 4.7 does), is a conformance warning: new opcodes cannot be deployed against it.",
 		Fix:      "Answer NOTIMP to opcodes the server does not implement.",
 		Fixture:  "opcode.test"},
 	{Code: CodeNegativeWithoutSOA, Severity: SeverityFail, Mark: "SO", Kept: true,

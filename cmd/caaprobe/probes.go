@@ -208,4 +208,20 @@ options shows ` + "`edns-option-intolerant`" + `. When replies to one address co
 instances with different NSIDs and different CAA answers, the plain CAA results
 get ` + "`instance-inconsistent`" + ` (the anycast case), and the resolver model treats
 each instance's answer as a possible answer (outcome intermittent).
+
+### What real servers do (interop lab)
+
+Measured with ` + "`make interop`" + ` (docs/interop.md): BIND 9.18, NSD 4.6, Knot 3.2 and
+PowerDNS Authoritative 4.7 answer EDNS version 1 with BADVERS and an OPT of
+version 0, ignore the unknown option and flag (and do not echo the flag),
+answer with a client cookie and with DO, and return the NSID configured on
+them (BIND ` + "`server-id`" + `, NSD ` + "`nsid`" + `, Knot ` + "`nsid`" + `, PowerDNS ` + "`server-id`" + `;
+Knot and PowerDNS send the host name when none is set) on every answer; BIND
+and NSD leave it out of BADVERS replies, which RFC 5001 allows. BIND, NSD and
+Knot answer CH TXT hostname.bind and id.server; PowerDNS answers id.server
+only. BIND, NSD and Knot answer opcode 15 with NOTIMP; PowerDNS 4.7.3 drops
+it (and IQUERY), which caaprobe reports as ` + "`opcode-not-notimp`" + `, a true warning
+the interop test lists as a known deviation. Unbound 1.17.1 agrees with the
+model on every conformance fixture (the differential test), and gets no
+answer from dodrop.test within 10 s in 5 of 5 runs.
 `
