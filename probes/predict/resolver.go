@@ -207,6 +207,7 @@ func instancePaths(s *report.Server, name string, p Path) []Path {
 		}
 		seen[k] = true
 		v := p
+		v.Label = instanceLabel(p.Label, r)
 		v.Answer, v.Rcode, v.Key, v.RRset = r, r.Rcode, k, nil
 		for _, rr := range r.Records {
 			if c, ok := rr.(*dns.CAA); ok {
@@ -216,6 +217,14 @@ func instancePaths(s *report.Server, name string, p Path) []Path {
 		out = append(out, v)
 	}
 	return out
+}
+
+// instanceLabel adds the instance (NSID) that sent r to a server label.
+func instanceLabel(label string, r *probes.Result) string {
+	if id := r.Instance(); id != "" {
+		return label + " instance " + id
+	}
+	return label
 }
 
 // failsLookup reports a result the resolver discards: any fail-severity
@@ -340,8 +349,15 @@ func Resolve(n *report.Name, servers []*report.Server) Name {
 		out.Paths = append(out.Paths, p)
 		switch p.Kind {
 		case Answers:
+			others := instancePaths(s, n.Name, p)
+			if len(others) > 0 {
+				// Name the instance on each answer's path: the provider
+				// fixes a site, not an address.
+				p.Label = instanceLabel(p.Label, p.Answer)
+				out.Paths[len(out.Paths)-1].Label = p.Label
+			}
 			answers = append(answers, p)
-			answers = append(answers, instancePaths(s, n.Name, p)...)
+			answers = append(answers, others...)
 		case EmptyNoData:
 			empties = append(empties, p)
 		case Fails:
