@@ -1,6 +1,7 @@
 package probes
 
 import (
+	"bytes"
 	"fmt"
 	"slices"
 	"sort"
@@ -20,8 +21,17 @@ func CheckServer(results []*Result) {
 		by[r.Probe] = r
 	}
 	checkTimeouts(results)
+	checkInstances(results)
 	checkSpellings(by)
 	checkEDNS(by)
+	checkConformance(by)
+}
+
+// conformance reports whether r is the result of a conformance probe (set
+// edns or id).
+func conformance(r *Result) bool {
+	p, ok := ProbeByID(r.Probe)
+	return ok && p.Conformance()
 }
 
 // checkTimeouts turns the timeouts of a server that answered the same kind
@@ -35,17 +45,20 @@ func checkTimeouts(results []*Result) {
 	answered, attempts := 0, 0
 	answeredForm := map[string]bool{}
 	for _, r := range results {
-		if r == nil || r.Exchange == nil {
+		// An odd form of query (DO clear, an option) answered says nothing
+		// about loss on the plain form: a server that drops DO queries
+		// keeps its timeouts.
+		if r == nil || r.Exchange == nil || conformance(r) {
 			continue
 		}
 		attempts += r.Exchange.Attempts
 		if r.Exchange.Reply != nil {
 			answered++
-			answeredForm[fmt.Sprint(r.QType, r.Transport)] = true
+			answeredForm[queryForm(r)] = true
 		}
 	}
 	for _, r := range results {
-		if r == nil || r.Exchange == nil || !answeredForm[fmt.Sprint(r.QType, r.Transport)] {
+		if r == nil || r.Exchange == nil || !answeredForm[queryForm(r)] {
 			continue
 		}
 		for i, is := range r.Issues {
@@ -56,6 +69,14 @@ func checkTimeouts(results []*Result) {
 			}
 		}
 	}
+}
+
+// queryForm is the kind of query a result's probe sent: type, transport
+// and DO. A server that drops every query with DO set and answers the
+// same query without it is not losing packets (do-intolerant).
+func queryForm(r *Result) string {
+	p, _ := ProbeByID(r.Probe)
+	return fmt.Sprint(r.QType, r.Transport, p.DO)
 }
 
 func checkSpellings(by map[ProbeID]*Result) {
@@ -77,6 +98,12 @@ func checkSpellings(by map[ProbeID]*Result) {
 		if other.Has(CodeIntermittentTimeout) || base.Has(CodeIntermittentTimeout) {
 			continue
 		}
+		// Two instances behind one address (anycast) that answer
+		// differently are instance-inconsistent (checkInstances), not a
+		// case fault.
+		if base.NSID != nil && other.NSID != nil && !bytes.Equal(base.NSID, other.NSID) {
+			continue
+		}
 		if a, b := base.Signature(), other.Signature(); a != b {
 			other.Add(CodeCaseSensitiveAnswer, fmt.Sprintf("%s gets %s, %s gets %s", base.QName, a, other.QName, b))
 		}
@@ -91,6 +118,145 @@ func checkEDNS(by map[ProbeID]*Result) {
 	if !with.Answered() && with.Status != StatusNoFamily && !with.Has(CodeIntermittentTimeout) && without.Answered() {
 		with.Add(CodeEDNSIntolerant, fmt.Sprintf("with EDNS: %s; without EDNS: %s", with.Status, without.Status))
 	}
+}
+
+// plainCAA reports a result whose query is CAA in the form the answer must
+// not depend on: any spelling or transport, EDNS with or without DO, an
+// option or flag that must be ignored. Its signature must equal every
+// other plain CAA result's of the same server.
+func plainCAA(r *Result) bool {
+	p, ok := ProbeByID(r.Probe)
+	return ok && p.Type == dns.TypeCAA && p.Version == 0 && p.Opcode == 0 && p.BufSize == 0 &&
+		r.Answered() && !r.TC && r.Fallback == nil
+}
+
+// checkInstances finds the anycast case: replies to one address carried
+// different NSIDs and different CAA answers. Every plain CAA result of
+// the address that carries an NSID is grouped by instance; when two
+// instances' answers differ, each result gets instance-inconsistent.
+func checkInstances(results []*Result) {
+	answers := map[string]map[string]bool{} // instance → signatures
+	var order []string
+	for _, r := range results {
+		if r == nil || r.NSID == nil || !plainCAA(r) {
+			continue
+		}
+		id := r.Instance()
+		if answers[id] == nil {
+			answers[id] = map[string]bool{}
+			order = append(order, id)
+		}
+		answers[id][r.Signature()] = true
+	}
+	if len(order) < 2 {
+		return
+	}
+	var parts []string
+	differ := false
+	first := ""
+	for _, id := range order {
+		var sigs []string
+		for s := range answers[id] {
+			sigs = append(sigs, s)
+		}
+		sort.Strings(sigs)
+		sig := strings.Join(sigs, " | ")
+		if first == "" {
+			first = sig
+		} else if sig != first {
+			differ = true
+		}
+		parts = append(parts, fmt.Sprintf("instance %s: %s", id, sig))
+	}
+	if !differ {
+		return
+	}
+	detail := strings.Join(parts, "; ")
+	for _, r := range results {
+		if r != nil && r.NSID != nil && plainCAA(r) {
+			r.Add(CodeInstanceInconsistent, detail)
+		}
+	}
+}
+
+// checkConformance judges the conformance probes (set edns) against the
+// plain caa probe of the same server: a form of query the server must
+// answer like the plain one (an unknown option or flag, a cookie), the
+// EDNS version negotiation, the unknown opcode, the 512-byte buffer, and
+// DO against no DO. A server that fails the plain query too is judged by
+// that failure alone.
+func checkConformance(by map[ProbeID]*Result) {
+	base := by[ProbeCAA]
+	if nodo := by[ProbeEDNSNoDO]; base != nil && nodo != nil && nodo.Answered() && !base.Answered() &&
+		base.Status != StatusNoFamily && !base.Has(CodeIntermittentTimeout) &&
+		(base.Status == StatusTimeout || base.Rcode == dns.RcodeFormatError || base.Rcode == dns.RcodeServerFailure ||
+			base.Rcode == dns.RcodeNotImplemented || base.Rcode == dns.RcodeRefused) {
+		base.Add(CodeDOIntolerant, fmt.Sprintf("with EDNS and DO: %s; with EDNS, DO clear: %s", base.Status, nodo.Status))
+	}
+	if r := by[ProbeEDNS512]; r != nil && r.Exchange != nil && len(r.Exchange.Reply) > 512 && !Truncated(r.Exchange.Reply) {
+		r.Add(CodeOversizeUDPReply, fmt.Sprintf("%d-byte UDP reply without TC to a query advertising a 512-byte buffer", len(r.Exchange.Reply)))
+	}
+	if base == nil || !base.Answered() {
+		return
+	}
+	// Forms the server must answer like the plain query.
+	for _, c := range []struct {
+		id   ProbeID
+		code Code
+		what string
+	}{
+		{ProbeEDNSOption, CodeEDNSOptionIntolerant, "an unknown EDNS option (65001)"},
+		{ProbeEDNSFlag, CodeEDNSFlagIntolerant, "an unknown EDNS flag (0x4000)"},
+		{ProbeEDNSCookie, CodeCookieIntolerant, "a DNS COOKIE option"},
+	} {
+		r := by[c.id]
+		if r == nil || r.Status == StatusNoFamily {
+			continue
+		}
+		if r.Rcode == base.Rcode || c.id == ProbeEDNSCookie && r.Rcode == dns.RcodeBadCookie {
+			continue
+		}
+		r.Add(c.code, fmt.Sprintf("with %s: %s; without: %s", c.what, statusText(r), base.Status))
+	}
+	if r := by[ProbeEDNSFlag]; r != nil && r.Msg != nil {
+		if opt := r.Msg.IsEdns0(); opt != nil && flagsOf(opt)&FlagUnknown != 0 {
+			r.Add(CodeEDNSFlagEchoed, fmt.Sprintf("the reply's OPT has flags 0x%04x: the unknown flag 0x%04x was copied from the query", flagsOf(opt), FlagUnknown))
+		}
+	}
+	if r := by[ProbeEDNSVersion]; r != nil && r.Status != StatusNoFamily {
+		switch {
+		case r.Exchange != nil && r.Exchange.Reply == nil && r.Exchange.RejectedCount == 0:
+			r.Add(CodeEDNSVersionDropped, fmt.Sprintf("no reply to %d attempts with EDNS version 1; version 0 answered %s", r.Exchange.Attempts, base.Status))
+		case r.Msg == nil:
+		case r.Msg.IsEdns0() == nil:
+			r.Add(CodeEDNSVersionIgnored, fmt.Sprintf("RCODE %s without an OPT record to EDNS version 1; want BADVERS with OPT version 0", r.Status))
+		case r.Rcode != dns.RcodeBadVers:
+			r.Add(CodeEDNSVersionIgnored, fmt.Sprintf("RCODE %s (OPT version %d) to EDNS version 1; want BADVERS with OPT version 0", r.Status, r.Msg.IsEdns0().Version()))
+		case r.Msg.IsEdns0().Version() != 0:
+			r.Add(CodeEDNSVersionIgnored, fmt.Sprintf("BADVERS with OPT version %d; want version 0, the highest the server implements", r.Msg.IsEdns0().Version()))
+		}
+	}
+	if r := by[ProbeOpcode]; r != nil && r.Status != StatusNoFamily {
+		switch {
+		case r.Exchange != nil && r.Exchange.Reply == nil && r.Exchange.RejectedCount == 0:
+			r.Add(CodeOpcodeNotNotimp, fmt.Sprintf("no reply to %d attempts with opcode %d", r.Exchange.Attempts, OpcodeUnassigned))
+		case r.Msg == nil:
+		case r.Msg.Opcode != OpcodeUnassigned:
+			r.Add(CodeOpcodeNotNotimp, fmt.Sprintf("%s with opcode %d to a query with opcode %d", r.Status, r.Msg.Opcode, OpcodeUnassigned))
+		case r.Rcode != dns.RcodeNotImplemented:
+			r.Add(CodeOpcodeNotNotimp, fmt.Sprintf("%s to opcode %d; want NOTIMP", r.Status, OpcodeUnassigned))
+		}
+	}
+}
+
+// flagsOf is the OPT record's flag field (the low 16 bits of its TTL).
+func flagsOf(opt *dns.OPT) uint16 { return uint16(opt.Hdr.Ttl) }
+
+func statusText(r *Result) string {
+	if r.Exchange != nil && r.Exchange.Reply == nil && r.Exchange.RejectedCount == 0 {
+		return fmt.Sprintf("no reply to %d attempts", r.Exchange.Attempts)
+	}
+	return string(r.Status)
 }
 
 // CheckZone compares the CAA answers of every server address of one zone for

@@ -51,6 +51,22 @@ const (
 	CodeIntermittentTimeout Code = "intermittent-timeout"
 	CodeTrailingGarbage     Code = "trailing-garbage"
 	CodeNSEC3Iterations     Code = "nsec3-iterations"
+
+	// EDNS and opcode compliance (probe set edns, issue 13).
+	CodeEDNSVersionIgnored   Code = "edns-version-ignored"
+	CodeEDNSVersionDropped   Code = "edns-version-dropped"
+	CodeEDNSOptionIntolerant Code = "edns-option-intolerant"
+	CodeEDNSFlagIntolerant   Code = "edns-flag-intolerant"
+	CodeEDNSFlagEchoed       Code = "edns-flag-echoed"
+	CodeDOIntolerant         Code = "do-intolerant"
+	CodeOversizeUDPReply     Code = "oversize-udp-reply"
+	CodeCookieIntolerant     Code = "cookie-intolerant"
+	CodeOpcodeNotNotimp      Code = "opcode-not-notimp"
+	// Negative answers (RFC 2308).
+	CodeNegativeWithoutSOA Code = "negative-without-soa"
+	CodeNegativeWrongSOA   Code = "negative-wrong-soa"
+	// Anycast: one address, several instances, different answers.
+	CodeInstanceInconsistent Code = "instance-inconsistent"
 )
 
 // FindingInfo is everything caaprobe says about a code, in one place: the
@@ -67,6 +83,12 @@ type FindingInfo struct {
 	Impact   string // what a CA's validating resolver makes of it
 	Fix      string // what to change
 	Fixture  string // the lab zone that reproduces it
+	// Kept marks a fail-severity finding with which a CA's resolver still
+	// takes the reply: what it then returns is decided by a rule of the
+	// resolver model (docs/prediction.md: R3 the EDNS fallback, R4 no
+	// fallback after a drop, R5 the empty NODATA, R7 NXDOMAIN), not by
+	// the finding. probes/predict reads this instead of listing codes.
+	Kept bool
 }
 
 // Findings is the finding catalog, in the order the docs present it.
@@ -288,6 +310,90 @@ var Findings = []FindingInfo{
 		Impact:   "Unbound, as Let's Encrypt runs it, answers the CAA query NOERROR without the AD bit: the CA gets its answer and may issue, but a negative CAA answer is no longer protected by DNSSEC, and a resolver that takes RFC 9276's SERVFAIL option fails the lookup.",
 		Fix:      "Re-sign the zone with NSEC3PARAM 1 0 0 - (0 iterations, no salt), or with NSEC.",
 		Fixture:  "www.nsec3iter.test; see docs/dnssec.md"},
+	{Code: CodeEDNSVersionIgnored, Severity: SeverityWarn, Mark: "EDNSver",
+		Summary:  "The server answered a query with EDNS version 1 as if it were version 0 (or with another RCODE than BADVERS), instead of BADVERS with an OPT record of version 0.",
+		RFC:      "RFC 6891 §6.1.3; RFC 8906 (testing EDNS version negotiation)",
+		Requires: "A server that receives an EDNS version it does not implement answers BADVERS (extended RCODE 16) and an OPT record whose version is the highest it implements; it must not answer the query.",
+		Impact:   "None today for a CA: Unbound (1.17, 1.26) sends EDNS version 0 only. It breaks the version negotiation a future EDNS version needs: a conformance warning.",
+		Fix:      "Upgrade the server (or the middlebox in front of it) so it checks the EDNS version: BIND, NSD, Knot and PowerDNS answer BADVERS.",
+		Fixture:  "ednsversion.test"},
+	{Code: CodeEDNSVersionDropped, Severity: SeverityWarn, Mark: "verDrop",
+		Summary:  "The server did not answer a query with EDNS version 1, while it answers version 0.",
+		RFC:      "RFC 6891 §6.1.3; RFC 8906 (firewalls and load balancers; EDNS version negotiation)",
+		Requires: "Every query gets a reply; an unknown EDNS version gets BADVERS with OPT version 0.",
+		Impact:   "None today for a CA: Unbound sends EDNS version 0 only. A resolver that tries a newer version times out on this server: a conformance warning.",
+		Fix:      "Answer BADVERS to EDNS versions the server does not implement; look for a firewall that drops unknown EDNS versions.",
+		Fixture:  "ednsversiondrop.test"},
+	{Code: CodeEDNSOptionIntolerant, Severity: SeverityWarn, Mark: "optFail",
+		Summary:  "The server failed (FORMERR, another RCODE, or no reply) a query that carried an unknown EDNS option, while it answers the same query without it.",
+		RFC:      "RFC 6891 §6.1.2; RFC 8906 (testing unknown EDNS options)",
+		Requires: "Options a server does not understand are ignored: the query is answered as if they were absent.",
+		Impact:   "None today for a CA: Unbound sends no EDNS option. Resolvers that send options (cookies, padding, client subnet) fail at this server: a conformance warning.",
+		Fix:      "Upgrade the server or middlebox so unknown EDNS options are ignored.",
+		Fixture:  "ednsoption.test"},
+	{Code: CodeEDNSFlagIntolerant, Severity: SeverityWarn, Mark: "flagFail",
+		Summary:  "The server failed (FORMERR, another RCODE, or no reply) a query with an unassigned EDNS flag bit set, while it answers the same query without it.",
+		RFC:      "RFC 6891 §6.1.4; RFC 8906 (testing unknown EDNS flags)",
+		Requires: "EDNS flag bits without a meaning (Z) are ignored by receivers.",
+		Impact:   "None today for a CA: Unbound sets only DO. A flag assigned in the future would make resolvers fail here: a conformance warning.",
+		Fix:      "Upgrade the server or middlebox so unknown EDNS flags are ignored.",
+		Fixture:  "ednsflag.test"},
+	{Code: CodeEDNSFlagEchoed, Severity: SeverityWarn, Mark: "flagEcho",
+		Summary:  "The server copied an unassigned EDNS flag bit from the query into its reply.",
+		RFC:      "RFC 6891 §6.1.4; RFC 8906 (testing unknown EDNS flags)",
+		Requires: "Z bits are set to zero by senders: a reply carries only the flags the server itself means (DO echoed when it sends DNSSEC data).",
+		Impact:   "None today for a CA. A resolver would read a future flag's meaning into a reply that does not have it: a conformance warning.",
+		Fix:      "Build the reply's OPT record afresh instead of copying the query's.",
+		Fixture:  "ednsflagecho.test"},
+	{Code: CodeDOIntolerant, Severity: SeverityFail, Mark: "noDO", Kept: true,
+		Summary:  "The server fails CAA queries with the DNSSEC OK bit set (no reply or FORMERR) and answers the same query with EDNS but DO clear.",
+		RFC:      "RFC 3225 §3; RFC 6891 §7; RFC 8906 (testing DNSSEC queries)",
+		Requires: "A server answers queries with DO set, signed zone or not: without DNSSEC data for an unsigned zone, with signatures for a signed one.",
+		Impact:   "Every validating resolver, Unbound as a CA runs it among them, sets DO. After a FORMERR Unbound retries without EDNS, which gets an answer in an unsigned zone but not in a signed one; after a drop it does not fall back (2019 DNS flag day) and the CAA lookup times out at this server: SERVFAIL when no other server answers (docs/prediction.md R3, R4).",
+		Fix:      "Upgrade the server or middlebox that rejects the DO bit; serve the zone's signatures (or none) with DO set.",
+		Fixture:  "dodrop.test (the only server: Unbound 1.17.1 no answer in 5 of 5 runs)"},
+	{Code: CodeOversizeUDPReply, Severity: SeverityWarn, Mark: "bigUDP",
+		Summary:  "A UDP reply was larger than the EDNS buffer the query advertised, without TC set.",
+		RFC:      "RFC 6891 §6.2.3, §7; RFC 1035 §4.2.1",
+		Requires: "A UDP reply fits the requestor's advertised payload size; what does not fit is truncated with TC=1, and the client retries over TCP.",
+		Impact:   "Unbound advertises 1232 bytes: a server that ignores the buffer sends larger replies for large RRsets, which fragment or are dropped on the path, so the CAA lookup can time out. With small CAA RRsets nothing happens: a warning.",
+		Fix:      "Honour the requestor's EDNS buffer size (and a 512-byte limit without EDNS): truncate and set TC.",
+		Fixture:  "oversize.test"},
+	{Code: CodeCookieIntolerant, Severity: SeverityWarn, Mark: "cookie",
+		Summary:  "The server failed (FORMERR, another RCODE, or no reply) a query that carried a DNS COOKIE option, while it answers the same query without it.",
+		RFC:      "RFC 7873 §5.2; RFC 6891 §6.1.2",
+		Requires: "A server that does not implement cookies ignores the option; one that does answers with its own cookie. Either way the query is answered (BADCOOKIE only from a server that requires cookies).",
+		Impact:   "None today for a CA: Unbound 1.17 and 1.26 send no cookie (it is off by default). BIND and other resolvers send cookies and would fail at this server: a conformance warning.",
+		Fix:      "Upgrade the server or middlebox so the COOKIE option is ignored or answered.",
+		Fixture:  "cookie.test"},
+	{Code: CodeOpcodeNotNotimp, Severity: SeverityWarn, Mark: "opcode",
+		Summary:  "The server answered an unassigned opcode with something other than NOTIMP (or not at all).",
+		RFC:      "RFC 1035 §4.1.1; RFC 8906 (testing unknown opcodes; response code selection)",
+		Requires: "A server that does not implement an opcode answers NOTIMP and copies the opcode.",
+		Impact:   "None for a CA: its resolver sends QUERY only. A server that answers unknown opcodes as queries, or drops them (PowerDNS Authoritative 4.7 does), is a conformance warning: new opcodes cannot be deployed against it.",
+		Fix:      "Answer NOTIMP to opcodes the server does not implement.",
+		Fixture:  "opcode.test"},
+	{Code: CodeNegativeWithoutSOA, Severity: SeverityFail, Mark: "noSOA", Kept: true,
+		Summary:  "A negative answer for CAA (NODATA or NXDOMAIN) has no SOA record in the authority section.",
+		RFC:      "RFC 2308 §2.2, §3; RFC 1034 §4.3.4",
+		Requires: "An authoritative negative answer carries the zone's SOA in the authority section, with AA set: NOERROR with an empty answer for a name without CAA (NODATA), NXDOMAIN for a name that does not exist.",
+		Impact:   "Unbound accepts an empty NODATA when it is the only server's answer. Beside a server that answers properly, Unbound 1.19 and later throw the empty reply away and ask the other server; Unbound 1.17 took it in about half the lookups, so the domain's CAA policy silently vanished and the CA issued as if there were no CAA record. Resolvers also cannot cache the answer (no negative TTL). The model follows Unbound 1.19+ (docs/prediction.md R5).",
+		Fix:      "Put the zone's SOA in the authority section of every NODATA and NXDOMAIN answer (the server's negative-answer code, or the DNS load balancer that rewrites replies).",
+		Fixture:  "nosoa.test (the only server), part-nosoa.test (beside a good server)"},
+	{Code: CodeNegativeWrongSOA, Severity: SeverityFail, Mark: "badSOA", Kept: true,
+		Summary:  "A negative answer for CAA carries an SOA record of another zone than the one the server is authoritative for.",
+		RFC:      "RFC 2308 §2.2, §3",
+		Requires: "The SOA in a negative answer is the SOA of the zone the name belongs to.",
+		Impact:   "Resolvers drop records outside the zone they asked (Unbound's scrubber removes out-of-zone authority records), which leaves an empty NODATA: the same as negative-without-soa (Unbound 1.17 may lose the CAA policy beside a good server; 1.19+ asks the other server).",
+		Fix:      "Serve the negative answer from the right zone: check the server's zone selection (longest match) and any proxy that rewrites authority sections.",
+		Fixture:  "wrongsoa.test"},
+	{Code: CodeInstanceInconsistent, Severity: SeverityWarn, Mark: "instDiff",
+		Summary:  "Queries to one address were answered by different server instances (different NSIDs) with different CAA answers: an anycast site is out of sync.",
+		RFC:      "RFC 5001 §2.1; RFC 1034 §4.3.5; RFC 8659 §3",
+		Requires: "Every instance behind an address serves the same zone data; NSID (RFC 5001) tells the instances apart.",
+		Impact:   "Which CAA policy the CA sees depends on which anycast site its resolver reaches: the CA's decision varies by vantage point and time.",
+		Fix:      "Tell the provider which instance (the NSID in the evidence) serves the other answer: that site's zone copy is stale or its transfer is broken.",
+		Fixture:  "anycast.test"},
 }
 
 // Info returns the catalog entry for code. Codes not in the catalog are a

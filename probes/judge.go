@@ -3,10 +3,14 @@ package probes
 import (
 	"bytes"
 	"encoding/binary"
+	"encoding/hex"
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/caaprobe/caaprobe/probes/caa"
 	"github.com/miekg/dns"
@@ -56,6 +60,53 @@ type Result struct {
 	// Fallback is the TCP retry after a truncated UDP reply; when it
 	// succeeded, the fields above describe its reply.
 	Fallback *Exchange
+	// NSID is the reply's NSID option (RFC 5001): the name of the server
+	// instance that answered, as the server sent it; nil when the reply
+	// carries none. Instance gives it as text.
+	NSID []byte
+}
+
+// Instance is the NSID as people read it (InstanceName); "" without one.
+// A result read back from JSON has no NSID field set: it is taken from the
+// parsed reply then.
+func (r *Result) Instance() string {
+	if r.NSID == nil {
+		return InstanceName(NSIDOf(r.Msg))
+	}
+	return InstanceName(r.NSID)
+}
+
+// InstanceName renders an NSID as probes/runs does: the text when it is
+// valid UTF-8 of printable characters, else the hex digits.
+func InstanceName(nsid []byte) string {
+	if !utf8.Valid(nsid) {
+		return hex.EncodeToString(nsid)
+	}
+	for _, c := range string(nsid) {
+		if !unicode.IsPrint(c) {
+			return hex.EncodeToString(nsid)
+		}
+	}
+	return string(nsid)
+}
+
+// NSIDOf returns the NSID option of a parsed reply, nil when there is none.
+func NSIDOf(m *dns.Msg) []byte {
+	if m == nil {
+		return nil
+	}
+	opt := m.IsEdns0()
+	if opt == nil {
+		return nil
+	}
+	for _, o := range opt.Option {
+		if n, ok := o.(*dns.EDNS0_NSID); ok && n.Nsid != "" {
+			if b, err := hex.DecodeString(n.Nsid); err == nil {
+				return b
+			}
+		}
+	}
+	return nil
 }
 
 // JudgeContext is what the judge needs to know beyond the bytes.
@@ -87,6 +138,12 @@ func judge(p Probe, jc JudgeContext, ex *Exchange, fallback *Exchange) Result {
 	}
 	if ex.Reply == nil {
 		judgeNoReply(&r, ex)
+		if p.Conformance() {
+			// A conformance probe's lost reply is judged against the
+			// plain caa probe (CheckServer): dropped only this form, or
+			// every CAA query.
+			r.drop(CodeTimeout)
+		}
 		return r
 	}
 	reply := ex.Reply
@@ -174,7 +231,7 @@ func judgeReply(r *Result, p Probe, jc JudgeContext, query, reply []byte) {
 	if end < len(reply) {
 		r.add(CodeTrailingGarbage, fmt.Sprintf("%d bytes after the message's end at byte %d", len(reply)-end, end))
 	}
-	if !m.Response || m.Opcode != dns.OpcodeQuery {
+	if !m.Response || m.Opcode != dns.OpcodeQuery && !p.Conformance() {
 		// Resolvers drop such a message as not being an answer to their
 		// QUERY (RFC 1035 §4.1.1: QR set, OPCODE copied from the query).
 		r.Status = StatusMalformed
@@ -187,6 +244,21 @@ func judgeReply(r *Result, p Probe, jc JudgeContext, query, reply []byte) {
 	r.Status = Status(rcodeText(m.Rcode))
 	r.AA = m.Authoritative
 	r.TC = m.Truncated
+	r.NSID = NSIDOf(m)
+	if p.Conformance() {
+		// Judged against the plain caa probe by CheckServer: an RCODE
+		// here is what the form of the query got, not a CAA fault.
+		owner := jc.Name
+		if p.QName != "" {
+			owner = p.QName
+		}
+		for _, rr := range m.Answer {
+			if rr.Header().Rrtype == p.Type && strings.EqualFold(rr.Header().Name, owner) {
+				r.Records = append(r.Records, rr)
+			}
+		}
+		return
+	}
 
 	// The echoed question must be the query's bytes (RFC 1035 §7.3, RFC 4343 §4.1).
 	qq, _, _ := ParseQuestion(query)
@@ -222,6 +294,7 @@ func judgeReply(r *Result, p Probe, jc JudgeContext, query, reply []byte) {
 		}
 	}
 	if p.Type == dns.TypeCAA {
+		judgeNegative(r, m, jc)
 		for _, rr := range r.Records {
 			c, ok := rr.(*dns.CAA)
 			if !ok {
@@ -240,6 +313,45 @@ func judgeReply(r *Result, p Probe, jc JudgeContext, query, reply []byte) {
 	}
 }
 
+// judgeNegative checks the shape of a negative CAA answer (RFC 2308 §2.2,
+// §3): NXDOMAIN, or NOERROR with nothing in the answer section (NODATA),
+// must carry the zone's SOA in the authority section. A referral is not a
+// negative answer.
+func judgeNegative(r *Result, m *dns.Msg, jc JudgeContext) {
+	// Replies without AA are lame or referrals (judged as such, not as
+	// negative answers); so is an authority section of NS without SOA.
+	if m.Truncated || !m.Authoritative || len(m.Answer) > 0 || (m.Rcode != dns.RcodeSuccess && m.Rcode != dns.RcodeNameError) || isReferral(m, jc.Zone) {
+		return
+	}
+	hasNS, hasSOA := false, false
+	for _, rr := range m.Ns {
+		hasNS = hasNS || rr.Header().Rrtype == dns.TypeNS
+		hasSOA = hasSOA || rr.Header().Rrtype == dns.TypeSOA
+	}
+	if hasNS && !hasSOA {
+		return
+	}
+	kind := "NODATA"
+	if m.Rcode == dns.RcodeNameError {
+		kind = "NXDOMAIN"
+	}
+	var soas []string
+	for _, rr := range m.Ns {
+		if rr.Header().Rrtype != dns.TypeSOA {
+			continue
+		}
+		if strings.EqualFold(rr.Header().Name, jc.Zone) {
+			return
+		}
+		soas = append(soas, rr.Header().Name)
+	}
+	if len(soas) == 0 {
+		r.add(CodeNegativeWithoutSOA, fmt.Sprintf("%s for CAA at %s with no SOA in the authority section (%d authority records)", kind, r.QName, len(m.Ns)))
+		return
+	}
+	r.add(CodeNegativeWrongSOA, fmt.Sprintf("%s for CAA at %s carries the SOA of %s, not of %s", kind, r.QName, strings.Join(soas, ", "), jc.Zone))
+}
+
 // isReferral reports a reply that hands the query down to a child zone:
 // no answer, NS records below zone in the authority section.
 func isReferral(m *dns.Msg, zone string) bool {
@@ -255,6 +367,11 @@ func isReferral(m *dns.Msg, zone string) bool {
 }
 
 func rcodeText(rc int) string {
+	if rc == dns.RcodeBadVers {
+		// 16 is BADSIG only in TSIG records; in a message's (extended)
+		// RCODE it is BADVERS (RFC 6891 §9).
+		return "BADVERS"
+	}
 	if s, ok := dns.RcodeToString[rc]; ok {
 		return s
 	}
@@ -275,6 +392,11 @@ func (r *Result) add(code Code, detail string) {
 		}
 	}
 	r.Issues = append(r.Issues, Issue{code, detail})
+}
+
+// drop removes code from the result's issues.
+func (r *Result) drop(code Code) {
+	r.Issues = slices.DeleteFunc(r.Issues, func(i Issue) bool { return i.Code == code })
 }
 
 // Add attaches a finding found by a cross-check to the result.

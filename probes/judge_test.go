@@ -41,6 +41,16 @@ func exchangeFor(t *testing.T, p Probe, name string, edit func(q, m *dns.Msg) []
 
 func keep(q, m *dns.Msg) []byte { return nil }
 
+// withSOA adds zone's SOA to the authority section after edit.
+func withSOA(edit func(q, m *dns.Msg) []byte, zone string) func(q, m *dns.Msg) []byte {
+	return func(q, m *dns.Msg) []byte {
+		edit(q, m)
+		soa, _ := dns.NewRR(zone + " 300 IN SOA ns1." + zone + " hostmaster." + zone + " 1 7200 3600 1209600 300")
+		m.Ns = append(m.Ns, soa)
+		return nil
+	}
+}
+
 func issueCodes(r Result) []Code {
 	var out []Code
 	for _, i := range r.Issues {
@@ -71,7 +81,12 @@ func TestJudge(t *testing.T) {
 		{"servfail", caaProbe, rcode(dns.RcodeServerFailure), "SERVFAIL", []Code{CodeRcodeServfail}},
 		{"formerr", caaProbe, rcode(dns.RcodeFormatError), "FORMERR", []Code{CodeRcodeFormerr}},
 		{"yxdomain", caaProbe, rcode(dns.RcodeYXDomain), "YXDOMAIN", []Code{CodeRcodeOther}},
-		{"nxdomain at existing name", caaProbe, rcode(dns.RcodeNameError), "NXDOMAIN", []Code{CodeNXDomainExisting}},
+		{"nxdomain at existing name", caaProbe, withSOA(rcode(dns.RcodeNameError), "example.test."), "NXDOMAIN", []Code{CodeNXDomainExisting}},
+		{"nodata with the zone's SOA", caaProbe, withSOA(rcode(dns.RcodeSuccess), "example.test."), "NOERROR", nil},
+		{"nodata without SOA", caaProbe, rcode(dns.RcodeSuccess), "NOERROR", []Code{CodeNegativeWithoutSOA}},
+		{"nxdomain without SOA", caaProbe, rcode(dns.RcodeNameError), "NXDOMAIN", []Code{CodeNXDomainExisting, CodeNegativeWithoutSOA}},
+		{"nodata with another zone's SOA", caaProbe, withSOA(rcode(dns.RcodeSuccess), "other.test."), "NOERROR", []Code{CodeNegativeWrongSOA}},
+		{"unknown type nodata without SOA is not judged", unknown, rcode(dns.RcodeSuccess), "NOERROR", nil},
 		{"no AA", caaProbe, func(q, m *dns.Msg) []byte { m.Authoritative = false; return nil }, "NOERROR", []Code{CodeNotAuthoritative}},
 		{"question lowercased", upper, func(q, m *dns.Msg) []byte { m.Question[0].Name = "example.test."; return nil }, "NOERROR", []Code{CodeCaseNotPreserved}},
 		{"cut inside RDATA", caaProbe, func(q, m *dns.Msg) []byte {

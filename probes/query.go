@@ -56,33 +56,76 @@ func spell0x20(name string) string {
 // RD is never set: caaprobe asks authoritative servers, and a query with RD
 // could be answered from a cache. The ID is replaced per attempt.
 //
+// Every query with EDNS asks for the server's NSID (RFC 5001 §2.1: an empty
+// NSID option), so each reply says which instance of an anycast address
+// answered. That option is the one byte-level difference from the query a
+// CA's resolver sends (Unbound 1.17 and 1.26: EDNS 0, DO, 1232 bytes, no
+// option): a server that ignores unknown options, as RFC 6891 §6.1.2
+// requires, answers both alike, and one that does not shows
+// edns-option-intolerant on the edns-option probe (docs/probes.md).
+//
 // The bytes are written directly rather than through dns.Msg.Pack: a bulk
 // run builds a query per exchange, and this is a fixed 12-byte header, one
 // question and at most an OPT record (TestBuildQueryMatchesPack holds it
 // to miekg/dns's packing).
 func BuildQuery(name string, qtype uint16, edns, do bool) ([]byte, error) {
-	buf := make([]byte, 12+256+4+11)
-	if edns || do {
+	return BuildProbeQuery(name, Probe{Type: qtype, EDNS: edns, DO: do})
+}
+
+// nsidOption is an empty NSID option (RFC 5001 §2.1): code 3, length 0.
+var nsidOption = []byte{0, byte(dns.EDNS0NSID), 0, 0}
+
+// BuildProbeQuery packs the query of probe p for name: its type, class,
+// opcode and EDNS form (version, flags, option, buffer size). p.QName, when
+// set, is not applied here: the caller passes the name to send.
+func BuildProbeQuery(name string, p Probe) ([]byte, error) {
+	edns := p.EDNS || p.DO
+	buf := make([]byte, 12, 12+256+4+11+len(nsidOption)+4+len(p.OptionData))
+	buf[2] = byte(p.Opcode&0xf) << 3
+	if edns {
 		buf[11] = 1 // ARCOUNT: the OPT record
 	}
 	buf[5] = 1 // QDCOUNT
+	buf = buf[:cap(buf)]
 	off, err := dns.PackDomainName(dns.Fqdn(name), buf, 12, nil, false)
 	if err != nil {
 		return nil, fmt.Errorf("query name %q: %w", name, err)
 	}
-	binary.BigEndian.PutUint16(buf[off:], qtype)
-	binary.BigEndian.PutUint16(buf[off+2:], dns.ClassINET)
+	class := p.Class
+	if class == 0 {
+		class = dns.ClassINET
+	}
+	binary.BigEndian.PutUint16(buf[off:], p.Type)
+	binary.BigEndian.PutUint16(buf[off+2:], class)
 	off += 4
-	if edns || do {
+	if edns {
 		// OPT (RFC 6891 §6.1.2): root owner, type 41, CLASS = UDP payload
-		// size, TTL = extended RCODE, version 0 and the DO flag, no RDATA.
+		// size, TTL = extended RCODE, version and flags (DO), then the
+		// options: NSID, and the probe's own.
+		size := p.BufSize
+		if size == 0 {
+			size = EDNSBufSize
+		}
+		flags := p.Flags
+		if p.DO {
+			flags |= 0x8000
+		}
 		buf[off] = 0
 		binary.BigEndian.PutUint16(buf[off+1:], dns.TypeOPT)
-		binary.BigEndian.PutUint16(buf[off+3:], EDNSBufSize)
-		if do {
-			buf[off+7] = 0x80
-		}
+		binary.BigEndian.PutUint16(buf[off+3:], size)
+		buf[off+5] = 0 // extended RCODE
+		buf[off+6] = p.Version
+		binary.BigEndian.PutUint16(buf[off+7:], flags)
+		rdlen := off + 9
 		off += 11
+		off += copy(buf[off:], nsidOption)
+		if p.Option != 0 {
+			binary.BigEndian.PutUint16(buf[off:], p.Option)
+			binary.BigEndian.PutUint16(buf[off+2:], uint16(len(p.OptionData)))
+			off += 4
+			off += copy(buf[off:], p.OptionData)
+		}
+		binary.BigEndian.PutUint16(buf[rdlen:], uint16(off-rdlen-2))
 	}
 	return buf[:off], nil
 }

@@ -21,6 +21,8 @@ func TestBuildQueryMatchesPack(t *testing.T) {
 				m.Question = []dns.Question{{Name: dns.Fqdn(name), Qtype: qtype, Qclass: dns.ClassINET}}
 				if opt.edns {
 					m.SetEdns0(EDNSBufSize, opt.do)
+					opt := m.IsEdns0()
+					opt.Option = append(opt.Option, &dns.EDNS0_NSID{Code: dns.EDNS0NSID})
 				}
 				want, err := m.Pack()
 				if err != nil {

@@ -50,6 +50,12 @@ func Matches(query, reply []byte) bool {
 	if err != nil {
 		return false
 	}
+	if binary.BigEndian.Uint16(reply[4:]) == 0 {
+		// No question: RFC 1035 lets error replies (FORMERR, NOTIMP to an
+		// unknown opcode, BADVERS) leave it out. The ID matched on the
+		// server's own address and port: keep it for judging.
+		return true
+	}
 	rq, _, err := ParseQuestion(reply)
 	if err != nil {
 		// A reply with the right ID whose question cannot be read is the

@@ -88,7 +88,7 @@ func (f *checkFlags) register(fs *pflag.FlagSet) {
 	fs.BoolVarP(&f.ipv4, "ipv4", "4", false, "probe IPv4 server addresses only")
 	fs.BoolVarP(&f.ipv6, "ipv6", "6", false, "probe IPv6 server addresses only")
 	fs.Var(&f.pins, "ns", "pin a zone's servers instead of discovering them: `ZONE=ADDR`, ZONE=NAME (its addresses looked up from the roots) or ZONE=NAME/ADDR (repeatable; ADDR may carry no port: --port applies)")
-	fs.StringVar(&f.probeList, "probes", "", "probe IDs to send, comma-separated (default: all; see 'caaprobe probes')")
+	fs.StringVar(&f.probeList, "probes", "", "probe IDs or probe sets (caa, edns, id) to send, comma-separated (default: all; see 'caaprobe probes')")
 	fs.IntVar(&f.concurrency, "concurrency", 64, "domains checked at once")
 	durationVar(fs, &f.deadline, "deadline", time.Minute, "the most time one domain may take (seconds or a duration)")
 	fs.IntVar(&f.maxReferrals, "max-referrals", discovery.DefaultLimits.MaxReferrals, "most referrals followed for one name (then limit-reached)")
@@ -184,13 +184,11 @@ func (f *checkFlags) config() (check.Config, error) {
 		cfg.Port = rootPort
 	}
 	if f.probeList != "" {
-		for _, id := range strings.Split(f.probeList, ",") {
-			id = strings.TrimSpace(id)
-			if _, ok := probes.ProbeByID(probes.ProbeID(id)); !ok {
-				return cfg, usageErr("--probes: unknown probe %q (see 'caaprobe probes')", id)
-			}
-			cfg.Probes = append(cfg.Probes, probes.ProbeID(id))
+		plan, err := probes.ParsePlan(f.probeList)
+		if err != nil {
+			return cfg, usageErr("--probes: %v", err)
 		}
+		cfg.Probes = plan
 	}
 	if f.trustAnchor != "" {
 		fh, err := os.Open(f.trustAnchor)

@@ -7,6 +7,7 @@ import (
 	"text/tabwriter"
 
 	"github.com/caaprobe/caaprobe/probes"
+	"github.com/miekg/dns"
 	"github.com/spf13/cobra"
 )
 
@@ -31,9 +32,9 @@ func runProbes(markdown bool, stdout io.Writer) error {
 		return writeCatalogMarkdown(stdout)
 	}
 	tw := tabwriter.NewWriter(stdout, 2, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "PROBE\tTYPE\tSPELLING\tTRANSPORT\tEDNS\tPURPOSE")
+	fmt.Fprintln(tw, "PROBE\tSET\tTYPE\tSPELLING\tTRANSPORT\tEDNS\tPURPOSE")
 	for _, p := range probes.Catalog {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", p.ID, probes.TypeString(p.Type), p.Spelling, p.Transport, ednsText(p), p.Purpose)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", p.ID, setText(p), probes.TypeString(p.Type), p.Spelling, p.Transport, ednsText(p), p.Purpose)
 	}
 	fmt.Fprintln(tw)
 	fmt.Fprintln(tw, "FINDING\tSEVERITY\tMARK\tMEANING")
@@ -44,13 +45,42 @@ func runProbes(markdown bool, stdout io.Writer) error {
 }
 
 func ednsText(p probes.Probe) string {
+	var parts []string
 	switch {
 	case p.DO:
-		return "DO"
+		parts = append(parts, "DO")
 	case p.EDNS:
-		return "yes"
+		parts = append(parts, "yes")
+	default:
+		return "no"
 	}
-	return "no"
+	if p.Version != 0 {
+		parts = append(parts, fmt.Sprintf("version %d", p.Version))
+	}
+	if p.Flags != 0 {
+		parts = append(parts, fmt.Sprintf("flag 0x%04x", p.Flags))
+	}
+	if p.Option != 0 {
+		parts = append(parts, fmt.Sprintf("option %d", p.Option))
+	}
+	if p.BufSize != 0 {
+		parts = append(parts, fmt.Sprintf("buffer %d", p.BufSize))
+	}
+	if p.Opcode != 0 {
+		parts = append(parts, fmt.Sprintf("opcode %d", p.Opcode))
+	}
+	if p.Class == dns.ClassCHAOS {
+		parts = append(parts, "class CH")
+	}
+	return strings.Join(parts, ", ")
+}
+
+// setText names the probe's set: "core" for the probes without one.
+func setText(p probes.Probe) string {
+	if p.Set == "" {
+		return "core"
+	}
+	return p.Set
 }
 
 func writeCatalogMarkdown(w io.Writer) error {
@@ -72,12 +102,13 @@ each finding by its mark.
 
 ## Probes
 
-| probe | query | spelling | transport | EDNS |
-|---|---|---|---|---|
+| probe | set | query | spelling | transport | EDNS |
+|---|---|---|---|---|---|
 `)
 	for _, p := range probes.Catalog {
-		fmt.Fprintf(&b, "| [`%s`](#probe-%s) | %s | %s | %s | %s |\n", p.ID, p.ID, probes.TypeString(p.Type), p.Spelling, p.Transport, ednsText(p))
+		fmt.Fprintf(&b, "| [`%s`](#probe-%s) | %s | %s | %s | %s | %s |\n", p.ID, p.ID, setText(p), probes.TypeString(p.Type), p.Spelling, p.Transport, ednsText(p))
 	}
+	b.WriteString(probeSetsText)
 	for _, p := range probes.Catalog {
 		fmt.Fprintf(&b, "\n### probe `%s`\n\n", p.ID)
 		fmt.Fprintf(&b, "- **Sends:** %s, %s spelling, over %s, EDNS: %s, RD clear%s.\n", probes.TypeString(p.Type), p.Spelling, strings.ToUpper(string(p.Transport)), ednsText(p), scopeText(p))
@@ -107,6 +138,8 @@ each finding by its mark.
 
 func scopeText(p probes.Probe) string {
 	switch {
+	case p.Set == probes.SetID:
+		return "; once per server address per run, shown on each zone's apex row"
 	case p.AtApex && p.Signed:
 		return "; once per server at the zone apex, only for zones whose parent publishes DS"
 	case p.AtApex:
@@ -116,6 +149,9 @@ func scopeText(p probes.Probe) string {
 }
 
 func expectText(p probes.Probe) string {
+	if p.Expects != "" {
+		return p.Expects
+	}
 	switch p.ID {
 	case probes.ProbeSOA:
 		return "NOERROR with the SOA and the AA bit set."
@@ -126,3 +162,74 @@ func expectText(p probes.Probe) string {
 	}
 	return "NOERROR (with the CAA RRset, or empty with the SOA in authority) or NXDOMAIN for a name that does not exist, with AA set, the question echoed byte for byte, and the same answer as every other spelling, transport and server."
 }
+
+// probeSetsText explains the probe sets and what the conformance probes
+// mean for a CA (issue 13).
+const probeSetsText = `
+### Probe sets
+
+` + "`--probes`" + ` takes probe IDs and set names, comma-separated. The default
+plan is every probe. The sets:
+
+- **core** (no set name): the CAA probes and the apex probes above; ` + "`--probes caa`" + `
+  is the CAA-only bulk plan (one query per relevant name and address).
+- **` + "`edns`" + `**: ` + "`edns-nodo`, `edns-version`, `edns-option`, `edns-flag`, `edns-512`, `edns-cookie`, `opcode`" + `:
+  EDNS and opcode compliance in the manner of ISC's EDNS compliance tests
+  (RFC 6891, RFC 8906), each sent as a CAA query for the relevant name and
+  judged against the plain ` + "`caa`" + ` probe of the same address, so a server that
+  fails every CAA query is reported once, for that. They appear in a second
+  matrix under the default one.
+- **` + "`id`" + `**: ` + "`id-hostname`, `id-server`" + `: CH TXT hostname.bind and id.server,
+  once per address per run. They never raise a finding; their answer names
+  the instance in the report.
+
+### What the conformance probes mean for a CA
+
+A CA's resolver (Unbound 1.17 and 1.26, as Let's Encrypt runs it) sends CAA
+over UDP with EDNS version 0, the DO bit, a 1232-byte buffer, no cookie and no
+other option, in a random case (docs/prediction.md R1). So a server's EDNS
+version, option, flag, cookie and opcode faults are **warnings**: they do not
+change what the CA's resolver returns today. The one EDNS fault on the CA's
+path is a server that fails queries with DO set: ` + "`do-intolerant`" + `, a **fail**,
+raised on the ` + "`caa`" + ` probe when the same query with EDNS but DO clear
+(` + "`edns-nodo`" + `) is answered; its effect on the outcome comes from the existing
+CAA probes (a drop is a timeout, R4; a FORMERR starts Unbound's fallback
+without EDNS, R3). This is data in the catalog: probes/predict reads only
+the probes marked ` + "`Resolver`" + ` (caa, caa-upper, caa-0x20) and, for the EDNS
+fallback, caa-noedns; a finding marked ` + "`Kept`" + ` (do-intolerant, the negative-answer
+findings) leaves the reply usable and the outcome to the model's rules.
+
+TC=1 over TCP is reported as ` + "`truncated-tcp-failed`" + ` (the TCP reply cannot be
+completed, fixture tctcp.test): one code for the one fault, on whichever probe
+met it, ` + "`edns-512`" + ` included.
+
+### Which instance answered (NSID)
+
+Every query with EDNS carries an empty NSID option (RFC 5001 §2.1), and each
+result records the NSID of its reply: in the JSON as ` + "`nsid`" + ` (the text when
+printable, else hex, as probes/runs reads it) and ` + "`nsid_hex`" + `, under the matrix
+as "answered by instance lhr-2", and in the evidence report and transcripts.
+The option is the only byte-level difference from the CA resolver's query:
+RFC 6891 §6.1.2 requires a server to ignore options it does not implement, and
+BIND, NSD, Knot and PowerDNS do (docs/interop.md); a server that fails on
+options shows ` + "`edns-option-intolerant`" + `. When replies to one address come from
+instances with different NSIDs and different CAA answers, the plain CAA results
+get ` + "`instance-inconsistent`" + ` (the anycast case), and the resolver model treats
+each instance's answer as a possible answer (outcome intermittent).
+
+### What real servers do (interop lab)
+
+Measured with ` + "`make interop`" + ` (docs/interop.md): BIND 9.18, NSD 4.6, Knot 3.2 and
+PowerDNS Authoritative 4.7 answer EDNS version 1 with BADVERS and an OPT of
+version 0, ignore the unknown option and flag (and do not echo the flag),
+answer with a client cookie and with DO, and return the NSID configured on
+them (BIND ` + "`server-id`" + `, NSD ` + "`nsid`" + `, Knot ` + "`nsid`" + `, PowerDNS ` + "`server-id`" + `;
+Knot and PowerDNS send the host name when none is set) on every answer; BIND
+and NSD leave it out of BADVERS replies, which RFC 5001 allows. BIND, NSD and
+Knot answer CH TXT hostname.bind and id.server; PowerDNS answers id.server
+only. BIND, NSD and Knot answer opcode 15 with NOTIMP; PowerDNS 4.7.3 drops
+it (and IQUERY), which caaprobe reports as ` + "`opcode-not-notimp`" + `, a true warning
+the interop test lists as a known deviation. Unbound 1.17.1 agrees with the
+model on every conformance fixture (the differential test), and gets no
+answer from dodrop.test within 10 s in 5 of 5 runs.
+`

@@ -7,6 +7,7 @@ package check
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/netip"
 	"slices"
@@ -102,6 +103,10 @@ type Checker struct {
 	noAnchorOnce sync.Once
 	// resolved holds the --resolver answers per name.
 	resolved *lru.Work[string, resolver.Answer]
+	// instances holds the instance probes' results (CH TXT hostname.bind,
+	// id.server) per probe and address: one query per address and run,
+	// however many zones the address serves.
+	instances *lru.Work[string, *probes.Result]
 	// rx asks the --resolver: its own timeout, since a resolver
 	// legitimately takes longer than an authoritative server, and the same
 	// per-address rate limit as every server caaprobe asks.
@@ -142,9 +147,10 @@ func New(cfg Config) *Checker {
 		budget = defaultStepBudget
 	}
 	c := &Checker{cfg: cfg, X: x, walker: w, units: lru.NewWorkSegments[string, *unit](unitsProbation, unitsProtected, budget),
-		trusts:   lru.NewWork[string, *zoneTrust](discovery.DefaultCacheSize, budget),
-		resolved: lru.NewWork[string, resolver.Answer](discovery.DefaultCacheSize, budget),
-		rx:       &probes.Exchanger{Timeout: cfg.ResolverTimeout, MaxBytes: 65535, Wait: x.Wait}}
+		trusts:    lru.NewWork[string, *zoneTrust](discovery.DefaultCacheSize, budget),
+		resolved:  lru.NewWork[string, resolver.Answer](discovery.DefaultCacheSize, budget),
+		instances: lru.NewWork[string, *probes.Result](discovery.DefaultCacheSize, budget),
+		rx:        &probes.Exchanger{Timeout: cfg.ResolverTimeout, MaxBytes: 65535, Wait: x.Wait}}
 	if c.anchors = anchorsByZone(cfg.TrustAnchor); len(c.anchors["."]) == 0 {
 		c.anchors["."] = anchorsByZone(IANARootAnchors())["."]
 	}
@@ -167,6 +173,7 @@ func (c *Checker) Close() {
 	c.units.Close()
 	c.trusts.Close()
 	c.resolved.Close()
+	c.instances.Close()
 }
 
 // planHas reports whether the plan (nil: the whole catalog) has probe id.
@@ -426,11 +433,37 @@ func (c *Checker) maxCNAME() int {
 // probe sends one probe to one address and judges the reply, retrying over
 // TCP when the UDP reply is truncated.
 func (c *Checker) probe(ctx context.Context, p probes.Probe, info *discovery.Name, addr netip.Addr) *probes.Result {
+	if p.Set == probes.SetID {
+		return c.instanceProbe(ctx, p, info, addr)
+	}
+	return c.probeOnce(ctx, p, info, addr)
+}
+
+// instanceProbe sends an instance probe (a fixed CH TXT name) once per
+// address and run, and returns a copy of its result on info's zone row.
+func (c *Checker) instanceProbe(ctx context.Context, p probes.Probe, info *discovery.Name, addr netip.Addr) *probes.Result {
+	r, _, err := c.instances.Do(ctx, string(p.ID)+"|"+addr.String(), func(wctx context.Context) (*probes.Result, bool) {
+		r := c.probeOnce(wctx, p, info, addr)
+		return r, r.Exchange == nil || r.Exchange.Err == nil || !errors.Is(r.Exchange.Err, context.Canceled)
+	})
+	if err != nil || r == nil {
+		return c.probeOnce(ctx, p, info, addr)
+	}
+	cp := *r
+	cp.Name = info.Zone.Name
+	return &cp
+}
+
+func (c *Checker) probeOnce(ctx context.Context, p probes.Probe, info *discovery.Name, addr netip.Addr) *probes.Result {
 	qname := info.Name
 	if p.AtApex {
 		qname = info.Zone.Name
 	}
-	q, err := probes.BuildQuery(probes.Spell(qname, p.Spelling), p.Type, p.EDNS, p.DO)
+	sent := qname
+	if p.QName != "" {
+		sent = p.QName // a fixed name (CH TXT hostname.bind), recorded on the zone's row
+	}
+	q, err := probes.BuildProbeQuery(probes.Spell(sent, p.Spelling), p)
 	jc := probes.JudgeContext{Zone: info.Zone.Name, Name: qname, Exists: info.Exists || qname == info.Zone.Name}
 	server := netip.AddrPortFrom(addr, uint16(c.cfg.Port))
 	if err == nil {

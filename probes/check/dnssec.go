@@ -305,7 +305,7 @@ func (c *Checker) judgeDNSSEC(ctx context.Context, z *discovery.Zone, srs []*ser
 				// Each server's own DNSKEY RRset against the DS.
 				_, v := dnssec.CheckKeys(z.Name, ds, r.Msg.Answer, now)
 				addVerdict(r, v)
-			case p.IsCAA() && p.DO:
+			case p.IsCAA() && p.DO && !p.Conformance(): // conformance probes are judged against the caa probe
 				keys := t.keys
 				if t.v.Status != dnssec.StatusSecure {
 					keys = t.seen

@@ -58,7 +58,32 @@ func DigCommand(ex *probes.Exchange) string {
 		} else {
 			args = append(args, "+edns="+strconv.Itoa(int(v)), "+nodnssec")
 		}
-		args = append(args, "+nocookie", fmt.Sprintf("+bufsize=%d", opt.UDPSize()))
+		if opt.Version() != 0 {
+			// dig would retry with version 0 after BADVERS.
+			args = append(args, "+noednsneg")
+		}
+		cookie := "+nocookie"
+		var extra []string
+		for _, o := range opt.Option {
+			switch o := o.(type) {
+			case *dns.EDNS0_NSID:
+				extra = append(extra, "+nsid")
+			case *dns.EDNS0_COOKIE:
+				cookie = "+cookie=" + o.Cookie
+			case *dns.EDNS0_LOCAL:
+				extra = append(extra, fmt.Sprintf("+ednsopt=%d:%x", o.Code, o.Data))
+			default:
+				extra = append(extra, fmt.Sprintf("+ednsopt=%d", o.Option()))
+			}
+		}
+		args = append(args, cookie, fmt.Sprintf("+bufsize=%d", opt.UDPSize()))
+		if z := uint16(opt.Hdr.Ttl) &^ 0x8000; z != 0 {
+			args = append(args, fmt.Sprintf("+ednsflags=0x%04x", z))
+		}
+		args = append(args, extra...)
+	}
+	if m.Opcode != dns.OpcodeQuery {
+		args = append(args, fmt.Sprintf("+opcode=%d", m.Opcode))
 	}
 	if ex.Transport == probes.TCP {
 		args = append(args, "+tcp")

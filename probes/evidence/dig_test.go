@@ -17,13 +17,18 @@ import (
 // is run as is; for a timeout the test adds only +tries=1 +time=1.
 func TestDigReproduces(t *testing.T) {
 	dig := requireTool(t, "dig")
-	_, ds := checkLab(t, "notimp.test", "refused.test", "drop.test", "lowercase.test", "notimp-unknown.test")
+	_, ds := checkLab(t, "notimp.test", "refused.test", "drop.test", "lowercase.test", "notimp-unknown.test", "ok.test")
 	statusRE := regexp.MustCompile(`status: ([A-Z0-9]+)`)
 	for _, tc := range []struct {
 		domain string
 		probe  probes.ProbeID
 	}{
 		{"notimp.test", probes.ProbeCAA},
+		{"ok.test", probes.ProbeEDNSVersion},
+		{"ok.test", probes.ProbeOpcode},
+		{"ok.test", probes.ProbeEDNSOption},
+		{"ok.test", probes.ProbeEDNSFlag},
+		{"ok.test", probes.ProbeEDNSCookie},
 		{"notimp.test", probes.ProbeCAATCP},
 		{"notimp.test", probes.ProbeCAANoEDNS},
 		{"notimp-unknown.test", probes.ProbeUnknownType},
@@ -92,7 +97,7 @@ func TestDigCommandFlags(t *testing.T) {
 		want, deny []string
 	}{
 		{"edns do", "ExAmple.test", 257, true, true, probes.UDP, false,
-			[]string{"dig @127.0.0.5 -p 5353 +norec +noadflag +dnssec +nocookie +bufsize=1232 ExAmple.test. CAA"}, nil},
+			[]string{"dig @127.0.0.5 -p 5353 +norec +noadflag +dnssec +nocookie +bufsize=1232 +nsid ExAmple.test. CAA"}, nil},
 		{"edns no do", "a.test", probes.TypeUnknown, true, false, probes.UDP, false,
 			[]string{"+edns=0 +nodnssec", "+bufsize=1232", "a.test. TYPE666"}, []string{"+dnssec"}},
 		{"no edns", "a.test", 257, false, false, probes.UDP, false, []string{"+noedns"}, []string{"+bufsize", "+dnssec"}},
@@ -120,5 +125,33 @@ func TestDigCommandFlags(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestDigCommandConformance checks the command line of each conformance
+// probe's odd query form against its bytes.
+func TestDigCommandConformance(t *testing.T) {
+	for id, want := range map[probes.ProbeID]string{
+		probes.ProbeEDNSVersion: "+edns=1 +nodnssec +noednsneg +nocookie +bufsize=1232 +nsid",
+		probes.ProbeEDNSOption:  "+dnssec +nocookie +bufsize=1232 +nsid +ednsopt=65001:",
+		probes.ProbeEDNSFlag:    "+dnssec +nocookie +bufsize=1232 +ednsflags=0x4000 +nsid",
+		probes.ProbeEDNS512:     "+dnssec +nocookie +bufsize=512 +nsid",
+		probes.ProbeEDNSCookie:  "+dnssec +cookie=caa90be0c00c1e5e +bufsize=1232 +nsid",
+		probes.ProbeOpcode:      "+nsid +opcode=15",
+		probes.ProbeIDHostname:  "+nsid hostname.bind. TXT CH",
+	} {
+		p, _ := probes.ProbeByID(id)
+		name := "a.test"
+		if p.QName != "" {
+			name = p.QName
+		}
+		q, err := probes.BuildProbeQuery(name, p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := DigCommand(&probes.Exchange{Server: netip.MustParseAddrPort("127.0.0.5:53"), Transport: p.Transport, Query: q})
+		if !strings.Contains(got, want) {
+			t.Errorf("%s: %s lacks %q", id, got, want)
+		}
 	}
 }

@@ -28,6 +28,7 @@ func WriteMarkdownRun(w io.Writer, d *report.Domain, run *report.Run) error {
 	if d.Err == "" {
 		writeProvider(&b, d)
 		writeMatrix(&b, d)
+		writeInstanceNotes(&b, d)
 		writeExchanges(&b, d)
 	}
 	_, err := io.WriteString(w, sanitize(b.String()))
@@ -215,6 +216,9 @@ func writeProvider(b *bytes.Buffer, d *report.Domain) {
 			b.WriteString(".")
 		}
 		b.WriteString("\n\n")
+		if note := instancesOf(g.results); note != "" {
+			fmt.Fprintf(b, "**Which instance answered.** %s\n\n", inline(note))
+		}
 		if info.Requires != "" {
 			fmt.Fprintf(b, "**What the standard requires (%s).** %s\n\n", inline(info.RFC), inline(info.Requires))
 		}
@@ -328,6 +332,43 @@ func writeLegend(b *bytes.Buffer, d *report.Domain) {
 	}
 	if len(parts) > 0 {
 		fmt.Fprintf(b, "\nMarks: %s.\n", strings.Join(parts, ", "))
+	}
+}
+
+// instancesOf says which server instances (NSID, RFC 5001) sent the
+// replies of a finding: what a provider of an anycast service needs to
+// find the broken site. "" when no reply named its instance.
+func instancesOf(rs []*probes.Result) string {
+	var ids []string
+	for _, r := range rs {
+		if id := r.Instance(); id != "" {
+			addUnique(&ids, id)
+		}
+	}
+	switch len(ids) {
+	case 0:
+		return ""
+	case 1:
+		return "Answered by instance " + ids[0] + " (its NSID, RFC 5001)."
+	}
+	return "Answered by instances " + strings.Join(ids, ", ") + " (their NSIDs, RFC 5001): one address, several sites."
+}
+
+// writeInstanceNotes lists, under the matrix, the instances each server
+// address named (NSID, CH TXT hostname.bind and id.server).
+func writeInstanceNotes(b *bytes.Buffer, d *report.Domain) {
+	var lines []string
+	for _, s := range d.Servers {
+		if note := s.InstanceNote(); note != "" {
+			lines = append(lines, fmt.Sprintf("- %s (%s): %s\n", inline(report.TrimDot(s.NS)), s.Addr, inline(note)))
+		}
+	}
+	if len(lines) == 0 {
+		return
+	}
+	b.WriteString("\nServer instances (NSID, RFC 5001; CH TXT hostname.bind and id.server):\n\n")
+	for _, l := range lines {
+		b.WriteString(l)
 	}
 }
 

@@ -73,6 +73,9 @@ func transcript(b *bytes.Buffer, ex *probes.Exchange, m Meta) {
 	default:
 		fmt.Fprintf(b, ";; reply:    none\n")
 	}
+	if id := instanceOf(ex.Reply); id != "" {
+		fmt.Fprintf(b, ";; instance: answered by instance %s\n", id)
+	}
 	fmt.Fprintf(b, ";; reproduce with:\n%s\n", DigCommand(ex))
 
 	fmt.Fprintf(b, "\n;; ===== QUERY SENT (%d bytes) =====\n", len(ex.Query))
@@ -94,6 +97,20 @@ func transcript(b *bytes.Buffer, ex *probes.Exchange, m Meta) {
 	if n := ex.RejectedCount - len(ex.Rejected); n > 0 {
 		fmt.Fprintf(b, "\n;; %d more rejected datagrams were counted but not kept\n", n)
 	}
+}
+
+// instanceOf names the server instance in a reply's NSID option (RFC
+// 5001): "lhr-2 (NSID 6c68722d32)"; "" when there is none.
+func instanceOf(reply []byte) string {
+	m := new(dns.Msg)
+	if reply == nil || m.Unpack(reply) != nil {
+		return ""
+	}
+	nsid := probes.NSIDOf(m)
+	if nsid == nil {
+		return ""
+	}
+	return fmt.Sprintf("%s (NSID %x, RFC 5001)", probes.InstanceName(nsid), nsid)
 }
 
 // rejectReason says why a datagram does not answer the query, as a

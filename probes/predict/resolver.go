@@ -72,7 +72,20 @@ type Path struct {
 // resolverProbes are what a CA's resolver sends: CAA over UDP with EDNS and
 // DO, in a random spelling (use-caps-for-id); the lowercase and uppercase
 // probes are its extreme spellings.
-var resolverProbes = []probes.ProbeID{probes.ProbeCAA0x20, probes.ProbeCAA, probes.ProbeCAAUpper}
+// They are the catalog's probes marked Resolver, the random spelling first
+// (the reply the resolver itself would get).
+var resolverProbes = resolverPath()
+
+func resolverPath() []probes.ProbeID {
+	var out []probes.ProbeID
+	for _, p := range probes.Catalog {
+		if p.Resolver {
+			out = append(out, p.ID)
+		}
+	}
+	sort.SliceStable(out, func(i, j int) bool { return out[i] == probes.ProbeCAA0x20 && out[j] != probes.ProbeCAA0x20 })
+	return out
+}
 
 // Label names a server address as the explanations do.
 func Label(s *report.Server) string {
@@ -169,10 +182,49 @@ func ServerPath(s *report.Server, name string, signed bool) Path {
 	}
 	p.Key = key(ans)
 	p.Kind = Answers
-	if emptyNoData(ans) {
+	if emptyNoData(ans, s.Zone) {
 		p.Kind = EmptyNoData
 	}
 	return p
+}
+
+// instancePaths are the other answers of an address whose anycast
+// instances answer differently (instance-inconsistent): which one the
+// resolver gets depends on the instance it reaches, so each is a variant
+// (R6 applied within one address). The cross-check marks only the plain
+// CAA queries (any spelling or transport, DO or not, an ignored option):
+// each is what the resolver's query gets from that instance.
+func instancePaths(s *report.Server, name string, p Path) []Path {
+	var out []Path
+	seen := map[string]bool{p.Key: true}
+	for _, r := range s.Results {
+		if r.Name != name || !r.Has(probes.CodeInstanceInconsistent) || !r.Answered() || failsLookup(r, false) {
+			continue
+		}
+		k := key(r)
+		if seen[k] {
+			continue
+		}
+		seen[k] = true
+		v := p
+		v.Label = instanceLabel(p.Label, r)
+		v.Answer, v.Rcode, v.Key, v.RRset = r, r.Rcode, k, nil
+		for _, rr := range r.Records {
+			if c, ok := rr.(*dns.CAA); ok {
+				v.RRset = append(v.RRset, c)
+			}
+		}
+		out = append(out, v)
+	}
+	return out
+}
+
+// instanceLabel adds the instance (NSID) that sent r to a server label.
+func instanceLabel(label string, r *probes.Result) string {
+	if id := r.Instance(); id != "" {
+		return label + " instance " + id
+	}
+	return label
 }
 
 // failsLookup reports a result the resolver discards: any fail-severity
@@ -180,7 +232,7 @@ func ServerPath(s *report.Server, name string, signed bool) Path {
 // that the retry without EDNS gets past does not count either.
 func failsLookup(r *probes.Result, ednsFallback bool) bool {
 	for _, is := range r.Issues {
-		if passes[is.Code] || probes.Info(is.Code).Severity != probes.SeverityFail {
+		if info := probes.Info(is.Code); passes[is.Code] || info.Kept || info.Severity != probes.SeverityFail {
 			continue
 		}
 		if ednsFallback && (is.Code == probes.CodeRcodeFormerr || is.Code == probes.CodeRcodeNotimp) {
@@ -210,11 +262,19 @@ func lame(r *probes.Result) bool {
 
 // emptyNoData is NOERROR with nothing in any section (the OPT record
 // aside): the "entirely empty message" of Unbound's
-// iter_resptype.c response_type_from_server.
-func emptyNoData(r *probes.Result) bool {
+// iter_resptype.c response_type_from_server. Authority records outside
+// zone count as nothing: Unbound's scrubber (iter_scrub.c) removes them
+// before the reply is classified, so a NODATA with another zone's SOA
+// (negative-wrong-soa) is empty too.
+func emptyNoData(r *probes.Result, zone string) bool {
 	m := r.Msg
-	if m == nil || m.Rcode != dns.RcodeSuccess || len(m.Answer) > 0 || len(m.Ns) > 0 {
+	if m == nil || m.Rcode != dns.RcodeSuccess || len(m.Answer) > 0 {
 		return false
+	}
+	for _, rr := range m.Ns {
+		if zone == "" || dns.IsSubDomain(zone, rr.Header().Name) {
+			return false
+		}
 	}
 	for _, rr := range m.Extra {
 		if rr.Header().Rrtype != dns.TypeOPT {
@@ -289,7 +349,15 @@ func Resolve(n *report.Name, servers []*report.Server) Name {
 		out.Paths = append(out.Paths, p)
 		switch p.Kind {
 		case Answers:
+			others := instancePaths(s, n.Name, p)
+			if len(others) > 0 {
+				// Name the instance on each answer's path: the provider
+				// fixes a site, not an address.
+				p.Label = instanceLabel(p.Label, p.Answer)
+				out.Paths[len(out.Paths)-1].Label = p.Label
+			}
 			answers = append(answers, p)
+			answers = append(answers, others...)
 		case EmptyNoData:
 			empties = append(empties, p)
 		case Fails:

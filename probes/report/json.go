@@ -1,14 +1,16 @@
 package report
 
 import (
+	"encoding/hex"
 	"encoding/json"
 	"slices"
 
-	"github.com/miekg/dns"
 	"io"
 	"math"
 	"strings"
 	"time"
+
+	"github.com/miekg/dns"
 
 	"github.com/caaprobe/caaprobe/probes"
 )
@@ -101,6 +103,12 @@ type jsonResult struct {
 	// reply was truncated): on CAA probes answered NOERROR or NXDOMAIN,
 	// [] when the answer has none; absent otherwise.
 	CAA *[]jsonCAA `json:"caa,omitempty"`
+	// NSID is the server instance that answered (RFC 5001), as
+	// probes/runs reads it from the response: the text when printable,
+	// else hex; NSIDHex is always the hex of the option's bytes. Absent
+	// when the reply carried no NSID.
+	NSID    string `json:"nsid,omitempty"`
+	NSIDHex string `json:"nsid_hex,omitempty"`
 }
 
 type jsonPolicy struct {
@@ -170,6 +178,13 @@ func toJSON(d *Domain) jsonDomain {
 			jr.CAA = caaOf(r)
 			if r.Fallback != nil {
 				jr.TCPRetry = r.Fallback.Reply
+			}
+			nsid := r.NSID
+			if nsid == nil {
+				nsid = probes.NSIDOf(r.Msg) // a result read back from JSON
+			}
+			if nsid != nil {
+				jr.NSID, jr.NSIDHex = probes.InstanceName(nsid), hex.EncodeToString(nsid)
 			}
 			for _, is := range r.Issues {
 				jr.Findings = append(jr.Findings, string(is.Code))

@@ -145,6 +145,8 @@ func TestUnreachableFamilySaidOnce(t *testing.T) {
 				m := new(dns.Msg)
 				m.SetReply(qm)
 				m.Authoritative = true
+				soa, _ := dns.NewRR("v6.test. 300 IN SOA ns.v6.test. h.v6.test. 1 7200 3600 1209600 300")
+				m.Ns = []dns.RR{soa}
 				ex.Reply, _ = m.Pack()
 			}
 			r := probes.Judge(p, probes.JudgeContext{Zone: "v6.test.", Name: "v6.test.", Exists: true}, ex, nil)

@@ -63,7 +63,7 @@ func WriteTable(w io.Writer, d *Domain, opt TableOptions) error {
 		_, err := io.WriteString(w, b.String())
 		return err
 	}
-	cols := d.Columns()
+	cols := d.CoreColumns()
 	rows, folded := matrixRows(d, cols, opt.OnlyFailing)
 	if len(rows) > 0 {
 		if width > 0 && gridWidth(rows, cols) > width {
@@ -80,6 +80,10 @@ func WriteTable(w io.Writer, d *Domain, opt TableOptions) error {
 		b.WriteString(wrapText(line, width, "  ", "    "))
 	}
 	writeLegend(&b, rows, width)
+	writeInstances(&b, d)
+	if err := writeConformance(&b, d, p); err != nil {
+		return err
+	}
 	writeFindings(&b, d, p, width)
 	writeNames(&b, d, p, width)
 	writeResolver(&b, d, p, width)

@@ -208,6 +208,11 @@ func Decode(line []byte) (*Record, error) {
 		srv := &report.Server{Zone: fqdn(s.Zone), NS: fqdn(s.NS), Addr: addr}
 		for _, jr := range s.Results {
 			r := result(jr, netip.AddrPortFrom(addr, port))
+			if p, ok := probes.ProbeByID(r.Probe); ok && p.QName != "" {
+				// A fixed-name probe (CH TXT hostname.bind) sits on its
+				// zone's apex row, not under its query name.
+				r.Name = srv.Zone
+			}
 			for _, code := range jr.Findings {
 				k := findingKey(code, report.TrimDot(r.Name), s.NS, s.Addr, jr.Probe)
 				detail := ""
@@ -247,6 +252,8 @@ func result(jr rResult, server netip.AddrPort) *probes.Result {
 	}
 	if rc, ok := dns.StringToRcode[jr.Rcode]; ok {
 		r.Rcode = rc
+	} else if jr.Rcode == "BADVERS" {
+		r.Rcode = dns.RcodeBadVers // miekg/dns names 16 BADSIG (TSIG); in a message's RCODE it is BADVERS
 	}
 	ex := &probes.Exchange{Server: server, Transport: r.Transport, Query: jr.Query, Attempts: jr.Attempts,
 		RTT: time.Duration(jr.RTTms * float64(time.Millisecond)), RejectedCount: jr.Rejected}

@@ -1,0 +1,313 @@
+package probes
+
+import (
+	"net/netip"
+	"slices"
+	"testing"
+
+	"github.com/miekg/dns"
+)
+
+// TestBuildProbeQueryForms unpacks every catalog probe's query and checks
+// its form against the probe's data: opcode, class, EDNS version, flags,
+// buffer, the probe's option and the NSID request on every EDNS query.
+func TestBuildProbeQueryForms(t *testing.T) {
+	for _, p := range Catalog {
+		name := "a.test."
+		if p.QName != "" {
+			name = p.QName
+		}
+		b, err := BuildProbeQuery(name, p)
+		if err != nil {
+			t.Fatalf("%s: %v", p.ID, err)
+		}
+		m := new(dns.Msg)
+		if err := m.Unpack(b); err != nil {
+			t.Fatalf("%s: query does not parse: %v", p.ID, err)
+		}
+		if m.Opcode != p.Opcode || m.RecursionDesired {
+			t.Errorf("%s: opcode %d RD %v", p.ID, m.Opcode, m.RecursionDesired)
+		}
+		wantClass := p.Class
+		if wantClass == 0 {
+			wantClass = dns.ClassINET
+		}
+		if q := m.Question[0]; q.Qtype != p.Type || q.Qclass != wantClass || q.Name != name {
+			t.Errorf("%s: question %v", p.ID, q)
+		}
+		opt := m.IsEdns0()
+		if (opt != nil) != (p.EDNS || p.DO) {
+			t.Fatalf("%s: OPT present %v, want %v", p.ID, opt != nil, p.EDNS || p.DO)
+		}
+		if opt == nil {
+			continue
+		}
+		size := p.BufSize
+		if size == 0 {
+			size = EDNSBufSize
+		}
+		if opt.Version() != p.Version || opt.Do() != p.DO || opt.UDPSize() != size || uint16(opt.Hdr.Ttl)&^0x8000 != p.Flags {
+			t.Errorf("%s: OPT version %d DO %v size %d flags %04x", p.ID, opt.Version(), opt.Do(), opt.UDPSize(), uint16(opt.Hdr.Ttl))
+		}
+		var codes []uint16
+		for _, o := range opt.Option {
+			codes = append(codes, o.Option())
+			if n, ok := o.(*dns.EDNS0_NSID); ok && n.Nsid != "" {
+				t.Errorf("%s: the NSID request must be empty, got %q", p.ID, n.Nsid)
+			}
+		}
+		want := []uint16{dns.EDNS0NSID}
+		if p.Option != 0 {
+			want = append(want, p.Option)
+		}
+		if !slices.Equal(codes, want) {
+			t.Errorf("%s: options %v, want %v", p.ID, codes, want)
+		}
+	}
+}
+
+func TestParsePlan(t *testing.T) {
+	got, err := ParsePlan("caa, edns,caa")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := append([]ProbeID{ProbeCAA}, SetProbes(SetEDNS)...)
+	if !slices.Equal(got, want) {
+		t.Errorf("plan %v, want %v", got, want)
+	}
+	if slices.Contains(got, ProbeIDHostname) {
+		t.Error("the edns set holds an id probe")
+	}
+	if _, err := ParsePlan("caa,nosuch"); err == nil {
+		t.Error("an unknown name was accepted")
+	}
+	// The CAA-only plan stays one probe: no set is called caa.
+	if p, _ := ParsePlan("caa"); !slices.Equal(p, []ProbeID{ProbeCAA}) {
+		t.Errorf("--probes caa is %v", p)
+	}
+	for _, p := range Catalog {
+		if p.Conformance() && p.Resolver {
+			t.Errorf("%s is a conformance probe on the resolver's path", p.ID)
+		}
+	}
+}
+
+// reply builds a result of probe id for example.test. from a reply that
+// edit shapes; edit may return nil to drop the query (no reply).
+func conformanceResult(t *testing.T, id ProbeID, edit func(q, m *dns.Msg) *dns.Msg) *Result {
+	t.Helper()
+	p, _ := ProbeByID(id)
+	name := "example.test."
+	if p.QName != "" {
+		name = p.QName
+	}
+	qb, err := BuildProbeQuery(Spell(name, p.Spelling), p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := new(dns.Msg)
+	if err := q.Unpack(qb); err != nil {
+		t.Fatal(err)
+	}
+	m := new(dns.Msg)
+	m.SetReply(q)
+	m.Authoritative = true
+	if p.Type == dns.TypeCAA {
+		rr, _ := dns.NewRR(q.Question[0].Name + ` 3600 IN CAA 0 issue "letsencrypt.org"`)
+		m.Answer = append(m.Answer, rr)
+	}
+	if q.IsEdns0() != nil {
+		m.SetEdns0(1232, q.IsEdns0().Do())
+	}
+	ex := &Exchange{Server: netip.MustParseAddrPort("127.0.0.1:53"), Transport: p.Transport, Query: qb, Attempts: 1}
+	if m = edit(q, m); m != nil {
+		if ex.Reply, err = m.Pack(); err != nil {
+			t.Fatal(err)
+		}
+	} else {
+		ex.Attempts, ex.Err = 2, ErrTimeout
+	}
+	r := Judge(p, JudgeContext{Zone: "example.test.", Name: "example.test.", Exists: true}, ex, nil)
+	return &r
+}
+
+func conformant(q, m *dns.Msg) *dns.Msg {
+	if q.Opcode != dns.OpcodeQuery {
+		r := new(dns.Msg)
+		r.SetRcode(q, dns.RcodeNotImplemented)
+		return r
+	}
+	if opt := q.IsEdns0(); opt != nil && opt.Version() != 0 {
+		r := new(dns.Msg)
+		r.SetRcode(q, dns.RcodeBadVers)
+		r.SetEdns0(1232, false)
+		return r
+	}
+	return m
+}
+
+func drop(q, m *dns.Msg) *dns.Msg { return nil }
+
+func formerr(q, m *dns.Msg) *dns.Msg {
+	r := new(dns.Msg)
+	r.SetRcode(q, dns.RcodeFormatError)
+	return r
+}
+
+// TestCheckConformance runs the cross-check of the edns set over hand-built
+// replies: a conformant server gets nothing; each fault its code, on the
+// probe that showed it; a server that fails the plain query too gets none
+// of them.
+func TestCheckConformance(t *testing.T) {
+	set := append([]ProbeID{ProbeCAA, ProbeCAANoEDNS}, SetProbes(SetEDNS)...)
+	for _, tc := range []struct {
+		name  string
+		bad   map[ProbeID]func(q, m *dns.Msg) *dns.Msg
+		want  map[ProbeID][]Code
+		plain func(q, m *dns.Msg) *dns.Msg // the plain caa probe's reply; nil: conformant
+	}{
+		{name: "conformant"},
+		{name: "version ignored", bad: map[ProbeID]func(q, m *dns.Msg) *dns.Msg{ProbeEDNSVersion: func(q, m *dns.Msg) *dns.Msg { return m }},
+			want: map[ProbeID][]Code{ProbeEDNSVersion: {CodeEDNSVersionIgnored}}},
+		{name: "version dropped", bad: map[ProbeID]func(q, m *dns.Msg) *dns.Msg{ProbeEDNSVersion: drop},
+			want: map[ProbeID][]Code{ProbeEDNSVersion: {CodeEDNSVersionDropped}}},
+		{name: "BADVERS with version 1", bad: map[ProbeID]func(q, m *dns.Msg) *dns.Msg{ProbeEDNSVersion: func(q, m *dns.Msg) *dns.Msg {
+			r := conformant(q, m)
+			r.IsEdns0().SetVersion(1)
+			return r
+		}}, want: map[ProbeID][]Code{ProbeEDNSVersion: {CodeEDNSVersionIgnored}}},
+		{name: "option FORMERR", bad: map[ProbeID]func(q, m *dns.Msg) *dns.Msg{ProbeEDNSOption: formerr},
+			want: map[ProbeID][]Code{ProbeEDNSOption: {CodeEDNSOptionIntolerant}}},
+		{name: "flag dropped", bad: map[ProbeID]func(q, m *dns.Msg) *dns.Msg{ProbeEDNSFlag: drop},
+			want: map[ProbeID][]Code{ProbeEDNSFlag: {CodeEDNSFlagIntolerant}}},
+		{name: "flag echoed", bad: map[ProbeID]func(q, m *dns.Msg) *dns.Msg{ProbeEDNSFlag: func(q, m *dns.Msg) *dns.Msg {
+			m.IsEdns0().Hdr.Ttl |= uint32(FlagUnknown)
+			return m
+		}}, want: map[ProbeID][]Code{ProbeEDNSFlag: {CodeEDNSFlagEchoed}}},
+		{name: "cookie FORMERR", bad: map[ProbeID]func(q, m *dns.Msg) *dns.Msg{ProbeEDNSCookie: formerr},
+			want: map[ProbeID][]Code{ProbeEDNSCookie: {CodeCookieIntolerant}}},
+		{name: "BADCOOKIE is allowed", bad: map[ProbeID]func(q, m *dns.Msg) *dns.Msg{ProbeEDNSCookie: func(q, m *dns.Msg) *dns.Msg {
+			r := new(dns.Msg)
+			r.SetRcode(q, dns.RcodeBadCookie)
+			r.SetEdns0(1232, false)
+			return r
+		}}},
+		{name: "opcode answered as a query", bad: map[ProbeID]func(q, m *dns.Msg) *dns.Msg{ProbeOpcode: func(q, m *dns.Msg) *dns.Msg { return m }},
+			want: map[ProbeID][]Code{ProbeOpcode: {CodeOpcodeNotNotimp}}},
+		{name: "opcode dropped", bad: map[ProbeID]func(q, m *dns.Msg) *dns.Msg{ProbeOpcode: drop},
+			want: map[ProbeID][]Code{ProbeOpcode: {CodeOpcodeNotNotimp}}},
+		{name: "DO dropped", plain: drop,
+			bad:  map[ProbeID]func(q, m *dns.Msg) *dns.Msg{ProbeEDNSOption: drop, ProbeEDNSFlag: drop, ProbeEDNS512: drop, ProbeEDNSCookie: drop},
+			want: map[ProbeID][]Code{ProbeCAA: {CodeTimeout, CodeEDNSIntolerant, CodeDOIntolerant}}},
+		{name: "plain query fails: nothing else judged", plain: formerr,
+			bad: map[ProbeID]func(q, m *dns.Msg) *dns.Msg{ProbeCAANoEDNS: formerr, ProbeEDNSNoDO: formerr,
+				ProbeEDNSVersion: formerr, ProbeEDNSOption: formerr, ProbeOpcode: formerr},
+			want: map[ProbeID][]Code{ProbeCAA: {CodeRcodeFormerr}, ProbeCAANoEDNS: {CodeRcodeFormerr}}},
+		{name: "DO FORMERR", plain: formerr,
+			want: map[ProbeID][]Code{ProbeCAA: {CodeRcodeFormerr, CodeEDNSIntolerant, CodeDOIntolerant}}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var rs []*Result
+			for _, id := range set {
+				edit := conformant
+				if f := tc.bad[id]; f != nil {
+					edit = f
+				}
+				if id == ProbeCAA && tc.plain != nil {
+					edit = tc.plain
+				}
+				rs = append(rs, conformanceResult(t, id, edit))
+			}
+			CheckServer(rs)
+			for _, r := range rs {
+				if got := issueCodes(*r); !slices.Equal(got, tc.want[r.Probe]) {
+					t.Errorf("%s: %v, want %v", r.Probe, got, tc.want[r.Probe])
+				}
+			}
+		})
+	}
+}
+
+// TestOversizeUDPReply: a UDP reply above the 512 bytes the edns-512 query
+// advertised, without TC, is flagged; a truncated one is not.
+func TestOversizeUDPReply(t *testing.T) {
+	big := func(q, m *dns.Msg) *dns.Msg {
+		for i := range 20 {
+			rr, _ := dns.NewRR(q.Question[0].Name + ` 3600 IN CAA 0 issue "ca` + string(rune('a'+i)) + `.example.net; account=0123456789"`)
+			m.Answer = append(m.Answer, rr)
+		}
+		return m
+	}
+	r := conformanceResult(t, ProbeEDNS512, big)
+	CheckServer([]*Result{r})
+	if !r.Has(CodeOversizeUDPReply) {
+		t.Errorf("a %d-byte reply without TC: %v", len(r.Exchange.Reply), issueCodes(*r))
+	}
+	r = conformanceResult(t, ProbeEDNS512, func(q, m *dns.Msg) *dns.Msg {
+		m = big(q, m)
+		m.Truncate(512)
+		return m
+	})
+	CheckServer([]*Result{r})
+	if r.Has(CodeOversizeUDPReply) {
+		t.Errorf("a truncated reply flagged: %v", r.Issues)
+	}
+}
+
+// TestInstances: replies from two instances (NSIDs) with different CAA
+// answers are instance-inconsistent, and the spellings' difference is not
+// blamed on case handling; one instance, or equal answers, say nothing.
+func TestInstances(t *testing.T) {
+	withNSID := func(id, value string) func(q, m *dns.Msg) *dns.Msg {
+		return func(q, m *dns.Msg) *dns.Msg {
+			m.Answer[0].(*dns.CAA).Value = value
+			m.IsEdns0().Option = append(m.IsEdns0().Option, &dns.EDNS0_NSID{Code: dns.EDNS0NSID, Nsid: hexOf(id)})
+			return m
+		}
+	}
+	run := func(upperID, upperValue string) []*Result {
+		rs := []*Result{
+			conformanceResult(t, ProbeCAA, withNSID("lhr-1", "letsencrypt.org")),
+			conformanceResult(t, ProbeCAAUpper, withNSID(upperID, upperValue)),
+			conformanceResult(t, ProbeEDNSNoDO, withNSID("lhr-1", "letsencrypt.org")),
+		}
+		CheckServer(rs)
+		return rs
+	}
+	rs := run("lhr-2", "old-ca.example")
+	for _, r := range rs {
+		if !r.Has(CodeInstanceInconsistent) || r.Has(CodeCaseSensitiveAnswer) {
+			t.Errorf("%s: %v, want instance-inconsistent only", r.Probe, issueCodes(*r))
+		}
+	}
+	if got := rs[1].Instance(); got != "lhr-2" {
+		t.Errorf("instance %q", got)
+	}
+	for _, r := range run("lhr-2", "letsencrypt.org") {
+		if len(r.Issues) > 0 {
+			t.Errorf("equal answers from two instances: %s %v", r.Probe, issueCodes(*r))
+		}
+	}
+	// One instance with two answers is a case fault, as before.
+	rs = run("lhr-1", "old-ca.example")
+	if !rs[1].Has(CodeCaseSensitiveAnswer) || rs[1].Has(CodeInstanceInconsistent) {
+		t.Errorf("one instance: %v", issueCodes(*rs[1]))
+	}
+}
+
+func hexOf(s string) string {
+	const digits = "0123456789abcdef"
+	var b []byte
+	for i := 0; i < len(s); i++ {
+		b = append(b, digits[s[i]>>4], digits[s[i]&0xf])
+	}
+	return string(b)
+}
+
+func TestInstanceName(t *testing.T) {
+	for in, want := range map[string]string{"lhr-2": "lhr-2", "\x00\xff": "00ff", "": "", "é-1": "é-1", "\xc3": "c3"} {
+		if got := InstanceName([]byte(in)); got != want {
+			t.Errorf("InstanceName(%q) = %q, want %q", in, got, want)
+		}
+	}
+}

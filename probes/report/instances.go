@@ -1,0 +1,170 @@
+package report
+
+import (
+	"encoding/hex"
+	"fmt"
+	"io"
+	"slices"
+	"strings"
+
+	"github.com/caaprobe/caaprobe/probes"
+	"github.com/miekg/dns"
+	"github.com/olekukonko/tablewriter"
+	"github.com/olekukonko/tablewriter/tw"
+)
+
+// This file is the conformance side of the terminal report: which server
+// instance answered (NSID, RFC 5001, and CH TXT hostname.bind/id.server),
+// and the second matrix of the conformance probes (sets edns and id), kept
+// apart so the default matrix stays as narrow as the CAA probes.
+
+// CoreColumns are the matrix columns of the core probes (no set): the
+// default matrix.
+func (d *Domain) CoreColumns() []probes.ProbeID {
+	return d.columnsWhere(func(p probes.Probe) bool { return !p.Conformance() })
+}
+
+// ConformanceColumns are the columns of the conformance probes (sets edns
+// and id) that were sent: the second matrix.
+func (d *Domain) ConformanceColumns() []probes.ProbeID {
+	return d.columnsWhere(func(p probes.Probe) bool { return p.Conformance() })
+}
+
+func (d *Domain) columnsWhere(keep func(probes.Probe) bool) []probes.ProbeID {
+	var out []probes.ProbeID
+	for _, id := range d.Columns() {
+		if p, ok := probes.ProbeByID(id); ok && keep(p) {
+			out = append(out, id)
+		}
+	}
+	return out
+}
+
+// Instances lists the distinct instances (NSID) that answered the
+// server's probes, in the order first seen.
+func (s *Server) Instances() []string {
+	var out []string
+	for _, r := range s.Results {
+		if id := r.Instance(); id != "" && !slices.Contains(out, id) {
+			out = append(out, id)
+		}
+	}
+	return out
+}
+
+// Identity returns the TXT answer of the instance probes (hostname.bind,
+// id.server) as "hostname.bind lhr-1", joined; "" when the server gave
+// none.
+func (s *Server) Identity() string {
+	var parts []string
+	for _, id := range []probes.ProbeID{probes.ProbeIDHostname, probes.ProbeIDServer} {
+		for _, r := range s.Results {
+			if r.Probe != id {
+				continue
+			}
+			for _, rr := range r.Records {
+				if t, ok := rr.(*dns.TXT); ok && len(t.Txt) > 0 {
+					p, _ := probes.ProbeByID(id)
+					addPart(&parts, TrimDot(p.QName)+" "+strings.Join(t.Txt, " "))
+				}
+			}
+		}
+	}
+	return strings.Join(parts, ", ")
+}
+
+func addPart(parts *[]string, s string) {
+	if !slices.Contains(*parts, s) {
+		*parts = append(*parts, s)
+	}
+}
+
+// InstanceNote says which instance answered the server's probes, for a
+// footnote per address: "answered by instance lhr-1 (NSID 6c68722d31);
+// hostname.bind lhr-1". Several instances are listed in the order seen
+// (the anycast case). "" when the server names none.
+func (s *Server) InstanceNote() string {
+	var ids []string
+	for _, r := range s.Results {
+		nsid := r.NSID
+		if nsid == nil {
+			nsid = probes.NSIDOf(r.Msg)
+		}
+		if nsid == nil {
+			continue
+		}
+		text := probes.InstanceName(nsid)
+		if h := hex.EncodeToString(nsid); h != text {
+			text += " (NSID " + h + ")"
+		}
+		addPart(&ids, text)
+	}
+	var parts []string
+	if len(ids) == 1 {
+		parts = append(parts, "answered by instance "+ids[0])
+	} else if len(ids) > 1 {
+		parts = append(parts, "answered by instances "+strings.Join(ids, ", "))
+	}
+	if id := s.Identity(); id != "" {
+		parts = append(parts, id)
+	}
+	return strings.Join(parts, "; ")
+}
+
+// writeInstances prints one footnote line per server address that named
+// its instance.
+func writeInstances(w io.Writer, d *Domain) {
+	for _, s := range d.Servers {
+		if note := s.InstanceNote(); note != "" {
+			fmt.Fprintf(w, "  %s (%s): %s\n", Clean(TrimDot(s.NS)), s.Addr, Clean(note))
+		}
+	}
+}
+
+// writeConformance prints the second matrix: one row per relevant name
+// and server address, one column per conformance probe that was sent.
+func writeConformance(w io.Writer, d *Domain, p painter) error {
+	cols := d.ConformanceColumns()
+	if len(cols) == 0 {
+		return nil
+	}
+	fmt.Fprintln(w, "  conformance (caaprobe probes: sets edns, id):")
+	header := []string{"name", "server", "address"}
+	for _, c := range cols {
+		header = append(header, string(c))
+	}
+	t := tablewriter.NewTable(w,
+		tablewriter.WithHeaderAutoFormat(tw.Off),
+		tablewriter.WithRowAutoWrap(tw.WrapNone),
+		tablewriter.WithHeaderAlignment(tw.AlignLeft),
+		tablewriter.WithRowAlignment(tw.AlignLeft),
+		tablewriter.WithTrimSpace(tw.Off),
+	)
+	t.Header(toAny(header)...)
+	rows := 0
+	for _, n := range d.Names {
+		for _, s := range d.Servers {
+			if s.Zone != n.Zone || !s.HasName(n.Name) {
+				continue
+			}
+			row := []string{Clean(TrimDot(n.Name)), Clean(TrimDot(s.NS)), s.Addr.String()}
+			sent := false
+			for _, c := range cols {
+				r := s.result(n.Name, c)
+				sent = sent || r != nil
+				row = append(row, p.cell(r))
+			}
+			if !sent {
+				continue
+			}
+			if err := t.Append(toAny(row)...); err != nil {
+				return err
+			}
+			rows++
+		}
+	}
+	if rows == 0 {
+		return nil
+	}
+	return t.Render()
+}
