@@ -58,11 +58,14 @@ func spell0x20(name string) string {
 //
 // Every query with EDNS asks for the server's NSID (RFC 5001 §2.1: an empty
 // NSID option), so each reply says which instance of an anycast address
-// answered. That option is the one byte-level difference from the query a
-// CA's resolver sends (Unbound 1.17 and 1.26: EDNS 0, DO, 1232 bytes, no
-// option): a server that ignores unknown options, as RFC 6891 §6.1.2
-// requires, answers both alike, and one that does not shows
-// edns-option-intolerant on the edns-option probe (docs/probes.md).
+// answered; except the probes marked Resolver (caa, caa-upper, caa-0x20),
+// which send byte for byte the query a CA's resolver sends (Unbound 1.17
+// and 1.26: EDNS 0, DO, a 1232-byte buffer, no option at all). Those are
+// the queries the prediction rests on: a server that fails any query with
+// an EDNS option (edns-option-intolerant) would otherwise fail them where
+// Unbound does not, and a wrong servfail would follow. The instance that
+// answered an address is read from its other probes (caa-tcp, soa, the
+// edns set, ...), which carry the option.
 //
 // The bytes are written directly rather than through dns.Msg.Pack: a bulk
 // run builds a query per exchange, and this is a fixed 12-byte header, one
@@ -118,7 +121,9 @@ func BuildProbeQuery(name string, p Probe) ([]byte, error) {
 		binary.BigEndian.PutUint16(buf[off+7:], flags)
 		rdlen := off + 9
 		off += 11
-		off += copy(buf[off:], nsidOption)
+		if !p.Resolver {
+			off += copy(buf[off:], nsidOption)
+		}
 		if p.Option != 0 {
 			binary.BigEndian.PutUint16(buf[off:], p.Option)
 			binary.BigEndian.PutUint16(buf[off+2:], uint16(len(p.OptionData)))

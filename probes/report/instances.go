@@ -9,8 +9,6 @@ import (
 
 	"github.com/caaprobe/caaprobe/probes"
 	"github.com/miekg/dns"
-	"github.com/olekukonko/tablewriter"
-	"github.com/olekukonko/tablewriter/tw"
 )
 
 // This file is the conformance side of the terminal report: which server
@@ -112,59 +110,44 @@ func (s *Server) InstanceNote() string {
 }
 
 // writeInstances prints one footnote line per server address that named
-// its instance.
-func writeInstances(w io.Writer, d *Domain) {
+// its instance, wrapped to width.
+func writeInstances(w io.Writer, d *Domain, width int) {
 	for _, s := range d.Servers {
 		if note := s.InstanceNote(); note != "" {
-			fmt.Fprintf(w, "  %s (%s): %s\n", Clean(TrimDot(s.NS)), s.Addr, Clean(note))
+			io.WriteString(w, wrapText(fmt.Sprintf("%s (%s): %s", Clean(TrimDot(s.NS)), s.Addr, Clean(note)), width, "  ", "    "))
 		}
 	}
 }
 
 // writeConformance prints the second matrix: one row per relevant name
-// and server address, one column per conformance probe that was sent.
-func writeConformance(w io.Writer, d *Domain, p painter) error {
+// and server address that was sent a conformance probe, one column per
+// conformance probe, laid out like the first (a grid, or one line per
+// server when the grid is wider than the terminal). Parent names that pass
+// are left out, as in the first matrix.
+func writeConformance(w io.Writer, d *Domain, p painter, width int, onlyFailing bool) error {
 	cols := d.ConformanceColumns()
 	if len(cols) == 0 {
 		return nil
 	}
-	fmt.Fprintln(w, "  conformance (caaprobe probes: sets edns, id):")
-	header := []string{"name", "server", "address"}
-	for _, c := range cols {
-		header = append(header, string(c))
-	}
-	t := tablewriter.NewTable(w,
-		tablewriter.WithHeaderAutoFormat(tw.Off),
-		tablewriter.WithRowAutoWrap(tw.WrapNone),
-		tablewriter.WithHeaderAlignment(tw.AlignLeft),
-		tablewriter.WithRowAlignment(tw.AlignLeft),
-		tablewriter.WithTrimSpace(tw.Off),
-	)
-	t.Header(toAny(header)...)
-	rows := 0
-	for _, n := range d.Names {
-		for _, s := range d.Servers {
-			if s.Zone != n.Zone || !s.HasName(n.Name) {
-				continue
-			}
-			row := []string{Clean(TrimDot(n.Name)), Clean(TrimDot(s.NS)), s.Addr.String()}
-			sent := false
-			for _, c := range cols {
-				r := s.result(n.Name, c)
-				sent = sent || r != nil
-				row = append(row, p.cell(r))
-			}
-			if !sent {
-				continue
-			}
-			if err := t.Append(toAny(row)...); err != nil {
-				return err
-			}
-			rows++
+	all, _ := matrixRows(d, cols, onlyFailing)
+	var rows []row
+	for _, r := range all {
+		if slices.ContainsFunc(r.cells, func(c *probes.Result) bool { return c != nil }) {
+			rows = append(rows, r)
 		}
 	}
-	if rows == 0 {
+	if len(rows) == 0 {
 		return nil
 	}
-	return t.Render()
+	io.WriteString(w, wrapText("conformance (caaprobe probes: sets edns, id):", width, "  ", "    "))
+	if width > 0 && gridWidth(rows, cols) > width {
+		_, err := io.WriteString(w, listTable(rows, cols, p, width))
+		return err
+	}
+	grid, err := gridTable(rows, cols, p)
+	if err != nil {
+		return err
+	}
+	_, err = io.WriteString(w, grid)
+	return err
 }

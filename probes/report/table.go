@@ -80,8 +80,8 @@ func WriteTable(w io.Writer, d *Domain, opt TableOptions) error {
 		b.WriteString(wrapText(line, width, "  ", "    "))
 	}
 	writeLegend(&b, rows, width)
-	writeInstances(&b, d)
-	if err := writeConformance(&b, d, p); err != nil {
+	writeInstances(&b, d, width)
+	if err := writeConformance(&b, d, p, width, opt.OnlyFailing); err != nil {
 		return err
 	}
 	writeFindings(&b, d, p, width)

@@ -291,19 +291,31 @@ func result(jr rResult, server netip.AddrPort) *probes.Result {
 	if ex != nil && ex.Reply != nil {
 		m := new(dns.Msg)
 		if err := m.Unpack(ex.Reply); err == nil {
-			r.Msg = m
 			r.AA, r.TC = m.Authoritative, m.Truncated
-			for _, rr := range m.Answer {
-				if rr.Header().Rrtype == r.QType && strings.EqualFold(rr.Header().Name, r.Name) {
-					r.Records = append(r.Records, rr)
-				}
-			}
+			setMsg(r, m)
 		}
 	}
 	if len(jr.TCPRetry) > 0 {
 		r.Fallback = &probes.Exchange{Server: server, Transport: probes.TCP, Query: jr.Query, Reply: jr.TCPRetry, Attempts: 1}
+		// After a truncated UDP reply the TCP retry's message is the one
+		// that counts, as the judge took it in the run.
+		m := new(dns.Msg)
+		if err := m.Unpack(jr.TCPRetry); err == nil {
+			setMsg(r, m)
+		}
 	}
 	return r
+}
+
+// setMsg makes m the result's reply: its message and its records of the
+// asked name and type.
+func setMsg(r *probes.Result, m *dns.Msg) {
+	r.Msg, r.Records = m, nil
+	for _, rr := range m.Answer {
+		if rr.Header().Rrtype == r.QType && strings.EqualFold(rr.Header().Name, r.Name) {
+			r.Records = append(r.Records, rr)
+		}
+	}
 }
 
 func resolverCheck(c rResolver) report.ResolverCheck {
