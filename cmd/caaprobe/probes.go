@@ -205,14 +205,18 @@ met it, ` + "`edns-512`" + ` included.
 
 ### Which instance answered (NSID)
 
-Every query with EDNS carries an empty NSID option (RFC 5001 §2.1), and each
-result records the NSID of its reply: in the JSON as ` + "`nsid`" + ` (the text when
-printable, else hex, as probes/runs reads it) and ` + "`nsid_hex`" + `, under the matrix
-as "answered by instance lhr-2", and in the evidence report and transcripts.
-The option is the only byte-level difference from the CA resolver's query:
-RFC 6891 §6.1.2 requires a server to ignore options it does not implement, and
-BIND, NSD, Knot and PowerDNS do (docs/interop.md); a server that fails on
-options shows ` + "`edns-option-intolerant`" + `. When replies to one address come from
+Every query with EDNS carries an empty NSID option (RFC 5001 §2.1), except
+the three resolver probes (` + "`caa`" + `, ` + "`caa-upper`" + `, ` + "`caa-0x20`" + `), which send byte for
+byte the query a CA's resolver sends (Unbound: EDNS 0, DO, 1232 bytes, no
+option), so that a server failing queries that carry an option cannot fail
+them where the CA's resolver would not. Each result records the NSID of its
+reply: in the JSON as ` + "`nsid`" + ` (the text when printable, else hex, as probes/runs
+reads it) and ` + "`nsid_hex`" + `, under the matrix as "answered by instance lhr-2"
+(from the address's other probes: ` + "`caa-tcp`" + `, ` + "`soa`" + `, the ` + "`edns`" + ` set), and in the
+evidence report and transcripts. RFC 6891 §6.1.2 requires a server to ignore
+options it does not implement, and BIND, NSD, Knot and PowerDNS do
+(docs/interop.md); a server that fails on options shows
+` + "`edns-option-intolerant`" + `. When replies to one address come from
 instances with different NSIDs and different CAA answers, the plain CAA results
 get ` + "`instance-inconsistent`" + ` (the anycast case), and the resolver model treats
 each instance's answer as a possible answer (outcome intermittent).
