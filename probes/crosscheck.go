@@ -21,8 +21,7 @@ func CheckServer(results []*Result) {
 		by[r.Probe] = r
 	}
 	checkTimeouts(results)
-	checkInstances(results)
-	checkSpellings(by)
+	checkSpellings(by, checkInstances(results))
 	checkEDNS(by)
 	checkConformance(by)
 }
@@ -79,7 +78,13 @@ func queryForm(r *Result) string {
 	return fmt.Sprint(r.QType, r.Transport, p.DO)
 }
 
-func checkSpellings(by map[ProbeID]*Result) {
+// checkSpellings compares the answers to the three spellings of CAA. When
+// the address is instance-inconsistent, an answer that one of its
+// instances gave is no case fault: the resolver probes carry no NSID
+// (they are the CA resolver's query byte for byte), so which instance
+// sent them is unknown, and both answers may simply come from different
+// instances (anycast: the signatures in instanceAnswers).
+func checkSpellings(by map[ProbeID]*Result, instanceAnswers map[string]bool) {
 	base := by[ProbeCAA]
 	if base == nil {
 		return
@@ -104,7 +109,7 @@ func checkSpellings(by map[ProbeID]*Result) {
 		if base.NSID != nil && other.NSID != nil && !bytes.Equal(base.NSID, other.NSID) {
 			continue
 		}
-		if a, b := base.Signature(), other.Signature(); a != b {
+		if a, b := base.Signature(), other.Signature(); a != b && !(instanceAnswers[a] && instanceAnswers[b]) {
 			other.Add(CodeCaseSensitiveAnswer, fmt.Sprintf("%s gets %s, %s gets %s", base.QName, a, other.QName, b))
 		}
 	}
@@ -133,8 +138,9 @@ func plainCAA(r *Result) bool {
 // checkInstances finds the anycast case: replies to one address carried
 // different NSIDs and different CAA answers. Every plain CAA result of
 // the address that carries an NSID is grouped by instance; when two
-// instances' answers differ, each result gets instance-inconsistent.
-func checkInstances(results []*Result) {
+// instances' answers differ, each result gets instance-inconsistent, and
+// the answers the instances gave are returned (nil otherwise).
+func checkInstances(results []*Result) map[string]bool {
 	answers := map[string]map[string]bool{} // instance → signatures
 	var order []string
 	for _, r := range results {
@@ -149,7 +155,7 @@ func checkInstances(results []*Result) {
 		answers[id][r.Signature()] = true
 	}
 	if len(order) < 2 {
-		return
+		return nil
 	}
 	var parts []string
 	differ := false
@@ -169,14 +175,17 @@ func checkInstances(results []*Result) {
 		parts = append(parts, fmt.Sprintf("instance %s: %s", id, sig))
 	}
 	if !differ {
-		return
+		return nil
 	}
 	detail := strings.Join(parts, "; ")
+	all := map[string]bool{}
 	for _, r := range results {
 		if r != nil && r.NSID != nil && plainCAA(r) {
 			r.Add(CodeInstanceInconsistent, detail)
+			all[r.Signature()] = true
 		}
 	}
+	return all
 }
 
 // checkConformance judges the conformance probes (set edns) against the
