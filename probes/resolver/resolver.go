@@ -62,11 +62,13 @@ func (a Answer) Failed() bool {
 // outcome for the name ("ok", "servfail", "intermittent"; see
 // probes/report). An intermittent prediction fits either answer: the
 // resolver picked some server. An empty prediction (not checked) fits all.
-// No reply at all agrees with nothing: the comparison is unusable.
+// No reply for the name agrees with servfail only (a CA's client gives up too).
 func (a Answer) Agrees(outcome string) bool {
-	if a.Rcode == "" {
-		// No usable reply: there is nothing to compare, and a silent
-		// address must not read as a resolver that failed as predicted.
+	if a.Rcode == "" && outcome != "servfail" {
+		// No reply for this name: a CA's client gives up the same way, so
+		// it agrees with servfail and with nothing else. (A resolver that
+		// answers nothing at all is left out before the run, see
+		// checkResolver in cmd/caaprobe: its silence is no answer.)
 		return false
 	}
 	switch outcome {

@@ -159,8 +159,11 @@ func TestAgrees(t *testing.T) {
 	}{
 		{ok, "ok", true}, {nx, "ok", true}, {sf, "ok", false}, {none, "ok", false},
 		{ok, "servfail", false}, {sf, "servfail", true},
-		// No reply agrees with nothing: the comparison is unusable (issue 14).
-		{none, "servfail", false}, {none, "intermittent", false}, {none, "", false},
+		// No reply for one name from a resolver that answers others is a
+		// failed lookup (Unbound 1.17 gives none for drop.test within 10 s):
+		// it agrees with servfail only. A resolver silent for everything is
+		// left out before the run (cmd/caaprobe checkResolver, issue 14).
+		{none, "servfail", true}, {none, "intermittent", false}, {none, "", false},
 		{ok, "intermittent", true}, {sf, "intermittent", true}, {sf, "", true},
 	}
 	for _, tt := range tests {
