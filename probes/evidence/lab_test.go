@@ -225,7 +225,7 @@ func TestReportGolden(t *testing.T) {
 			ownServersOnly(d)
 			normalise(d)
 			var b bytes.Buffer
-			if err := WriteMarkdown(&b, d); err != nil {
+			if err := WriteMarkdownRun(&b, d, nil); err != nil {
 				t.Fatal(err)
 			}
 			got := maskPort(b.String(), lab.Port)
@@ -281,7 +281,7 @@ func TestReportContents(t *testing.T) {
 		d := ds[tc.domain]
 		s, _ := findResult(t, d, probes.ProbeCAA)
 		var b bytes.Buffer
-		if err := WriteMarkdown(&b, d); err != nil {
+		if err := WriteMarkdownRun(&b, d, nil); err != nil {
 			t.Fatal(err)
 		}
 		out := b.String()

@@ -14,14 +14,12 @@ import (
 	"github.com/caaprobe/caaprobe/probes/report"
 )
 
-// WriteMarkdown writes the report of one domain for a support ticket: the
-// summary, what to tell the provider (from the finding catalog's wording),
-// the matrix, and a transcript of every exchange behind a finding.
-func WriteMarkdown(w io.Writer, d *report.Domain) error { return WriteMarkdownRun(w, d, nil) }
-
-// WriteMarkdownRun is WriteMarkdown with what a provider needs to match the
-// report to its logs: the caaprobe version, the command line and the
-// vantage point of the run (nil leaves them out).
+// WriteMarkdownRun writes the report of one domain for a support ticket:
+// the summary, what to tell the provider (from the finding catalog's
+// wording), the matrix, and a transcript of every exchange behind a
+// finding; with what a provider needs to match the report to its logs:
+// the caaprobe version, the command line and the vantage point of the run
+// (nil leaves them out).
 func WriteMarkdownRun(w io.Writer, d *report.Domain, run *report.Run) error {
 	var b bytes.Buffer
 	writeSummary(&b, d, run)

@@ -32,12 +32,6 @@ type Run struct {
 	Vantage *Vantage
 }
 
-// WriteJSONFrom writes d as one line of JSON with the vantage it was
-// checked from; v nil leaves the key out, as WriteJSON does.
-func WriteJSONFrom(w io.Writer, d *Domain, v *Vantage) error {
-	return WriteJSONRun(w, d, &Run{Vantage: v})
-}
-
 // WriteJSONRun writes d as one line of JSON with the run's version, time
 // and vantage.
 func WriteJSONRun(w io.Writer, d *Domain, run *Run) error {
