@@ -15,21 +15,22 @@ import (
 	"github.com/caaprobe/caaprobe/probes"
 )
 
-// The JSON Lines contract of DESIGN.md. Keys and codes are public: add keys,
-// never rename or remove them without a documented migration.
+// The JSON Lines contract of DESIGN.md, in one place: check writes these
+// types and probes/runs reads them back. Keys and codes are public: add
+// keys, never rename or remove them without a documented migration.
 
-type jsonDomain struct {
+type JSONDomain struct {
 	Domain      string         `json:"domain"`
-	Verdict     string         `json:"verdict"`
-	Outcome     string         `json:"outcome"`
-	Findings    []jsonFinding  `json:"findings"`
-	Servers     []jsonServer   `json:"servers"`
-	Policy      *jsonPolicy    `json:"policy"`
+	Verdict     Verdict        `json:"verdict"`
+	Outcome     Outcome        `json:"outcome"`
+	Findings    []JSONFinding  `json:"findings"`
+	Servers     []JSONServer   `json:"servers"`
+	Policy      *JSONPolicy    `json:"policy"`
 	Error       string         `json:"error"`
 	Source      string         `json:"source,omitempty"`
-	Names       []jsonName     `json:"names"`
+	Names       []JSONName     `json:"names"`
 	Explanation string         `json:"explanation"`
-	Resolver    []jsonResolver `json:"resolver,omitempty"`
+	Resolver    []JSONResolver `json:"resolver,omitempty"`
 	// Vantage and Time say where and when the domain was checked (see
 	// vantage.go); absent from runs before they were recorded.
 	Vantage *Vantage `json:"vantage,omitempty"`
@@ -41,24 +42,24 @@ type jsonDomain struct {
 	CheckedAt string `json:"checked_at,omitempty"`
 	// Failing is every server whose CAA path fails for some relevant
 	// name, as objects; names[].failing_servers says it per name as text.
-	Failing []jsonServerRef `json:"failing"`
+	Failing []JSONServerRef `json:"failing"`
 }
 
-// jsonServerRef names one server address.
-type jsonServerRef struct {
+// JSONServerRef names one server address.
+type JSONServerRef struct {
 	NS   string `json:"ns"`
 	Addr string `json:"addr"`
 }
 
-// jsonCAA is one decoded CAA record of a reply.
-type jsonCAA struct {
+// JSONCAA is one decoded CAA record of a reply.
+type JSONCAA struct {
 	Name  string `json:"name"`
 	Flags uint8  `json:"flags"`
 	Tag   string `json:"tag"`
 	Value string `json:"value"`
 }
 
-type jsonFinding struct {
+type JSONFinding struct {
 	Code     string `json:"code"`
 	Severity string `json:"severity"`
 	Name     string `json:"name"`
@@ -69,15 +70,15 @@ type jsonFinding struct {
 	Detail   string `json:"detail"`
 }
 
-type jsonServer struct {
+type JSONServer struct {
 	NS      string       `json:"ns"`
 	Addr    string       `json:"addr"`
 	Port    int          `json:"port,omitempty"` // only when not 53 (a lab), so dig commands read back right
 	Zone    string       `json:"zone"`
-	Results []jsonResult `json:"results"`
+	Results []JSONResult `json:"results"`
 }
 
-type jsonResult struct {
+type JSONResult struct {
 	Probe     string   `json:"probe"`
 	QName     string   `json:"qname"`
 	QType     string   `json:"qtype"`
@@ -102,7 +103,7 @@ type jsonResult struct {
 	// CAA is the reply's CAA RRset decoded (the TCP retry's when the UDP
 	// reply was truncated): on CAA probes answered NOERROR or NXDOMAIN,
 	// [] when the answer has none; absent otherwise.
-	CAA *[]jsonCAA `json:"caa,omitempty"`
+	CAA *[]JSONCAA `json:"caa,omitempty"`
 	// NSID is the server instance that answered (RFC 5001), as
 	// probes/runs reads it from the response: the text when printable,
 	// else hex; NSIDHex is always the hex of the option's bytes. Absent
@@ -111,7 +112,7 @@ type jsonResult struct {
 	NSIDHex string `json:"nsid_hex,omitempty"`
 }
 
-type jsonPolicy struct {
+type JSONPolicy struct {
 	CA       string `json:"ca"`
 	Name     string `json:"name"`
 	Issue    string `json:"issue"`
@@ -120,17 +121,17 @@ type jsonPolicy struct {
 	Reason   string `json:"reason"`
 }
 
-type jsonName struct {
-	Name    string `json:"name"`
-	Zone    string `json:"zone"`
-	Exists  bool   `json:"exists"`
-	CNAME   string `json:"cname,omitempty"`
-	AliasOf string `json:"alias_of,omitempty"`
-	Outcome string `json:"outcome"`
+type JSONName struct {
+	Name    string  `json:"name"`
+	Zone    string  `json:"zone"`
+	Exists  bool    `json:"exists"`
+	CNAME   string  `json:"cname,omitempty"`
+	AliasOf string  `json:"alias_of,omitempty"`
+	Outcome Outcome `json:"outcome"`
 	// Failing is deprecated text ("ns (addr)"), kept for readers of older
 	// runs; FailingRefs says the same as objects.
 	Failing     []string        `json:"failing_servers"`
-	FailingRefs []jsonServerRef `json:"failing"`
+	FailingRefs []JSONServerRef `json:"failing"`
 	Error       string          `json:"error,omitempty"`
 	DNSSEC      string          `json:"dnssec,omitempty"`
 }
@@ -145,20 +146,20 @@ func WriteJSON(w io.Writer, d *Domain) error {
 	return err
 }
 
-func toJSON(d *Domain) jsonDomain {
-	out := jsonDomain{Domain: d.Domain, Verdict: string(d.Verdict), Outcome: string(d.Outcome), Error: d.Err, Source: d.Source,
-		Explanation: d.Explanation, Findings: []jsonFinding{}, Servers: []jsonServer{}, Names: []jsonName{}, Failing: []jsonServerRef{}}
+func toJSON(d *Domain) JSONDomain {
+	out := JSONDomain{Domain: d.Domain, Verdict: d.Verdict, Outcome: d.Outcome, Error: d.Err, Source: d.Source,
+		Explanation: d.Explanation, Findings: []JSONFinding{}, Servers: []JSONServer{}, Names: []JSONName{}, Failing: []JSONServerRef{}}
 	for _, f := range d.Findings {
-		out.Findings = append(out.Findings, jsonFinding{Code: string(f.Code), Severity: string(f.Severity), Name: f.Name,
+		out.Findings = append(out.Findings, JSONFinding{Code: string(f.Code), Severity: string(f.Severity), Name: f.Name,
 			Zone: f.Zone, NS: f.NS, Addr: f.Addr, Probe: string(f.Probe), Detail: f.Detail})
 	}
 	for _, s := range d.Servers {
-		js := jsonServer{NS: TrimDot(s.NS), Addr: s.Addr.String(), Zone: TrimDot(s.Zone), Results: []jsonResult{}}
+		js := JSONServer{NS: TrimDot(s.NS), Addr: s.Addr.String(), Zone: TrimDot(s.Zone), Results: []JSONResult{}}
 		for _, r := range s.Results {
 			if ex := r.Exchange; ex != nil && js.Port == 0 && ex.Server.Port() != 53 && ex.Server.Port() != 0 {
 				js.Port = int(ex.Server.Port())
 			}
-			jr := jsonResult{Probe: string(r.Probe), QName: TrimDot(r.QName), QType: probes.TypeString(r.QType),
+			jr := JSONResult{Probe: string(r.Probe), QName: TrimDot(r.QName), QType: probes.TypeString(r.QType),
 				Transport: string(r.Transport), Rcode: string(r.Status), Findings: []string{}}
 			if ex := r.Exchange; ex != nil {
 				jr.RTTms = math.Round(float64(ex.RTT.Microseconds())/10) / 100
@@ -197,15 +198,15 @@ func toJSON(d *Domain) jsonDomain {
 	out.Time = checkedAt(d)
 	out.CheckedAt = out.Time
 	if p := d.Policy; p != nil {
-		out.Policy = &jsonPolicy{CA: p.CA, Name: p.Name, Issue: p.Issue, Wildcard: p.Wildcard, Relevant: p.Relevant, Reason: p.Reason}
+		out.Policy = &JSONPolicy{CA: p.CA, Name: p.Name, Issue: p.Issue, Wildcard: p.Wildcard, Relevant: p.Relevant, Reason: p.Reason}
 	}
 	for _, n := range d.Names {
-		jn := jsonName{Name: TrimDot(n.Name), Zone: TrimDot(n.Zone), Exists: n.Exists, CNAME: TrimDot(n.CNAME), AliasOf: TrimDot(n.AliasOf),
-			Outcome: string(n.Outcome), Failing: n.Failing, Error: n.Err, DNSSEC: n.DNSSEC}
+		jn := JSONName{Name: TrimDot(n.Name), Zone: TrimDot(n.Zone), Exists: n.Exists, CNAME: TrimDot(n.CNAME), AliasOf: TrimDot(n.AliasOf),
+			Outcome: n.Outcome, Failing: n.Failing, Error: n.Err, DNSSEC: n.DNSSEC}
 		if jn.Failing == nil {
 			jn.Failing = []string{}
 		}
-		jn.FailingRefs = []jsonServerRef{}
+		jn.FailingRefs = []JSONServerRef{}
 		for _, f := range n.Failing {
 			ref := ServerRef(f)
 			jn.FailingRefs = append(jn.FailingRefs, ref)
@@ -220,18 +221,18 @@ func toJSON(d *Domain) jsonDomain {
 
 // ServerRef splits a server label "ns (addr)" (Name.Failing) into its
 // name and address; a label without an address is all name.
-func ServerRef(label string) jsonServerRef {
+func ServerRef(label string) JSONServerRef {
 	if ns, addr, ok := strings.Cut(label, " ("); ok && strings.HasSuffix(addr, ")") {
-		return jsonServerRef{NS: ns, Addr: strings.TrimSuffix(addr, ")")}
+		return JSONServerRef{NS: ns, Addr: strings.TrimSuffix(addr, ")")}
 	}
-	return jsonServerRef{NS: label}
+	return JSONServerRef{NS: label}
 }
 
 // caaOf decodes the CAA records of the reply that counts for r (the TCP
 // retry's after a truncated UDP reply): nil when r is not a CAA query or
 // got no usable NOERROR or NXDOMAIN reply (a NOTIMP reply has no RRset to
 // show, not an empty one).
-func caaOf(r *probes.Result) *[]jsonCAA {
+func caaOf(r *probes.Result) *[]JSONCAA {
 	if r.QType != dns.TypeCAA {
 		return nil
 	}
@@ -239,10 +240,10 @@ func caaOf(r *probes.Result) *[]jsonCAA {
 		return nil
 	}
 	m := r.Msg
-	out := []jsonCAA{}
+	out := []JSONCAA{}
 	for _, rr := range m.Answer {
 		if c, ok := rr.(*dns.CAA); ok {
-			out = append(out, jsonCAA{Name: TrimDot(c.Hdr.Name), Flags: c.Flag, Tag: c.Tag, Value: c.Value})
+			out = append(out, JSONCAA{Name: TrimDot(c.Hdr.Name), Flags: c.Flag, Tag: c.Tag, Value: c.Value})
 		}
 	}
 	return &out

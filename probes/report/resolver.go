@@ -18,7 +18,7 @@ type ResolverCheck struct {
 	Agrees    bool
 }
 
-type jsonResolver struct {
+type JSONResolver struct {
 	Name      string  `json:"name"`
 	Server    string  `json:"server"`
 	Rcode     string  `json:"rcode"`
@@ -31,10 +31,10 @@ type jsonResolver struct {
 	Agrees    bool    `json:"agrees"`
 }
 
-func resolverJSON(d *Domain) []jsonResolver {
-	var out []jsonResolver
+func resolverJSON(d *Domain) []JSONResolver {
+	var out []JSONResolver
 	for _, c := range d.Resolver {
-		j := jsonResolver{Name: TrimDot(c.Name), Server: c.Server.String(), Rcode: c.Rcode, AD: c.AD,
+		j := JSONResolver{Name: TrimDot(c.Name), Server: c.Server.String(), Rcode: c.Rcode, AD: c.AD,
 			Records: c.Records, Error: c.Err, Predicted: c.Predicted, Agrees: c.Agrees}
 		if len(c.EDE) > 0 {
 			// The first EDE is the resolver's main reason; the text of every

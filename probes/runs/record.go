@@ -46,98 +46,6 @@ type Record struct {
 // a caaprobe result (no "domain" key, or not an object).
 var ErrNotResult = errors.New("not a caaprobe result")
 
-// The read side of the JSON contract (docs/json.md). Unknown keys are
-// ignored, so a newer caaprobe's output reads with an older one.
-type rDomain struct {
-	Domain      *string         `json:"domain"`
-	Verdict     report.Verdict  `json:"verdict"`
-	Outcome     report.Outcome  `json:"outcome"`
-	Findings    []rFinding      `json:"findings"`
-	Servers     []rServer       `json:"servers"`
-	PolicyJ     *rPolicy        `json:"policy"`
-	Error       string          `json:"error"`
-	Source      string          `json:"source"`
-	Names       []rName         `json:"names"`
-	Explanation string          `json:"explanation"`
-	Resolver    []rResolver     `json:"resolver"`
-	Vantage     *report.Vantage `json:"vantage"`
-	Time        string          `json:"time"`
-	// CheckedAt is written beside time since the JSON carried the version
-	// (docs/json.md); it is read when time is absent.
-	CheckedAt string `json:"checked_at"`
-	Version   string `json:"caaprobe_version"`
-}
-
-type rFinding struct {
-	Code     string `json:"code"`
-	Severity string `json:"severity"`
-	Name     string `json:"name"`
-	Zone     string `json:"zone"`
-	NS       string `json:"ns"`
-	Addr     string `json:"addr"`
-	Probe    string `json:"probe"`
-	Detail   string `json:"detail"`
-}
-
-type rServer struct {
-	NS      string    `json:"ns"`
-	Addr    string    `json:"addr"`
-	Port    int       `json:"port"`
-	Zone    string    `json:"zone"`
-	Results []rResult `json:"results"`
-}
-
-type rResult struct {
-	Probe     string   `json:"probe"`
-	QName     string   `json:"qname"`
-	QType     string   `json:"qtype"`
-	Transport string   `json:"transport"`
-	Rcode     string   `json:"rcode"`
-	RTTms     float64  `json:"rtt_ms"`
-	Attempts  int      `json:"attempts"`
-	Findings  []string `json:"findings"`
-	Query     []byte   `json:"query"`
-	Response  []byte   `json:"response"`
-	TCPRetry  []byte   `json:"tcp_retry_response"`
-	Rejected  int      `json:"rejected"`
-	Sent      string   `json:"sent"`
-	Source    string   `json:"source"`
-}
-
-type rPolicy struct {
-	CA       string `json:"ca"`
-	Name     string `json:"name"`
-	Issue    string `json:"issue"`
-	Wildcard string `json:"wildcard"`
-	Relevant string `json:"relevant"`
-	Reason   string `json:"reason"`
-}
-
-type rName struct {
-	Name    string         `json:"name"`
-	Zone    string         `json:"zone"`
-	Exists  bool           `json:"exists"`
-	CNAME   string         `json:"cname"`
-	AliasOf string         `json:"alias_of"`
-	Outcome report.Outcome `json:"outcome"`
-	Failing []string       `json:"failing_servers"`
-	Error   string         `json:"error"`
-	DNSSEC  string         `json:"dnssec"`
-}
-
-type rResolver struct {
-	Name      string  `json:"name"`
-	Server    string  `json:"server"`
-	Rcode     string  `json:"rcode"`
-	AD        bool    `json:"ad"`
-	EDECode   *uint16 `json:"ede_code"`
-	EDEText   string  `json:"ede_text"`
-	Records   int     `json:"caa_records"`
-	Error     string  `json:"error"`
-	Predicted string  `json:"predicted"`
-	Agrees    bool    `json:"agrees"`
-}
-
 // Decode reads one line of check's JSON output. It rebuilds the matrix
 // from the servers' results (the raw replies are parsed again, so
 // transcripts and dig commands come out as in the run) and takes the
@@ -148,11 +56,11 @@ func Decode(line []byte) (*Record, error) {
 	if len(line) == 0 || line[0] != '{' {
 		return nil, fmt.Errorf("%w: not a JSON object", ErrNotResult)
 	}
-	var j rDomain
+	var j report.JSONDomain
 	if err := json.Unmarshal(line, &j); err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrNotResult, err)
 	}
-	if j.Domain == nil || *j.Domain == "" {
+	if j.Domain == "" {
 		return nil, fmt.Errorf("%w: no \"domain\" key", ErrNotResult)
 	}
 	switch j.Verdict {
@@ -176,10 +84,10 @@ func Decode(line []byte) (*Record, error) {
 			rec.Time = t
 		}
 	}
-	d := &report.Domain{Domain: *j.Domain, Source: j.Source, Verdict: j.Verdict, Outcome: j.Outcome,
+	d := &report.Domain{Domain: j.Domain, Source: j.Source, Verdict: j.Verdict, Outcome: j.Outcome,
 		Explanation: j.Explanation, Err: j.Error}
 	rec.Domain = d
-	if p := j.PolicyJ; p != nil {
+	if p := j.Policy; p != nil {
 		d.Policy = &report.Policy{CA: p.CA, Name: p.Name, Issue: p.Issue, Wildcard: p.Wildcard, Relevant: p.Relevant, Reason: p.Reason}
 	}
 	for _, n := range j.Names {
@@ -239,7 +147,7 @@ func findingKey(code, name, ns, addr, probe string) string {
 }
 
 // result rebuilds one probe result with its exchange from the bytes.
-func result(jr rResult, server netip.AddrPort) *probes.Result {
+func result(jr report.JSONResult, server netip.AddrPort) *probes.Result {
 	r := &probes.Result{Probe: probes.ProbeID(jr.Probe), Name: fqdn(strings.ToLower(jr.QName)), QName: fqdn(jr.QName),
 		Transport: probes.Transport(jr.Transport), Status: probes.Status(jr.Rcode), Rcode: -1}
 	if t, ok := dns.StringToType[jr.QType]; ok {
@@ -318,7 +226,7 @@ func setMsg(r *probes.Result, m *dns.Msg) {
 	}
 }
 
-func resolverCheck(c rResolver) report.ResolverCheck {
+func resolverCheck(c report.JSONResolver) report.ResolverCheck {
 	rc := report.ResolverCheck{Predicted: c.Predicted, Agrees: c.Agrees}
 	rc.Name, rc.Rcode, rc.AD, rc.Records, rc.Err = fqdn(c.Name), c.Rcode, c.AD, c.Records, c.Error
 	if ap, err := netip.ParseAddrPort(c.Server); err == nil {
