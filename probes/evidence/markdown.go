@@ -284,22 +284,11 @@ func writeMatrix(b *bytes.Buffer, d *report.Domain) {
 	}
 	b.WriteString("\n")
 	for _, n := range d.Names {
-		for _, s := range d.Servers {
-			if s.Zone != n.Zone {
-				continue
-			}
-			row := map[probes.ProbeID]*probes.Result{}
-			for _, r := range s.Results {
-				if r.Name == n.Name {
-					row[r.Probe] = r
-				}
-			}
-			if len(row) == 0 {
-				continue
-			}
+		for _, mr := range d.MatrixRows(n, cols) {
+			s := mr.Server
 			fmt.Fprintf(b, "| %s | %s | %s |", cell(report.TrimDot(n.Name)), cell(report.TrimDot(s.NS)), s.Addr)
-			for _, c := range cols {
-				fmt.Fprintf(b, " %s |", cell(matrixCell(row[c])))
+			for _, res := range mr.Cells {
+				fmt.Fprintf(b, " %s |", cell(matrixCell(res)))
 			}
 			b.WriteString("\n")
 		}

@@ -263,22 +263,11 @@ func (h *Writer) section(d *report.Domain, id, vantage string) domainView {
 		v.Columns = append(v.Columns, string(c))
 	}
 	for _, n := range d.Names {
-		for _, s := range d.Servers {
-			if s.Zone != n.Zone {
-				continue
-			}
-			byProbe := map[probes.ProbeID]*probes.Result{}
-			for _, r := range s.Results {
-				if r.Name == n.Name {
-					byProbe[r.Probe] = r
-				}
-			}
-			if len(byProbe) == 0 {
-				continue
-			}
+		for _, mr := range d.MatrixRows(n, cols) {
+			s := mr.Server
 			row := []cellView{{Text: report.TrimDot(n.Name), Head: true}, {Text: report.TrimDot(s.NS), Head: true}, {Text: s.Addr.String(), Head: true}}
-			for _, c := range cols {
-				row = append(row, cell(byProbe[c]))
+			for _, res := range mr.Cells {
+				row = append(row, cell(res))
 			}
 			v.Rows = append(v.Rows, row)
 		}

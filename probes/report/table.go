@@ -115,14 +115,9 @@ func matrixRows(d *Domain, cols []probes.ProbeID, onlyFailing bool) ([]row, []st
 	for i, n := range d.Names {
 		var nrows []row
 		bad := false
-		for _, s := range d.Servers {
-			if s.Zone != n.Zone || !s.HasName(n.Name) {
-				continue
-			}
-			r := row{name: n, server: s}
-			for _, c := range cols {
-				res := s.result(n.Name, c)
-				r.cells = append(r.cells, res)
+		for _, mr := range d.MatrixRows(n, cols) {
+			r := row{name: n, server: mr.Server, cells: mr.Cells}
+			for _, res := range r.cells {
 				if res != nil && worst(res) != "" && worst(res) != probes.SeverityInfo {
 					r.bad = true
 				}
