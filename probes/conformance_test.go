@@ -97,8 +97,8 @@ func TestParsePlan(t *testing.T) {
 	}
 }
 
-// reply builds a result of probe id for example.test. from a reply that
-// edit shapes; edit may return nil to drop the query (no reply).
+// conformanceResult builds a result of probe id for example.test. from a
+// reply that edit shapes; edit may return nil to drop the query (no reply).
 func conformanceResult(t *testing.T, id ProbeID, edit func(q, m *dns.Msg) *dns.Msg) *Result {
 	t.Helper()
 	p, _ := ProbeByID(id)
@@ -110,17 +110,7 @@ func conformanceResult(t *testing.T, id ProbeID, edit func(q, m *dns.Msg) *dns.M
 	if err != nil {
 		t.Fatal(err)
 	}
-	q := new(dns.Msg)
-	if err := q.Unpack(qb); err != nil {
-		t.Fatal(err)
-	}
-	m := new(dns.Msg)
-	m.SetReply(q)
-	m.Authoritative = true
-	if p.Type == dns.TypeCAA {
-		rr, _ := dns.NewRR(q.Question[0].Name + ` 3600 IN CAA 0 issue "letsencrypt.org"`)
-		m.Answer = append(m.Answer, rr)
-	}
+	q, m := conformantReply(t, qb)
 	if q.IsEdns0() != nil {
 		m.SetEdns0(1232, q.IsEdns0().Do())
 	}

@@ -19,17 +19,7 @@ func exchangeFor(t *testing.T, p Probe, name string, edit func(q, m *dns.Msg) []
 		t.Fatal(err)
 	}
 	qb[0], qb[1] = 0x12, 0x34
-	q := new(dns.Msg)
-	if err := q.Unpack(qb); err != nil {
-		t.Fatal(err)
-	}
-	m := new(dns.Msg)
-	m.SetReply(q)
-	m.Authoritative = true
-	if p.Type == dns.TypeCAA {
-		rr, _ := dns.NewRR(q.Question[0].Name + ` 3600 IN CAA 0 issue "letsencrypt.org"`)
-		m.Answer = append(m.Answer, rr)
-	}
+	q, m := conformantReply(t, qb)
 	raw := edit(q, m)
 	if raw == nil {
 		if raw, err = m.Pack(); err != nil {
@@ -37,6 +27,24 @@ func exchangeFor(t *testing.T, p Probe, name string, edit func(q, m *dns.Msg) []
 		}
 	}
 	return &Exchange{Server: netip.MustParseAddrPort("127.0.0.1:53"), Transport: p.Transport, Query: qb, Reply: raw, Attempts: 1}
+}
+
+// conformantReply parses the query qb and builds what a conformant server
+// answers: AA set and, for CAA, one issue record at the name as asked.
+func conformantReply(t *testing.T, qb []byte) (q, m *dns.Msg) {
+	t.Helper()
+	q = new(dns.Msg)
+	if err := q.Unpack(qb); err != nil {
+		t.Fatal(err)
+	}
+	m = new(dns.Msg)
+	m.SetReply(q)
+	m.Authoritative = true
+	if q.Question[0].Qtype == dns.TypeCAA {
+		rr, _ := dns.NewRR(q.Question[0].Name + ` 3600 IN CAA 0 issue "letsencrypt.org"`)
+		m.Answer = append(m.Answer, rr)
+	}
+	return q, m
 }
 
 func keep(q, m *dns.Msg) []byte { return nil }
