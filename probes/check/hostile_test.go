@@ -399,7 +399,7 @@ func TestChaosDeterministic(t *testing.T) {
 			}
 			for k := range clean {
 				if _, ok := got[k]; !ok {
-					t.Errorf("chaos run %d: %s missing or with another verdict", i+1, k)
+					t.Errorf("chaos run %d: %s missing or with another verdict; clean findings %v", i+1, k, clean[k])
 				}
 			}
 		}
