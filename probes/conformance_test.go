@@ -3,6 +3,7 @@ package probes
 import (
 	"net/netip"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/miekg/dns"
@@ -287,6 +288,56 @@ func TestInstances(t *testing.T) {
 	rs = run("lhr-1", "old-ca.example")
 	if !rs[1].Has(CodeCaseSensitiveAnswer) || rs[1].Has(CodeInstanceInconsistent) {
 		t.Errorf("one instance: %v", issueCodes(*rs[1]))
+	}
+}
+
+// TestInstancesWithoutNSID: the resolver's query carries no NSID, and the
+// probes that carry one may all reach one site. When the lowercase
+// queries with EDNS (one question, one spelling) get different answers,
+// the address is instance-inconsistent whatever the NSIDs say, and the
+// spellings' difference is not blamed on case; when they agree, an
+// uppercase answer of its own is still a case fault.
+func TestInstancesWithoutNSID(t *testing.T) {
+	answer := func(value, nsid string) func(q, m *dns.Msg) *dns.Msg {
+		return func(q, m *dns.Msg) *dns.Msg {
+			m.Answer[0].(*dns.CAA).Value = value
+			if nsid != "" {
+				m.IsEdns0().Option = append(m.IsEdns0().Option, &dns.EDNS0_NSID{Code: dns.EDNS0NSID, Nsid: hexOf(nsid)})
+			}
+			return m
+		}
+	}
+	run := func(resolverValue string) []*Result {
+		rs := []*Result{
+			conformanceResult(t, ProbeCAA, answer(resolverValue, "")),
+			conformanceResult(t, ProbeCAAUpper, answer("letsencrypt.org", "")),
+			conformanceResult(t, ProbeCAATCP, answer("letsencrypt.org", "lhr-1")),
+			conformanceResult(t, ProbeEDNSNoDO, answer("letsencrypt.org", "lhr-1")),
+			conformanceResult(t, ProbeCAANoEDNS, answer("letsencrypt.org", "")),
+		}
+		CheckServer(rs)
+		return rs
+	}
+	rs := run("old-ca.example")
+	for _, r := range rs {
+		lower := r.Probe == ProbeCAA || r.Probe == ProbeCAATCP || r.Probe == ProbeEDNSNoDO
+		if r.Has(CodeInstanceInconsistent) != lower {
+			t.Errorf("%s: %v; instance-inconsistent wanted: %v", r.Probe, issueCodes(*r), lower)
+		}
+		if r.Has(CodeCaseSensitiveAnswer) {
+			t.Errorf("%s: an answer the lowercase query also got blamed on case: %v", r.Probe, r.Issues)
+		}
+	}
+	for _, is := range rs[0].Issues {
+		if is.Code == CodeInstanceInconsistent && (!strings.Contains(is.Detail, "replies without NSID") || !strings.Contains(is.Detail, "instance lhr-1")) {
+			t.Errorf("the detail does not name both groups: %s", is.Detail)
+		}
+	}
+	rs = run("letsencrypt.org")
+	for _, r := range rs {
+		if r.Has(CodeInstanceInconsistent) || r.Has(CodeCaseSensitiveAnswer) {
+			t.Errorf("equal answers: %s %v", r.Probe, issueCodes(*r))
+		}
 	}
 }
 

@@ -135,57 +135,108 @@ func plainCAA(r *Result) bool {
 		r.Answered() && !r.TC && r.Fallback == nil
 }
 
-// checkInstances finds the anycast case: replies to one address carried
-// different NSIDs and different CAA answers. Every plain CAA result of
-// the address that carries an NSID is grouped by instance; when two
-// instances' answers differ, each result gets instance-inconsistent, and
-// the answers the instances gave are returned (nil otherwise).
+// checkInstances finds an address with more than one source of data:
+// anycast sites or load-balanced backends out of sync. Two signs tell:
+// replies that carry different NSIDs give different plain CAA answers (in
+// any spelling); or the lowercase plain CAA queries with EDNS, which ask
+// one question in one spelling, get different answers, whatever their
+// NSIDs say (the NSID-carrying probes may all have reached one site while
+// the resolver's query, which carries no NSID, reached another). Each of
+// those results gets instance-inconsistent, and their answers are
+// returned (nil when there is no sign): an answer the address gave to
+// such a query is no case fault in checkSpellings.
 func checkInstances(results []*Result) map[string]bool {
-	answers := map[string]map[string]bool{} // instance → signatures
-	var order []string
+	var marked []*Result
+	nsidAnswers := map[string]map[string]bool{} // instance → signatures
+	lowerAnswers := map[string]bool{}
 	for _, r := range results {
-		if r == nil || r.NSID == nil || !plainCAA(r) {
+		if r == nil || !plainCAA(r) {
 			continue
 		}
-		id := r.Instance()
-		if answers[id] == nil {
-			answers[id] = map[string]bool{}
+		withNSID, lower := r.NSID != nil, sameQuestion(r)
+		if !withNSID && !lower {
+			continue
+		}
+		marked = append(marked, r)
+		if withNSID {
+			id := r.Instance()
+			if nsidAnswers[id] == nil {
+				nsidAnswers[id] = map[string]bool{}
+			}
+			nsidAnswers[id][r.Signature()] = true
+		}
+		if lower {
+			lowerAnswers[r.Signature()] = true
+		}
+	}
+	if !instancesDiffer(nsidAnswers) && len(lowerAnswers) < 2 {
+		return nil
+	}
+	groups := map[string]map[string]bool{} // instance, or "" without NSID → signatures
+	var order []string
+	all := map[string]bool{}
+	for _, r := range marked {
+		id := ""
+		if r.NSID != nil {
+			id = r.Instance()
+		}
+		if groups[id] == nil {
+			groups[id] = map[string]bool{}
 			order = append(order, id)
 		}
-		answers[id][r.Signature()] = true
-	}
-	if len(order) < 2 {
-		return nil
+		groups[id][r.Signature()] = true
+		all[r.Signature()] = true
 	}
 	var parts []string
-	differ := false
-	first := ""
 	for _, id := range order {
-		var sigs []string
-		for s := range answers[id] {
-			sigs = append(sigs, s)
+		what := "instance " + id
+		if id == "" {
+			what = "replies without NSID"
 		}
-		sort.Strings(sigs)
-		sig := strings.Join(sigs, " | ")
-		if first == "" {
-			first = sig
-		} else if sig != first {
-			differ = true
-		}
-		parts = append(parts, fmt.Sprintf("instance %s: %s", id, sig))
-	}
-	if !differ {
-		return nil
+		parts = append(parts, what+": "+joinSorted(groups[id]))
 	}
 	detail := strings.Join(parts, "; ")
-	all := map[string]bool{}
-	for _, r := range results {
-		if r != nil && r.NSID != nil && plainCAA(r) {
-			r.Add(CodeInstanceInconsistent, detail)
-			all[r.Signature()] = true
-		}
+	if len(lowerAnswers) > 1 {
+		detail = "the same query (lowercase, EDNS) got different answers; " + detail
+	}
+	for _, r := range marked {
+		r.Add(CodeInstanceInconsistent, detail)
 	}
 	return all
+}
+
+// sameQuestion reports a plain CAA result whose query is the lowercase
+// spelling with EDNS: the resolver's own query and the forms that must be
+// answered like it (over TCP, DO clear, an ignored option or flag, a
+// cookie). Their answers can differ only if the data behind the address
+// does. The query without EDNS is left out: a reply squeezed into 512
+// bytes is another fault, not another source of data.
+func sameQuestion(r *Result) bool {
+	p, ok := ProbeByID(r.Probe)
+	return ok && p.Spelling == SpellLower && p.EDNS
+}
+
+// instancesDiffer reports whether two instances gave different sets of
+// answers.
+func instancesDiffer(answers map[string]map[string]bool) bool {
+	first, seen := "", false
+	for _, sigs := range answers {
+		sig := joinSorted(sigs)
+		if seen && sig != first {
+			return true
+		}
+		first, seen = sig, true
+	}
+	return false
+}
+
+func joinSorted(set map[string]bool) string {
+	var out []string
+	for s := range set {
+		out = append(out, s)
+	}
+	sort.Strings(out)
+	return strings.Join(out, " | ")
 }
 
 // checkConformance judges the conformance probes (set edns) against the

@@ -388,10 +388,10 @@ var Findings = []FindingInfo{
 		Fix:      "Serve the negative answer from the right zone: check the server's zone selection (longest match) and any proxy that rewrites authority sections.",
 		Fixture:  "wrongsoa.test"},
 	{Code: CodeInstanceInconsistent, Severity: SeverityWarn, Mark: "instDiff",
-		Summary:  "Queries to one address were answered by different server instances (different NSIDs) with different CAA answers: an anycast site is out of sync.",
+		Summary:  "One address gave different CAA answers: replies from different server instances (different NSIDs) differ, or the same lowercase query with EDNS got different answers: an anycast site or a backend behind the address is out of sync.",
 		RFC:      "RFC 5001 §2.1; RFC 1034 §4.3.5; RFC 8659 §3",
 		Requires: "Every instance behind an address serves the same zone data; NSID (RFC 5001) tells the instances apart.",
-		Impact:   "Which CAA policy the CA sees depends on which anycast site its resolver reaches: the CA's decision varies by vantage point and time.",
+		Impact:   "Which CAA policy the CA sees depends on which site or backend its resolver reaches: the CA's decision varies by vantage point and time.",
 		Fix:      "Tell the provider which instance (the NSID in the evidence) serves the other answer: that site's zone copy is stale or its transfer is broken.",
 		Fixture:  "anycast.test"},
 }

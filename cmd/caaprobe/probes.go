@@ -217,9 +217,15 @@ evidence report and transcripts. RFC 6891 §6.1.2 requires a server to ignore
 options it does not implement, and BIND, NSD, Knot and PowerDNS do
 (docs/interop.md); a server that fails on options shows
 ` + "`edns-option-intolerant`" + `. When replies to one address come from
-instances with different NSIDs and different CAA answers, the plain CAA results
-get ` + "`instance-inconsistent`" + ` (the anycast case), and the resolver model treats
-each instance's answer as a possible answer (outcome intermittent).
+instances with different NSIDs and different CAA answers, or when the lowercase
+CAA queries with EDNS (` + "`caa`" + `, ` + "`caa-tcp`" + ` and the ` + "`edns`" + ` forms that must be answered
+alike: one question in one spelling) get different answers whatever their NSIDs
+say, the plain CAA results get ` + "`instance-inconsistent`" + ` (the anycast or load-balancer
+case). The second sign covers sites that send no NSID, and the draw in which
+every NSID-carrying probe reached one site while the resolver's query, which
+carries none, reached another. An answer the address gave to the lowercase
+question is then never called a case fault, and the resolver model treats each
+answer as a possible answer (outcome intermittent, policy varies).
 
 ### What real servers do (interop lab)
 

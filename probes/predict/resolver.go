@@ -219,12 +219,14 @@ func instancePaths(s *report.Server, name string, p Path) []Path {
 	return out
 }
 
-// instanceLabel adds the instance (NSID) that sent r to a server label.
+// instanceLabel adds the instance (NSID) that sent r to a server label, or
+// says that the reply named none (the resolver's own query carries no
+// NSID option).
 func instanceLabel(label string, r *probes.Result) string {
 	if id := r.Instance(); id != "" {
 		return label + " instance " + id
 	}
-	return label
+	return label + " (a reply without NSID)"
 }
 
 // failsLookup reports a result the resolver discards: any fail-severity
