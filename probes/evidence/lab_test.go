@@ -68,21 +68,31 @@ func findResult(t *testing.T, d *report.Domain, id probes.ProbeID) (*report.Serv
 }
 
 // normalise makes a checked domain reproducible for golden files: message
-// IDs are renumbered in order of appearance (equal IDs stay equal, unequal
-// stay unequal), the 0x20 spelling becomes a fixed one, and times become a
-// fixed clock. It edits the bytes the renderers read, and the details that
-// quote them, so the rendered report stays consistent with its hex dumps.
+// IDs are renumbered in order of appearance, within each exchange (a reply
+// that echoes its query's ID keeps it, a mismatched one gets its own), the
+// 0x20 spelling becomes a fixed one, and times become a fixed clock. It
+// edits the bytes the renderers read, and the details that quote them, so
+// the rendered report stays consistent with its hex dumps.
+//
+// Numbering per exchange, not per domain: two exchanges' random IDs are
+// equal by chance (a domain here sends about 25, so about 1 run in 100
+// met such a pair, and a run-wide map gave both the same number).
 func normalise(d *report.Domain) {
-	ids := map[uint16]uint16{}
+	ids := map[uint16]uint16{} // raw → first new number, for the details
+	next := uint16(0x1000)
+	var local map[uint16]uint16 // this exchange's raw → new
 	mapID := func(b []byte) {
 		if len(b) < 2 {
 			return
 		}
 		id := binary.BigEndian.Uint16(b)
-		n, ok := ids[id]
+		n, ok := local[id]
 		if !ok {
-			n = uint16(0x1000 + len(ids))
-			ids[id] = n
+			n, next = next, next+1
+			local[id] = n
+			if _, seen := ids[id]; !seen {
+				ids[id] = n
+			}
 		}
 		binary.BigEndian.PutUint16(b, n)
 	}
@@ -111,6 +121,7 @@ func normalise(d *report.Domain) {
 				r.QName = fixed
 			}
 			for _, ex := range exs {
+				local = map[uint16]uint16{}
 				mapID(ex.Query)
 				for _, rj := range ex.Rejected {
 					mapID(rj)
