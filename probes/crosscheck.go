@@ -176,9 +176,9 @@ func checkInstances(results []*Result) map[string]bool {
 	var order []string
 	all := map[string]bool{}
 	for _, r := range marked {
-		id := ""
+		id := "" // no NSID option in the reply
 		if r.NSID != nil {
-			id = r.Instance()
+			id = "instance " + r.Instance()
 		}
 		if groups[id] == nil {
 			groups[id] = map[string]bool{}
@@ -189,7 +189,7 @@ func checkInstances(results []*Result) map[string]bool {
 	}
 	var parts []string
 	for _, id := range order {
-		what := "instance " + id
+		what := id
 		if id == "" {
 			what = "replies without NSID"
 		}
