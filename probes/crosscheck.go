@@ -3,6 +3,7 @@ package probes
 import (
 	"bytes"
 	"fmt"
+	"maps"
 	"slices"
 	"sort"
 	"strings"
@@ -147,36 +148,15 @@ func plainCAA(r *Result) bool {
 // such a query is no case fault in checkSpellings.
 func checkInstances(results []*Result) map[string]bool {
 	var marked []*Result
-	nsidAnswers := map[string]map[string]bool{} // instance → signatures
+	groups := map[string]map[string]bool{} // "instance X", or "" for no NSID → signatures
+	var order []string
 	lowerAnswers := map[string]bool{}
 	for _, r := range results {
-		if r == nil || !plainCAA(r) {
-			continue
-		}
-		withNSID, lower := r.NSID != nil, sameQuestion(r)
-		if !withNSID && !lower {
+		if r == nil || !plainCAA(r) || r.NSID == nil && !sameQuestion(r) {
 			continue
 		}
 		marked = append(marked, r)
-		if withNSID {
-			id := r.Instance()
-			if nsidAnswers[id] == nil {
-				nsidAnswers[id] = map[string]bool{}
-			}
-			nsidAnswers[id][r.Signature()] = true
-		}
-		if lower {
-			lowerAnswers[r.Signature()] = true
-		}
-	}
-	if !instancesDiffer(nsidAnswers) && len(lowerAnswers) < 2 {
-		return nil
-	}
-	groups := map[string]map[string]bool{} // instance, or "" without NSID → signatures
-	var order []string
-	all := map[string]bool{}
-	for _, r := range marked {
-		id := "" // no NSID option in the reply
+		id := ""
 		if r.NSID != nil {
 			id = "instance " + r.Instance()
 		}
@@ -185,15 +165,22 @@ func checkInstances(results []*Result) map[string]bool {
 			order = append(order, id)
 		}
 		groups[id][r.Signature()] = true
-		all[r.Signature()] = true
+		if sameQuestion(r) {
+			lowerAnswers[r.Signature()] = true
+		}
+	}
+	if !instancesDiffer(groups) && len(lowerAnswers) < 2 {
+		return nil
 	}
 	var parts []string
+	all := map[string]bool{}
 	for _, id := range order {
 		what := id
 		if id == "" {
 			what = "replies without NSID"
 		}
 		parts = append(parts, what+": "+joinSorted(groups[id]))
+		maps.Copy(all, groups[id])
 	}
 	detail := strings.Join(parts, "; ")
 	if len(lowerAnswers) > 1 {
@@ -216,11 +203,14 @@ func sameQuestion(r *Result) bool {
 	return ok && p.Spelling == SpellLower && p.EDNS
 }
 
-// instancesDiffer reports whether two instances gave different sets of
-// answers.
-func instancesDiffer(answers map[string]map[string]bool) bool {
+// instancesDiffer reports whether two NSID instances (the groups other
+// than "", the replies without NSID) gave different sets of answers.
+func instancesDiffer(groups map[string]map[string]bool) bool {
 	first, seen := "", false
-	for _, sigs := range answers {
+	for id, sigs := range groups {
+		if id == "" {
+			continue
+		}
 		sig := joinSorted(sigs)
 		if seen && sig != first {
 			return true
@@ -231,12 +221,7 @@ func instancesDiffer(answers map[string]map[string]bool) bool {
 }
 
 func joinSorted(set map[string]bool) string {
-	var out []string
-	for s := range set {
-		out = append(out, s)
-	}
-	sort.Strings(out)
-	return strings.Join(out, " | ")
+	return strings.Join(slices.Sorted(maps.Keys(set)), " | ")
 }
 
 // checkConformance judges the conformance probes (set edns) against the
