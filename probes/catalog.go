@@ -16,7 +16,7 @@ import (
 // ProbeID names a probe in the catalog. IDs are part of the JSON contract.
 type ProbeID string
 
-// The probes of DESIGN.md. Their IDs appear in the matrix header, the JSON
+// The probes (docs/probes.md). Their IDs appear in the matrix header, the JSON
 // output and users' scripts.
 const (
 	ProbeSOA         ProbeID = "soa"

@@ -29,7 +29,7 @@ const LetsEncrypt = "letsencrypt.org"
 // Evaluate answers for the CA whose issuer domain name is ca: for
 // letsencrypt.org it applies what Let's Encrypt's CA software (Boulder,
 // va/caa.go) does, for any other CA RFC 8659 and RFC 8657 strictly
-// (EvaluateStrict). The two differ only where Boulder is stricter or reads
+// (evaluate without boulder). The two differ only where Boulder is stricter or reads
 // the flags otherwise; docs/prediction.md lists each difference.
 func Evaluate(ca string, rrset []Record) Decision {
 	if normCA(ca) == LetsEncrypt {
@@ -38,7 +38,11 @@ func Evaluate(ca string, rrset []Record) Decision {
 	return evaluate(ca, rrset, false)
 }
 
-// EvaluateStrict applies RFC 8659 §3–§4 to the relevant RRset of a name (see
+
+
+func normCA(ca string) string { return lowerASCII(strings.TrimSuffix(strings.TrimSpace(ca), ".")) }
+
+// Strictly (boulder false), evaluate applies RFC 8659 §3–§4 to the relevant RRset of a name (see
 // Climb) for the CA whose issuer domain name is ca, compared
 // case-insensitively and without a trailing dot. It answers for server
 // certificates, so only issue and issuewild grant or restrict; iodef,
@@ -50,11 +54,8 @@ func Evaluate(ca string, rrset []Record) Decision {
 // is not a URI, an empty or malformed validationmethods) names it in vain; a
 // property whose parameters can be met permits the CA for the accounts and
 // methods they list, which the Reason then says.
-func EvaluateStrict(ca string, rrset []Record) Decision { return evaluate(ca, rrset, false) }
-
-func normCA(ca string) string { return lowerASCII(strings.TrimSuffix(strings.TrimSpace(ca), ".")) }
-
-// evaluate is EvaluateStrict, or with boulder set Let's Encrypt's reading
+//
+// With boulder set it applies Let's Encrypt's reading
 // (Boulder va/caa.go, filterCAA and validateCAA):
 //   - a record whose tag is not issue, issuewild or iodef is critical when
 //     flag bit 128 or bit 1 is set (Boulder treats bit 1, a common misreading

@@ -85,7 +85,7 @@ func TestEvaluate(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			got := EvaluateStrict(tc.ca, tc.rrset)
+			got := evaluate(tc.ca, tc.rrset, false)
 			if got.Issue != tc.issue || got.Wildcard != tc.wildcard {
 				t.Errorf("Evaluate(%q, %v) = issue %s, wildcard %s; want %s, %s\nreason: %s",
 					tc.ca, tc.rrset, got.Issue, got.Wildcard, tc.issue, tc.wildcard, got.Reason)
@@ -102,7 +102,7 @@ func TestEvaluate(t *testing.T) {
 
 // TestEvaluateLetsEncrypt: --ca letsencrypt.org reads CAA as Boulder does
 // (va/caa.go filterCAA, validateCAA, caaDomainMatches), where that differs
-// from RFC 8659 as EvaluateStrict applies it.
+// from RFC 8659 as the strict evaluation applies it.
 func TestEvaluateLetsEncrypt(t *testing.T) {
 	t.Parallel()
 	issue := func(v string) Record { return Record{0, "issue", v} }
@@ -132,12 +132,12 @@ func TestEvaluateLetsEncrypt(t *testing.T) {
 			if got.Issue != tc.issue || got.Wildcard != tc.wildcard || !strings.Contains(got.Reason, tc.reason) {
 				t.Errorf("Evaluate(le, %v) = %+v; want %s/%s with %q", tc.rrset, got, tc.issue, tc.wildcard, tc.reason)
 			}
-			if s := EvaluateStrict(le, tc.rrset); s.Issue != tc.strictIssue {
-				t.Errorf("EvaluateStrict(le, %v) = %+v; want issue %s", tc.rrset, s, tc.strictIssue)
+			if s := evaluate(le, tc.rrset, false); s.Issue != tc.strictIssue {
+				t.Errorf("evaluate(le, %v, false) = %+v; want issue %s", tc.rrset, s, tc.strictIssue)
 			}
 			// Any other CA gets the RFC's reading.
-			if o := Evaluate("ca.example", tc.rrset); o != EvaluateStrict("ca.example", tc.rrset) {
-				t.Errorf("Evaluate(ca.example) = %+v differs from EvaluateStrict", o)
+			if o := Evaluate("ca.example", tc.rrset); o != evaluate("ca.example", tc.rrset, false) {
+				t.Errorf("Evaluate(ca.example) = %+v differs from the strict evaluation", o)
 			}
 		})
 	}
@@ -149,7 +149,7 @@ func TestEvaluateListsAtMostFiveCAs(t *testing.T) {
 	for _, ca := range []string{"a.example", "b.example", "c.example", "A.example", "d.example", "e.example", "f.example", "g.example"} {
 		rrset = append(rrset, Record{0, "issue", ca})
 	}
-	got := EvaluateStrict("letsencrypt.org", rrset)
+	got := evaluate("letsencrypt.org", rrset, false)
 	want := "issue names a.example, b.example, c.example, d.example, e.example, and 2 more"
 	if got.Issue != Forbidden || !strings.Contains(got.Reason, want) {
 		t.Errorf("Evaluate = %+v, want forbidden with reason containing %q", got, want)

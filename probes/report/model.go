@@ -16,14 +16,14 @@ import (
 )
 
 // Verdict is the conformance judgement of a domain's servers: the worst
-// severity among its findings (DESIGN.md).
+// severity among its findings (docs/json.md).
 type Verdict string
 
 // Outcome is the predicted answer of a CA's validating resolver for a name or
 // a domain (see probes/predict and docs/prediction.md).
 type Outcome string
 
-// Verdicts and outcomes, as in DESIGN.md and the JSON contract.
+// Verdicts and outcomes, as in the JSON contract (docs/json.md).
 const (
 	VerdictPass  Verdict = "pass"
 	VerdictWarn  Verdict = "warn"
@@ -71,6 +71,9 @@ type Name struct {
 	CNAME   string
 	AliasOf string // set on a CNAME target: the name whose alias led here
 	Outcome Outcome
+	// Ignored: the CA's walk does not read this name (it is above the
+	// closest CAA RRset), so its outcome is not the domain's.
+	Ignored bool
 	Failing []string // "ns (addr)" of servers whose CAA path fails
 	Working []string
 	RRset   []*dns.CAA // CAA RRset as a working server gave it
@@ -166,17 +169,6 @@ func (d *Domain) Summarise() {
 func (d *Domain) AddZoneFinding(f Finding) {
 	f.Severity = probes.Info(f.Code).Severity
 	d.zoneFindings = append(d.zoneFindings, f)
-}
-
-// FailCount counts fail-severity findings.
-func (d *Domain) FailCount() int {
-	n := 0
-	for _, f := range d.Findings {
-		if f.Severity == probes.SeverityFail {
-			n++
-		}
-	}
-	return n
 }
 
 // Columns are the probe IDs that appear in the domain's matrix, in catalog order.
