@@ -47,6 +47,7 @@ const (
 	CodeGlueMismatch        Code = "glue-mismatch"
 	CodeCAACriticalUnknown  Code = "caa-critical-unknown-tag"
 	CodeLimitReached        Code = "limit-reached"
+	CodeCNAMELoop           Code = "cname-loop"
 	CodeFamilyUnreachable   Code = "address-family-unreachable"
 	CodeIntermittentTimeout Code = "intermittent-timeout"
 	CodeTrailingGarbage     Code = "trailing-garbage"
@@ -282,6 +283,13 @@ var Findings = []FindingInfo{
 		Impact:   "Resolvers stop at similar limits and return SERVFAIL.",
 		Fix:      "Shorten the chain or fix the loop in the delegation.",
 		Fixture:  "manyns.test (1,000 NS, hostile lab)"},
+	{Code: CodeCNAMELoop, Severity: SeverityFail, Mark: "loop",
+		Summary:  "A CNAME chain on the CA's path comes back to a name already on it.",
+		RFC:      "RFC 1034 §3.6.2; RFC 8659 §3",
+		Requires: "CNAME chains end; loops are an error the resolver signals.",
+		Impact:   "Every server answers, yet the resolver's CAA lookup never ends: it returns SERVFAIL and the CA refuses.",
+		Fix:      "Point one of the CNAME records at a name that is not an alias (or remove it).",
+		Fixture:  "cnameloop.test (checked as www.cnameloop.test)"},
 	{Code: CodeFamilyUnreachable, Severity: SeverityInfo, Mark: "noRoute",
 		Summary:  "This host cannot reach the address family (IPv4 or IPv6) of the server; it was not tested.",
 		RFC:      "RFC 3901",

@@ -13,7 +13,6 @@ import (
 	"time"
 
 	"github.com/caaprobe/caaprobe/probes"
-	"github.com/caaprobe/caaprobe/probes/caa"
 	"github.com/caaprobe/caaprobe/probes/check"
 	"github.com/caaprobe/caaprobe/probes/discovery"
 	"github.com/caaprobe/caaprobe/probes/evidence"
@@ -492,7 +491,7 @@ func checkAndReport(ctx context.Context, cfg check.Config, f *checkFlags, items 
 			unchecked++
 		case d.Verdict == report.VerdictFail:
 			failed++
-		case policyFails(d):
+		case predict.PolicyFails(d):
 			failed++
 		case d.Verdict == report.VerdictWarn:
 			warned++
@@ -577,23 +576,6 @@ func exitFor(f *checkFlags, stderr io.Writer, index, badInput, failed, warned, u
 		return &exitError{exitIncomplete, fmt.Sprintf("%d domain(s) could not be checked (verdict error)", unchecked)}
 	}
 	return nil
-}
-
-// policyFails says whether the CAA policy alone makes the run fail: the
-// policy forbids the --ca (issue, or issuewild for a wildcard input), or
-// the CA's decision depends on the server it asks (predict.Varies).
-func policyFails(d *report.Domain) bool {
-	p := d.Policy
-	if p == nil {
-		return false
-	}
-	if p.Issue == predict.Varies || p.Wildcard == predict.Varies {
-		return true
-	}
-	if strings.HasPrefix(d.Domain, "*.") {
-		return p.Wildcard == caa.Forbidden
-	}
-	return p.Issue == caa.Forbidden
 }
 
 // exitOf is the exit status an error from run maps to (main.go).

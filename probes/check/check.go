@@ -200,8 +200,11 @@ func (c *Checker) Check(ctx context.Context, domain string) *report.Domain {
 		d.Summarise()
 		return d
 	}
-	// Discover every relevant name's zone; ancestors hit the cache.
+	// Discover every relevant name's zone; ancestors hit the cache. A
+	// name that cannot be discovered keeps its place in the climb (errs),
+	// since Boulder's walk reads the names in order (predict.Policy).
 	infos := make([]*discovery.Name, len(names))
+	errs := make([]string, len(names))
 	for i, n := range names {
 		info, err := c.walker.Lookup(ctx, n)
 		if err != nil {
@@ -214,30 +217,56 @@ func (c *Checker) Check(ctx context.Context, domain string) *report.Domain {
 				d.Summarise()
 				return d
 			}
-			d.Names = append(d.Names, &report.Name{Name: n, Err: err.Error()})
+			errs[i] = err.Error()
 			continue
 		}
 		infos[i] = info
 	}
 	// A CA's resolver follows a CNAME at a relevant name and reads the
 	// target's CAA RRset, so the target's servers are on its path too.
+	// A chain that comes back to a name already on it, or outgrows
+	// --max-cname, fails the resolver's lookup with every server healthy:
+	// the link that closes it carries the error, and a finding says so.
 	aliasOf := map[string]string{}
-	for _, info := range infos {
+	index := map[string]int{}
+	for i, n := range names {
+		index[n] = i
+	}
+	for _, info := range slices.Clone(infos) {
+		if info == nil {
+			continue
+		}
+		chain := []string{info.Name}
 		for cur := info; cur != nil && cur.CNAME != ""; {
 			target := cur.CNAME
-			if _, seen := aliasOf[target]; seen || target == info.Name || len(aliasOf) >= c.maxCNAME() {
-				d.Names = append(d.Names, &report.Name{Name: target, AliasOf: cur.Name,
-					Err: fmt.Errorf("CNAME chain from %s loops or is longer than %d (%w)", report.TrimDot(info.Name), c.maxCNAME(), discovery.ErrLimit).Error()})
+			chain = append(chain, target)
+			at := index[cur.Name]
+			if slices.Contains(chain[:len(chain)-1], target) {
+				errs[at] = fmt.Sprintf("the CNAME chain %s loops", trimChain(chain))
+				d.AddZoneFinding(report.Finding{Code: probes.CodeCNAMELoop, Name: report.TrimDot(cur.Name), Zone: report.TrimDot(cur.Zone.Name),
+					Detail: fmt.Sprintf("%s: a resolver follows it until its restart limit and returns SERVFAIL", trimChain(chain))})
+				break
+			}
+			if len(chain)-1 > c.maxCNAME() {
+				errs[at] = fmt.Sprintf("the CNAME chain from %s is longer than %d links (%s)", report.TrimDot(info.Name), c.maxCNAME(), discovery.ErrLimit)
+				d.AddZoneFinding(report.Finding{Code: probes.CodeLimitReached, Name: report.TrimDot(cur.Name), Zone: report.TrimDot(cur.Zone.Name),
+					Detail: fmt.Sprintf("CNAME chain longer than --max-cname %d: %s", c.maxCNAME(), trimChain(chain))})
+				break
+			}
+			if _, known := index[target]; known {
+				// Already a relevant name or on another name's chain,
+				// which follows it from there.
 				break
 			}
 			aliasOf[target] = cur.Name
+			index[target] = len(names)
+			names = append(names, target)
 			t, err := c.walker.Lookup(ctx, target)
 			if err != nil {
-				d.Names = append(d.Names, &report.Name{Name: target, AliasOf: cur.Name, Err: err.Error()})
+				infos, errs = append(infos, nil), append(errs, err.Error())
 				break
 			}
-			names = append(names, target)
-			infos = append(infos, t)
+			infos, errs = append(infos, t), append(errs, "")
 			cur = t
 		}
 	}
@@ -262,11 +291,14 @@ func (c *Checker) Check(ctx context.Context, domain string) *report.Domain {
 	servers := map[string]*report.Server{}
 	for i, u := range units {
 		if u == nil {
+			if errs[i] != "" {
+				d.Names = append(d.Names, &report.Name{Name: names[i], AliasOf: aliasOf[names[i]], Err: errs[i]})
+			}
 			continue
 		}
 		info := infos[i]
 		n := &report.Name{Name: info.Name, Zone: info.Zone.Name, Exists: info.Exists, CNAME: info.CNAME, RRset: u.rrset,
-			AliasOf: aliasOf[info.Name], DNSSEC: string(u.dnssec)}
+			AliasOf: aliasOf[info.Name], DNSSEC: string(u.dnssec), Err: errs[i]}
 		d.Names = append(d.Names, n)
 		for _, sr := range u.servers {
 			key := sr.zone + "|" + sr.ns + "|" + sr.addr.String()
@@ -481,3 +513,12 @@ func (c *Checker) probeOnce(ctx context.Context, p probes.Probe, info *discovery
 }
 
 func ptr[T any](v T) *T { return &v }
+
+// trimChain writes a CNAME chain as "a → b → a".
+func trimChain(chain []string) string {
+	out := make([]string, len(chain))
+	for i, n := range chain {
+		out[i] = report.TrimDot(n)
+	}
+	return strings.Join(out, " → ")
+}

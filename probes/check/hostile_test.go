@@ -87,6 +87,9 @@ func TestHostileLab(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.domain, func(t *testing.T) {
 			d := checkBounded(t, c, tt.domain)
+			for _, c := range contradictions(d) {
+				t.Errorf("contradiction: %s", c)
+			}
 			if d.Verdict != tt.verdict {
 				t.Errorf("verdict %q (error %q), want %q", d.Verdict, d.Err, tt.verdict)
 			}

@@ -59,6 +59,9 @@ func TestLabCases(t *testing.T) {
 			if d.Err != "" {
 				t.Fatalf("check failed: %s", d.Err)
 			}
+			for _, c := range contradictions(d) {
+				t.Errorf("contradiction: %s", c)
+			}
 			if string(d.Outcome) != tc.Outcome {
 				t.Errorf("outcome %q, want %q (%s)", d.Outcome, tc.Outcome, d.Explanation)
 			}

@@ -293,7 +293,7 @@ func writeMatrix(b *bytes.Buffer, d *report.Domain) {
 			b.WriteString("\n")
 		}
 		if n.Err != "" {
-			fmt.Fprintf(b, "| %s | discovery failed: %s | - |", cell(report.TrimDot(n.Name)), cell(n.Err))
+			fmt.Fprintf(b, "| %s | lookup fails: %s | - |", cell(report.TrimDot(n.Name)), cell(n.Err))
 			for range cols {
 				b.WriteString(" - |")
 			}

@@ -272,7 +272,7 @@ func (h *Writer) section(d *report.Domain, id, vantage string) domainView {
 			v.Rows = append(v.Rows, row)
 		}
 		if n.Err != "" {
-			row := []cellView{{Text: report.TrimDot(n.Name), Head: true}, {Text: "discovery failed: " + n.Err, Head: true, Class: "fail"}, {Text: "-", Head: true}}
+			row := []cellView{{Text: report.TrimDot(n.Name), Head: true}, {Text: "lookup fails: " + n.Err, Head: true, Class: "fail"}, {Text: "-", Head: true}}
 			for range cols {
 				row = append(row, cellView{Text: "-", Class: "none"})
 			}

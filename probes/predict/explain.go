@@ -24,18 +24,28 @@ type Prediction struct {
 func Predict(d *report.Domain, ca, input string) Prediction {
 	pr := Prediction{ByName: map[string]*Name{}}
 	if d.Err != "" {
-		pr.Policy = Policy(d, pr.ByName, ca, input)
+		pr.Policy, _ = Policy(d, pr.ByName, ca, input)
 		pr.Text = "The domain could not be checked: " + d.Err + "."
 		return pr
 	}
-	pr.Outcome = report.OutcomeOK
 	for _, n := range d.Names {
 		r := Resolve(n, d.Servers)
 		pr.Names = append(pr.Names, &r)
 		pr.ByName[n.Name] = &r
-		pr.Outcome = Worse(pr.Outcome, r.Outcome)
 	}
-	pr.Policy = Policy(d, pr.ByName, ca, input)
+	var read map[string]bool
+	pr.Policy, read = Policy(d, pr.ByName, ca, input)
+	// R8: the domain's outcome is the worst over the names the CA's
+	// decision depends on; a failure above the closest RRset is ignored
+	// by Boulder (C2) and said so in the explanation, not the headline.
+	pr.Outcome = report.OutcomeOK
+	for _, r := range pr.Names {
+		if read[r.Name.Name] {
+			pr.Outcome = Worse(pr.Outcome, r.Outcome)
+		} else {
+			r.Ignored = true
+		}
+	}
 	pr.Text = explain(d, pr)
 	return pr
 }
@@ -47,7 +57,7 @@ func Fill(d *report.Domain, ca, input string) Prediction {
 	pr := Predict(d, ca, input)
 	for _, r := range pr.Names {
 		n := r.Name
-		n.Outcome, n.Failing, n.Working = r.Outcome, r.Failing, r.Working
+		n.Outcome, n.Failing, n.Working, n.Ignored = r.Outcome, r.Failing, r.Working, r.Ignored
 		if len(r.Variants) > 0 {
 			n.RRset = r.Variants[0].RRset
 		}
@@ -75,6 +85,11 @@ func explain(d *report.Domain, pr Prediction) string {
 		name := report.TrimDot(n.Name)
 		switch r.Outcome {
 		case report.OutcomeServfail:
+			if r.Ignored {
+				parts = append(parts, fmt.Sprintf("%s; a validating resolver turns that into SERVFAIL for %s CAA, which the CA ignores: its walk up from the name stops at the CAA records %s.",
+					failureText(r), name, below(pr.Policy.Relevant)))
+				break
+			}
 			parts = append(parts, fmt.Sprintf("%s; a validating resolver turns that into SERVFAIL for %s CAA; the CA cannot check CAA and refuses to issue.",
 				failureText(r), name))
 		case report.OutcomeIntermittent:
@@ -287,4 +302,12 @@ func capsText(r *Name) string {
 	}
 	return fmt.Sprintf("%s echo%s the question in another case than asked, so Unbound (use-caps-for-id) asks every server again in lowercase and compares the answers, which differ (%s), and fails the lookup",
 		strings.Join(changed, ", "), pluralES(len(changed)), strings.Join(answers, "; "))
+}
+
+// below names the RRset that ended the CA's walk, when there is one.
+func below(relevant string) string {
+	if relevant == "" {
+		return "below it"
+	}
+	return "of " + relevant + " below it"
 }

@@ -39,11 +39,15 @@ type ending struct {
 // decisions differ the policy is Varies and the reason names which servers
 // lead to which decision. input is the domain as given ("*.example.com" for a
 // wildcard); results holds Resolve's prediction per name.
-func Policy(d *report.Domain, results map[string]*Name, ca, input string) *report.Policy {
+//
+// It also returns the names the decision depends on: every name the walk
+// read, along every combination of answers (CNAME targets included). A
+// failure at a name outside that set is one Boulder ignores (C2).
+func Policy(d *report.Domain, results map[string]*Name, ca, input string) (*report.Policy, map[string]bool) {
 	p := &report.Policy{CA: ca, Name: input, Issue: Unknown, Wildcard: Unknown}
 	if d.Err != "" {
 		p.Reason = d.Err
-		return p
+		return p, nil
 	}
 	byName := map[string]*report.Name{}
 	var climb []*report.Name
@@ -53,7 +57,7 @@ func Policy(d *report.Domain, results map[string]*Name, ca, input string) *repor
 			climb = append(climb, n)
 		}
 	}
-	w := walker{byName: byName, results: results, ca: ca, climb: climb}
+	w := walker{byName: byName, results: results, ca: ca, climb: climb, read: map[string]bool{}}
 	ends := w.walk(0, "")
 	wildcard := strings.HasPrefix(input, "*.")
 	first := ends[0]
@@ -69,7 +73,7 @@ func Policy(d *report.Domain, results map[string]*Name, ca, input string) *repor
 		}
 	}
 	if same && !w.truncated {
-		return p
+		return p, w.read
 	}
 	issues, wilds := map[string]bool{}, map[string]bool{}
 	var parts []string
@@ -95,7 +99,24 @@ func Policy(d *report.Domain, results map[string]*Name, ca, input string) *repor
 	if w.truncated {
 		p.Reason += fmt.Sprintf("; more than %d combinations, not all listed", maxOutcomes)
 	}
-	return p
+	return p, w.read
+}
+
+// PolicyFails says whether the CAA policy alone makes the run fail (exit
+// 3): the policy forbids the CA (issue, or issuewild for a wildcard input),
+// or the CA's decision depends on the server it asks (Varies).
+func PolicyFails(d *report.Domain) bool {
+	p := d.Policy
+	if p == nil {
+		return false
+	}
+	if p.Issue == Varies || p.Wildcard == Varies {
+		return true
+	}
+	if strings.HasPrefix(d.Domain, "*.") {
+		return p.Wildcard == caa.Forbidden
+	}
+	return p.Issue == caa.Forbidden
 }
 
 type walker struct {
@@ -105,6 +126,7 @@ type walker struct {
 	climb     []*report.Name
 	truncated bool
 	count     int
+	read      map[string]bool // the names the walk read (Policy)
 }
 
 // walk follows the climb from index i, given the servers whose answers led
@@ -115,17 +137,34 @@ func (w *walker) walk(i int, via string) []ending {
 			reason: "no CAA records at any relevant name: any CA may issue"}}
 	}
 	n := w.climb[i]
+	w.read[n.Name] = true
 	// The RRset of an alias is its target's (RFC 8659 §3): the resolver
 	// follows the CNAME, and an error anywhere on the chain is the lookup's.
-	for hops := 0; n.CNAME != "" && w.byName[n.CNAME] != nil && hops < 16; hops++ {
-		if r := w.results[n.Name]; r != nil && r.Outcome == report.OutcomeServfail {
+	// The engine puts a loop or an overlong chain on the link that closes
+	// it (Name.Err), so every chain here ends; the bound is for safety.
+	for hops := 0; n.CNAME != "" && hops <= len(w.byName); hops++ {
+		if r := w.results[n.Name]; r == nil || r.Outcome == report.OutcomeServfail || r.Outcome == report.OutcomeUnknown {
 			break
 		}
-		n = w.byName[n.CNAME]
+		next := w.byName[n.CNAME]
+		if next == nil {
+			break
+		}
+		n = next
+		w.read[n.Name] = true
 	}
 	r := w.results[n.Name]
 	if r == nil || r.Outcome == report.OutcomeServfail || r.Outcome == report.OutcomeUnknown {
-		return []ending{{issue: Unknown, wildcard: Unknown, via: via, reason: lookupFails(n, r)}}
+		reason := lookupFails(n, r)
+		if start := w.climb[i]; start != n {
+			reason = fmt.Sprintf("%s is an alias (CNAME), and the %s", report.TrimDot(start.Name), reason)
+		}
+		return []ending{{issue: Unknown, wildcard: Unknown, via: via, reason: reason}}
+	}
+	if n.CNAME != "" {
+		// The chain leaves the names the engine followed: not predicted.
+		return []ending{{issue: Unknown, wildcard: Unknown, via: via,
+			reason: fmt.Sprintf("CAA lookup of %s could not be predicted: its CNAME target %s was not followed", report.TrimDot(n.Name), report.TrimDot(n.CNAME))}}
 	}
 	var out []ending
 	for _, v := range r.Variants {

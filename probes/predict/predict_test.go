@@ -286,7 +286,7 @@ func TestPolicy(t *testing.T) {
 		{"failure above the closest RRset is ignored", "a.test", "", []zone{
 			{name: "a.test.", zone: "a.test.", servers: good("a.test.", le)},
 			{name: "test.", zone: "test.", servers: fails}},
-			"permitted", "permitted", "a.test", report.OutcomeServfail, "CAA at a.test", ""},
+			"permitted", "permitted", "a.test", report.OutcomeOK, "CAA at a.test", ""},
 		{"failure below the closest RRset blocks", "www.a.test", "", []zone{
 			{name: "www.a.test.", zone: "www.a.test.", servers: fails},
 			{name: "a.test.", zone: "a.test.", servers: good("a.test.", le)},
@@ -355,7 +355,27 @@ func TestPolicy(t *testing.T) {
 				t.Errorf("policy %s/%s at %q, want %s/%s at %q: %s", p.Issue, p.Wildcard, p.Relevant, tc.issue, tc.wildcard, tc.relevant, p.Reason)
 			}
 			if d.Outcome != tc.outcome {
-				t.Errorf("domain outcome %q, want %q (the worst over every name)", d.Outcome, tc.outcome)
+				t.Errorf("domain outcome %q, want %q (the worst over the names the CA reads)", d.Outcome, tc.outcome)
+			}
+			for _, n := range d.Names {
+				// A name is ignored exactly when it lies above the RRset
+				// that decided (R8, C2).
+				stop := p.Relevant + "."
+				if p.Relevant == "" {
+					stop = "" // no RRset decided: the walk stops at the first failure
+					for _, m := range d.Names {
+						if m.Outcome == report.OutcomeServfail && stop == "" {
+							stop = m.Name
+						}
+					}
+				}
+				if stop == "" {
+					continue // the policy varies: each answer stops elsewhere
+				}
+				above := n.Name != stop && strings.HasSuffix(stop, "."+n.Name)
+				if n.Ignored != above {
+					t.Errorf("%s ignored %v, want %v (the walk stops at %q)", n.Name, n.Ignored, above, stop)
+				}
 			}
 			if !strings.Contains(p.Reason, tc.reason) || !strings.Contains(p.Reason, tc.reasonToo) {
 				t.Errorf("reason %q lacks %q / %q", p.Reason, tc.reason, tc.reasonToo)

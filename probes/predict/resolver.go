@@ -328,6 +328,9 @@ type Name struct {
 	// answers differ, so Unbound's 0x20 fallback fails every lookup that
 	// reaches that server first (R6): some lookups SERVFAIL.
 	CapsFail bool
+	// Ignored: the CA's decision does not read this name (a name above
+	// the closest CAA RRset, C2), so its outcome is not the domain's.
+	Ignored bool
 }
 
 // Resolve predicts the resolver's answer for n from the servers of its

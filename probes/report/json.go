@@ -15,7 +15,7 @@ import (
 	"github.com/caaprobe/caaprobe/probes"
 )
 
-// The JSON Lines contract of DESIGN.md, in one place: check writes these
+// The JSON Lines contract (docs/json.md), in one place: check writes these
 // types and probes/runs reads them back. Keys and codes are public: add
 // keys, never rename or remove them without a documented migration.
 
@@ -128,6 +128,9 @@ type JSONName struct {
 	CNAME   string  `json:"cname,omitempty"`
 	AliasOf string  `json:"alias_of,omitempty"`
 	Outcome Outcome `json:"outcome"`
+	// Ignored: the CA's walk stops at a CAA RRset below this name, so its
+	// outcome does not decide (docs/prediction.md C2).
+	Ignored bool `json:"ignored,omitempty"`
 	// Failing is deprecated text ("ns (addr)"), kept for readers of older
 	// runs; FailingRefs says the same as objects.
 	Failing     []string        `json:"failing_servers"`
@@ -202,7 +205,7 @@ func toJSON(d *Domain) JSONDomain {
 	}
 	for _, n := range d.Names {
 		jn := JSONName{Name: TrimDot(n.Name), Zone: TrimDot(n.Zone), Exists: n.Exists, CNAME: TrimDot(n.CNAME), AliasOf: TrimDot(n.AliasOf),
-			Outcome: n.Outcome, Failing: n.Failing, Error: n.Err, DNSSEC: n.DNSSEC}
+			Outcome: n.Outcome, Ignored: n.Ignored, Failing: n.Failing, Error: n.Err, DNSSEC: n.DNSSEC}
 		if jn.Failing == nil {
 			jn.Failing = []string{}
 		}

@@ -182,7 +182,7 @@ func worst(r *probes.Result) probes.Severity {
 func rowLabels(r row) (name, ns, addr string) {
 	name = Clean(TrimDot(r.name.Name))
 	if r.server == nil {
-		return name, "discovery failed", "-"
+		return name, "lookup fails", "-"
 	}
 	ns = Clean(TrimDot(r.server.NS))
 	if r.server.Pinned {
@@ -425,11 +425,23 @@ func writeNames(b *strings.Builder, d *Domain, p painter, width int) {
 		if i == len(d.Names)-1 {
 			sep = ""
 		}
-		if n.CNAME != "" {
-			ws = append(ws, painted(outcomeWord(n.Outcome), p.outcome(n.Outcome)), plain("->"), plain(Clean(TrimDot(n.CNAME))+sep))
+		word := outcomeWord(n.Outcome)
+		if n.Ignored && n.Outcome != OutcomeOK {
+			// Above the closest RRset: the CA does not read it.
+			ws = append(ws, painted(word, p.outcome(n.Outcome)))
+			word = "(ignored by the CA)"
+			if n.CNAME == "" {
+				ws = append(ws, plain(word+sep))
+				continue
+			}
+			ws = append(ws, plain(word))
+		} else if n.CNAME == "" {
+			ws = append(ws, painted(word+sep, p.outcome(n.Outcome)+sep))
 			continue
+		} else {
+			ws = append(ws, painted(word, p.outcome(n.Outcome)))
 		}
-		ws = append(ws, painted(outcomeWord(n.Outcome)+sep, p.outcome(n.Outcome)+sep))
+		ws = append(ws, plain("->"), plain(Clean(TrimDot(n.CNAME))+sep))
 	}
 	b.WriteString(wrapWords(ws, width, "  ", "    "))
 }

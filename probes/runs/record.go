@@ -92,7 +92,7 @@ func Decode(line []byte) (*Record, error) {
 	}
 	for _, n := range j.Names {
 		d.Names = append(d.Names, &report.Name{Name: fqdn(n.Name), Zone: fqdn(n.Zone), Exists: n.Exists,
-			CNAME: fqdn(n.CNAME), AliasOf: fqdn(n.AliasOf), Outcome: n.Outcome, Failing: n.Failing,
+			CNAME: fqdn(n.CNAME), AliasOf: fqdn(n.AliasOf), Outcome: n.Outcome, Ignored: n.Ignored, Failing: n.Failing,
 			Err: n.Error, DNSSEC: n.DNSSEC})
 	}
 	// Details of each result's findings live in the findings list; a

@@ -1,0 +1,137 @@
+package check_test
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/caaprobe/caaprobe/probes"
+	"github.com/caaprobe/caaprobe/probes/caa"
+	"github.com/caaprobe/caaprobe/probes/predict"
+	"github.com/caaprobe/caaprobe/probes/report"
+	"github.com/miekg/dns"
+)
+
+// contradictions lists the ways d's verdict, findings, policy and
+// outcomes disagree. It reads the names the way Boulder's walk does
+// (docs/prediction.md C1, C2, C9), independently of predict.Policy: from
+// the name upward, each alias followed to the end of its chain, stopping
+// at the first non-empty RRset or the first lookup that fails. A failed
+// lookup in that span must make the verdict fail with a fail finding about
+// a name of that chain, the policy unknown and the outcome servfail; a
+// domain whose every lookup in the span works has outcome ok and a policy
+// that is permitted or forbidden; a forbidding policy fails the run.
+func contradictions(d *report.Domain) []string {
+	var out []string
+	if d.Err != "" {
+		if d.Verdict != report.VerdictError {
+			out = append(out, fmt.Sprintf("error %q with verdict %s", d.Err, d.Verdict))
+		}
+		if d.Policy != nil && d.Policy.Issue != predict.Unknown {
+			out = append(out, fmt.Sprintf("error %q with policy %+v", d.Err, d.Policy))
+		}
+		return out
+	}
+	byName := map[string]*report.Name{}
+	for _, n := range d.Names {
+		if byName[n.Name] != nil {
+			out = append(out, "name listed twice: "+n.Name)
+		}
+		byName[n.Name] = n
+	}
+	var failed []*report.Name // the chain whose lookup failed
+	varies, tldNX := false, false
+climb:
+	for _, n := range d.Names {
+		if n.AliasOf != "" {
+			continue
+		}
+		chain := []*report.Name{n}
+		for cur := n; ; {
+			if cur.Outcome == report.OutcomeServfail || cur.Outcome == report.OutcomeUnknown {
+				failed = chain
+				break climb
+			}
+			if cur.Outcome == report.OutcomeIntermittent {
+				varies = true
+			}
+			next := byName[cur.CNAME]
+			if cur.CNAME == "" || next == nil || len(chain) > len(d.Names) {
+				if cur.CNAME != "" {
+					out = append(out, "CNAME chain leaves the names: "+cur.CNAME)
+				}
+				if !cur.Exists && dns.CountLabel(cur.Name) == 1 {
+					tldNX = true
+				}
+				if len(cur.RRset) > 0 {
+					break climb
+				}
+				break
+			}
+			cur = next
+			chain = append(chain, cur)
+		}
+	}
+	p := d.Policy
+	if p == nil {
+		return append(out, "no policy")
+	}
+	switch {
+	case failed != nil && failed[len(failed)-1].Outcome == report.OutcomeServfail:
+		last := failed[len(failed)-1]
+		if d.Verdict != report.VerdictFail {
+			out = append(out, fmt.Sprintf("lookup of %s fails, verdict %s", last.Name, d.Verdict))
+		}
+		if !namesCause(d, failed) {
+			out = append(out, fmt.Sprintf("lookup of %s fails, no fail finding about %s", last.Name, chainText(failed)))
+		}
+		if p.Issue != predict.Unknown && p.Issue != predict.Varies {
+			out = append(out, fmt.Sprintf("lookup of %s fails, policy %s", last.Name, p.Issue))
+		}
+		if d.Outcome != report.OutcomeServfail {
+			out = append(out, fmt.Sprintf("lookup of %s fails, outcome %q", last.Name, d.Outcome))
+		}
+	case failed != nil: // not predicted (no server reachable from here)
+		if p.Issue != predict.Unknown {
+			out = append(out, fmt.Sprintf("lookup of %s not predicted, policy %s", failed[0].Name, p.Issue))
+		}
+	case varies:
+		if d.Outcome != report.OutcomeIntermittent {
+			out = append(out, fmt.Sprintf("answers vary, outcome %q", d.Outcome))
+		}
+	default:
+		if d.Outcome != report.OutcomeOK {
+			out = append(out, fmt.Sprintf("every lookup the CA reads works, outcome %q", d.Outcome))
+		}
+		if p.Issue != caa.Permitted && p.Issue != caa.Forbidden && !(tldNX && p.Issue == predict.Unknown) {
+			out = append(out, fmt.Sprintf("every lookup the CA reads works, policy %s: %s", p.Issue, p.Reason))
+		}
+	}
+	if p.Issue == caa.Forbidden && !strings.HasPrefix(d.Domain, "*.") && !predict.PolicyFails(d) {
+		out = append(out, "policy forbidden does not fail the run")
+	}
+	return out
+}
+
+// namesCause: a fail finding about a name of the chain, its zone, or one
+// of its servers.
+func namesCause(d *report.Domain, chain []*report.Name) bool {
+	for _, f := range d.Findings {
+		if f.Severity != probes.SeverityFail {
+			continue
+		}
+		for _, n := range chain {
+			if f.Name == report.TrimDot(n.Name) || (n.Zone != "" && f.Zone == report.TrimDot(n.Zone)) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+func chainText(chain []*report.Name) string {
+	var s []string
+	for _, n := range chain {
+		s = append(s, report.TrimDot(n.Name))
+	}
+	return strings.Join(s, " → ")
+}
