@@ -241,7 +241,7 @@ func judgeReply(r *Result, p Probe, jc JudgeContext, query, reply []byte) {
 	}
 	r.Msg = m
 	r.Rcode = m.Rcode
-	r.Status = Status(rcodeText(m.Rcode))
+	r.Status = Status(RcodeText(m.Rcode))
 	r.AA = m.Authoritative
 	r.TC = m.Truncated
 	r.NSID = NSIDOf(m)
@@ -281,7 +281,7 @@ func judgeReply(r *Result, p Probe, jc JudgeContext, query, reply []byte) {
 	case dns.RcodeFormatError:
 		r.add(CodeRcodeFormerr, "FORMERR to a well-formed "+TypeString(p.Type)+" query")
 	default:
-		r.add(CodeRcodeOther, fmt.Sprintf("RCODE %s to %s", rcodeText(m.Rcode), TypeString(p.Type)))
+		r.add(CodeRcodeOther, fmt.Sprintf("RCODE %s to %s", RcodeText(m.Rcode), TypeString(p.Type)))
 	}
 	if (m.Rcode == dns.RcodeSuccess || m.Rcode == dns.RcodeNameError) && !m.Authoritative && !isReferral(m, jc.Zone) {
 		r.add(CodeNotAuthoritative, "AA bit not set on an answer for "+jc.Zone)
@@ -366,7 +366,9 @@ func isReferral(m *dns.Msg, zone string) bool {
 	return false
 }
 
-func rcodeText(rc int) string {
+// RcodeText names a message's RCODE as dig does: the mnemonic, BADVERS for
+// 16, RCODE<n> for a value without one. Every renderer and stage uses it.
+func RcodeText(rc int) string {
 	if rc == dns.RcodeBadVers {
 		// 16 is BADSIG only in TSIG records; in a message's (extended)
 		// RCODE it is BADVERS (RFC 6891 §9).

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/caaprobe/caaprobe/probes"
 	"github.com/miekg/dns"
 )
 
@@ -70,7 +71,7 @@ func classify(m *dns.Msg, zone, qname string, qtype uint16) reply {
 		r.kind, r.why = kindLame, "REFUSED: the server does not serve "+trim(zone)
 		return r
 	default:
-		r.kind, r.why = kindError, rcodeName(m.Rcode)
+		r.kind, r.why = kindError, probes.RcodeText(m.Rcode)
 		return r
 	}
 	// The answer section first: data, an alias or a DNAME at the name.
@@ -175,12 +176,6 @@ func classify(m *dns.Msg, zone, qname string, qtype uint16) reply {
 	return r
 }
 
-func rcodeName(rc int) string {
-	if s, ok := dns.RcodeToString[rc]; ok {
-		return s
-	}
-	return fmt.Sprintf("RCODE%d", rc)
-}
 
 func trim(name string) string {
 	if name == "." {

@@ -154,7 +154,7 @@ func writeMessage(b *bytes.Buffer, msg []byte, sent *probes.WireQuestion) (probe
 		// Unpack folds the OPT record's upper RCODE bits in (RFC 6891 §6.1.3).
 		rcode = m.Rcode
 	}
-	fmt.Fprintf(b, ";; ->>HEADER<<- opcode: %s, status: %s, id: %d\n", opcodeText(opcode), rcodeText(rcode), binary.BigEndian.Uint16(msg))
+	fmt.Fprintf(b, ";; ->>HEADER<<- opcode: %s, status: %s, id: %d\n", opcodeText(opcode), probes.RcodeText(rcode), binary.BigEndian.Uint16(msg))
 	var set []string
 	for _, f := range flagNames {
 		if flags&f.bit != 0 {
@@ -274,12 +274,6 @@ func opcodeText(op int) string {
 	return "OPCODE" + strconv.Itoa(op)
 }
 
-func rcodeText(rc int) string {
-	if s, ok := dns.RcodeToString[rc]; ok {
-		return s
-	}
-	return "RCODE" + strconv.Itoa(rc)
-}
 
 func classText(c uint16) string {
 	if s, ok := dns.ClassToString[c]; ok {

@@ -293,15 +293,9 @@ func key(r *probes.Result) string {
 		rd = append(rd, strings.ToLower(strings.TrimPrefix(rr.String(), rr.Header().String())))
 	}
 	sort.Strings(rd)
-	return rcodeText(r.Rcode) + " [" + strings.Join(rd, "; ") + "]"
+	return probes.RcodeText(r.Rcode) + " [" + strings.Join(rd, "; ") + "]"
 }
 
-func rcodeText(rc int) string {
-	if s, ok := dns.RcodeToString[rc]; ok {
-		return s
-	}
-	return fmt.Sprintf("RCODE%d", rc)
-}
 
 // Variant is one answer the resolver may return for a name, with the
 // servers that give it.

@@ -1,15 +1,13 @@
 package runs
 
 import (
-	"encoding/hex"
 	"fmt"
 	"slices"
 	"sort"
 	"strings"
-	"unicode"
 
+	"github.com/caaprobe/caaprobe/probes"
 	"github.com/caaprobe/caaprobe/probes/report"
-	"github.com/miekg/dns"
 )
 
 // The CA's outcome for a domain checked from several vantage points.
@@ -232,7 +230,7 @@ func nsidOf(d *report.Domain, label string) string {
 			continue
 		}
 		for _, r := range s.Results {
-			if id := NSID(r.Msg); id != "" {
+			if id := probes.InstanceName(probes.NSIDOf(r.Msg)); id != "" {
 				return id
 			}
 		}
@@ -240,29 +238,3 @@ func nsidOf(d *report.Domain, label string) string {
 	return ""
 }
 
-// NSID returns the NSID option of a reply, as text when it is printable
-// and as hex otherwise; empty when there is none.
-func NSID(m *dns.Msg) string {
-	if m == nil {
-		return ""
-	}
-	opt := m.IsEdns0()
-	if opt == nil {
-		return ""
-	}
-	for _, o := range opt.Option {
-		if n, ok := o.(*dns.EDNS0_NSID); ok && n.Nsid != "" {
-			b, err := hex.DecodeString(n.Nsid)
-			if err != nil {
-				return n.Nsid
-			}
-			for _, r := range string(b) {
-				if !unicode.IsPrint(r) {
-					return n.Nsid
-				}
-			}
-			return string(b)
-		}
-	}
-	return ""
-}

@@ -77,22 +77,6 @@ func TestJudge(t *testing.T) {
 	}
 }
 
-func TestNSID(t *testing.T) {
-	m := new(dns.Msg)
-	m.SetEdns0(1232, false)
-	opt := m.IsEdns0()
-	opt.Option = append(opt.Option, &dns.EDNS0_NSID{Code: dns.EDNS0NSID, Nsid: "6669726e2d3033"}) // "firn-03"
-	if got := NSID(m); got != "firn-03" {
-		t.Errorf("NSID %q", got)
-	}
-	opt.Option[0] = &dns.EDNS0_NSID{Code: dns.EDNS0NSID, Nsid: "00ff"}
-	if got := NSID(m); got != "00ff" {
-		t.Errorf("binary NSID %q, want hex", got)
-	}
-	if NSID(new(dns.Msg)) != "" || NSID(nil) != "" {
-		t.Error("NSID without OPT")
-	}
-}
 
 // TestRemaining reads RRSIG expiration in serial number arithmetic: a
 // 32-bit time just past the wrap is in the future, not 136 years ago.
