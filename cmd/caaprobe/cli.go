@@ -73,7 +73,7 @@ server asked; 4 some domain could not be checked and none failed.`,
 	root.Flags().BoolP("version", "v", false, "print the version (module version, VCS revision, Go version) and exit")
 	root.AddCommand(
 		newCheckCmd(env), newDemoCmd(env), newLabCmd(env), newProbesCmd(env), newBenchLabCmd(env),
-		newReportCmd(env), newDiffCmd(env), newVersionCmd(env), newManCmd(),
+		newReportCmd(env), newDiffCmd(env), newExplainCmd(env), newVersionCmd(env), newManCmd(),
 	)
 	for _, c := range root.Commands() {
 		c.SilenceUsage, c.SilenceErrors = true, true

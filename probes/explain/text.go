@@ -1,0 +1,266 @@
+package explain
+
+import (
+	"regexp"
+	"strings"
+)
+
+// The phrases of Let's Encrypt's CA software (Boulder), as docs/explain.md
+// lists them:
+//
+//	DNS problem: RCODE looking up CAA for NAME - EXPLANATION
+//	DNS problem: query timed out looking up CAA for NAME
+//	DNS problem: networking error looking up CAA for NAME
+//	DNS problem: looking up CAA for NAME: EDE SUMMARY: EXTRA TEXT
+//	CAA record for NAME prevents issuance
+//	While processing CAA for IDENT: ...
+//	During secondary validation: ... / During secondary CAA checking: ...
+var (
+	reDNSProblem = regexp.MustCompile(`(?i)DNS problem: (?:([^:\n"\\]{1,80}?) )?looking up ([A-Za-z0-9]{1,10}) for ([A-Za-z0-9_.*-]{1,253})(?:(?: - |: ?)([^\n"\\]{0,600}))?`)
+	rePrevents   = regexp.MustCompile(`(?i)CAA record for ([A-Za-z0-9_.*-]{1,253}) prevents issuance`)
+	reWhile      = regexp.MustCompile(`(?i)While processing CAA for ([A-Za-z0-9_.*-]{1,253})`)
+	reSecondary  = regexp.MustCompile(`(?i)During secondary (?:domain )?(?:validation|CAA checking)|secondary validation failed|remote perspective|\bMPIC\b`)
+	reACMEType   = regexp.MustCompile(`urn:(?:ietf:params:)?acme:error:([A-Za-z]{1,40})`)
+	reGoogle     = regexp.MustCompile(`\b(FAILED_CAA_CHECKING|FAILED_CAA_FORBIDDEN)\b`)
+	reAWS        = regexp.MustCompile(`\bCAA_ERROR\b`)
+	reSSLcom     = regexp.MustCompile(`(?i)MPIC failed[.\s]*(CAA record does not include ([A-Za-z0-9_.-]{1,253})[^\n"\\]{0,300})`)
+	reZeroInv    = regexp.MustCompile(`(?i)"?status"?\s*[:=]\s*"?invalid\b|\border (?:is |status )?invalid\b|\binvalid order\b|\bstatus invalid\b`)
+
+	// Names from the clients' own context lines.
+	reCertbotDomain = regexp.MustCompile(`^\s*Domain:\s*([A-Za-z0-9_.*-]{1,253})\s*$`)
+	reBracket       = regexp.MustCompile(`\[([A-Za-z0-9*][A-Za-z0-9_.*-]{0,252}\.[A-Za-z0-9-]{1,63})\]`)
+	reAcmeSh        = regexp.MustCompile(`\]\s*([A-Za-z0-9*][A-Za-z0-9_.*-]{0,252}):Verify error:`)
+	reAuthzFor      = regexp.MustCompile(`(?i)authorization (?:error )?for ([A-Za-z0-9*][A-Za-z0-9_.*-]{0,252})`)
+	reKeyName       = regexp.MustCompile(`(?i)"?(?:identifier|dnsName|commonName|domain|DomainName|value)"?\s*[:=]\s*"?([A-Za-z0-9*][A-Za-z0-9_.*-]{0,252}\.[A-Za-z0-9-]{1,63})"?`)
+	reRequesting    = regexp.MustCompile(`(?i)Requesting a certificate for (.{1,1000})$`)
+	reListItem      = regexp.MustCompile(`^\s*-\s+"?([A-Za-z0-9*][A-Za-z0-9_.*-]{0,252}\.[A-Za-z0-9-]{1,63})"?\s*$`)
+	reDNSNamesKey   = regexp.MustCompile(`^\s*dnsNames:\s*$`)
+)
+
+// scan finds the problems in one string (a line, or one JSON or YAML string
+// value). names are the certificate names its context gives.
+func (p *parser) scan(s string, names []string) {
+	if len(s) > maxScan {
+		s = s[:maxScan]
+	}
+	remote := reSecondary.MatchString(s)
+	if m := reACMEType.FindStringSubmatch(s); m != nil {
+		p.sawType(m[0])
+	}
+	ident := ""
+	if m := reWhile.FindStringSubmatch(s); m != nil {
+		ident = cleanName(m[1])
+	}
+	withIdent := func(pr Problem) Problem {
+		switch {
+		case ident != "":
+			pr.Names = []string{ident}
+		default:
+			pr.Names = append([]string(nil), names...)
+		}
+		if remote {
+			pr.Perspective = PerspectiveRemote
+		}
+		if m := reACMEType.FindString(s); m != "" {
+			pr.Type = m
+		}
+		return pr
+	}
+	found := false
+	for _, m := range reDNSProblem.FindAllStringSubmatch(s, 8) {
+		if !strings.EqualFold(m[2], "CAA") {
+			continue
+		}
+		found = true
+		errText := strings.TrimSpace(m[1])
+		rest := strings.TrimSpace(m[4])
+		if errText == "" {
+			// The Extended DNS Error form: the summary and extra text
+			// follow the name.
+			errText = rest
+		}
+		p.add(withIdent(Problem{Detail: bound(m[0]), Lookup: cleanName(m[3]), Error: bound(errText), CA: "letsencrypt.org", Perspective: PerspectivePrimary}))
+	}
+	for _, m := range rePrevents.FindAllStringSubmatch(s, 8) {
+		found = true
+		p.add(withIdent(Problem{Detail: bound(m[0]), Lookup: cleanName(m[1]), Kind: KindPolicy, CA: "letsencrypt.org", Perspective: PerspectivePrimary}))
+	}
+	if m := reSSLcom.FindStringSubmatch(s); m != nil && !found {
+		found = true
+		pr := withIdent(Problem{Detail: bound(m[0]), Kind: KindPolicy, CA: "ssl.com", Perspective: PerspectiveRemote})
+		pr.Error = "CAA record does not include " + cleanName(m[2])
+		p.add(pr)
+	}
+	if m := reGoogle.FindStringSubmatch(s); m != nil && !found {
+		found = true
+		pr := withIdent(Problem{Detail: bound(m[0]), Error: m[1], CA: "pki.goog", Perspective: PerspectiveUnknown, Source: "google-cloud"})
+		if m[1] == "FAILED_CAA_FORBIDDEN" {
+			pr.Kind = KindPolicy
+		}
+		p.add(pr)
+	}
+	if reAWS.MatchString(s) && !found {
+		found = true
+		p.add(withIdent(Problem{Detail: bound(strings.TrimSpace(s)), Error: "CAA_ERROR", CA: "amazon.com", Kind: KindUnknown, Perspective: PerspectiveUnknown, Source: "aws-acm"}))
+	}
+	if !found && remote && strings.Contains(strings.ToLower(s), "caa") {
+		p.remoteHint = true
+	}
+}
+
+// maxScan bounds one string handed to the regular expressions.
+const maxScan = 64 << 10
+
+// parseText reads a message line by line: Boulder's texts wherever they
+// appear, with the certificate names from the clients' context lines
+// (certbot's "Domain:", lego's "[name]", acme.sh's "name:Verify error:",
+// cert-manager's dnsNames). Lines that are JSON objects (Caddy's logs)
+// are read as JSON.
+func (p *parser) parseText(text, format string) {
+	var current []string
+	currentLeft := 0
+	inDNSNames := false
+	for line := range strings.SplitSeq(text, "\n") {
+		line = strings.TrimRight(line, "\r")
+		if t := strings.TrimSpace(line); strings.HasPrefix(t, "{") && strings.HasSuffix(t, "}") {
+			if p.parseJSONValue(t) {
+				continue
+			}
+		}
+		if m := reCertbotDomain.FindStringSubmatch(line); m != nil {
+			current, currentLeft = []string{cleanName(m[1])}, 4
+			p.docName(m[1])
+			continue
+		}
+		if reDNSNamesKey.MatchString(line) {
+			inDNSNames = true
+			continue
+		}
+		if inDNSNames {
+			if m := reListItem.FindStringSubmatch(line); m != nil {
+				p.docName(m[1])
+				continue
+			}
+			inDNSNames = false
+		}
+		if m := reRequesting.FindStringSubmatch(line); m != nil {
+			for _, w := range strings.FieldsFunc(m[1], func(r rune) bool { return r == ' ' || r == ',' }) {
+				if w != "and" && looksLikeName(w) {
+					p.docName(w)
+				}
+			}
+		}
+		var lineNames []string
+		for _, re := range []*regexp.Regexp{reAcmeSh, reAuthzFor, reBracket, reKeyName} {
+			for _, m := range re.FindAllStringSubmatch(line, 4) {
+				if n := cleanName(m[1]); looksLikeName(n) {
+					lineNames = appendName(lineNames, n)
+					p.docName(n)
+				}
+			}
+			if len(lineNames) > 0 {
+				break
+			}
+		}
+		names := lineNames
+		if len(names) == 0 && currentLeft > 0 {
+			names = current
+		}
+		if currentLeft > 0 {
+			currentLeft--
+		}
+		p.scan(line, names)
+	}
+	_ = format
+}
+
+// looksLikeName says whether s can be a DNS name as a CA writes one.
+func looksLikeName(s string) bool {
+	s = strings.TrimPrefix(strings.TrimSuffix(s, "."), "*.")
+	if s == "" || len(s) > 253 {
+		return false
+	}
+	for l := range strings.SplitSeq(s, ".") {
+		if l == "" || len(l) > 63 || l[0] == '-' || l[len(l)-1] == '-' {
+			return false
+		}
+		for i := 0; i < len(l); i++ {
+			c := l[i]
+			if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_') {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// cleanName lowercases a name and drops a trailing dot, quotes and
+// brackets around it.
+func cleanName(s string) string {
+	s = strings.Trim(s, "\"'`[]()<>,;")
+	s = strings.TrimSuffix(strings.ToLower(s), ".")
+	return s
+}
+
+func bound(s string) string {
+	if len(s) <= maxField {
+		return s
+	}
+	cut := maxField
+	for cut > 0 && s[cut]&0xC0 == 0x80 {
+		cut--
+	}
+	return s[:cut] + "…"
+}
+
+func appendName(list []string, n string) []string {
+	for _, x := range list {
+		if x == n {
+			return list
+		}
+	}
+	return append(list, n)
+}
+
+// detectFormat says which client or CA the message looks like it came
+// from.
+func detectFormat(text string) string {
+	head := text
+	if len(head) > 256<<10 {
+		head = head[:256<<10]
+	}
+	l := strings.ToLower(head)
+	has := func(subs ...string) bool {
+		for _, s := range subs {
+			if strings.Contains(l, s) {
+				return true
+			}
+		}
+		return false
+	}
+	switch {
+	case has("cert-manager.io", "kind: order", "kind: challenge", `"kind": "order"`, `"kind": "challenge"`, `"kind":"order"`, `"kind":"challenge"`):
+		return "cert-manager"
+	case has(`"logger":"tls`, `"logger": "tls`, "tls.obtain", "tls.issuance"):
+		return "caddy"
+	case has("zerossl"):
+		return "zerossl"
+	case has("certbot", ":debug:acme.client:", "letsencrypt.log", "the certificate authority reported these problems", "saving debug log to"):
+		return "certbot"
+	case has(":verify error:", "acme.sh", "le_orderfinalize", "_on_issue_err"):
+		return "acme.sh"
+	case has("one or more domains had a problem", "] acme: ", "lego"):
+		return "lego"
+	case has("caa_error", "arn:aws:acm"):
+		return "aws-acm"
+	case has("failed_caa_checking", "failed_caa_forbidden", "domainstatus", "certificate-manager"):
+		return "google-cloud"
+	case has("mpic failed", "ssl.com"):
+		return "ssl.com"
+	case has("urn:ietf:params:acme:error:", "urn:acme:error:"):
+		return "acme-problem"
+	case has("dns problem:", "prevents issuance", "while processing caa for"):
+		return "boulder"
+	}
+	return "text"
+}
