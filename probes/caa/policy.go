@@ -38,8 +38,6 @@ func Evaluate(ca string, rrset []Record) Decision {
 	return evaluate(ca, rrset, false)
 }
 
-
-
 func normCA(ca string) string { return lowerASCII(strings.TrimSuffix(strings.TrimSpace(ca), ".")) }
 
 // Strictly (boulder false), evaluate applies RFC 8659 §3–§4 to the relevant RRset of a name (see

@@ -176,7 +176,6 @@ func classify(m *dns.Msg, zone, qname string, qtype uint16) reply {
 	return r
 }
 
-
 func trim(name string) string {
 	if name == "." {
 		return name

@@ -274,7 +274,6 @@ func opcodeText(op int) string {
 	return "OPCODE" + strconv.Itoa(op)
 }
 
-
 func classText(c uint16) string {
 	if s, ok := dns.ClassToString[c]; ok {
 		return s

@@ -296,7 +296,6 @@ func key(r *probes.Result) string {
 	return probes.RcodeText(r.Rcode) + " [" + strings.Join(rd, "; ") + "]"
 }
 
-
 // Variant is one answer the resolver may return for a name, with the
 // servers that give it.
 type Variant struct {

@@ -237,4 +237,3 @@ func nsidOf(d *report.Domain, label string) string {
 	}
 	return ""
 }
-

@@ -77,7 +77,6 @@ func TestJudge(t *testing.T) {
 	}
 }
 
-
 // TestRemaining reads RRSIG expiration in serial number arithmetic: a
 // 32-bit time just past the wrap is in the future, not 136 years ago.
 func TestRemaining(t *testing.T) {
