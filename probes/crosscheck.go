@@ -16,7 +16,12 @@ import (
 
 // CheckServer compares the results of one server address for one relevant
 // name: spellings against each other and EDNS against no EDNS.
+//
+// A result that failed on this host (Local) is left out of every
+// comparison: a socket this host could not open says nothing about how
+// the server treats a spelling, EDNS or a transport.
 func CheckServer(results []*Result) {
+	results = slices.DeleteFunc(slices.Clone(results), (*Result).Local)
 	by := map[ProbeID]*Result{}
 	for _, r := range results {
 		by[r.Probe] = r
@@ -311,7 +316,7 @@ func CheckZone(results []*Result) {
 	groups := map[string][]*Result{}
 	var sigs []string
 	for _, r := range results {
-		if r.Probe != ProbeCAA || !r.Answered() {
+		if r.Probe != ProbeCAA || r.Local() || !r.Answered() {
 			continue
 		}
 		s := r.Signature()
@@ -345,6 +350,9 @@ func CheckZone(results []*Result) {
 // lame, and an apex NS set unlike the parent's is a mismatch.
 func CheckDelegation(results []*Result, parentNS []string) {
 	for _, r := range results {
+		if r.Local() {
+			continue
+		}
 		switch r.Probe {
 		case ProbeSOA:
 			switch {

@@ -73,7 +73,27 @@ var (
 	ErrNoFamily    = errors.New("address family not reachable from this host")
 	ErrTooLarge    = errors.New("reply larger than the byte limit")
 	ErrMismatch    = errors.New("reply does not match the query (ID or question)")
+	// ErrLocal is a failure of this host, not of the server: out of file
+	// descriptors (EMFILE, ENFILE), socket buffers or memory (ENOBUFS,
+	// ENOMEM), local ports (EADDRNOTAVAIL to an IPv4 server), or a local
+	// firewall (EPERM, EACCES). The judge makes no finding of it and the
+	// cross-checks leave it out; the engine reports the domain as not
+	// checked (probes/check, checkItem). LocalErrors counts them.
+	ErrLocal = errors.New("local error on this host")
 )
+
+// localErrors counts the exchanges of this process that ended with
+// ErrLocal, across every Exchanger.
+var localErrors atomic.Int64
+
+// LocalErrors is how many exchanges of this process have ended with a
+// local error (ErrLocal) so far. Work done while it grew may rest on such
+// an exchange: a discovery or probe result from it is not a fact about
+// the servers.
+func LocalErrors() int64 { return localErrors.Load() }
+
+// IsLocal reports whether err is a local error of this host (ErrLocal).
+func IsLocal(err error) bool { return errors.Is(err, ErrLocal) }
 
 const (
 	maxRejectedKept = 8
@@ -150,6 +170,9 @@ func (x *Exchanger) Exchange(ctx context.Context, server netip.AddrPort, query [
 			return ex
 		}
 		ex.Err = err
+		if errors.Is(err, ErrLocal) {
+			localErrors.Add(1)
+		}
 		if !errors.Is(err, ErrTimeout) {
 			return ex
 		}
@@ -203,20 +226,20 @@ func (x *Exchanger) deadline(ctx context.Context) time.Time {
 func (x *Exchanger) udp(ctx context.Context, server netip.AddrPort, q []byte, ex *Exchange) ([]byte, error) {
 	conn, err := dialUDP(server)
 	if err != nil {
-		return nil, classify(err)
+		return nil, classify(err, server)
 	}
 	defer conn.Close()
 	ex.Source = localAddrPort(conn)
 	conn.SetDeadline(x.deadline(ctx))
 	if _, err := conn.Write(q); err != nil {
-		return nil, classify(err)
+		return nil, classify(err, server)
 	}
 	for {
 		// A connected UDP socket only delivers datagrams from the queried
 		// address and port, so off-path replies from elsewhere never get here.
 		reply, err := x.readDatagram(conn)
 		if err != nil {
-			return nil, classify(err)
+			return nil, classify(err, server)
 		}
 		n := len(reply)
 		if Matches(q, reply) {
@@ -237,7 +260,7 @@ func (x *Exchanger) tcp(ctx context.Context, server netip.AddrPort, q []byte, ex
 	d := net.Dialer{Deadline: deadline}
 	conn, err := d.DialContext(ctx, "tcp", server.String())
 	if err != nil {
-		return nil, classify(err)
+		return nil, classify(err, server)
 	}
 	defer conn.Close()
 	ex.Source = localAddrPort(conn)
@@ -248,11 +271,11 @@ func (x *Exchanger) tcp(ctx context.Context, server netip.AddrPort, q []byte, ex
 	binary.BigEndian.PutUint16(msg, uint16(len(q)))
 	copy(msg[2:], q)
 	if _, err := conn.Write(msg); err != nil {
-		return nil, classify(err)
+		return nil, classify(err, server)
 	}
 	var lenbuf [2]byte
 	if _, err := io.ReadFull(conn, lenbuf[:]); err != nil {
-		return nil, classify(err)
+		return nil, classify(err, server)
 	}
 	n := int(binary.BigEndian.Uint16(lenbuf[:]))
 	if x.MaxBytes > 0 && n > x.MaxBytes {
@@ -260,7 +283,7 @@ func (x *Exchanger) tcp(ctx context.Context, server netip.AddrPort, q []byte, ex
 	}
 	reply := make([]byte, n)
 	if _, err := io.ReadFull(conn, reply); err != nil {
-		return nil, classify(err)
+		return nil, classify(err, server)
 	}
 	return reply, nil
 }
@@ -294,9 +317,13 @@ func localAddrPort(conn net.Conn) netip.AddrPort {
 	return netip.AddrPortFrom(ap.Addr().Unmap(), ap.Port())
 }
 
-// classify turns socket errors into the exchange's vocabulary.
-func classify(err error) error {
+// classify turns socket errors into the exchange's vocabulary. Errors of
+// this host come first (Local): they must never read as the server's.
+func classify(err error, server netip.AddrPort) error {
 	var ne net.Error
+	if local := Local(err, server); local != nil {
+		return local
+	}
 	switch {
 	case errors.As(err, &ne) && ne.Timeout(), errors.Is(err, context.DeadlineExceeded):
 		return ErrTimeout
@@ -307,6 +334,29 @@ func classify(err error) error {
 		return fmt.Errorf("%w: %v", ErrUnreachable, shortErr(err))
 	}
 	return fmt.Errorf("%w: %v", ErrUnreachable, shortErr(err))
+}
+
+// Local returns err as an ErrLocal when it is this host's failure, with
+// what to do about it; nil otherwise. EADDRNOTAVAIL to an IPv6 server is
+// the host's missing IPv6 source address (ErrNoFamily, a fact about the
+// host said once per domain); to an IPv4 server it is local ports run out.
+func Local(err error, server netip.AddrPort) error {
+	hint := ""
+	switch {
+	case errors.Is(err, ErrLocal):
+		return err
+	case errors.Is(err, syscall.EMFILE), errors.Is(err, syscall.ENFILE):
+		hint = " (raise ulimit -n or lower --concurrency)"
+	case errors.Is(err, syscall.ENOBUFS), errors.Is(err, syscall.ENOMEM):
+		hint = " (the host is short of socket buffers or memory; lower --concurrency)"
+	case errors.Is(err, syscall.EADDRNOTAVAIL) && !server.Addr().Unmap().Is6():
+		hint = " (local ports run out; lower --concurrency)"
+	case errors.Is(err, syscall.EPERM), errors.Is(err, syscall.EACCES):
+		hint = " (a local firewall refuses the packet)"
+	default:
+		return nil
+	}
+	return fmt.Errorf("%w: %s%s", ErrLocal, shortErr(err), hint)
 }
 
 // shortErr drops the "dial udp 127.0.0.1:1->127.0.0.2:53:" prefix that

@@ -41,6 +41,10 @@ const (
 	StatusMalformed   Status = "malformed"
 	StatusMismatch    Status = "mismatch"
 	StatusTC          Status = "TC"
+	// StatusLocal: the exchange failed on this host (ErrLocal): nothing
+	// is known of the server, so there is no finding, and the
+	// cross-checks leave the result out.
+	StatusLocal Status = "local-error"
 )
 
 // Result is a probe's exchange and its reading.
@@ -135,6 +139,11 @@ func judge(p Probe, jc JudgeContext, ex *Exchange, fallback *Exchange) Result {
 	r := Result{Probe: p.ID, Name: jc.Name, QType: p.Type, Transport: p.Transport, Rcode: -1, Exchange: ex, Fallback: fallback}
 	if q, _, err := ParseQuestion(ex.Query); err == nil {
 		r.QName = string(q.Name)
+	}
+	if ex.Reply == nil && IsLocal(ex.Err) || fallback != nil && fallback.Reply == nil && IsLocal(fallback.Err) {
+		// This host's failure, not the server's: no finding.
+		r.Status = StatusLocal
+		return r
 	}
 	if ex.Reply == nil {
 		judgeNoReply(&r, ex)
@@ -423,6 +432,10 @@ func (r *Result) Fails() bool {
 	}
 	return false
 }
+
+// Local reports whether the result's exchange failed on this host
+// (StatusLocal): it says nothing about the server.
+func (r *Result) Local() bool { return r != nil && r.Status == StatusLocal }
 
 // Answered reports whether the server gave a usable NOERROR or NXDOMAIN.
 func (r *Result) Answered() bool {

@@ -296,7 +296,7 @@ func runCheck(ctx context.Context, f *checkFlags, portSet bool, args []string, s
 		return err
 	}
 	var readErr error
-	items, err := inputStream(args, f.files, f.certs, stdin, &readErr, func(path string, st input.CertStats) {
+	items, err := inputStreamCtx(ctx, args, f.files, f.certs, stdin, &readErr, func(path string, st input.CertStats) {
 		fmt.Fprintf(stderr, "caaprobe: --cert %s: %v\n", path, st)
 	})
 	if err != nil {
@@ -314,30 +314,13 @@ func runCheck(ctx context.Context, f *checkFlags, portSet bool, args []string, s
 	items = noteInput(items, stderr)
 	cfg.OnNoAnchor = func(w string) { fmt.Fprintln(stderr, "caaprobe: warning: "+w) }
 	checked, err := checkAndReport(ctx, cfg, f, items, stdout)
-	if readErr != nil {
+	if readErr != nil && ctx.Err() == nil {
 		return usageErr("%v", readErr)
 	}
 	if checked == 0 && f.shard == "" && err == nil {
 		return usageErr("no names to check: give names as arguments, -f FILE, --cert FILE, or pipe them on stdin")
 	}
 	return err
-}
-
-// openOutput opens --output FILE in place of stdout; the returned func
-// closes it and sets *err when the close fails on an otherwise good run.
-func openOutput(f *checkFlags, stdout io.Writer) (io.Writer, func(*error), error) {
-	if f.output == "" {
-		return stdout, func(*error) {}, nil
-	}
-	fh, err := os.Create(f.output)
-	if err != nil {
-		return nil, nil, usageErr("--output: %v", err)
-	}
-	return fh, func(err *error) {
-		if cerr := fh.Close(); cerr != nil && *err == nil {
-			*err = fmt.Errorf("--output: %w", cerr)
-		}
-	}, nil
 }
 
 // lockedWriter serialises writes from several goroutines.
@@ -389,8 +372,27 @@ func noteInput(items iter.Seq[input.Item], stderr io.Writer) iter.Seq[input.Item
 // line is reported on stderr as it is read (it also appears in the output
 // with verdict error). A source that fails part-way sets *readErr.
 func inputStream(args, files, certs []string, stdin io.Reader, readErr *error, certNote func(string, input.CertStats)) (iter.Seq[input.Item], error) {
+	return inputStreamCtx(context.Background(), args, files, certs, stdin, readErr, certNote)
+}
+
+// inputStreamCtx is inputStream whose sources stop being opened and read
+// when ctx ends (an interrupt): a FIFO without a writer, or a pipe that
+// stays open, would otherwise hold the run forever (inputs.go).
+func inputStreamCtx(ctx context.Context, args, files, certs []string, stdin io.Reader, readErr *error, certNote func(string, input.CertStats)) (iter.Seq[input.Item], error) {
 	for _, path := range files {
 		if path == "-" {
+			continue
+		}
+		st, err := os.Stat(path)
+		if err != nil {
+			return nil, usageErr("reading names: %v", err)
+		}
+		if st.IsDir() {
+			return nil, usageErr("reading names: %s is a directory", path)
+		}
+		if !st.Mode().IsRegular() {
+			// A FIFO is opened once, when it is read: opening it here
+			// would wait for a writer, and take its data.
 			continue
 		}
 		fh, err := os.Open(path)
@@ -399,6 +401,7 @@ func inputStream(args, files, certs []string, stdin io.Reader, readErr *error, c
 		}
 		fh.Close()
 	}
+	stdin = interruptible(ctx, stdin)
 	for _, path := range certs {
 		if _, err := os.Stat(path); err != nil {
 			return nil, usageErr("--cert %s: reading certificates: %v", path, err)
@@ -421,7 +424,12 @@ func inputStream(args, files, certs []string, stdin io.Reader, readErr *error, c
 			if path == "-" {
 				err = r.AddReader("stdin", stdin)
 			} else {
-				err = r.AddFile(path)
+				var fh *os.File
+				if fh, err = openInput(ctx, path); err != nil {
+					return fmt.Errorf("reading names: %w", err)
+				}
+				err = r.AddReader(path, interruptible(ctx, fh))
+				fh.Close()
 			}
 			if err != nil {
 				return err
@@ -442,12 +450,21 @@ func inputStream(args, files, certs []string, stdin io.Reader, readErr *error, c
 // checkAndReport runs the check and renders each domain as it completes;
 // it returns how many input entries it reported.
 func checkAndReport(ctx context.Context, cfg check.Config, f *checkFlags, items iter.Seq[input.Item], stdout io.Writer) (int, error) {
+	if f.stderr != nil {
+		parallel := cfg.Parallel
+		if parallel == 0 {
+			parallel = check.DefaultParallel
+		}
+		f.concurrency = capConcurrency(f.concurrency, parallel, f.stderr)
+	}
 	c := check.New(cfg)
 	defer c.Close()
 	limitMemory(c.LiveEstimate(f.concurrency))
 	color := f.color == "always" || f.color != "never" && !f.noColor && os.Getenv("NO_COLOR") == "" && isTerminal(stdout)
 	width := tableWidth(stdout)
 	var failed, warned, badInput, unchecked, index int
+	var local int         // domains not judged for a local error (probes.ErrLocal)
+	var firstLocal string // the first one's message
 	var writeErr error
 	out, err := newCheckOutput(f, cfg, stdout)
 	if err != nil {
@@ -487,8 +504,15 @@ func checkAndReport(ctx context.Context, cfg check.Config, f *checkFlags, items 
 		case it.Err != nil:
 			badInput++
 		case d.Verdict == report.VerdictError:
-			// Could not be checked: a deadline, a discovery error.
+			// Could not be checked: a deadline, a discovery error, a
+			// local error of this host.
 			unchecked++
+			if check.IsLocalError(d) {
+				local++
+				if firstLocal == "" {
+					firstLocal = d.Err
+				}
+			}
 		case d.Verdict == report.VerdictFail:
 			failed++
 		case predict.PolicyFails(d):
@@ -539,24 +563,42 @@ func checkAndReport(ctx context.Context, cfg check.Config, f *checkFlags, items 
 	if writeErr != nil {
 		return index, fmt.Errorf("writing the report: %w", writeErr)
 	}
-	if err := ev.close(); err != nil {
-		return index, err
-	}
+	closeErr := ev.close()
 	if ctx.Err() != nil {
 		return index, &exitError{exitInternal, "interrupted: domains not yet checked are marked error: interrupted"}
 	}
-	res := reportUnusedPins(pins, stderr, exitFor(f, stderr, index, badInput, failed, warned, unchecked))
-	if err := ev.err(); err != nil {
-		// Evidence that could not be written is caaprobe's failure, but it
-		// must not hide what the servers did: findings (3) and domains not
-		// checked (4) keep their status, the evidence error is said.
-		if c := exitOf(res); c == exitFindings || c == exitIncomplete {
-			fmt.Fprintf(stderr, "caaprobe: %v\n", err)
-			return index, res
+	if local > 0 {
+		if local == index-badInput {
+			// Nothing could be checked: caaprobe's failure, not the
+			// servers' (exit 1, as a preflight failure).
+			return index, &exitError{exitInternal, fmt.Sprintf("no domain could be checked: %s", firstLocal)}
 		}
-		return index, err
+		fmt.Fprintf(stderr, "caaprobe: %d domain(s) not judged (verdict error): %s\n", local, firstLocal)
+	}
+	res := reportUnusedPins(pins, stderr, exitFor(f, stderr, index, badInput, failed, warned, unchecked))
+	if err := errors.Join(ev.err(), closeErr); err != nil {
+		// Evidence that could not be written (a full disk) is caaprobe's
+		// failure: exit 1, whatever the servers did. What they did is in
+		// the report, and the status it alone would give is said.
+		if c := exitOf(res); c != exitOK {
+			fmt.Fprintf(stderr, "caaprobe: the report alone would exit %d (%s)\n", c, exitMeaning(c))
+		}
+		return index, &exitError{exitInternal, strings.ReplaceAll(err.Error(), "\n", "; ")}
 	}
 	return index, res
+}
+
+// exitMeaning is the short meaning of an exit status (main.go).
+func exitMeaning(code int) string {
+	switch code {
+	case exitFindings:
+		return "findings"
+	case exitIncomplete:
+		return "domains not checked"
+	case exitUsage:
+		return "input not usable"
+	}
+	return "failure"
 }
 
 // exitFor maps a run's counts to its exit status (run.go).

@@ -8,6 +8,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/caaprobe/caaprobe/probes/report"
 	"github.com/caaprobe/caaprobe/probes/runs"
 )
 
@@ -36,20 +37,45 @@ func newDiffCmd(env *cliEnv) *cobra.Command {
 			return usageErr("--expiry-warning must not be negative")
 		}
 		bad := 0
+		badIn := map[string]int{}
 		onBad := func(file string, line int, err error) {
 			bad++
+			badIn[file]++
 			fmt.Fprintf(stderr, "caaprobe: %s:%d: skipped: %v\n", file, line, err)
+		}
+		// A file with no caaprobe result (empty, another format, another
+		// schema) is refused: compared, it would list every domain of the
+		// other run as gone or new.
+		refuse := func(set *runs.Set, path string) error {
+			if len(set.Entries) > 0 {
+				return nil
+			}
+			name := path
+			if len(set.Files) > 0 {
+				name = set.Files[0].Name
+			}
+			why := "it is empty"
+			if n := badIn[name]; n > 0 {
+				why = fmt.Sprintf("none of its %d line(s) is one, see above", n)
+			}
+			return usageErr("diff: %s holds no caaprobe result (%s): want the JSON Lines of check --format json", report.Clean(name), why)
 		}
 		old, err := runs.Open(args[:1], stdin, onBad)
 		if err != nil {
 			return usageErr("diff: %v", err)
 		}
 		defer old.Close()
+		if err := refuse(old, args[0]); err != nil {
+			return err
+		}
 		cur, err := runs.Open(args[1:], stdin, onBad)
 		if err != nil {
 			return usageErr("diff: %v", err)
 		}
 		defer cur.Close()
+		if err := refuse(cur, args[1]); err != nil {
+			return err
+		}
 		w := &runs.DiffWriter{W: stdout, Format: *format}
 		st, err := runs.Diff(old, cur, runs.DiffOptions{ExpiryWarning: *expiry}, func(domain string, cs []runs.Change) error {
 			if ctx.Err() != nil {

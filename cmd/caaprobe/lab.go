@@ -39,6 +39,7 @@ func newDemoCmd(env *cliEnv) *cobra.Command {
 // main job on built-in data, with no network beyond the loopback.
 func runDemo(ctx context.Context, f *checkFlags, labPort int, args []string, stdout, stderr io.Writer) (err error) {
 	stderr = &lockedWriter{w: stderr}
+	f.stderr = stderr
 	stdout, closeOut, err := openOutput(f, stdout)
 	if err != nil {
 		return err

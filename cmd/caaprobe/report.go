@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -29,9 +30,9 @@ func newReportCmd(env *cliEnv) *cobra.Command {
 	persp := fs.Bool("perspectives", false, "judge the files as runs from several vantage points, as a CA's multi-perspective check does")
 	primary := fs.String("primary", "", "with --perspectives: the `LABEL` of the primary perspective (default: the vantage of the first file)")
 	noColor := fs.Bool("no-color", false, "no colour in the table (also when NO_COLOR is set or stdout is not a terminal)")
-	cmd.RunE = func(cmd *cobra.Command, args []string) error {
+	output := fs.StringP("output", "o", "", "write the report to `FILE` instead of standard output (replaced whole, or left as it was)")
+	cmd.RunE = func(cmd *cobra.Command, args []string) (err error) {
 		ctx, stdin, stdout, stderr := env.ctx, env.stdin, env.stdout, env.stderr
-		_, _, _, _ = ctx, stdin, stdout, stderr
 		readerGC()
 		switch *format {
 		case "table", "markdown", "html", "json":
@@ -50,6 +51,11 @@ func newReportCmd(env *cliEnv) *cobra.Command {
 			return usageErr("report: %v", err)
 		}
 		defer set.Close()
+		stdout, closeOut, err := openOutputFile(*output, stdout, stderr)
+		if err != nil {
+			return err
+		}
+		defer closeOut(&err)
 		vantages := set.Vantages()
 		if *format == "html" && len(vantages) > 1 && !*persp {
 			// The page shows the perspectives view whenever it holds several
@@ -65,10 +71,10 @@ func newReportCmd(env *cliEnv) *cobra.Command {
 				*primary = firstVantage(set)
 			}
 			if len(set.Entries) > 0 && !slices.Contains(vantages, *primary) {
-				return usageErr("--primary %q: the files' vantages are %v", *primary, vantages)
+				return usageErr("--primary %q: the files' vantages are %s", *primary, report.Clean(strings.Join(vantages, " ")))
 			}
 			if len(vantages) < 3 {
-				fmt.Fprintf(stderr, "caaprobe: only %d vantage point(s) (%v): a CA checks from a primary and at least 2 remotes\n", len(vantages), vantages)
+				fmt.Fprintf(stderr, "caaprobe: only %d vantage point(s) (%s): a CA checks from a primary and at least 2 remotes\n", len(vantages), report.Clean(strings.Join(vantages, " ")))
 			}
 		}
 		color := !*noColor && os.Getenv("NO_COLOR") == "" && isTerminal(stdout)
@@ -176,7 +182,9 @@ func newReportCmd(env *cliEnv) *cobra.Command {
 			case "html":
 				hw.SetSummary(provider)
 			case "json":
-				if err := provider.Write(stderr); err != nil {
+				// As check --format json --summary: one line of JSON on
+				// stderr, so stdout stays one domain object a line.
+				if err := provider.WriteJSON(stderr); err != nil {
 					return err
 				}
 			case "markdown":
@@ -195,6 +203,9 @@ func newReportCmd(env *cliEnv) *cobra.Command {
 			if err := hw.Close(); err != nil {
 				return err
 			}
+		}
+		if len(set.Entries) > 0 {
+			markComplete(stdout)
 		}
 		switch {
 		case len(set.Entries) == 0:

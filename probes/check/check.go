@@ -119,7 +119,7 @@ func New(cfg Config) *Checker {
 		cfg.Timeout = 2 * time.Second
 	}
 	if cfg.Parallel == 0 {
-		cfg.Parallel = 32
+		cfg.Parallel = DefaultParallel
 	}
 	if cfg.CA == "" {
 		cfg.CA = "letsencrypt.org"
@@ -151,6 +151,7 @@ func New(cfg Config) *Checker {
 		resolved:  lru.NewWork[string, resolver.Answer](discovery.DefaultCacheSize, budget),
 		instances: lru.NewWork[string, *probes.Result](discovery.DefaultCacheSize, budget),
 		rx:        &probes.Exchanger{Timeout: cfg.ResolverTimeout, MaxBytes: 65535, Wait: x.Wait}}
+	c.watchLocal()
 	if c.anchors = anchorsByZone(cfg.TrustAnchor); len(c.anchors["."]) == 0 {
 		c.anchors["."] = anchorsByZone(IANARootAnchors())["."]
 	}

@@ -5,6 +5,7 @@ import (
 	"iter"
 	"slices"
 
+	"github.com/caaprobe/caaprobe/probes"
 	"github.com/caaprobe/caaprobe/probes/input"
 	"github.com/caaprobe/caaprobe/probes/report"
 )
@@ -163,12 +164,17 @@ func (c *Checker) checkItem(ctx context.Context, it input.Item) *report.Domain {
 	if ctx.Err() != nil {
 		return interrupted(it)
 	}
+	mark := probes.LocalErrors()
 	d := c.Check(ctx, it.Name)
 	d.Source = it.Source
 	if ctx.Err() != nil {
 		// Cut short by an interrupt: partial results would show timeouts
 		// that the servers did not cause.
 		return interrupted(it)
+	}
+	if err := localError(d, mark); err != nil {
+		// This host failed (local.go): not the servers' doing.
+		return notJudged(it, err)
 	}
 	return d
 }

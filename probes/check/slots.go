@@ -2,6 +2,10 @@ package check
 
 import "context"
 
+// DefaultParallel is Config.Parallel when it is not set: the exchanges
+// one domain may have in flight.
+const DefaultParallel = 32
+
 // slots bounds the exchanges in flight for one domain (Config.Parallel).
 // Every exchange the domain starts takes a slot for its duration, in
 // whichever unit or chain it is sent; shared work started by the domain

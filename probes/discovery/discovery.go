@@ -209,6 +209,12 @@ func (w *Walker) init() {
 		w.names = lru.NewWork[string, nameResult](size, budget)
 		w.addrs = lru.NewWork[string, addrResult](size, budget)
 		w.zones = lru.NewWork[string, *Zone](size, budget)
+		// Nothing looked up while this host failed (out of file
+		// descriptors) is kept: a lookup that failed locally is no fact
+		// about the servers (probes.ErrLocal).
+		w.names.SetEpoch(probes.LocalErrors)
+		w.addrs.SetEpoch(probes.LocalErrors)
+		w.zones.SetEpoch(probes.LocalErrors)
 		var roots []netip.Addr
 		for _, a := range w.Roots {
 			if w.family(a) {

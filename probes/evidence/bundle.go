@@ -275,19 +275,18 @@ func readFile(root *os.Root, name string) ([]byte, error) {
 	return io.ReadAll(io.LimitReader(f, 64<<20))
 }
 
-// replaceFile writes name whole through a temporary file and a rename, so
-// a reader sees the old or the new index, never a part.
+// replaceFile writes name whole through Atomic, so a reader sees the old
+// or the new index, never a part.
 func replaceFile(root *os.Root, name string, data []byte) error {
-	tmp := "." + name + ".tmp-" + token()
-	if err := writeFile(root, tmp, data); err != nil {
-		root.Remove(tmp)
+	a, err := createAtomic(root, name)
+	if err != nil {
 		return err
 	}
-	if err := root.Rename(tmp, name); err != nil {
-		root.Remove(tmp)
+	if _, err := a.Write(data); err != nil {
+		a.Abort()
 		return err
 	}
-	return nil
+	return a.Commit()
 }
 
 func token() string {

@@ -21,6 +21,7 @@ import (
 // the caaprobe version, the command line and the vantage point of the run
 // (nil leaves them out).
 func WriteMarkdownRun(w io.Writer, d *report.Domain, run *report.Run) error {
+	d, run = report.CleanDomain(d), report.CleanRun(run) // not trusted (report/clean.go)
 	var b bytes.Buffer
 	writeSummary(&b, d, run)
 	if d.Err == "" {

@@ -1,47 +1,18 @@
 package evidence
 
 import (
-	"fmt"
 	"strings"
-	"unicode"
-	"unicode/utf8"
+
+	"github.com/caaprobe/caaprobe/probes/report"
 )
 
 // sanitize makes text safe to paste and to print: it keeps newlines, turns
 // tabs into spaces, and escapes invalid UTF-8 and every other control or
-// format character (including bidirectional overrides) as \xNN or \uNNNN.
-// A server controls owner names and RDATA, so everything it sent reaches
-// the report through here.
-func sanitize(s string) string {
-	ok := true
-	for _, r := range s {
-		if r == utf8.RuneError || (r != '\n' && !unicode.IsPrint(r) && r != ' ') {
-			ok = false
-			break
-		}
-	}
-	if ok {
-		return s
-	}
-	var b strings.Builder
-	for i := 0; i < len(s); {
-		r, n := utf8.DecodeRuneInString(s[i:])
-		switch {
-		case r == utf8.RuneError && n <= 1:
-			fmt.Fprintf(&b, "\\x%02x", s[i])
-		case r == '\n' || r == ' ':
-			b.WriteRune(r)
-		case r == '\t':
-			b.WriteByte(' ')
-		case !unicode.IsPrint(r) || r == utf8.RuneError:
-			fmt.Fprintf(&b, "\\u%04x", r)
-		default:
-			b.WriteString(s[i : i+n])
-		}
-		i += n
-	}
-	return b.String()
-}
+// format character (including bidirectional overrides) as \xNN or \uNNNN
+// (report.CleanText: the one cleaning function of every renderer). A
+// server controls owner names and RDATA, so everything it sent reaches the
+// report through here.
+func sanitize(s string) string { return report.CleanText(s) }
 
 // fence returns a Markdown code fence longer than any run of backticks in
 // body, so bytes from a server cannot close the block early.

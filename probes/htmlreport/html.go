@@ -86,6 +86,9 @@ func (h *Writer) Add(d *report.Domain, vantage string) error {
 	if h.err != nil {
 		return h.err
 	}
+	// Saved JSON and servers are not trusted: html/template escapes
+	// markup, not control characters (report/clean.go).
+	d, vantage = report.CleanDomain(d), report.CleanText(vantage)
 	id := fmt.Sprintf("d%d-%s", len(h.rows)+1, anchor(d.Domain))
 	if vantage != "" {
 		h.vantage[vantage] = true

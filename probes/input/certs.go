@@ -82,6 +82,27 @@ type CertStats struct {
 	Expired  int // leaves past notAfter: their names are still checked
 	Files    int // files that held certificates
 	Unusable int // certificate files that could not be used (reported as errors)
+	// Special counts files in a directory that are not regular files nor
+	// directories (FIFOs, sockets, devices): not read. SpecialFiles names
+	// the first maxSpecialNamed of them, with their kind.
+	Special      int
+	SpecialFiles []string
+}
+
+// maxSpecialNamed bounds the special files CertStats names.
+const maxSpecialNamed = 10
+
+// specialKind names the kind of a file that is not regular.
+func specialKind(m fs.FileMode) string {
+	switch {
+	case m&fs.ModeNamedPipe != 0:
+		return "FIFO"
+	case m&fs.ModeSocket != 0:
+		return "socket"
+	case m&fs.ModeDevice != 0:
+		return "device"
+	}
+	return "not a regular file"
 }
 
 // CertStats returns the counts of the last AddCerts call.
@@ -103,6 +124,13 @@ func (s CertStats) String() string {
 	}
 	if s.Unusable > 0 {
 		skipped = append(skipped, fmt.Sprintf("%d unusable file(s), listed as errors", s.Unusable))
+	}
+	if s.Special > 0 {
+		named := strings.Join(s.SpecialFiles, ", ")
+		if s.Special > len(s.SpecialFiles) {
+			named += fmt.Sprintf(" and %d more", s.Special-len(s.SpecialFiles))
+		}
+		skipped = append(skipped, fmt.Sprintf("%d file(s) that are not regular files, not read: %s", s.Special, named))
 	}
 	if len(skipped) > 0 {
 		out += "; skipped " + strings.Join(skipped, ", ")
@@ -144,6 +172,13 @@ func (w *certWalk) dir(path string) {
 			w.dir(p)
 		case fi.Mode().IsRegular():
 			w.file(p, false)
+		default:
+			// A FIFO, socket or device is not read (a FIFO would wait for
+			// a writer), but it is said: CertStats names it.
+			w.r.certStats.Special++
+			if len(w.r.certStats.SpecialFiles) < maxSpecialNamed {
+				w.r.certStats.SpecialFiles = append(w.r.certStats.SpecialFiles, p+" ("+specialKind(fi.Mode())+")")
+			}
 		}
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"math/big"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -299,7 +300,7 @@ func TestCertStats(t *testing.T) {
 	}
 	st := r.CertStats()
 	want := CertStats{Leaves: 1, CA: 2, Copies: 1, Files: 3}
-	if st != want {
+	if !reflect.DeepEqual(st, want) {
 		t.Errorf("stats %+v, want %+v", st, want)
 	}
 	if s := st.String(); !strings.Contains(s, "skipped 2 CA certificate(s), 1 copies") {

@@ -35,6 +35,7 @@ type Work[K comparable, V any] struct {
 	mu       sync.Mutex
 	done     *Segmented[K, V]
 	inflight map[K]*job[V]
+	epoch    func() int64 // see SetEpoch
 }
 
 type job[V any] struct {
@@ -58,6 +59,24 @@ func NewWorkSegments[K comparable, V any](probation, protected int, budget time.
 func newWork[K comparable, V any](done *Segmented[K, V], budget time.Duration) *Work[K, V] {
 	stop, cancel := context.WithCancel(context.Background())
 	return &Work[K, V]{budget: budget, stop: stop, cancel: cancel, done: done, inflight: map[K]*job[V]{}}
+}
+
+// SetEpoch makes a value computed while epoch changed incomplete: handed
+// to the callers waiting, not kept. The engine passes a count of local
+// errors (probes.LocalErrors), so that nothing found while this host
+// failed (out of file descriptors) is kept for later domains. Call it
+// before the first Do.
+func (w *Work[K, V]) SetEpoch(epoch func() int64) { w.epoch = epoch }
+
+// compute runs f and says whether its value may be kept: f says it is
+// complete, and the epoch did not change meanwhile.
+func (w *Work[K, V]) compute(ctx context.Context, f func(context.Context) (V, bool)) (V, bool) {
+	if w.epoch == nil {
+		return f(ctx)
+	}
+	e := w.epoch()
+	v, complete := f(ctx)
+	return v, complete && w.epoch() == e
 }
 
 // Close cancels every computation in flight; later ones start cancelled.
@@ -108,7 +127,7 @@ func (w *Work[K, V]) DoNested(ctx context.Context, key K, compute func(context.C
 		var zero V
 		return zero, false
 	}
-	v, complete := compute(ctx)
+	v, complete := w.compute(ctx, compute)
 	if complete {
 		w.mu.Lock()
 		if _, ok := w.done.Peek(key); !ok {
@@ -146,7 +165,7 @@ func (w *Work[K, V]) start(key K, compute func(context.Context) (V, bool)) *job[
 		if w.budget > 0 {
 			ctx, cancel = context.WithTimeout(w.stop, w.budget)
 		}
-		c.val, c.complete = compute(ctx)
+		c.val, c.complete = w.compute(ctx, compute)
 		if ctx.Err() != nil {
 			// Whatever compute says, a value made while its context
 			// ended may be missing answers: not a fact to keep.

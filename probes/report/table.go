@@ -42,6 +42,7 @@ type row struct {
 // whose every row is as required (the TLD, the root, a parent domain) are
 // folded into one line each. Marks are explained in a legend below.
 func WriteTable(w io.Writer, d *Domain, opt TableOptions) error {
+	d = CleanDomain(d) // saved JSON and servers are not trusted (clean.go)
 	if opt.OnlyFailing && d.Verdict == VerdictPass {
 		return nil
 	}

@@ -82,7 +82,23 @@ type MPIC struct {
 // (the last one wins if a vantage has several). primary is the primary's
 // label; vantages lists every vantage of the set, so a vantage without
 // this domain counts as not checked.
+//
+// Every string the verdict carries is cleaned (report.CleanDomain,
+// CleanVantage): it is read from saved JSON and printed.
 func Judge(domain string, recs []*Record, primary string, vantages []string) *MPIC {
+	domain, primary = report.CleanText(domain), report.CleanText(primary)
+	cleaned := make([]string, len(vantages))
+	for i, v := range vantages {
+		cleaned[i] = report.CleanText(v)
+	}
+	vantages = cleaned
+	clean := make([]*Record, len(recs))
+	for i, r := range recs {
+		c := *r
+		c.Domain, c.Vantage = report.CleanDomain(r.Domain), report.CleanVantage(r.Vantage)
+		clean[i] = &c
+	}
+	recs = clean
 	m := &MPIC{Domain: domain, Primary: primary}
 	byLabel := map[string]*Perspective{}
 	for _, r := range recs {

@@ -112,11 +112,15 @@ func openFile(path string, stdin io.Reader) (*File, error) {
 	if st.Mode().IsRegular() {
 		return &File{Name: path, ModTime: st.ModTime(), f: fh}, nil
 	}
+	if st.IsDir() {
+		fh.Close()
+		return nil, fmt.Errorf("%s is a directory, not a JSON Lines file", path)
+	}
 	// A pipe (<(caaprobe check ...)): copy it so lines can be re-read.
 	f, err := openFile("-", fh)
 	fh.Close()
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("reading %s: %w", path, errors.Unwrap(err))
 	}
 	f.Name = path
 	return f, nil

@@ -80,6 +80,7 @@ func Provider(ns string) string {
 
 // Add counts one finished domain.
 func (s *Summary) Add(d *report.Domain) {
+	d = report.CleanDomain(d) // its names and codes are printed (report/clean.go)
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.domains++

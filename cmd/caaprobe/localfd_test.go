@@ -1,0 +1,150 @@
+//go:build unix
+
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+)
+
+// fdDomain is what TestLowFDLimit compares of a JSON line.
+type fdDomain struct {
+	Domain   string `json:"domain"`
+	Verdict  string `json:"verdict"`
+	Error    string `json:"error"`
+	Findings []struct {
+		Code string `json:"code"`
+	} `json:"findings"`
+	Servers []json.RawMessage `json:"servers"`
+}
+
+func (d fdDomain) codes() []string {
+	var out []string
+	for _, f := range d.Findings {
+		out = append(out, f.Code)
+	}
+	slices.Sort(out)
+	return out
+}
+
+// runLimited runs the binary (this test binary as main) with args, under
+// `ulimit -n` fds when fds > 0, and returns its JSON lines by domain,
+// stderr and exit status.
+func runLimited(t *testing.T, fds int, args ...string) (map[string]fdDomain, string, int) {
+	t.Helper()
+	exe, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	script := `exec "$0" "$@"`
+	if fds > 0 {
+		script = fmt.Sprintf(`ulimit -n %d && exec "$0" "$@"`, fds)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, "sh", append([]string{"-c", script, exe}, args...)...)
+	cmd.Env = append(os.Environ(), "CAAPROBE_TEST_MAIN=1", "NO_COLOR=1")
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	err = cmd.Run()
+	code := 0
+	var exit *exec.ExitError
+	switch {
+	case err == nil:
+	case errors.As(err, &exit):
+		code = exit.ExitCode()
+	default:
+		t.Fatalf("running under ulimit -n %d: %v", fds, err)
+	}
+	out := map[string]fdDomain{}
+	for _, l := range bytes.Split(bytes.TrimSpace(stdout.Bytes()), []byte("\n")) {
+		if len(l) == 0 {
+			continue
+		}
+		var d fdDomain
+		if err := json.Unmarshal(l, &d); err != nil {
+			t.Fatalf("ulimit -n %d: output line is not JSON: %v: %s", fds, err, l)
+		}
+		out[d.Domain] = d
+	}
+	return out, stderr.String(), code
+}
+
+// TestLowFDLimit is issue 23's done-when: the whole lab checked with
+// --concurrency 512 --rate 0 under `ulimit -n 64` (and under a limit so low
+// that sockets fail even with the concurrency capped) gives no finding and
+// no verdict fail from a local error: every domain is judged as it is
+// without the limit, or is verdict error naming the local error, with no
+// finding. --concurrency is capped against the limit, with a note.
+func TestLowFDLimit(t *testing.T) {
+	if _, err := exec.LookPath("sh"); err != nil {
+		t.Skip("no sh")
+	}
+	lab := startLab(t)
+	names := filepath.Join(t.TempDir(), "names.txt")
+	if err := os.WriteFile(names, []byte(strings.Join(lab.Domains(), "\n")+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	anchor := filepath.Join(t.TempDir(), "anchor.txt")
+	var ab strings.Builder
+	for _, rr := range lab.TrustAnchor() {
+		ab.WriteString(rr.String() + "\n")
+	}
+	if err := os.WriteFile(anchor, []byte(ab.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	args := func(concurrency string) []string {
+		return []string{"check", "--root", lab.Root.String(), "--port", fmt.Sprint(lab.Port), "--timeout", "1", "--retries", "1",
+			"--trust-anchor", anchor, "--concurrency", concurrency, "--rate", "0", "--format", "json", "-f", names}
+	}
+	// Without a limit, one domain at a time: what the capped runs do.
+	want, stderr, code := runLimited(t, 0, args("1")...)
+	if code != exitFindings || len(want) != len(lab.Domains()) {
+		t.Fatalf("baseline: exit %d, %d domains of %d; stderr: %s", code, len(want), len(lab.Domains()), stderr)
+	}
+	for _, fds := range []int{64, 20} {
+		t.Run(fmt.Sprintf("ulimit-n-%d", fds), func(t *testing.T) {
+			got, stderr, code := runLimited(t, fds, args("512")...)
+			if !strings.Contains(stderr, "--concurrency 512 lowered to 1: the limit on open files (ulimit -n) is "+fmt.Sprint(fds)) {
+				t.Errorf("no note of the capped --concurrency on stderr:\n%s", stderr)
+			}
+			if len(got) != len(want) {
+				t.Fatalf("%d domains, want %d; stderr: %s", len(got), len(want), stderr)
+			}
+			local, judged := 0, 0
+			for name, w := range want {
+				g := got[name]
+				if g.Verdict == "error" && strings.HasPrefix(g.Error, "local error on this host: ") {
+					local++
+					if len(g.Findings) != 0 || len(g.Servers) != 0 {
+						t.Errorf("%s: not judged, yet findings %v and %d servers", name, g.codes(), len(g.Servers))
+					}
+					continue
+				}
+				judged++
+				if g.Verdict != w.Verdict || !slices.Equal(g.codes(), w.codes()) {
+					t.Errorf("%s: verdict %s %v (error %q), without the limit %s %v", name, g.Verdict, g.codes(), g.Error, w.Verdict, w.codes())
+				}
+			}
+			t.Logf("ulimit -n %d: %d domains judged as without the limit, %d not judged (local error); exit %d", fds, judged, local, code)
+			switch {
+			case judged == 0 && code != exitInternal:
+				t.Errorf("nothing could be checked: exit %d, want %d", code, exitInternal)
+			case local > 0 && judged > 0 && code != exitFindings && code != exitIncomplete:
+				t.Errorf("exit %d, want %d or %d", code, exitFindings, exitIncomplete)
+			case local > 0 && !strings.Contains(stderr, "local error on this host"):
+				t.Errorf("stderr does not say the local error:\n%s", stderr)
+			}
+		})
+	}
+}

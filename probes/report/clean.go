@@ -1,0 +1,203 @@
+package report
+
+import (
+	"slices"
+	"strings"
+	"unicode"
+
+	"github.com/caaprobe/caaprobe/probes"
+	"github.com/caaprobe/caaprobe/probes/resolver"
+)
+
+// Text from servers and from saved JSON (probes/runs reads it back) is not
+// trusted: an escape sequence in a finding code, a name or a detail would
+// reach the terminal (clear the screen, retitle the window) or the HTML
+// page. Every renderer (the table, Markdown, HTML, the provider view, the
+// diff and the perspectives) passes what it prints through Clean, one
+// string at a time or the whole domain at once with CleanDomain.
+
+// CleanText is Clean for text of several lines: each line is cleaned, the
+// newlines are kept, and a tab becomes a space.
+func CleanText(s string) string {
+	if !strings.ContainsAny(s, "\n\t") {
+		return Clean(s)
+	}
+	lines := strings.Split(strings.ReplaceAll(s, "\t", " "), "\n")
+	for i, l := range lines {
+		lines[i] = Clean(l)
+	}
+	return strings.Join(lines, "\n")
+}
+
+// CleanDomain returns d with every string a renderer prints cleaned
+// (CleanText): names, sources, codes, probe IDs, statuses, details,
+// errors, the policy, the explanation and the --resolver's answers. The
+// raw replies are left as they are: they are printed only through the
+// DNS library's presentation format, which escapes every byte that is
+// not printable. d itself is not changed; a d with nothing to clean is
+// returned as it is.
+func CleanDomain(d *Domain) *Domain {
+	if d == nil || domainClean(d) {
+		return d
+	}
+	c := *d
+	c.Domain, c.Source, c.Explanation, c.Err = CleanText(d.Domain), CleanText(d.Source), CleanText(d.Explanation), CleanText(d.Err)
+	c.Verdict, c.Outcome = Verdict(CleanText(string(d.Verdict))), Outcome(CleanText(string(d.Outcome)))
+	c.Names = nil
+	for _, n := range d.Names {
+		cn := *n
+		cn.Name, cn.Zone, cn.CNAME, cn.AliasOf, cn.Err, cn.DNSSEC = CleanText(n.Name), CleanText(n.Zone), CleanText(n.CNAME), CleanText(n.AliasOf), CleanText(n.Err), CleanText(n.DNSSEC)
+		cn.Outcome = Outcome(CleanText(string(n.Outcome)))
+		cn.Failing, cn.Working = cleanAll(n.Failing), cleanAll(n.Working)
+		c.Names = append(c.Names, &cn)
+	}
+	results := map[*probes.Result]*probes.Result{}
+	c.Servers = nil
+	for _, s := range d.Servers {
+		cs := *s
+		cs.Zone, cs.NS = CleanText(s.Zone), CleanText(s.NS)
+		cs.Results = nil
+		for _, r := range s.Results {
+			cr := cleanResult(r)
+			results[r] = cr
+			cs.Results = append(cs.Results, cr)
+		}
+		c.Servers = append(c.Servers, &cs)
+	}
+	c.Findings = cleanFindings(d.Findings, results)
+	c.zoneFindings = cleanFindings(d.zoneFindings, results)
+	if p := d.Policy; p != nil {
+		c.Policy = &Policy{CA: CleanText(p.CA), Name: CleanText(p.Name), Issue: CleanText(p.Issue), Wildcard: CleanText(p.Wildcard),
+			Relevant: CleanText(p.Relevant), Reason: CleanText(p.Reason)}
+	}
+	c.Resolver = nil
+	for _, rc := range d.Resolver {
+		crc := rc
+		crc.Name, crc.Rcode, crc.Err, crc.Predicted = CleanText(rc.Name), CleanText(rc.Rcode), CleanText(rc.Err), CleanText(rc.Predicted)
+		crc.EDE = nil
+		for _, e := range rc.EDE {
+			crc.EDE = append(crc.EDE, resolver.EDE{Code: e.Code, Text: CleanText(e.Text)})
+		}
+		c.Resolver = append(c.Resolver, crc)
+	}
+	return &c
+}
+
+// CleanVantage returns v with its label, host and sources cleaned.
+func CleanVantage(v Vantage) Vantage {
+	return Vantage{Label: CleanText(v.Label), Host: CleanText(v.Host), Sources: cleanAll(v.Sources)}
+}
+
+// CleanRun returns run with its version, command and vantage cleaned.
+func CleanRun(run *Run) *Run {
+	if run == nil {
+		return nil
+	}
+	c := *run
+	c.Version, c.Command = CleanText(run.Version), cleanAll(run.Command)
+	if run.Vantage != nil {
+		v := CleanVantage(*run.Vantage)
+		c.Vantage = &v
+	}
+	return &c
+}
+
+func cleanResult(r *probes.Result) *probes.Result {
+	if r == nil {
+		return nil
+	}
+	cr := *r
+	cr.Probe, cr.Name, cr.QName, cr.Status = probes.ProbeID(CleanText(string(r.Probe))), CleanText(r.Name), CleanText(r.QName), probes.Status(CleanText(string(r.Status)))
+	cr.Issues = nil
+	for _, is := range r.Issues {
+		cr.Issues = append(cr.Issues, probes.Issue{Code: probes.Code(CleanText(string(is.Code))), Detail: CleanText(is.Detail)})
+	}
+	return &cr
+}
+
+func cleanFindings(fs []Finding, results map[*probes.Result]*probes.Result) []Finding {
+	if fs == nil {
+		return nil
+	}
+	out := make([]Finding, len(fs))
+	for i, f := range fs {
+		out[i] = Finding{Code: probes.Code(CleanText(string(f.Code))), Severity: probes.Severity(CleanText(string(f.Severity))),
+			Name: CleanText(f.Name), Zone: CleanText(f.Zone), NS: CleanText(f.NS), Addr: CleanText(f.Addr),
+			Probe: probes.ProbeID(CleanText(string(f.Probe))), Detail: CleanText(f.Detail), Result: f.Result}
+		if r, ok := results[f.Result]; ok {
+			out[i].Result = r
+		} else if f.Result != nil {
+			out[i].Result = cleanResult(f.Result)
+		}
+	}
+	return out
+}
+
+func cleanAll(ss []string) []string {
+	if ss == nil {
+		return nil
+	}
+	out := make([]string, len(ss))
+	for i, s := range ss {
+		out[i] = CleanText(s)
+	}
+	return out
+}
+
+// clean reports whether s needs no cleaning (CleanText(s) == s): no tab,
+// and nothing but newlines that Clean would escape.
+func clean(s string) bool {
+	for _, r := range s {
+		if r == '\t' || r != '\n' && (!unicode.IsPrint(r) || r == unicode.ReplacementChar) {
+			return false
+		}
+	}
+	return true
+}
+
+// domainClean reports whether every string CleanDomain cleans is clean
+// already, so the domain need not be copied (the common case).
+func domainClean(d *Domain) bool {
+	ok := clean(d.Domain) && clean(d.Source) && clean(d.Explanation) && clean(d.Err) && clean(string(d.Verdict)) && clean(string(d.Outcome))
+	for _, n := range d.Names {
+		ok = ok && clean(n.Name) && clean(n.Zone) && clean(n.CNAME) && clean(n.AliasOf) && clean(n.Err) && clean(n.DNSSEC) &&
+			clean(string(n.Outcome)) && allClean(n.Failing) && allClean(n.Working)
+	}
+	for _, s := range d.Servers {
+		ok = ok && clean(s.Zone) && clean(s.NS)
+		for _, r := range s.Results {
+			ok = ok && resultClean(r)
+		}
+	}
+	for _, fs := range [][]Finding{d.Findings, d.zoneFindings} {
+		for _, f := range fs {
+			ok = ok && clean(string(f.Code)) && clean(string(f.Severity)) && clean(f.Name) && clean(f.Zone) && clean(f.NS) &&
+				clean(f.Addr) && clean(string(f.Probe)) && clean(f.Detail) && resultClean(f.Result)
+		}
+	}
+	if p := d.Policy; p != nil {
+		ok = ok && clean(p.CA) && clean(p.Name) && clean(p.Issue) && clean(p.Wildcard) && clean(p.Relevant) && clean(p.Reason)
+	}
+	for _, rc := range d.Resolver {
+		ok = ok && clean(rc.Name) && clean(rc.Rcode) && clean(rc.Err) && clean(rc.Predicted)
+		for _, e := range rc.EDE {
+			ok = ok && clean(e.Text)
+		}
+	}
+	return ok
+}
+
+func resultClean(r *probes.Result) bool {
+	if r == nil {
+		return true
+	}
+	ok := clean(string(r.Probe)) && clean(r.Name) && clean(r.QName) && clean(string(r.Status))
+	for _, is := range r.Issues {
+		ok = ok && clean(string(is.Code)) && clean(is.Detail)
+	}
+	return ok
+}
+
+func allClean(ss []string) bool {
+	return !slices.ContainsFunc(ss, func(s string) bool { return !clean(s) })
+}
