@@ -5,8 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -19,14 +17,7 @@ func TestCheckWarnsOnceWithoutAnchor(t *testing.T) {
 	lab := startLab(t)
 	base := []string{"check", "--root", lab.Root.String(), "--port", fmt.Sprint(lab.Port), "--timeout", "500ms",
 		"--format", "json"}
-	anchor := filepath.Join(t.TempDir(), "lab-anchor.txt")
-	var text strings.Builder
-	for _, rr := range lab.TrustAnchor() {
-		text.WriteString(rr.String() + "\n")
-	}
-	if err := os.WriteFile(anchor, []byte(text.String()), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	anchor := anchorFile(t, lab)
 	for _, tc := range []struct {
 		args     []string
 		warnings int

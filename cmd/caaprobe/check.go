@@ -279,11 +279,7 @@ func runCheck(ctx context.Context, f *checkFlags, portSet bool, args []string, s
 	if len(args) == 0 && len(f.files) == 0 && len(f.certs) == 0 {
 		return usageErr("no names to check: give names as arguments, -f FILE, --cert FILE, or pipe them on stdin")
 	}
-	// The input reader, the engine's warnings and the report all write to
-	// stderr from their own goroutines.
-	stderr = &lockedWriter{w: stderr}
-	f.stderr = stderr
-	stdout, closeOut, err := openOutput(f, stdout)
+	stdout, stderr, closeOut, err := f.streams(stdout, stderr)
 	if err != nil {
 		return err
 	}

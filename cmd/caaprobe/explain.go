@@ -178,9 +178,7 @@ func runExplain(ctx context.Context, ef *explainFlags, fs *pflag.FlagSet, args [
 	if err != nil {
 		return err
 	}
-	stderr = &lockedWriter{w: stderr}
-	f.stderr = stderr
-	stdout, closeOut, err := openOutput(f, stdout)
+	stdout, stderr, closeOut, err := f.streams(stdout, stderr)
 	if err != nil {
 		return err
 	}

@@ -38,9 +38,7 @@ func newDemoCmd(env *cliEnv) *cobra.Command {
 // runDemo starts the lab in this process and checks every lab domain: the
 // main job on built-in data, with no network beyond the loopback.
 func runDemo(ctx context.Context, f *checkFlags, labPort int, args []string, stdout, stderr io.Writer) (err error) {
-	stderr = &lockedWriter{w: stderr}
-	f.stderr = stderr
-	stdout, closeOut, err := openOutput(f, stdout)
+	stdout, stderr, closeOut, err := f.streams(stdout, stderr)
 	if err != nil {
 		return err
 	}

@@ -95,14 +95,7 @@ func TestLowFDLimit(t *testing.T) {
 	if err := os.WriteFile(names, []byte(strings.Join(lab.Domains(), "\n")+"\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	anchor := filepath.Join(t.TempDir(), "anchor.txt")
-	var ab strings.Builder
-	for _, rr := range lab.TrustAnchor() {
-		ab.WriteString(rr.String() + "\n")
-	}
-	if err := os.WriteFile(anchor, []byte(ab.String()), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	anchor := anchorFile(t, lab)
 	args := func(concurrency string) []string {
 		return []string{"check", "--root", lab.Root.String(), "--port", fmt.Sprint(lab.Port), "--timeout", "1", "--retries", "1",
 			"--trust-anchor", anchor, "--concurrency", concurrency, "--rate", "0", "--format", "json", "-f", names}

@@ -9,13 +9,15 @@ import (
 	"github.com/caaprobe/caaprobe/probes/evidence"
 )
 
-// openOutput opens --output FILE in place of stdout (openOutputFile).
-func openOutput(f *checkFlags, stdout io.Writer) (io.Writer, func(*error), error) {
-	var stderr io.Writer = os.Stderr
-	if f.stderr != nil {
-		stderr = f.stderr
-	}
-	return openOutputFile(f.output, stdout, stderr)
+// streams readies a check-style run's output: stderr shared by the input
+// reader, the engine's warnings and the report, which write from their own
+// goroutines (so locked, and kept in f for the engine), and stdout, or
+// --output FILE in its place (openOutputFile), with the func that closes it.
+func (f *checkFlags) streams(stdout, stderr io.Writer) (io.Writer, io.Writer, func(*error), error) {
+	stderr = &lockedWriter{w: stderr}
+	f.stderr = stderr
+	stdout, closeOut, err := openOutputFile(f.output, stdout, stderr)
+	return stdout, stderr, closeOut, err
 }
 
 // openOutputFile opens -o FILE in place of stdout. A regular file (or a

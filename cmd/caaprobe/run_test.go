@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -21,6 +22,21 @@ func startLab(t *testing.T) *fixtures.Lab {
 	}
 	t.Cleanup(lab.Close)
 	return lab
+}
+
+// anchorFile writes the lab's root trust anchor to a file for
+// check --trust-anchor and returns its path.
+func anchorFile(t *testing.T, lab *fixtures.Lab) string {
+	t.Helper()
+	var text strings.Builder
+	for _, rr := range lab.TrustAnchor() {
+		text.WriteString(rr.String() + "\n")
+	}
+	path := filepath.Join(t.TempDir(), "lab-anchor.txt")
+	if err := os.WriteFile(path, []byte(text.String()), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return path
 }
 
 // TestCheckJSONNotimp is the acceptance check: with the lab served,
