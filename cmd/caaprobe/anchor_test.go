@@ -14,6 +14,7 @@ import (
 // indeterminate and stderr says so once per run, with the fix; with the
 // lab's anchor the warning is gone and the signed zone is secure.
 func TestCheckWarnsOnceWithoutAnchor(t *testing.T) {
+	t.Parallel()
 	lab := startLab(t)
 	base := []string{"check", "--root", lab.Root.String(), "--port", fmt.Sprint(lab.Port), "--timeout", "500ms",
 		"--format", "json"}

@@ -37,6 +37,7 @@ func benchArgs(b *fixtures.Bench, extra ...string) []string {
 // as its A-label, and the exit status follows the good names (all pass: 0)
 // while stderr counts the bad lines.
 func TestBulkInputFile(t *testing.T) {
+	t.Parallel()
 	b := startBenchLab(t, 10)
 	lines := []string{
 		"# customer domains", // 1
@@ -102,6 +103,7 @@ func TestBulkInputFile(t *testing.T) {
 // TestShardPartition runs the same list as three shards: together they
 // report every name exactly once, each in input order.
 func TestShardPartition(t *testing.T) {
+	t.Parallel()
 	b := startBenchLab(t, 30)
 	names := b.Domains()
 	seen := map[string]int{}
@@ -153,6 +155,7 @@ func TestShardPartition(t *testing.T) {
 // TestSummaryFlag checks the provider view reaches the user: on stdout
 // after the tables, on stderr for JSON so stdout stays JSON Lines.
 func TestSummaryFlag(t *testing.T) {
+	t.Parallel()
 	b := startBenchLab(t, 5)
 	var stdout, stderr bytes.Buffer
 	if err := run(context.Background(), benchArgs(b, "--summary", "z0.test", "z1.test"), nil, &stdout, &stderr); err != nil {
@@ -193,6 +196,7 @@ func TestSummaryFlag(t *testing.T) {
 // referral and CAA at two addresses, plus the shared root and TLD). An
 // unknown shape is a usage error.
 func TestBenchLabVanity(t *testing.T) {
+	t.Parallel()
 	var stdout, stderr bytes.Buffer
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()

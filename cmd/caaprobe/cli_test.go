@@ -96,6 +96,7 @@ func TestPreflightBlocked(t *testing.T) {
 // TestPreflightIntercepted: UDP answered NXDOMAIN without AA, TCP
 // refused: exit 1, the message says intercepted and what came back.
 func TestPreflightIntercepted(t *testing.T) {
+	t.Parallel()
 	root, err := fixtures.StartInterceptingRoot(netip.MustParseAddr("127.0.0.1"), 0)
 	if err != nil {
 		t.Fatal(err)
@@ -118,6 +119,7 @@ func TestPreflightIntercepted(t *testing.T) {
 // TestPreflightOneFamily: the IPv6 root drops, the IPv4 root (the lab)
 // answers: said once on stderr, and the check goes on over IPv4.
 func TestPreflightOneFamily(t *testing.T) {
+	t.Parallel()
 	// A lab of ok.test alone: the full lab serves one case on ::1.
 	var cases []fixtures.Case
 	for _, c := range fixtures.Cases {
@@ -149,6 +151,7 @@ func TestPreflightOneFamily(t *testing.T) {
 
 // TestOptionsAnywhere: flags after the names are flags, not names.
 func TestOptionsAnywhere(t *testing.T) {
+	t.Parallel()
 	lab := startLab(t)
 	r := runBinary(t, nil, "check", "notimp.test", "--format", "json", "--root", lab.Root.String(), "--port", fmt.Sprint(lab.Port), "--timeout", "1")
 	if r.code != exitFindings {
@@ -158,8 +161,15 @@ func TestOptionsAnywhere(t *testing.T) {
 	if len(lines) != 1 || !strings.HasPrefix(lines[0], `{"domain":"notimp.test"`) {
 		t.Errorf("want one JSON line for notimp.test, got %d lines:\n%.500s", len(lines), r.stdout)
 	}
-	// --rate and --shard after a name are honoured.
-	r = runBinary(t, nil, append(labArgs(lab, "ok.test", "www.flag1.test", "--rate", "1", "--shard", "0/4"), "--format", "json")...)
+	// --rate after a name is read: a bad value there is refused, naming it
+	// (a valid one would only slow the run down, which no test can see
+	// without timing it).
+	r = runBinary(t, nil, labArgs(lab, "ok.test", "--rate", "-1")...)
+	if r.code != exitUsage || !strings.Contains(r.stderr, "--rate -1") {
+		t.Errorf("--rate -1 after the name: exit %d, stderr %s", r.code, r.stderr)
+	}
+	// --shard after the names is honoured.
+	r = runBinary(t, nil, append(labArgs(lab, "ok.test", "www.flag1.test", "--shard", "0/4"), "--format", "json")...)
 	if !strings.Contains(r.stderr, "shard 0/4:") {
 		t.Errorf("--shard after the names ignored; stderr %s", r.stderr)
 	}
@@ -170,6 +180,7 @@ func TestOptionsAnywhere(t *testing.T) {
 
 // TestVersion: --version, -v and version print the build information.
 func TestVersion(t *testing.T) {
+	t.Parallel()
 	for _, args := range [][]string{{"--version"}, {"-v"}, {"version"}} {
 		r := runBinary(t, nil, args...)
 		if r.code != 0 || !strings.HasPrefix(r.stdout, "caaprobe ") || !strings.Contains(r.stdout, "revision") || !strings.Contains(r.stdout, "go1.") {
@@ -180,6 +191,7 @@ func TestVersion(t *testing.T) {
 
 // TestHelp: help CMD and CMD -h print that command's help on stdout.
 func TestHelp(t *testing.T) {
+	t.Parallel()
 	for _, args := range [][]string{{"help", "check"}, {"check", "-h"}, {"check", "--help"}} {
 		r := runBinary(t, nil, args...)
 		if r.code != 0 || !strings.Contains(r.stdout, "caaprobe check [flags]") || !strings.Contains(r.stdout, "--timeout") {
@@ -195,6 +207,7 @@ func TestHelp(t *testing.T) {
 // TestUnknownFlagShort: an unknown flag is one short error with a
 // suggestion, not the whole usage.
 func TestUnknownFlagShort(t *testing.T) {
+	t.Parallel()
 	r := runBinary(t, nil, "check", "--colour", "always", "ok.test")
 	if r.code != exitUsage {
 		t.Errorf("exit %d, want 2", r.code)
@@ -215,6 +228,7 @@ func TestUnknownFlagShort(t *testing.T) {
 // parses with its meaning (values are checked by config), in the GNU form
 // and, where it was written so, the single-dash form.
 func TestEveryFlagParses(t *testing.T) {
+	t.Parallel()
 	anchor := filepath.Join(t.TempDir(), "anchor")
 	os.WriteFile(anchor, []byte(". 3600 IN DS 20326 8 2 E06D44B80B8F1D39A95C0B0D7C65D08458E880409BBC683457104237C7F8EC8D\n"), 0o644)
 	flags := [][]string{
@@ -254,6 +268,7 @@ func TestEveryFlagParses(t *testing.T) {
 // TestCompletionAndMan: completion scripts for bash, zsh and fish, and man
 // pages that groff renders, from the same definitions.
 func TestCompletionAndMan(t *testing.T) {
+	t.Parallel()
 	for _, sh := range []string{"bash", "zsh", "fish"} {
 		r := runBinary(t, nil, "completion", sh)
 		if r.code != 0 || !strings.Contains(r.stdout, "caaprobe") {
@@ -299,6 +314,7 @@ func TestCompletionAndMan(t *testing.T) {
 
 // TestStdinWithoutDash: names piped on stdin are read without "-".
 func TestStdinWithoutDash(t *testing.T) {
+	t.Parallel()
 	lab := startLab(t)
 	in := "ok.test\nok.test.\n# a comment\n"
 	r := runBinary(t, &in, labArgs(lab, "--format", "json")...)
@@ -334,6 +350,7 @@ func okServer(t *testing.T, lab *fixtures.Lab) (string, string) {
 // ZONE=NAME/ADDR pin the zone's servers, marked (pinned) in the table; a
 // pin no name reaches is an error.
 func TestPins(t *testing.T) {
+	t.Parallel()
 	lab := startLab(t)
 	name, addr := okServer(t, lab)
 	for _, pin := range []string{"ok.test=" + addr, "ok.test=" + name, "ok.test=" + name + "/" + addr, "OK.test.=" + name + "."} {
@@ -358,6 +375,7 @@ func TestPins(t *testing.T) {
 // TestRootPortForms: --root ADDR:PORT sets the port for every server (a
 // lab); a port that contradicts --port is a usage error.
 func TestRootPortForms(t *testing.T) {
+	t.Parallel()
 	lab := startLab(t)
 	r := runBinary(t, nil, "check", "--root", fmt.Sprintf("%s:%d", lab.Root, lab.Port), "--timeout", "1", "ok.test")
 	if r.code != exitOK {
@@ -380,6 +398,7 @@ func TestRootPortForms(t *testing.T) {
 // TestResolverChecked: a --resolver that answers authoritatively is
 // warned about; one that does not answer is left out (no "agrees").
 func TestResolverChecked(t *testing.T) {
+	t.Parallel()
 	lab := startLab(t)
 	// The lab's root answers . SOA itself, with AA and without RA.
 	r := runBinary(t, nil, labArgs(lab, "ok.test", "--format", "json", "--resolver", fmt.Sprintf("%s:%d", lab.Root, lab.Port))...)
@@ -405,6 +424,7 @@ func TestResolverChecked(t *testing.T) {
 
 // TestCertSkips: --cert says how many certificates it skipped and why.
 func TestCertSkips(t *testing.T) {
+	t.Parallel()
 	lab := startLab(t)
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
@@ -430,6 +450,7 @@ func TestCertSkips(t *testing.T) {
 // TestOutputFile: --output FILE takes the report instead of stdout (a
 // container without a shell cannot redirect).
 func TestOutputFile(t *testing.T) {
+	t.Parallel()
 	lab := startLab(t)
 	path := filepath.Join(t.TempDir(), "run.jsonl")
 	r := runBinary(t, nil, labArgs(lab, "ok.test", "-o", path, "--format", "json")...)
@@ -445,6 +466,7 @@ func TestOutputFile(t *testing.T) {
 // TestSubcommandFlagsParse: every flag of the other commands still parses
 // (GNU form; single-dash long forms are rewritten as for check).
 func TestSubcommandFlagsParse(t *testing.T) {
+	t.Parallel()
 	for _, args := range [][]string{
 		{"report", "--format", "json", "--summary", "--only-failing", "--perspectives", "--primary", "fra", "--no-color", "a.jsonl"},
 		{"report", "-format", "markdown", "-summary", "a.jsonl"},

@@ -14,6 +14,7 @@ import (
 // unreadable), as OLD or NEW, refuses it: exit 2, a message naming the
 // file, and no domain listed as gone or new.
 func TestDiffRefusesFile(t *testing.T) {
+	t.Parallel()
 	good := writeFile(t, "run.jsonl", demoJSON(t))
 	dir := t.TempDir()
 	unreadable := filepath.Join(dir, "unreadable.jsonl")

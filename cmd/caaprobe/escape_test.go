@@ -65,6 +65,7 @@ func rawControl(b []byte) (byte, int, bool) {
 // (with the provider view and the perspectives) and by diff, puts no raw
 // control byte on stdout or stderr; the text is shown escaped.
 func TestSavedJSONEscapes(t *testing.T) {
+	t.Parallel()
 	lab := startLab(t)
 	var stdout, stderr bytes.Buffer
 	args := labArgs(lab, "--format", "json", "--vantage", "a", "--resolver", fmt.Sprintf("%s:%d", lab.Root, lab.Port),

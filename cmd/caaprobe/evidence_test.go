@@ -32,6 +32,7 @@ func runFolders(t *testing.T, dir string) []string {
 // run's bundles with verdicts and failing servers; the bundle says which
 // caaprobe ran, how, and from where.
 func TestCheckEvidence(t *testing.T) {
+	t.Parallel()
 	lab := startLab(t)
 	base := []string{"check", "--root", lab.Root.String(), "--port", fmt.Sprint(lab.Port), "--timeout", "500ms", "--retries", "0"}
 	dir := t.TempDir()
@@ -103,6 +104,7 @@ func TestCheckEvidence(t *testing.T) {
 // created is a usage error (exit 2) naming it, before any domain is
 // probed: nothing is reported.
 func TestCheckEvidenceUnwritable(t *testing.T) {
+	t.Parallel()
 	lab := startLab(t)
 	file := filepath.Join(t.TempDir(), "not-a-dir")
 	os.WriteFile(file, nil, 0o644)
@@ -119,6 +121,7 @@ func TestCheckEvidenceUnwritable(t *testing.T) {
 }
 
 func TestCheckFormatMarkdown(t *testing.T) {
+	t.Parallel()
 	lab := startLab(t)
 	var stdout, stderr bytes.Buffer
 	err := run(context.Background(), []string{"check", "--root", lab.Root.String(), "--port", fmt.Sprint(lab.Port),
@@ -136,6 +139,7 @@ func TestCheckFormatMarkdown(t *testing.T) {
 }
 
 func TestDemoEvidence(t *testing.T) {
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("checks the whole lab")
 	}

@@ -69,6 +69,7 @@ func labServer(t *testing.T, lab *fixtures.Lab, zone string) string {
 // TestExplainNotimp: Let's Encrypt's SERVFAIL text naming notimp.test is
 // reproduced at the lab's NOTIMP server; the message is quoted back.
 func TestExplainNotimp(t *testing.T) {
+	t.Parallel()
 	lab := startLab(t)
 	msg := "DNS problem: SERVFAIL looking up CAA for notimp.test - the domain's nameservers may be malfunctioning"
 	out, stderr, code := explainRun(t, lab, "", msg)
@@ -96,6 +97,7 @@ func TestExplainNotimp(t *testing.T) {
 // checked, the parent is the relevant name looked at, and the fault is
 // found there.
 func TestExplainParentName(t *testing.T) {
+	t.Parallel()
 	lab := startLab(t)
 	msg := "While processing CAA for www.notimp.test: DNS problem: SERVFAIL looking up CAA for notimp.test - the domain's nameservers may be malfunctioning"
 	out, _, code := explainRun(t, lab, "", msg)
@@ -124,6 +126,7 @@ func TestExplainParentName(t *testing.T) {
 // TestExplainPolicy: "prevents issuance" about a lab name whose CAA
 // forbids Let's Encrypt: the policy line is the answer.
 func TestExplainPolicy(t *testing.T) {
+	t.Parallel()
 	lab := startLab(t)
 	out, _, code := explainRun(t, lab, "", "While processing CAA for www.flag1.test: CAA record for www.flag1.test prevents issuance")
 	if code != exitFindings {
@@ -139,6 +142,7 @@ func TestExplainPolicy(t *testing.T) {
 // not reproduced, with the advice; from a remote perspective the advice
 // points to the perspectives report.
 func TestExplainHealthy(t *testing.T) {
+	t.Parallel()
 	lab := startLab(t)
 	out, _, code := explainRun(t, lab, "", "DNS problem: query timed out looking up CAA for ok.test")
 	if code != exitOK {
@@ -165,6 +169,7 @@ func TestExplainHealthy(t *testing.T) {
 // TestExplainInputs: the message from -f FILE and from stdin; a message
 // with no domain gets the advice and exit 2, never an empty answer.
 func TestExplainInputs(t *testing.T) {
+	t.Parallel()
 	lab := startLab(t)
 	path := filepath.Join(t.TempDir(), "letsencrypt.log")
 	log := "The Certificate Authority reported these problems:\n  Domain: notimp.test\n  Type:   dns\n  Detail: DNS problem: SERVFAIL looking up CAA for notimp.test - the domain's nameservers may be malfunctioning\n"
@@ -216,6 +221,7 @@ func flakyCAA(k int64) fixtures.Behaviour {
 // TCP in 1000 finds the fault in exactly one try (the first), names the server
 // and counts it.
 func TestExplainRepeat(t *testing.T) {
+	t.Parallel()
 	lab, err := fixtures.Start(fixtures.Options{Cases: []fixtures.Case{{Zone: "flaky.test", Behaviours: []fixtures.Behaviour{flakyCAA(1000)}}}})
 	if err != nil {
 		t.Fatal(err)

@@ -70,6 +70,7 @@ func runCmd(t *testing.T, args ...string) (string, string, int) {
 // lost to report, diff and the perspectives; and each line records its
 // vantage and time.
 func TestDemoJSONRoundTrip(t *testing.T) {
+	t.Parallel()
 	ls := lines(demoJSON(t))
 	if len(ls) < 40 {
 		t.Fatalf("demo wrote %d lines", len(ls))
@@ -99,6 +100,7 @@ func TestDemoJSONRoundTrip(t *testing.T) {
 // The domains are ones whose output does not vary between runs (no random
 // IDs, no clock in the details).
 func TestReportTableAsCheck(t *testing.T) {
+	t.Parallel()
 	lab := startLab(t)
 	domains := []string{"notimp.test", "ok.test", "split.test", "lame.test", "www.alias.test"}
 	slices.Sort(domains)
@@ -119,6 +121,7 @@ func TestReportTableAsCheck(t *testing.T) {
 
 // TestReportFormats renders the demo's JSON in every format.
 func TestReportFormats(t *testing.T) {
+	t.Parallel()
 	path := writeFile(t, "demo.jsonl", demoJSON(t))
 	n := len(lines(demoJSON(t)))
 
@@ -175,6 +178,7 @@ func TestReportFormats(t *testing.T) {
 // TestReportBadLines: lines that are not caaprobe results are named with
 // file and line on stderr and skipped; the rest renders as without them.
 func TestReportBadLines(t *testing.T) {
+	t.Parallel()
 	ls := lines(demoJSON(t))
 	clean := writeFile(t, "clean.jsonl", bytes.Join(ls[:6], []byte("\n")))
 	var mixed bytes.Buffer
@@ -213,6 +217,7 @@ func TestReportBadLines(t *testing.T) {
 // TestReportShardsAnyOrder: the shards of a run, given in any order, read
 // as the whole run.
 func TestReportShardsAnyOrder(t *testing.T) {
+	t.Parallel()
 	ls := lines(demoJSON(t))
 	var shards [3]bytes.Buffer
 	for i, l := range ls {
@@ -282,6 +287,7 @@ func benchCheck(t *testing.T, b *fixtures.Bench, vantage string) []byte {
 // starts answering NOTIMP; diff exits 3 and names the server, the finding
 // and the domains; the reverse diff says fixed and exits 0.
 func TestDiffServerStartsFailing(t *testing.T) {
+	t.Parallel()
 	b, p := startFlakyBench(t, 4)
 	before := writeFile(t, "before.jsonl", benchCheck(t, b, "cron"))
 	p.ns2.Store(true)
@@ -352,6 +358,7 @@ func TestDiffServerStartsFailing(t *testing.T) {
 // TestDiffDemo: the demo against itself with a domain dropped and one
 // added: gone and new are reported, neither is worse unless it fails.
 func TestDiffDemo(t *testing.T) {
+	t.Parallel()
 	ls := lines(demoJSON(t))
 	old := writeFile(t, "old.jsonl", bytes.Join(ls[1:], []byte("\n")))
 	cur := writeFile(t, "new.jsonl", bytes.Join(ls[:len(ls)-1], []byte("\n")))
@@ -372,6 +379,7 @@ func TestDiffDemo(t *testing.T) {
 // of four remotes fail where one may: the CA does not issue; nor when the
 // primary fails.
 func TestPerspectivesBench(t *testing.T) {
+	t.Parallel()
 	b, p := startFlakyBench(t, 3)
 	dir := t.TempDir()
 	files := map[string]string{}
@@ -428,6 +436,7 @@ func TestPerspectivesBench(t *testing.T) {
 // TestReportBenchLab: report and diff read bench-lab's own output (a run
 // with no vantage recorded: the file name stands in).
 func TestReportBenchLab(t *testing.T) {
+	t.Parallel()
 	benchMu.Lock()
 	defer benchMu.Unlock()
 	out := filepath.Join(t.TempDir(), "bench.jsonl")

@@ -42,6 +42,7 @@ func chromiumPath(t *testing.T) string {
 // the finding's mark, not colour alone), and a screenshot of the page is
 // written to out/ for people to look at.
 func TestHTMLReportInBrowser(t *testing.T) {
+	t.Parallel()
 	chromium := chromiumPath(t)
 	html, stderr, code := runCmd(t, "demo", "--format", "html", "--summary")
 	if code != exitFindings {

@@ -88,6 +88,7 @@ func TestInterruptInProcess(t *testing.T) {
 // TestInterruptSubprocess sends a real SIGINT to caaprobe once the first
 // domain's line is out.
 func TestInterruptSubprocess(t *testing.T) {
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("starts a subprocess")
 	}
@@ -149,6 +150,7 @@ func TestInterruptSubprocess(t *testing.T) {
 // file:line, a JSON line with verdict error, and the good name is still
 // checked.
 func TestBadInputLines(t *testing.T) {
+	t.Parallel()
 	lab := startLab(t)
 	long := strings.Repeat("a", 64) + ".test"
 	bad := []string{
@@ -212,6 +214,7 @@ func TestBadInputLines(t *testing.T) {
 // --format json notimp.test` in another; check reports rcode-notimp on the
 // lab's NOTIMP server and exits 3.
 func TestLabThenCheckSubprocesses(t *testing.T) {
+	t.Parallel()
 	exe, err := os.Executable()
 	if err != nil {
 		t.Fatal(err)

@@ -87,12 +87,21 @@ func runLimited(t *testing.T, fds int, args ...string) (map[string]fdDomain, str
 // without the limit, or is verdict error naming the local error, with no
 // finding. --concurrency is capped against the limit, with a note.
 func TestLowFDLimit(t *testing.T) {
+	t.Parallel()
 	if _, err := exec.LookPath("sh"); err != nil {
 		t.Skip("no sh")
 	}
 	lab := startLab(t)
+	// Every third lab domain: healthy ones and each kind of fault, at a
+	// third of the time of the whole lab (three runs, one domain at a time).
+	var domains []string
+	for i, d := range lab.Domains() {
+		if i%3 == 0 {
+			domains = append(domains, d)
+		}
+	}
 	names := filepath.Join(t.TempDir(), "names.txt")
-	if err := os.WriteFile(names, []byte(strings.Join(lab.Domains(), "\n")+"\n"), 0o644); err != nil {
+	if err := os.WriteFile(names, []byte(strings.Join(domains, "\n")+"\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	anchor := anchorFile(t, lab)
@@ -102,8 +111,8 @@ func TestLowFDLimit(t *testing.T) {
 	}
 	// Without a limit, one domain at a time: what the capped runs do.
 	want, stderr, code := runLimited(t, 0, args("1")...)
-	if code != exitFindings || len(want) != len(lab.Domains()) {
-		t.Fatalf("baseline: exit %d, %d domains of %d; stderr: %s", code, len(want), len(lab.Domains()), stderr)
+	if code != exitFindings || len(want) != len(domains) {
+		t.Fatalf("baseline: exit %d, %d domains of %d; stderr: %s", code, len(want), len(domains), stderr)
 	}
 	for _, fds := range []int{64, 20} {
 		t.Run(fmt.Sprintf("ulimit-n-%d", fds), func(t *testing.T) {

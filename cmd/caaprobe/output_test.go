@@ -77,6 +77,7 @@ func runSh(t *testing.T, prefix string, args ...string) binResult {
 // 1 naming -o FILE and leaves the old file whole, with no temporary file;
 // check and report alike.
 func TestOutputAtomicFullDisk(t *testing.T) {
+	t.Parallel()
 	lab := startLab(t)
 	saved := writeFile(t, "run.jsonl", []byte(runBinary(t, nil, labArgs(lab, "--format", "json", "ok.test", "notimp.test", "casesig.test")...).stdout))
 	for _, tc := range []struct {
@@ -104,6 +105,7 @@ func TestOutputAtomicFullDisk(t *testing.T) {
 // whole with what stdout would have had, keeping FILE's permissions;
 // report -o too.
 func TestOutputAtomicReplace(t *testing.T) {
+	t.Parallel()
 	lab := startLab(t)
 	want := runBinary(t, nil, labArgs(lab, "--format", "json", "--vantage", "v", "ok.test", "notimp.test")...)
 	saved := writeFile(t, "run.jsonl", []byte(want.stdout))
@@ -145,6 +147,7 @@ func TestOutputAtomicReplace(t *testing.T) {
 // TestOutputAtomicInterrupt: SIGTERM while check -o FILE runs (names still
 // coming on stdin) removes the temporary file and keeps the old FILE.
 func TestOutputAtomicInterrupt(t *testing.T) {
+	t.Parallel()
 	lab := startLab(t)
 	dir, path := outputDir(t)
 	exe, err := os.Executable()
@@ -185,6 +188,7 @@ func TestOutputAtomicInterrupt(t *testing.T) {
 // provider view as check --summary --format json does: one line of JSON on
 // stderr, the same view for the same run, and stdout only domain lines.
 func TestReportSummaryJSON(t *testing.T) {
+	t.Parallel()
 	lab := startLab(t)
 	chk := runBinary(t, nil, labArgs(lab, "--format", "json", "--summary", "ok.test", "notimp.test", "split.test")...)
 	view := func(stderr string) string {
@@ -239,6 +243,7 @@ func blockedInOpen(pid int) (blocked, ok bool) {
 // with no writer waits in open(2); SIGTERM (and SIGINT) end it, exit 1,
 // saying it was interrupted.
 func TestFIFOWithoutWriterInterruptible(t *testing.T) {
+	t.Parallel()
 	lab := startLab(t)
 	for _, sig := range []syscall.Signal{syscall.SIGTERM, syscall.SIGINT} {
 		t.Run(sig.String(), func(t *testing.T) {
@@ -298,6 +303,7 @@ func TestFIFOWithoutWriterInterruptible(t *testing.T) {
 // stdout, and stderr names the bundle and says what the report alone
 // would give.
 func TestEvidenceFullDisk(t *testing.T) {
+	t.Parallel()
 	lab := startLab(t)
 	dir := filepath.Join(t.TempDir(), "evidence")
 	r := runSh(t, "ulimit -f 1 &&", labArgs(lab, "--format", "json", "--evidence", dir, "notimp.test")...)

@@ -10,6 +10,7 @@ import (
 
 // TestProgressOnlyOnTerminal: logs and pipes must not get a progress bar.
 func TestProgressOnlyOnTerminal(t *testing.T) {
+	t.Parallel()
 	sent := func() int64 { return 0 }
 	var buf bytes.Buffer
 	p := newProgress(&buf, &buf, 1000, sent)

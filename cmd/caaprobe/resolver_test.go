@@ -39,6 +39,7 @@ func TestParseResolver(t *testing.T) {
 // TestDurationFlagsPositive: a zero or negative wait is a usage error that
 // names the flag, given before anything is sent.
 func TestDurationFlagsPositive(t *testing.T) {
+	t.Parallel()
 	for _, args := range [][]string{
 		{"--timeout", "0s"},
 		{"--resolver-timeout", "0s"},

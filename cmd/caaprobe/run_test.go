@@ -43,6 +43,7 @@ func anchorFile(t *testing.T, lab *fixtures.Lab) string {
 // check --format json notimp.test reports rcode-notimp on the right address
 // and exits 3.
 func TestCheckJSONNotimp(t *testing.T) {
+	t.Parallel()
 	lab := startLab(t)
 	var stdout, stderr bytes.Buffer
 	err := run(context.Background(), []string{"check", "--root", lab.Root.String(), "--port", fmt.Sprint(lab.Port),
@@ -80,6 +81,7 @@ func TestCheckJSONNotimp(t *testing.T) {
 }
 
 func TestCheckExitCodes(t *testing.T) {
+	t.Parallel()
 	lab := startLab(t)
 	base := []string{"check", "--root", lab.Root.String(), "--port", fmt.Sprint(lab.Port), "--timeout", "500ms", "--no-color"}
 	tests := []struct {
@@ -117,6 +119,7 @@ func TestCheckExitCodes(t *testing.T) {
 }
 
 func TestProbesListsCatalog(t *testing.T) {
+	t.Parallel()
 	var stdout bytes.Buffer
 	if err := run(context.Background(), []string{"probes"}, nil, &stdout, &stdout); err != nil {
 		t.Fatal(err)
@@ -129,6 +132,7 @@ func TestProbesListsCatalog(t *testing.T) {
 }
 
 func TestDemo(t *testing.T) {
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("the demo probes the whole lab")
 	}
@@ -152,6 +156,7 @@ func TestDemo(t *testing.T) {
 // TestCatalogDocs fails when docs/probes.md is stale or lacks a section for
 // a probe or finding code of the catalog.
 func TestCatalogDocs(t *testing.T) {
+	t.Parallel()
 	var want bytes.Buffer
 	if err := writeCatalogMarkdown(&want); err != nil {
 		t.Fatal(err)

@@ -6,6 +6,7 @@ import (
 )
 
 func TestRecordedVersion(t *testing.T) {
+	t.Parallel()
 	for _, c := range []struct {
 		bi   debug.BuildInfo
 		want string

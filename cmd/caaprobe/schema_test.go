@@ -56,6 +56,7 @@ func validate(s *jsonschema.Schema, line []byte) error {
 // do an input error's line and the provider view --summary writes; and a
 // line with a key removed or a wrong value does not.
 func TestSchemaDemo(t *testing.T) {
+	t.Parallel()
 	s := compileSchema(t, "")
 	ls := lines(demoJSON(t))
 	if len(ls) < 40 {
@@ -124,6 +125,7 @@ func TestSchemaDemo(t *testing.T) {
 // TestSchemaFindingCodes: every finding code of the catalog matches the
 // schema's pattern for codes.
 func TestSchemaFindingCodes(t *testing.T) {
+	t.Parallel()
 	s := compileSchema(t, "#/$defs/finding")
 	for _, f := range probes.Findings {
 		b, _ := json.Marshal(map[string]string{"code": string(f.Code), "severity": string(f.Severity), "name": "", "zone": "", "ns": "", "addr": "", "probe": "", "detail": ""})

@@ -17,6 +17,7 @@ import (
 // and every UDP socket must be connected to the server it asks (a
 // connected socket only receives from that address and port).
 func TestCheckOpensNoListeningSocket(t *testing.T) {
+	t.Parallel()
 	if _, err := os.Stat("/proc/self/net/udp"); err != nil {
 		t.Skip("needs Linux /proc")
 	}

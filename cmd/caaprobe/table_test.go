@@ -46,6 +46,7 @@ func TestDemoFitsColumns(t *testing.T) {
 // TestCheckOnlyFailing: --only-failing leaves out passing domains, folded
 // parent lines and rows without findings.
 func TestCheckOnlyFailing(t *testing.T) {
+	t.Parallel()
 	lab := startLab(t)
 	args := []string{"check", "--root", lab.Root.String(), "--port", fmt.Sprint(lab.Port), "--timeout", "500ms", "--retries", "0",
 		"--no-color", "--only-failing", "ok.test", "split.test"}
