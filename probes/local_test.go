@@ -1,52 +1,19 @@
 package probes
 
 import (
-	"net"
+	"fmt"
 	"net/netip"
-	"os"
 	"slices"
-	"syscall"
 	"testing"
 
 	"github.com/miekg/dns"
 )
 
-// emfile is the error a dial returns when this host is out of file
-// descriptors, as net wraps it.
-func emfile() error {
-	return &net.OpError{Op: "dial", Net: "udp", Err: os.NewSyscallError("socket", syscall.EMFILE)}
-}
-
-// TestLocalErrorClassified: socket errors of this host become ErrLocal,
-// with what to do, and never a server's unreachable or timeout.
-func TestLocalErrorClassified(t *testing.T) {
-	v4 := netip.MustParseAddrPort("192.0.2.1:53")
-	v6 := netip.MustParseAddrPort("[2001:db8::1]:53")
-	for _, tc := range []struct {
-		name   string
-		err    error
-		server netip.AddrPort
-		local  bool
-	}{
-		{"EMFILE", emfile(), v4, true},
-		{"ENFILE", &net.OpError{Op: "dial", Err: os.NewSyscallError("socket", syscall.ENFILE)}, v4, true},
-		{"ENOBUFS", &net.OpError{Op: "write", Err: os.NewSyscallError("sendto", syscall.ENOBUFS)}, v4, true},
-		{"EADDRNOTAVAIL v4", &net.OpError{Op: "dial", Err: os.NewSyscallError("connect", syscall.EADDRNOTAVAIL)}, v4, true},
-		{"EADDRNOTAVAIL v6 is no-family", &net.OpError{Op: "dial", Err: os.NewSyscallError("connect", syscall.EADDRNOTAVAIL)}, v6, false},
-		{"ECONNREFUSED is the server's", &net.OpError{Op: "read", Err: os.NewSyscallError("recv", syscall.ECONNREFUSED)}, v4, false},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			got := classify(tc.err, tc.server)
-			if IsLocal(got) != tc.local {
-				t.Fatalf("classify(%v) = %v: local %v, want %v", tc.err, got, IsLocal(got), tc.local)
-			}
-		})
-	}
-	got := classify(emfile(), v4).Error()
-	want := "local error on this host: too many open files (raise ulimit -n or lower --concurrency)"
-	if got != want {
-		t.Errorf("message %q, want %q", got, want)
-	}
+// localEMFILE is the error the transport gives an exchange whose dial
+// found this host out of file descriptors (transport's tests check that
+// classification).
+func localEMFILE() error {
+	return fmt.Errorf("%w: too many open files (raise ulimit -n or lower --concurrency)", ErrLocal)
 }
 
 // TestJudgeLocalErrorNoFinding: an exchange that failed with EMFILE (in a
@@ -60,7 +27,7 @@ func TestJudgeLocalErrorNoFinding(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		ex := &Exchange{Server: server, Transport: p.Transport, Query: q, Attempts: 1, Err: classify(emfile(), server)}
+		ex := &Exchange{Server: server, Transport: p.Transport, Query: q, Attempts: 1, Err: localEMFILE()}
 		r := Judge(p, jc, ex, nil)
 		if len(r.Issues) != 0 || r.Status != StatusLocal || !r.Local() {
 			t.Errorf("%s: status %s, findings %v; want %s and none", p.ID, r.Status, r.Issues, StatusLocal)
@@ -68,7 +35,7 @@ func TestJudgeLocalErrorNoFinding(t *testing.T) {
 	}
 	p, _ := ProbeByID(ProbeCAA)
 	tc := exchangeFor(t, p, "example.test.", func(q, m *dns.Msg) []byte { m.Truncated = true; m.Answer = nil; return nil })
-	failed := &Exchange{Server: server, Transport: TCP, Query: tc.Query, Err: classify(emfile(), server)}
+	failed := &Exchange{Server: server, Transport: TCP, Query: tc.Query, Err: localEMFILE()}
 	if r := Judge(p, jc, tc, failed); len(r.Issues) != 0 || !r.Local() {
 		t.Errorf("TCP retry failed locally: status %s, findings %v; want none", r.Status, r.Issues)
 	}
@@ -79,7 +46,6 @@ func TestJudgeLocalErrorNoFinding(t *testing.T) {
 // failed here, the other forms were answered) give no finding.
 func TestCrossChecksSkipLocal(t *testing.T) {
 	jc := JudgeContext{Zone: "example.test.", Name: "example.test.", Exists: true}
-	server := netip.MustParseAddrPort("127.0.0.1:53")
 	var rs []*Result
 	for _, p := range Catalog {
 		if p.AtApex && p.Type != dns.TypeCAA || p.Set == SetID {
@@ -87,7 +53,7 @@ func TestCrossChecksSkipLocal(t *testing.T) {
 		}
 		ex := exchangeFor(t, p, "example.test.", withSOA(keep, "example.test."))
 		if p.ID == ProbeCAA || p.ID == ProbeCAA0x20 {
-			ex.Reply, ex.Err = nil, classify(emfile(), server)
+			ex.Reply, ex.Err = nil, localEMFILE()
 		}
 		r := Judge(p, jc, ex, nil)
 		rs = append(rs, &r)

@@ -15,6 +15,7 @@ import (
 	"github.com/caaprobe/caaprobe/probes/discovery"
 	"github.com/caaprobe/caaprobe/probes/input"
 	"github.com/caaprobe/caaprobe/probes/report"
+	"github.com/caaprobe/caaprobe/probes/transport"
 	"github.com/miekg/dns"
 )
 
@@ -65,8 +66,12 @@ func resolvePins(ctx context.Context, cfg *check.Config) error {
 	if len(need) == 0 {
 		return nil
 	}
-	x := &probes.Exchanger{Timeout: cfg.Timeout, Retries: cfg.Retries, Backoff: cfg.Timeout / 10, MaxBytes: 65535}
-	w := &discovery.Walker{X: x, Roots: cfg.Roots, Port: cfg.Port, IPv4: cfg.IPv4, IPv6: cfg.IPv6, Limits: cfg.Limits, NoGlueCheck: true}
+	// The same stack and budgets as the run's (retries, backoff, the
+	// per-address rate limit): a pin's lookup is as polite as a check.
+	b := cfg.Budget()
+	x := transport.New(&transport.Socket{Timeout: b.Attempt, MaxBytes: 65535}, transport.NewLimiter(cfg.Rate, cfg.Burst), b.Retries, b.Backoff)
+	w := &discovery.Walker{X: x, Roots: cfg.Roots, Port: cfg.Port, IPv4: cfg.IPv4, IPv6: cfg.IPv6, Limits: cfg.Limits, NoGlueCheck: true,
+		Budget: b.Step}
 	defer w.Close()
 	found := map[string][]netip.Addr{}
 	for _, host := range need {
@@ -74,7 +79,7 @@ func resolvePins(ctx context.Context, cfg *check.Config) error {
 			continue
 		}
 		ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
-		addrs, err := lookupHost(ctx, w, cfg, host)
+		addrs, err := lookupHost(ctx, w, x, cfg, host)
 		cancel()
 		if err != nil {
 			return usageErr("--ns: looking up %s: %v (give its address: ZONE=NAME/ADDR)", strings.TrimSuffix(host, "."), err)
@@ -93,8 +98,8 @@ func resolvePins(ctx context.Context, cfg *check.Config) error {
 }
 
 // lookupHost asks the authoritative servers of host's zone for its A and
-// AAAA records.
-func lookupHost(ctx context.Context, w *discovery.Walker, cfg *check.Config, host string) ([]netip.Addr, error) {
+// AAAA records, through x (TCP after a truncated reply, as discovery).
+func lookupHost(ctx context.Context, w *discovery.Walker, x transport.Exchanger, cfg *check.Config, host string) ([]netip.Addr, error) {
 	n, err := w.Lookup(ctx, host)
 	if err != nil {
 		return nil, err
@@ -111,11 +116,7 @@ func lookupHost(ctx context.Context, w *discovery.Walker, cfg *check.Config, hos
 	servers:
 		for _, ns := range n.Zone.NS {
 			for _, a := range ns.Addrs {
-				m := new(dns.Msg)
-				m.SetQuestion(host, qtype)
-				m.RecursionDesired = false
-				c := &dns.Client{Net: "udp", Timeout: cfg.Timeout}
-				r, _, err := c.ExchangeContext(ctx, m, netip.AddrPortFrom(a, uint16(cfg.Port)).String())
+				r, err := askHost(ctx, x, netip.AddrPortFrom(a, uint16(cfg.Port)), host, qtype)
 				if err != nil {
 					last = err
 					continue
@@ -144,6 +145,24 @@ func lookupHost(ctx context.Context, w *discovery.Walker, cfg *check.Config, hos
 	}
 	slices.SortFunc(out, func(a, b netip.Addr) int { return a.Compare(b) })
 	return slices.Compact(out), nil
+}
+
+// askHost asks server for host's qtype records (no RD, no EDNS) and
+// returns the parsed reply.
+func askHost(ctx context.Context, x transport.Exchanger, server netip.AddrPort, host string, qtype uint16) (*dns.Msg, error) {
+	q, err := probes.BuildQuery(host, qtype, false, false)
+	if err != nil {
+		return nil, err
+	}
+	ex := probes.Final(transport.ExchangeTC(ctx, x, server, q))
+	if ex.Reply == nil {
+		return nil, ex.Err
+	}
+	r := new(dns.Msg)
+	if err := r.Unpack(ex.Reply); err != nil {
+		return nil, fmt.Errorf("malformed reply from %s: %w", server, err)
+	}
+	return r, nil
 }
 
 // pinUse marks pinned servers in each domain's report and remembers

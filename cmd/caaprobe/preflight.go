@@ -10,7 +10,9 @@ import (
 	"sync"
 	"time"
 
+	"github.com/caaprobe/caaprobe/probes"
 	"github.com/caaprobe/caaprobe/probes/check"
+	"github.com/caaprobe/caaprobe/probes/transport"
 	"github.com/miekg/dns"
 )
 
@@ -54,7 +56,11 @@ func preflight(ctx context.Context, cfg *check.Config, stderr io.Writer) error {
 	if len(roots) == 0 {
 		return nil // -4 or -6 left no root: discovery says so per domain
 	}
-	results := askRoots(ctx, roots, cfg.Port)
+	// Through the transport, as every query is: one attempt per question
+	// and transport (askRoot tries UDP, then TCP), under the run's
+	// per-address rate limit.
+	x := transport.New(&transport.Socket{Timeout: rootAttempt, MaxBytes: 65535}, transport.NewLimiter(cfg.Rate, cfg.Burst), 0, 0)
+	results := askRoots(ctx, x, roots, cfg.Port)
 	if ctx.Err() != nil {
 		return nil // interrupted: the run reports that itself
 	}
@@ -114,7 +120,7 @@ func preflightMessage(results []rootResult, intercepted []rootResult, port int) 
 
 // askRoots asks every root address at once and returns what each did, in
 // the order given.
-func askRoots(ctx context.Context, roots []netip.Addr, port int) []rootResult {
+func askRoots(ctx context.Context, x transport.Exchanger, roots []netip.Addr, port int) []rootResult {
 	ctx, cancel := context.WithTimeout(ctx, preflightBudget)
 	defer cancel()
 	out := make([]rootResult, len(roots))
@@ -123,29 +129,35 @@ func askRoots(ctx context.Context, roots []netip.Addr, port int) []rootResult {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			out[i] = askRoot(ctx, a, port)
+			out[i] = askRoot(ctx, x, a, port)
 		}()
 	}
 	wg.Wait()
 	return out
 }
 
+// rootAttempt bounds one exchange of the preflight, so that UDP and TCP
+// together stay within the budget.
+const rootAttempt = 2 * time.Second
+
 // askRoot asks one root address for . NS and . SOA over UDP, then over TCP
-// when UDP brought no reply. Each exchange waits at most 2 s, so UDP and
-// TCP together stay within the budget.
-func askRoot(ctx context.Context, a netip.Addr, port int) rootResult {
-	server := netip.AddrPortFrom(a, uint16(port)).String()
+// when UDP brought no reply. Each exchange waits at most rootAttempt.
+func askRoot(ctx context.Context, x transport.Exchanger, a netip.Addr, port int) rootResult {
+	server := netip.AddrPortFrom(a, uint16(port))
 	res := rootResult{addr: a}
-	for _, network := range []string{"udp", "tcp"} {
+	for _, network := range []probes.Transport{probes.UDP, probes.TCP} {
 		replied := false
 		for _, qtype := range []uint16{dns.TypeNS, dns.TypeSOA} {
-			r := exchangeRoot(ctx, network, server, qtype)
+			m := new(dns.Msg)
+			m.SetQuestion(".", qtype)
+			m.RecursionDesired = false
+			r := askOnce(ctx, x, server, m, network)
 			if r == nil {
 				continue
 			}
 			replied = true
 			if d := notRootReply(r, qtype); d != "" {
-				return rootResult{addr: a, state: rootIntercepted, detail: fmt.Sprintf("%s over %s: %s", a, strings.ToUpper(network), d)}
+				return rootResult{addr: a, state: rootIntercepted, detail: fmt.Sprintf("%s over %s: %s", a, strings.ToUpper(string(network)), d)}
 			}
 			res.state = rootGood
 		}
@@ -156,13 +168,19 @@ func askRoot(ctx context.Context, a netip.Addr, port int) rootResult {
 	return res
 }
 
-func exchangeRoot(ctx context.Context, network, server string, qtype uint16) *dns.Msg {
-	m := new(dns.Msg)
-	m.SetQuestion(".", qtype)
-	m.RecursionDesired = false
-	c := &dns.Client{Net: network, Timeout: 2 * time.Second}
-	r, _, err := c.ExchangeContext(ctx, m, server)
+// askOnce sends m to server over network through x and returns the
+// parsed reply; nil when none came or it does not parse.
+func askOnce(ctx context.Context, x transport.Exchanger, server netip.AddrPort, m *dns.Msg, network probes.Transport) *dns.Msg {
+	q, err := m.Pack()
 	if err != nil {
+		return nil
+	}
+	ex := x.Exchange(ctx, server, q, network)
+	if ex.Reply == nil {
+		return nil
+	}
+	r := new(dns.Msg)
+	if r.Unpack(ex.Reply) != nil {
 		return nil
 	}
 	return r
@@ -205,13 +223,13 @@ func checkResolver(ctx context.Context, cfg *check.Config, stderr io.Writer) {
 	wait := min(cfg.ResolverTimeout, preflightBudget)
 	ctx, cancel := context.WithTimeout(ctx, 2*wait)
 	defer cancel()
+	x := transport.New(&transport.Socket{Timeout: wait, MaxBytes: 65535}, transport.NewLimiter(cfg.Rate, cfg.Burst), 0, 0)
 	var r *dns.Msg
-	for _, network := range []string{"udp", "tcp"} {
+	for _, network := range []probes.Transport{probes.UDP, probes.TCP} {
 		m := new(dns.Msg)
 		m.SetQuestion(".", dns.TypeSOA)
 		m.RecursionDesired = true
-		c := &dns.Client{Net: network, Timeout: wait}
-		if reply, _, err := c.ExchangeContext(ctx, m, cfg.Resolver.String()); err == nil {
+		if reply := askOnce(ctx, x, cfg.Resolver, m, network); reply != nil {
 			r = reply
 			break
 		}

@@ -2,7 +2,6 @@ package main
 
 import (
 	"io"
-	"net"
 	"net/netip"
 	"os"
 	"time"
@@ -11,12 +10,13 @@ import (
 	"github.com/caaprobe/caaprobe/probes/htmlreport"
 	"github.com/caaprobe/caaprobe/probes/report"
 	"github.com/caaprobe/caaprobe/probes/summary"
+	"github.com/caaprobe/caaprobe/probes/transport"
 )
 
 // vantageOf says where this run is made from: the --vantage label
 // (default the host name), the host name, and the source address the
 // kernel picks toward the first root server of each address family.
-// Connecting a UDP socket sends nothing; it only asks the routing table.
+// transport.SourceToward asks the routing table; it sends nothing.
 func vantageOf(label string, cfg check.Config) *report.Vantage {
 	host, _ := os.Hostname()
 	v := &report.Vantage{Label: label, Host: host}
@@ -33,14 +33,11 @@ func vantageOf(label string, cfg check.Config) *report.Vantage {
 			continue
 		}
 		seen[is4] = true
-		c, err := net.DialUDP("udp", nil, net.UDPAddrFromAddrPort(netip.AddrPortFrom(r, uint16(cfg.Port))))
-		if err != nil {
+		src, ok := transport.SourceToward(netip.AddrPortFrom(r, uint16(cfg.Port)))
+		if !ok {
 			continue // no route in this family: no source address to name
 		}
-		if a, ok := c.LocalAddr().(*net.UDPAddr); ok {
-			v.Sources = append(v.Sources, a.AddrPort().Addr().Unmap().String())
-		}
-		c.Close()
+		v.Sources = append(v.Sources, src.String())
 	}
 	return v
 }

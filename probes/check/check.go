@@ -23,15 +23,19 @@ import (
 	"github.com/caaprobe/caaprobe/probes/predict"
 	"github.com/caaprobe/caaprobe/probes/report"
 	"github.com/caaprobe/caaprobe/probes/resolver"
+	"github.com/caaprobe/caaprobe/probes/transport"
 	"github.com/miekg/dns"
 )
 
 // Config is what a run needs to know.
 type Config struct {
-	Roots      []netip.Addr
-	Port       int
-	Timeout    time.Duration
-	Retries    int
+	Roots   []netip.Addr
+	Port    int
+	Timeout time.Duration // per attempt (--timeout); see Budget
+	Retries int           // further attempts after a timeout (--retries)
+	// Backoff is the pause before the first retry, doubling each time; 0
+	// means Timeout/10.
+	Backoff    time.Duration
 	Probes     []probes.ProbeID // nil: every probe of the catalog
 	CA         string           // for the policy line
 	IPv4, IPv6 bool             // restrict address families; neither means both
@@ -68,6 +72,50 @@ type Config struct {
 	// (what is wrong and the fix) when the root in use matches no trust
 	// anchor, so that every name's DNSSEC is indeterminate.
 	OnNoAnchor func(warning string)
+	// Exchanger, when set, is the transport under the retries and the
+	// rate limit instead of real sockets: tests give a fake
+	// (probes/transport/transporttest). It serves the --resolver too.
+	Exchanger transport.Exchanger
+}
+
+// Budget is every time limit of a run in one place: per attempt, the
+// retries and their backoff, per piece of shared work (step) and per
+// domain. Config's fields set it (Config.Budget fills the defaults); the
+// Checker hands each part to the layer it bounds: Attempt to the socket,
+// Retries and Backoff to transport.Retry, Step to the discovery walker
+// and the shared work, Domain to each Check.
+type Budget struct {
+	Attempt  time.Duration // one query attempt to an authoritative server
+	Retries  int           // further attempts after a timeout
+	Backoff  time.Duration // pause before the first retry, doubling each time
+	Resolver time.Duration // one query attempt to the --resolver
+	// Step bounds one piece of work shared between domains (a name's
+	// walk, a zone's servers, a unit, a DNSSEC chain, a --resolver
+	// answer): --deadline when set, else defaultStepBudget.
+	Step   time.Duration
+	Domain time.Duration // the whole check of one domain (--deadline); 0 means none
+}
+
+// Budget returns the run's time limits with the defaults filled in.
+func (cfg Config) Budget() Budget {
+	b := Budget{Attempt: cfg.Timeout, Retries: cfg.Retries, Backoff: cfg.Backoff, Resolver: cfg.ResolverTimeout,
+		Step: cfg.DomainTimeout, Domain: cfg.DomainTimeout}
+	if b.Attempt <= 0 {
+		b.Attempt = 2 * time.Second
+	}
+	if b.Backoff <= 0 {
+		b.Backoff = b.Attempt / 10
+	}
+	if b.Resolver <= 0 {
+		b.Resolver = resolver.DefaultTimeout
+	}
+	if b.Step <= 0 {
+		b.Step = defaultStepBudget
+	}
+	if b.Domain < 0 {
+		b.Domain = 0
+	}
+	return b
 }
 
 // Finished units kept (see lru.Work and lru.Segmented): the probation
@@ -77,6 +125,12 @@ type Config struct {
 // for a second time, the shared ones (TLDs, parents) of a run. Measured
 // with `caaprobe bench-lab`: a full-plan unit is about 20 KB, so probation
 // costs under 3 MB, and protected only what a run really shares.
+// Politeness defaults, the command line's (see transport.Limiter).
+const (
+	DefaultRate  = transport.DefaultRate
+	DefaultBurst = transport.DefaultBurst
+)
+
 const (
 	unitsProbation = 128
 	unitsProtected = 4096
@@ -90,7 +144,10 @@ const defaultStepBudget = 2 * time.Minute
 // results and probe results for shared names are reused across domains.
 type Checker struct {
 	cfg    Config
-	X      *probes.Exchanger
+	budget Budget
+	// X is what every query to an authoritative server goes through:
+	// retries over the per-address rate limit over the transport.
+	X      *transport.Retry
 	walker *discovery.Walker
 	probes []probes.Probe
 	// Work shared between the domains of a run (see lru.Work): computed
@@ -110,14 +167,11 @@ type Checker struct {
 	// rx asks the --resolver: its own timeout, since a resolver
 	// legitimately takes longer than an authoritative server, and the same
 	// per-address rate limit as every server caaprobe asks.
-	rx *probes.Exchanger
+	rx *transport.Retry
 }
 
 // New makes a Checker.
 func New(cfg Config) *Checker {
-	if cfg.Timeout == 0 {
-		cfg.Timeout = 2 * time.Second
-	}
 	if cfg.Parallel == 0 {
 		cfg.Parallel = DefaultParallel
 	}
@@ -130,27 +184,27 @@ func New(cfg Config) *Checker {
 	if cfg.MaxBytes <= 0 {
 		cfg.MaxBytes = 65535
 	}
-	if cfg.ResolverTimeout <= 0 {
-		cfg.ResolverTimeout = resolver.DefaultTimeout
+	b := cfg.Budget()
+	cfg.Timeout, cfg.ResolverTimeout = b.Attempt, b.Resolver
+	base, rbase := cfg.Exchanger, cfg.Exchanger
+	if base == nil {
+		base = &transport.Socket{Timeout: b.Attempt, MaxBytes: cfg.MaxBytes}
+		rbase = &transport.Socket{Timeout: b.Resolver, MaxBytes: 65535}
 	}
-	x := &probes.Exchanger{Timeout: cfg.Timeout, Retries: cfg.Retries, Backoff: cfg.Timeout / 10, MaxBytes: cfg.MaxBytes}
-	if p := newPolite(cfg.Rate, cfg.Burst); p != nil {
-		x.Wait = p.Wait
-	}
+	// One limiter for both: the --resolver gets the same per-address
+	// politeness as every server caaprobe asks.
+	limit := transport.NewLimiter(cfg.Rate, cfg.Burst)
+	x := transport.New(base, limit, b.Retries, b.Backoff)
 	w := &discovery.Walker{X: x, Roots: cfg.Roots, Port: cfg.Port, IPv4: cfg.IPv4, IPv6: cfg.IPv6, Limits: cfg.Limits,
-		NoGlueCheck: !planHas(cfg.Probes, probes.ProbeNS)}
+		NoGlueCheck: !planHas(cfg.Probes, probes.ProbeNS), Budget: b.Step}
 	for zone, ns := range cfg.Pins {
 		w.Pin(zone, ns)
 	}
-	budget := cfg.DomainTimeout
-	if budget <= 0 {
-		budget = defaultStepBudget
-	}
-	c := &Checker{cfg: cfg, X: x, walker: w, units: lru.NewWorkSegments[string, *unit](unitsProbation, unitsProtected, budget),
-		trusts:    lru.NewWork[string, *zoneTrust](discovery.DefaultCacheSize, budget),
-		resolved:  lru.NewWork[string, resolver.Answer](discovery.DefaultCacheSize, budget),
-		instances: lru.NewWork[string, *probes.Result](discovery.DefaultCacheSize, budget),
-		rx:        &probes.Exchanger{Timeout: cfg.ResolverTimeout, MaxBytes: 65535, Wait: x.Wait}}
+	c := &Checker{cfg: cfg, budget: b, X: x, walker: w, units: lru.NewWorkSegments[string, *unit](unitsProbation, unitsProtected, b.Step),
+		trusts:    lru.NewWork[string, *zoneTrust](discovery.DefaultCacheSize, b.Step),
+		resolved:  lru.NewWork[string, resolver.Answer](discovery.DefaultCacheSize, b.Step),
+		instances: lru.NewWork[string, *probes.Result](discovery.DefaultCacheSize, b.Step),
+		rx:        transport.New(rbase, limit, 0, 0)}
 	c.watchLocal()
 	if c.anchors = anchorsByZone(cfg.TrustAnchor); len(c.anchors["."]) == 0 {
 		c.anchors["."] = anchorsByZone(IANARootAnchors())["."]
@@ -188,9 +242,9 @@ func planHas(plan []probes.ProbeID, id probes.ProbeID) bool {
 // Check checks one domain ("example.com" or "*.example.com").
 func (c *Checker) Check(ctx context.Context, domain string) *report.Domain {
 	d := &report.Domain{Domain: domain}
-	if c.cfg.DomainTimeout > 0 {
+	if c.budget.Domain > 0 {
 		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, c.cfg.DomainTimeout)
+		ctx, cancel = context.WithTimeout(ctx, c.budget.Domain)
 		defer cancel()
 	}
 	base := strings.TrimPrefix(domain, "*.")
@@ -319,7 +373,7 @@ func (c *Checker) Check(ctx context.Context, domain string) *report.Domain {
 		// The domain's deadline (or an interrupt) cut the probing short:
 		// its timeouts are not the servers' doing, so the domain is not
 		// judged; the partial matrix stays for the record.
-		d.Err = fmt.Errorf("the check of %s did not finish within its deadline (--deadline %s): %w", domain, c.cfg.DomainTimeout, discovery.ErrLimit).Error()
+		d.Err = fmt.Errorf("the check of %s did not finish within its deadline (--deadline %s): %w", domain, c.budget.Domain, discovery.ErrLimit).Error()
 	} else if i := slices.Index(cut, true); i >= 0 {
 		d.Err = fmt.Errorf("the probing of %s was cut short (its shared work ran out of budget or the run was closed): %w", report.TrimDot(names[i]), discovery.ErrLimit).Error()
 	}
@@ -507,7 +561,7 @@ func (c *Checker) probeOnce(ctx context.Context, p probes.Probe, info *discovery
 		return ptr(probes.Judge(p, jc, ex, nil))
 	}
 	if p.Transport == probes.UDP {
-		ex, fallback := c.X.ExchangeTC(ctx, server, q)
+		ex, fallback := transport.ExchangeTC(ctx, c.X, server, q)
 		return ptr(probes.Judge(p, jc, ex, fallback))
 	}
 	return ptr(probes.Judge(p, jc, c.X.Exchange(ctx, server, q, p.Transport), nil))

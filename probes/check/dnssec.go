@@ -12,6 +12,7 @@ import (
 	"github.com/caaprobe/caaprobe/probes/discovery"
 	"github.com/caaprobe/caaprobe/probes/dnssec"
 	"github.com/caaprobe/caaprobe/probes/report"
+	"github.com/caaprobe/caaprobe/probes/transport"
 	"github.com/miekg/dns"
 )
 
@@ -260,7 +261,7 @@ func (c *Checker) fetchDNSKEY(ctx context.Context, zone string, addr netip.Addr,
 	}
 	defer sem.give()
 	server := netip.AddrPortFrom(addr, uint16(c.cfg.Port))
-	ex := probes.Final(c.X.ExchangeTC(ctx, server, q))
+	ex := probes.Final(transport.ExchangeTC(ctx, c.X, server, q))
 	m := new(dns.Msg)
 	if ex.Reply == nil || m.Unpack(ex.Reply) != nil {
 		return nil

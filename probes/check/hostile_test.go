@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/netip"
 	"reflect"
 	"slices"
@@ -19,6 +20,8 @@ import (
 	"github.com/caaprobe/caaprobe/probes/check"
 	"github.com/caaprobe/caaprobe/probes/input"
 	"github.com/caaprobe/caaprobe/probes/report"
+	"github.com/caaprobe/caaprobe/probes/transport"
+	"github.com/caaprobe/caaprobe/probes/transport/transporttest"
 	"github.com/miekg/dns"
 )
 
@@ -303,7 +306,7 @@ func (rec *recorder) wrap(b fixtures.Behaviour) fixtures.Behaviour {
 
 // TestNeverRecursionDesired runs the whole lab with every server, root and
 // TLD included, recording: no query carries RD, discovery's included. It
-// also checks that the rate limiter's Wait runs before every query sent.
+// also checks that every query sent passes under the rate limiter.
 func TestNeverRecursionDesired(t *testing.T) {
 	rec := &recorder{}
 	lab, err := fixtures.Start(fixtures.Options{Wrap: rec.wrap})
@@ -313,20 +316,18 @@ func TestNeverRecursionDesired(t *testing.T) {
 	t.Cleanup(lab.Close)
 	cfg := hostileConfig(lab)
 	cfg.Retries = 0
-	c := check.New(cfg)
+	// Every query sent, discovery's included, passes the counter, which
+	// sits under the rate limit (transport.Retry over the limiter over
+	// cfg.Exchanger): what it counts went through the limiter.
 	var waits atomic.Int64
 	var rootWaits atomic.Int64
-	prev := c.X.Wait
-	c.X.Wait = func(ctx context.Context, a netip.Addr) error {
+	cfg.Exchanger = countingExchanger{x: &transport.Socket{Timeout: cfg.Timeout, MaxBytes: 65535}, each: func(a netip.Addr) {
 		waits.Add(1)
 		if a == lab.Root {
 			rootWaits.Add(1)
 		}
-		if prev != nil {
-			return prev(ctx, a)
-		}
-		return nil
-	}
+	}}
+	c := check.New(cfg)
 	var items []input.Item
 	for _, d := range lab.Domains() {
 		items = append(items, input.Item{Name: d})
@@ -350,23 +351,53 @@ func TestNeverRecursionDesired(t *testing.T) {
 	}
 }
 
+// countingExchanger calls each for every exchange before passing it on.
+type countingExchanger struct {
+	x    transport.Exchanger
+	each func(netip.Addr)
+}
+
+func (c countingExchanger) Exchange(ctx context.Context, server netip.AddrPort, query []byte, t probes.Transport) *probes.Exchange {
+	c.each(server.Addr())
+	return c.x.Exchange(ctx, server, query, t)
+}
+
 // TestChaosDeterministic runs the whole lab three times through a path
-// that drops 20% of queries and delays the rest by up to 50 ms. With
-// enough retries, every domain is reported and the findings per server
-// and probe are those of a clean run: a lost and then answered attempt
-// is no finding.
+// that drops 20% of attempts (at the transport: the engine sees the
+// timeouts, nobody waits for them) while the lab delays every reply by up
+// to 20 ms. With enough retries, every domain is reported and the
+// findings per server and probe are those of a clean run: a lost and then
+// answered attempt is no finding.
 func TestChaosDeterministic(t *testing.T) {
 	if testing.Short() {
 		t.Skip("chaos runs take a few seconds")
 	}
-	run := func(wrap func(fixtures.Behaviour) fixtures.Behaviour) map[string][]string {
+	t.Parallel()
+	run := func(t *testing.T, seed uint64) (map[string][]string, int) {
+		t.Helper()
+		var wrap func(fixtures.Behaviour) fixtures.Behaviour
+		if seed > 0 {
+			wrap = fixtures.Chaos(fixtures.ChaosConfig{Seed: seed, MaxDelay: 20 * time.Millisecond})
+		}
 		lab, err := fixtures.Start(fixtures.Options{Wrap: wrap})
 		if err != nil {
 			t.Fatal(err)
 		}
 		defer lab.Close()
-		cfg := check.Config{Roots: []netip.Addr{lab.Root}, Port: lab.Port, Timeout: 250 * time.Millisecond, Retries: 6,
-			DomainTimeout: 30 * time.Second}
+		// Retries 5 against at most 3 drops in a row: every question is
+		// answered in the end, with margin for a reply the loaded machine
+		// delays past the timeout. Only the lab's servers that drop on
+		// purpose wait out the timeout (the lossy path's drops come back
+		// at once), so it can be short: 100 ms is 5 times the lab's
+		// largest delay.
+		cfg := check.Config{Roots: []netip.Addr{lab.Root}, Port: lab.Port, Timeout: 100 * time.Millisecond, Retries: 5,
+			Backoff: 5 * time.Millisecond, DomainTimeout: 30 * time.Second}
+		var lossy *transporttest.Lossy
+		if seed > 0 {
+			lossy = &transporttest.Lossy{X: &transport.Socket{Timeout: cfg.Timeout, MaxBytes: 65535}, Seed: seed,
+				Drop: 0.2, MaxConsecutive: 3, Timeout: cfg.Timeout}
+			cfg.Exchanger = lossy
+		}
 		c := check.New(cfg)
 		var items []input.Item
 		for _, d := range lab.Domains() {
@@ -376,7 +407,7 @@ func TestChaosDeterministic(t *testing.T) {
 		defer cancel()
 		got := map[string][]string{}
 		n := 0
-		c.Run(ctx, slices.Values(items), 8, func(_ input.Item, d *report.Domain) {
+		c.Run(ctx, slices.Values(items), 16, func(_ input.Item, d *report.Domain) {
 			n++
 			var fs []string
 			for _, f := range d.Findings {
@@ -389,23 +420,35 @@ func TestChaosDeterministic(t *testing.T) {
 		if n != len(items) {
 			t.Errorf("%d domains reported, want %d", n, len(items))
 		}
-		return got
-	}
-	clean := run(nil)
-	for i := range 3 {
-		got := run(fixtures.Chaos(fixtures.ChaosConfig{Seed: uint64(i + 1), Drop: 0.2, MaxDelay: 50 * time.Millisecond, MaxConsecutive: 3}))
-		if !reflect.DeepEqual(got, clean) {
-			for k, v := range got {
-				if !reflect.DeepEqual(v, clean[k]) {
-					t.Errorf("chaos run %d, %s: %v; clean run: %v", i+1, k, v, clean[k])
-				}
-			}
-			for k := range clean {
-				if _, ok := got[k]; !ok {
-					t.Errorf("chaos run %d: %s missing or with another verdict; clean findings %v", i+1, k, clean[k])
-				}
-			}
+		dropped := 0
+		if lossy != nil {
+			dropped = lossy.Dropped()
 		}
+		return got, dropped
+	}
+	clean, _ := run(t, 0)
+	// The three lossy runs are independent (a lab and a Checker each) and
+	// mostly wait on the lab's dropping servers: run them at once.
+	for i := range 3 {
+		t.Run(fmt.Sprintf("seed%d", i+1), func(t *testing.T) {
+			t.Parallel()
+			got, dropped := run(t, uint64(i+1))
+			if dropped < 100 {
+				t.Errorf("chaos run %d dropped only %d attempts: the path is not lossy", i+1, dropped)
+			}
+			if !reflect.DeepEqual(got, clean) {
+				for k, v := range got {
+					if !reflect.DeepEqual(v, clean[k]) {
+						t.Errorf("chaos run %d, %s: %v; clean run: %v", i+1, k, v, clean[k])
+					}
+				}
+				for k := range clean {
+					if _, ok := got[k]; !ok {
+						t.Errorf("chaos run %d: %s missing or with another verdict; clean findings %v", i+1, k, clean[k])
+					}
+				}
+			}
+		})
 	}
 }
 
@@ -423,17 +466,25 @@ func compactStrings(s []string) []string {
 // retries, is reported as intermittent-timeout with counts, never as a
 // case-sensitive or EDNS-intolerant server.
 func TestIntermittentServer(t *testing.T) {
+	t.Parallel()
 	// Only the zone's server is lossy; root and TLD answer, so the walk
-	// succeeds and the loss shows in the probes.
-	lab, err := fixtures.Start(fixtures.Options{Cases: []fixtures.Case{{Zone: "flaky.test", Behaviours: []fixtures.Behaviour{
-		fixtures.Chaos(fixtures.ChaosConfig{Seed: 7, Drop: 0.5})(fixtures.Conformant)}}}})
+	// succeeds and the loss shows in the probes. The loss is on the path
+	// (transporttest.Lossy): each dropped attempt is a timeout the engine
+	// sees at once.
+	lab, err := fixtures.Start(fixtures.Options{Cases: []fixtures.Case{{Zone: "flaky.test", Behaviours: []fixtures.Behaviour{fixtures.Conformant}}}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(lab.Close)
+	flaky := serverOf(lab, "flaky.test", fixtures.Conformant)
+	if len(flaky) == 0 {
+		t.Fatal("no server for flaky.test")
+	}
 	cfg := hostileConfig(lab)
 	cfg.Retries = 1
 	cfg.Timeout = 150 * time.Millisecond
+	lossy := &transporttest.Lossy{X: &transport.Socket{Timeout: cfg.Timeout, MaxBytes: 65535}, Servers: flaky, Seed: 7, Drop: 0.5, Timeout: cfg.Timeout}
+	cfg.Exchanger = lossy
 	sawIntermittent := false
 	for range 5 {
 		d := checkBounded(t, check.New(cfg), "flaky.test")
@@ -453,5 +504,8 @@ func TestIntermittentServer(t *testing.T) {
 	}
 	if !sawIntermittent {
 		t.Error("five runs against a server dropping half its queries and no intermittent-timeout")
+	}
+	if lossy.Dropped() == 0 {
+		t.Error("the lossy path dropped nothing: the test shows nothing")
 	}
 }

@@ -23,11 +23,15 @@ func startLab(t *testing.T, opts fixtures.Options) (*fixtures.Lab, *check.Checke
 		t.Fatalf("starting the lab: %v", err)
 	}
 	t.Cleanup(lab.Close)
-	c := check.New(check.Config{Roots: []netip.Addr{lab.Root}, Port: lab.Port,
+	return lab, check.New(labConfig(lab))
+}
+
+// labConfig is the Checker's configuration for the lab.
+func labConfig(lab *fixtures.Lab) check.Config {
+	return check.Config{Roots: []netip.Addr{lab.Root}, Port: lab.Port,
 		Timeout: 500 * time.Millisecond, Retries: 1, DomainTimeout: 30 * time.Second,
 		// The lab's own root key, so its signed cases validate.
-		TrustAnchor: lab.TrustAnchor()})
-	return lab, c
+		TrustAnchor: lab.TrustAnchor()}
 }
 
 // serverOf finds the lab server that serves zone with behaviour b.
@@ -47,10 +51,15 @@ func serverOf(lab *fixtures.Lab, zone string, b fixtures.Behaviour) []netip.Addr
 // misbehaving server yields its findings on its own address, conformant
 // servers yield no fail finding, and the predicted outcome is the case's.
 func TestLabCases(t *testing.T) {
+	t.Parallel()
 	lab, c := startLab(t, fixtures.Options{})
 	ctx := context.Background()
 	for _, tc := range lab.Cases {
 		t.Run(tc.Zone, func(t *testing.T) {
+			// The cases share one Checker, as the domains of a run do;
+			// most of the time is spent waiting on the servers that drop
+			// on purpose, so the cases run at once.
+			t.Parallel()
 			name := tc.Zone
 			if tc.Check != "" {
 				name = tc.Check
@@ -216,10 +225,19 @@ func TestAddressFamilies(t *testing.T) {
 // timeouts or unresolvable servers. The lab's servers answer after up to
 // 30 ms, so the cuts land in discovery and in probing.
 func TestCancelledCheckDoesNotPoisonTheRun(t *testing.T) {
+	t.Parallel()
 	slow := fixtures.Chaos(fixtures.ChaosConfig{Seed: 7, MaxDelay: 30 * time.Millisecond})
+	// One lab, a fresh Checker for each cut: what must not be poisoned is
+	// the Checker's shared work, and a lab takes longer to start than a
+	// check takes.
+	lab, err := fixtures.Start(fixtures.Options{Wrap: slow})
+	if err != nil {
+		t.Fatalf("starting the lab: %v", err)
+	}
+	t.Cleanup(lab.Close)
 	for ms := 5; ms <= 265; ms += 15 {
 		cut := time.Duration(ms) * time.Millisecond
-		_, c := startLab(t, fixtures.Options{Wrap: slow})
+		c := check.New(labConfig(lab))
 		ctx, cancel := context.WithTimeout(context.Background(), cut)
 		first := c.Check(ctx, "www.ok.test")
 		cancel()
@@ -230,5 +248,6 @@ func TestCancelledCheckDoesNotPoisonTheRun(t *testing.T) {
 		if d.Verdict != report.VerdictPass || d.Err != "" {
 			t.Errorf("after a check cut short at %v: verdict %s err %q findings %v", cut, d.Verdict, d.Err, codes(d))
 		}
+		c.Close()
 	}
 }

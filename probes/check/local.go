@@ -7,6 +7,7 @@ import (
 	"github.com/caaprobe/caaprobe/probes"
 	"github.com/caaprobe/caaprobe/probes/input"
 	"github.com/caaprobe/caaprobe/probes/report"
+	"github.com/caaprobe/caaprobe/probes/transport"
 )
 
 // Local errors (probes.ErrLocal: out of file descriptors, buffers or
@@ -19,10 +20,10 @@ import (
 // watchLocal makes the shared work forget what was computed while a local
 // error happened.
 func (c *Checker) watchLocal() {
-	c.units.SetEpoch(probes.LocalErrors)
-	c.trusts.SetEpoch(probes.LocalErrors)
-	c.resolved.SetEpoch(probes.LocalErrors)
-	c.instances.SetEpoch(probes.LocalErrors)
+	c.units.SetEpoch(transport.LocalErrors)
+	c.trusts.SetEpoch(transport.LocalErrors)
+	c.resolved.SetEpoch(transport.LocalErrors)
+	c.instances.SetEpoch(transport.LocalErrors)
 }
 
 // localError returns the first local error among d's results, or a
@@ -39,7 +40,7 @@ func localError(d *report.Domain, mark int64) error {
 			}
 		}
 	}
-	if n := probes.LocalErrors() - mark; n > 0 {
+	if n := transport.LocalErrors() - mark; n > 0 {
 		return fmt.Errorf("%w: %d exchange(s) failed on this host while this domain was checked (file descriptors, buffers or ports ran out; raise ulimit -n or lower --concurrency)", probes.ErrLocal, n)
 	}
 	return nil

@@ -5,9 +5,9 @@ import (
 	"iter"
 	"slices"
 
-	"github.com/caaprobe/caaprobe/probes"
 	"github.com/caaprobe/caaprobe/probes/input"
 	"github.com/caaprobe/caaprobe/probes/report"
+	"github.com/caaprobe/caaprobe/probes/transport"
 )
 
 // Run checks the items as they come from items (read lazily, so an input
@@ -164,7 +164,7 @@ func (c *Checker) checkItem(ctx context.Context, it input.Item) *report.Domain {
 	if ctx.Err() != nil {
 		return interrupted(it)
 	}
-	mark := probes.LocalErrors()
+	mark := transport.LocalErrors()
 	d := c.Check(ctx, it.Name)
 	d.Source = it.Source
 	if ctx.Err() != nil {

@@ -28,6 +28,7 @@ import (
 
 	"github.com/caaprobe/caaprobe/probes"
 	"github.com/caaprobe/caaprobe/probes/lru"
+	"github.com/caaprobe/caaprobe/probes/transport"
 	"github.com/miekg/dns"
 )
 
@@ -124,16 +125,18 @@ var DefaultLimits = Limits{MaxReferrals: 16, MaxNS: 20, MaxDepth: 4}
 const DefaultCacheSize = 4096
 
 // defaultBudget bounds one shared computation (a name's walk, a zone's
-// servers): it runs for every domain that needs it, under no one domain's
-// deadline.
-const defaultBudget = time.Minute
+// servers) of a walker given no Budget: it runs for every domain that
+// needs it, under no one domain's deadline.
+const defaultBudget = 2 * time.Minute
 
 // ErrLimit marks an error caused by reaching one of the Limits.
 var ErrLimit = errors.New("limit reached")
 
 // Walker walks delegations. It is safe for concurrent use.
 type Walker struct {
-	X *probes.Exchanger
+	// X is the exchanger (retries, rate limit, transport) the production
+	// Querier sends through.
+	X transport.Exchanger
 	// Q, when set, replaces X (and Port): tests give canned replies.
 	Q      Querier
 	Roots  []netip.Addr
@@ -146,7 +149,8 @@ type Walker struct {
 	// because they keep being used; a run of 100,000 domains does not
 	// keep 100,000 zones.
 	CacheSize int
-	// Budget bounds each shared computation; 0 means a minute.
+	// Budget bounds each shared computation; the engine passes its step
+	// budget (--deadline, see check.Budget); 0 means defaultBudget.
 	Budget time.Duration
 	// NoGlueCheck skips asking a zone's own servers for the addresses of
 	// its in-zone NS names (the glue-mismatch check): a CA's CAA path
@@ -212,9 +216,9 @@ func (w *Walker) init() {
 		// Nothing looked up while this host failed (out of file
 		// descriptors) is kept: a lookup that failed locally is no fact
 		// about the servers (probes.ErrLocal).
-		w.names.SetEpoch(probes.LocalErrors)
-		w.addrs.SetEpoch(probes.LocalErrors)
-		w.zones.SetEpoch(probes.LocalErrors)
+		w.names.SetEpoch(transport.LocalErrors)
+		w.addrs.SetEpoch(transport.LocalErrors)
+		w.zones.SetEpoch(transport.LocalErrors)
 		var roots []netip.Addr
 		for _, a := range w.Roots {
 			if w.family(a) {

@@ -7,12 +7,12 @@ import (
 	"time"
 
 	"github.com/caaprobe/caaprobe/fixtures"
-	"github.com/caaprobe/caaprobe/probes"
 	"github.com/caaprobe/caaprobe/probes/discovery"
+	"github.com/caaprobe/caaprobe/probes/transport"
 )
 
 // TestWalkerOverLab walks the in-process lab over real loopback packets
-// through the production Querier (probes.Exchanger: UDP, TCP after TC, a
+// through the production Querier (transport.Socket under transport.Retry: UDP, TCP after TC, a
 // retry without EDNS after FORMERR).
 func TestWalkerOverLab(t *testing.T) {
 	lab, err := fixtures.Start(fixtures.Options{})
@@ -20,7 +20,7 @@ func TestWalkerOverLab(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(lab.Close)
-	w := &discovery.Walker{X: &probes.Exchanger{Timeout: 500 * time.Millisecond, Retries: 1},
+	w := &discovery.Walker{X: transport.New(&transport.Socket{Timeout: 500 * time.Millisecond}, nil, 1, 0),
 		Roots: []netip.Addr{lab.Root}, Port: lab.Port}
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()

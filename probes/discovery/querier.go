@@ -6,13 +6,14 @@ import (
 	"net/netip"
 
 	"github.com/caaprobe/caaprobe/probes"
+	"github.com/caaprobe/caaprobe/probes/transport"
 	"github.com/miekg/dns"
 )
 
 // Querier asks one server address one question, without RD, with EDNS and
 // the DO bit (so referrals carry DS or the proof of its absence), and
 // returns the parsed reply. The walker does nothing else with the network:
-// production uses an adapter over probes.Exchanger, tests canned replies.
+// production uses an adapter over a transport.Exchanger, tests canned replies.
 type Querier interface {
 	Query(ctx context.Context, server netip.Addr, name string, qtype uint16) (*dns.Msg, error)
 }
@@ -22,7 +23,7 @@ type Querier interface {
 // OPT after FORMERR or NOTIMP to EDNS (an EDNS-intolerant server: the
 // probes judge it; discovery only needs its data).
 type exchangeQuerier struct {
-	x    *probes.Exchanger
+	x    transport.Exchanger
 	port int
 }
 
@@ -40,7 +41,7 @@ func (q exchangeQuerier) query(ctx context.Context, server netip.Addr, name stri
 	if err != nil {
 		return nil, fmt.Errorf("query for %s: %w", name, err)
 	}
-	ex := probes.Final(q.x.ExchangeTC(ctx, addr, query))
+	ex := probes.Final(transport.ExchangeTC(ctx, q.x, addr, query))
 	if ex.Reply == nil {
 		return nil, ex.Err
 	}

@@ -2,8 +2,9 @@
 // for a name's CAA RRset and records what it says: RCODE, the AD bit and any
 // Extended DNS Error (RFC 8914). caaprobe's verdicts are predictions of what
 // such a resolver will do; this package is how a user (and the interop tests)
-// compare the prediction with a real one. The query goes through
-// probes.Exchanger, the only code that touches the network.
+// compare the prediction with a real one. The query goes through a
+// transport.Exchanger (probes/transport, the only code that touches the
+// network), with the same retries and rate limit as every other query.
 package resolver
 
 import (
@@ -15,6 +16,7 @@ import (
 	"time"
 
 	"github.com/caaprobe/caaprobe/probes"
+	"github.com/caaprobe/caaprobe/probes/transport"
 	"github.com/miekg/dns"
 )
 
@@ -106,7 +108,7 @@ func (a Answer) Summary() string {
 // Query asks server for name's CAA RRset the way a CA's client does: RD=1,
 // EDNS0 with DO=1, CD=0, so the resolver validates and reports with AD and
 // EDE. A truncated UDP reply is retried over TCP.
-func Query(ctx context.Context, x *probes.Exchanger, server netip.AddrPort, name string) Answer {
+func Query(ctx context.Context, x transport.Exchanger, server netip.AddrPort, name string) Answer {
 	name = dns.CanonicalName(name)
 	a := Answer{Name: name, Server: server}
 	q, err := BuildQuery(name)
@@ -114,7 +116,7 @@ func Query(ctx context.Context, x *probes.Exchanger, server netip.AddrPort, name
 		a.Err = err.Error()
 		return a
 	}
-	ex := probes.Final(x.ExchangeTC(ctx, server, q))
+	ex := probes.Final(transport.ExchangeTC(ctx, x, server, q))
 	a.Exchange = ex
 	if ex.Reply == nil {
 		a.Err = errText(ex.Err)

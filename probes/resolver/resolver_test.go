@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/caaprobe/caaprobe/probes"
+	"github.com/caaprobe/caaprobe/probes/transport"
 	"github.com/miekg/dns"
 )
 
@@ -120,7 +120,7 @@ func TestQuery(t *testing.T) {
 			t.Parallel()
 			f := &fakeResolver{respond: tt.respond}
 			addr := start(t, f)
-			x := &probes.Exchanger{Timeout: 300 * time.Millisecond}
+			x := &transport.Socket{Timeout: 300 * time.Millisecond}
 			a := Query(context.Background(), x, addr, "Example.TEST")
 			if a.Rcode != tt.rcode || a.AD != tt.ad || a.Records != tt.records || a.Failed() != tt.failed {
 				t.Errorf("got rcode %q ad %v records %d failed %v; want %q %v %d %v (%s)",

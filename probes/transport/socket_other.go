@@ -1,13 +1,13 @@
 //go:build !unix
 
-package probes
+package transport
 
 import "net"
 
 // readDatagram reads one datagram and returns a copy of exactly its bytes.
 // Without raw readiness callbacks the pooled buffer is held for the whole
 // wait (see the unix version for why that costs memory).
-func (x *Exchanger) readDatagram(conn *net.UDPConn) ([]byte, error) {
+func (x *Socket) readDatagram(conn *net.UDPConn) ([]byte, error) {
 	bp, _ := x.bufs.Get().(*[]byte)
 	if bp == nil {
 		b := make([]byte, maxUDPReply)

@@ -1,4 +1,4 @@
-package probes
+package transport
 
 import (
 	"context"
@@ -9,11 +9,13 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/caaprobe/caaprobe/probes"
 )
 
 // TestSourceFromSocket: every exchange records the local address and port
 // it was sent from, read from the socket; the server saw exactly that
-// source, over UDP (each attempt its own, the earlier ones kept) and TCP.
+// source, over probes.UDP (each attempt its own, the earlier ones kept) and probes.TCP.
 func TestSourceFromSocket(t *testing.T) {
 	var mu sync.Mutex
 	var seen []netip.AddrPort
@@ -26,8 +28,8 @@ func TestSourceFromSocket(t *testing.T) {
 			conn.WriteToUDP(answer(t, q, binary.BigEndian.Uint16(q)), from)
 		}
 	})
-	x := &Exchanger{Timeout: 200 * time.Millisecond, Retries: 1}
-	ex := x.Exchange(context.Background(), addr, testQuery(t), UDP)
+	x := sock(opts{Timeout: 200 * time.Millisecond, Retries: 1})
+	ex := x.Exchange(context.Background(), addr, testQuery(t), probes.UDP)
 	mu.Lock()
 	if ex.Reply == nil || len(seen) != 2 || len(ex.Earlier) != 1 {
 		mu.Unlock()
@@ -62,11 +64,11 @@ func TestSourceFromSocket(t *testing.T) {
 		a := answer(t, q, binary.BigEndian.Uint16(q))
 		conn.Write(append([]byte{byte(len(a) >> 8), byte(len(a))}, a...))
 	}()
-	tex := x.Exchange(context.Background(), netip.MustParseAddrPort(ln.Addr().String()), testQuery(t), TCP)
+	tex := x.Exchange(context.Background(), netip.MustParseAddrPort(ln.Addr().String()), testQuery(t), probes.TCP)
 	if tex.Reply == nil {
-		t.Fatalf("no TCP reply: %v", tex.Err)
+		t.Fatalf("no probes.TCP reply: %v", tex.Err)
 	}
 	if got := <-from; tex.Source != got || !tex.Source.Addr().Is4() {
-		t.Errorf("TCP source %v, the server saw %v", tex.Source, got)
+		t.Errorf("probes.TCP source %v, the server saw %v", tex.Source, got)
 	}
 }

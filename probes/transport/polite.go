@@ -1,4 +1,4 @@
-package check
+package transport
 
 import (
 	"context"
@@ -23,13 +23,14 @@ const (
 	DefaultBurst = 10
 )
 
-// polite holds one token bucket per server address. It covers every query
-// caaprobe sends, root and TLD servers included, because it sits in the
-// Exchanger, below discovery and probing alike. A bucket that has filled
+// Limiter holds one token bucket per server address. It covers every query
+// caaprobe sends, root and TLD servers included, because it wraps the
+// Exchanger (Wrap), below discovery and probing alike; the --resolver's
+// exchanger wraps the same Limiter, so both share one bucket per address. A bucket that has filled
 // up again is the same as a new one, so those are dropped once the map
 // holds more than politeSweepAbove: memory follows the addresses asked
 // within the last burst/rate seconds, not every address of the run.
-type polite struct {
+type Limiter struct {
 	rate  rate.Limit
 	burst int
 	// now and sleep are the clock; tests put a fake one here.
@@ -44,23 +45,23 @@ type polite struct {
 // politeSweepAbove is the map size from which full buckets are dropped.
 const politeSweepAbove = 4096
 
-// newPolite returns a limiter of perSecond queries a second to each
+// NewLimiter returns a limiter of perSecond queries a second to each
 // address with the given burst; perSecond <= 0 means no limit (nil).
-func newPolite(perSecond float64, burst int) *polite {
+func NewLimiter(perSecond float64, burst int) *Limiter {
 	if perSecond <= 0 {
 		return nil
 	}
 	if burst < 1 {
 		burst = 1
 	}
-	return &polite{rate: rate.Limit(perSecond), burst: burst, now: time.Now, sleep: probes.Sleep,
+	return &Limiter{rate: rate.Limit(perSecond), burst: burst, now: time.Now, sleep: probes.Sleep,
 		limiters: map[netip.Addr]*rate.Limiter{}}
 }
 
 // sweep drops the buckets that are full again (no query owes them time);
 // the next sweep comes when the map has doubled from what stayed, so the
 // sweeps cost O(1) per new address. The caller holds p.mu.
-func (p *polite) sweep() {
+func (p *Limiter) sweep() {
 	now := p.now()
 	for a, l := range p.limiters {
 		if l.TokensAt(now) >= float64(p.burst) {
@@ -71,7 +72,7 @@ func (p *polite) sweep() {
 }
 
 // Wait blocks until one more query may go to addr.
-func (p *polite) Wait(ctx context.Context, addr netip.Addr) error {
+func (p *Limiter) Wait(ctx context.Context, addr netip.Addr) error {
 	p.mu.Lock()
 	l, ok := p.limiters[addr]
 	if !ok {
@@ -97,4 +98,27 @@ func (p *polite) Wait(ctx context.Context, addr netip.Addr) error {
 		return fmt.Errorf("waiting for the rate limit of %s: %w", addr, err)
 	}
 	return nil
+}
+
+// Wrap returns x with every exchange waiting its turn at p first; a nil
+// Limiter (no limit) returns x itself. Put it below Retry, so each
+// attempt waits, retries included.
+func (p *Limiter) Wrap(x Exchanger) Exchanger {
+	if p == nil {
+		return x
+	}
+	return polite{x: x, limit: p}
+}
+
+// polite is an Exchanger behind a Limiter.
+type polite struct {
+	x     Exchanger
+	limit *Limiter
+}
+
+func (p polite) Exchange(ctx context.Context, server netip.AddrPort, query []byte, t probes.Transport) *probes.Exchange {
+	if err := p.limit.Wait(ctx, server.Addr()); err != nil {
+		return &probes.Exchange{Server: server, Transport: t, Err: err}
+	}
+	return p.x.Exchange(ctx, server, query, t)
 }

@@ -1,4 +1,4 @@
-package probes
+package transport
 
 import (
 	"context"
@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/caaprobe/caaprobe/probes"
 	"github.com/miekg/dns"
 )
 
@@ -14,14 +15,14 @@ import (
 // used up (RLIMIT_NOFILE lowered below the ones open), a real exchange ends
 // with ErrLocal, is counted, and is not retried as a timeout would be.
 func TestExchangeCountsLocalErrors(t *testing.T) {
-	x := &Exchanger{Timeout: 200 * time.Millisecond, Retries: 2}
+	x := sock(opts{Timeout: 200 * time.Millisecond, Retries: 2})
 	server := netip.MustParseAddrPort("127.0.0.1:9")
-	q, err := BuildQuery("example.test.", dns.TypeCAA, true, true)
+	q, err := probes.BuildQuery("example.test.", dns.TypeCAA, true, true)
 	if err != nil {
 		t.Fatal(err)
 	}
 	// A first exchange sets up the poller with the limit as it is.
-	x.Exchange(context.Background(), server, q, UDP)
+	x.Exchange(context.Background(), server, q, probes.UDP)
 	var lim syscall.Rlimit
 	if err := syscall.Getrlimit(syscall.RLIMIT_NOFILE, &lim); err != nil {
 		t.Skip(err)
@@ -34,11 +35,11 @@ func TestExchangeCountsLocalErrors(t *testing.T) {
 	if err := syscall.Setrlimit(syscall.RLIMIT_NOFILE, &low); err != nil {
 		t.Skip(err)
 	}
-	ex := x.Exchange(context.Background(), server, q, UDP)
+	ex := x.Exchange(context.Background(), server, q, probes.UDP)
 	if err := syscall.Setrlimit(syscall.RLIMIT_NOFILE, &lim); err != nil {
 		t.Fatal(err)
 	}
-	if !IsLocal(ex.Err) {
+	if !probes.IsLocal(ex.Err) {
 		t.Fatalf("exchange with no descriptor left: %v, want a local error", ex.Err)
 	}
 	if got := LocalErrors() - before; got != 1 {

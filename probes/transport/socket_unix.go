@@ -1,6 +1,6 @@
 //go:build unix
 
-package probes
+package transport
 
 import (
 	"errors"
@@ -19,7 +19,7 @@ import (
 // CPU, not one per exchange in flight (measured: 59 MB of buffers at 1,000
 // exchanges in flight before, under 1 MB after). The connection's deadline
 // still bounds the wait.
-func (x *Exchanger) readDatagram(conn *net.UDPConn) ([]byte, error) {
+func (x *Socket) readDatagram(conn *net.UDPConn) ([]byte, error) {
 	rc, err := conn.SyscallConn()
 	if err != nil {
 		return nil, err

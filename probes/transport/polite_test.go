@@ -1,4 +1,4 @@
-package check
+package transport
 
 import (
 	"context"
@@ -47,7 +47,7 @@ func TestPoliteRate(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			clock := &fakeClock{now: time.Unix(1e9, 0)}
-			p := newPolite(tt.rate, tt.burst)
+			p := NewLimiter(tt.rate, tt.burst)
 			p.now, p.sleep = clock.Now, clock.Sleep
 			a, b := netip.MustParseAddr("192.0.2.1"), netip.MustParseAddr("192.0.2.2")
 			start := clock.Now()
@@ -79,7 +79,7 @@ func TestPoliteRate(t *testing.T) {
 
 func TestPoliteOff(t *testing.T) {
 	t.Parallel()
-	if p := newPolite(0, 10); p != nil {
+	if p := NewLimiter(0, 10); p != nil {
 		t.Fatal("rate 0 must mean no limiter")
 	}
 }
@@ -89,7 +89,7 @@ func TestPoliteOff(t *testing.T) {
 // of 10 cannot finish in less than one second.
 func TestPoliteRealClock(t *testing.T) {
 	t.Parallel()
-	p := newPolite(20, 10)
+	p := NewLimiter(20, 10)
 	a := netip.MustParseAddr("192.0.2.1")
 	start := time.Now()
 	for range 30 {
@@ -104,7 +104,7 @@ func TestPoliteRealClock(t *testing.T) {
 
 func TestPoliteCancel(t *testing.T) {
 	t.Parallel()
-	p := newPolite(1, 1)
+	p := NewLimiter(1, 1)
 	a := netip.MustParseAddr("192.0.2.1")
 	p.Wait(context.Background(), a)
 	ctx, cancel := context.WithCancel(context.Background())
@@ -120,7 +120,7 @@ func TestPoliteCancel(t *testing.T) {
 func TestPoliteForgetsIdleAddresses(t *testing.T) {
 	t.Parallel()
 	clock := &fakeClock{now: time.Unix(1e9, 0)}
-	p := newPolite(10, 2)
+	p := NewLimiter(10, 2)
 	p.now, p.sleep = clock.Now, clock.Sleep
 	for i := range 3 * politeSweepAbove {
 		p.Wait(context.Background(), netip.AddrFrom4([4]byte{10, byte(i >> 16), byte(i >> 8), byte(i)}))

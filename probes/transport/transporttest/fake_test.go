@@ -1,0 +1,116 @@
+package transporttest_test
+
+import (
+	"context"
+	"errors"
+	"net/netip"
+	"testing"
+	"time"
+
+	"github.com/caaprobe/caaprobe/probes"
+	"github.com/caaprobe/caaprobe/probes/transport"
+	"github.com/caaprobe/caaprobe/probes/transport/transporttest"
+	"github.com/miekg/dns"
+)
+
+var server = netip.MustParseAddrPort("192.0.2.1:53")
+
+func query(t *testing.T, name string) []byte {
+	t.Helper()
+	q, err := probes.BuildQuery(name, dns.TypeCAA, true, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return q
+}
+
+// TestRetryOverFake: the retries are written once over the interface, so
+// a scripted fake gets them: two drops then an answer is one exchange of
+// three attempts with the two earlier ones kept, a fresh ID each, and the
+// dropped attempts recorded as having waited the fake's timeout.
+func TestRetryOverFake(t *testing.T) {
+	f := (&transporttest.Fake{Timeout: 3 * time.Second}).On(transporttest.Key{Name: "EXAMPLE.test.", Type: dns.TypeCAA},
+		transporttest.Drop(), transporttest.Drop(), transporttest.Answer(nil))
+	r := transport.New(f, nil, 2, 0)
+	ex := r.Exchange(context.Background(), server, query(t, "example.test."), probes.UDP)
+	if ex.Reply == nil || ex.Attempts != 3 || ex.Timeouts != 2 || len(ex.Earlier) != 2 {
+		t.Fatalf("reply %v, %d attempts, %d timeouts, %d earlier; want an answer to the third of three", ex.Reply != nil, ex.Attempts, ex.Timeouts, len(ex.Earlier))
+	}
+	for _, a := range ex.Earlier {
+		if a.Waited != 3*time.Second {
+			t.Errorf("earlier attempt waited %v, want the fake's 3s", a.Waited)
+		}
+	}
+	if !probes.Matches(ex.Query, ex.Reply) {
+		t.Error("the reply does not match the last query")
+	}
+	if r.Sent() != 3 || len(f.Queries()) != 3 {
+		t.Errorf("sent %d, the fake saw %d; want 3", r.Sent(), len(f.Queries()))
+	}
+	// Case-insensitive by default; Exact tells spellings apart.
+	g := (&transporttest.Fake{}).On(transporttest.Key{Name: "example.test.", Exact: true}, transporttest.Answer(nil))
+	if ex := g.Exchange(context.Background(), server, query(t, "eXample.test."), probes.UDP); !errors.Is(ex.Err, probes.ErrTimeout) {
+		t.Errorf("an exact key answered another spelling: %v", ex.Err)
+	}
+}
+
+// TestExchangeTCOverFake: a truncated UDP reply is asked again over TCP,
+// once, through the same interface; a garbled reply still matches the
+// query (it is the server's) and does not parse.
+func TestExchangeTCOverFake(t *testing.T) {
+	f := (&transporttest.Fake{}).
+		On(transporttest.Key{Transport: probes.UDP}, transporttest.Truncate()).
+		On(transporttest.Key{Transport: probes.TCP}, transporttest.Garble())
+	udp, tcp := transport.ExchangeTC(context.Background(), f, server, query(t, "example.test."))
+	if !probes.Truncated(udp.Reply) || tcp == nil || tcp.Transport != probes.TCP {
+		t.Fatalf("udp %+v tcp %+v: want a truncated UDP reply and a TCP retry", udp, tcp)
+	}
+	if probes.Final(udp, tcp) != tcp || tcp.Reply == nil {
+		t.Fatalf("final is not the TCP exchange with its reply: %v", tcp.Err)
+	}
+	if new(dns.Msg).Unpack(tcp.Reply) == nil {
+		t.Error("a garbled reply parses")
+	}
+	if n := f.Count(transporttest.Key{Transport: probes.TCP}); n != 1 {
+		t.Errorf("%d TCP queries, want 1", n)
+	}
+}
+
+// TestLimiterWrapsAnyExchanger: the rate limit is a decorator, so pins and
+// the --resolver get it over any Exchanger; a cancelled wait sends nothing.
+func TestLimiterWrapsAnyExchanger(t *testing.T) {
+	f := (&transporttest.Fake{}).On(transporttest.Key{}, transporttest.Answer(nil))
+	lim := transport.NewLimiter(1, 1)
+	x := lim.Wrap(f)
+	if ex := x.Exchange(context.Background(), server, query(t, "example.test."), probes.UDP); ex.Reply == nil {
+		t.Fatalf("first query (within the burst): %v", ex.Err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if ex := x.Exchange(ctx, server, query(t, "example.test."), probes.UDP); ex.Err == nil || ex.Attempts != 0 {
+		t.Errorf("over the limit with a cancelled context: err %v, %d attempts; want an error and nothing sent", ex.Err, ex.Attempts)
+	}
+	if n := len(f.Queries()); n != 1 {
+		t.Errorf("the fake saw %d queries, want 1", n)
+	}
+	if transport.NewLimiter(0, 1).Wrap(f) != transport.Exchanger(f) {
+		t.Error("no limit must leave the exchanger as it is")
+	}
+}
+
+// TestLossyCap: a lossy path drops about its share of attempts but never
+// more than MaxConsecutive in a row of one question, so Retry with more
+// attempts than the cap always gets the answer.
+func TestLossyCap(t *testing.T) {
+	f := (&transporttest.Fake{}).On(transporttest.Key{}, transporttest.Answer(nil))
+	l := &transporttest.Lossy{X: f, Seed: 1, Drop: 0.5, MaxConsecutive: 2}
+	r := transport.New(l, nil, 2, 0)
+	for i := range 200 {
+		if ex := r.Exchange(context.Background(), server, query(t, "example.test."), probes.UDP); ex.Reply == nil {
+			t.Fatalf("exchange %d: %v after %d attempts", i, ex.Err, ex.Attempts)
+		}
+	}
+	if d := l.Dropped(); d < 50 {
+		t.Errorf("%d attempts dropped, want about half of the first attempts", d)
+	}
+}
