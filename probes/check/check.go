@@ -68,6 +68,10 @@ type Config struct {
 	// (what is wrong and the fix) when the root in use matches no trust
 	// anchor, so that every name's DNSSEC is indeterminate.
 	OnNoAnchor func(warning string)
+	// Repeat, above 1, checks each domain that many times, each try with
+	// cold caches, and reports the worst try with what all of them saw
+	// (repeat.go); at most MaxRepeat.
+	Repeat int
 }
 
 // Finished units kept (see lru.Work and lru.Segmented): the probation
