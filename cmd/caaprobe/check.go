@@ -32,6 +32,7 @@ type checkFlags struct {
 	port        int
 	timeout     time.Duration
 	retries     int
+	repeat      int // --repeat: tries per domain, each with cold caches
 	format      string
 	noColor     bool
 	portSet     bool // --port was given
@@ -102,6 +103,7 @@ func (f *checkFlags) register(fs *pflag.FlagSet) {
 	fs.BoolVar(&f.summary, "summary", false, "print the provider view: findings by nameserver and by provider (always at the end of a table run of more than 20 domains)")
 	fs.Float64Var(&f.rate, "rate", check.DefaultRate, "most queries a second to any one server address, root and TLD included (0: no limit)")
 	fs.BoolVar(&f.onlyFailing, "only-failing", false, "table: show only domains with findings and, of those, only the rows with findings")
+	fs.IntVar(&f.repeat, "repeat", 1, "check each domain `N` times, each with cold caches, and count per server how often each fault appeared (the report shows the first of the worst tries; one domain at a time)")
 	fs.StringVar(&f.vantage, "vantage", "", "label of this vantage point, recorded in each JSON line (default: the host name; see docs/history.md)")
 }
 
@@ -148,6 +150,10 @@ func (f *checkFlags) config() (check.Config, error) {
 	if f.concurrency < 1 {
 		return cfg, usageErr("--concurrency must be at least 1")
 	}
+	if f.repeat < 1 || f.repeat > check.MaxRepeat {
+		return cfg, usageErr("--repeat %d: want 1 to %d", f.repeat, check.MaxRepeat)
+	}
+	cfg.Repeat = f.repeat
 	if f.rate < 0 {
 		return cfg, usageErr("--rate %g: want 0 (no limit) or more", f.rate)
 	}
@@ -452,6 +458,11 @@ func checkAndReport(ctx context.Context, cfg check.Config, f *checkFlags, items 
 			parallel = check.DefaultParallel
 		}
 		f.concurrency = capConcurrency(f.concurrency, parallel, f.stderr)
+	}
+	if cfg.Repeat > 1 {
+		// Each try has its own Checker and so its own rate limiter: one
+		// domain at a time keeps the per-server rate what --rate says.
+		f.concurrency = 1
 	}
 	c := check.New(cfg)
 	defer c.Close()

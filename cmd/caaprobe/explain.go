@@ -30,7 +30,6 @@ type explainFlags struct {
 	check   checkFlags
 	file    string
 	format  string
-	repeat  int
 	noCheck bool
 }
 
@@ -75,7 +74,6 @@ or intermittently; 4 a name could not be checked.`,
 	})
 	cmd.Flags().StringVarP(&ef.file, "file", "f", "", "read the message from `FILE` (- for stdin)")
 	cmd.Flags().StringVar(&ef.format, "format", "table", "output format: table (or text) or json (one object)")
-	cmd.Flags().IntVar(&ef.repeat, "repeat", 1, "run the check `N` times, each with cold caches, and count per server how often each finding appeared")
 	cmd.Flags().BoolVar(&ef.noCheck, "no-check", false, "only say what the message means; send no query")
 	return cmd
 }
@@ -152,9 +150,6 @@ func runExplain(ctx context.Context, ef *explainFlags, fs *pflag.FlagSet, args [
 	default:
 		return usageErr("--format %q: want table, text or json", ef.format)
 	}
-	if ef.repeat < 1 || ef.repeat > 1000 {
-		return usageErr("--repeat %d: want 1 to 1000", ef.repeat)
-	}
 	f := &ef.check
 	f.format = "table"
 	f.portSet = fs.Changed("port")
@@ -178,12 +173,16 @@ func runExplain(ctx context.Context, ef *explainFlags, fs *pflag.FlagSet, args [
 	if err != nil {
 		return err
 	}
+	// explain makes the tries itself, one over all the message's names
+	// each, to compare each try with the message's lookups.
+	repeat := max(1, cfg.Repeat)
+	cfg.Repeat = 0
 	stdout, stderr, closeOut, err := f.streams(stdout, stderr)
 	if err != nil {
 		return err
 	}
 	defer closeOut(&err)
-	out := &explainOutput{Message: msg, Parse: res, Repeat: ef.repeat, Checks: []explainCheck{}, Domains: []json.RawMessage{}}
+	out := &explainOutput{Message: msg, Parse: res, Repeat: repeat, Checks: []explainCheck{}, Domains: []json.RawMessage{}}
 	var runs [][]*report.Domain // per try, per name
 	switch {
 	case len(res.Names) == 0:
@@ -199,7 +198,7 @@ func runExplain(ctx context.Context, ef *explainFlags, fs *pflag.FlagSet, args [
 		}
 		var warned sync.Once // said once, not once per try
 		cfg.OnNoAnchor = func(w string) { warned.Do(func() { fmt.Fprintln(stderr, "caaprobe: warning: "+w) }) }
-		for try := 0; try < ef.repeat && ctx.Err() == nil; try++ {
+		for try := 0; try < repeat && ctx.Err() == nil; try++ {
 			runs = append(runs, checkNames(ctx, cfg, f, res.Names, stderr))
 		}
 		if ctx.Err() != nil {
@@ -359,40 +358,23 @@ func answerOne(i int, p explain.Problem, tries []*report.Domain, ca string) expl
 	if c.Name == "" {
 		c.Name = strings.TrimPrefix(last.Domain, "*.")
 	}
-	type key struct{ server, code string }
-	counts := map[key]*serverCount{}
-	var order []key
-	for t, d := range tries {
-		seen := map[key]bool{}
-		failed := false
-		for _, f := range d.Findings {
-			if f.Severity != probes.SeverityFail || !focus(d, p.Lookup, f) {
-				continue
-			}
-			failed = true
-			k := key{f.NS + " (" + f.Addr + ")", string(f.Code)}
-			if f.NS == "" {
-				k.server = f.Zone
-			}
-			if seen[k] {
-				continue
-			}
-			seen[k] = true
-			if counts[k] == nil {
-				counts[k] = &serverCount{Server: k.server, Code: k.code, First: t + 1, Probe: string(f.Probe), Detail: f.Detail}
-				order = append(order, k)
-			}
-			counts[k].Tries++
+	keep := func(d *report.Domain, f report.Finding) bool { return focus(d, p.Lookup, f) }
+	for _, f := range check.Tally(tries, keep) {
+		server := f.Server
+		if server == "" {
+			server = f.Zone
 		}
+		c.Servers = append(c.Servers, serverCount{Server: server, Code: string(f.Code), Tries: f.Seen, First: f.First,
+			Probe: string(f.Probe), Detail: f.Detail})
+	}
+	for _, d := range tries {
+		failed := len(check.Tally([]*report.Domain{d}, keep)) > 0
 		if n := nameOf(d, c.Name); n != nil && (n.Outcome == report.OutcomeServfail || n.Outcome == report.OutcomeIntermittent) {
 			failed = true
 		}
 		if failed {
 			c.Failed++
 		}
-	}
-	for _, k := range order {
-		c.Servers = append(c.Servers, *counts[k])
 	}
 	if last.Err != "" && c.Failed == 0 {
 		c.Status, c.Answer = "not-checked", fmt.Sprintf("%s could not be checked from here: %s", last.Domain, last.Err)

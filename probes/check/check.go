@@ -76,6 +76,10 @@ type Config struct {
 	// rate limit instead of real sockets: tests give a fake
 	// (probes/transport/transporttest). It serves the --resolver too.
 	Exchanger transport.Exchanger
+	// Repeat, above 1, checks each domain that many times, each try with
+	// cold caches, and reports the worst try with what all of them saw
+	// (repeat.go); at most MaxRepeat.
+	Repeat int
 }
 
 // Budget is every time limit of a run in one place: per attempt, the

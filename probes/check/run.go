@@ -165,7 +165,12 @@ func (c *Checker) checkItem(ctx context.Context, it input.Item) *report.Domain {
 		return interrupted(it)
 	}
 	mark := transport.LocalErrors()
-	d := c.Check(ctx, it.Name)
+	var d *report.Domain
+	if c.cfg.Repeat > 1 {
+		d = c.repeated(ctx, it.Name)
+	} else {
+		d = c.Check(ctx, it.Name)
+	}
 	d.Source = it.Source
 	if ctx.Err() != nil {
 		// Cut short by an interrupt: partial results would show timeouts

@@ -60,6 +60,38 @@ func writeSummary(b *bytes.Buffer, d *report.Domain, run *report.Run) {
 	if d.Explanation != "" {
 		fmt.Fprintf(b, "\n%s\n", inline(d.Explanation))
 	}
+	writeRepeat(b, d.Repeat)
+}
+
+// writeRepeat is the tally of a repeated check (check --repeat N): each
+// fault with the tries that showed it, and the exchange of its first
+// appearance when the matrix below is another try's.
+func writeRepeat(b *bytes.Buffer, rep *report.Repeat) {
+	if rep == nil {
+		return
+	}
+	fmt.Fprintf(b, "\n## Repeated: %s\n\n%d tries, each with cold caches; %d failed. The matrix and exchanges below are try %d, the first of the worst.\n",
+		report.RepeatWords(rep), rep.Tries, rep.Failed, rep.Shown)
+	if len(rep.Faults) == 0 {
+		return
+	}
+	fmt.Fprintf(b, "\n| Server | Name | Finding | Tries | First in try | Probe | Detail |\n|---|---|---|---|---|---|---|\n")
+	for _, f := range rep.Faults {
+		where := f.Server
+		if where == "" {
+			where = report.TrimDot(f.Zone)
+		}
+		fmt.Fprintf(b, "| %s | %s | %s | %d/%d | %d | %s | %s |\n", cell(where), cell(f.Name), cell(string(f.Code)), f.Seen, rep.Tries,
+			f.First, cell(string(f.Probe)), cell(f.Detail))
+	}
+	for _, f := range rep.Faults {
+		if f.Result == nil || f.Result.Exchange == nil {
+			continue
+		}
+		fmt.Fprintf(b, "\n### %s %s in try %d\n", inline(f.Server), inline(string(f.Code)), f.First)
+		ns, _, _ := strings.Cut(f.Server, " (")
+		writeBlock(b, f.Result.Exchange, Meta{Probe: f.Result.Probe, NS: ns})
+	}
 }
 
 // writeRun adds the rows that say which caaprobe ran, how and from where.

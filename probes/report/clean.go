@@ -80,6 +80,20 @@ func CleanDomain(d *Domain) *Domain {
 		}
 		c.Resolver = append(c.Resolver, crc)
 	}
+	if rep := d.Repeat; rep != nil {
+		cr := *rep
+		cr.Faults = nil
+		for _, f := range rep.Faults {
+			cf := f
+			cf.Server, cf.Zone, cf.Name, cf.Detail = CleanText(f.Server), CleanText(f.Zone), CleanText(f.Name), CleanText(f.Detail)
+			cf.Code, cf.Probe = probes.Code(CleanText(string(f.Code))), probes.ProbeID(CleanText(string(f.Probe)))
+			if f.Result != nil {
+				cf.Result = cleanResult(f.Result)
+			}
+			cr.Faults = append(cr.Faults, cf)
+		}
+		c.Repeat = &cr
+	}
 	return &c
 }
 
@@ -177,6 +191,12 @@ func domainClean(d *Domain) bool {
 	}
 	if p := d.Policy; p != nil {
 		ok = ok && clean(p.CA) && clean(p.Name) && clean(p.Issue) && clean(p.Wildcard) && clean(p.Relevant) && clean(p.Reason)
+	}
+	if d.Repeat != nil {
+		for _, f := range d.Repeat.Faults {
+			ok = ok && clean(f.Server) && clean(f.Zone) && clean(f.Name) && clean(f.Detail) && clean(string(f.Code)) &&
+				clean(string(f.Probe)) && resultClean(f.Result)
+		}
 	}
 	for _, rc := range d.Resolver {
 		ok = ok && clean(rc.Name) && clean(rc.Rcode) && clean(rc.Err) && clean(rc.Predicted)

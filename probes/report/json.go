@@ -43,6 +43,32 @@ type JSONDomain struct {
 	// Failing is every server whose CAA path fails for some relevant
 	// name, as objects; names[].failing_servers says it per name as text.
 	Failing []JSONServerRef `json:"failing"`
+	// Repeat is present when the domain was checked several times
+	// (check --repeat N): the rest of the object is the try it names.
+	Repeat *JSONRepeat `json:"repeat,omitempty"`
+}
+
+// JSONRepeat is report.Repeat: every fail finding over the tries, with
+// how many showed it and the first that did.
+type JSONRepeat struct {
+	Tries  int               `json:"tries"`
+	Shown  int               `json:"shown_try"`
+	Failed int               `json:"failed_tries"`
+	Faults []JSONRepeatFault `json:"faults"`
+}
+
+type JSONRepeatFault struct {
+	Server *JSONServerRef `json:"server,omitempty"` // absent for a zone-level finding
+	Zone   string         `json:"zone"`
+	Name   string         `json:"name"`
+	Code   string         `json:"code"`
+	Seen   int            `json:"seen"`
+	First  int            `json:"first_try"`
+	Probe  string         `json:"probe"`
+	Detail string         `json:"detail"`
+	// Result is the exchange of the first try that showed it, when that
+	// is not the try shown (whose servers hold it).
+	Result *JSONResult `json:"result,omitempty"`
 }
 
 // JSONServerRef names one server address.
@@ -162,42 +188,12 @@ func toJSON(d *Domain) JSONDomain {
 			if ex := r.Exchange; ex != nil && js.Port == 0 && ex.Server.Port() != 53 && ex.Server.Port() != 0 {
 				js.Port = int(ex.Server.Port())
 			}
-			jr := JSONResult{Probe: string(r.Probe), QName: TrimDot(r.QName), QType: probes.TypeString(r.QType),
-				Transport: string(r.Transport), Rcode: string(r.Status), Findings: []string{}}
-			if ex := r.Exchange; ex != nil {
-				jr.RTTms = math.Round(float64(ex.RTT.Microseconds())/10) / 100
-				jr.Attempts = ex.Attempts
-				jr.Rejected = ex.RejectedCount
-				jr.Query, jr.Response = ex.Query, ex.Reply
-				if !ex.Start.IsZero() {
-					jr.Sent = ex.Start.UTC().Format(time.RFC3339Nano)
-				}
-				if jr.Response == nil && len(ex.Rejected) > 0 {
-					jr.Response = ex.Rejected[0]
-				}
-				if ex.Source.IsValid() {
-					jr.Source = ex.Source.String()
-				}
-			}
-			jr.CAA = caaOf(r)
-			if r.Fallback != nil {
-				jr.TCPRetry = r.Fallback.Reply
-			}
-			nsid := r.NSID
-			if nsid == nil {
-				nsid = probes.NSIDOf(r.Msg) // a result read back from JSON
-			}
-			if nsid != nil {
-				jr.NSID, jr.NSIDHex = probes.InstanceName(nsid), hex.EncodeToString(nsid)
-			}
-			for _, is := range r.Issues {
-				jr.Findings = append(jr.Findings, string(is.Code))
-			}
-			js.Results = append(js.Results, jr)
+			js.Results = append(js.Results, resultJSON(r))
 		}
 		out.Servers = append(out.Servers, js)
 	}
 	out.Resolver = resolverJSON(d)
+	out.Repeat = repeatJSON(d.Repeat)
 	out.Time = checkedAt(d)
 	out.CheckedAt = out.Time
 	if p := d.Policy; p != nil {
@@ -220,6 +216,42 @@ func toJSON(d *Domain) JSONDomain {
 		out.Names = append(out.Names, jn)
 	}
 	return out
+}
+
+// resultJSON is one probe's result as the JSON contract writes it.
+func resultJSON(r *probes.Result) JSONResult {
+	jr := JSONResult{Probe: string(r.Probe), QName: TrimDot(r.QName), QType: probes.TypeString(r.QType),
+		Transport: string(r.Transport), Rcode: string(r.Status), Findings: []string{}}
+	if ex := r.Exchange; ex != nil {
+		jr.RTTms = math.Round(float64(ex.RTT.Microseconds())/10) / 100
+		jr.Attempts = ex.Attempts
+		jr.Rejected = ex.RejectedCount
+		jr.Query, jr.Response = ex.Query, ex.Reply
+		if !ex.Start.IsZero() {
+			jr.Sent = ex.Start.UTC().Format(time.RFC3339Nano)
+		}
+		if jr.Response == nil && len(ex.Rejected) > 0 {
+			jr.Response = ex.Rejected[0]
+		}
+		if ex.Source.IsValid() {
+			jr.Source = ex.Source.String()
+		}
+	}
+	jr.CAA = caaOf(r)
+	if r.Fallback != nil {
+		jr.TCPRetry = r.Fallback.Reply
+	}
+	nsid := r.NSID
+	if nsid == nil {
+		nsid = probes.NSIDOf(r.Msg) // a result read back from JSON
+	}
+	if nsid != nil {
+		jr.NSID, jr.NSIDHex = probes.InstanceName(nsid), hex.EncodeToString(nsid)
+	}
+	for _, is := range r.Issues {
+		jr.Findings = append(jr.Findings, string(is.Code))
+	}
+	return jr
 }
 
 // ServerRef splits a server label "ns (addr)" (Name.Failing) into its
@@ -258,4 +290,25 @@ func TrimDot(s string) string {
 		return s
 	}
 	return strings.TrimSuffix(s, ".")
+}
+
+func repeatJSON(rep *Repeat) *JSONRepeat {
+	if rep == nil {
+		return nil
+	}
+	out := &JSONRepeat{Tries: rep.Tries, Shown: rep.Shown, Failed: rep.Failed, Faults: []JSONRepeatFault{}}
+	for _, f := range rep.Faults {
+		jf := JSONRepeatFault{Zone: TrimDot(f.Zone), Name: f.Name, Code: string(f.Code), Seen: f.Seen, First: f.First,
+			Probe: string(f.Probe), Detail: f.Detail}
+		if f.Server != "" {
+			ref := ServerRef(f.Server)
+			jf.Server = &ref
+		}
+		if f.Result != nil {
+			jr := resultJSON(f.Result)
+			jf.Result = &jr
+		}
+		out.Faults = append(out.Faults, jf)
+	}
+	return out
 }

@@ -59,6 +59,9 @@ type Domain struct {
 	// Resolver holds what a real validating resolver said, name by name,
 	// when the run was given one (check --resolver); nil otherwise.
 	Resolver []ResolverCheck
+	// Repeat is what a repeated check (check --repeat N) saw over all its
+	// tries; nil for a single check. The rest of the Domain is one try.
+	Repeat *Repeat
 
 	zoneFindings []Finding
 }
@@ -196,4 +199,45 @@ func (s *Server) HasName(name string) bool {
 		}
 	}
 	return false
+}
+
+// Rank orders verdicts from best to worst: pass, warn, error (not
+// checked), fail (a fault found). A fault outranks a check that could not
+// finish, since it is what the user must act on.
+func (v Verdict) Rank() int {
+	switch v {
+	case VerdictWarn:
+		return 1
+	case VerdictError:
+		return 2
+	case VerdictFail:
+		return 3
+	}
+	return 0
+}
+
+// Repeat is a domain checked several times, each try with cold caches
+// (nothing remembered from the try before), to catch a fault that comes
+// and goes. The Domain that holds it is the first of the worst tries, so
+// its matrix and exchanges are those of a time the fault appeared.
+type Repeat struct {
+	Tries  int // tries made (fewer than asked when interrupted)
+	Shown  int // the try (from 1) the Domain's matrix is
+	Failed int // tries whose verdict was fail
+	Faults []RepeatFault
+}
+
+// RepeatFault is one fail finding of one server (or zone) over the tries.
+type RepeatFault struct {
+	Server string // "ns (addr)"; "" for a zone-level finding
+	Zone   string
+	Name   string
+	Code   probes.Code
+	Seen   int // tries in which it appeared
+	First  int // the first of them (from 1)
+	Probe  probes.ProbeID
+	Detail string
+	// Result is the exchange of its first appearance when that try is not
+	// the one shown (whose matrix holds it already); nil otherwise.
+	Result *probes.Result
 }

@@ -86,6 +86,7 @@ func WriteTable(w io.Writer, d *Domain, opt TableOptions) error {
 		return err
 	}
 	writeFindings(&b, d, p, width)
+	writeRepeat(&b, d, width)
 	writeNames(&b, d, p, width)
 	writeResolver(&b, d, p, width)
 	b.WriteString(wrapText(Clean(d.Explanation), width, "  ", "  "))
@@ -413,6 +414,46 @@ func writeFindings(b *strings.Builder, d *Domain, p painter, width int) {
 		ws = append(ws, words(fmt.Sprintf("%s for %s%s: %s", where, Clean(f.Name), on, Clean(f.Detail)))...)
 		b.WriteString(wrapWords(ws, width, "  ", "      "))
 	}
+}
+
+// writeRepeat says what a repeated check saw over its tries: each fault
+// with the tries that showed it, so one seen once in twenty is named.
+func writeRepeat(b *strings.Builder, d *Domain, width int) {
+	rep := d.Repeat
+	if rep == nil {
+		return
+	}
+	b.WriteString(wrapText(fmt.Sprintf("%s: %d tries, each with cold caches; %d failed; the matrix above is try %d (the first of the worst)",
+		RepeatWords(rep), rep.Tries, rep.Failed, rep.Shown), width, "  ", "    "))
+	for _, f := range rep.Faults {
+		where := Clean(f.Server)
+		if where == "" {
+			where = Clean(TrimDot(f.Zone))
+		}
+		b.WriteString(wrapText(fmt.Sprintf("%d/%d  %s  %s for %s (first in try %d: %s %s)", f.Seen, rep.Tries, where, f.Code,
+			Clean(f.Name), f.First, f.Probe, Clean(f.Detail)), width, "    ", "      "))
+	}
+}
+
+// RepeatWords is the one-word reading of a repeated check: steady (every
+// try alike), intermittent (some tries failed, some did not) or clean.
+func RepeatWords(rep *Repeat) string {
+	switch {
+	case rep.Failed == 0:
+		return "clean in every try"
+	case rep.Failed == rep.Tries && allSeenEveryTime(rep):
+		return "the same faults in every try"
+	}
+	return "intermittent"
+}
+
+func allSeenEveryTime(rep *Repeat) bool {
+	for _, f := range rep.Faults {
+		if f.Seen != rep.Tries {
+			return false
+		}
+	}
+	return true
 }
 
 func writeNames(b *strings.Builder, d *Domain, p painter, width int) {

@@ -139,6 +139,7 @@ func Decode(line []byte) (*Record, error) {
 	for _, c := range j.Resolver {
 		d.Resolver = append(d.Resolver, resolverCheck(c))
 	}
+	d.Repeat = repeat(j.Repeat, d.Servers)
 	return rec, nil
 }
 
@@ -243,4 +244,33 @@ func fqdn(s string) string {
 		return s
 	}
 	return s + "."
+}
+
+// repeat reads check --repeat's block back; a fault's own exchange is
+// read as sent to the port of its server in the shown try (53 else).
+func repeat(j *report.JSONRepeat, servers []*report.Server) *report.Repeat {
+	if j == nil {
+		return nil
+	}
+	rep := &report.Repeat{Tries: j.Tries, Shown: j.Shown, Failed: j.Failed}
+	for _, f := range j.Faults {
+		rf := report.RepeatFault{Zone: fqdn(f.Zone), Name: f.Name, Code: probes.Code(f.Code), Seen: f.Seen, First: f.First,
+			Probe: probes.ProbeID(f.Probe), Detail: f.Detail}
+		if f.Server != nil {
+			rf.Server = f.Server.NS + " (" + f.Server.Addr + ")"
+			if addr, err := netip.ParseAddr(f.Server.Addr); err == nil && f.Result != nil {
+				port := uint16(53)
+				for _, s := range servers {
+					for _, r := range s.Results {
+						if s.Addr == addr && r.Exchange != nil && r.Exchange.Server.Port() != 0 {
+							port = r.Exchange.Server.Port()
+						}
+					}
+				}
+				rf.Result = result(*f.Result, netip.AddrPortFrom(addr, port))
+			}
+		}
+		rep.Faults = append(rep.Faults, rf)
+	}
+	return rep
 }
