@@ -162,7 +162,7 @@ func newReportCmd(env *cliEnv) *cobra.Command {
 				return runs.WriteMPICMarkdown(stdout, m)
 			case "html":
 				for _, p := range m.Perspectives {
-					if err := hw.Add(p.Record.Domain, p.Vantage.Label); err != nil {
+					if err := hw.Add(p.Domain, p.Vantage.Label); err != nil {
 						return err
 					}
 				}

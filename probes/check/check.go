@@ -76,6 +76,9 @@ type Config struct {
 	// rate limit instead of real sockets: tests give a fake
 	// (probes/transport/transporttest). It serves the --resolver too.
 	Exchanger transport.Exchanger
+	// Source, when valid, is the local address every query leaves from
+	// (transport.Socket.Source): a perspective agent's vantage.
+	Source netip.Addr
 	// Repeat, above 1, checks each domain that many times, each try with
 	// cold caches, and reports the worst try with what all of them saw
 	// (repeat.go); at most MaxRepeat.
@@ -192,8 +195,8 @@ func New(cfg Config) *Checker {
 	cfg.Timeout, cfg.ResolverTimeout = b.Attempt, b.Resolver
 	base, rbase := cfg.Exchanger, cfg.Exchanger
 	if base == nil {
-		base = &transport.Socket{Timeout: b.Attempt, MaxBytes: cfg.MaxBytes}
-		rbase = &transport.Socket{Timeout: b.Resolver, MaxBytes: 65535}
+		base = &transport.Socket{Timeout: b.Attempt, MaxBytes: cfg.MaxBytes, Source: cfg.Source}
+		rbase = &transport.Socket{Timeout: b.Resolver, MaxBytes: 65535, Source: cfg.Source}
 	}
 	// One limiter for both: the --resolver gets the same per-address
 	// politeness as every server caaprobe asks.

@@ -99,7 +99,7 @@ func CleanDomain(d *Domain) *Domain {
 
 // CleanVantage returns v with its label, host and sources cleaned.
 func CleanVantage(v Vantage) Vantage {
-	return Vantage{Label: CleanText(v.Label), Host: CleanText(v.Host), Sources: cleanAll(v.Sources)}
+	return Vantage{Label: CleanText(v.Label), Host: CleanText(v.Host), Sources: cleanAll(v.Sources), RIR: CleanText(v.RIR)}
 }
 
 // CleanRun returns run with its version, command and vantage cleaned.

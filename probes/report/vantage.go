@@ -15,6 +15,11 @@ type Vantage struct {
 	Label   string   `json:"label"`
 	Host    string   `json:"host,omitempty"`
 	Sources []string `json:"sources,omitempty"`
+	// RIR is the Regional Internet Registry region of the vantage (ARIN,
+	// RIPE, APNIC, LACNIC, AFRINIC), as configured for a caaprobe agent
+	// (docs/perspectives.md); the Baseline Requirements' diversity rule
+	// counts regions. Empty when not recorded.
+	RIR string `json:"rir,omitempty"`
 }
 
 // Run says which caaprobe made a result, how and from where: every JSON

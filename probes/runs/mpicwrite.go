@@ -6,6 +6,7 @@ import (
 	"io"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/caaprobe/caaprobe/probes/report"
 )
@@ -22,6 +23,21 @@ type jsonMPIC struct {
 	Perspectives   []jsonPerspective `json:"perspectives"`
 	Servers        []jsonServerSeen  `json:"failing_servers"`
 	Missing        []string          `json:"missing,omitempty"`
+	Decision       string            `json:"ca_decision"`
+	MinRemotes     int               `json:"min_remotes,omitempty"`
+	Date           string            `json:"mpic_date,omitempty"`
+	Regions        []string          `json:"regions"`
+	Reproducible   bool              `json:"reproducible"`
+	Note           string            `json:"note,omitempty"`
+	Differences    []jsonDifference  `json:"differences,omitempty"`
+}
+
+type jsonDifference struct {
+	Server  string            `json:"server"`
+	Name    string            `json:"name"`
+	Probe   string            `json:"probe"`
+	Status  map[string]string `json:"status"`
+	Sources map[string]string `json:"sources,omitempty"`
 }
 
 type jsonPerspective struct {
@@ -31,6 +47,8 @@ type jsonPerspective struct {
 	Outcome report.Outcome `json:"outcome"`
 	State   string         `json:"state"`
 	Failing []string       `json:"failing_servers"`
+	Fault   string         `json:"fault,omitempty"`
+	Detail  string         `json:"fault_detail,omitempty"`
 }
 
 type jsonServerSeen struct {
@@ -44,10 +62,17 @@ type jsonServerSeen struct {
 func WriteMPICJSON(w io.Writer, m *MPIC) error {
 	j := jsonMPIC{Domain: m.Domain, Outcome: m.Outcome, Reason: m.Reason, Primary: m.Primary, Remotes: m.Remotes, Allowed: m.Allowed,
 		FailingRemotes: nonNil(m.FailingRemotes), MayFailRemotes: nonNil(m.MayFailRemotes), Missing: m.Missing,
-		Perspectives: []jsonPerspective{}, Servers: []jsonServerSeen{}}
+		Perspectives: []jsonPerspective{}, Servers: []jsonServerSeen{},
+		Decision: m.Decision, MinRemotes: m.MinRemotes, Regions: nonNil(m.Regions), Reproducible: m.Reproducible, Note: m.Note}
+	if !m.Date.IsZero() {
+		j.Date = m.Date.UTC().Format(time.DateOnly)
+	}
 	for _, p := range m.Perspectives {
 		j.Perspectives = append(j.Perspectives, jsonPerspective{Vantage: p.Vantage, Primary: p.Primary, Verdict: p.Verdict,
-			Outcome: p.Outcome, State: p.State, Failing: nonNil(p.Failing)})
+			Outcome: p.Outcome, State: p.State, Failing: nonNil(p.Failing), Fault: p.Fault, Detail: p.Detail})
+	}
+	for _, d := range m.Differences {
+		j.Differences = append(j.Differences, jsonDifference{Server: d.Server, Name: d.Name, Probe: string(d.Probe), Status: d.Status, Sources: d.Sources})
 	}
 	for _, s := range m.Servers {
 		js := jsonServerSeen{Server: s.Server, FailFrom: nonNil(s.Vantages), OKFrom: nonNil(s.Working)}
@@ -75,15 +100,21 @@ func nonNil(s []string) []string {
 // one line per perspective, and which vantage points see each failing
 // server fail.
 func WriteMPICText(w io.Writer, m *MPIC) error {
-	fmt.Fprintf(w, "%s  CA outcome: %s\n  %s\n", report.Clean(m.Domain), strings.ToUpper(m.Outcome), report.Clean(m.Reason))
+	fmt.Fprintf(w, "%s  CA outcome: %s (%s)\n  %s\n", report.Clean(m.Domain), strings.ToUpper(m.Outcome), decisionOf(m), report.Clean(m.Reason))
+	if m.Note != "" {
+		fmt.Fprintf(w, "  note: %s\n", report.Clean(m.Note))
+	}
 	for _, p := range m.Perspectives {
 		role := "remote "
 		if p.Primary {
 			role = "primary"
 		}
-		line := fmt.Sprintf("  %s %-12s %-10s outcome %-12s", role, report.Clean(p.Vantage.Label), stateMark(p.State), orUnknown(string(p.Outcome)))
+		line := fmt.Sprintf("  %s %-12s %-10s outcome %-12s", role, report.Clean(vantageName(p.Vantage)), stateMark(p.State), orUnknown(string(p.Outcome)))
 		if len(p.Failing) > 0 {
 			line += " failing: " + report.Clean(strings.Join(p.Failing, ", "))
+		}
+		if p.Fault != "" {
+			line += " " + report.Clean(faultLine(p))
 		}
 		fmt.Fprintln(w, strings.TrimRight(line, " "))
 	}
@@ -100,26 +131,100 @@ func WriteMPICText(w io.Writer, m *MPIC) error {
 		}
 		fmt.Fprintln(w)
 	}
+	if len(m.Differences) > 0 {
+		fmt.Fprintln(w, "  where the perspectives differ (server, name, probe: status from each):")
+		for _, d := range m.Differences {
+			fmt.Fprintf(w, "    %s %s %s:", report.Clean(d.Server), report.Clean(d.Name), d.Probe)
+			for _, p := range m.Perspectives {
+				if p.Domain != nil {
+					fmt.Fprintf(w, " %s=%s", report.Clean(p.Vantage.Label), report.Clean(orDash(d.Status[p.Vantage.Label])))
+				}
+			}
+			fmt.Fprintln(w)
+		}
+	}
 	_, err := fmt.Fprintln(w)
 	return err
 }
 
+// decisionOf is the CA's decision in its words.
+func decisionOf(m *MPIC) string {
+	if m.Decision == "" {
+		return "unknown"
+	}
+	return "CA would " + m.Decision
+}
+
+// vantageName is the label with the region, when known.
+func vantageName(v report.Vantage) string {
+	if v.RIR == "" {
+		return v.Label
+	}
+	return v.Label + " [" + v.RIR + "]"
+}
+
+func faultLine(p *Perspective) string {
+	if p.Detail == "" {
+		return "no result: " + p.Fault
+	}
+	return "no result: " + p.Fault + ": " + p.Detail
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
+
 // WriteMPICMarkdown writes the view as a Markdown section.
 func WriteMPICMarkdown(w io.Writer, m *MPIC) error {
-	fmt.Fprintf(w, "## %s: CA outcome **%s**\n\n%s\n\n", mdCell(m.Domain), m.Outcome, mdCell(m.Reason))
-	fmt.Fprintf(w, "| perspective | role | state | outcome | failing servers |\n|---|---|---|---|---|\n")
+	fmt.Fprintf(w, "## %s: CA outcome **%s** (%s)\n\n%s\n\n", mdCell(m.Domain), m.Outcome, decisionOf(m), mdCell(m.Reason))
+	if m.Note != "" {
+		fmt.Fprintf(w, "Note: %s\n\n", mdCell(m.Note))
+	}
+	fmt.Fprintf(w, "| perspective | role | RIR | sources | state | outcome | failing servers | fault |\n|---|---|---|---|---|---|---|---|\n")
 	for _, p := range m.Perspectives {
-		fmt.Fprintf(w, "| %s | %s | %s | %s | %s |\n", mdCell(p.Vantage.Label), roleOf(p.Vantage.Label, m.Primary), stateMark(p.State),
-			orUnknown(string(p.Outcome)), mdCell(strings.Join(p.Failing, ", ")))
+		fault := ""
+		if p.Fault != "" {
+			fault = faultLine(p)
+		}
+		fmt.Fprintf(w, "| %s | %s | %s | %s | %s | %s | %s | %s |\n", mdCell(p.Vantage.Label), roleOf(p.Vantage.Label, m.Primary),
+			mdCell(p.Vantage.RIR), mdCell(strings.Join(p.Vantage.Sources, ", ")), stateMark(p.State),
+			orUnknown(string(p.Outcome)), mdCell(strings.Join(p.Failing, ", ")), mdCell(fault))
 	}
 	for _, v := range m.Missing {
-		fmt.Fprintf(w, "| %s | %s | not checked | | |\n", mdCell(v), roleOf(v, m.Primary))
+		fmt.Fprintf(w, "| %s | %s | | | not checked | | | |\n", mdCell(v), roleOf(v, m.Primary))
 	}
 	if len(m.Servers) > 0 {
 		fmt.Fprintf(w, "\n| failing server | fails from | works from | NSID |\n|---|---|---|---|\n")
 		for _, s := range m.Servers {
 			fmt.Fprintf(w, "| %s | %s | %s | %s |\n", mdCell(s.Server), mdCell(strings.Join(s.Vantages, ", ")),
 				mdCell(strings.Join(s.Working, ", ")), mdCell(nsidList(s.NSID)))
+		}
+	}
+	if len(m.Differences) > 0 {
+		var cols []*Perspective
+		for _, p := range m.Perspectives {
+			if p.Domain != nil {
+				cols = append(cols, p)
+			}
+		}
+		fmt.Fprintf(w, "\nWhere the perspectives differ:\n\n| server | name | probe |")
+		for _, p := range cols {
+			fmt.Fprintf(w, " %s |", mdCell(p.Vantage.Label))
+		}
+		fmt.Fprintf(w, "\n|---|---|---|%s\n", strings.Repeat("---|", len(cols)))
+		for _, d := range m.Differences {
+			fmt.Fprintf(w, "| %s | %s | %s |", mdCell(d.Server), mdCell(d.Name), d.Probe)
+			for _, p := range cols {
+				cell := orDash(d.Status[p.Vantage.Label])
+				if src := d.Sources[p.Vantage.Label]; src != "" {
+					cell += " from " + src
+				}
+				fmt.Fprintf(w, " %s |", mdCell(cell))
+			}
+			fmt.Fprintln(w)
 		}
 	}
 	_, err := fmt.Fprintln(w)

@@ -32,6 +32,9 @@ const maxUDPReply = 65535
 type Socket struct {
 	Timeout  time.Duration // per attempt
 	MaxBytes int           // largest reply accepted (UDP is capped at 65535 by the protocol); 0 means no limit
+	// Source, when valid, is the local address every query is sent from
+	// (a perspective agent's own address); otherwise the kernel picks it.
+	Source netip.Addr
 
 	bufs sync.Pool // UDP read buffers of maxUDPReply bytes; see readDatagram
 }
@@ -82,7 +85,7 @@ func (x *Socket) deadline(ctx context.Context) time.Time {
 }
 
 func (x *Socket) udp(ctx context.Context, server netip.AddrPort, q []byte, ex *probes.Exchange) ([]byte, error) {
-	conn, err := dialUDP(server)
+	conn, err := dialUDP(server, x.Source)
 	if err != nil {
 		return nil, classify(err, server)
 	}
@@ -116,6 +119,9 @@ func (x *Socket) udp(ctx context.Context, server netip.AddrPort, q []byte, ex *p
 func (x *Socket) tcp(ctx context.Context, server netip.AddrPort, q []byte, ex *probes.Exchange) ([]byte, error) {
 	deadline := x.deadline(ctx)
 	d := net.Dialer{Deadline: deadline}
+	if x.Source.IsValid() {
+		d.LocalAddr = &net.TCPAddr{IP: x.Source.AsSlice()}
+	}
 	conn, err := d.DialContext(ctx, "tcp", server.String())
 	if err != nil {
 		return nil, classify(err, server)
@@ -148,10 +154,14 @@ func (x *Socket) tcp(ctx context.Context, server netip.AddrPort, q []byte, ex *p
 
 // dialUDP opens a connected UDP socket from a random source port (RFC 5452
 // §9.2), falling back to a port the kernel picks when it is taken.
-func dialUDP(server netip.AddrPort) (*net.UDPConn, error) {
+func dialUDP(server netip.AddrPort, source netip.Addr) (*net.UDPConn, error) {
 	raddr := net.UDPAddrFromAddrPort(server)
+	var ip net.IP
+	if source.IsValid() {
+		ip = source.AsSlice()
+	}
 	for range 3 {
-		laddr := &net.UDPAddr{Port: 1024 + int(randomID())%(65536-1024)}
+		laddr := &net.UDPAddr{IP: ip, Port: 1024 + int(randomID())%(65536-1024)}
 		conn, err := net.DialUDP("udp", laddr, raddr)
 		if err == nil {
 			return conn, nil
@@ -160,7 +170,7 @@ func dialUDP(server netip.AddrPort) (*net.UDPConn, error) {
 			return nil, err
 		}
 	}
-	return net.DialUDP("udp", nil, raddr)
+	return net.DialUDP("udp", &net.UDPAddr{IP: ip}, raddr)
 }
 
 // localAddrPort is the socket's own address and port (IPv4 unmapped).

@@ -72,3 +72,54 @@ func TestSourceFromSocket(t *testing.T) {
 		t.Errorf("probes.TCP source %v, the server saw %v", tex.Source, got)
 	}
 }
+
+// TestBoundSource: with Socket.Source set, queries over UDP and TCP
+// leave from that address (a caaprobe agent's vantage), not the one the
+// kernel would pick (127.0.0.1 toward a loopback server).
+func TestBoundSource(t *testing.T) {
+	src := netip.MustParseAddr("127.0.0.77")
+	from := make(chan netip.Addr, 1)
+	_, addr := startUDP(t, func(conn *net.UDPConn, f *net.UDPAddr, q []byte) {
+		from <- f.AddrPort().Addr().Unmap()
+		conn.WriteToUDP(answer(t, q, binary.BigEndian.Uint16(q)), f)
+	})
+	x := &Socket{Timeout: time.Second, Source: src}
+	ex := x.Exchange(context.Background(), addr, testQuery(t), probes.UDP)
+	if ex.Reply == nil {
+		t.Fatalf("no reply: %v", ex.Err)
+	}
+	if got := <-from; got != src || ex.Source.Addr() != src {
+		t.Errorf("UDP: the server saw %v, the exchange records %v; want %v", got, ex.Source, src)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	tfrom := make(chan netip.Addr, 1)
+	go func() {
+		conn, err := ln.Accept()
+		if err != nil {
+			return
+		}
+		defer conn.Close()
+		tfrom <- conn.RemoteAddr().(*net.TCPAddr).AddrPort().Addr().Unmap()
+		var l [2]byte
+		if _, err := io.ReadFull(conn, l[:]); err != nil {
+			return
+		}
+		q := make([]byte, binary.BigEndian.Uint16(l[:]))
+		if _, err := io.ReadFull(conn, q); err != nil {
+			return
+		}
+		a := answer(t, q, binary.BigEndian.Uint16(q))
+		conn.Write(append([]byte{byte(len(a) >> 8), byte(len(a))}, a...))
+	}()
+	tex := x.Exchange(context.Background(), netip.MustParseAddrPort(ln.Addr().String()), testQuery(t), probes.TCP)
+	if tex.Reply == nil {
+		t.Fatalf("no TCP reply: %v", tex.Err)
+	}
+	if got := <-tfrom; got != src || tex.Source.Addr() != src {
+		t.Errorf("TCP: the server saw %v, the exchange records %v; want %v", got, tex.Source, src)
+	}
+}
