@@ -388,9 +388,10 @@ func TestChaosDeterministic(t *testing.T) {
 		// answered in the end, with margin for a reply the loaded machine
 		// delays past the timeout. Only the lab's servers that drop on
 		// purpose wait out the timeout (the lossy path's drops come back
-		// at once), so it can be short: 100 ms is 5 times the lab's
-		// largest delay.
-		cfg := check.Config{Roots: []netip.Addr{lab.Root}, Port: lab.Port, Timeout: 100 * time.Millisecond, Retries: 5,
+		// at once), so it costs little; 250 ms is 12 times the lab's
+		// largest delay, margin for a machine loaded by the whole suite
+		// under the race detector (100 ms was not: TCP probes timed out).
+		cfg := check.Config{Roots: []netip.Addr{lab.Root}, Port: lab.Port, Timeout: 250 * time.Millisecond, Retries: 5,
 			Backoff: 5 * time.Millisecond, DomainTimeout: 30 * time.Second}
 		var lossy *transporttest.Lossy
 		if seed > 0 {

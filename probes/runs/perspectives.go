@@ -49,11 +49,14 @@ func JudgeAt(domain string, recs []*Record, primary string, vantages []string, d
 	return mpic.Judge(domain, Inputs(recs), mpic.Options{Primary: primary, Vantages: VantagesOf(recs, vantages), Date: date})
 }
 
-// Inputs turns records into the decision's inputs.
+// Inputs turns records into the decision's inputs, their domains
+// cleaned of bytes that would act on a terminal or a page.
 func Inputs(recs []*Record) []mpic.Input {
 	ins := make([]mpic.Input, len(recs))
 	for i, r := range recs {
-		ins[i] = mpic.Input{Vantage: r.Vantage, Domain: r.Domain}
+		// What a saved run says is not trusted: every renderer of the
+		// decision prints the domain's strings (report/clean.go).
+		ins[i] = mpic.Input{Vantage: r.Vantage, Domain: report.CleanDomain(r.Domain)}
 	}
 	return ins
 }
