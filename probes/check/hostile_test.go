@@ -384,14 +384,15 @@ func TestChaosDeterministic(t *testing.T) {
 			t.Fatal(err)
 		}
 		defer lab.Close()
-		// Retries 5 against at most 3 drops in a row: every question is
-		// answered in the end, with margin for a reply the loaded machine
-		// delays past the timeout. Only the lab's servers that drop on
-		// purpose wait out the timeout (the lossy path's drops come back
-		// at once), so it costs little; 250 ms is 12 times the lab's
-		// largest delay, margin for a machine loaded by the whole suite
-		// under the race detector (100 ms was not: TCP probes timed out).
-		cfg := check.Config{Roots: []netip.Addr{lab.Root}, Port: lab.Port, Timeout: 250 * time.Millisecond, Retries: 5,
+		// Retries 4 against at most 3 drops in a row: every question is
+		// answered in the end, with one attempt of margin for a reply the
+		// loaded machine delays past the timeout. Only the lab's servers
+		// that drop on purpose wait out the timeout (the lossy path's drops
+		// come back at once), so it costs little; 500 ms is 25 times the
+		// lab's largest delay, margin for a machine loaded by the whole
+		// suite under the race detector (100 and 250 ms were not: TCP
+		// probes timed out in make test).
+		cfg := check.Config{Roots: []netip.Addr{lab.Root}, Port: lab.Port, Timeout: 500 * time.Millisecond, Retries: 4,
 			Backoff: 5 * time.Millisecond, DomainTimeout: 30 * time.Second}
 		var lossy *transporttest.Lossy
 		if seed > 0 {

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/caaprobe/caaprobe/probes"
+	"github.com/caaprobe/caaprobe/probes/mpic"
 	"github.com/caaprobe/caaprobe/probes/report"
 	"github.com/miekg/dns"
 )
@@ -129,7 +130,7 @@ func failingSummary(d *report.Domain) string {
 		if f.Severity == probes.SeverityFail {
 			s := string(f.Code)
 			if f.NS != "" {
-				s += " at " + serverLabel(f.NS, f.Addr)
+				s += " at " + mpic.ServerLabel(f.NS, f.Addr)
 			}
 			if !slices.Contains(parts, s) {
 				parts = append(parts, s)
@@ -137,14 +138,6 @@ func failingSummary(d *report.Domain) string {
 		}
 	}
 	return strings.Join(parts, ", ")
-}
-
-func serverLabel(ns, addr string) string {
-	ns = report.TrimDot(ns)
-	if addr == "" {
-		return ns
-	}
-	return fmt.Sprintf("%s (%s)", ns, addr)
 }
 
 // nsChanges compares each zone's NS names, and each NS name's addresses,
@@ -212,7 +205,7 @@ func findingChanges(o, n *report.Domain) []Change {
 			if f.Severity == probes.SeverityInfo {
 				continue // facts about the host running caaprobe, not the servers
 			}
-			k := key{serverLabel(strings.ToLower(f.NS), f.Addr), string(f.Code)}
+			k := key{mpic.ServerLabel(strings.ToLower(f.NS), f.Addr), string(f.Code)}
 			if _, ok := m[k]; !ok {
 				m[k] = f
 				order = append(order, k)
@@ -268,7 +261,7 @@ func expiring(rec *Record, opt DiffOptions) []Change {
 					when = "expired " + (-left).Round(time.Minute).String() + " before the check"
 				}
 				out = append(out, Change{Domain: rec.Domain.Domain, Kind: ChangeRRSIGExpiring, Worse: true, Zone: report.TrimDot(s.Zone),
-					Server: serverLabel(s.NS, s.Addr.String()),
+					Server: mpic.ServerLabel(s.NS, s.Addr.String()),
 					New:    expiryTime(sig, rec.Time).UTC().Format(time.RFC3339),
 					Detail: fmt.Sprintf("RRSIG %s %s by %s (key %d) %s", report.TrimDot(sig.Hdr.Name), dns.TypeToString[sig.TypeCovered],
 						report.TrimDot(sig.SignerName), sig.KeyTag, when)})

@@ -40,31 +40,8 @@ func TestSourceFromSocket(t *testing.T) {
 	}
 	mu.Unlock()
 
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	from := make(chan netip.AddrPort, 1)
-	go func() {
-		conn, err := ln.Accept()
-		if err != nil {
-			return
-		}
-		defer conn.Close()
-		from <- conn.RemoteAddr().(*net.TCPAddr).AddrPort()
-		var l [2]byte
-		if _, err := io.ReadFull(conn, l[:]); err != nil {
-			return
-		}
-		q := make([]byte, binary.BigEndian.Uint16(l[:]))
-		if _, err := io.ReadFull(conn, q); err != nil {
-			return
-		}
-		a := answer(t, q, binary.BigEndian.Uint16(q))
-		conn.Write(append([]byte{byte(len(a) >> 8), byte(len(a))}, a...))
-	}()
-	tex := x.Exchange(context.Background(), netip.MustParseAddrPort(ln.Addr().String()), testQuery(t), probes.TCP)
+	server, from := serveTCPOnce(t)
+	tex := x.Exchange(context.Background(), server, testQuery(t), probes.TCP)
 	if tex.Reply == nil {
 		t.Fatalf("no probes.TCP reply: %v", tex.Err)
 	}
@@ -91,19 +68,33 @@ func TestBoundSource(t *testing.T) {
 	if got := <-from; got != src || ex.Source.Addr() != src {
 		t.Errorf("UDP: the server saw %v, the exchange records %v; want %v", got, ex.Source, src)
 	}
+	tserver, tfrom := serveTCPOnce(t)
+	tex := x.Exchange(context.Background(), tserver, testQuery(t), probes.TCP)
+	if tex.Reply == nil {
+		t.Fatalf("no TCP reply: %v", tex.Err)
+	}
+	if got := (<-tfrom).Addr().Unmap(); got != src || tex.Source.Addr() != src {
+		t.Errorf("TCP: the server saw %v, the exchange records %v; want %v", got, tex.Source, src)
+	}
+}
+
+// serveTCPOnce answers one DNS query over TCP on a loopback port and
+// sends the client's address and port on the channel.
+func serveTCPOnce(t *testing.T) (netip.AddrPort, <-chan netip.AddrPort) {
+	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer ln.Close()
-	tfrom := make(chan netip.Addr, 1)
+	t.Cleanup(func() { ln.Close() })
+	from := make(chan netip.AddrPort, 1)
 	go func() {
 		conn, err := ln.Accept()
 		if err != nil {
 			return
 		}
 		defer conn.Close()
-		tfrom <- conn.RemoteAddr().(*net.TCPAddr).AddrPort().Addr().Unmap()
+		from <- conn.RemoteAddr().(*net.TCPAddr).AddrPort()
 		var l [2]byte
 		if _, err := io.ReadFull(conn, l[:]); err != nil {
 			return
@@ -115,11 +106,5 @@ func TestBoundSource(t *testing.T) {
 		a := answer(t, q, binary.BigEndian.Uint16(q))
 		conn.Write(append([]byte{byte(len(a) >> 8), byte(len(a))}, a...))
 	}()
-	tex := x.Exchange(context.Background(), netip.MustParseAddrPort(ln.Addr().String()), testQuery(t), probes.TCP)
-	if tex.Reply == nil {
-		t.Fatalf("no TCP reply: %v", tex.Err)
-	}
-	if got := <-tfrom; got != src || tex.Source.Addr() != src {
-		t.Errorf("TCP: the server saw %v, the exchange records %v; want %v", got, tex.Source, src)
-	}
+	return netip.MustParseAddrPort(ln.Addr().String()), from
 }
