@@ -145,7 +145,7 @@ func TestDemoEvidence(t *testing.T) {
 	}
 	dir := t.TempDir()
 	var stdout, stderr bytes.Buffer
-	err := run(context.Background(), []string{"demo", "--no-color", "--timeout", "500ms", "--retries", "0", "--evidence", dir}, nil, &stdout, &stderr)
+	err := run(context.Background(), []string{"demo", "--no-color", "--timeout", "1s", "--retries", "1", "--evidence", dir}, nil, &stdout, &stderr)
 	if got := exitOf(err); got != exitFindings {
 		t.Fatalf("exit %d: %v\n%s", got, err, stderr.String())
 	}
