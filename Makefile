@@ -25,7 +25,7 @@ lab: build
 ## test: every test, with the race detector
 test:
 	$(GO) vet $(PKGS)
-	$(GO) test -race -count=1 -parallel 8 $(PKGS)
+	$(GO) test -race -count=1 $(PKGS)
 
 lint:
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); echo "gofmt: files above need formatting"; exit 1; }
