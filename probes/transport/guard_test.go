@@ -69,15 +69,17 @@ func networkUses(fset *token.FileSet, f *ast.File) []string {
 
 // TestOnlyTransportTouchesTheNetwork scans every non-test Go file of the
 // module: only this package may dial or open sockets (and even it never
-// listens: replies arrive only on sockets it connected). The lab
-// (fixtures/) is the other side of the wire and is exempt.
+// listens: replies arrive only on sockets it connected), and only
+// probes/listen may listen (serve and agent, loopback unless told), with
+// net.ListenConfig and nothing else. The lab (fixtures/) is the other side
+// of the wire and is exempt.
 func TestOnlyTransportTouchesTheNetwork(t *testing.T) {
 	root := filepath.Join("..", "..")
 	if _, err := os.Stat(filepath.Join(root, "go.mod")); err != nil {
 		t.Fatalf("module root not found: %v", err)
 	}
 	fset := token.NewFileSet()
-	files, inTransport := 0, 0
+	files, inTransport, inListen := 0, 0, 0
 	err := filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err
@@ -108,16 +110,25 @@ func TestOnlyTransportTouchesTheNetwork(t *testing.T) {
 			}
 			return nil
 		}
+		if strings.HasPrefix(rel, "probes/listen/") {
+			inListen++
+			for _, u := range uses {
+				if !strings.HasSuffix(u, ": net.ListenConfig") {
+					t.Errorf("%s: probes/listen only listens, with net.ListenConfig", u)
+				}
+			}
+			return nil
+		}
 		for _, u := range uses {
-			t.Errorf("%s: only probes/transport may open sockets; send the query through a transport.Exchanger", u)
+			t.Errorf("%s: only probes/transport may open sockets (send the query through a transport.Exchanger) and only probes/listen may listen", u)
 		}
 		return nil
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if files < 100 || inTransport < 3 {
-		t.Fatalf("only %d files scanned (%d in probes/transport): the scan misses the module", files, inTransport)
+	if files < 100 || inTransport < 3 || inListen < 1 {
+		t.Fatalf("only %d files scanned (%d in probes/transport, %d in probes/listen): the scan misses the module", files, inTransport, inListen)
 	}
 }
 
