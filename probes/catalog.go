@@ -13,9 +13,6 @@ import (
 	"github.com/miekg/dns"
 )
 
-// ProbeID names a probe in the catalog. IDs are part of the JSON contract.
-type ProbeID string
-
 // The probes (docs/probes.md). Their IDs appear in the matrix header, the JSON
 // output and users' scripts.
 const (
@@ -76,14 +73,6 @@ const (
 	SpellLower  Spelling = "lower"
 	SpellUpper  Spelling = "upper"
 	SpellRandom Spelling = "0x20"
-)
-
-// Transport is the path a query takes.
-type Transport string
-
-const (
-	UDP Transport = "udp"
-	TCP Transport = "tcp"
 )
 
 // TypeUnknown is the unassigned RR type the unknown-type probe asks for, in

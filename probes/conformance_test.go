@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/caaprobe/caaprobe/probes/model"
 	"github.com/miekg/dns"
 )
 
@@ -352,8 +353,8 @@ func hexOf(s string) string {
 
 func TestInstanceName(t *testing.T) {
 	for in, want := range map[string]string{"lhr-2": "lhr-2", "\x00\xff": "00ff", "": "", "é-1": "é-1", "\xc3": "c3"} {
-		if got := InstanceName([]byte(in)); got != want {
-			t.Errorf("InstanceName(%q) = %q, want %q", in, got, want)
+		if got := model.InstanceName([]byte(in)); got != want {
+			t.Errorf("model.InstanceName(%q) = %q, want %q", in, got, want)
 		}
 	}
 }

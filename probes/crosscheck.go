@@ -68,7 +68,7 @@ func checkTimeouts(results []*Result) {
 		}
 		for i, is := range r.Issues {
 			if is.Code == CodeTimeout {
-				r.Issues[i] = Issue{CodeIntermittentTimeout, fmt.Sprintf(
+				r.Issues[i] = Issue{Code: CodeIntermittentTimeout, Detail: fmt.Sprintf(
 					"no reply to %d attempts for this probe, though the server answered this kind of query on other probes: answered %d of %d attempts for this name",
 					r.Exchange.Attempts, answered, attempts)}
 			}

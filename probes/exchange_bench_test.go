@@ -32,7 +32,7 @@ func BenchmarkJudge(b *testing.B) {
 	p, _ := probes.ProbeByID(probes.ProbeCAA)
 	jc := probes.JudgeContext{Zone: "z1.test.", Name: "z1.test.", Exists: true}
 	for b.Loop() {
-		if r := probes.Judge(p, jc, ex, nil); r.Fails() || len(r.Records) != 1 {
+		if r := probes.Judge(p, jc, ex, nil); probes.Fails(&r) || len(r.Records) != 1 {
 			b.Fatalf("judged %+v, want one CAA record and no failure", r.Issues)
 		}
 	}

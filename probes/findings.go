@@ -2,23 +2,6 @@ package probes
 
 import "fmt"
 
-// Code is a stable finding code. Codes are a contract with users' scripts:
-// rename one only with a documented migration.
-type Code string
-
-// Severity orders findings. Fail means a validating resolver can fail the
-// CAA lookup because of it; warn means the server breaks the protocol in a
-// way resolvers tolerate.
-type Severity string
-
-const (
-	SeverityFail Severity = "fail"
-	SeverityWarn Severity = "warn"
-	// SeverityInfo is about the host running caaprobe, not the servers:
-	// it never changes a verdict.
-	SeverityInfo Severity = "info"
-)
-
 const (
 	CodeRcodeNotimp         Code = "rcode-notimp"
 	CodeRcodeRefused        Code = "rcode-refused"

@@ -3,115 +3,18 @@ package probes
 import (
 	"bytes"
 	"encoding/binary"
-	"encoding/hex"
 	"errors"
 	"fmt"
-	"slices"
-	"sort"
 	"strings"
-	"unicode"
-	"unicode/utf8"
 
 	"github.com/caaprobe/caaprobe/probes/caa"
+	"github.com/caaprobe/caaprobe/probes/model"
 	"github.com/miekg/dns"
 )
 
 // Judging is pure: it reads an Exchange (bytes) and says what is wrong with
 // it. Nothing here does I/O, so every verdict can be recomputed from the
 // bytes kept as evidence.
-
-// Issue is one finding code on one result, with the evidence in words.
-type Issue struct {
-	Code   Code
-	Detail string
-}
-
-// Status is what became of a probe: the reply's RCODE mnemonic
-// (Status(rcodeText)), or one of the statuses below when no reply was
-// accepted.
-type Status string
-
-// Statuses without an accepted reply (and TC, a truncated UDP reply whose
-// TCP retry failed).
-const (
-	StatusTimeout     Status = "timeout"
-	StatusUnreachable Status = "unreachable"
-	StatusNoFamily    Status = "no-family"
-	StatusLimit       Status = "limit"
-	StatusMalformed   Status = "malformed"
-	StatusMismatch    Status = "mismatch"
-	StatusTC          Status = "TC"
-	// StatusLocal: the exchange failed on this host (ErrLocal): nothing
-	// is known of the server, so there is no finding, and the
-	// cross-checks leave the result out.
-	StatusLocal Status = "local-error"
-)
-
-// Result is a probe's exchange and its reading.
-type Result struct {
-	Probe     ProbeID
-	Name      string // the relevant name, lowercase, FQDN
-	QName     string // the name as spelled in the query
-	QType     uint16
-	Transport Transport
-	Status    Status // RCODE mnemonic ("NOERROR", "NOTIMP"), or why there is no reply (StatusTimeout, ...)
-	Rcode     int    // -1 without an accepted reply
-	AA, TC    bool
-	Msg       *dns.Msg // parsed reply; nil when none or unparsable
-	Records   []dns.RR // RRs of QType owned by Name in the answer section
-	Issues    []Issue
-	Exchange  *Exchange
-	// Fallback is the TCP retry after a truncated UDP reply; when it
-	// succeeded, the fields above describe its reply.
-	Fallback *Exchange
-	// NSID is the reply's NSID option (RFC 5001): the name of the server
-	// instance that answered, as the server sent it; nil when the reply
-	// carries none. Instance gives it as text.
-	NSID []byte
-}
-
-// Instance is the NSID as people read it (InstanceName); "" without one.
-// A result read back from JSON has no NSID field set: it is taken from the
-// parsed reply then.
-func (r *Result) Instance() string {
-	if r.NSID == nil {
-		return InstanceName(NSIDOf(r.Msg))
-	}
-	return InstanceName(r.NSID)
-}
-
-// InstanceName renders an NSID as probes/runs does: the text when it is
-// valid UTF-8 of printable characters, else the hex digits.
-func InstanceName(nsid []byte) string {
-	if !utf8.Valid(nsid) {
-		return hex.EncodeToString(nsid)
-	}
-	for _, c := range string(nsid) {
-		if !unicode.IsPrint(c) {
-			return hex.EncodeToString(nsid)
-		}
-	}
-	return string(nsid)
-}
-
-// NSIDOf returns the NSID option of a parsed reply, nil when there is none.
-func NSIDOf(m *dns.Msg) []byte {
-	if m == nil {
-		return nil
-	}
-	opt := m.IsEdns0()
-	if opt == nil {
-		return nil
-	}
-	for _, o := range opt.Option {
-		if n, ok := o.(*dns.EDNS0_NSID); ok && n.Nsid != "" {
-			if b, err := hex.DecodeString(n.Nsid); err == nil {
-				return b
-			}
-		}
-	}
-	return nil
-}
 
 // JudgeContext is what the judge needs to know beyond the bytes.
 type JudgeContext struct {
@@ -128,7 +31,7 @@ func Judge(p Probe, jc JudgeContext, ex *Exchange, fallback *Exchange) (r Result
 		if v := recover(); v != nil {
 			r = Result{Probe: p.ID, Name: jc.Name, QType: p.Type, Transport: p.Transport, Rcode: -1, Exchange: ex, Fallback: fallback}
 			r.Status = StatusMalformed
-			r.Issues = append(r.Issues, Issue{CodeMalformed, fmt.Sprintf("reply could not be judged: %v", v)})
+			r.Issues = append(r.Issues, Issue{Code: CodeMalformed, Detail: fmt.Sprintf("reply could not be judged: %v", v)})
 		}
 	}()
 	return judge(p, jc, ex, fallback)
@@ -151,7 +54,7 @@ func judge(p Probe, jc JudgeContext, ex *Exchange, fallback *Exchange) Result {
 			// A conformance probe's lost reply is judged against the
 			// plain caa probe (CheckServer): dropped only this form, or
 			// every CAA query.
-			r.drop(CodeTimeout)
+			r.Drop(CodeTimeout)
 		}
 		return r
 	}
@@ -160,7 +63,7 @@ func judge(p Probe, jc JudgeContext, ex *Exchange, fallback *Exchange) Result {
 		if fallback.Reply == nil {
 			r.Status = StatusTC
 			r.TC = true
-			r.add(CodeTruncatedTCPFailed, "truncated over UDP; TCP retry: "+errText(fallback))
+			r.Add(CodeTruncatedTCPFailed, "truncated over UDP; TCP retry: "+errText(fallback))
 			return r
 		}
 		reply = fallback.Reply
@@ -169,7 +72,7 @@ func judge(p Probe, jc JudgeContext, ex *Exchange, fallback *Exchange) Result {
 	if r.TC && (fallback != nil || p.Transport == TCP) {
 		// TC=1 over TCP: the answer cannot be completed, and Unbound
 		// fails the lookup at this server (docs/prediction.md R2).
-		r.add(CodeTruncatedTCPFailed, "the reply over TCP has TC=1 too: the answer cannot be completed")
+		r.Add(CodeTruncatedTCPFailed, "the reply over TCP has TC=1 too: the answer cannot be completed")
 	}
 	return r
 }
@@ -180,22 +83,22 @@ func judgeNoReply(r *Result, ex *Exchange) {
 		switch {
 		case len(first) < 12:
 			r.Status = StatusMalformed
-			r.add(CodeMalformed, fmt.Sprintf("%d-byte datagram, shorter than a DNS header", len(first)))
+			r.Add(CodeMalformed, fmt.Sprintf("%d-byte datagram, shorter than a DNS header", len(first)))
 		case wireID(first) == wireID(ex.Query):
 			r.Status = StatusMismatch
 			q, _, _ := ParseQuestion(ex.Query)
 			if rq, _, err := ParseQuestion(first); err == nil {
-				r.add(CodeQuestionMismatch, fmt.Sprintf("asked %s %s, reply is for %s %s", q.Name, TypeString(q.Type), rq.Name, TypeString(rq.Type)))
+				r.Add(CodeQuestionMismatch, fmt.Sprintf("asked %s %s, reply is for %s %s", q.Name, TypeString(q.Type), rq.Name, TypeString(rq.Type)))
 			} else {
-				r.add(CodeQuestionMismatch, "reply question unreadable: "+err.Error())
+				r.Add(CodeQuestionMismatch, "reply question unreadable: "+err.Error())
 			}
 		default:
 			r.Status = StatusMismatch
 			if _, err := MessageEnd(first); err != nil && !looksLikeDNS(first) {
-				r.add(CodeMalformed, fmt.Sprintf("%d datagrams that are not DNS replies (%v)", ex.RejectedCount, err))
+				r.Add(CodeMalformed, fmt.Sprintf("%d datagrams that are not DNS replies (%v)", ex.RejectedCount, err))
 				return
 			}
-			r.add(CodeIDMismatch, fmt.Sprintf("query ID %d, reply ID %d (%d replies with a wrong ID, none right)",
+			r.Add(CodeIDMismatch, fmt.Sprintf("query ID %d, reply ID %d (%d replies with a wrong ID, none right)",
 				wireID(ex.Query), wireID(first), ex.RejectedCount))
 		}
 		return
@@ -203,16 +106,16 @@ func judgeNoReply(r *Result, ex *Exchange) {
 	switch {
 	case errors.Is(ex.Err, ErrTimeout):
 		r.Status = StatusTimeout
-		r.add(CodeTimeout, fmt.Sprintf("no reply to %d attempts", ex.Attempts))
+		r.Add(CodeTimeout, fmt.Sprintf("no reply to %d attempts", ex.Attempts))
 	case errors.Is(ex.Err, ErrNoFamily):
 		r.Status = StatusNoFamily
-		r.add(CodeFamilyUnreachable, ex.Err.Error())
+		r.Add(CodeFamilyUnreachable, ex.Err.Error())
 	case errors.Is(ex.Err, ErrTooLarge):
 		r.Status = StatusLimit
-		r.add(CodeLimitReached, ex.Err.Error())
+		r.Add(CodeLimitReached, ex.Err.Error())
 	default:
 		r.Status = StatusUnreachable
-		r.add(CodeUnreachable, errText(ex))
+		r.Add(CodeUnreachable, errText(ex))
 	}
 }
 
@@ -234,17 +137,17 @@ func judgeReply(r *Result, p Probe, jc JudgeContext, query, reply []byte) {
 		default:
 			detail = err.Error()
 		}
-		r.add(CodeMalformed, detail)
+		r.Add(CodeMalformed, detail)
 		return
 	}
 	if end < len(reply) {
-		r.add(CodeTrailingGarbage, fmt.Sprintf("%d bytes after the message's end at byte %d", len(reply)-end, end))
+		r.Add(CodeTrailingGarbage, fmt.Sprintf("%d bytes after the message's end at byte %d", len(reply)-end, end))
 	}
 	if !m.Response || m.Opcode != dns.OpcodeQuery && !p.Conformance() {
 		// Resolvers drop such a message as not being an answer to their
 		// QUERY (RFC 1035 §4.1.1: QR set, OPCODE copied from the query).
 		r.Status = StatusMalformed
-		r.add(CodeMalformed, fmt.Sprintf("header says QR=%v OPCODE=%s: not a response to a standard query",
+		r.Add(CodeMalformed, fmt.Sprintf("header says QR=%v OPCODE=%s: not a response to a standard query",
 			m.Response, dns.OpcodeToString[m.Opcode]))
 		return
 	}
@@ -253,7 +156,7 @@ func judgeReply(r *Result, p Probe, jc JudgeContext, query, reply []byte) {
 	r.Status = Status(RcodeText(m.Rcode))
 	r.AA = m.Authoritative
 	r.TC = m.Truncated
-	r.NSID = NSIDOf(m)
+	r.NSID = model.NSIDOf(m)
 	if p.Conformance() {
 		// Judged against the plain caa probe by CheckServer: an RCODE
 		// here is what the form of the query got, not a CAA fault.
@@ -272,28 +175,28 @@ func judgeReply(r *Result, p Probe, jc JudgeContext, query, reply []byte) {
 	// The echoed question must be the query's bytes (RFC 1035 §7.3, RFC 4343 §4.1).
 	qq, _, _ := ParseQuestion(query)
 	if rq, _, err := ParseQuestion(reply); err == nil && !bytes.Equal(qq.Name, rq.Name) {
-		r.add(CodeCaseNotPreserved, fmt.Sprintf("sent %s, echoed %s", qq.Name, rq.Name))
+		r.Add(CodeCaseNotPreserved, fmt.Sprintf("sent %s, echoed %s", qq.Name, rq.Name))
 	}
 
 	switch m.Rcode {
 	case dns.RcodeSuccess:
 	case dns.RcodeNameError:
 		if jc.Exists && p.Type != dns.TypeSOA {
-			r.add(CodeNXDomainExisting, fmt.Sprintf("NXDOMAIN for %s at %s, which exists", TypeString(p.Type), r.QName))
+			r.Add(CodeNXDomainExisting, fmt.Sprintf("NXDOMAIN for %s at %s, which exists", TypeString(p.Type), r.QName))
 		}
 	case dns.RcodeNotImplemented:
-		r.add(CodeRcodeNotimp, "NOTIMP to "+TypeString(p.Type))
+		r.Add(CodeRcodeNotimp, "NOTIMP to "+TypeString(p.Type))
 	case dns.RcodeRefused:
-		r.add(CodeRcodeRefused, "REFUSED to "+TypeString(p.Type)+" for a zone delegated to this server")
+		r.Add(CodeRcodeRefused, "REFUSED to "+TypeString(p.Type)+" for a zone delegated to this server")
 	case dns.RcodeServerFailure:
-		r.add(CodeRcodeServfail, "SERVFAIL to "+TypeString(p.Type))
+		r.Add(CodeRcodeServfail, "SERVFAIL to "+TypeString(p.Type))
 	case dns.RcodeFormatError:
-		r.add(CodeRcodeFormerr, "FORMERR to a well-formed "+TypeString(p.Type)+" query")
+		r.Add(CodeRcodeFormerr, "FORMERR to a well-formed "+TypeString(p.Type)+" query")
 	default:
-		r.add(CodeRcodeOther, fmt.Sprintf("RCODE %s to %s", RcodeText(m.Rcode), TypeString(p.Type)))
+		r.Add(CodeRcodeOther, fmt.Sprintf("RCODE %s to %s", RcodeText(m.Rcode), TypeString(p.Type)))
 	}
 	if (m.Rcode == dns.RcodeSuccess || m.Rcode == dns.RcodeNameError) && !m.Authoritative && !isReferral(m, jc.Zone) {
-		r.add(CodeNotAuthoritative, "AA bit not set on an answer for "+jc.Zone)
+		r.Add(CodeNotAuthoritative, "AA bit not set on an answer for "+jc.Zone)
 	}
 
 	owner := strings.ToLower(jc.Name)
@@ -310,12 +213,12 @@ func judgeReply(r *Result, p Probe, jc JudgeContext, query, reply []byte) {
 				continue
 			}
 			for _, prob := range caa.Validate(caa.FromRR(c)) {
-				text := rdataText(c)
+				text := model.RdataText(c)
 				switch {
 				case prob.Critical:
-					r.add(CodeCAACriticalUnknown, fmt.Sprintf("%s: %s", text, prob.Detail))
+					r.Add(CodeCAACriticalUnknown, fmt.Sprintf("%s: %s", text, prob.Detail))
 				case prob.Severity == caa.SeverityFail:
-					r.add(CodeInvalidCAA, fmt.Sprintf("%s: %s", text, prob.Detail))
+					r.Add(CodeInvalidCAA, fmt.Sprintf("%s: %s", text, prob.Detail))
 				}
 			}
 		}
@@ -355,10 +258,10 @@ func judgeNegative(r *Result, m *dns.Msg, jc JudgeContext) {
 		soas = append(soas, rr.Header().Name)
 	}
 	if len(soas) == 0 {
-		r.add(CodeNegativeWithoutSOA, fmt.Sprintf("%s for CAA at %s with no SOA in the authority section (%d authority records)", kind, r.QName, len(m.Ns)))
+		r.Add(CodeNegativeWithoutSOA, fmt.Sprintf("%s for CAA at %s with no SOA in the authority section (%d authority records)", kind, r.QName, len(m.Ns)))
 		return
 	}
-	r.add(CodeNegativeWrongSOA, fmt.Sprintf("%s for CAA at %s carries the SOA of %s, not of %s", kind, r.QName, strings.Join(soas, ", "), jc.Zone))
+	r.Add(CodeNegativeWrongSOA, fmt.Sprintf("%s for CAA at %s carries the SOA of %s, not of %s", kind, r.QName, strings.Join(soas, ", "), jc.Zone))
 }
 
 // isReferral reports a reply that hands the query down to a child zone:
@@ -396,78 +299,12 @@ func errText(ex *Exchange) string {
 	return ex.Err.Error()
 }
 
-func (r *Result) add(code Code, detail string) {
-	for _, i := range r.Issues {
-		if i.Code == code {
-			return
-		}
-	}
-	r.Issues = append(r.Issues, Issue{code, detail})
-}
-
-// drop removes code from the result's issues.
-func (r *Result) drop(code Code) {
-	r.Issues = slices.DeleteFunc(r.Issues, func(i Issue) bool { return i.Code == code })
-}
-
-// Add attaches a finding found by a cross-check to the result.
-func (r *Result) Add(code Code, detail string) { r.add(code, detail) }
-
-// Has reports whether the result carries code.
-func (r *Result) Has(code Code) bool {
-	for _, i := range r.Issues {
-		if i.Code == code {
-			return true
-		}
-	}
-	return false
-}
-
 // Fails reports whether the result carries a fail-severity finding.
-func (r *Result) Fails() bool {
+func Fails(r *Result) bool {
 	for _, i := range r.Issues {
 		if Info(i.Code).Severity == SeverityFail {
 			return true
 		}
 	}
 	return false
-}
-
-// Local reports whether the result's exchange failed on this host
-// (StatusLocal): it says nothing about the server.
-func (r *Result) Local() bool { return r != nil && r.Status == StatusLocal }
-
-// Answered reports whether the server gave a usable NOERROR or NXDOMAIN.
-func (r *Result) Answered() bool {
-	return r.Msg != nil && (r.Rcode == dns.RcodeSuccess || r.Rcode == dns.RcodeNameError)
-}
-
-// rdataText is rr in presentation format without its header (owner, TTL,
-// class, type): what follows the header's four tabs. miekg/dns escapes a
-// tab inside a name, so the first four tabs are the header's.
-func rdataText(rr dns.RR) string {
-	s := rr.String()
-	for range 4 {
-		i := strings.IndexByte(s, '\t')
-		if i < 0 {
-			return strings.TrimPrefix(rr.String(), rr.Header().String())
-		}
-		s = s[i+1:]
-	}
-	return s
-}
-
-// Signature is what a resolver would take from the result: the status and
-// the canonical RRset. Two results with equal signatures mean the same to a
-// CA.
-func (r *Result) Signature() string {
-	if r.Msg == nil {
-		return string(r.Status)
-	}
-	var rd []string
-	for _, rr := range r.Records {
-		rd = append(rd, strings.ToLower(rdataText(rr)))
-	}
-	sort.Strings(rd)
-	return string(r.Status) + " [" + strings.Join(rd, "; ") + "]"
 }

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/caaprobe/caaprobe/probes/model"
 	"github.com/miekg/dns"
 )
 
@@ -156,7 +157,7 @@ func TestJudgeNoReply(t *testing.T) {
 			if got := issueCodes(r); !slices.Equal(got, []Code{tc.want}) {
 				t.Errorf("findings %v, want [%s]", got, tc.want)
 			}
-			if !r.Fails() && Info(tc.want).Severity == SeverityFail {
+			if !Fails(&r) && Info(tc.want).Severity == SeverityFail {
 				t.Errorf("Fails() false for %s", tc.want)
 			}
 		})
@@ -246,8 +247,8 @@ func TestRDataText(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if got, want := rdataText(rr), strings.TrimPrefix(rr.String(), rr.Header().String()); got != want {
-			t.Errorf("rdataText(%s) = %q, want %q", s, got, want)
+		if got, want := model.RdataText(rr), strings.TrimPrefix(rr.String(), rr.Header().String()); got != want {
+			t.Errorf("model.RdataText(%s) = %q, want %q", s, got, want)
 		}
 	}
 }

@@ -37,6 +37,7 @@ import (
 
 	"github.com/caaprobe/caaprobe/probes/check"
 	"github.com/caaprobe/caaprobe/probes/input"
+	"github.com/caaprobe/caaprobe/probes/model"
 	"github.com/caaprobe/caaprobe/probes/mpic"
 	"github.com/caaprobe/caaprobe/probes/report"
 	"golang.org/x/time/rate"
@@ -71,7 +72,7 @@ type Request struct {
 // could not use comes back with verdict error, so no domain is lost.
 type Response struct {
 	Protocol  int               `json:"protocol"`
-	Vantage   report.Vantage    `json:"vantage"`
+	Vantage   model.Vantage     `json:"vantage"`
 	Version   string            `json:"version"`
 	Results   []json.RawMessage `json:"results,omitempty"`
 	Error     string            `json:"error,omitempty"`
@@ -87,7 +88,7 @@ type Config struct {
 	Check check.Config
 	// Vantage labels every answer: Label and RIR as configured, Sources
 	// the addresses the queries leave from.
-	Vantage report.Vantage
+	Vantage model.Vantage
 	Version string
 	// Tokens are the bearer tokens accepted. A request is also accepted
 	// when ClientCerts is set and the TLS layer verified a client
@@ -208,7 +209,7 @@ func (h *handler) check(ctx context.Context, domains []string) []json.RawMessage
 			items[i].Name = n
 		}
 	}
-	run := &report.Run{Version: h.cfg.Version, Started: time.Now().UTC(), Vantage: &h.cfg.Vantage}
+	run := &model.Run{Version: h.cfg.Version, Started: time.Now().UTC(), Vantage: &h.cfg.Vantage}
 	c := check.New(h.cfg.Check)
 	defer c.Close()
 	out := make([]json.RawMessage, 0, len(items))
@@ -220,11 +221,11 @@ func (h *handler) check(ctx context.Context, domains []string) []json.RawMessage
 			}
 		}
 	}
-	c.Run(ctx, seq, h.cfg.Concurrency, func(it input.Item, d *report.Domain) {
+	c.Run(ctx, seq, h.cfg.Concurrency, func(it input.Item, d *model.Domain) {
 		var b bytes.Buffer
 		if err := report.WriteJSONRun(&b, d, run); err != nil || size+b.Len() > h.cfg.MaxResponseBytes {
 			b.Reset()
-			cut := &report.Domain{Domain: d.Domain, Verdict: report.VerdictError, Source: d.Source,
+			cut := &model.Domain{Domain: d.Domain, Verdict: model.VerdictError, Source: d.Source,
 				Err: fmt.Sprintf("the agent's response limit (%d bytes) was reached before this domain", h.cfg.MaxResponseBytes)}
 			report.WriteJSONRun(&b, cut, run)
 		}

@@ -1,7 +1,7 @@
 // Package check is the engine: for each input name it finds the relevant
 // names (RFC 8659 climb), discovers their zones and servers, plans and sends
 // the probes, judges and cross-checks the replies, and hands a finished
-// report.Domain to the caller. The data flows one way:
+// model.Domain to the caller. The data flows one way:
 // names → discovery → plan → exchange → judge → cross-checks → report.
 package check
 
@@ -20,8 +20,8 @@ import (
 	"github.com/caaprobe/caaprobe/probes/discovery"
 	"github.com/caaprobe/caaprobe/probes/dnssec"
 	"github.com/caaprobe/caaprobe/probes/lru"
+	"github.com/caaprobe/caaprobe/probes/model"
 	"github.com/caaprobe/caaprobe/probes/predict"
-	"github.com/caaprobe/caaprobe/probes/report"
 	"github.com/caaprobe/caaprobe/probes/resolver"
 	"github.com/caaprobe/caaprobe/probes/transport"
 	"github.com/miekg/dns"
@@ -247,8 +247,8 @@ func planHas(plan []probes.ProbeID, id probes.ProbeID) bool {
 }
 
 // Check checks one domain ("example.com" or "*.example.com").
-func (c *Checker) Check(ctx context.Context, domain string) *report.Domain {
-	d := &report.Domain{Domain: domain}
+func (c *Checker) Check(ctx context.Context, domain string) *model.Domain {
+	d := &model.Domain{Domain: domain}
 	if c.budget.Domain > 0 {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, c.budget.Domain)
@@ -259,7 +259,7 @@ func (c *Checker) Check(ctx context.Context, domain string) *report.Domain {
 	names := caa.Climb(base)
 	if len(names) == 0 {
 		d.Err = fmt.Sprintf("%q is not a domain name", domain)
-		d.Summarise()
+		probes.Summarise(d)
 		return d
 	}
 	// Discover every relevant name's zone; ancestors hit the cache. A
@@ -276,7 +276,7 @@ func (c *Checker) Check(ctx context.Context, domain string) *report.Domain {
 					err = fmt.Errorf("%w: deadline for the domain reached", err)
 				}
 				d.Err = err.Error()
-				d.Summarise()
+				probes.Summarise(d)
 				return d
 			}
 			errs[i] = err.Error()
@@ -305,13 +305,13 @@ func (c *Checker) Check(ctx context.Context, domain string) *report.Domain {
 			at := index[cur.Name]
 			if slices.Contains(chain[:len(chain)-1], target) {
 				errs[at] = fmt.Sprintf("the CNAME chain %s loops", trimChain(chain))
-				d.AddZoneFinding(report.Finding{Code: probes.CodeCNAMELoop, Name: report.TrimDot(cur.Name), Zone: report.TrimDot(cur.Zone.Name),
+				d.AddZoneFinding(model.Finding{Code: probes.CodeCNAMELoop, Name: model.TrimDot(cur.Name), Zone: model.TrimDot(cur.Zone.Name),
 					Detail: fmt.Sprintf("%s: a resolver follows it until its restart limit and returns SERVFAIL", trimChain(chain))})
 				break
 			}
 			if len(chain)-1 > c.maxCNAME() {
-				errs[at] = fmt.Sprintf("the CNAME chain from %s is longer than %d links (%s)", report.TrimDot(info.Name), c.maxCNAME(), discovery.ErrLimit)
-				d.AddZoneFinding(report.Finding{Code: probes.CodeLimitReached, Name: report.TrimDot(cur.Name), Zone: report.TrimDot(cur.Zone.Name),
+				errs[at] = fmt.Sprintf("the CNAME chain from %s is longer than %d links (%s)", model.TrimDot(info.Name), c.maxCNAME(), discovery.ErrLimit)
+				d.AddZoneFinding(model.Finding{Code: probes.CodeLimitReached, Name: model.TrimDot(cur.Name), Zone: model.TrimDot(cur.Zone.Name),
 					Detail: fmt.Sprintf("CNAME chain longer than --max-cname %d: %s", c.maxCNAME(), trimChain(chain))})
 				break
 			}
@@ -350,23 +350,23 @@ func (c *Checker) Check(ctx context.Context, domain string) *report.Domain {
 	}
 	wg.Wait()
 
-	servers := map[string]*report.Server{}
+	servers := map[string]*model.Server{}
 	for i, u := range units {
 		if u == nil {
 			if errs[i] != "" {
-				d.Names = append(d.Names, &report.Name{Name: names[i], AliasOf: aliasOf[names[i]], Err: errs[i]})
+				d.Names = append(d.Names, &model.Name{Name: names[i], AliasOf: aliasOf[names[i]], Err: errs[i]})
 			}
 			continue
 		}
 		info := infos[i]
-		n := &report.Name{Name: info.Name, Zone: info.Zone.Name, Exists: info.Exists, CNAME: info.CNAME, RRset: u.rrset,
+		n := &model.Name{Name: info.Name, Zone: info.Zone.Name, Exists: info.Exists, CNAME: info.CNAME, RRset: u.rrset,
 			AliasOf: aliasOf[info.Name], DNSSEC: string(u.dnssec), Err: errs[i]}
 		d.Names = append(d.Names, n)
 		for _, sr := range u.servers {
 			key := sr.zone + "|" + sr.ns + "|" + sr.addr.String()
 			s, ok := servers[key]
 			if !ok {
-				s = &report.Server{Zone: sr.zone, NS: sr.ns, Addr: sr.addr}
+				s = &model.Server{Zone: sr.zone, NS: sr.ns, Addr: sr.addr}
 				servers[key] = s
 				d.Servers = append(d.Servers, s)
 			}
@@ -382,9 +382,9 @@ func (c *Checker) Check(ctx context.Context, domain string) *report.Domain {
 		// judged; the partial matrix stays for the record.
 		d.Err = fmt.Errorf("the check of %s did not finish within its deadline (--deadline %s): %w", domain, c.budget.Domain, discovery.ErrLimit).Error()
 	} else if i := slices.Index(cut, true); i >= 0 {
-		d.Err = fmt.Errorf("the probing of %s was cut short (its shared work ran out of budget or the run was closed): %w", report.TrimDot(names[i]), discovery.ErrLimit).Error()
+		d.Err = fmt.Errorf("the probing of %s was cut short (its shared work ran out of budget or the run was closed): %w", model.TrimDot(names[i]), discovery.ErrLimit).Error()
 	}
-	d.Summarise()
+	probes.Summarise(d)
 	// The CA model: outcomes, policy and explanation (probes/predict).
 	predict.Fill(d, c.cfg.CA, domain)
 	d.Resolver = c.askResolver(ctx, d)
@@ -397,7 +397,7 @@ func (c *Checker) Check(ctx context.Context, domain string) *report.Domain {
 type unit struct {
 	servers      []serverResults
 	rrset        []*dns.CAA
-	zoneFindings []report.Finding
+	zoneFindings []model.Finding
 	dnssec       dnssec.Status // the zone's chain status (see judgeDNSSEC)
 }
 
@@ -435,8 +435,8 @@ func (c *Checker) runUnit(ctx context.Context, info *discovery.Name, sem slots) 
 	var wg sync.WaitGroup
 	var srs []*serverResults
 	if z.Limit != "" {
-		u.zoneFindings = append(u.zoneFindings, report.Finding{Code: probes.CodeLimitReached,
-			Name: report.TrimDot(info.Name), Zone: report.TrimDot(z.Name), Detail: "delegation of " + report.TrimDot(z.Name) + ": " + z.Limit})
+		u.zoneFindings = append(u.zoneFindings, model.Finding{Code: probes.CodeLimitReached,
+			Name: model.TrimDot(info.Name), Zone: model.TrimDot(z.Name), Detail: "delegation of " + model.TrimDot(z.Name) + ": " + z.Limit})
 	}
 	// The same probes go to every address of the zone.
 	signed := len(c.zoneDS(z)) > 0
@@ -448,24 +448,24 @@ func (c *Checker) runUnit(ctx context.Context, info *discovery.Name, sem slots) 
 	}
 	for _, ns := range z.NS {
 		if ns.CNAME != "" {
-			u.zoneFindings = append(u.zoneFindings, report.Finding{Code: probes.CodeNSIsCNAME,
-				Name: report.TrimDot(info.Name), Zone: report.TrimDot(z.Name), NS: report.TrimDot(ns.Name), Detail: fmt.Sprintf("NS %s is a CNAME to %s", report.TrimDot(ns.Name), report.TrimDot(ns.CNAME))})
+			u.zoneFindings = append(u.zoneFindings, model.Finding{Code: probes.CodeNSIsCNAME,
+				Name: model.TrimDot(info.Name), Zone: model.TrimDot(z.Name), NS: model.TrimDot(ns.Name), Detail: fmt.Sprintf("NS %s is a CNAME to %s", model.TrimDot(ns.Name), model.TrimDot(ns.CNAME))})
 		}
 		if ns.GlueMismatch != "" {
-			u.zoneFindings = append(u.zoneFindings, report.Finding{Code: probes.CodeGlueMismatch,
-				Name: report.TrimDot(info.Name), Zone: report.TrimDot(z.Name), NS: report.TrimDot(ns.Name), Detail: ns.GlueMismatch})
+			u.zoneFindings = append(u.zoneFindings, model.Finding{Code: probes.CodeGlueMismatch,
+				Name: model.TrimDot(info.Name), Zone: model.TrimDot(z.Name), NS: model.TrimDot(ns.Name), Detail: ns.GlueMismatch})
 		}
 		for _, l := range z.Lame() {
 			if l.NS == ns.Name {
 				// Seen by discovery, which then asked the next server.
-				u.zoneFindings = append(u.zoneFindings, report.Finding{Code: probes.CodeLameServer,
-					Name: report.TrimDot(info.Name), Zone: report.TrimDot(z.Name), NS: report.TrimDot(ns.Name), Addr: l.Addr.String(),
+				u.zoneFindings = append(u.zoneFindings, model.Finding{Code: probes.CodeLameServer,
+					Name: model.TrimDot(info.Name), Zone: model.TrimDot(z.Name), NS: model.TrimDot(ns.Name), Addr: l.Addr.String(),
 					Detail: "during discovery: " + l.Detail})
 			}
 		}
 		if len(ns.Addrs) == 0 {
-			u.zoneFindings = append(u.zoneFindings, report.Finding{Code: probes.CodeNSUnresolvable,
-				Name: report.TrimDot(info.Name), Zone: report.TrimDot(z.Name), NS: report.TrimDot(ns.Name), Detail: fmt.Sprintf("%s has no address: %s", report.TrimDot(ns.Name), ns.Err)})
+			u.zoneFindings = append(u.zoneFindings, model.Finding{Code: probes.CodeNSUnresolvable,
+				Name: model.TrimDot(info.Name), Zone: model.TrimDot(z.Name), NS: model.TrimDot(ns.Name), Detail: fmt.Sprintf("%s has no address: %s", model.TrimDot(ns.Name), ns.Err)})
 			continue
 		}
 		for _, a := range ns.Addrs {
@@ -503,7 +503,7 @@ func (c *Checker) runUnit(ctx context.Context, info *discovery.Name, sem slots) 
 	// The RRset a CA would read: the lowercase CAA answer of the first
 	// server that answered.
 	for _, r := range all {
-		if r.Probe == probes.ProbeCAA && r.Answered() && !r.Fails() {
+		if r.Probe == probes.ProbeCAA && r.Answered() && !probes.Fails(r) {
 			for _, rr := range r.Records {
 				if c, ok := rr.(*dns.CAA); ok {
 					u.rrset = append(u.rrset, c)
@@ -580,7 +580,7 @@ func ptr[T any](v T) *T { return &v }
 func trimChain(chain []string) string {
 	out := make([]string, len(chain))
 	for i, n := range chain {
-		out[i] = report.TrimDot(n)
+		out[i] = model.TrimDot(n)
 	}
 	return strings.Join(out, " → ")
 }

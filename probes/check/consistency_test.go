@@ -6,6 +6,7 @@ import (
 
 	"github.com/caaprobe/caaprobe/probes"
 	"github.com/caaprobe/caaprobe/probes/caa"
+	"github.com/caaprobe/caaprobe/probes/model"
 	"github.com/caaprobe/caaprobe/probes/predict"
 	"github.com/caaprobe/caaprobe/probes/report"
 	"github.com/miekg/dns"
@@ -120,7 +121,7 @@ func namesCause(d *report.Domain, chain []*report.Name) bool {
 			continue
 		}
 		for _, n := range chain {
-			if f.Name == report.TrimDot(n.Name) || (n.Zone != "" && f.Zone == report.TrimDot(n.Zone)) {
+			if f.Name == model.TrimDot(n.Name) || (n.Zone != "" && f.Zone == model.TrimDot(n.Zone)) {
 				return true
 			}
 		}
@@ -131,7 +132,7 @@ func namesCause(d *report.Domain, chain []*report.Name) bool {
 func chainText(chain []*report.Name) string {
 	var s []string
 	for _, n := range chain {
-		s = append(s, report.TrimDot(n.Name))
+		s = append(s, model.TrimDot(n.Name))
 	}
 	return strings.Join(s, " → ")
 }

@@ -11,7 +11,7 @@ import (
 	"github.com/caaprobe/caaprobe/probes"
 	"github.com/caaprobe/caaprobe/probes/discovery"
 	"github.com/caaprobe/caaprobe/probes/dnssec"
-	"github.com/caaprobe/caaprobe/probes/report"
+	"github.com/caaprobe/caaprobe/probes/model"
 	"github.com/caaprobe/caaprobe/probes/transport"
 	"github.com/miekg/dns"
 )
@@ -150,7 +150,7 @@ func (c *Checker) chain(ctx context.Context, zone string, sem slots) (dnssec.Ver
 		if parent.v.Status != dnssec.StatusSecure {
 			v := parent.v
 			if v.Status != dnssec.StatusInsecure && v.Status != dnssec.StatusIndeterminate {
-				v.Detail = "parent " + report.TrimDot(z.Parent) + " does not validate: " + v.Detail
+				v.Detail = "parent " + model.TrimDot(z.Parent) + " does not validate: " + v.Detail
 			}
 			return v, nil, nil
 		}
@@ -162,7 +162,7 @@ func (c *Checker) chain(ctx context.Context, zone string, sem slots) (dnssec.Ver
 			m := &dns.Msg{Ns: z.NoDS}
 			m.Authoritative = true
 			if v := dnssec.CheckResponse(z.Parent, zone, dns.TypeDS, m, parent.keys, now); v.Status == dnssec.StatusBogus || v.Status == dnssec.StatusMissing {
-				v.Detail = report.TrimDot(z.Parent) + " does not prove that " + report.TrimDot(zone) + " has no DS: " + v.Detail
+				v.Detail = model.TrimDot(z.Parent) + " does not prove that " + model.TrimDot(zone) + " has no DS: " + v.Detail
 				return v, nil, nil
 			}
 			return insecureVerdict(dnssec.ReasonNoDS, "no DS for %s in %s: unsigned delegation", zone, z.Parent), nil, nil
@@ -177,7 +177,7 @@ func (c *Checker) chain(ctx context.Context, zone string, sem slots) (dnssec.Ver
 			m.Answer = append(m.Answer, s)
 		}
 		if v := dnssec.CheckResponse(z.Parent, zone, dns.TypeDS, m, parent.keys, now); v.Status != dnssec.StatusSecure {
-			v.Detail = "DS RRset of " + report.TrimDot(zone) + " in " + report.TrimDot(z.Parent) + ": " + v.Detail
+			v.Detail = "DS RRset of " + model.TrimDot(zone) + " in " + model.TrimDot(z.Parent) + ": " + v.Detail
 			return v, nil, nil
 		}
 		ds = z.DS
@@ -223,7 +223,7 @@ func (c *Checker) chain(ctx context.Context, zone string, sem slots) (dnssec.Ver
 	}
 	if first == nil {
 		return dnssec.Verdict{Status: dnssec.StatusMissing, Reason: dnssec.ReasonMissingDNSKEY,
-			Detail: "no server of " + report.TrimDot(zone) + " to ask for DNSKEY"}, nil, nil
+			Detail: "no server of " + model.TrimDot(zone) + " to ask for DNSKEY"}, nil, nil
 	}
 	return *first, nil, seen
 }
@@ -316,7 +316,7 @@ func (c *Checker) judgeDNSSEC(ctx context.Context, z *discovery.Zone, srs []*ser
 					// The reply itself is fine, but no key of the zone
 					// validates: a resolver fails it all the same.
 					v = t.v
-					v.Detail = "zone " + report.TrimDot(z.Name) + " does not validate: " + v.Detail
+					v.Detail = "zone " + model.TrimDot(z.Name) + " does not validate: " + v.Detail
 				}
 				addVerdict(r, v)
 				views[i].add(v)

@@ -6,7 +6,7 @@ import (
 
 	"github.com/caaprobe/caaprobe/probes"
 	"github.com/caaprobe/caaprobe/probes/input"
-	"github.com/caaprobe/caaprobe/probes/report"
+	"github.com/caaprobe/caaprobe/probes/model"
 	"github.com/caaprobe/caaprobe/probes/transport"
 )
 
@@ -30,7 +30,7 @@ func (c *Checker) watchLocal() {
 // general one when the count of local errors grew from mark while d was
 // checked (the failed exchange may belong to discovery, or to work that
 // d shares with another domain); nil when there was none.
-func localError(d *report.Domain, mark int64) error {
+func localError(d *model.Domain, mark int64) error {
 	for _, s := range d.Servers {
 		for _, r := range s.Results {
 			for _, ex := range []*probes.Exchange{r.Exchange, r.Fallback} {
@@ -48,16 +48,16 @@ func localError(d *report.Domain, mark int64) error {
 
 // IsLocalError reports whether a domain was not judged because of a local
 // error of this host (its Err says so).
-func IsLocalError(d *report.Domain) bool {
+func IsLocalError(d *model.Domain) bool {
 	return d != nil && strings.HasPrefix(d.Err, probes.ErrLocal.Error())
 }
 
 // notJudged is the domain of item it when a local error spoiled its
 // check: no matrix and no finding, since any of them may rest on an
 // exchange that failed here; verdict error with the cause.
-func notJudged(it input.Item, err error) *report.Domain {
-	d := &report.Domain{Domain: it.Name, Source: it.Source, Err: err.Error()}
-	d.Summarise()
+func notJudged(it input.Item, err error) *model.Domain {
+	d := &model.Domain{Domain: it.Name, Source: it.Source, Err: err.Error()}
+	probes.Summarise(d)
 	d.Explanation = "Not checked: " + err.Error() + ". Nothing is concluded about the servers."
 	return d
 }

@@ -4,7 +4,7 @@ import (
 	"context"
 
 	"github.com/caaprobe/caaprobe/probes"
-	"github.com/caaprobe/caaprobe/probes/report"
+	"github.com/caaprobe/caaprobe/probes/model"
 )
 
 // MaxRepeat bounds Config.Repeat: a fault seen once in a thousand tries is
@@ -17,11 +17,11 @@ const MaxRepeat = 1000
 // Tries run one after another, so the per-server rate limit of each try's
 // Checker holds for the domain; the run's other domains may run beside
 // them (the command line runs one domain at a time under --repeat).
-func (c *Checker) repeated(ctx context.Context, domain string) *report.Domain {
+func (c *Checker) repeated(ctx context.Context, domain string) *model.Domain {
 	cfg := c.cfg
 	cfg.Repeat = 0
 	cfg.OnNoAnchor = nil // said once by the run's own Checker
-	var tries []*report.Domain
+	var tries []*model.Domain
 	for len(tries) < c.cfg.Repeat && ctx.Err() == nil {
 		try := New(cfg)
 		d := try.Check(ctx, domain)
@@ -41,9 +41,9 @@ func (c *Checker) repeated(ctx context.Context, domain string) *report.Domain {
 		}
 	}
 	d := tries[shown]
-	rep := &report.Repeat{Tries: len(tries), Shown: shown + 1, Faults: Tally(tries, nil)}
+	rep := &model.Repeat{Tries: len(tries), Shown: shown + 1, Faults: Tally(tries, nil)}
 	for _, t := range tries {
-		if t.Verdict == report.VerdictFail {
+		if t.Verdict == model.VerdictFail {
 			rep.Failed++
 		}
 	}
@@ -61,13 +61,13 @@ func (c *Checker) repeated(ctx context.Context, domain string) *report.Domain {
 // tries showed it and the first that did, with that try's exchange. keep,
 // when set, selects the findings counted (explain counts those of the
 // lookup a CA's message names).
-func Tally(tries []*report.Domain, keep func(*report.Domain, report.Finding) bool) []report.RepeatFault {
+func Tally(tries []*model.Domain, keep func(*model.Domain, model.Finding) bool) []model.RepeatFault {
 	type key struct {
 		server, zone, name string
 		code               probes.Code
 	}
 	at := map[key]int{}
-	var out []report.RepeatFault
+	var out []model.RepeatFault
 	for t, d := range tries {
 		seen := map[key]bool{}
 		for _, f := range d.Findings {
@@ -86,7 +86,7 @@ func Tally(tries []*report.Domain, keep func(*report.Domain, report.Finding) boo
 			if !ok {
 				i = len(out)
 				at[k] = i
-				out = append(out, report.RepeatFault{Server: k.server, Zone: f.Zone, Name: f.Name, Code: f.Code,
+				out = append(out, model.RepeatFault{Server: k.server, Zone: f.Zone, Name: f.Name, Code: f.Code,
 					First: t + 1, Probe: f.Probe, Detail: f.Detail, Result: f.Result})
 			}
 			out[i].Seen++

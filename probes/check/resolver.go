@@ -4,18 +4,18 @@ import (
 	"context"
 	"sync"
 
-	"github.com/caaprobe/caaprobe/probes/report"
+	"github.com/caaprobe/caaprobe/probes/model"
 	"github.com/caaprobe/caaprobe/probes/resolver"
 )
 
 // askResolver asks the configured validating resolver for the CAA RRset of
 // every relevant name of d, in parallel, in the names' order. Without a
 // resolver it returns nil.
-func (c *Checker) askResolver(ctx context.Context, d *report.Domain) []report.ResolverCheck {
+func (c *Checker) askResolver(ctx context.Context, d *model.Domain) []model.ResolverCheck {
 	if !c.cfg.Resolver.IsValid() {
 		return nil
 	}
-	out := make([]report.ResolverCheck, len(d.Names))
+	out := make([]model.ResolverCheck, len(d.Names))
 	sem := newSlots(c.cfg.Parallel)
 	var wg sync.WaitGroup
 	for i, n := range d.Names {
@@ -23,7 +23,7 @@ func (c *Checker) askResolver(ctx context.Context, d *report.Domain) []report.Re
 		go func() {
 			defer wg.Done()
 			a := c.resolverAnswer(ctx, n.Name, sem)
-			out[i] = report.ResolverCheck{Answer: a, Predicted: string(n.Outcome), Agrees: a.Agrees(string(n.Outcome))}
+			out[i] = model.ResolverCheck{Answer: a, Predicted: string(n.Outcome), Agrees: a.Agrees(string(n.Outcome))}
 		}()
 	}
 	wg.Wait()

@@ -5,8 +5,9 @@ import (
 	"iter"
 	"slices"
 
+	"github.com/caaprobe/caaprobe/probes"
 	"github.com/caaprobe/caaprobe/probes/input"
-	"github.com/caaprobe/caaprobe/probes/report"
+	"github.com/caaprobe/caaprobe/probes/model"
 	"github.com/caaprobe/caaprobe/probes/transport"
 )
 
@@ -28,7 +29,7 @@ import (
 // whether waiting, running or finished and held back for in-order output.
 // A slow domain holds output back by at most the window; nothing of a
 // domain is kept once it is emitted.
-func (c *Checker) Run(ctx context.Context, items iter.Seq[input.Item], concurrency int, emit func(input.Item, *report.Domain)) {
+func (c *Checker) Run(ctx context.Context, items iter.Seq[input.Item], concurrency int, emit func(input.Item, *model.Domain)) {
 	concurrency = max(concurrency, 1)
 	window := 4 * concurrency
 	stopAfter := context.AfterFunc(ctx, c.Close)
@@ -53,11 +54,11 @@ func (c *Checker) Run(ctx context.Context, items iter.Seq[input.Item], concurren
 	type slot struct {
 		it  input.Item
 		key string
-		d   *report.Domain
+		d   *model.Domain
 	}
 	type result struct {
 		seq int
-		d   *report.Domain
+		d   *model.Domain
 	}
 	var (
 		held     = map[int]*slot{} // read, not yet emitted: at most window
@@ -154,10 +155,10 @@ func pickNext(pending []int, key func(int) string, inflight map[string]int) int 
 }
 
 // checkItem checks one input item; a bad one becomes an error domain.
-func (c *Checker) checkItem(ctx context.Context, it input.Item) *report.Domain {
+func (c *Checker) checkItem(ctx context.Context, it input.Item) *model.Domain {
 	if it.Err != nil {
-		d := &report.Domain{Domain: it.Name, Source: it.Source, Err: it.Err.Error()}
-		d.Summarise()
+		d := &model.Domain{Domain: it.Name, Source: it.Source, Err: it.Err.Error()}
+		probes.Summarise(d)
 		d.Explanation = "The input could not be used: " + it.Err.Error()
 		return d
 	}
@@ -165,7 +166,7 @@ func (c *Checker) checkItem(ctx context.Context, it input.Item) *report.Domain {
 		return interrupted(it)
 	}
 	mark := transport.LocalErrors()
-	var d *report.Domain
+	var d *model.Domain
 	if c.cfg.Repeat > 1 {
 		d = c.repeated(ctx, it.Name)
 	} else {
@@ -184,9 +185,9 @@ func (c *Checker) checkItem(ctx context.Context, it input.Item) *report.Domain {
 	return d
 }
 
-func interrupted(it input.Item) *report.Domain {
-	d := &report.Domain{Domain: it.Name, Source: it.Source, Err: "interrupted"}
-	d.Summarise()
+func interrupted(it input.Item) *model.Domain {
+	d := &model.Domain{Domain: it.Name, Source: it.Source, Err: "interrupted"}
+	probes.Summarise(d)
 	d.Explanation = "The run was interrupted before this domain was checked."
 	return d
 }

@@ -26,7 +26,7 @@ func fakeDomain(t *testing.T, name string) *report.Domain {
 		Start: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC), RTT: time.Millisecond, Attempts: 1}
 	r := probes.Judge(probes.Catalog[1], probes.JudgeContext{Zone: "notimp.test.", Name: "notimp.test.", Exists: true}, ex, nil)
 	d := &report.Domain{Domain: name, Servers: []*report.Server{{Zone: "notimp.test.", NS: "ns1.notimp.test.", Addr: ex.Server.Addr(), Results: []*probes.Result{&r}}}}
-	d.Summarise()
+	probes.Summarise(d)
 	return d
 }
 

@@ -167,7 +167,7 @@ func normalise(d *report.Domain) {
 			}
 		}
 	}
-	d.Summarise()
+	probes.Summarise(d)
 	d.Explanation = fix(d.Explanation)
 	if d.Policy != nil {
 		d.Policy.Reason = fix(d.Policy.Reason)

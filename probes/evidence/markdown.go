@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/caaprobe/caaprobe/probes"
+	"github.com/caaprobe/caaprobe/probes/model"
 	"github.com/caaprobe/caaprobe/probes/report"
 )
 
@@ -79,7 +80,7 @@ func writeRepeat(b *bytes.Buffer, rep *report.Repeat) {
 	for _, f := range rep.Faults {
 		where := f.Server
 		if where == "" {
-			where = report.TrimDot(f.Zone)
+			where = model.TrimDot(f.Zone)
 		}
 		fmt.Fprintf(b, "| %s | %s | %s | %d/%d | %d | %s | %s |\n", cell(where), cell(f.Name), cell(string(f.Code)), f.Seen, rep.Tries,
 			f.First, cell(string(f.Probe)), cell(f.Detail))
@@ -302,7 +303,7 @@ func longestRun(s string, c byte) int {
 }
 
 func writeMatrix(b *bytes.Buffer, d *report.Domain) {
-	cols := d.Columns()
+	cols := report.Columns(d)
 	if len(cols) == 0 {
 		return
 	}
@@ -319,14 +320,14 @@ func writeMatrix(b *bytes.Buffer, d *report.Domain) {
 	for _, n := range d.Names {
 		for _, mr := range d.MatrixRows(n, cols) {
 			s := mr.Server
-			fmt.Fprintf(b, "| %s | %s | %s |", cell(report.TrimDot(n.Name)), cell(report.TrimDot(s.NS)), s.Addr)
+			fmt.Fprintf(b, "| %s | %s | %s |", cell(model.TrimDot(n.Name)), cell(model.TrimDot(s.NS)), s.Addr)
 			for _, res := range mr.Cells {
 				fmt.Fprintf(b, " %s |", cell(matrixCell(res)))
 			}
 			b.WriteString("\n")
 		}
 		if n.Err != "" {
-			fmt.Fprintf(b, "| %s | lookup fails: %s | - |", cell(report.TrimDot(n.Name)), cell(n.Err))
+			fmt.Fprintf(b, "| %s | lookup fails: %s | - |", cell(model.TrimDot(n.Name)), cell(n.Err))
 			for range cols {
 				b.WriteString(" - |")
 			}
@@ -379,8 +380,8 @@ func instancesOf(rs []*probes.Result) string {
 func writeInstanceNotes(b *bytes.Buffer, d *report.Domain) {
 	var lines []string
 	for _, s := range d.Servers {
-		if note := s.InstanceNote(); note != "" {
-			lines = append(lines, fmt.Sprintf("- %s (%s): %s\n", inline(report.TrimDot(s.NS)), s.Addr, inline(note)))
+		if note := report.InstanceNote(s); note != "" {
+			lines = append(lines, fmt.Sprintf("- %s (%s): %s\n", inline(model.TrimDot(s.NS)), s.Addr, inline(note)))
 		}
 	}
 	if len(lines) == 0 {
@@ -449,8 +450,8 @@ func writeExchanges(b *bytes.Buffer, d *report.Domain) {
 		for _, is := range r.Issues {
 			addUnique(&codes, string(is.Code))
 		}
-		fmt.Fprintf(b, "\n### Exchange %d: %s at %s (%s) for %s: %s\n\n", i+1, inline(string(r.Probe)), inline(report.TrimDot(ns)),
-			r.Exchange.Server.Addr(), inline(report.TrimDot(r.Name)), inline(strings.Join(codes, ", ")))
+		fmt.Fprintf(b, "\n### Exchange %d: %s at %s (%s) for %s: %s\n\n", i+1, inline(string(r.Probe)), inline(model.TrimDot(ns)),
+			r.Exchange.Server.Addr(), inline(model.TrimDot(r.Name)), inline(strings.Join(codes, ", ")))
 		for _, is := range r.Issues {
 			fmt.Fprintf(b, "- %s: %s\n", inline(string(is.Code)), inline(is.Detail))
 		}

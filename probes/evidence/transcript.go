@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/caaprobe/caaprobe/probes"
+	"github.com/caaprobe/caaprobe/probes/model"
 	"github.com/miekg/dns"
 )
 
@@ -106,11 +107,11 @@ func instanceOf(reply []byte) string {
 	if reply == nil || m.Unpack(reply) != nil {
 		return ""
 	}
-	nsid := probes.NSIDOf(m)
+	nsid := model.NSIDOf(m)
 	if nsid == nil {
 		return ""
 	}
-	return fmt.Sprintf("%s (NSID %x, RFC 5001)", probes.InstanceName(nsid), nsid)
+	return fmt.Sprintf("%s (NSID %x, RFC 5001)", model.InstanceName(nsid), nsid)
 }
 
 // rejectReason says why a datagram does not answer the query, as a

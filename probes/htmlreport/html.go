@@ -23,6 +23,7 @@ import (
 
 	"github.com/caaprobe/caaprobe/probes"
 	"github.com/caaprobe/caaprobe/probes/evidence"
+	"github.com/caaprobe/caaprobe/probes/model"
 	"github.com/caaprobe/caaprobe/probes/report"
 	"github.com/caaprobe/caaprobe/probes/runs"
 	"github.com/caaprobe/caaprobe/probes/summary"
@@ -261,21 +262,21 @@ func (h *Writer) section(d *report.Domain, id, vantage string) domainView {
 	for _, f := range d.Findings {
 		h.marks[f.Code] = true
 	}
-	cols := d.Columns()
+	cols := report.Columns(d)
 	for _, c := range cols {
 		v.Columns = append(v.Columns, string(c))
 	}
 	for _, n := range d.Names {
 		for _, mr := range d.MatrixRows(n, cols) {
 			s := mr.Server
-			row := []cellView{{Text: report.TrimDot(n.Name), Head: true}, {Text: report.TrimDot(s.NS), Head: true}, {Text: s.Addr.String(), Head: true}}
+			row := []cellView{{Text: model.TrimDot(n.Name), Head: true}, {Text: model.TrimDot(s.NS), Head: true}, {Text: s.Addr.String(), Head: true}}
 			for _, res := range mr.Cells {
 				row = append(row, cell(res))
 			}
 			v.Rows = append(v.Rows, row)
 		}
 		if n.Err != "" {
-			row := []cellView{{Text: report.TrimDot(n.Name), Head: true}, {Text: "lookup fails: " + n.Err, Head: true, Class: "fail"}, {Text: "-", Head: true}}
+			row := []cellView{{Text: model.TrimDot(n.Name), Head: true}, {Text: "lookup fails: " + n.Err, Head: true, Class: "fail"}, {Text: "-", Head: true}}
 			for range cols {
 				row = append(row, cellView{Text: "-", Class: "none"})
 			}
@@ -402,7 +403,7 @@ func exchanges(d *report.Domain) []exchangeView {
 				}
 			}
 			out = append(out, exchangeView{N: len(out) + 1, Class: class,
-				Title: fmt.Sprintf("%s at %s (%s) for %s", r.Probe, report.TrimDot(s.NS), s.Addr, report.TrimDot(r.Name)),
+				Title: fmt.Sprintf("%s at %s (%s) for %s", r.Probe, model.TrimDot(s.NS), s.Addr, model.TrimDot(r.Name)),
 				Codes: strings.Join(codes, ", "), Transcript: b.String()})
 		}
 	}
@@ -414,7 +415,7 @@ var pageText string
 
 var page = template.Must(template.New("page").Funcs(template.FuncMap{
 	"upper": func(x any) string { return strings.ToUpper(fmt.Sprint(x)) },
-	"trim":  report.TrimDot,
+	"trim":  model.TrimDot,
 	"join":  strings.Join,
 	"sym": func(x any) string {
 		switch v := fmt.Sprint(x); v {

@@ -25,6 +25,7 @@ import (
 	"time"
 
 	"github.com/caaprobe/caaprobe/probes"
+	"github.com/caaprobe/caaprobe/probes/model"
 	"github.com/caaprobe/caaprobe/probes/report"
 )
 
@@ -108,10 +109,10 @@ func MinRemotes(date time.Time) int {
 // Input is what one perspective returned for a domain: its result, or the
 // fault that left it without one.
 type Input struct {
-	Vantage report.Vantage
-	Domain  *report.Domain // nil with a Fault
-	Fault   string         // one of the Fault constants; "" with a Domain
-	Detail  string         // the fault in words, as the primary saw it
+	Vantage model.Vantage
+	Domain  *model.Domain // nil with a Fault
+	Fault   string        // one of the Fault constants; "" with a Domain
+	Detail  string        // the fault in words, as the primary saw it
 }
 
 // Options say what the set of perspectives is.
@@ -120,22 +121,22 @@ type Options struct {
 	// Vantages is every perspective of the set or configuration, the
 	// primary included: one with no Input for the domain counts as not
 	// checked there. An RIR given here wins over the one a record carries.
-	Vantages []report.Vantage
+	Vantages []model.Vantage
 	// Date picks the phase-in minimum (MinRemotes); zero skips the check.
 	Date time.Time
 }
 
 // Perspective is one vantage point's part in the decision.
 type Perspective struct {
-	Vantage report.Vantage
+	Vantage model.Vantage
 	Primary bool
-	Verdict report.Verdict
-	Outcome report.Outcome // the resolver outcome this vantage predicts
+	Verdict model.Verdict
+	Outcome model.Outcome // the resolver outcome this vantage predicts
 	// State is how a CA's lookup from here goes (StateOK, StateFail,
 	// StateMayFail).
 	State   string
-	Failing []string       // failing servers, "ns (addr)"
-	Domain  *report.Domain // nil when Fault is set
+	Failing []string      // failing servers, "ns (addr)"
+	Domain  *model.Domain // nil when Fault is set
 	Fault   string
 	Detail  string
 }
@@ -197,7 +198,7 @@ type Result struct {
 // CleanVantage): it is read from saved JSON or a remote agent and printed.
 func Judge(domain string, ins []Input, opt Options) *Result {
 	domain, primary := report.CleanText(domain), report.CleanText(opt.Primary)
-	configured := map[string]report.Vantage{}
+	configured := map[string]model.Vantage{}
 	var order []string
 	for _, v := range opt.Vantages {
 		v = report.CleanVantage(v)
@@ -221,11 +222,11 @@ func Judge(domain string, ins []Input, opt Options) *Result {
 			if p.Fault == "" {
 				p.Fault = FaultBadResponse
 			}
-		case d.Verdict == report.VerdictError || d.Outcome == report.OutcomeUnknown:
+		case d.Verdict == model.VerdictError || d.Outcome == model.OutcomeUnknown:
 			p.State = StateMayFail
-		case d.Outcome == report.OutcomeServfail:
+		case d.Outcome == model.OutcomeServfail:
 			p.State = StateFail
-		case d.Outcome == report.OutcomeIntermittent:
+		case d.Outcome == model.OutcomeIntermittent:
 			p.State = StateMayFail
 		default:
 			p.State = StateOK
@@ -385,7 +386,7 @@ func listOrNone(l []string) string {
 
 // ServerLabel names a server as the findings and the failing lists do.
 func ServerLabel(ns, addr string) string {
-	ns = report.TrimDot(ns)
+	ns = model.TrimDot(ns)
 	if addr == "" {
 		return ns
 	}
@@ -422,7 +423,7 @@ func failingServers(ps []*Perspective) []ServerSeen {
 	return out
 }
 
-func probed(d *report.Domain, label string) bool {
+func probed(d *model.Domain, label string) bool {
 	if d == nil {
 		return false
 	}
@@ -437,7 +438,7 @@ func probed(d *report.Domain, label string) bool {
 // nsidOf finds the NSID (RFC 5001) in any reply of the server called
 // label: anycast sites name themselves there, which tells a provider
 // which instance is broken. Empty when the replies carry none.
-func nsidOf(d *report.Domain, label string) string {
+func nsidOf(d *model.Domain, label string) string {
 	if d == nil {
 		return ""
 	}
@@ -446,7 +447,7 @@ func nsidOf(d *report.Domain, label string) string {
 			continue
 		}
 		for _, r := range s.Results {
-			if id := probes.InstanceName(probes.NSIDOf(r.Msg)); id != "" {
+			if id := model.InstanceName(model.NSIDOf(r.Msg)); id != "" {
 				return id
 			}
 		}
@@ -479,7 +480,7 @@ func differences(ps []*Perspective) []Difference {
 		for _, s := range p.Domain.Servers {
 			label := ServerLabel(s.NS, s.Addr.String())
 			for _, r := range s.Results {
-				k := key{label, report.TrimDot(r.Name), r.Probe}
+				k := key{label, model.TrimDot(r.Name), r.Probe}
 				c := cells[k]
 				if c == nil {
 					c = &Difference{Server: label, Name: k.name, Probe: r.Probe, Status: map[string]string{}, Sources: map[string]string{}}

@@ -5,7 +5,7 @@ import (
 	"strings"
 
 	"github.com/caaprobe/caaprobe/probes"
-	"github.com/caaprobe/caaprobe/probes/report"
+	"github.com/caaprobe/caaprobe/probes/model"
 	"github.com/miekg/dns"
 )
 
@@ -13,15 +13,15 @@ import (
 type Prediction struct {
 	Names   []*Name // in the order of Domain.Names
 	ByName  map[string]*Name
-	Outcome report.Outcome
-	Policy  *report.Policy
+	Outcome model.Outcome
+	Policy  *model.Policy
 	Text    string
 }
 
 // Predict runs the whole model over a summarised domain: each name's
 // resolver outcome, the domain's (the worst over every relevant name, up to
 // the TLD), the CA's policy for ca, and the explanation.
-func Predict(d *report.Domain, ca, input string) Prediction {
+func Predict(d *model.Domain, ca, input string) Prediction {
 	pr := Prediction{ByName: map[string]*Name{}}
 	if d.Err != "" {
 		pr.Policy, _ = Policy(d, pr.ByName, ca, input)
@@ -38,7 +38,7 @@ func Predict(d *report.Domain, ca, input string) Prediction {
 	// R8: the domain's outcome is the worst over the names the CA's
 	// decision depends on; a failure above the closest RRset is ignored
 	// by Boulder (C2) and said so in the explanation, not the headline.
-	pr.Outcome = report.OutcomeOK
+	pr.Outcome = model.OutcomeOK
 	for _, r := range pr.Names {
 		if read[r.Name.Name] {
 			pr.Outcome = Worse(pr.Outcome, r.Outcome)
@@ -53,7 +53,7 @@ func Predict(d *report.Domain, ca, input string) Prediction {
 // Fill runs Predict and writes the prediction into d: each name's outcome,
 // failing and working servers and the RRset the CA reads; the domain's
 // outcome, policy and explanation. Call it after d.Summarise.
-func Fill(d *report.Domain, ca, input string) Prediction {
+func Fill(d *model.Domain, ca, input string) Prediction {
 	pr := Predict(d, ca, input)
 	for _, r := range pr.Names {
 		n := r.Name
@@ -78,13 +78,13 @@ const (
 
 // explain writes, per name, the chain from server fault to what the CA's
 // resolver returns and what the CA does, in sentences a user can forward.
-func explain(d *report.Domain, pr Prediction) string {
+func explain(d *model.Domain, pr Prediction) string {
 	var parts []string
 	for _, r := range pr.Names {
 		n := r.Name
-		name := report.TrimDot(n.Name)
+		name := model.TrimDot(n.Name)
 		switch r.Outcome {
-		case report.OutcomeServfail:
+		case model.OutcomeServfail:
 			if r.Ignored {
 				parts = append(parts, fmt.Sprintf("%s; a validating resolver turns that into SERVFAIL for %s CAA, which the CA ignores: its walk up from the name stops at the CAA records %s.",
 					failureText(r), name, below(pr.Policy.Relevant)))
@@ -92,20 +92,20 @@ func explain(d *report.Domain, pr Prediction) string {
 			}
 			parts = append(parts, fmt.Sprintf("%s; a validating resolver turns that into SERVFAIL for %s CAA; the CA cannot check CAA and refuses to issue.",
 				failureText(r), name))
-		case report.OutcomeIntermittent:
+		case model.OutcomeIntermittent:
 			if r.CapsFail {
 				parts = append(parts, fmt.Sprintf("%s. So the CA's resolver returns SERVFAIL for %s CAA when it asks %s first (measured with Unbound 1.17: 6 of 10 lookups), and otherwise the other servers' answer (%s): the CA's check fails intermittently.",
 					capsText(r), name, strings.Join(caseChangers(r), ", "), variantsText(n, r.Variants)))
 				break
 			}
 			parts = append(parts, fmt.Sprintf("The servers of %s serve different answers for %s CAA: %s. The CA's resolver (Unbound) picks a server per lookup, so which answer the CA reads varies between lookups; synchronise the servers.",
-				report.TrimDot(n.Zone), name, variantsText(n, r.Variants)))
-		case report.OutcomeOK:
+				model.TrimDot(n.Zone), name, variantsText(n, r.Variants)))
+		case model.OutcomeOK:
 			if text := detourText(r); text != "" {
 				parts = append(parts, text)
 			}
 		}
-		if r.Outcome == report.OutcomeOK || r.Outcome == report.OutcomeIntermittent {
+		if r.Outcome == model.OutcomeOK || r.Outcome == model.OutcomeIntermittent {
 			if text := wrongAnswerText(r); text != "" {
 				parts = append(parts, text)
 			}
@@ -114,7 +114,7 @@ func explain(d *report.Domain, pr Prediction) string {
 	text := strings.Join(parts, " ")
 	switch {
 	case text != "":
-	case d.Verdict == report.VerdictPass:
+	case d.Verdict == model.VerdictPass:
 		text = "Every server answers CAA correctly for every relevant name; a CA's resolver gets the same answer from each."
 	default:
 		text = "Every server answers CAA usably, but some break the protocol in ways resolvers tolerate (see the warnings)."
@@ -123,7 +123,7 @@ func explain(d *report.Domain, pr Prediction) string {
 		// Not a server fault, but almost always a typo or a lapsed
 		// domain: say so first.
 		text = fmt.Sprintf("%s does not exist (NXDOMAIN from the servers of %s): CAA does not restrict it, but no CA can validate it either; check the spelling. ",
-			report.TrimDot(n[0].Name), report.TrimDot(n[0].Zone)) + text
+			model.TrimDot(n[0].Name), model.TrimDot(n[0].Zone)) + text
 	}
 	return text
 }
@@ -148,7 +148,7 @@ func detourText(r *Name) string {
 	if len(faults) == 0 {
 		return ""
 	}
-	name := report.TrimDot(r.Name.Name)
+	name := model.TrimDot(r.Name.Name)
 	if len(r.Failing) == 0 {
 		return strings.Join(faults, "; ") + fmt.Sprintf(": the CA still gets the answer for %s CAA, but only because its resolver falls back; fix it.", name)
 	}
@@ -175,12 +175,12 @@ func wrongAnswerText(r *Name) string {
 			continue
 		}
 		return fmt.Sprintf("%s answer%s NXDOMAIN to the CA's CAA query at %s, which exists: the CA's resolver returns NXDOMAIN and Let's Encrypt reads it as no CAA records there (Boulder bdns LookupCAA), so any CAA records at %s are ignored.",
-			strings.Join(v.Servers, ", "), pluralS(len(v.Servers)), report.TrimDot(r.Name.Name), report.TrimDot(r.Name.Name))
+			strings.Join(v.Servers, ", "), pluralS(len(v.Servers)), model.TrimDot(r.Name.Name), model.TrimDot(r.Name.Name))
 	}
 	return ""
 }
 
-func variantsText(n *report.Name, vs []Variant) string {
+func variantsText(n *model.Name, vs []Variant) string {
 	var out []string
 	for _, v := range vs {
 		out = append(out, fmt.Sprintf("%s serve%s %s", strings.Join(v.Servers, ", "), pluralS(len(v.Servers)), describe(n, v)))
@@ -200,7 +200,7 @@ func pluralS(n int) string {
 func failureText(r *Name) string {
 	n := r.Name
 	if n.Err != "" {
-		return fmt.Sprintf("%s could not be resolved (%s)", report.TrimDot(n.Name), n.Err)
+		return fmt.Sprintf("%s could not be resolved (%s)", model.TrimDot(n.Name), n.Err)
 	}
 	if r.CapsFail {
 		return capsText(r)
@@ -212,7 +212,7 @@ func failureText(r *Name) string {
 		}
 	}
 	if len(out) == 0 {
-		return fmt.Sprintf("no server of %s could be asked", report.TrimDot(n.Zone))
+		return fmt.Sprintf("no server of %s could be asked", model.TrimDot(n.Zone))
 	}
 	return strings.Join(out, "; ")
 }

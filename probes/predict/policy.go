@@ -5,7 +5,7 @@ import (
 	"strings"
 
 	"github.com/caaprobe/caaprobe/probes/caa"
-	"github.com/caaprobe/caaprobe/probes/report"
+	"github.com/caaprobe/caaprobe/probes/model"
 	"github.com/miekg/dns"
 )
 
@@ -43,14 +43,14 @@ type ending struct {
 // It also returns the names the decision depends on: every name the walk
 // read, along every combination of answers (CNAME targets included). A
 // failure at a name outside that set is one Boulder ignores (C2).
-func Policy(d *report.Domain, results map[string]*Name, ca, input string) (*report.Policy, map[string]bool) {
-	p := &report.Policy{CA: ca, Name: input, Issue: Unknown, Wildcard: Unknown}
+func Policy(d *model.Domain, results map[string]*Name, ca, input string) (*model.Policy, map[string]bool) {
+	p := &model.Policy{CA: ca, Name: input, Issue: Unknown, Wildcard: Unknown}
 	if d.Err != "" {
 		p.Reason = d.Err
 		return p, nil
 	}
-	byName := map[string]*report.Name{}
-	var climb []*report.Name
+	byName := map[string]*model.Name{}
+	var climb []*model.Name
 	for _, n := range d.Names {
 		byName[n.Name] = n
 		if n.AliasOf == "" {
@@ -105,7 +105,7 @@ func Policy(d *report.Domain, results map[string]*Name, ca, input string) (*repo
 // PolicyFails says whether the CAA policy alone makes the run fail (exit
 // 3): the policy forbids the CA (issue, or issuewild for a wildcard input),
 // or the CA's decision depends on the server it asks (Varies).
-func PolicyFails(d *report.Domain) bool {
+func PolicyFails(d *model.Domain) bool {
 	p := d.Policy
 	if p == nil {
 		return false
@@ -120,10 +120,10 @@ func PolicyFails(d *report.Domain) bool {
 }
 
 type walker struct {
-	byName    map[string]*report.Name
+	byName    map[string]*model.Name
 	results   map[string]*Name
 	ca        string
-	climb     []*report.Name
+	climb     []*model.Name
 	truncated bool
 	count     int
 	read      map[string]bool // the names the walk read (Policy)
@@ -143,7 +143,7 @@ func (w *walker) walk(i int, via string) []ending {
 	// The engine puts a loop or an overlong chain on the link that closes
 	// it (Name.Err), so every chain here ends; the bound is for safety.
 	for hops := 0; n.CNAME != "" && hops <= len(w.byName); hops++ {
-		if r := w.results[n.Name]; r == nil || r.Outcome == report.OutcomeServfail || r.Outcome == report.OutcomeUnknown {
+		if r := w.results[n.Name]; r == nil || r.Outcome == model.OutcomeServfail || r.Outcome == model.OutcomeUnknown {
 			break
 		}
 		next := w.byName[n.CNAME]
@@ -154,17 +154,17 @@ func (w *walker) walk(i int, via string) []ending {
 		w.read[n.Name] = true
 	}
 	r := w.results[n.Name]
-	if r == nil || r.Outcome == report.OutcomeServfail || r.Outcome == report.OutcomeUnknown {
+	if r == nil || r.Outcome == model.OutcomeServfail || r.Outcome == model.OutcomeUnknown {
 		reason := lookupFails(n, r)
 		if start := w.climb[i]; start != n {
-			reason = fmt.Sprintf("%s is an alias (CNAME), and the %s", report.TrimDot(start.Name), reason)
+			reason = fmt.Sprintf("%s is an alias (CNAME), and the %s", model.TrimDot(start.Name), reason)
 		}
 		return []ending{{issue: Unknown, wildcard: Unknown, via: via, reason: reason}}
 	}
 	if n.CNAME != "" {
 		// The chain leaves the names the engine followed: not predicted.
 		return []ending{{issue: Unknown, wildcard: Unknown, via: via,
-			reason: fmt.Sprintf("CAA lookup of %s could not be predicted: its CNAME target %s was not followed", report.TrimDot(n.Name), report.TrimDot(n.CNAME))}}
+			reason: fmt.Sprintf("CAA lookup of %s could not be predicted: its CNAME target %s was not followed", model.TrimDot(n.Name), model.TrimDot(n.CNAME))}}
 	}
 	var out []ending
 	for _, v := range r.Variants {
@@ -185,7 +185,7 @@ func (w *walker) walk(i int, via string) []ending {
 			// TLD removed from the root blocks issuance.
 			w.count++
 			out = append(out, ending{issue: Unknown, wildcard: Unknown, via: here,
-				reason: fmt.Sprintf("the TLD %s does not exist (NXDOMAIN), which Let's Encrypt treats as a lookup error", report.TrimDot(n.Name))})
+				reason: fmt.Sprintf("the TLD %s does not exist (NXDOMAIN), which Let's Encrypt treats as a lookup error", model.TrimDot(n.Name))})
 		case len(v.RRset) == 0:
 			out = append(out, w.walk(i+1, here)...)
 		default:
@@ -195,8 +195,8 @@ func (w *walker) walk(i int, via string) []ending {
 				recs = append(recs, caa.FromRR(rr))
 			}
 			dec := caa.Evaluate(w.ca, recs)
-			out = append(out, ending{issue: dec.Issue, wildcard: dec.Wildcard, relevant: report.TrimDot(n.Name), via: here,
-				reason: fmt.Sprintf("CAA at %s: %s", report.TrimDot(n.Name), dec.Reason)})
+			out = append(out, ending{issue: dec.Issue, wildcard: dec.Wildcard, relevant: model.TrimDot(n.Name), via: here,
+				reason: fmt.Sprintf("CAA at %s: %s", model.TrimDot(n.Name), dec.Reason)})
 		}
 	}
 	if r.CapsFail && w.count < maxOutcomes {
@@ -215,32 +215,32 @@ func (w *walker) walk(i int, via string) []ending {
 	return out
 }
 
-func describe(n *report.Name, v Variant) string {
+func describe(n *model.Name, v Variant) string {
 	switch {
 	case v.Rcode == dns.RcodeNameError:
-		return "NXDOMAIN at " + report.TrimDot(n.Name)
+		return "NXDOMAIN at " + model.TrimDot(n.Name)
 	case len(v.RRset) == 0:
-		return "no CAA at " + report.TrimDot(n.Name)
+		return "no CAA at " + model.TrimDot(n.Name)
 	}
 	var rd []string
 	for _, rr := range v.RRset {
 		rd = append(rd, fmt.Sprintf("%d %s %q", rr.Flag, rr.Tag, rr.Value))
 	}
-	return fmt.Sprintf("CAA %s at %s", strings.Join(rd, ", "), report.TrimDot(n.Name))
+	return fmt.Sprintf("CAA %s at %s", strings.Join(rd, ", "), model.TrimDot(n.Name))
 }
 
-func lookupFails(n *report.Name, r *Name) string {
+func lookupFails(n *model.Name, r *Name) string {
 	switch {
 	case n.Err != "":
-		return fmt.Sprintf("CAA lookup of %s fails: %s", report.TrimDot(n.Name), n.Err)
-	case r == nil || r.Outcome == report.OutcomeUnknown:
-		return fmt.Sprintf("CAA lookup of %s could not be predicted: no server of %s was reachable from this host", report.TrimDot(n.Name), report.TrimDot(n.Zone))
+		return fmt.Sprintf("CAA lookup of %s fails: %s", model.TrimDot(n.Name), n.Err)
+	case r == nil || r.Outcome == model.OutcomeUnknown:
+		return fmt.Sprintf("CAA lookup of %s could not be predicted: no server of %s was reachable from this host", model.TrimDot(n.Name), model.TrimDot(n.Zone))
 	case r.CapsFail:
-		return fmt.Sprintf("CAA lookup of %s fails: the servers' answers differ and %s changes the question's case, so the resolver's 0x20 fallback fails", report.TrimDot(n.Name), strings.Join(caseChangers(r), ", "))
+		return fmt.Sprintf("CAA lookup of %s fails: the servers' answers differ and %s changes the question's case, so the resolver's 0x20 fallback fails", model.TrimDot(n.Name), strings.Join(caseChangers(r), ", "))
 	case len(r.Failing) > 0:
-		return fmt.Sprintf("CAA lookup of %s fails at %s", report.TrimDot(n.Name), strings.Join(r.Failing, ", "))
+		return fmt.Sprintf("CAA lookup of %s fails at %s", model.TrimDot(n.Name), strings.Join(r.Failing, ", "))
 	}
-	return fmt.Sprintf("CAA lookup of %s fails: no server answers", report.TrimDot(n.Name))
+	return fmt.Sprintf("CAA lookup of %s fails: no server answers", model.TrimDot(n.Name))
 }
 
 func caseChangers(r *Name) []string {

@@ -161,7 +161,7 @@ func domain(t *testing.T, zs ...zone) *report.Domain {
 		all = append(all, s.Results...)
 	}
 	probes.CheckZone(all)
-	d.Summarise()
+	probes.Summarise(d)
 	return d
 }
 
@@ -240,7 +240,7 @@ func TestResolveUnreachableFamily(t *testing.T) {
 	const z = "v6.test."
 	mk := func(servers ...*report.Server) *report.Domain {
 		d := &report.Domain{Domain: "v6.test", Names: []*report.Name{{Name: z, Zone: z, Exists: true}}, Servers: servers}
-		d.Summarise()
+		probes.Summarise(d)
 		return d
 	}
 	good := server(t, z, z, 0, srv{resp: answer(z, le)})

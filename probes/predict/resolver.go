@@ -14,7 +14,7 @@ import (
 	"strings"
 
 	"github.com/caaprobe/caaprobe/probes"
-	"github.com/caaprobe/caaprobe/probes/report"
+	"github.com/caaprobe/caaprobe/probes/model"
 	"github.com/miekg/dns"
 )
 
@@ -38,7 +38,7 @@ const (
 
 // Path is what the CA's resolver gets from one server for one name.
 type Path struct {
-	Server *report.Server
+	Server *model.Server
 	Label  string // "ns1.example (192.0.2.1)"
 	Kind   Kind
 	// Answer, for Answers and EmptyNoData: the result whose reply the
@@ -88,8 +88,8 @@ func resolverPath() []probes.ProbeID {
 }
 
 // Label names a server address as the explanations do.
-func Label(s *report.Server) string {
-	return fmt.Sprintf("%s (%s)", report.TrimDot(s.NS), s.Addr)
+func Label(s *model.Server) string {
+	return fmt.Sprintf("%s (%s)", model.TrimDot(s.NS), s.Addr)
 }
 
 // passes are the fail-severity codes that do not make the resolver discard
@@ -107,7 +107,7 @@ var passes = map[probes.Code]bool{
 // signed says the validator expects the name's zone to be signed (its
 // DNSSEC state is anything but insecure): a reply without EDNS carries no
 // signatures there, so the EDNS fallback cannot rescue it.
-func ServerPath(s *report.Server, name string, signed bool) Path {
+func ServerPath(s *model.Server, name string, signed bool) Path {
 	p := Path{Server: s, Label: Label(s), Signed: signed}
 	by := map[probes.ProbeID]*probes.Result{}
 	for _, r := range s.Results {
@@ -194,7 +194,7 @@ func ServerPath(s *report.Server, name string, signed bool) Path {
 // (R6 applied within one address). The cross-check marks only the plain
 // CAA queries (any spelling or transport, DO or not, an ignored option):
 // each is what the resolver's query gets from that instance.
-func instancePaths(s *report.Server, name string, p Path) []Path {
+func instancePaths(s *model.Server, name string, p Path) []Path {
 	var out []Path
 	seen := map[string]bool{p.Key: true}
 	for _, r := range s.Results {
@@ -307,8 +307,8 @@ type Variant struct {
 
 // Name is the prediction for one relevant name.
 type Name struct {
-	Name    *report.Name
-	Outcome report.Outcome
+	Name    *model.Name
+	Outcome model.Outcome
 	Paths   []Path
 	// Variants are the distinct answers the resolver may return, in server
 	// order: one when the outcome is ok, several when intermittent, none
@@ -328,10 +328,10 @@ type Name struct {
 
 // Resolve predicts the resolver's answer for n from the servers of its
 // zone (rules R1–R7 of docs/prediction.md).
-func Resolve(n *report.Name, servers []*report.Server) Name {
+func Resolve(n *model.Name, servers []*model.Server) Name {
 	out := Name{Name: n}
 	if n.Err != "" {
-		out.Outcome = report.OutcomeServfail
+		out.Outcome = model.OutcomeServfail
 		return out
 	}
 	// The validator expects signatures unless the zone is known to be
@@ -379,16 +379,16 @@ func Resolve(n *report.Name, servers []*report.Server) Name {
 	}
 	if len(taken) == 0 {
 		if failing == 0 && untested > 0 {
-			out.Outcome = report.OutcomeUnknown
+			out.Outcome = model.OutcomeUnknown
 		} else {
-			out.Outcome = report.OutcomeServfail
+			out.Outcome = model.OutcomeServfail
 		}
 		return out
 	}
 	addVariants(&out, taken)
-	out.Outcome = report.OutcomeOK
+	out.Outcome = model.OutcomeOK
 	if len(out.Variants) > 1 {
-		out.Outcome = report.OutcomeIntermittent
+		out.Outcome = model.OutcomeIntermittent
 		// R6: a lookup that reaches a server that changes the question's
 		// case first runs Unbound's 0x20 fallback, which compares the
 		// servers' answers and fails on a difference; a lookup that
@@ -405,7 +405,7 @@ func Resolve(n *report.Name, servers []*report.Server) Name {
 			out.Variants = nil
 			addVariants(&out, keep)
 			if len(keep) == 0 {
-				out.Outcome = report.OutcomeServfail
+				out.Outcome = model.OutcomeServfail
 			}
 		}
 	}
@@ -428,8 +428,8 @@ func addVariants(out *Name, paths []Path) {
 
 // Worse orders outcomes: servfail over intermittent over ok. Unknown (not
 // predicted) changes nothing.
-func Worse(a, b report.Outcome) report.Outcome {
-	rank := map[report.Outcome]int{report.OutcomeOK: 1, report.OutcomeIntermittent: 2, report.OutcomeServfail: 3}
+func Worse(a, b model.Outcome) model.Outcome {
+	rank := map[model.Outcome]int{model.OutcomeOK: 1, model.OutcomeIntermittent: 2, model.OutcomeServfail: 3}
 	if rank[b] > rank[a] {
 		return b
 	}

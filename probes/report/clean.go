@@ -65,7 +65,7 @@ func CleanDomain(d *Domain) *Domain {
 		c.Servers = append(c.Servers, &cs)
 	}
 	c.Findings = cleanFindings(d.Findings, results)
-	c.zoneFindings = cleanFindings(d.zoneFindings, results)
+	c.ZoneFindings = cleanFindings(d.ZoneFindings, results)
 	if p := d.Policy; p != nil {
 		c.Policy = &Policy{CA: CleanText(p.CA), Name: CleanText(p.Name), Issue: CleanText(p.Issue), Wildcard: CleanText(p.Wildcard),
 			Relevant: CleanText(p.Relevant), Reason: CleanText(p.Reason)}
@@ -183,7 +183,7 @@ func domainClean(d *Domain) bool {
 			ok = ok && resultClean(r)
 		}
 	}
-	for _, fs := range [][]Finding{d.Findings, d.zoneFindings} {
+	for _, fs := range [][]Finding{d.Findings, d.ZoneFindings} {
 		for _, f := range fs {
 			ok = ok && clean(string(f.Code)) && clean(string(f.Severity)) && clean(f.Name) && clean(f.Zone) && clean(f.NS) &&
 				clean(f.Addr) && clean(string(f.Probe)) && clean(f.Detail) && resultClean(f.Result)

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/caaprobe/caaprobe/probes"
+	"github.com/caaprobe/caaprobe/probes/model"
 	"github.com/miekg/dns"
 )
 
@@ -18,32 +19,20 @@ import (
 
 // CoreColumns are the matrix columns of the core probes (no set): the
 // default matrix.
-func (d *Domain) CoreColumns() []probes.ProbeID {
-	return d.columnsWhere(func(p probes.Probe) bool { return !p.Conformance() })
+func CoreColumns(d *Domain) []probes.ProbeID {
+	return columnsWhere(d, func(p probes.Probe) bool { return !p.Conformance() })
 }
 
 // ConformanceColumns are the columns of the conformance probes (sets edns
 // and id) that were sent: the second matrix.
-func (d *Domain) ConformanceColumns() []probes.ProbeID {
-	return d.columnsWhere(func(p probes.Probe) bool { return p.Conformance() })
+func ConformanceColumns(d *Domain) []probes.ProbeID {
+	return columnsWhere(d, func(p probes.Probe) bool { return p.Conformance() })
 }
 
-func (d *Domain) columnsWhere(keep func(probes.Probe) bool) []probes.ProbeID {
+func columnsWhere(d *Domain, keep func(probes.Probe) bool) []probes.ProbeID {
 	var out []probes.ProbeID
-	for _, id := range d.Columns() {
+	for _, id := range Columns(d) {
 		if p, ok := probes.ProbeByID(id); ok && keep(p) {
-			out = append(out, id)
-		}
-	}
-	return out
-}
-
-// Instances lists the distinct instances (NSID) that answered the
-// server's probes, in the order first seen.
-func (s *Server) Instances() []string {
-	var out []string
-	for _, r := range s.Results {
-		if id := r.Instance(); id != "" && !slices.Contains(out, id) {
 			out = append(out, id)
 		}
 	}
@@ -53,7 +42,7 @@ func (s *Server) Instances() []string {
 // Identity returns the TXT answer of the instance probes (hostname.bind,
 // id.server) as "hostname.bind lhr-1", joined; "" when the server gave
 // none.
-func (s *Server) Identity() string {
+func Identity(s *Server) string {
 	var parts []string
 	for _, id := range []probes.ProbeID{probes.ProbeIDHostname, probes.ProbeIDServer} {
 		for _, r := range s.Results {
@@ -63,7 +52,7 @@ func (s *Server) Identity() string {
 			for _, rr := range r.Records {
 				if t, ok := rr.(*dns.TXT); ok && len(t.Txt) > 0 {
 					p, _ := probes.ProbeByID(id)
-					addPart(&parts, TrimDot(p.QName)+" "+strings.Join(t.Txt, " "))
+					addPart(&parts, model.TrimDot(p.QName)+" "+strings.Join(t.Txt, " "))
 				}
 			}
 		}
@@ -81,17 +70,17 @@ func addPart(parts *[]string, s string) {
 // footnote per address: "answered by instance lhr-1 (NSID 6c68722d31);
 // hostname.bind lhr-1". Several instances are listed in the order seen
 // (the anycast case). "" when the server names none.
-func (s *Server) InstanceNote() string {
+func InstanceNote(s *Server) string {
 	var ids []string
 	for _, r := range s.Results {
 		nsid := r.NSID
 		if nsid == nil {
-			nsid = probes.NSIDOf(r.Msg)
+			nsid = model.NSIDOf(r.Msg)
 		}
 		if nsid == nil {
 			continue
 		}
-		text := probes.InstanceName(nsid)
+		text := model.InstanceName(nsid)
 		if h := hex.EncodeToString(nsid); h != text {
 			text += " (NSID " + h + ")"
 		}
@@ -103,7 +92,7 @@ func (s *Server) InstanceNote() string {
 	} else if len(ids) > 1 {
 		parts = append(parts, "answered by instances "+strings.Join(ids, ", "))
 	}
-	if id := s.Identity(); id != "" {
+	if id := Identity(s); id != "" {
 		parts = append(parts, id)
 	}
 	return strings.Join(parts, "; ")
@@ -113,8 +102,8 @@ func (s *Server) InstanceNote() string {
 // its instance, wrapped to width.
 func writeInstances(w io.Writer, d *Domain, width int) {
 	for _, s := range d.Servers {
-		if note := s.InstanceNote(); note != "" {
-			io.WriteString(w, wrapText(fmt.Sprintf("%s (%s): %s", Clean(TrimDot(s.NS)), s.Addr, Clean(note)), width, "  ", "    "))
+		if note := InstanceNote(s); note != "" {
+			io.WriteString(w, wrapText(fmt.Sprintf("%s (%s): %s", Clean(model.TrimDot(s.NS)), s.Addr, Clean(note)), width, "  ", "    "))
 		}
 	}
 }
@@ -125,7 +114,7 @@ func writeInstances(w io.Writer, d *Domain, width int) {
 // server when the grid is wider than the terminal). Parent names that pass
 // are left out, as in the first matrix.
 func writeConformance(w io.Writer, d *Domain, p painter, width int, onlyFailing bool) error {
-	cols := d.ConformanceColumns()
+	cols := ConformanceColumns(d)
 	if len(cols) == 0 {
 		return nil
 	}

@@ -44,7 +44,7 @@ func instanceDomain(t *testing.T, id string) *Domain {
 		s.Results = append(s.Results, &r)
 	}
 	d.Servers = append(d.Servers, s)
-	d.Summarise()
+	probes.Summarise(d)
 	return d
 }
 

@@ -13,6 +13,7 @@ import (
 	"github.com/miekg/dns"
 
 	"github.com/caaprobe/caaprobe/probes"
+	"github.com/caaprobe/caaprobe/probes/model"
 )
 
 // The JSON Lines contract (docs/json.md), in one place: check writes these
@@ -183,7 +184,7 @@ func toJSON(d *Domain) JSONDomain {
 			Zone: f.Zone, NS: f.NS, Addr: f.Addr, Probe: string(f.Probe), Detail: f.Detail})
 	}
 	for _, s := range d.Servers {
-		js := JSONServer{NS: TrimDot(s.NS), Addr: s.Addr.String(), Zone: TrimDot(s.Zone), Results: []JSONResult{}}
+		js := JSONServer{NS: model.TrimDot(s.NS), Addr: s.Addr.String(), Zone: model.TrimDot(s.Zone), Results: []JSONResult{}}
 		for _, r := range s.Results {
 			if ex := r.Exchange; ex != nil && js.Port == 0 && ex.Server.Port() != 53 && ex.Server.Port() != 0 {
 				js.Port = int(ex.Server.Port())
@@ -200,7 +201,7 @@ func toJSON(d *Domain) JSONDomain {
 		out.Policy = &JSONPolicy{CA: p.CA, Name: p.Name, Issue: p.Issue, Wildcard: p.Wildcard, Relevant: p.Relevant, Reason: p.Reason}
 	}
 	for _, n := range d.Names {
-		jn := JSONName{Name: TrimDot(n.Name), Zone: TrimDot(n.Zone), Exists: n.Exists, CNAME: TrimDot(n.CNAME), AliasOf: TrimDot(n.AliasOf),
+		jn := JSONName{Name: model.TrimDot(n.Name), Zone: model.TrimDot(n.Zone), Exists: n.Exists, CNAME: model.TrimDot(n.CNAME), AliasOf: model.TrimDot(n.AliasOf),
 			Outcome: n.Outcome, Ignored: n.Ignored, Failing: n.Failing, Error: n.Err, DNSSEC: n.DNSSEC}
 		if jn.Failing == nil {
 			jn.Failing = []string{}
@@ -220,7 +221,7 @@ func toJSON(d *Domain) JSONDomain {
 
 // resultJSON is one probe's result as the JSON contract writes it.
 func resultJSON(r *probes.Result) JSONResult {
-	jr := JSONResult{Probe: string(r.Probe), QName: TrimDot(r.QName), QType: probes.TypeString(r.QType),
+	jr := JSONResult{Probe: string(r.Probe), QName: model.TrimDot(r.QName), QType: probes.TypeString(r.QType),
 		Transport: string(r.Transport), Rcode: string(r.Status), Findings: []string{}}
 	if ex := r.Exchange; ex != nil {
 		jr.RTTms = math.Round(float64(ex.RTT.Microseconds())/10) / 100
@@ -243,10 +244,10 @@ func resultJSON(r *probes.Result) JSONResult {
 	}
 	nsid := r.NSID
 	if nsid == nil {
-		nsid = probes.NSIDOf(r.Msg) // a result read back from JSON
+		nsid = model.NSIDOf(r.Msg) // a result read back from JSON
 	}
 	if nsid != nil {
-		jr.NSID, jr.NSIDHex = probes.InstanceName(nsid), hex.EncodeToString(nsid)
+		jr.NSID, jr.NSIDHex = model.InstanceName(nsid), hex.EncodeToString(nsid)
 	}
 	for _, is := range r.Issues {
 		jr.Findings = append(jr.Findings, string(is.Code))
@@ -278,18 +279,10 @@ func caaOf(r *probes.Result) *[]JSONCAA {
 	out := []JSONCAA{}
 	for _, rr := range m.Answer {
 		if c, ok := rr.(*dns.CAA); ok {
-			out = append(out, JSONCAA{Name: TrimDot(c.Hdr.Name), Flags: c.Flag, Tag: c.Tag, Value: c.Value})
+			out = append(out, JSONCAA{Name: model.TrimDot(c.Hdr.Name), Flags: c.Flag, Tag: c.Tag, Value: c.Value})
 		}
 	}
 	return &out
-}
-
-// TrimDot writes a name without its final dot, keeping the root as ".".
-func TrimDot(s string) string {
-	if s == "." {
-		return s
-	}
-	return strings.TrimSuffix(s, ".")
 }
 
 func repeatJSON(rep *Repeat) *JSONRepeat {
@@ -298,7 +291,7 @@ func repeatJSON(rep *Repeat) *JSONRepeat {
 	}
 	out := &JSONRepeat{Tries: rep.Tries, Shown: rep.Shown, Failed: rep.Failed, Faults: []JSONRepeatFault{}}
 	for _, f := range rep.Faults {
-		jf := JSONRepeatFault{Zone: TrimDot(f.Zone), Name: f.Name, Code: string(f.Code), Seen: f.Seen, First: f.First,
+		jf := JSONRepeatFault{Zone: model.TrimDot(f.Zone), Name: f.Name, Code: string(f.Code), Seen: f.Seen, First: f.First,
 			Probe: string(f.Probe), Detail: f.Detail}
 		if f.Server != "" {
 			ref := ServerRef(f.Server)

@@ -53,7 +53,7 @@ func sampleDomain(t *testing.T) *Domain {
 		d.Servers = append(d.Servers, s)
 	}
 	d.Names = []*Name{{Name: "split.test.", Zone: "split.test.", Exists: true}}
-	d.Summarise()
+	probes.Summarise(d)
 	// What probes/predict says of it (tested there): ns1 answers, so the
 	// resolver routes around ns2.
 	d.Outcome = OutcomeOK
@@ -103,7 +103,7 @@ func TestSummariseVerdict(t *testing.T) {
 		t.Errorf("verdict %s, want fail (ns2 answers NOTIMP)", d.Verdict)
 	}
 	d.Servers = d.Servers[:1]
-	d.Summarise()
+	probes.Summarise(d)
 	if d.Verdict != VerdictPass {
 		t.Errorf("verdict %s with only the conformant server, want pass: %v", d.Verdict, d.Findings)
 	}
@@ -154,7 +154,7 @@ func TestUnreachableFamilySaidOnce(t *testing.T) {
 		}
 		d.Servers = append(d.Servers, s)
 	}
-	d.Summarise()
+	probes.Summarise(d)
 	if d.Verdict != VerdictPass {
 		t.Errorf("verdict %s, want pass", d.Verdict)
 	}

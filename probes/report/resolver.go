@@ -4,19 +4,9 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/caaprobe/caaprobe/probes/resolver"
+	"github.com/caaprobe/caaprobe/probes/model"
 	"github.com/fatih/color"
 )
-
-// ResolverCheck is what a real validating resolver (caaprobe check
-// --resolver) said about one relevant name, next to caaprobe's prediction
-// for it. A disagreement means either the resolver differs from the model
-// (say so in docs/interop.md) or a fault the probes cannot see.
-type ResolverCheck struct {
-	resolver.Answer
-	Predicted string // the name's outcome from Summarise
-	Agrees    bool
-}
 
 type JSONResolver struct {
 	Name      string  `json:"name"`
@@ -34,7 +24,7 @@ type JSONResolver struct {
 func resolverJSON(d *Domain) []JSONResolver {
 	var out []JSONResolver
 	for _, c := range d.Resolver {
-		j := JSONResolver{Name: TrimDot(c.Name), Server: c.Server.String(), Rcode: c.Rcode, AD: c.AD,
+		j := JSONResolver{Name: model.TrimDot(c.Name), Server: c.Server.String(), Rcode: c.Rcode, AD: c.AD,
 			Records: c.Records, Error: c.Err, Predicted: c.Predicted, Agrees: c.Agrees}
 		if len(c.EDE) > 0 {
 			// The first EDE is the resolver's main reason; the text of every
@@ -55,7 +45,7 @@ func resolverJSON(d *Domain) []JSONResolver {
 // answer, flagging where it contradicts the predicted outcome.
 func writeResolver(b *strings.Builder, d *Domain, p painter, width int) {
 	for _, c := range d.Resolver {
-		ws := words(fmt.Sprintf("resolver %s: %s CAA: %s", c.Server, Clean(TrimDot(c.Name)), Clean(c.Summary())))
+		ws := words(fmt.Sprintf("resolver %s: %s CAA: %s", c.Server, Clean(model.TrimDot(c.Name)), Clean(c.Summary())))
 		switch {
 		case c.Rcode == "":
 			ws = append(ws, words("(no comparison: the resolver did not answer)")...)

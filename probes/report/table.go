@@ -10,6 +10,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/caaprobe/caaprobe/probes"
+	"github.com/caaprobe/caaprobe/probes/model"
 	"github.com/fatih/color"
 	"github.com/olekukonko/tablewriter"
 	"github.com/olekukonko/tablewriter/tw"
@@ -64,7 +65,7 @@ func WriteTable(w io.Writer, d *Domain, opt TableOptions) error {
 		_, err := io.WriteString(w, b.String())
 		return err
 	}
-	cols := d.CoreColumns()
+	cols := CoreColumns(d)
 	rows, folded := matrixRows(d, cols, opt.OnlyFailing)
 	if len(rows) > 0 {
 		if width > 0 && gridWidth(rows, cols) > width {
@@ -152,7 +153,7 @@ func matrixRows(d *Domain, cols []probes.ProbeID, onlyFailing bool) ([]row, []st
 func foldedLine(n *Name, rows []row) string {
 	var servers []string
 	for _, r := range rows {
-		servers = append(servers, fmt.Sprintf("%s (%s)", Clean(TrimDot(r.server.NS)), r.server.Addr))
+		servers = append(servers, fmt.Sprintf("%s (%s)", Clean(model.TrimDot(r.server.NS)), r.server.Addr))
 	}
 	where := strings.Join(servers, ", ")
 	if len(servers) > 3 {
@@ -164,7 +165,7 @@ func foldedLine(n *Name, rows []row) string {
 	} else {
 		what = "1 " + what
 	}
-	return fmt.Sprintf("%s: %s every probe as required: %s", Clean(TrimDot(n.Name)), what, where)
+	return fmt.Sprintf("%s: %s every probe as required: %s", Clean(model.TrimDot(n.Name)), what, where)
 }
 
 // worst is the worst severity among a result's findings ("" for none).
@@ -182,11 +183,11 @@ func worst(r *probes.Result) probes.Severity {
 }
 
 func rowLabels(r row) (name, ns, addr string) {
-	name = Clean(TrimDot(r.name.Name))
+	name = Clean(model.TrimDot(r.name.Name))
 	if r.server == nil {
 		return name, "lookup fails", "-"
 	}
-	ns = Clean(TrimDot(r.server.NS))
+	ns = Clean(model.TrimDot(r.server.NS))
 	if r.server.Pinned {
 		ns += " (pinned)"
 	}
@@ -268,7 +269,7 @@ func listTable(rows []row, cols []probes.ProbeID, p painter, width int) string {
 	for _, r := range rows {
 		if r.name != last {
 			last = r.name
-			b.WriteString(wrapText(Clean(TrimDot(r.name.Name)), width, "  ", "    "))
+			b.WriteString(wrapText(Clean(model.TrimDot(r.name.Name)), width, "  ", "    "))
 		}
 		_, ns, addr := rowLabels(r)
 		ws := []word{plain(ns), plain(addr + ":")}
@@ -352,17 +353,6 @@ func toAny(s []string) []any {
 	return out
 }
 
-// result finds the server's result of probe id for name; apex probes are
-// shown on the row of the zone's apex only.
-func (s *Server) result(name string, id probes.ProbeID) *probes.Result {
-	for _, r := range s.Results {
-		if r.Probe == id && r.Name == name {
-			return r
-		}
-	}
-	return nil
-}
-
 // findingGroup is one code at one server for one name, with every probe
 // that showed it: five probes answering NOTIMP are one line, not five.
 type findingGroup struct {
@@ -428,7 +418,7 @@ func writeRepeat(b *strings.Builder, d *Domain, width int) {
 	for _, f := range rep.Faults {
 		where := Clean(f.Server)
 		if where == "" {
-			where = Clean(TrimDot(f.Zone))
+			where = Clean(model.TrimDot(f.Zone))
 		}
 		b.WriteString(wrapText(fmt.Sprintf("%d/%d  %s  %s for %s (first in try %d: %s %s)", f.Seen, rep.Tries, where, f.Code,
 			Clean(f.Name), f.First, f.Probe, Clean(f.Detail)), width, "    ", "      "))
@@ -462,7 +452,7 @@ func writeNames(b *strings.Builder, d *Domain, p painter, width int) {
 	}
 	ws := words("relevant names:")
 	for i, n := range d.Names {
-		ws = append(ws, plain(Clean(TrimDot(n.Name))))
+		ws = append(ws, plain(Clean(model.TrimDot(n.Name))))
 		sep := ","
 		if i == len(d.Names)-1 {
 			sep = ""
@@ -483,7 +473,7 @@ func writeNames(b *strings.Builder, d *Domain, p painter, width int) {
 		} else {
 			ws = append(ws, painted(word, p.outcome(n.Outcome)))
 		}
-		ws = append(ws, plain("->"), plain(Clean(TrimDot(n.CNAME))+sep))
+		ws = append(ws, plain("->"), plain(Clean(model.TrimDot(n.CNAME))+sep))
 	}
 	b.WriteString(wrapWords(ws, width, "  ", "    "))
 }

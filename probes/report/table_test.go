@@ -48,7 +48,7 @@ func parentDomain(t *testing.T) *Domain {
 	d.Servers = append(d.Servers, tld)
 	d.Names = append(d.Names, &Name{Name: "test.", Zone: "test.", Exists: true, Outcome: OutcomeOK})
 	d.Servers[0].Results[1] = judged(t, probes.ProbeCAAUpper, "split.test.", "split.test.", false)
-	d.Summarise()
+	probes.Summarise(d)
 	return d
 }
 
@@ -112,7 +112,7 @@ func TestTableOnlyFailing(t *testing.T) {
 	d := parentDomain(t)
 	d.Servers = d.Servers[2:] // the TLD only: nothing to report
 	d.Names = d.Names[1:]
-	d.Summarise()
+	probes.Summarise(d)
 	if d.Verdict != VerdictPass {
 		t.Fatalf("verdict %s", d.Verdict)
 	}

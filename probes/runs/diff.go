@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/caaprobe/caaprobe/probes"
+	"github.com/caaprobe/caaprobe/probes/model"
 	"github.com/caaprobe/caaprobe/probes/mpic"
 	"github.com/caaprobe/caaprobe/probes/report"
 	"github.com/miekg/dns"
@@ -151,14 +152,14 @@ func nsChanges(o, n *report.Domain) []Change {
 		m := map[string]*zoneView{}
 		var zones []string
 		for _, s := range d.Servers {
-			z := report.TrimDot(s.Zone)
+			z := model.TrimDot(s.Zone)
 			v := m[z]
 			if v == nil {
 				v = &zoneView{ns: map[string][]string{}}
 				m[z] = v
 				zones = append(zones, z)
 			}
-			ns := report.TrimDot(strings.ToLower(s.NS))
+			ns := model.TrimDot(strings.ToLower(s.NS))
 			if _, ok := v.ns[ns]; !ok {
 				v.names = append(v.names, ns)
 			}
@@ -260,11 +261,11 @@ func expiring(rec *Record, opt DiffOptions) []Change {
 				if left <= 0 {
 					when = "expired " + (-left).Round(time.Minute).String() + " before the check"
 				}
-				out = append(out, Change{Domain: rec.Domain.Domain, Kind: ChangeRRSIGExpiring, Worse: true, Zone: report.TrimDot(s.Zone),
+				out = append(out, Change{Domain: rec.Domain.Domain, Kind: ChangeRRSIGExpiring, Worse: true, Zone: model.TrimDot(s.Zone),
 					Server: mpic.ServerLabel(s.NS, s.Addr.String()),
 					New:    expiryTime(sig, rec.Time).UTC().Format(time.RFC3339),
-					Detail: fmt.Sprintf("RRSIG %s %s by %s (key %d) %s", report.TrimDot(sig.Hdr.Name), dns.TypeToString[sig.TypeCovered],
-						report.TrimDot(sig.SignerName), sig.KeyTag, when)})
+					Detail: fmt.Sprintf("RRSIG %s %s by %s (key %d) %s", model.TrimDot(sig.Hdr.Name), dns.TypeToString[sig.TypeCovered],
+						model.TrimDot(sig.SignerName), sig.KeyTag, when)})
 			}
 		}
 	}

@@ -21,6 +21,7 @@ import (
 	"time"
 
 	"github.com/caaprobe/caaprobe/probes"
+	"github.com/caaprobe/caaprobe/probes/model"
 	"github.com/caaprobe/caaprobe/probes/report"
 	"github.com/caaprobe/caaprobe/probes/resolver"
 	"github.com/miekg/dns"
@@ -122,7 +123,7 @@ func Decode(line []byte) (*Record, error) {
 				r.Name = srv.Zone
 			}
 			for _, code := range jr.Findings {
-				k := findingKey(code, report.TrimDot(r.Name), s.NS, s.Addr, jr.Probe)
+				k := findingKey(code, model.TrimDot(r.Name), s.NS, s.Addr, jr.Probe)
 				detail := ""
 				if q := details[k]; len(q) > 0 {
 					i := q[0]
@@ -144,7 +145,7 @@ func Decode(line []byte) (*Record, error) {
 }
 
 func findingKey(code, name, ns, addr, probe string) string {
-	return strings.Join([]string{code, strings.ToLower(report.TrimDot(name)), strings.ToLower(report.TrimDot(ns)), addr, probe}, "|")
+	return strings.Join([]string{code, strings.ToLower(model.TrimDot(name)), strings.ToLower(model.TrimDot(ns)), addr, probe}, "|")
 }
 
 // result rebuilds one probe result with its exchange from the bytes.

@@ -45,7 +45,7 @@ func BenchmarkExchange(b *testing.B) {
 		if ex.Reply == nil {
 			b.Fatalf("no reply: %v", ex.Err)
 		}
-		if r := probes.Judge(p, jc, ex, nil); r.Fails() {
+		if r := probes.Judge(p, jc, ex, nil); probes.Fails(&r) {
 			b.Fatalf("conformant server judged failing: %+v", r.Issues)
 		}
 	}

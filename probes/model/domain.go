@@ -1,17 +1,8 @@
-// Package report holds the result of checking one domain: the matrix of
-// server × probe, the findings in words, the verdict, the predicted outcome
-// of a CA's resolver and the CA policy, and the renderers that print it as a
-// terminal table, JSON Lines or Markdown. Everything here is pure: it reads
-// results and writes text.
-package report
+package model
 
 import (
-	"fmt"
 	"net/netip"
-	"slices"
-	"strings"
 
-	"github.com/caaprobe/caaprobe/probes"
 	"github.com/miekg/dns"
 )
 
@@ -63,7 +54,10 @@ type Domain struct {
 	// tries; nil for a single check. The rest of the Domain is one try.
 	Repeat *Repeat
 
-	zoneFindings []Finding
+	// ZoneFindings are the findings of a server or zone rather than of
+	// one exchange (delegation health, a CNAME loop); the judge's
+	// Summarise adds them to Findings.
+	ZoneFindings []Finding
 }
 
 // Name is one relevant name of the RFC 8659 climb.
@@ -91,22 +85,22 @@ type Server struct {
 	Zone    string
 	NS      string
 	Addr    netip.Addr
-	Results []*probes.Result
+	Results []*Result
 	// Pinned: the zone's servers were given (check --ns), not discovered.
 	Pinned bool
 }
 
 // Finding is one finding with everything needed to find its evidence.
 type Finding struct {
-	Code     probes.Code
-	Severity probes.Severity
+	Code     Code
+	Severity Severity
 	Name     string // relevant name
 	Zone     string
 	NS       string
 	Addr     string
-	Probe    probes.ProbeID
+	Probe    ProbeID
 	Detail   string
-	Result   *probes.Result // the exchange that shows it; nil for zone-level findings
+	Result   *Result // the exchange that shows it; nil for zone-level findings
 }
 
 // Policy answers "may this CA issue?" apart from server conformance.
@@ -119,76 +113,10 @@ type Policy struct {
 	Reason   string
 }
 
-// Summarise fills in the findings and the verdict (the worst severity among
-// them) from the servers' results. It is called once the probing is done;
-// the outcomes, the policy and the explanation are probes/predict's.
-func (d *Domain) Summarise() {
-	d.Findings = d.Findings[:0:0]
-	var untested []string // server addresses this host cannot reach
-	for _, s := range d.Servers {
-		for _, r := range s.Results {
-			for _, is := range r.Issues {
-				if is.Code == probes.CodeFamilyUnreachable {
-					// A fact about this host, said once for the domain
-					// below rather than on every probe of every server.
-					label := fmt.Sprintf("%s (%s)", strings.TrimSuffix(s.NS, "."), s.Addr)
-					if !slices.Contains(untested, label) {
-						untested = append(untested, label)
-					}
-					continue
-				}
-				d.Findings = append(d.Findings, Finding{
-					Code: is.Code, Severity: probes.Info(is.Code).Severity, Name: strings.TrimSuffix(r.Name, "."),
-					Zone: strings.TrimSuffix(s.Zone, "."), NS: strings.TrimSuffix(s.NS, "."), Addr: s.Addr.String(),
-					Probe: r.Probe, Detail: is.Detail, Result: r,
-				})
-			}
-		}
-	}
-	d.Findings = append(d.Findings, d.zoneFindings...)
-	if len(untested) > 0 {
-		d.Findings = append(d.Findings, Finding{Code: probes.CodeFamilyUnreachable, Severity: probes.Info(probes.CodeFamilyUnreachable).Severity,
-			Detail: fmt.Sprintf("this host cannot reach %d server address(es), not tested: %s", len(untested), strings.Join(untested, ", "))})
-	}
-	if d.Err != "" {
-		d.Verdict, d.Outcome = VerdictError, OutcomeUnknown
-		return
-	}
-	d.Verdict = VerdictPass
-	for _, f := range d.Findings {
-		switch f.Severity {
-		case probes.SeverityFail:
-			d.Verdict = VerdictFail
-		case probes.SeverityWarn:
-			if d.Verdict == VerdictPass {
-				d.Verdict = VerdictWarn
-			}
-		}
-	}
-}
-
 // AddZoneFinding records a finding that belongs to a server or zone rather
 // than to one exchange (delegation health, unresolvable NS names).
 func (d *Domain) AddZoneFinding(f Finding) {
-	f.Severity = probes.Info(f.Code).Severity
-	d.zoneFindings = append(d.zoneFindings, f)
-}
-
-// Columns are the probe IDs that appear in the domain's matrix, in catalog order.
-func (d *Domain) Columns() []probes.ProbeID {
-	seen := map[probes.ProbeID]bool{}
-	for _, s := range d.Servers {
-		for _, r := range s.Results {
-			seen[r.Probe] = true
-		}
-	}
-	var out []probes.ProbeID
-	for _, p := range probes.Catalog {
-		if seen[p.ID] {
-			out = append(out, p.ID)
-		}
-	}
-	return out
+	d.ZoneFindings = append(d.ZoneFindings, f)
 }
 
 // HasName reports whether the server was probed for name.
@@ -232,12 +160,50 @@ type RepeatFault struct {
 	Server string // "ns (addr)"; "" for a zone-level finding
 	Zone   string
 	Name   string
-	Code   probes.Code
+	Code   Code
 	Seen   int // tries in which it appeared
 	First  int // the first of them (from 1)
-	Probe  probes.ProbeID
+	Probe  ProbeID
 	Detail string
 	// Result is the exchange of its first appearance when that try is not
 	// the one shown (whose matrix holds it already); nil otherwise.
-	Result *probes.Result
+	Result *Result
+}
+
+// MatrixRow is one row of the server × probe matrix: a relevant name at one
+// server address, with the result of each column's probe (nil where that
+// probe was not sent there).
+type MatrixRow struct {
+	Server *Server
+	Cells  []*Result
+}
+
+// MatrixRows returns the rows of relevant name n for the columns cols: one
+// per server address of n's zone that was probed for n, in the order of
+// d.Servers. The terminal table, the Markdown evidence and the HTML page
+// all draw their matrix from it.
+func (d *Domain) MatrixRows(n *Name, cols []ProbeID) []MatrixRow {
+	var out []MatrixRow
+	for _, s := range d.Servers {
+		if s.Zone != n.Zone || !s.HasName(n.Name) {
+			continue
+		}
+		r := MatrixRow{Server: s}
+		for _, c := range cols {
+			r.Cells = append(r.Cells, s.result(n.Name, c))
+		}
+		out = append(out, r)
+	}
+	return out
+}
+
+// result finds the server's result of probe id for name; apex probes are
+// shown on the row of the zone's apex only.
+func (s *Server) result(name string, id ProbeID) *Result {
+	for _, r := range s.Results {
+		if r.Probe == id && r.Name == name {
+			return r
+		}
+	}
+	return nil
 }
