@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/netip"
-	"os"
 	"reflect"
 	"slices"
 	"sort"
@@ -364,19 +363,16 @@ func (c countingExchanger) Exchange(ctx context.Context, server netip.AddrPort, 
 }
 
 // TestChaosDeterministic runs the whole lab three times through a path
-// that drops 20% of attempts (at the transport: the engine sees the
+// that drops 20% of attempts (transporttest.Lossy: the engine sees the
 // timeouts, nobody waits for them) while the lab delays every reply by up
-// to 20 ms. With enough retries, every domain is reported and the
-// findings per server and probe are those of a clean run: a lost and then
-// answered attempt is no finding.
+// to 20 ms. The lab answers in process (transporttest.Lab), so no timeout
+// is real and a loaded machine cannot add one; Lossy's drops are a hash
+// of the seed, the question and its attempt, so the order in which the
+// concurrent exchanges arrive changes nothing. With more attempts than
+// drops in a row, every domain is reported and the findings per server
+// and probe are those of a clean run: a lost and then answered attempt
+// is no finding.
 func TestChaosDeterministic(t *testing.T) {
-	if os.Getenv("CAAPROBE_CHAOS") == "" {
-		// Since its loss moved to transporttest.Lossy, whose drops follow
-		// the order concurrent exchanges arrive in, a seeded run is not
-		// always alike (one TCP probe timed out in 1 of 4 whole-suite
-		// runs): run it with CAAPROBE_CHAOS=1 until that is fixed.
-		t.Skip("set CAAPROBE_CHAOS=1: not yet repeatable (see the comment)")
-	}
 	if testing.Short() {
 		t.Skip("chaos runs take a few seconds")
 	}
@@ -387,25 +383,19 @@ func TestChaosDeterministic(t *testing.T) {
 		if seed > 0 {
 			wrap = fixtures.Chaos(fixtures.ChaosConfig{Seed: seed, MaxDelay: 20 * time.Millisecond})
 		}
-		lab, err := fixtures.Start(fixtures.Options{Wrap: wrap})
+		lab, err := fixtures.Start(fixtures.Options{Wrap: wrap, InProcess: true})
 		if err != nil {
 			t.Fatal(err)
 		}
 		defer lab.Close()
 		// Retries 4 against at most 3 drops in a row: every question is
-		// answered in the end, with one attempt of margin for a reply the
-		// loaded machine delays past the timeout. Only the lab's servers
-		// that drop on purpose wait out the timeout (the lossy path's drops
-		// come back at once), so it costs little; 500 ms is 25 times the
-		// lab's largest delay, margin for a machine loaded by the whole
-		// suite under the race detector (100 and 250 ms were not: TCP
-		// probes timed out in make test).
+		// answered in the end.
 		cfg := check.Config{Roots: []netip.Addr{lab.Root}, Port: lab.Port, Timeout: 500 * time.Millisecond, Retries: 4,
-			Backoff: 5 * time.Millisecond, DomainTimeout: 30 * time.Second}
+			Backoff: time.Millisecond, DomainTimeout: 30 * time.Second}
+		cfg.Exchanger = transporttest.Lab(lab)
 		var lossy *transporttest.Lossy
 		if seed > 0 {
-			lossy = &transporttest.Lossy{X: &transport.Socket{Timeout: cfg.Timeout, MaxBytes: 65535}, Seed: seed,
-				Drop: 0.2, MaxConsecutive: 3, Timeout: cfg.Timeout}
+			lossy = &transporttest.Lossy{X: cfg.Exchanger, Seed: seed, Drop: 0.2, MaxConsecutive: 3, Timeout: cfg.Timeout}
 			cfg.Exchanger = lossy
 		}
 		c := check.New(cfg)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/netip"
+	"slices"
 	"testing"
 	"time"
 
@@ -112,5 +113,61 @@ func TestLossyCap(t *testing.T) {
 	}
 	if d := l.Dropped(); d < 50 {
 		t.Errorf("%d attempts dropped, want about half of the first attempts", d)
+	}
+}
+
+// TestLossyOrderFree: which attempts of a question are dropped does not
+// depend on how the questions' attempts interleave; two queries that
+// differ in one EDNS option are counted apart.
+func TestLossyOrderFree(t *testing.T) {
+	f := (&transporttest.Fake{}).On(transporttest.Key{}, transporttest.Answer(nil))
+	a := query(t, "a.example.test.")
+	b := query(t, "b.example.test.")
+	withOption := new(dns.Msg)
+	if err := withOption.Unpack(a); err != nil {
+		t.Fatal(err)
+	}
+	withOption.SetEdns0(1232, true)
+	withOption.IsEdns0().Option = append(withOption.IsEdns0().Option, &dns.EDNS0_LOCAL{Code: 65001, Data: []byte{1}})
+	c, err := withOption.Pack()
+	if err != nil {
+		t.Fatal(err)
+	}
+	pattern := func(order [][]byte) map[string][]bool {
+		l := &transporttest.Lossy{X: f, Seed: 3, Drop: 0.5}
+		out := map[string][]bool{}
+		for _, q := range order {
+			ex := l.Exchange(context.Background(), server, q, probes.UDP)
+			out[string(q[2:])] = append(out[string(q[2:])], ex.Reply == nil)
+		}
+		return out
+	}
+	var ab, ba [][]byte
+	for range 20 {
+		ab = append(ab, a, b, c)
+	}
+	for range 20 {
+		ba = append(ba, c)
+	}
+	for range 20 {
+		ba = append(ba, b, a)
+	}
+	p1, p2 := pattern(ab), pattern(ba)
+	drops := 0
+	for k, v := range p1 {
+		if !slices.Equal(v, p2[k]) {
+			t.Errorf("question %q: drops %v in one order, %v in another", k, v, p2[k])
+		}
+		for _, d := range v {
+			if d {
+				drops++
+			}
+		}
+	}
+	if drops < 10 || drops > 50 {
+		t.Errorf("%d of 60 attempts dropped at a share of 0.5", drops)
+	}
+	if slices.Equal(p1[string(a[2:])], p1[string(c[2:])]) {
+		t.Error("a query and the same query with an EDNS option share their drops")
 	}
 }

@@ -2,7 +2,8 @@ package transporttest
 
 import (
 	"context"
-	"math/rand/v2"
+	"encoding/binary"
+	"hash/fnv"
 	"net/netip"
 	"slices"
 	"strings"
@@ -16,11 +17,13 @@ import (
 
 // Lossy drops a seeded share of the attempts it is given before they
 // reach X, returning the timeout at once: a lossy path without the wait.
-// MaxConsecutive caps the drops in a row of one question (server, name as
-// spelled, type, transport, EDNS and DO), so with more attempts than the
-// cap every question is answered in the end, which makes a lossy run's
-// findings repeatable. Which attempt is dropped depends on the order the
-// engine sends them in; the cap is what makes the outcome not depend on it.
+// Whether an attempt is dropped is a hash of the seed, the question
+// (server, name in lowercase with its spelling's kind, type, transport,
+// EDNS and DO) and how many times that question was asked before, so it
+// does not depend on the order in which concurrent exchanges arrive: the
+// same seed drops the same attempts of every question in every run.
+// MaxConsecutive caps the drops in a row of one question, so with more
+// attempts than the cap every question is answered in the end.
 type Lossy struct {
 	X              transport.Exchanger
 	Servers        []netip.Addr // the addresses whose path is lossy; none means all
@@ -28,12 +31,11 @@ type Lossy struct {
 	MaxConsecutive int          // 0 means no cap
 	// Timeout is the wait recorded for a dropped attempt.
 	Timeout time.Duration
-
-	once    sync.Once
-	mu      sync.Mutex
-	rng     *rand.Rand
 	Seed    uint64
-	streak  map[string]int
+
+	mu      sync.Mutex
+	asked   map[string]int // attempts of each question so far
+	streak  map[string]int // drops in a row of each question
 	dropped int
 }
 
@@ -46,16 +48,17 @@ func (l *Lossy) Dropped() int {
 
 // Exchange implements transport.Exchanger.
 func (l *Lossy) Exchange(ctx context.Context, server netip.AddrPort, query []byte, t probes.Transport) *probes.Exchange {
-	l.once.Do(func() {
-		l.rng = rand.New(rand.NewPCG(l.Seed, 0x10557))
-		l.streak = map[string]int{}
-	})
 	if len(l.Servers) > 0 && !slices.Contains(l.Servers, server.Addr()) {
 		return l.X.Exchange(ctx, server, query, t)
 	}
 	key := lossKey(server, query, t)
 	l.mu.Lock()
-	drop := l.rng.Float64() < l.Drop
+	if l.asked == nil {
+		l.asked, l.streak = map[string]int{}, map[string]int{}
+	}
+	n := l.asked[key]
+	l.asked[key]++
+	drop := chance(l.Seed, key, n) < l.Drop
 	if drop && l.MaxConsecutive > 0 && l.streak[key] >= l.MaxConsecutive {
 		drop = false
 	}
@@ -74,19 +77,43 @@ func (l *Lossy) Exchange(ctx context.Context, server netip.AddrPort, query []byt
 		Start: time.Now(), RTT: l.Timeout, Err: probes.ErrTimeout}
 }
 
+// chance maps (seed, question, attempt) to [0, 1) with FNV-1a: the same
+// inputs give the same number in every run and every process.
+func chance(seed uint64, key string, attempt int) float64 {
+	h := fnv.New64a()
+	var b [16]byte
+	binary.LittleEndian.PutUint64(b[:8], seed)
+	binary.LittleEndian.PutUint64(b[8:], uint64(attempt))
+	h.Write(b[:])
+	h.Write([]byte(key))
+	return float64(h.Sum64()>>11) / (1 << 53)
+}
+
+// lossKey names a question: the server's address, the transport, and
+// the query as sent but for its ID and the name's case (the 0x20 spelling
+// is random in every query; its kind — lower, upper, mixed — is what
+// stays). Every other byte counts, so two probes that differ only in an
+// EDNS option, a flag or the opcode are two questions with their own
+// counts, whatever order their attempts interleave in.
 func lossKey(server netip.AddrPort, query []byte, t probes.Transport) string {
-	var b strings.Builder
-	b.WriteString(server.String() + "/" + string(t))
+	key := server.Addr().String() + "/" + string(t) // not the port: a lab picks a free one each run
 	m := new(dns.Msg)
 	if m.Unpack(query) != nil || len(m.Question) == 0 {
-		return b.String()
+		return key
 	}
-	b.WriteString("/" + m.Question[0].Name + "/" + dns.TypeToString[m.Question[0].Qtype])
-	if o := m.IsEdns0(); o != nil {
-		b.WriteString("/edns")
-		if o.Do() {
-			b.WriteString("/do")
-		}
+	name := m.Question[0].Name
+	kind := "mixed"
+	switch name {
+	case strings.ToLower(name):
+		kind = "lower"
+	case strings.ToUpper(name):
+		kind = "upper"
 	}
-	return b.String()
+	m.Id = 0
+	m.Question[0].Name = strings.ToLower(name)
+	wire, err := m.Pack()
+	if err != nil {
+		return key + "/" + kind
+	}
+	return key + "/" + kind + "/" + string(wire)
 }
