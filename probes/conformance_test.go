@@ -215,7 +215,7 @@ func TestCheckConformance(t *testing.T) {
 				}
 				rs = append(rs, conformanceResult(t, id, edit))
 			}
-			CheckServer(rs)
+			Apply(CheckServer(rs))
 			for _, r := range rs {
 				if got := issueCodes(*r); !slices.Equal(got, tc.want[r.Probe]) {
 					t.Errorf("%s: %v, want %v", r.Probe, got, tc.want[r.Probe])
@@ -236,7 +236,7 @@ func TestOversizeUDPReply(t *testing.T) {
 		return m
 	}
 	r := conformanceResult(t, ProbeEDNS512, big)
-	CheckServer([]*Result{r})
+	Apply(CheckServer([]*Result{r}))
 	if !r.Has(CodeOversizeUDPReply) {
 		t.Errorf("a %d-byte reply without TC: %v", len(r.Exchange.Reply), issueCodes(*r))
 	}
@@ -245,7 +245,7 @@ func TestOversizeUDPReply(t *testing.T) {
 		m.Truncate(512)
 		return m
 	})
-	CheckServer([]*Result{r})
+	Apply(CheckServer([]*Result{r}))
 	if r.Has(CodeOversizeUDPReply) {
 		t.Errorf("a truncated reply flagged: %v", r.Issues)
 	}
@@ -268,7 +268,7 @@ func TestInstances(t *testing.T) {
 			conformanceResult(t, ProbeCAAUpper, withNSID(upperID, upperValue)),
 			conformanceResult(t, ProbeEDNSNoDO, withNSID("lhr-1", "letsencrypt.org")),
 		}
-		CheckServer(rs)
+		Apply(CheckServer(rs))
 		return rs
 	}
 	rs := run("lhr-2", "old-ca.example")
@@ -316,7 +316,7 @@ func TestInstancesWithoutNSID(t *testing.T) {
 			conformanceResult(t, ProbeEDNSNoDO, answer("letsencrypt.org", "lhr-1")),
 			conformanceResult(t, ProbeCAANoEDNS, answer("letsencrypt.org", "")),
 		}
-		CheckServer(rs)
+		Apply(CheckServer(rs))
 		return rs
 	}
 	rs := run("old-ca.example")

@@ -12,7 +12,46 @@ import (
 )
 
 // Cross-checks compare results with each other: one probe alone cannot see
-// that the answer depends on the spelling, on EDNS, or on the server.
+// that the answer depends on the spelling, on EDNS, or on the server. They
+// are pure: each returns the results whose findings it would change, with
+// their new findings (Amended), and writes nothing; the engine applies
+// them (Apply), so what the judge produced stays as it was until then and
+// a cross-check can be run again on the same results.
+
+// Amended is one result's findings as a cross-check has them.
+type Amended struct {
+	Result *Result
+	Issues []Issue
+}
+
+// Apply gives each amended result its new findings.
+func Apply(as []Amended) {
+	for _, a := range as {
+		a.Result.Issues = a.Issues
+	}
+}
+
+// amend runs check over copies of results (their findings cloned), so the
+// results given are never written, and returns those whose findings the
+// check changed.
+func amend(results []*Result, check func([]*Result)) []Amended {
+	copies := make([]*Result, len(results))
+	for i, r := range results {
+		if r != nil {
+			c := *r
+			c.Issues = slices.Clone(r.Issues)
+			copies[i] = &c
+		}
+	}
+	check(copies)
+	var out []Amended
+	for i, c := range copies {
+		if c != nil && !slices.Equal(c.Issues, results[i].Issues) {
+			out = append(out, Amended{Result: results[i], Issues: c.Issues})
+		}
+	}
+	return out
+}
 
 // CheckServer compares the results of one server address for one relevant
 // name: spellings against each other and EDNS against no EDNS.
@@ -20,7 +59,9 @@ import (
 // A result that failed on this host (Local) is left out of every
 // comparison: a socket this host could not open says nothing about how
 // the server treats a spelling, EDNS or a transport.
-func CheckServer(results []*Result) {
+func CheckServer(results []*Result) []Amended { return amend(results, checkServer) }
+
+func checkServer(results []*Result) {
 	results = slices.DeleteFunc(slices.Clone(results), (*Result).Local)
 	by := map[ProbeID]*Result{}
 	for _, r := range results {
@@ -312,7 +353,9 @@ func statusText(r *Result) string {
 // CheckZone compares the CAA answers of every server address of one zone for
 // one relevant name. Results that failed outright are left out: their
 // failure is its own finding.
-func CheckZone(results []*Result) {
+func CheckZone(results []*Result) []Amended { return amend(results, checkZone) }
+
+func checkZone(results []*Result) {
 	groups := map[string][]*Result{}
 	var sigs []string
 	for _, r := range results {
@@ -348,7 +391,11 @@ func CheckZone(results []*Result) {
 // CheckDelegation compares what one server says at the zone apex with the
 // parent's delegation: a server that does not answer the SOA with AA is
 // lame, and an apex NS set unlike the parent's is a mismatch.
-func CheckDelegation(results []*Result, parentNS []string) {
+func CheckDelegation(results []*Result, parentNS []string) []Amended {
+	return amend(results, func(rs []*Result) { checkDelegation(rs, parentNS) })
+}
+
+func checkDelegation(results []*Result, parentNS []string) {
 	for _, r := range results {
 		if r.Local() {
 			continue

@@ -98,8 +98,8 @@ func FuzzJudge(f *testing.F) {
 		// The cross-checks read what the judge produced; they must cope
 		// with any of it, alone and next to a well-formed result.
 		good := judge(p, jc, &Exchange{Transport: p.Transport, Query: q, Reply: goodReply(t, q)}, nil)
-		CheckServer([]*Result{&r, &good})
-		CheckZone([]*Result{&r, &good})
+		Apply(CheckServer([]*Result{&r, &good}))
+		Apply(CheckZone([]*Result{&r, &good}))
 		// Judge with its recover must agree with the unrecovered run.
 		if rr := Judge(p, jc, ex, fallback); rr.Status != r.Status {
 			t.Fatalf("probe %s: Judge says %q, unrecovered judge says %q", p.ID, rr.Status, r.Status)

@@ -203,12 +203,20 @@ func TestCrossChecks(t *testing.T) {
 	nx := func(q, m *dns.Msg) []byte { m.Rcode = dns.RcodeNameError; m.Answer = nil; return nil }
 
 	rs := []*Result{judge(caaProbe, keep), judge(upper, nx)}
-	CheckServer(rs)
+	// The cross-check writes nothing: it returns the change, Apply makes it.
+	amended := CheckServer(rs)
+	if rs[1].Has(CodeCaseSensitiveAnswer) {
+		t.Error("CheckServer wrote a finding into the result it was given")
+	}
+	if len(amended) != 1 || amended[0].Result != rs[1] {
+		t.Errorf("amended %+v, want the uppercase result only", amended)
+	}
+	Apply(amended)
 	if !rs[1].Has(CodeCaseSensitiveAnswer) || rs[0].Has(CodeCaseSensitiveAnswer) {
 		t.Errorf("case-sensitive answer not flagged on the uppercase probe: %v / %v", rs[0].Issues, rs[1].Issues)
 	}
 	rs = []*Result{judge(caaProbe, formerr), judge(noedns, keep)}
-	CheckServer(rs)
+	Apply(CheckServer(rs))
 	if !rs[0].Has(CodeEDNSIntolerant) {
 		t.Errorf("edns-intolerant not flagged: %v", rs[0].Issues)
 	}
@@ -217,7 +225,7 @@ func TestCrossChecks(t *testing.T) {
 		return nil
 	})
 	b.Exchange.Server = netip.MustParseAddrPort("127.0.0.2:53")
-	CheckZone([]*Result{a, b})
+	Apply(CheckZone([]*Result{a, b}))
 	if !a.Has(CodeInconsistentAnswers) || !b.Has(CodeInconsistentAnswers) {
 		t.Errorf("inconsistent answers not flagged: %v / %v", a.Issues, b.Issues)
 	}

@@ -75,14 +75,14 @@ func TestCrossChecksSkipLocal(t *testing.T) {
 			control[i] = &c
 		}
 	}
-	CheckServer(control)
-	CheckZone(control)
+	Apply(CheckServer(control))
+	Apply(CheckZone(control))
 	if !hasAny(control, CodeEDNSIntolerant) || !hasAny(control, CodeCaseSensitiveAnswer) {
 		t.Fatalf("control: a server that drops the lowercase query gets no finding: the test proves nothing")
 	}
-	CheckServer(rs)
-	CheckZone(rs)
-	CheckDelegation(rs, []string{"ns1.example.test."})
+	Apply(CheckServer(rs))
+	Apply(CheckZone(rs))
+	Apply(CheckDelegation(rs, []string{"ns1.example.test."}))
 	for _, r := range rs {
 		if len(r.Issues) != 0 {
 			t.Errorf("%s: findings %v after a local error", r.Probe, r.Issues)

@@ -491,14 +491,14 @@ func (c *Checker) runUnit(ctx context.Context, info *discovery.Name, sem slots) 
 	wg.Wait()
 	var all []*probes.Result
 	for _, sr := range srs {
-		probes.CheckServer(sr.results)
+		probes.Apply(probes.CheckServer(sr.results))
 		if apex && z.Parent != "" {
-			probes.CheckDelegation(sr.results, z.ParentNS)
+			probes.Apply(probes.CheckDelegation(sr.results, z.ParentNS))
 		}
 		all = append(all, sr.results...)
 		u.servers = append(u.servers, *sr)
 	}
-	probes.CheckZone(all)
+	probes.Apply(probes.CheckZone(all))
 	u.dnssec = c.judgeDNSSEC(ctx, z, srs, sem)
 	// The RRset a CA would read: the lowercase CAA answer of the first
 	// server that answered.

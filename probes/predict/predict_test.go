@@ -134,7 +134,7 @@ func server(t *testing.T, zone, name string, i int, s srv) *report.Server {
 		}
 		results = append(results, &r)
 	}
-	probes.CheckServer(results)
+	probes.Apply(probes.CheckServer(results))
 	rs.Results = results
 	return rs
 }
@@ -160,7 +160,7 @@ func domain(t *testing.T, zs ...zone) *report.Domain {
 	for _, s := range d.Servers {
 		all = append(all, s.Results...)
 	}
-	probes.CheckZone(all)
+	probes.Apply(probes.CheckZone(all))
 	probes.Summarise(d)
 	return d
 }
