@@ -175,10 +175,17 @@ type Checker struct {
 	// legitimately takes longer than an authoritative server, and the same
 	// per-address rate limit as every server caaprobe asks.
 	rx *transport.Retry
+	// limit is the per-address rate limit under X and rx.
+	limit *transport.Limiter
 }
 
 // New makes a Checker.
-func New(cfg Config) *Checker {
+func New(cfg Config) *Checker { return newChecker(cfg, nil) }
+
+// newChecker makes a Checker whose exchanges wait on limit, or on a new
+// limiter from cfg when limit is nil: the tries of a repeated check share
+// their run's, so the per-address rate holds across them.
+func newChecker(cfg Config, limit *transport.Limiter) *Checker {
 	if cfg.Parallel == 0 {
 		cfg.Parallel = DefaultParallel
 	}
@@ -200,7 +207,9 @@ func New(cfg Config) *Checker {
 	}
 	// One limiter for both: the --resolver gets the same per-address
 	// politeness as every server caaprobe asks.
-	limit := transport.NewLimiter(cfg.Rate, cfg.Burst)
+	if limit == nil {
+		limit = transport.NewLimiter(cfg.Rate, cfg.Burst)
+	}
 	x := transport.New(base, limit, b.Retries, b.Backoff)
 	w := &discovery.Walker{X: x, Roots: cfg.Roots, Port: cfg.Port, IPv4: cfg.IPv4, IPv6: cfg.IPv6, Limits: cfg.Limits,
 		NoGlueCheck: !planHas(cfg.Probes, probes.ProbeNS), Budget: b.Step}
@@ -211,7 +220,7 @@ func New(cfg Config) *Checker {
 		trusts:    lru.NewWork[string, *zoneTrust](discovery.DefaultCacheSize, b.Step),
 		resolved:  lru.NewWork[string, resolver.Answer](discovery.DefaultCacheSize, b.Step),
 		instances: lru.NewWork[string, *probes.Result](discovery.DefaultCacheSize, b.Step),
-		rx:        transport.New(rbase, limit, 0, 0)}
+		rx:        transport.New(rbase, limit, 0, 0), limit: limit}
 	c.watchLocal()
 	if c.anchors = anchorsByZone(cfg.TrustAnchor); len(c.anchors["."]) == 0 {
 		c.anchors["."] = anchorsByZone(IANARootAnchors())["."]

@@ -14,16 +14,15 @@ const MaxRepeat = 1000
 // repeated checks domain Config.Repeat times, each try on a new Checker
 // (cold caches: every discovery step and probe is sent again), and returns
 // the first of the worst tries with what all tries saw in its Repeat.
-// Tries run one after another, so the per-server rate limit of each try's
-// Checker holds for the domain; the run's other domains may run beside
-// them (the command line runs one domain at a time under --repeat).
+// Tries run one after another and share the run's rate limiter, so the
+// per-server rate holds across them and beside the run's other domains.
 func (c *Checker) repeated(ctx context.Context, domain string) *model.Domain {
 	cfg := c.cfg
 	cfg.Repeat = 0
 	cfg.OnNoAnchor = nil // said once by the run's own Checker
 	var tries []*model.Domain
 	for len(tries) < c.cfg.Repeat && ctx.Err() == nil {
-		try := New(cfg)
+		try := newChecker(cfg, c.limit)
 		d := try.Check(ctx, domain)
 		try.Close()
 		if ctx.Err() != nil {
