@@ -241,3 +241,11 @@ type RepeatFault struct {
 	// the one shown (whose matrix holds it already); nil otherwise.
 	Result *probes.Result
 }
+
+// JoinSource adds what to a domain's source ("names.txt:3, from eu-1").
+func JoinSource(source, what string) string {
+	if source == "" {
+		return what
+	}
+	return source + ", " + what
+}
