@@ -2,7 +2,6 @@ package main
 
 import (
 	"bufio"
-	"bytes"
 	"fmt"
 	"io"
 	"os"
@@ -19,10 +18,11 @@ import (
 	"github.com/caaprobe/caaprobe/fixtures"
 	"github.com/caaprobe/caaprobe/probes/check"
 	"github.com/caaprobe/caaprobe/probes/input"
+	"github.com/caaprobe/caaprobe/probes/render"
 	"github.com/caaprobe/caaprobe/probes/report"
 )
 
-// runBenchLab starts the bench lab (one provider, two addresses, N zones)
+// newBenchLabCmd starts the bench lab (one provider, two addresses, N zones)
 // in this process and checks every zone as `check --format json` would,
 // writing the JSON to nowhere, then prints throughput and memory. It is
 // what `make bench` runs; nothing leaves the loopback.
@@ -47,8 +47,7 @@ func newBenchLabCmd(env *cliEnv) *cobra.Command {
 	fs.Lookup("format").DefValue = "json"
 	f.format = "json"
 	cmd.RunE = func(cmd *cobra.Command, args []string) error {
-		ctx, stdin, stdout, stderr := env.ctx, env.stdin, env.stdout, env.stderr
-		_, _, _, _ = ctx, stdin, stdout, stderr
+		ctx, stdout := env.ctx, env.stdout
 		if *n < 1 {
 			return usageErr("-n %d: want at least 1", *n)
 		}
@@ -118,8 +117,13 @@ func newBenchLabCmd(env *cliEnv) *cobra.Command {
 		defer c.Close()
 		limitMemory(c.LiveEstimate(f.concurrency))
 		verdicts := map[report.Verdict]int{}
-		var encoded int64
-		var buf bytes.Buffer
+		// The report is rendered as check renders it (render.New), counted,
+		// and kept only with --out.
+		counted := &countingWriter{w: sink}
+		rs, err := render.New(f.format, counted, render.Options{Summary: render.SummaryOff, Title: "caaprobe bench-lab"})
+		if err != nil {
+			return usageErr("%v", err)
+		}
 		done := 0
 		c.Run(ctx, items, f.concurrency, func(_ input.Item, d *report.Domain) {
 			if done++; done == *n/2 && *memprofile != "" {
@@ -128,16 +132,10 @@ func newBenchLabCmd(env *cliEnv) *cobra.Command {
 				writeHeapProfile(*memprofile)
 			}
 			verdicts[d.Verdict]++
-			buf.Reset()
-			switch f.format {
-			case "json":
-				report.WriteJSON(&buf, d)
-			default:
-				report.WriteTable(&buf, d, report.TableOptions{})
-			}
-			encoded += int64(buf.Len())
-			sink.Write(buf.Bytes())
+			rs.Domain(render.Record{Domain: d})
 		})
+		rs.Close()
+		encoded := counted.n
 		wall := time.Since(start)
 		cpu := cpuTime() - cpu0
 		sent := c.X.Sent()
@@ -168,6 +166,18 @@ func newBenchLabCmd(env *cliEnv) *cobra.Command {
 		return nil
 	}
 	return cmd
+}
+
+// countingWriter counts the bytes written through it.
+type countingWriter struct {
+	w io.Writer
+	n int64
+}
+
+func (c *countingWriter) Write(p []byte) (int, error) {
+	n, err := c.w.Write(p)
+	c.n += int64(n)
+	return n, err
 }
 
 // writeHeapProfile writes the heap profile after a collection, so it shows

@@ -15,12 +15,11 @@ import (
 	"github.com/caaprobe/caaprobe/probes"
 	"github.com/caaprobe/caaprobe/probes/check"
 	"github.com/caaprobe/caaprobe/probes/discovery"
-	"github.com/caaprobe/caaprobe/probes/evidence"
 	"github.com/caaprobe/caaprobe/probes/input"
 	"github.com/caaprobe/caaprobe/probes/predict"
+	"github.com/caaprobe/caaprobe/probes/render"
 	"github.com/caaprobe/caaprobe/probes/report"
 	"github.com/caaprobe/caaprobe/probes/resolver"
-	"github.com/caaprobe/caaprobe/probes/summary"
 	"github.com/mattn/go-isatty"
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
@@ -32,12 +31,8 @@ type checkFlags struct {
 	port        int
 	timeout     time.Duration
 	retries     int
-	repeat      int // --repeat: tries per domain, each with cold caches
-	format      string
-	noColor     bool
+	repeat      int  // --repeat: tries per domain, each with cold caches
 	portSet     bool // --port was given
-	output      string
-	color       string
 	strict      bool
 	files       listFlag
 	ca          string
@@ -53,7 +48,6 @@ type checkFlags struct {
 	resolverTimeout               time.Duration
 	certs                         listFlag
 	shard                         string
-	summary                       bool
 	rate                          float64
 	// trustAnchor is a file of root DS/DNSKEY records (--trust-anchor).
 	trustAnchor string
@@ -69,6 +63,9 @@ type checkFlags struct {
 	// command is the command line (without the program name), recorded in
 	// the evidence; set by runCheck and runDemo.
 	command []string
+	// --format, -o, --summary, --color: the output flags every rendering
+	// command shares (output.go).
+	outputFlags
 }
 
 func (f *checkFlags) register(fs *pflag.FlagSet) {
@@ -76,12 +73,14 @@ func (f *checkFlags) register(fs *pflag.FlagSet) {
 	fs.IntVar(&f.port, "port", 53, "port of every DNS server (the lab uses a high port)")
 	durationVar(fs, &f.timeout, "timeout", 2*time.Second, "time to wait for each reply (seconds, or a duration: 500ms, 2s)")
 	fs.IntVar(&f.retries, "retries", 2, "further attempts after a timeout")
-	fs.StringVar(&f.format, "format", "table", "output format: table, json (JSON Lines, one object per input name), markdown (the evidence report of each domain, for a support ticket) or html (one self-contained page)")
-	fs.StringVarP(&f.output, "output", "o", "", "write the report to `FILE` instead of standard output (for a container without a shell)")
+	f.outputFlags.register(fs, outputFlagsUse{
+		formatHelp:  "output format: table, json (JSON Lines, one object per input name), markdown (the evidence report of each domain, for a support ticket) or html (one self-contained page)",
+		outputHelp:  "write the report to `FILE` instead of standard output (replaced whole, or left as it was; for a container without a shell)",
+		summaryHelp: "print the provider view: findings by nameserver and by provider (always at the end of a table run of more than 20 domains)",
+		color:       true,
+	})
 	fs.StringVar(&f.evidence, "evidence", "", "write an evidence bundle per domain (report.md, exchanges.pcap, result.json) under `DIR`; see docs/evidence.md")
 	fs.BoolVar(&f.force, "force", false, "no longer needed, accepted for old scripts: each run writes its evidence into a new folder under DIR and replaces nothing")
-	fs.BoolVar(&f.noColor, "no-color", false, "no colour in the table (also when NO_COLOR is set or stdout is not a terminal); the same as --color never")
-	fs.StringVar(&f.color, "color", "auto", "colour in the table: `WHEN` is auto (a terminal without NO_COLOR), always or never")
 	fs.BoolVar(&f.strict, "strict", false, "exit 3 on warnings too")
 	fs.VarP(&f.files, "file", "f", "read names from `FILE`, one per line (# comments allowed; - for stdin; repeatable); names piped on stdin are read without it")
 	fs.StringVar(&f.ca, "ca", "letsencrypt.org", "issuer domain name of the CA for the policy line")
@@ -100,7 +99,6 @@ func (f *checkFlags) register(fs *pflag.FlagSet) {
 	fs.Var(&f.certs, "cert", "check the DNS names of the certificates in `FILE` or DIR (PEM or DER; a /etc/letsencrypt/live tree works; repeatable)")
 	fs.StringVar(&f.shard, "shard", "", "check only shard `K/N` of the input (K counts from 0; names of one registrable domain stay together)")
 	fs.StringVar(&f.trustAnchor, "trust-anchor", "", "validate DNSSEC from the DS or DNSKEY records in `FILE` (zone-file syntax): the root's replace IANA's root anchors; another zone's make it validate from its own anchor (for pinned --ns servers before the DS is published)")
-	fs.BoolVar(&f.summary, "summary", false, "print the provider view: findings by nameserver and by provider (always at the end of a table run of more than 20 domains)")
 	fs.Float64Var(&f.rate, "rate", check.DefaultRate, "most queries a second to any one server address, root and TLD included (0: no limit)")
 	fs.BoolVar(&f.onlyFailing, "only-failing", false, "table: show only domains with findings and, of those, only the rows with findings")
 	fs.IntVar(&f.repeat, "repeat", 1, "check each domain `N` times, each with cold caches, and count per server how often each fault appeared (the report shows the first of the worst tries; one domain at a time)")
@@ -128,15 +126,8 @@ func (f *checkFlags) config() (check.Config, error) {
 	if f.deadline <= 0 {
 		return cfg, usageErr("--deadline must be positive")
 	}
-	switch f.format {
-	case "table", "json", "markdown", "html":
-	default:
-		return cfg, usageErr("--format %q: want table, json, markdown or html", f.format)
-	}
-	switch f.color {
-	case "auto", "always", "never", "":
-	default:
-		return cfg, usageErr("--color %q: want auto, always or never", f.color)
+	if err := f.outputFlags.validate(); err != nil {
+		return cfg, err
 	}
 	if f.port < 1 || f.port > 65535 {
 		return cfg, usageErr("--port %d: want 1 to 65535", f.port)
@@ -467,35 +458,31 @@ func checkAndReport(ctx context.Context, cfg check.Config, f *checkFlags, items 
 	c := check.New(cfg)
 	defer c.Close()
 	limitMemory(c.LiveEstimate(f.concurrency))
-	color := f.color == "always" || f.color != "never" && !f.noColor && os.Getenv("NO_COLOR") == "" && isTerminal(stdout)
-	width := tableWidth(stdout)
 	var failed, warned, badInput, unchecked, index int
 	var local int         // domains not judged for a local error (probes.ErrLocal)
 	var firstLocal string // the first one's message
 	var writeErr error
-	out, err := newCheckOutput(f, cfg, stdout)
-	if err != nil {
-		return 0, err
-	}
+	run := newRun(f, cfg)
 	stderr := f.stderr
 	if stderr == nil {
 		stderr = io.Discard
 	}
-	// An evidence directory that cannot be written is found here, before
-	// any domain is probed.
-	ev, err := newEvidenceSink(f, out.run)
+	// The provider view: asked for, or by default at the end of a table
+	// run long enough that one domain's table no longer shows the pattern
+	// (render.SummaryAuto); JSON and Markdown keep stdout for their own
+	// format, so there it goes to stderr.
+	out, err := f.outputFlags.sink(stdout, stderr, render.Options{OnlyFailing: f.onlyFailing, Title: "caaprobe check", Generated: time.Now()})
 	if err != nil {
 		return 0, err
 	}
-	defer ev.close()
-	// The provider view: asked for, or by default at the end of a table
-	// run long enough that one domain's table no longer shows the pattern.
-	// JSON and Markdown keep stdout for their own format, so there it is
-	// written to stderr and only when asked for.
-	var sum *summary.Summary
-	if f.summary || f.format == "table" {
-		sum = summary.New()
+	// An evidence directory that cannot be written is found here, before
+	// any domain is probed.
+	ev, err := newEvidenceSink(f, run)
+	if err != nil {
+		out.Close()
+		return 0, err
 	}
+	defer ev.close()
 	// The input is a stream of unknown length: the bar counts domains.
 	bar := newProgress(stderr, stdout, -1, c.X.Sent)
 	pins := newPinUse(cfg.Pins)
@@ -503,9 +490,6 @@ func checkAndReport(ctx context.Context, cfg check.Config, f *checkFlags, items 
 		bar.beforeOutput()
 		defer bar.done(d)
 		pins.see(d)
-		if sum != nil {
-			sum.Add(d)
-		}
 		index++
 		switch {
 		case it.Err != nil:
@@ -527,44 +511,13 @@ func checkAndReport(ctx context.Context, cfg check.Config, f *checkFlags, items 
 		case d.Verdict == report.VerdictWarn:
 			warned++
 		}
-		var err error
-		switch f.format {
-		case "json":
-			err = report.WriteJSONRun(stdout, d, out.run)
-		case "markdown":
-			err = evidence.WriteMarkdownRun(stdout, d, out.run)
-		case "html":
-			err = out.html.Add(d, "")
-		default:
-			err = report.WriteTable(stdout, d, report.TableOptions{Color: color, Width: width, OnlyFailing: f.onlyFailing})
-		}
-		if err != nil && writeErr == nil {
+		if err := out.Domain(render.Record{Domain: d, Run: run}); err != nil && writeErr == nil {
 			writeErr = err
 		}
 		ev.add(d)
 	})
 	bar.finish()
-	if sum != nil && writeErr == nil && (f.summary || index > summaryDefaultAbove) {
-		var err error
-		switch f.format {
-		case "html": // the page shows it itself
-		case "json":
-			// One line of JSON on stderr, so stdout stays one domain
-			// object a line (docs/json.md); told apart from caaprobe's
-			// other stderr lines by its leading "{".
-			err = sum.WriteJSON(stderr)
-		case "table":
-			fmt.Fprintln(stdout)
-			err = sum.WriteWidth(stdout, width)
-		default: // markdown keeps stdout for the reports
-			fmt.Fprintln(stderr)
-			err = sum.WriteWidth(stderr, tableWidth(stderr))
-		}
-		if err != nil {
-			writeErr = err
-		}
-	}
-	if err := out.close(sum); err != nil && writeErr == nil {
+	if err := out.Close(); err != nil && writeErr == nil {
 		writeErr = err
 	}
 	if writeErr != nil {
@@ -638,10 +591,6 @@ func exitOf(err error) int {
 	}
 	return exitInternal
 }
-
-// summaryDefaultAbove is the number of domains above which a table run
-// ends with the provider view without --summary.
-const summaryDefaultAbove = 20
 
 // shardItems keeps the entries of shard k of n, in input order, counting
 // the entries read and kept.

@@ -12,29 +12,40 @@ import (
 	"github.com/caaprobe/caaprobe/probes/runs"
 )
 
-// runDiff compares two runs of check --format json, domain by domain, and
-// exits 3 when something got worse: the job a cron entry runs after each
-// check (docs/history.md).
+// newDiffCmd compares two runs of check --format json, domain by domain,
+// and exits 3 when something got worse: the job a cron entry runs after
+// each check (docs/history.md).
 func newDiffCmd(env *cliEnv) *cobra.Command {
 	cmd := &cobra.Command{Use: "diff [flags] OLD NEW", Short: "what changed between two saved runs of check --format json; exit 3 when worse"}
 	fs := cmd.Flags()
-	format := fs.String("format", "table", "output format: table, json (JSON Lines, one change per line) or markdown")
+	var out outputFlags
+	out.register(fs, outputFlagsUse{
+		formatHelp: "output format: table, json (JSON Lines, one change per line) or markdown",
+		outputHelp: "write the changes to `FILE` instead of standard output (replaced whole, or left as it was)",
+	})
 	expiry := new(time.Duration)
 	durationVar(fs, expiry, "expiry-warning", 24*time.Hour, "report RRSIGs in the newer run that expire within this time of its check (0: off) (seconds or a duration: 24h)")
-	cmd.RunE = func(cmd *cobra.Command, args []string) error {
+	cmd.RunE = func(cmd *cobra.Command, args []string) (err error) {
 		ctx, stdin, stdout, stderr := env.ctx, env.stdin, env.stdout, env.stderr
-		_, _, _, _ = ctx, stdin, stdout, stderr
 		readerGC()
-		switch *format {
-		case "table", "json", "markdown":
-		default:
-			return usageErr("--format %q: want table, json or markdown", *format)
+		if err := out.validate(); err != nil {
+			return err
 		}
 		if len(args) != 2 {
 			return usageErr("diff: want two files, OLD and NEW (cat the shards of a run into one)")
 		}
 		if *expiry < 0 {
 			return usageErr("--expiry-warning must not be negative")
+		}
+		// -o FILE is replaced only when the diff is written whole.
+		stdout, closeOut, err := openOutputFile(out.output, stdout, stderr)
+		if err != nil {
+			return err
+		}
+		defer closeOut(&err)
+		w, err := out.diffSink(stdout, stderr)
+		if err != nil {
+			return err
 		}
 		bad := 0
 		badIn := map[string]int{}
@@ -76,22 +87,22 @@ func newDiffCmd(env *cliEnv) *cobra.Command {
 		if err := refuse(cur, args[1]); err != nil {
 			return err
 		}
-		w := &runs.DiffWriter{W: stdout, Format: *format}
 		st, err := runs.Diff(old, cur, runs.DiffOptions{ExpiryWarning: *expiry}, func(domain string, cs []runs.Change) error {
 			if ctx.Err() != nil {
 				return ctx.Err()
 			}
-			return w.Write(domain, cs)
+			return w.Changes(domain, cs)
 		})
 		if err != nil {
 			return fmt.Errorf("diff: %w", err)
 		}
-		if err := w.Finish(st); err != nil {
+		if err := w.DiffDone(st); err != nil {
 			return err
 		}
-		if *format == "json" {
-			fmt.Fprintln(stderr, "caaprobe diff:", st)
+		if err := w.Close(); err != nil {
+			return err
 		}
+		markComplete(stdout)
 		switch {
 		case st.Worse > 0:
 			return &exitError{exitFindings, ""}

@@ -6,8 +6,89 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/spf13/pflag"
+
 	"github.com/caaprobe/caaprobe/probes/evidence"
+	"github.com/caaprobe/caaprobe/probes/render"
 )
+
+// outputFlags are the output flags of every command that renders results
+// (check, demo, report, diff; bench-lab and explain register check's), so
+// --format, -o, --summary and --color mean the same in each: the format
+// goes to render.New, -o is replaced atomically (openOutputFile), and the
+// provider view goes where the format wants it (render.Options.Summary).
+type outputFlags struct {
+	format  string
+	output  string
+	summary bool
+	color   string
+	noColor bool
+}
+
+// outputFlagsUse says which of the flags a command has and what its
+// formats mean; summary and color are left out when their help is "".
+type outputFlagsUse struct {
+	formatHelp, outputHelp, summaryHelp string
+	color                               bool
+}
+
+func (o *outputFlags) register(fs *pflag.FlagSet, use outputFlagsUse) {
+	fs.StringVar(&o.format, "format", "table", use.formatHelp)
+	fs.StringVarP(&o.output, "output", "o", "", use.outputHelp)
+	if use.summaryHelp != "" {
+		fs.BoolVar(&o.summary, "summary", false, use.summaryHelp)
+	}
+	if use.color {
+		fs.BoolVar(&o.noColor, "no-color", false, "no colour in the table (also when NO_COLOR is set or stdout is not a terminal); the same as --color never")
+		fs.StringVar(&o.color, "color", "auto", "colour in the table: `WHEN` is auto (a terminal without NO_COLOR), always or never")
+	}
+}
+
+// validate refuses an unknown format or colour before anything runs.
+func (o *outputFlags) validate() error {
+	if err := render.Check(o.format); err != nil {
+		return usageErr("%v", err)
+	}
+	switch o.color {
+	case "auto", "always", "never", "":
+	default:
+		return usageErr("--color %q: want auto, always or never", o.color)
+	}
+	return nil
+}
+
+// colorOn says whether the table on w is coloured.
+func (o *outputFlags) colorOn(w io.Writer) bool {
+	return o.color == "always" || o.color != "never" && !o.noColor && os.Getenv("NO_COLOR") == "" && isTerminal(w)
+}
+
+// sink builds the format's sink on stdout (already -o's file), with what
+// would break its format sent to stderr. opt brings what only the command
+// knows (the page's title, the inputs, which domains to show).
+func (o *outputFlags) sink(stdout, stderr io.Writer, opt render.Options) (render.Sink, error) {
+	opt.Color = o.colorOn(stdout)
+	opt.Width = tableWidth(stdout)
+	opt.Side = stderr
+	opt.SideWidth = tableWidth(stderr)
+	if o.summary {
+		opt.Summary = render.SummaryOn
+	}
+	s, err := render.New(o.format, stdout, opt)
+	if err != nil {
+		return nil, usageErr("%v", err)
+	}
+	return s, nil
+}
+
+// diffSink is sink for diff: a format that cannot show changes is a usage
+// error, and nothing is written.
+func (o *outputFlags) diffSink(stdout, stderr io.Writer) (render.DiffSink, error) {
+	s, err := render.NewDiff(o.format, stdout, render.Options{Side: stderr})
+	if err != nil {
+		return nil, usageErr("%v", err)
+	}
+	return s, nil
+}
 
 // streams readies a check-style run's output: stderr shared by the input
 // reader, the engine's warnings and the report, which write from their own

@@ -4,40 +4,38 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
 	"slices"
 	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
 
-	"github.com/caaprobe/caaprobe/probes/evidence"
-	"github.com/caaprobe/caaprobe/probes/htmlreport"
+	"github.com/caaprobe/caaprobe/probes/render"
 	"github.com/caaprobe/caaprobe/probes/report"
 	"github.com/caaprobe/caaprobe/probes/runs"
-	"github.com/caaprobe/caaprobe/probes/summary"
 )
 
-// runReport renders JSON Lines written by check --format json again, with
-// no network: one or many files (the shards of a run, in any order, or the
-// runs of several vantage points), sorted by domain.
+// newReportCmd renders JSON Lines written by check --format json again,
+// with no network: one or many files (the shards of a run, in any order,
+// or the runs of several vantage points), sorted by domain.
 func newReportCmd(env *cliEnv) *cobra.Command {
 	cmd := &cobra.Command{Use: "report [flags] FILE... (- for stdin)", Short: "render saved JSON Lines again (table, markdown, html, json); --perspectives for several vantages"}
 	fs := cmd.Flags()
-	format := fs.String("format", "table", "output format: table, markdown, html or json (the lines as read, sorted by domain)")
-	sum := fs.Bool("summary", false, "add the provider view across all files (findings by nameserver and by provider)")
+	var out outputFlags
+	out.register(fs, outputFlagsUse{
+		formatHelp:  "output format: table, markdown, html or json (the lines as read, sorted by domain)",
+		outputHelp:  "write the report to `FILE` instead of standard output (replaced whole, or left as it was)",
+		summaryHelp: "add the provider view across all files (findings by nameserver and by provider; always at the end of a table of more than 20 domains)",
+		color:       true,
+	})
 	onlyFailing := fs.Bool("only-failing", false, "show only domains that fail (with --perspectives: whose CA outcome is not pass)")
 	persp := fs.Bool("perspectives", false, "judge the files as runs from several vantage points, as a CA's multi-perspective check does")
 	primary := fs.String("primary", "", "with --perspectives: the `LABEL` of the primary perspective (default: the vantage of the first file)")
-	noColor := fs.Bool("no-color", false, "no colour in the table (also when NO_COLOR is set or stdout is not a terminal)")
-	output := fs.StringP("output", "o", "", "write the report to `FILE` instead of standard output (replaced whole, or left as it was)")
 	cmd.RunE = func(cmd *cobra.Command, args []string) (err error) {
 		ctx, stdin, stdout, stderr := env.ctx, env.stdin, env.stdout, env.stderr
 		readerGC()
-		switch *format {
-		case "table", "markdown", "html", "json":
-		default:
-			return usageErr("--format %q: want table, markdown, html or json", *format)
+		if err := out.validate(); err != nil {
+			return err
 		}
 		if len(args) == 0 {
 			return usageErr("report: give the JSON Lines files of check --format json (- for stdin)")
@@ -51,13 +49,13 @@ func newReportCmd(env *cliEnv) *cobra.Command {
 			return usageErr("report: %v", err)
 		}
 		defer set.Close()
-		stdout, closeOut, err := openOutputFile(*output, stdout, stderr)
+		stdout, closeOut, err := openOutputFile(out.output, stdout, stderr)
 		if err != nil {
 			return err
 		}
 		defer closeOut(&err)
 		vantages := set.Vantages()
-		if *format == "html" && len(vantages) > 1 && !*persp {
+		if out.format == "html" && len(vantages) > 1 && !*persp {
 			// The page shows the perspectives view whenever it holds several
 			// vantage points: it is the view that relates their sections.
 			*persp = true
@@ -77,47 +75,19 @@ func newReportCmd(env *cliEnv) *cobra.Command {
 				fmt.Fprintf(stderr, "caaprobe: only %d vantage point(s) (%s): a CA checks from a primary and at least 2 remotes\n", len(vantages), report.Clean(strings.Join(vantages, " ")))
 			}
 		}
-		color := !*noColor && os.Getenv("NO_COLOR") == "" && isTerminal(stdout)
-		var hw *htmlreport.Writer
-		if *format == "html" {
-			if hw, err = htmlreport.New(stdout, htmlreport.Options{Title: "caaprobe report", Generated: time.Now(), Inputs: args}); err != nil {
-				return err
-			}
-		}
-		var provider *summary.Summary
-		if *sum {
-			provider = summary.New()
-		}
-		several := len(vantages) > 1
-		failing := 0
-		render := func(rec *runs.Record) error {
-			d := rec.Domain
-			label := ""
-			if several {
-				label = rec.Vantage.Label
-			}
-			switch *format {
-			case "json":
-				_, err := stdout.Write(append(rec.Raw, '\n'))
-				return err
-			case "markdown":
-				if label != "" {
-					d.Source = joinSource(d.Source, "from "+label)
-				}
-				// The version and vantage the run recorded, so a report
-				// rendered again still tells the provider where it came from.
-				return evidence.WriteMarkdownRun(stdout, d, &report.Run{Version: rec.Version, Vantage: &rec.Vantage})
-			case "html":
-				return hw.Add(d, label)
-			}
-			if label != "" {
-				d.Source = joinSource(d.Source, "from "+label)
-			}
-			return report.WriteTable(stdout, d, report.TableOptions{Color: color, Width: tableWidth(stdout), OnlyFailing: *onlyFailing})
-		}
 		isFailing := func(d *report.Domain) bool {
 			return d.Verdict == report.VerdictFail || d.Verdict == report.VerdictError
 		}
+		opt := render.Options{OnlyFailing: *onlyFailing, Title: "caaprobe report", Generated: time.Now(), Inputs: args}
+		if *onlyFailing {
+			opt.Show = isFailing // the provider view still counts every domain
+		}
+		sink, err := out.sink(stdout, stderr, opt)
+		if err != nil {
+			return err
+		}
+		several := len(vantages) > 1
+		failing := 0
 		err = set.Groups(func(domain string, es []runs.Entry) error {
 			if ctx.Err() != nil {
 				return ctx.Err()
@@ -130,23 +100,28 @@ func newReportCmd(env *cliEnv) *cobra.Command {
 					fmt.Fprintf(stderr, "caaprobe: %v (skipped)\n", err)
 					continue
 				}
-				if provider != nil {
-					provider.Add(rec.Domain)
-				}
 				recs = append(recs, rec)
 			}
 			if !*persp {
 				for _, rec := range recs {
 					if isFailing(rec.Domain) {
 						failing++
-					} else if *onlyFailing {
-						continue
 					}
-					if err := render(rec); err != nil {
+					r := render.Record{Domain: rec.Domain, Raw: rec.Raw,
+						// The version and vantage the run recorded, so a report
+						// rendered again still tells the provider where it came from.
+						Run: &report.Run{Version: rec.Version, Vantage: &rec.Vantage}}
+					if several {
+						r.Vantage = rec.Vantage.Label
+					}
+					if err := sink.Domain(r); err != nil {
 						return err
 					}
 				}
 				return nil
+			}
+			for _, rec := range recs {
+				render.Count(sink, rec.Domain)
 			}
 			m := runs.Judge(domain, lastPerVantage(recs), *primary, vantages)
 			if m.Outcome == runs.MPICFail {
@@ -155,54 +130,17 @@ func newReportCmd(env *cliEnv) *cobra.Command {
 			if *onlyFailing && m.Outcome == runs.MPICPass {
 				return nil
 			}
-			switch *format {
-			case "json":
-				return runs.WriteMPICJSON(stdout, m)
-			case "markdown":
-				return runs.WriteMPICMarkdown(stdout, m)
-			case "html":
-				for _, p := range m.Perspectives {
-					if err := hw.Add(p.Domain, p.Vantage.Label); err != nil {
-						return err
-					}
-				}
-				hw.AddMPIC(m)
-				return nil
-			}
-			return runs.WriteMPICText(stdout, m)
+			return sink.MPIC(m)
 		})
 		if err != nil {
+			sink.Close()
 			if errors.Is(err, context.Canceled) {
 				return &exitError{exitInternal, "interrupted"}
 			}
 			return fmt.Errorf("writing the report: %w", err)
 		}
-		if provider != nil {
-			switch *format {
-			case "html":
-				hw.SetSummary(provider)
-			case "json":
-				// As check --format json --summary: one line of JSON on
-				// stderr, so stdout stays one domain object a line.
-				if err := provider.WriteJSON(stderr); err != nil {
-					return err
-				}
-			case "markdown":
-				fmt.Fprintln(stdout, "\n## Provider view\n\n```")
-				if err := provider.Write(stdout); err != nil {
-					return err
-				}
-				fmt.Fprintln(stdout, "```")
-			default:
-				if err := provider.Write(stdout); err != nil {
-					return err
-				}
-			}
-		}
-		if hw != nil {
-			if err := hw.Close(); err != nil {
-				return err
-			}
+		if err := sink.Close(); err != nil {
+			return fmt.Errorf("writing the report: %w", err)
 		}
 		if len(set.Entries) > 0 {
 			markComplete(stdout)
@@ -242,11 +180,4 @@ func lastPerVantage(recs []*runs.Record) []*runs.Record {
 		out = append(out, r)
 	}
 	return out
-}
-
-func joinSource(a, b string) string {
-	if a == "" {
-		return b
-	}
-	return a + ", " + b
 }

@@ -1,15 +1,12 @@
 package main
 
 import (
-	"io"
 	"net/netip"
 	"os"
 	"time"
 
 	"github.com/caaprobe/caaprobe/probes/check"
-	"github.com/caaprobe/caaprobe/probes/htmlreport"
 	"github.com/caaprobe/caaprobe/probes/report"
-	"github.com/caaprobe/caaprobe/probes/summary"
 	"github.com/caaprobe/caaprobe/probes/transport"
 )
 
@@ -42,34 +39,8 @@ func vantageOf(label string, cfg check.Config) *report.Vantage {
 	return v
 }
 
-// checkOutput holds what check's output formats need beyond a writer: the
-// run (version, command line, start, vantage) recorded in each JSON line
-// and evidence bundle, and the HTML page being built.
-type checkOutput struct {
-	run  *report.Run
-	html *htmlreport.Writer
-}
-
-func newCheckOutput(f *checkFlags, cfg check.Config, stdout io.Writer) (*checkOutput, error) {
-	o := &checkOutput{run: &report.Run{Version: recordedVersion(), Command: f.command, Started: time.Now().UTC(),
-		Vantage: vantageOf(f.vantage, cfg)}}
-	if f.format == "html" {
-		h, err := htmlreport.New(stdout, htmlreport.Options{Title: "caaprobe check", Generated: time.Now()})
-		if err != nil {
-			return nil, err
-		}
-		o.html = h
-	}
-	return o, nil
-}
-
-// close finishes the HTML page, with the provider view when there is one.
-func (o *checkOutput) close(sum *summary.Summary) error {
-	if o.html == nil {
-		return nil
-	}
-	if sum != nil {
-		o.html.SetSummary(sum)
-	}
-	return o.html.Close()
+// newRun is the run (version, command line, start, vantage) recorded in
+// each JSON line and evidence bundle of a check.
+func newRun(f *checkFlags, cfg check.Config) *report.Run {
+	return &report.Run{Version: recordedVersion(), Command: f.command, Started: time.Now().UTC(), Vantage: vantageOf(f.vantage, cfg)}
 }

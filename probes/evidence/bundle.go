@@ -195,8 +195,9 @@ func (w *Writer) writeIndexes() error {
 	entries := append([]indexEntry(nil), w.entries...)
 	w.mu.Unlock()
 	sort.SliceStable(entries, func(i, j int) bool {
-		if ri, rj := verdictRank(entries[i].verdict), verdictRank(entries[j].verdict); ri != rj {
-			return ri < rj
+		// Worst first: the reverse of report.Verdict.Rank.
+		if ri, rj := report.Verdict(entries[i].verdict).Rank(), report.Verdict(entries[j].verdict).Rank(); ri != rj {
+			return ri > rj
 		}
 		return entries[i].domain < entries[j].domain
 	})
@@ -217,18 +218,6 @@ func (w *Writer) writeIndexes() error {
 		return fmt.Errorf("evidence index %s: %w", filepath.Join(w.dir, IndexFile), err)
 	}
 	return nil
-}
-
-func verdictRank(v string) int {
-	switch report.Verdict(v) {
-	case report.VerdictFail:
-		return 0
-	case report.VerdictError:
-		return 1
-	case report.VerdictWarn:
-		return 2
-	}
-	return 3
 }
 
 // runSection writes the run's heading, what ran, and one table row per

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"slices"
-	"sort"
 	"strings"
 	"time"
 
@@ -176,52 +175,8 @@ func failingServers(d *report.Domain) []string {
 	return out
 }
 
-// group is one finding code at one server address: five probes answering
-// NOTIMP are one paragraph to the provider, not five.
-type group struct {
-	code    probes.Code
-	ns      string
-	addr    string
-	details []string
-	names   []string
-	probes  []string
-	results []*probes.Result
-}
-
-func groups(d *report.Domain) []*group {
-	var out []*group
-	index := map[string]*group{}
-	for _, f := range d.Findings {
-		key := string(f.Code) + "|" + f.NS + "|" + f.Addr
-		g, ok := index[key]
-		if !ok {
-			g = &group{code: f.Code, ns: f.NS, addr: f.Addr}
-			index[key] = g
-			out = append(out, g)
-		}
-		addUnique(&g.details, f.Detail)
-		addUnique(&g.names, f.Name)
-		if f.Probe != "" {
-			addUnique(&g.probes, string(f.Probe))
-		}
-		if f.Result != nil {
-			g.results = append(g.results, f.Result)
-		}
-	}
-	sort.SliceStable(out, func(i, j int) bool {
-		return probes.Info(out[i].code).Severity == probes.SeverityFail && probes.Info(out[j].code).Severity != probes.SeverityFail
-	})
-	return out
-}
-
-func addUnique(list *[]string, s string) {
-	if s != "" && !slices.Contains(*list, s) {
-		*list = append(*list, s)
-	}
-}
-
 func writeProvider(b *bytes.Buffer, d *report.Domain) {
-	gs := groups(d)
+	gs := report.GroupFindings(d.Findings, false)
 	if len(gs) == 0 {
 		fmt.Fprintf(b, "\nNo findings: every server answered every probe as the standards require.\n")
 		return
@@ -229,26 +184,27 @@ func writeProvider(b *bytes.Buffer, d *report.Domain) {
 	num := exchangeNumbers(d)
 	fmt.Fprintf(b, "\n## What to tell the provider\n")
 	for _, g := range gs {
-		info := probes.Info(g.code)
-		where := g.ns
-		if g.addr != "" {
-			where = fmt.Sprintf("%s (%s)", g.ns, g.addr)
+		code, ns, addr := g.Finding.Code, g.Finding.NS, g.Finding.Addr
+		info := probes.Info(code)
+		where := ns
+		if addr != "" {
+			where = fmt.Sprintf("%s (%s)", ns, addr)
 		}
-		fmt.Fprintf(b, "\n### %s: %s at %s\n\n", strings.ToUpper(string(info.Severity)), inline(string(g.code)), inline(where))
+		fmt.Fprintf(b, "\n### %s: %s at %s\n\n", strings.ToUpper(string(info.Severity)), inline(string(code)), inline(where))
 		fmt.Fprintf(b, "**What the server did.** %s", inline(info.Summary))
-		if len(g.details) > 0 {
-			fmt.Fprintf(b, " Seen: %s", inline(strings.Join(g.details, "; ")))
-			if len(g.names) > 0 {
-				fmt.Fprintf(b, " (for %s", inline(strings.Join(g.names, ", ")))
-				if len(g.probes) > 0 {
-					fmt.Fprintf(b, "; probes %s", inline(strings.Join(g.probes, ", ")))
+		if len(g.Details) > 0 {
+			fmt.Fprintf(b, " Seen: %s", inline(strings.Join(g.Details, "; ")))
+			if len(g.Names) > 0 {
+				fmt.Fprintf(b, " (for %s", inline(strings.Join(g.Names, ", ")))
+				if len(g.Probes) > 0 {
+					fmt.Fprintf(b, "; probes %s", inline(strings.Join(g.Probes, ", ")))
 				}
 				b.WriteString(")")
 			}
 			b.WriteString(".")
 		}
 		b.WriteString("\n\n")
-		if note := instancesOf(g.results); note != "" {
+		if note := instancesOf(g.Results); note != "" {
 			fmt.Fprintf(b, "**Which instance answered.** %s\n\n", inline(note))
 		}
 		if info.Requires != "" {
@@ -260,10 +216,10 @@ func writeProvider(b *bytes.Buffer, d *report.Domain) {
 		if info.Fix != "" {
 			fmt.Fprintf(b, "**What to change.** %s\n\n", inline(info.Fix))
 		}
-		if len(g.results) > 0 {
-			r := g.results[0]
+		if len(g.Results) > 0 {
+			r := g.Results[0]
 			ex := r.Exchange
-			if r.Fallback != nil && g.code == probes.CodeTruncatedTCPFailed {
+			if r.Fallback != nil && code == probes.CodeTruncatedTCPFailed {
 				ex = r.Fallback
 			}
 			if ex != nil {
@@ -271,7 +227,7 @@ func writeProvider(b *bytes.Buffer, d *report.Domain) {
 				f := strings.Repeat("`", max(1, longestRun(cmd, '`')+1))
 				fmt.Fprintf(b, "**See it yourself.** %s %s %s", f, cmd, f)
 				var refs []string
-				for _, r := range g.results {
+				for _, r := range g.Results {
 					if n, ok := num[r]; ok {
 						refs = append(refs, fmt.Sprintf("%d", n))
 					}
@@ -477,4 +433,10 @@ func writeBlock(b *bytes.Buffer, ex *probes.Exchange, m Meta) {
 	body := sanitize(t.String())
 	f := fence(body)
 	fmt.Fprintf(b, "\n%s\n%s%s\n", f, body, f)
+}
+
+func addUnique(list *[]string, s string) {
+	if s != "" && !slices.Contains(*list, s) {
+		*list = append(*list, s)
+	}
 }

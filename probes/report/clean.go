@@ -221,3 +221,11 @@ func resultClean(r *probes.Result) bool {
 func allClean(ss []string) bool {
 	return !slices.ContainsFunc(ss, func(s string) bool { return !clean(s) })
 }
+
+// MarkdownCell makes text safe inside a Markdown table cell: cleaned, on
+// one line, with every character that would start markup escaped.
+func MarkdownCell(s string) string {
+	return markdownCell.Replace(Clean(s))
+}
+
+var markdownCell = strings.NewReplacer("|", "\\|", "\n", " ", "`", "\\`", "<", "&lt;", ">", "&gt;", "*", "\\*", "_", "\\_", "[", "\\[", "]", "\\]")

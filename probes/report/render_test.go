@@ -2,6 +2,7 @@ package report
 
 import (
 	"bytes"
+	"errors"
 	"flag"
 	"net/netip"
 	"os"
@@ -166,5 +167,35 @@ func TestUnreachableFamilySaidOnce(t *testing.T) {
 	}
 	if len(family) != 1 || family[0].Severity != probes.SeverityInfo || !bytes.Contains([]byte(family[0].Detail), []byte("::1")) {
 		t.Errorf("want one info finding naming ::1, got %+v", family)
+	}
+}
+
+// TestDecodeJSONRoundTrip: the decoder beside the encoder reads a line
+// back into a domain that encodes to the same line, and refuses a line
+// that is not a result with ErrNotResult.
+func TestDecodeJSONRoundTrip(t *testing.T) {
+	var b bytes.Buffer
+	run := &Run{Version: "v1.2.3", Vantage: &Vantage{Label: "eu-1"}, Started: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)}
+	if err := WriteJSONRun(&b, sampleDomain(t), run); err != nil {
+		t.Fatal(err)
+	}
+	dec, err := DecodeJSON(b.Bytes())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if dec.Version != "v1.2.3" || dec.Vantage.Label != "eu-1" || !dec.CheckedAt.Equal(run.Started) {
+		t.Errorf("decoded run: version %q vantage %q checked %v", dec.Version, dec.Vantage.Label, dec.CheckedAt)
+	}
+	var again bytes.Buffer
+	if err := WriteJSONRun(&again, dec.Domain, &Run{Version: dec.Version, Vantage: &dec.Vantage, Started: dec.CheckedAt}); err != nil {
+		t.Fatal(err)
+	}
+	if again.String() != b.String() {
+		t.Errorf("re-encoded:\n%s\nwant:\n%s", again.String(), b.String())
+	}
+	for _, line := range []string{`[1]`, `{"verdict":"pass"}`, `{"domain":"x.test","verdict":"maybe"}`, `not json`} {
+		if _, err := DecodeJSON([]byte(line)); !errors.Is(err, ErrNotResult) {
+			t.Errorf("%s: error %v, want ErrNotResult", line, err)
+		}
 	}
 }

@@ -54,3 +54,11 @@ func Columns(d *Domain) []probes.ProbeID {
 	}
 	return out
 }
+
+// JoinSource adds what to a domain's source ("names.txt:3, from eu-1").
+func JoinSource(source, what string) string {
+	if source == "" {
+		return what
+	}
+	return source + ", " + what
+}

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"io"
 	"slices"
-	"sort"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -353,49 +352,21 @@ func toAny(s []string) []any {
 	return out
 }
 
-// findingGroup is one code at one server for one name, with every probe
-// that showed it: five probes answering NOTIMP are one line, not five.
-type findingGroup struct {
-	f      Finding
-	probes []string
-}
-
-func groupFindings(fs []Finding) []*findingGroup {
-	var groups []*findingGroup
-	index := map[string]*findingGroup{}
-	for _, f := range fs {
-		key := strings.Join([]string{string(f.Code), f.Name, f.NS, f.Addr}, "|")
-		g, ok := index[key]
-		if !ok {
-			g = &findingGroup{f: f}
-			index[key] = g
-			groups = append(groups, g)
-		}
-		if f.Probe != "" {
-			g.probes = append(g.probes, string(f.Probe))
-		}
-	}
-	sort.SliceStable(groups, func(i, j int) bool {
-		return groups[i].f.Severity == probes.SeverityFail && groups[j].f.Severity != probes.SeverityFail
-	})
-	return groups
-}
-
 func writeFindings(b *strings.Builder, d *Domain, p painter, width int) {
-	groups := groupFindings(d.Findings)
+	groups := GroupFindings(d.Findings, true)
 	if len(groups) == 0 {
 		b.WriteString("  no findings\n")
 		return
 	}
 	for _, g := range groups {
-		f := g.f
+		f := g.Finding
 		where := Clean(f.NS)
 		if f.Addr != "" {
 			where = fmt.Sprintf("%s (%s)", where, f.Addr)
 		}
 		on := ""
-		if len(g.probes) > 0 {
-			on = " [" + strings.Join(g.probes, ", ") + "]"
+		if len(g.Probes) > 0 {
+			on = " [" + strings.Join(g.Probes, ", ") + "]"
 		}
 		ws := []word{painted(string(f.Severity), p.severity(f.Severity)), plain(fmt.Sprintf("%-26s", f.Code))}
 		if width > 0 && width < 100 {

@@ -52,8 +52,13 @@ type DiffOptions struct {
 	ExpiryWarning time.Duration
 }
 
+// diffVerdictRank is how diff ranks verdicts for "worse": unlike
+// report.Verdict.Rank, a domain that can no longer be checked (error)
+// counts as worse than one that failed, so a cron job is told when it
+// loses sight of a domain. Kept as it was; see docs/history.md.
+var diffVerdictRank = map[report.Verdict]int{report.VerdictPass: 0, report.VerdictWarn: 1, report.VerdictFail: 2, report.VerdictError: 3}
+
 var outcomeRank = map[report.Outcome]int{report.OutcomeOK: 0, report.OutcomeIntermittent: 1, report.OutcomeServfail: 2}
-var verdictRank = map[report.Verdict]int{report.VerdictPass: 0, report.VerdictWarn: 1, report.VerdictFail: 2, report.VerdictError: 3}
 
 // Compare lists what changed for one domain from old to new. Either may
 // be nil: the domain is in one run only.
@@ -77,7 +82,7 @@ func Compare(old, new *Record, opt DiffOptions) []Change {
 	add := func(c Change) { c.Domain = n.Domain; out = append(out, c) }
 
 	if o.Verdict != n.Verdict {
-		c := Change{Kind: ChangeVerdict, Old: string(o.Verdict), New: string(n.Verdict), Worse: verdictRank[n.Verdict] > verdictRank[o.Verdict]}
+		c := Change{Kind: ChangeVerdict, Old: string(o.Verdict), New: string(n.Verdict), Worse: diffVerdictRank[n.Verdict] > diffVerdictRank[o.Verdict]}
 		switch {
 		case n.Verdict == report.VerdictFail && o.Verdict != report.VerdictError:
 			c.Kind, c.Detail = ChangeNewlyFailing, failingSummary(n)

@@ -1,12 +1,7 @@
 package runs
 
 import (
-	"encoding/json"
 	"fmt"
-	"io"
-	"strings"
-
-	"github.com/caaprobe/caaprobe/probes/report"
 )
 
 // DiffStats count what a diff found.
@@ -92,103 +87,6 @@ func lastPerDomain(s *Set, st *DiffStats) []Entry {
 	return out
 }
 
-// DiffWriter renders changes as they come: "table" (a block per domain),
-// "json" (one Change per line) or "markdown" (one table).
-type DiffWriter struct {
-	W      io.Writer
-	Format string
-	rows   int
-}
-
-// Write renders one domain's changes.
-func (w *DiffWriter) Write(domain string, cs []Change) error {
-	switch w.Format {
-	case "json":
-		enc := json.NewEncoder(w.W)
-		for _, c := range cs {
-			if err := enc.Encode(c); err != nil {
-				return err
-			}
-		}
-		return nil
-	case "markdown":
-		if w.rows == 0 {
-			fmt.Fprintf(w.W, "| | domain | change | where | was | now | detail |\n|---|---|---|---|---|---|---|\n")
-		}
-		for _, c := range cs {
-			w.rows++
-			mark := ""
-			if c.Worse {
-				mark = "**worse**"
-			}
-			where := c.Server
-			if where == "" {
-				where = c.Zone
-			}
-			if _, err := fmt.Fprintf(w.W, "| %s | %s | %s | %s | %s | %s | %s |\n", mark, mdCell(c.Domain), c.Kind, mdCell(where),
-				mdCell(c.Old), mdCell(c.New), mdCell(codeDetail(c))); err != nil {
-				return err
-			}
-		}
-		return nil
-	}
-	worse := false
-	for _, c := range cs {
-		worse = worse || c.Worse
-	}
-	head := report.Clean(domain)
-	if worse {
-		head += "  WORSE"
-	}
-	fmt.Fprintln(w.W, head)
-	for _, c := range cs {
-		mark := " "
-		if c.Worse {
-			mark = "✗"
-		}
-		var parts []string
-		if c.Server != "" {
-			parts = append(parts, report.Clean(c.Server))
-		} else if c.Zone != "" && c.Kind != ChangeFindingNew && c.Kind != ChangeFindingGone {
-			parts = append(parts, "zone "+report.Clean(c.Zone))
-		}
-		if c.Old != "" || c.New != "" {
-			switch {
-			case c.Kind == ChangeFindingNew:
-			case c.Kind == ChangeFindingGone:
-			case c.Kind == ChangeRRSIGExpiring:
-			default:
-				parts = append(parts, fmt.Sprintf("%s → %s", orNone(report.Clean(c.Old)), orNone(report.Clean(c.New))))
-			}
-		}
-		if d := codeDetail(c); d != "" {
-			parts = append(parts, report.Clean(d))
-		}
-		if _, err := fmt.Fprintf(w.W, "  %s %-15s %s\n", mark, c.Kind, strings.Join(parts, "  ")); err != nil {
-			return err
-		}
-	}
-	_, err := fmt.Fprintln(w.W)
-	return err
-}
-
-// Finish ends the output; for markdown with no changes it says so.
-func (w *DiffWriter) Finish(st DiffStats) error {
-	switch w.Format {
-	case "json":
-		return nil
-	case "markdown":
-		if w.rows == 0 {
-			_, err := fmt.Fprintln(w.W, "No changes.")
-			return err
-		}
-		_, err := fmt.Fprintf(w.W, "\n%s\n", st)
-		return err
-	}
-	_, err := fmt.Fprintln(w.W, st)
-	return err
-}
-
 func (st DiffStats) String() string {
 	s := fmt.Sprintf("%d domains before, %d after: %d changed, %d worse (%d changes, %d for the worse)",
 		st.Old, st.New, st.Changed, st.Worse, st.Changes, st.WorseChanges)
@@ -198,7 +96,9 @@ func (st DiffStats) String() string {
 	return s
 }
 
-func codeDetail(c Change) string {
+// CodeDetail is the change's finding code with the severity it had (or
+// has), and its detail; the detail alone for a change of no finding.
+func (c Change) CodeDetail() string {
 	switch {
 	case c.Code != "" && c.Kind == ChangeFindingNew:
 		return fmt.Sprintf("%s (%s): %s", c.Code, c.New, c.Detail)
@@ -206,18 +106,4 @@ func codeDetail(c Change) string {
 		return fmt.Sprintf("%s (%s): %s", c.Code, c.Old, c.Detail)
 	}
 	return c.Detail
-}
-
-func orNone(s string) string {
-	if s == "" {
-		return "(none)"
-	}
-	return s
-}
-
-// mdCell makes text safe inside a Markdown table cell.
-func mdCell(s string) string {
-	s = report.Clean(s)
-	r := strings.NewReplacer("|", "\\|", "\n", " ", "`", "\\`", "<", "&lt;", ">", "&gt;", "*", "\\*", "_", "\\_", "[", "\\[", "]", "\\]")
-	return r.Replace(s)
 }

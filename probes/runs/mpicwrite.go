@@ -179,9 +179,9 @@ func orDash(s string) string {
 
 // WriteMPICMarkdown writes the view as a Markdown section.
 func WriteMPICMarkdown(w io.Writer, m *MPIC) error {
-	fmt.Fprintf(w, "## %s: CA outcome **%s** (%s)\n\n%s\n\n", mdCell(m.Domain), m.Outcome, decisionOf(m), mdCell(m.Reason))
+	fmt.Fprintf(w, "## %s: CA outcome **%s** (%s)\n\n%s\n\n", report.MarkdownCell(m.Domain), m.Outcome, decisionOf(m), report.MarkdownCell(m.Reason))
 	if m.Note != "" {
-		fmt.Fprintf(w, "Note: %s\n\n", mdCell(m.Note))
+		fmt.Fprintf(w, "Note: %s\n\n", report.MarkdownCell(m.Note))
 	}
 	fmt.Fprintf(w, "| perspective | role | RIR | sources | state | outcome | failing servers | fault |\n|---|---|---|---|---|---|---|---|\n")
 	for _, p := range m.Perspectives {
@@ -189,18 +189,18 @@ func WriteMPICMarkdown(w io.Writer, m *MPIC) error {
 		if p.Fault != "" {
 			fault = faultLine(p)
 		}
-		fmt.Fprintf(w, "| %s | %s | %s | %s | %s | %s | %s | %s |\n", mdCell(p.Vantage.Label), roleOf(p.Vantage.Label, m.Primary),
-			mdCell(p.Vantage.RIR), mdCell(strings.Join(p.Vantage.Sources, ", ")), stateMark(p.State),
-			orUnknown(string(p.Outcome)), mdCell(strings.Join(p.Failing, ", ")), mdCell(fault))
+		fmt.Fprintf(w, "| %s | %s | %s | %s | %s | %s | %s | %s |\n", report.MarkdownCell(p.Vantage.Label), roleOf(p.Vantage.Label, m.Primary),
+			report.MarkdownCell(p.Vantage.RIR), report.MarkdownCell(strings.Join(p.Vantage.Sources, ", ")), stateMark(p.State),
+			orUnknown(string(p.Outcome)), report.MarkdownCell(strings.Join(p.Failing, ", ")), report.MarkdownCell(fault))
 	}
 	for _, v := range m.Missing {
-		fmt.Fprintf(w, "| %s | %s | | | not checked | | | |\n", mdCell(v), roleOf(v, m.Primary))
+		fmt.Fprintf(w, "| %s | %s | | | not checked | | | |\n", report.MarkdownCell(v), roleOf(v, m.Primary))
 	}
 	if len(m.Servers) > 0 {
 		fmt.Fprintf(w, "\n| failing server | fails from | works from | NSID |\n|---|---|---|---|\n")
 		for _, s := range m.Servers {
-			fmt.Fprintf(w, "| %s | %s | %s | %s |\n", mdCell(s.Server), mdCell(strings.Join(s.Vantages, ", ")),
-				mdCell(strings.Join(s.Working, ", ")), mdCell(nsidList(s.NSID)))
+			fmt.Fprintf(w, "| %s | %s | %s | %s |\n", report.MarkdownCell(s.Server), report.MarkdownCell(strings.Join(s.Vantages, ", ")),
+				report.MarkdownCell(strings.Join(s.Working, ", ")), report.MarkdownCell(nsidList(s.NSID)))
 		}
 	}
 	if len(m.Differences) > 0 {
@@ -212,17 +212,17 @@ func WriteMPICMarkdown(w io.Writer, m *MPIC) error {
 		}
 		fmt.Fprintf(w, "\nWhere the perspectives differ:\n\n| server | name | probe |")
 		for _, p := range cols {
-			fmt.Fprintf(w, " %s |", mdCell(p.Vantage.Label))
+			fmt.Fprintf(w, " %s |", report.MarkdownCell(p.Vantage.Label))
 		}
 		fmt.Fprintf(w, "\n|---|---|---|%s\n", strings.Repeat("---|", len(cols)))
 		for _, d := range m.Differences {
-			fmt.Fprintf(w, "| %s | %s | %s |", mdCell(d.Server), mdCell(d.Name), d.Probe)
+			fmt.Fprintf(w, "| %s | %s | %s |", report.MarkdownCell(d.Server), report.MarkdownCell(d.Name), d.Probe)
 			for _, p := range cols {
 				cell := orDash(d.Status[p.Vantage.Label])
 				if src := d.Sources[p.Vantage.Label]; src != "" {
 					cell += " from " + src
 				}
-				fmt.Fprintf(w, " %s |", mdCell(cell))
+				fmt.Fprintf(w, " %s |", report.MarkdownCell(cell))
 			}
 			fmt.Fprintln(w)
 		}

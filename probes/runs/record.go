@@ -13,31 +13,20 @@ package runs
 
 import (
 	"bytes"
-	"encoding/json"
-	"errors"
-	"fmt"
-	"net/netip"
-	"strings"
 	"time"
 
-	"github.com/caaprobe/caaprobe/probes"
-	"github.com/caaprobe/caaprobe/probes/model"
 	"github.com/caaprobe/caaprobe/probes/report"
-	"github.com/caaprobe/caaprobe/probes/resolver"
-	"github.com/miekg/dns"
 )
 
 // Record is one line of a run read back: the domain as the renderers know
-// it, where the check ran from and when, and the line itself.
+// it, where the check ran from and when (report.Decoded), where the line
+// was read, and the line itself.
 type Record struct {
-	Domain  *report.Domain
-	Vantage report.Vantage // Label is the file name when the run did not record one
-	Time    time.Time      // when the domain's first query went out; zero when not recorded
-	// Version is the caaprobe that wrote the line (caaprobe_version);
-	// CheckedAt its checked_at. Both are empty in runs from before they
-	// were recorded.
-	Version   string
-	CheckedAt time.Time
+	Domain    *report.Domain
+	Vantage   report.Vantage // Label is the file name when the run did not record one
+	Time      time.Time      // when the domain's first query went out; zero when not recorded
+	Version   string         // caaprobe_version; empty in runs from before it was recorded
+	CheckedAt time.Time      // checked_at; zero in runs from before it was recorded
 	File      string
 	Line      int
 	Raw       []byte // the line as read, without its newline
@@ -45,233 +34,15 @@ type Record struct {
 
 // ErrNotResult is wrapped by Decode's error for a line that is JSON but not
 // a caaprobe result (no "domain" key, or not an object).
-var ErrNotResult = errors.New("not a caaprobe result")
+var ErrNotResult = report.ErrNotResult
 
-// Decode reads one line of check's JSON output. It rebuilds the matrix
-// from the servers' results (the raw replies are parsed again, so
-// transcripts and dig commands come out as in the run) and takes the
-// findings, verdict, outcome and policy as the run judged them: a report
-// of an old run shows what that run said, not what this caaprobe would.
+// Decode reads one line of check's JSON output (report.DecodeJSON: the
+// decoder lives beside the encoder, the JSON contract in one package).
 func Decode(line []byte) (*Record, error) {
 	line = bytes.TrimSpace(line)
-	if len(line) == 0 || line[0] != '{' {
-		return nil, fmt.Errorf("%w: not a JSON object", ErrNotResult)
+	d, err := report.DecodeJSON(line)
+	if err != nil {
+		return nil, err
 	}
-	var j report.JSONDomain
-	if err := json.Unmarshal(line, &j); err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrNotResult, err)
-	}
-	if j.Domain == "" {
-		return nil, fmt.Errorf("%w: no \"domain\" key", ErrNotResult)
-	}
-	switch j.Verdict {
-	case report.VerdictPass, report.VerdictWarn, report.VerdictFail, report.VerdictError:
-	default:
-		return nil, fmt.Errorf("%w: verdict %q", ErrNotResult, j.Verdict)
-	}
-	rec := &Record{Raw: line}
-	if j.Vantage != nil {
-		rec.Vantage = *j.Vantage
-	}
-	rec.Version = j.Version
-	if t, err := time.Parse(time.RFC3339Nano, j.CheckedAt); err == nil {
-		rec.CheckedAt = t
-	}
-	if j.Time == "" {
-		j.Time = j.CheckedAt
-	}
-	if j.Time != "" {
-		if t, err := time.Parse(time.RFC3339Nano, j.Time); err == nil {
-			rec.Time = t
-		}
-	}
-	d := &report.Domain{Domain: j.Domain, Source: j.Source, Verdict: j.Verdict, Outcome: j.Outcome,
-		Explanation: j.Explanation, Err: j.Error}
-	rec.Domain = d
-	if p := j.Policy; p != nil {
-		d.Policy = &report.Policy{CA: p.CA, Name: p.Name, Issue: p.Issue, Wildcard: p.Wildcard, Relevant: p.Relevant, Reason: p.Reason}
-	}
-	for _, n := range j.Names {
-		d.Names = append(d.Names, &report.Name{Name: fqdn(n.Name), Zone: fqdn(n.Zone), Exists: n.Exists,
-			CNAME: fqdn(n.CNAME), AliasOf: fqdn(n.AliasOf), Outcome: n.Outcome, Ignored: n.Ignored, Failing: n.Failing,
-			Err: n.Error, DNSSEC: n.DNSSEC})
-	}
-	// Details of each result's findings live in the findings list; a
-	// result names only the codes. Match them by where they were seen.
-	details := map[string][]int{}
-	for i, f := range j.Findings {
-		k := findingKey(f.Code, f.Name, f.NS, f.Addr, f.Probe)
-		details[k] = append(details[k], i)
-		d.Findings = append(d.Findings, report.Finding{Code: probes.Code(f.Code), Severity: probes.Severity(f.Severity),
-			Name: f.Name, Zone: f.Zone, NS: f.NS, Addr: f.Addr, Probe: probes.ProbeID(f.Probe), Detail: f.Detail})
-	}
-	for _, s := range j.Servers {
-		addr, err := netip.ParseAddr(s.Addr)
-		if err != nil {
-			return nil, fmt.Errorf("%w: server %q: address %q: %v", ErrNotResult, s.NS, s.Addr, err)
-		}
-		port := uint16(53)
-		if s.Port > 0 && s.Port < 65536 {
-			port = uint16(s.Port)
-		}
-		srv := &report.Server{Zone: fqdn(s.Zone), NS: fqdn(s.NS), Addr: addr}
-		for _, jr := range s.Results {
-			r := result(jr, netip.AddrPortFrom(addr, port))
-			if p, ok := probes.ProbeByID(r.Probe); ok && p.QName != "" {
-				// A fixed-name probe (CH TXT hostname.bind) sits on its
-				// zone's apex row, not under its query name.
-				r.Name = srv.Zone
-			}
-			for _, code := range jr.Findings {
-				k := findingKey(code, model.TrimDot(r.Name), s.NS, s.Addr, jr.Probe)
-				detail := ""
-				if q := details[k]; len(q) > 0 {
-					i := q[0]
-					details[k] = q[1:]
-					detail = d.Findings[i].Detail
-					d.Findings[i].Result = r
-				}
-				r.Issues = append(r.Issues, probes.Issue{Code: probes.Code(code), Detail: detail})
-			}
-			srv.Results = append(srv.Results, r)
-		}
-		d.Servers = append(d.Servers, srv)
-	}
-	for _, c := range j.Resolver {
-		d.Resolver = append(d.Resolver, resolverCheck(c))
-	}
-	d.Repeat = repeat(j.Repeat, d.Servers)
-	return rec, nil
-}
-
-func findingKey(code, name, ns, addr, probe string) string {
-	return strings.Join([]string{code, strings.ToLower(model.TrimDot(name)), strings.ToLower(model.TrimDot(ns)), addr, probe}, "|")
-}
-
-// result rebuilds one probe result with its exchange from the bytes.
-func result(jr report.JSONResult, server netip.AddrPort) *probes.Result {
-	r := &probes.Result{Probe: probes.ProbeID(jr.Probe), Name: fqdn(strings.ToLower(jr.QName)), QName: fqdn(jr.QName),
-		Transport: probes.Transport(jr.Transport), Status: probes.Status(jr.Rcode), Rcode: -1}
-	if t, ok := dns.StringToType[jr.QType]; ok {
-		r.QType = t
-	} else if strings.HasPrefix(jr.QType, "TYPE") {
-		var n uint16
-		if _, err := fmt.Sscanf(jr.QType, "TYPE%d", &n); err == nil {
-			r.QType = n
-		}
-	}
-	if rc, ok := dns.StringToRcode[jr.Rcode]; ok {
-		r.Rcode = rc
-	} else if jr.Rcode == "BADVERS" {
-		r.Rcode = dns.RcodeBadVers // miekg/dns names 16 BADSIG (TSIG); in a message's RCODE it is BADVERS
-	}
-	ex := &probes.Exchange{Server: server, Transport: r.Transport, Query: jr.Query, Attempts: jr.Attempts,
-		RTT: time.Duration(jr.RTTms * float64(time.Millisecond)), RejectedCount: jr.Rejected}
-	// "response" is the accepted reply, or, when none was accepted and
-	// datagrams were rejected, the first of those (docs/json.md).
-	if jr.Rejected > 0 && (jr.Rcode == "timeout" || jr.Rcode == "mismatch") {
-		if len(jr.Response) > 0 {
-			ex.Rejected = [][]byte{jr.Response}
-		}
-	} else {
-		ex.Reply = jr.Response
-	}
-	if ex.Reply == nil {
-		switch jr.Rcode {
-		case "timeout":
-			ex.Err = probes.ErrTimeout
-		case "unreachable":
-			ex.Err = probes.ErrUnreachable
-		case "mismatch":
-			ex.Err = probes.ErrMismatch
-		default:
-			ex.Err = errors.New(jr.Rcode)
-		}
-	}
-	if t, err := time.Parse(time.RFC3339Nano, jr.Sent); err == nil {
-		ex.Start = t
-	}
-	if src, err := netip.ParseAddrPort(jr.Source); err == nil {
-		ex.Source = src
-	}
-	if len(jr.Query) == 0 && ex.Err == nil && ex.Reply == nil {
-		ex = nil
-	}
-	r.Exchange = ex
-	if ex != nil && ex.Reply != nil {
-		m := new(dns.Msg)
-		if err := m.Unpack(ex.Reply); err == nil {
-			r.AA, r.TC = m.Authoritative, m.Truncated
-			setMsg(r, m)
-		}
-	}
-	if len(jr.TCPRetry) > 0 {
-		r.Fallback = &probes.Exchange{Server: server, Transport: probes.TCP, Query: jr.Query, Reply: jr.TCPRetry, Attempts: 1}
-		// After a truncated UDP reply the TCP retry's message is the one
-		// that counts, as the judge took it in the run.
-		m := new(dns.Msg)
-		if err := m.Unpack(jr.TCPRetry); err == nil {
-			setMsg(r, m)
-		}
-	}
-	return r
-}
-
-// setMsg makes m the result's reply: its message and its records of the
-// asked name and type.
-func setMsg(r *probes.Result, m *dns.Msg) {
-	r.Msg, r.Records = m, nil
-	for _, rr := range m.Answer {
-		if rr.Header().Rrtype == r.QType && strings.EqualFold(rr.Header().Name, r.Name) {
-			r.Records = append(r.Records, rr)
-		}
-	}
-}
-
-func resolverCheck(c report.JSONResolver) report.ResolverCheck {
-	rc := report.ResolverCheck{Predicted: c.Predicted, Agrees: c.Agrees}
-	rc.Name, rc.Rcode, rc.AD, rc.Records, rc.Err = fqdn(c.Name), c.Rcode, c.AD, c.Records, c.Error
-	if ap, err := netip.ParseAddrPort(c.Server); err == nil {
-		rc.Server = ap
-	}
-	if c.EDECode != nil {
-		rc.EDE = []resolver.EDE{{Code: *c.EDECode, Text: c.EDEText}}
-	}
-	return rc
-}
-
-func fqdn(s string) string {
-	if s == "" || strings.HasSuffix(s, ".") {
-		return s
-	}
-	return s + "."
-}
-
-// repeat reads check --repeat's block back; a fault's own exchange is
-// read as sent to the port of its server in the shown try (53 else).
-func repeat(j *report.JSONRepeat, servers []*report.Server) *report.Repeat {
-	if j == nil {
-		return nil
-	}
-	rep := &report.Repeat{Tries: j.Tries, Shown: j.Shown, Failed: j.Failed}
-	for _, f := range j.Faults {
-		rf := report.RepeatFault{Zone: fqdn(f.Zone), Name: f.Name, Code: probes.Code(f.Code), Seen: f.Seen, First: f.First,
-			Probe: probes.ProbeID(f.Probe), Detail: f.Detail}
-		if f.Server != nil {
-			rf.Server = f.Server.NS + " (" + f.Server.Addr + ")"
-			if addr, err := netip.ParseAddr(f.Server.Addr); err == nil && f.Result != nil {
-				port := uint16(53)
-				for _, s := range servers {
-					for _, r := range s.Results {
-						if s.Addr == addr && r.Exchange != nil && r.Exchange.Server.Port() != 0 {
-							port = r.Exchange.Server.Port()
-						}
-					}
-				}
-				rf.Result = result(*f.Result, netip.AddrPortFrom(addr, port))
-			}
-		}
-		rep.Faults = append(rep.Faults, rf)
-	}
-	return rep
+	return &Record{Domain: d.Domain, Vantage: d.Vantage, Time: d.Time, Version: d.Version, CheckedAt: d.CheckedAt, Raw: line}, nil
 }

@@ -1,4 +1,4 @@
-// Package htmlreport writes a run as one self-contained HTML page: a
+// Package html writes a run as one self-contained HTML page: a
 // summary table linking to each domain, the matrix with the terminal's
 // marks and colours, the findings in words, what to tell the provider,
 // the exchanges folded away, and the multi-perspective view when the run
@@ -7,7 +7,7 @@
 //
 // Everything from the network goes through html/template, which escapes
 // it for the context it lands in.
-package htmlreport
+package html
 
 import (
 	"bytes"
@@ -105,8 +105,9 @@ func (h *Writer) Add(d *report.Domain, vantage string) error {
 		}
 		r.Codes[i].N++
 	}
-	rank := map[string]int{"fail": 0, "warn": 1, "info": 2}
-	sort.SliceStable(r.Codes, func(i, j int) bool { return rank[r.Codes[i].Sev] < rank[r.Codes[j].Sev] })
+	sort.SliceStable(r.Codes, func(i, j int) bool {
+		return report.SeverityRank(probes.Severity(r.Codes[i].Sev)) < report.SeverityRank(probes.Severity(r.Codes[j].Sev))
+	})
 	h.rows = append(h.rows, r)
 	if err := page.ExecuteTemplate(h.body, "domain", v); err != nil {
 		h.err = fmt.Errorf("html report: %w", err)
@@ -143,7 +144,7 @@ func (h *Writer) Close() error {
 		top.Generated = h.opt.Generated.UTC().Format("2006-01-02 15:04:05 UTC")
 	}
 	for _, r := range h.rows {
-		top.Count[verdictIndex(r.Verdict)]++
+		top.Count[r.Verdict.Rank()]++
 	}
 	if h.sum != nil {
 		var b bytes.Buffer
@@ -173,20 +174,8 @@ type topView struct {
 	MPICs     []mpicView
 	Legend    []legendRow
 	Providers string
-	Count     [4]int // pass, warn, fail, error
+	Count     [4]int // by report.Verdict.Rank: pass, warn, error, fail
 	Several   bool   // rows carry vantage labels
-}
-
-func verdictIndex(v report.Verdict) int {
-	switch v {
-	case report.VerdictWarn:
-		return 1
-	case report.VerdictFail:
-		return 2
-	case report.VerdictError:
-		return 3
-	}
-	return 0
 }
 
 type legendRow struct {
@@ -318,55 +307,30 @@ func cell(r *probes.Result) cellView {
 // as the text for the provider (the wording of probes.Findings, as in the
 // Markdown evidence report).
 func findings(d *report.Domain) ([]findingView, []providerView) {
-	type group struct {
-		f       report.Finding
-		names   []string
-		probes  []string
-		details []string
-		result  *probes.Result
-	}
-	var gs []*group
-	index := map[string]*group{}
-	for _, f := range d.Findings {
-		k := strings.Join([]string{string(f.Code), f.NS, f.Addr}, "|")
-		g := index[k]
-		if g == nil {
-			g = &group{f: f}
-			index[k] = g
-			gs = append(gs, g)
-		}
-		add := func(l *[]string, s string) {
-			if s != "" && !slices.Contains(*l, s) {
-				*l = append(*l, s)
-			}
-		}
-		add(&g.names, f.Name)
-		add(&g.probes, string(f.Probe))
-		add(&g.details, f.Detail)
-		if g.result == nil && f.Result != nil && f.Result.Exchange != nil {
-			g.result = f.Result
-		}
-	}
-	rank := map[probes.Severity]int{probes.SeverityFail: 0, probes.SeverityWarn: 1, probes.SeverityInfo: 2}
-	sort.SliceStable(gs, func(i, j int) bool { return rank[gs[i].f.Severity] < rank[gs[j].f.Severity] })
+	gs := report.GroupFindings(d.Findings, false)
 	var fv []findingView
 	var pv []providerView
 	for _, g := range gs {
-		where := g.f.NS
-		if g.f.Addr != "" {
-			where = fmt.Sprintf("%s (%s)", g.f.NS, g.f.Addr)
+		f := g.Finding
+		where := f.NS
+		if f.Addr != "" {
+			where = fmt.Sprintf("%s (%s)", f.NS, f.Addr)
 		}
-		fv = append(fv, findingView{Sev: string(g.f.Severity), Code: string(g.f.Code), Where: where,
-			Name: strings.Join(g.names, ", "), Probes: strings.Join(g.probes, ", "), Detail: strings.Join(g.details, "; ")})
-		if g.f.Severity == probes.SeverityInfo {
+		fv = append(fv, findingView{Sev: string(f.Severity), Code: string(f.Code), Where: where,
+			Name: strings.Join(g.Names, ", "), Probes: strings.Join(g.Probes, ", "), Detail: strings.Join(g.Details, "; ")})
+		if f.Severity == probes.SeverityInfo {
 			continue
 		}
-		info := probes.Info(g.f.Code)
-		p := providerView{Sev: string(g.f.Severity), Code: string(g.f.Code), Where: where, Summary: info.Summary, RFC: info.RFC,
-			Requires: info.Requires, Impact: info.Impact, Fix: info.Fix, Seen: strings.Join(g.details, "; ")}
-		if r := g.result; r != nil {
+		info := probes.Info(f.Code)
+		p := providerView{Sev: string(f.Severity), Code: string(f.Code), Where: where, Summary: info.Summary, RFC: info.RFC,
+			Requires: info.Requires, Impact: info.Impact, Fix: info.Fix, Seen: strings.Join(g.Details, "; ")}
+		// The first finding whose result kept its exchange gives the
+		// dig command.
+		i := slices.IndexFunc(g.Results, func(r *probes.Result) bool { return r.Exchange != nil })
+		if i >= 0 {
+			r := g.Results[i]
 			ex := r.Exchange
-			if r.Fallback != nil && g.f.Code == probes.CodeTruncatedTCPFailed {
+			if r.Fallback != nil && f.Code == probes.CodeTruncatedTCPFailed {
 				ex = r.Fallback
 			}
 			if len(ex.Query) > 0 {

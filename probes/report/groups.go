@@ -1,0 +1,68 @@
+package report
+
+import (
+	"slices"
+	"sort"
+
+	"github.com/caaprobe/caaprobe/probes"
+)
+
+// FindingGroup is one finding code at one server address, and with
+// GroupFindings' perName for one name: five probes answering NOTIMP are
+// one paragraph to the provider (or one line of the table), not five.
+type FindingGroup struct {
+	Finding Finding  // the group's first finding
+	Names   []string // the names it was seen for, each once, in order
+	Probes  []string // the probes that showed it
+	Details []string
+	Results []*probes.Result // every finding's result, for transcripts and dig commands
+}
+
+// GroupFindings groups fs by code and server (and name, with perName),
+// worst severity first (fail, warn, info) and otherwise in the order the
+// findings came. Every renderer that groups findings (the table, the
+// Markdown evidence, the HTML page) uses it, so they list a domain's
+// findings in the same order.
+func GroupFindings(fs []Finding, perName bool) []*FindingGroup {
+	var out []*FindingGroup
+	index := map[[4]string]*FindingGroup{}
+	for _, f := range fs {
+		key := [4]string{string(f.Code), "", f.NS, f.Addr}
+		if perName {
+			key[1] = f.Name
+		}
+		g := index[key]
+		if g == nil {
+			g = &FindingGroup{Finding: f}
+			index[key] = g
+			out = append(out, g)
+		}
+		addUnique(&g.Names, f.Name)
+		addUnique(&g.Probes, string(f.Probe))
+		addUnique(&g.Details, f.Detail)
+		if f.Result != nil {
+			g.Results = append(g.Results, f.Result)
+		}
+	}
+	sort.SliceStable(out, func(i, j int) bool {
+		return SeverityRank(out[i].Finding.Severity) < SeverityRank(out[j].Finding.Severity)
+	})
+	return out
+}
+
+// SeverityRank orders severities from worst to mildest: fail, warn, info.
+func SeverityRank(s probes.Severity) int {
+	switch s {
+	case probes.SeverityFail:
+		return 0
+	case probes.SeverityWarn:
+		return 1
+	}
+	return 2
+}
+
+func addUnique(list *[]string, s string) {
+	if s != "" && !slices.Contains(*list, s) {
+		*list = append(*list, s)
+	}
+}
