@@ -17,7 +17,7 @@ import (
 	"github.com/caaprobe/caaprobe/probes/discovery"
 	"github.com/caaprobe/caaprobe/probes/evidence"
 	"github.com/caaprobe/caaprobe/probes/input"
-	"github.com/caaprobe/caaprobe/probes/predict"
+	"github.com/caaprobe/caaprobe/probes/predict/boulder"
 	"github.com/caaprobe/caaprobe/probes/report"
 	"github.com/caaprobe/caaprobe/probes/resolver"
 	"github.com/caaprobe/caaprobe/probes/summary"
@@ -522,7 +522,7 @@ func checkAndReport(ctx context.Context, cfg check.Config, f *checkFlags, items 
 			}
 		case d.Verdict == report.VerdictFail:
 			failed++
-		case predict.PolicyFails(d):
+		case boulder.PolicyFails(d):
 			failed++
 		case d.Verdict == report.VerdictWarn:
 			warned++
