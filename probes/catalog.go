@@ -97,12 +97,14 @@ type Probe struct {
 	// Set names the probe set the probe belongs to ("" for the core
 	// probes); --probes takes a set's name for all its probes.
 	Set string
-	// Resolver marks the queries a CA's resolver sends (Unbound: CAA over
-	// UDP, EDNS version 0, DO, 1232-byte buffer, no option, random case;
-	// docs/prediction.md R1). probes/predict reads only these probes' results
-	// (and caa-noedns, for the EDNS fallback): faults seen on any other probe
-	// are conformance findings that do not change the CA's result.
-	Resolver bool
+	// NoNSID leaves out the NSID request every other EDNS query carries,
+	// so that the query is byte for byte what a CA's resolver sends (EDNS
+	// version 0, DO, 1232-byte buffer, no option at all): a server that
+	// fails queries with an option cannot fail these where the resolver
+	// would not. Which probes a resolver model reads is the model's
+	// (predict.Model.Probes; the Unbound model's in
+	// probes/predict/unbound/README.md R1), not the catalog's.
+	NoNSID bool
 	// The query's form, for the conformance probes: the EDNS version (0
 	// when unset), extra EDNS header flag bits, one extra EDNS option with
 	// its data, the advertised UDP payload size (EDNSBufSize when 0), the
@@ -126,11 +128,11 @@ var Catalog = []Probe{
 		Purpose: "SOA at the zone apex: is the server alive and authoritative for the zone"},
 	{ID: ProbeNS, Type: dns.TypeNS, Spelling: SpellLower, Transport: UDP, EDNS: true, AtApex: true,
 		Purpose: "NS at the zone apex: the child's NS set, compared with the parent's delegation"},
-	{ID: ProbeCAA, Type: dns.TypeCAA, Spelling: SpellLower, Transport: UDP, EDNS: true, DO: true, Resolver: true,
+	{ID: ProbeCAA, Type: dns.TypeCAA, Spelling: SpellLower, Transport: UDP, EDNS: true, DO: true, NoNSID: true,
 		Purpose: "CAA as most clients ask: lowercase name, UDP, EDNS0 with DO"},
-	{ID: ProbeCAAUpper, Type: dns.TypeCAA, Spelling: SpellUpper, Transport: UDP, EDNS: true, DO: true, Resolver: true,
+	{ID: ProbeCAAUpper, Type: dns.TypeCAA, Spelling: SpellUpper, Transport: UDP, EDNS: true, DO: true, NoNSID: true,
 		Purpose: "CAA with the name in UPPERCASE: case-insensitive lookup and case-preserving echo"},
-	{ID: ProbeCAA0x20, Type: dns.TypeCAA, Spelling: SpellRandom, Transport: UDP, EDNS: true, DO: true, Resolver: true,
+	{ID: ProbeCAA0x20, Type: dns.TypeCAA, Spelling: SpellRandom, Transport: UDP, EDNS: true, DO: true, NoNSID: true,
 		Purpose: "CAA with 0x20 random case, fresh per query, as a CA's resolver sends it"},
 	{ID: ProbeCAANoEDNS, Type: dns.TypeCAA, Spelling: SpellLower, Transport: UDP,
 		Purpose: "CAA without OPT: separates EDNS faults from CAA faults"},

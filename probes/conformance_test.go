@@ -58,10 +58,10 @@ func TestBuildProbeQueryForms(t *testing.T) {
 				t.Errorf("%s: the NSID request must be empty, got %q", p.ID, n.Nsid)
 			}
 		}
-		// The Resolver probes are Unbound's query byte for byte: no
+		// The NoNSID probes are Unbound's query byte for byte: no
 		// option at all; every other EDNS probe asks for the NSID.
 		var want []uint16
-		if !p.Resolver {
+		if !p.NoNSID {
 			want = append(want, dns.EDNS0NSID)
 		}
 		if p.Option != 0 {
@@ -93,8 +93,8 @@ func TestParsePlan(t *testing.T) {
 		t.Errorf("--probes caa is %v", p)
 	}
 	for _, p := range Catalog {
-		if p.Conformance() && p.Resolver {
-			t.Errorf("%s is a conformance probe on the resolver's path", p.ID)
+		if p.Conformance() && p.NoNSID {
+			t.Errorf("%s is a conformance probe sent as the resolver's query", p.ID)
 		}
 	}
 }

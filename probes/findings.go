@@ -67,12 +67,6 @@ type FindingInfo struct {
 	Impact   string // what a CA's validating resolver makes of it
 	Fix      string // what to change
 	Fixture  string // the lab zone that reproduces it
-	// Kept marks a fail-severity finding with which a CA's resolver still
-	// takes the reply: what it then returns is decided by a rule of the
-	// resolver model (docs/prediction.md: R3 the EDNS fallback, R4 no
-	// fallback after a drop, R5 the empty NODATA, R7 NXDOMAIN), not by
-	// the finding. probes/predict reads this instead of listing codes.
-	Kept bool
 }
 
 // Findings is the finding catalog, in the order the docs present it.
@@ -336,7 +330,7 @@ var Findings = []FindingInfo{
 		Impact:   "None today for a CA. A resolver would read a future flag's meaning into a reply that does not have it: a conformance warning.",
 		Fix:      "Build the reply's OPT record afresh instead of copying the query's.",
 		Fixture:  "ednsflagecho.test"},
-	{Code: CodeDOIntolerant, Severity: SeverityFail, Mark: "noDO", Kept: true,
+	{Code: CodeDOIntolerant, Severity: SeverityFail, Mark: "noDO",
 		Summary:  "The server fails CAA queries with the DNSSEC OK bit set (no reply or FORMERR) and answers the same query with EDNS but DO clear.",
 		RFC:      "RFC 3225 §3; RFC 6891 §7; RFC 8906 (testing DNSSEC queries)",
 		Requires: "A server answers queries with DO set, signed zone or not: without DNSSEC data for an unsigned zone, with signatures for a signed one.",
@@ -364,14 +358,14 @@ var Findings = []FindingInfo{
 		Impact:   "None for a CA: its resolver sends QUERY only. A server that answers unknown opcodes as queries, or drops them (PowerDNS Authoritative 4.7 does), is a conformance warning: new opcodes cannot be deployed against it.",
 		Fix:      "Answer NOTIMP to opcodes the server does not implement.",
 		Fixture:  "opcode.test"},
-	{Code: CodeNegativeWithoutSOA, Severity: SeverityFail, Mark: "noSOA", Kept: true,
+	{Code: CodeNegativeWithoutSOA, Severity: SeverityFail, Mark: "noSOA",
 		Summary:  "A negative answer for CAA (NODATA or NXDOMAIN) has no SOA record in the authority section.",
 		RFC:      "RFC 2308 §2.2, §3; RFC 1034 §4.3.4",
 		Requires: "An authoritative negative answer carries the zone's SOA in the authority section, with AA set: NOERROR with an empty answer for a name without CAA (NODATA), NXDOMAIN for a name that does not exist.",
 		Impact:   "Unbound accepts an empty NODATA when it is the only server's answer. Beside a server that answers properly, Unbound 1.19 and later throw the empty reply away and ask the other server; Unbound 1.17 took it in about half the lookups, so the domain's CAA policy silently vanished and the CA issued as if there were no CAA record. Resolvers also cannot cache the answer (no negative TTL). The model follows Unbound 1.19+ (docs/prediction.md R5).",
 		Fix:      "Put the zone's SOA in the authority section of every NODATA and NXDOMAIN answer (the server's negative-answer code, or the DNS load balancer that rewrites replies).",
 		Fixture:  "nosoa.test (the only server), part-nosoa.test (beside a good server)"},
-	{Code: CodeNegativeWrongSOA, Severity: SeverityFail, Mark: "badSOA", Kept: true,
+	{Code: CodeNegativeWrongSOA, Severity: SeverityFail, Mark: "badSOA",
 		Summary:  "A negative answer for CAA carries an SOA record of another zone than the one the server is authoritative for.",
 		RFC:      "RFC 2308 §2.2, §3",
 		Requires: "The SOA in a negative answer is the SOA of the zone the name belongs to.",

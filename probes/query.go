@@ -58,7 +58,7 @@ func spell0x20(name string) string {
 //
 // Every query with EDNS asks for the server's NSID (RFC 5001 §2.1: an empty
 // NSID option), so each reply says which instance of an anycast address
-// answered; except the probes marked Resolver (caa, caa-upper, caa-0x20),
+// answered; except the probes marked NoNSID (caa, caa-upper, caa-0x20),
 // which send byte for byte the query a CA's resolver sends (Unbound 1.17
 // and 1.26: EDNS 0, DO, a 1232-byte buffer, no option at all). Those are
 // the queries the prediction rests on: a server that fails any query with
@@ -121,7 +121,7 @@ func BuildProbeQuery(name string, p Probe) ([]byte, error) {
 		binary.BigEndian.PutUint16(buf[off+7:], flags)
 		rdlen := off + 9
 		off += 11
-		if !p.Resolver {
+		if !p.NoNSID {
 			off += copy(buf[off:], nsidOption)
 		}
 		if p.Option != 0 {

@@ -16,7 +16,7 @@ import (
 	"github.com/caaprobe/caaprobe/probes/check"
 	"github.com/caaprobe/caaprobe/probes/discovery"
 	"github.com/caaprobe/caaprobe/probes/input"
-	"github.com/caaprobe/caaprobe/probes/predict"
+	"github.com/caaprobe/caaprobe/probes/predict/boulder"
 	"github.com/caaprobe/caaprobe/probes/render"
 	"github.com/caaprobe/caaprobe/probes/report"
 	"github.com/caaprobe/caaprobe/probes/resolver"
@@ -506,7 +506,7 @@ func checkAndReport(ctx context.Context, cfg check.Config, f *checkFlags, items 
 			}
 		case d.Verdict == report.VerdictFail:
 			failed++
-		case predict.PolicyFails(d):
+		case boulder.PolicyFails(d):
 			failed++
 		case d.Verdict == report.VerdictWarn:
 			warned++

@@ -16,7 +16,7 @@ import (
 	"github.com/caaprobe/caaprobe/probes/check"
 	"github.com/caaprobe/caaprobe/probes/explain"
 	"github.com/caaprobe/caaprobe/probes/input"
-	"github.com/caaprobe/caaprobe/probes/predict"
+	"github.com/caaprobe/caaprobe/probes/predict/boulder"
 	"github.com/caaprobe/caaprobe/probes/report"
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
@@ -479,7 +479,7 @@ func policyAnswer(p explain.Problem, tries []*report.Domain, ca string) (string,
 				at = strings.TrimPrefix(d.Domain, "*.")
 			}
 			return fmt.Sprintf("the policy at %s forbids %s: %s", at, pol.CA, pol.Reason), true
-		case predict.Varies:
+		case boulder.Varies:
 			return fmt.Sprintf("the policy of %s varies with the server asked, so %s is forbidden some of the time: %s", d.Domain, pol.CA, pol.Reason), true
 		}
 	}

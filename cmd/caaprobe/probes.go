@@ -194,10 +194,13 @@ path is a server that fails queries with DO set: ` + "`do-intolerant`" + `, a **
 raised on the ` + "`caa`" + ` probe when the same query with EDNS but DO clear
 (` + "`edns-nodo`" + `) is answered; its effect on the outcome comes from the existing
 CAA probes (a drop is a timeout, R4; a FORMERR starts Unbound's fallback
-without EDNS, R3). This is data in the catalog: probes/predict reads only
-the probes marked ` + "`Resolver`" + ` (caa, caa-upper, caa-0x20) and, for the EDNS
-fallback, caa-noedns; a finding marked ` + "`Kept`" + ` (do-intolerant, the negative-answer
-findings) leaves the reply usable and the outcome to the model's rules.
+without EDNS, R3). This is the resolver model's, not the catalog's: the
+Unbound model (probes/predict/unbound, its README R1) reads only the probes it
+names (caa-0x20, caa, caa-upper and, for the EDNS fallback, caa-noedns), and
+the fail findings with which it still takes the reply (do-intolerant, the
+negative-answer findings) are listed there, leaving the outcome to its rules.
+The catalog only marks the three CAA probes ` + "`NoNSID`" + `: they go out as the
+resolver's own query, without the NSID request.
 
 TC=1 over TCP is reported as ` + "`truncated-tcp-failed`" + ` (the TCP reply cannot be
 completed, fixture tctcp.test): one code for the one fault, on whichever probe

@@ -22,6 +22,8 @@ import (
 	"github.com/caaprobe/caaprobe/probes/lru"
 	"github.com/caaprobe/caaprobe/probes/model"
 	"github.com/caaprobe/caaprobe/probes/predict"
+	"github.com/caaprobe/caaprobe/probes/predict/boulder"
+	"github.com/caaprobe/caaprobe/probes/predict/models"
 	"github.com/caaprobe/caaprobe/probes/resolver"
 	"github.com/caaprobe/caaprobe/probes/transport"
 	"github.com/miekg/dns"
@@ -177,6 +179,9 @@ type Checker struct {
 	rx *transport.Retry
 	// limit is the per-address rate limit under X and rx.
 	limit *transport.Limiter
+	// models are the resolver models registered when the Checker was
+	// made, the default first (probes/predict/models).
+	models []predict.Model
 }
 
 // New makes a Checker.
@@ -220,7 +225,8 @@ func newChecker(cfg Config, limit *transport.Limiter) *Checker {
 		trusts:    lru.NewWork[string, *zoneTrust](discovery.DefaultCacheSize, b.Step),
 		resolved:  lru.NewWork[string, resolver.Answer](discovery.DefaultCacheSize, b.Step),
 		instances: lru.NewWork[string, *probes.Result](discovery.DefaultCacheSize, b.Step),
-		rx:        transport.New(rbase, limit, 0, 0), limit: limit}
+		rx:        transport.New(rbase, limit, 0, 0), limit: limit,
+		models: models.Models()}
 	c.watchLocal()
 	if c.anchors = anchorsByZone(cfg.TrustAnchor); len(c.anchors["."]) == 0 {
 		c.anchors["."] = anchorsByZone(IANARootAnchors())["."]
@@ -273,7 +279,7 @@ func (c *Checker) Check(ctx context.Context, domain string) *model.Domain {
 	}
 	// Discover every relevant name's zone; ancestors hit the cache. A
 	// name that cannot be discovered keeps its place in the climb (errs),
-	// since Boulder's walk reads the names in order (predict.Policy).
+	// since Boulder's walk reads the names in order (boulder.Policy).
 	infos := make([]*discovery.Name, len(names))
 	errs := make([]string, len(names))
 	for i, n := range names {
@@ -394,8 +400,9 @@ func (c *Checker) Check(ctx context.Context, domain string) *model.Domain {
 		d.Err = fmt.Errorf("the probing of %s was cut short (its shared work ran out of budget or the run was closed): %w", model.TrimDot(names[i]), discovery.ErrLimit).Error()
 	}
 	probes.Summarise(d)
-	// The CA model: outcomes, policy and explanation (probes/predict).
-	predict.Fill(d, c.cfg.CA, domain)
+	// The CA model over every resolver model: outcomes, policy and
+	// explanation (probes/predict/boulder).
+	boulder.Fill(d, c.models, c.cfg.CA, domain)
 	d.Resolver = c.askResolver(ctx, d)
 	return d
 }

@@ -7,14 +7,14 @@ import (
 	"github.com/caaprobe/caaprobe/probes"
 	"github.com/caaprobe/caaprobe/probes/caa"
 	"github.com/caaprobe/caaprobe/probes/model"
-	"github.com/caaprobe/caaprobe/probes/predict"
+	"github.com/caaprobe/caaprobe/probes/predict/boulder"
 	"github.com/caaprobe/caaprobe/probes/report"
 	"github.com/miekg/dns"
 )
 
 // contradictions lists the ways d's verdict, findings, policy and
 // outcomes disagree. It reads the names the way Boulder's walk does
-// (docs/prediction.md C1, C2, C9), independently of predict.Policy: from
+// (docs/prediction.md C1, C2, C9), independently of boulder.Policy: from
 // the name upward, each alias followed to the end of its chain, stopping
 // at the first non-empty RRset or the first lookup that fails. A failed
 // lookup in that span must make the verdict fail with a fail finding about
@@ -27,7 +27,7 @@ func contradictions(d *report.Domain) []string {
 		if d.Verdict != report.VerdictError {
 			out = append(out, fmt.Sprintf("error %q with verdict %s", d.Err, d.Verdict))
 		}
-		if d.Policy != nil && d.Policy.Issue != predict.Unknown {
+		if d.Policy != nil && d.Policy.Issue != boulder.Unknown {
 			out = append(out, fmt.Sprintf("error %q with policy %+v", d.Err, d.Policy))
 		}
 		return out
@@ -85,14 +85,14 @@ climb:
 		if !namesCause(d, failed) {
 			out = append(out, fmt.Sprintf("lookup of %s fails, no fail finding about %s", last.Name, chainText(failed)))
 		}
-		if p.Issue != predict.Unknown && p.Issue != predict.Varies {
+		if p.Issue != boulder.Unknown && p.Issue != boulder.Varies {
 			out = append(out, fmt.Sprintf("lookup of %s fails, policy %s", last.Name, p.Issue))
 		}
 		if d.Outcome != report.OutcomeServfail {
 			out = append(out, fmt.Sprintf("lookup of %s fails, outcome %q", last.Name, d.Outcome))
 		}
 	case failed != nil: // not predicted (no server reachable from here)
-		if p.Issue != predict.Unknown {
+		if p.Issue != boulder.Unknown {
 			out = append(out, fmt.Sprintf("lookup of %s not predicted, policy %s", failed[0].Name, p.Issue))
 		}
 	case varies:
@@ -103,11 +103,11 @@ climb:
 		if d.Outcome != report.OutcomeOK {
 			out = append(out, fmt.Sprintf("every lookup the CA reads works, outcome %q", d.Outcome))
 		}
-		if p.Issue != caa.Permitted && p.Issue != caa.Forbidden && !(tldNX && p.Issue == predict.Unknown) {
+		if p.Issue != caa.Permitted && p.Issue != caa.Forbidden && !(tldNX && p.Issue == boulder.Unknown) {
 			out = append(out, fmt.Sprintf("every lookup the CA reads works, policy %s: %s", p.Issue, p.Reason))
 		}
 	}
-	if p.Issue == caa.Forbidden && !strings.HasPrefix(d.Domain, "*.") && !predict.PolicyFails(d) {
+	if p.Issue == caa.Forbidden && !strings.HasPrefix(d.Domain, "*.") && !boulder.PolicyFails(d) {
 		out = append(out, "policy forbidden does not fail the run")
 	}
 	return out

@@ -40,10 +40,14 @@ type Domain struct {
 	Names  []*Name
 	// Servers are the server addresses probed, zone by zone in climb
 	// order, each with its results for every relevant name of its zone.
-	Servers     []*Server
-	Findings    []Finding
-	Verdict     Verdict
-	Outcome     Outcome
+	Servers  []*Server
+	Findings []Finding
+	Verdict  Verdict
+	Outcome  Outcome
+	// Outcomes is the domain's outcome under every resolver model of the
+	// run, by model name (probes/predict/models); Outcome is the default
+	// model's, and the only one in the JSON. Nil when not predicted.
+	Outcomes    map[string]Outcome
 	Policy      *Policy
 	Explanation string
 	Err         string
@@ -68,6 +72,9 @@ type Name struct {
 	CNAME   string
 	AliasOf string // set on a CNAME target: the name whose alias led here
 	Outcome Outcome
+	// Outcomes is this name's outcome under every resolver model of the
+	// run, by model name; Outcome is the default model's.
+	Outcomes map[string]Outcome
 	// Ignored: the CA's walk does not read this name (it is above the
 	// closest CAA RRset), so its outcome is not the domain's.
 	Ignored bool

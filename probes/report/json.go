@@ -21,17 +21,21 @@ import (
 // keys, never rename or remove them without a documented migration.
 
 type JSONDomain struct {
-	Domain      string         `json:"domain"`
-	Verdict     Verdict        `json:"verdict"`
-	Outcome     Outcome        `json:"outcome"`
-	Findings    []JSONFinding  `json:"findings"`
-	Servers     []JSONServer   `json:"servers"`
-	Policy      *JSONPolicy    `json:"policy"`
-	Error       string         `json:"error"`
-	Source      string         `json:"source,omitempty"`
-	Names       []JSONName     `json:"names"`
-	Explanation string         `json:"explanation"`
-	Resolver    []JSONResolver `json:"resolver,omitempty"`
+	Domain  string  `json:"domain"`
+	Verdict Verdict `json:"verdict"`
+	Outcome Outcome `json:"outcome"`
+	// Outcomes is the domain's outcome under each resolver model, by
+	// model name, when the run has more than one (outcome is the
+	// default's); absent otherwise.
+	Outcomes    map[string]Outcome `json:"outcomes,omitempty"`
+	Findings    []JSONFinding      `json:"findings"`
+	Servers     []JSONServer       `json:"servers"`
+	Policy      *JSONPolicy        `json:"policy"`
+	Error       string             `json:"error"`
+	Source      string             `json:"source,omitempty"`
+	Names       []JSONName         `json:"names"`
+	Explanation string             `json:"explanation"`
+	Resolver    []JSONResolver     `json:"resolver,omitempty"`
 	// Vantage and Time say where and when the domain was checked (see
 	// vantage.go); absent from runs before they were recorded.
 	Vantage *Vantage `json:"vantage,omitempty"`
@@ -155,6 +159,8 @@ type JSONName struct {
 	CNAME   string  `json:"cname,omitempty"`
 	AliasOf string  `json:"alias_of,omitempty"`
 	Outcome Outcome `json:"outcome"`
+	// Outcomes: as JSONDomain.Outcomes, for this name.
+	Outcomes map[string]Outcome `json:"outcomes,omitempty"`
 	// Ignored: the CA's walk stops at a CAA RRset below this name, so its
 	// outcome does not decide (docs/prediction.md C2).
 	Ignored bool `json:"ignored,omitempty"`
@@ -164,6 +170,15 @@ type JSONName struct {
 	FailingRefs []JSONServerRef `json:"failing"`
 	Error       string          `json:"error,omitempty"`
 	DNSSEC      string          `json:"dnssec,omitempty"`
+}
+
+// byModel is the outcomes by resolver model for the JSON: only when there
+// is more than the default's, which "outcome" already holds.
+func byModel(m map[string]Outcome) map[string]Outcome {
+	if len(m) < 2 {
+		return nil
+	}
+	return m
 }
 
 // WriteJSON writes d as one line of JSON.
@@ -178,7 +193,8 @@ func WriteJSON(w io.Writer, d *Domain) error {
 
 func toJSON(d *Domain) JSONDomain {
 	out := JSONDomain{Domain: d.Domain, Verdict: d.Verdict, Outcome: d.Outcome, Error: d.Err, Source: d.Source,
-		Explanation: d.Explanation, Findings: []JSONFinding{}, Servers: []JSONServer{}, Names: []JSONName{}, Failing: []JSONServerRef{}}
+		Explanation: d.Explanation, Findings: []JSONFinding{}, Servers: []JSONServer{}, Names: []JSONName{}, Failing: []JSONServerRef{},
+		Outcomes: byModel(d.Outcomes)}
 	for _, f := range d.Findings {
 		out.Findings = append(out.Findings, JSONFinding{Code: string(f.Code), Severity: string(f.Severity), Name: f.Name,
 			Zone: f.Zone, NS: f.NS, Addr: f.Addr, Probe: string(f.Probe), Detail: f.Detail})
@@ -202,7 +218,7 @@ func toJSON(d *Domain) JSONDomain {
 	}
 	for _, n := range d.Names {
 		jn := JSONName{Name: model.TrimDot(n.Name), Zone: model.TrimDot(n.Zone), Exists: n.Exists, CNAME: model.TrimDot(n.CNAME), AliasOf: model.TrimDot(n.AliasOf),
-			Outcome: n.Outcome, Ignored: n.Ignored, Failing: n.Failing, Error: n.Err, DNSSEC: n.DNSSEC}
+			Outcome: n.Outcome, Outcomes: byModel(n.Outcomes), Ignored: n.Ignored, Failing: n.Failing, Error: n.Err, DNSSEC: n.DNSSEC}
 		if jn.Failing == nil {
 			jn.Failing = []string{}
 		}

@@ -71,7 +71,7 @@ func DecodeJSON(line []byte) (*Decoded, error) {
 			rec.Time = t
 		}
 	}
-	d := &Domain{Domain: j.Domain, Source: j.Source, Verdict: j.Verdict, Outcome: j.Outcome,
+	d := &Domain{Domain: j.Domain, Source: j.Source, Verdict: j.Verdict, Outcome: j.Outcome, Outcomes: j.Outcomes,
 		Explanation: j.Explanation, Err: j.Error}
 	rec.Domain = d
 	if p := j.Policy; p != nil {
@@ -79,7 +79,7 @@ func DecodeJSON(line []byte) (*Decoded, error) {
 	}
 	for _, n := range j.Names {
 		d.Names = append(d.Names, &Name{Name: fqdn(n.Name), Zone: fqdn(n.Zone), Exists: n.Exists,
-			CNAME: fqdn(n.CNAME), AliasOf: fqdn(n.AliasOf), Outcome: n.Outcome, Ignored: n.Ignored, Failing: n.Failing,
+			CNAME: fqdn(n.CNAME), AliasOf: fqdn(n.AliasOf), Outcome: n.Outcome, Outcomes: n.Outcomes, Ignored: n.Ignored, Failing: n.Failing,
 			Err: n.Error, DNSSEC: n.DNSSEC})
 	}
 	// Details of each result's findings live in the findings list; a

@@ -1,12 +1,12 @@
-// Package predict is caaprobe's model of the CA: from the evidence (each
-// relevant name's servers and their probe results, the DNSSEC state) it
-// says what the CA's validating resolver returns for each name (Unbound with
-// use-caps-for-id, as Let's Encrypt runs it), what it returns for the
-// domain, whether the CA issues (Boulder's CAA rule), and why, in words.
-// Everything here is pure: no I/O, no clock. Every rule is numbered in
-// docs/prediction.md with the Unbound or Boulder source it follows or the
-// run of the real Unbound that measured it.
-package predict
+// Package unbound is caaprobe's model of the CA's validating resolver:
+// Unbound with use-caps-for-id, validating, as Let's Encrypt runs it. From
+// one name's servers and their probe results (and the zone's DNSSEC state)
+// it says what Unbound returns: ok, servfail or intermittent, the servers it
+// routes around and the fault it cannot route around. Every rule (R1–R7,
+// R9, R10; R8, the domain's outcome, is the CA model's) is in README.md
+// beside this file with its evidence: the Unbound source it follows, or the
+// run of the real Unbound that measured it. Pure: no I/O, no clock.
+package unbound
 
 import (
 	"fmt"
@@ -15,6 +15,7 @@ import (
 
 	"github.com/caaprobe/caaprobe/probes"
 	"github.com/caaprobe/caaprobe/probes/model"
+	"github.com/caaprobe/caaprobe/probes/predict"
 	"github.com/miekg/dns"
 )
 
@@ -69,38 +70,49 @@ type Path struct {
 	DropsDO bool
 }
 
-// resolverProbes are what a CA's resolver sends: CAA over UDP with EDNS and
-// DO, in a random spelling (use-caps-for-id); the lowercase and uppercase
-// probes are its extreme spellings.
-// They are the catalog's probes marked Resolver, the random spelling first
-// (the reply the resolver itself would get).
-var resolverProbes = resolverPath()
+// Model is the Unbound resolver model (predict.Model).
+type Model struct{}
 
-func resolverPath() []probes.ProbeID {
-	var out []probes.ProbeID
-	for _, p := range probes.Catalog {
-		if p.Resolver {
-			out = append(out, p.ID)
-		}
-	}
-	sort.SliceStable(out, func(i, j int) bool { return out[i] == probes.ProbeCAA0x20 && out[j] != probes.ProbeCAA0x20 })
-	return out
+// Name implements predict.Model.
+func (Model) Name() string { return "unbound" }
+
+// Probes implements predict.Model: what Unbound sends, CAA over UDP with
+// EDNS 0, DO, a 1232-byte buffer and no option, in a random spelling
+// (use-caps-for-id), its own spelling first; the lowercase and uppercase
+// probes are its extreme spellings (R1); caa-noedns is its retry without
+// EDNS (R3).
+func (Model) Probes() []probes.ProbeID {
+	return append(append([]probes.ProbeID(nil), resolverProbes...), probes.ProbeCAANoEDNS)
 }
 
-// Label names a server address as the explanations do.
+// Resolve implements predict.Model (the rules of README.md).
+func (Model) Resolve(n *model.Name, servers []*model.Server) predict.Name {
+	return resolve(n, servers).result()
+}
+
+// resolverProbes are the probes on Unbound's path (R1), the random
+// spelling first: the reply the resolver itself would get.
+var resolverProbes = []probes.ProbeID{probes.ProbeCAA0x20, probes.ProbeCAA, probes.ProbeCAAUpper}
+
+// Label names a server address as the explanations and Failing do.
 func Label(s *model.Server) string {
 	return fmt.Sprintf("%s (%s)", model.TrimDot(s.NS), s.Addr)
 }
 
 // passes are the fail-severity codes that do not make the resolver discard
 // a reply: they are about the data (the CA reads it), about which name the
-// answer is for, or are judged per zone (rules R1, R7).
+// answer is for, or are judged per zone (rules R1, R7), or the reply stays
+// usable and a rule decides what Unbound returns (R3 the EDNS fallback, R4
+// no fallback after a drop, R5 the empty NODATA).
 var passes = map[probes.Code]bool{
 	probes.CodeInvalidCAA:          true, // data: the CA reads the RRset (CA rule C4)
 	probes.CodeNXDomainExisting:    true, // a wrong answer, but an answer (R7)
 	probes.CodeCaseSensitiveAnswer: true, // the 0x20 spelling's reply is the one the resolver gets (R7)
 	probes.CodeFamilyUnreachable:   true, // this host's limit, not the server's
 	probes.CodeEDNSIntolerant:      true, // decided by the EDNS fallback rule (R3)
+	probes.CodeDOIntolerant:        true, // what the CAA probes got decides (R3, R4)
+	probes.CodeNegativeWithoutSOA:  true, // an empty NODATA (R5)
+	probes.CodeNegativeWrongSOA:    true, // the scrubber leaves an empty NODATA (R5)
 }
 
 // ServerPath classifies what the resolver gets from server s for name.
@@ -234,7 +246,7 @@ func instanceLabel(label string, r *probes.Result) string {
 // that the retry without EDNS gets past does not count either.
 func failsLookup(r *probes.Result, ednsFallback bool) bool {
 	for _, is := range r.Issues {
-		if info := probes.Info(is.Code); passes[is.Code] || info.Kept || info.Severity != probes.SeverityFail {
+		if passes[is.Code] || probes.Info(is.Code).Severity != probes.SeverityFail {
 			continue
 		}
 		if ednsFallback && (is.Code == probes.CodeRcodeFormerr || is.Code == probes.CodeRcodeNotimp) {
@@ -296,44 +308,44 @@ func key(r *probes.Result) string {
 	return probes.RcodeText(r.Rcode) + " [" + strings.Join(rd, "; ") + "]"
 }
 
-// Variant is one answer the resolver may return for a name, with the
-// servers that give it.
-type Variant struct {
-	Key     string
-	Rcode   int
-	RRset   []*dns.CAA
-	Servers []string
-}
-
-// Name is the prediction for one relevant name.
-type Name struct {
-	Name    *model.Name
-	Outcome model.Outcome
-	Paths   []Path
-	// Variants are the distinct answers the resolver may return, in server
-	// order: one when the outcome is ok, several when intermittent, none
-	// on servfail. With CapsFail, only the answers of servers that keep
-	// the question's case (the others' answers are never returned).
-	Variants []Variant
-	Working  []string // servers whose reply the resolver takes
-	Failing  []string // servers the resolver routes around (or fails on)
-	// CapsFail: a server changed the question's case and the servers'
+// result is the model's working record for one name, turned into a
+// predict.Name by result().
+type result struct {
+	name     *model.Name
+	outcome  model.Outcome
+	paths    []Path
+	variants []predict.Variant
+	working  []string
+	failing  []string
+	// capsFail: a server changed the question's case and the servers'
 	// answers differ, so Unbound's 0x20 fallback fails every lookup that
 	// reaches that server first (R6): some lookups SERVFAIL.
-	CapsFail bool
-	// Ignored: the CA's decision does not read this name (a name above
-	// the closest CAA RRset, C2), so its outcome is not the domain's.
-	Ignored bool
+	capsFail bool
+	rules    []string
 }
 
-// Resolve predicts the resolver's answer for n from the servers of its
-// zone (rules R1–R7 of docs/prediction.md).
-func Resolve(n *model.Name, servers []*model.Server) Name {
-	out := Name{Name: n}
+func (r *result) rule(id string) {
+	for _, x := range r.rules {
+		if x == id {
+			return
+		}
+	}
+	r.rules = append(r.rules, id)
+}
+
+// resolve predicts the resolver's answer for n from the servers of its
+// zone (the rules of README.md).
+func resolve(n *model.Name, servers []*model.Server) *result {
+	out := &result{name: n}
 	if n.Err != "" {
-		out.Outcome = model.OutcomeServfail
+		// The engine found the lookup broken before any server was asked
+		// (a CNAME loop or an overlong chain, an undiscoverable name):
+		// Unbound returns SERVFAIL (R10).
+		out.outcome = model.OutcomeServfail
+		out.rule("R10")
 		return out
 	}
+	out.rule("R1")
 	// The validator expects signatures unless the zone is known to be
 	// insecure (or DNSSEC was not judged at all).
 	signed := n.DNSSEC != "insecure" && n.DNSSEC != ""
@@ -344,7 +356,7 @@ func Resolve(n *model.Name, servers []*model.Server) Name {
 			continue
 		}
 		p := ServerPath(s, n.Name, signed)
-		out.Paths = append(out.Paths, p)
+		out.paths = append(out.paths, p)
 		switch p.Kind {
 		case Answers:
 			others := instancePaths(s, n.Name, p)
@@ -352,16 +364,26 @@ func Resolve(n *model.Name, servers []*model.Server) Name {
 				// Name the instance on each answer's path: the provider
 				// fixes a site, not an address.
 				p.Label = instanceLabel(p.Label, p.Answer)
-				out.Paths[len(out.Paths)-1].Label = p.Label
+				out.paths[len(out.paths)-1].Label = p.Label
+				out.rule("R6")
 			}
 			answers = append(answers, p)
 			answers = append(answers, others...)
 		case EmptyNoData:
 			empties = append(empties, p)
+			out.rule("R5")
 		case Fails:
 			failing++
+			out.rule("R2")
 		case Untested:
 			untested++
+			out.rule("R9")
+		}
+		if p.EDNSFallback || p.Signed && p.Fault != nil && p.Fault.Has(probes.CodeEDNSIntolerant) {
+			out.rule("R3")
+		}
+		if p.DropsDO || p.Kind == Fails && dropped(p.Fault) {
+			out.rule("R4")
 		}
 	}
 	taken := answers
@@ -369,26 +391,32 @@ func Resolve(n *model.Name, servers []*model.Server) Name {
 		// R5: an empty NODATA is accepted when no server does better.
 		taken = empties
 	}
-	for _, p := range out.Paths {
+	for _, p := range out.paths {
 		switch {
 		case p.Kind == Fails, p.Kind == EmptyNoData && len(answers) > 0:
-			out.Failing = append(out.Failing, p.Label)
+			out.failing = append(out.failing, p.Label)
 		case p.Kind != Untested:
-			out.Working = append(out.Working, p.Label)
+			out.working = append(out.working, p.Label)
 		}
 	}
 	if len(taken) == 0 {
 		if failing == 0 && untested > 0 {
-			out.Outcome = model.OutcomeUnknown
+			out.outcome = model.OutcomeUnknown
 		} else {
-			out.Outcome = model.OutcomeServfail
+			out.outcome = model.OutcomeServfail
 		}
 		return out
 	}
-	addVariants(&out, taken)
-	out.Outcome = model.OutcomeOK
-	if len(out.Variants) > 1 {
-		out.Outcome = model.OutcomeIntermittent
+	addVariants(out, taken)
+	out.outcome = model.OutcomeOK
+	for _, v := range out.variants {
+		if v.Rcode == dns.RcodeNameError {
+			out.rule("R7")
+		}
+	}
+	if len(out.variants) > 1 {
+		out.outcome = model.OutcomeIntermittent
+		out.rule("R6")
 		// R6: a lookup that reaches a server that changes the question's
 		// case first runs Unbound's 0x20 fallback, which compares the
 		// servers' answers and fails on a difference; a lookup that
@@ -396,16 +424,16 @@ func Resolve(n *model.Name, servers []*model.Server) Name {
 		var keep []Path
 		for _, p := range taken {
 			if p.CaseChanged {
-				out.CapsFail = true
+				out.capsFail = true
 			} else {
 				keep = append(keep, p)
 			}
 		}
-		if out.CapsFail {
-			out.Variants = nil
-			addVariants(&out, keep)
+		if out.capsFail {
+			out.variants = nil
+			addVariants(out, keep)
 			if len(keep) == 0 {
-				out.Outcome = model.OutcomeServfail
+				out.outcome = model.OutcomeServfail
 			}
 		}
 	}
@@ -413,25 +441,32 @@ func Resolve(n *model.Name, servers []*model.Server) Name {
 }
 
 // addVariants groups the paths' answers by key, in server order.
-func addVariants(out *Name, paths []Path) {
+func addVariants(out *result, paths []Path) {
 	for _, p := range paths {
 		i := 0
-		for i < len(out.Variants) && out.Variants[i].Key != p.Key {
+		for i < len(out.variants) && out.variants[i].Key != p.Key {
 			i++
 		}
-		if i == len(out.Variants) {
-			out.Variants = append(out.Variants, Variant{Key: p.Key, Rcode: p.Rcode, RRset: p.RRset})
+		if i == len(out.variants) {
+			out.variants = append(out.variants, predict.Variant{Key: p.Key, Rcode: p.Rcode, RRset: p.RRset})
 		}
-		out.Variants[i].Servers = append(out.Variants[i].Servers, p.Label)
+		out.variants[i].Servers = append(out.variants[i].Servers, p.Label)
 	}
 }
 
-// Worse orders outcomes: servfail over intermittent over ok. Unknown (not
-// predicted) changes nothing.
-func Worse(a, b model.Outcome) model.Outcome {
-	rank := map[model.Outcome]int{model.OutcomeOK: 1, model.OutcomeIntermittent: 2, model.OutcomeServfail: 3}
-	if rank[b] > rank[a] {
-		return b
+// result is what the CA model reads: the outcome and servers, and the
+// model's words for what fails and what the detours cost.
+func (r *result) result() predict.Name {
+	out := predict.Name{Name: r.name, Outcome: r.outcome, Variants: r.variants, Working: r.working, Failing: r.failing,
+		Rules: r.rules, Detail: r.paths}
+	if r.capsFail {
+		out.FailsFirst = caseChangers(r.paths)
+		out.FailsFirstNote = " (measured with Unbound 1.17: 6 of 10 lookups)"
+		out.Reason = fmt.Sprintf("the servers' answers differ and %s changes the question's case, so the resolver's 0x20 fallback fails", strings.Join(out.FailsFirst, ", "))
 	}
-	return a
+	out.Fault = failureText(r)
+	if r.outcome == model.OutcomeOK {
+		out.Detour = detourText(r)
+	}
+	return out
 }

@@ -1,4 +1,11 @@
-package predict
+// Package boulder is caaprobe's model of the CA: Boulder's CAA rule as Let's
+// Encrypt runs it, over any resolver model's per-name predictions
+// (predict.Name). It looks up every label, walks up from the name, stops at
+// the first lookup error before the closest non-empty RRset, reads the
+// RRset for the CA, and says why in words; Fill writes the result into the
+// domain. Every rule (C1..C10, and R8 the domain's outcome) is in README.md
+// beside this file. Pure: no I/O, no clock.
+package boulder
 
 import (
 	"fmt"
@@ -6,6 +13,7 @@ import (
 
 	"github.com/caaprobe/caaprobe/probes/caa"
 	"github.com/caaprobe/caaprobe/probes/model"
+	"github.com/caaprobe/caaprobe/probes/predict"
 	"github.com/miekg/dns"
 )
 
@@ -38,12 +46,12 @@ type ending struct {
 // name's answer varies between servers, each answer is followed; when the
 // decisions differ the policy is Varies and the reason names which servers
 // lead to which decision. input is the domain as given ("*.example.com" for a
-// wildcard); results holds Resolve's prediction per name.
+// wildcard); results holds the resolver model's prediction per name.
 //
 // It also returns the names the decision depends on: every name the walk
 // read, along every combination of answers (CNAME targets included). A
 // failure at a name outside that set is one Boulder ignores (C2).
-func Policy(d *model.Domain, results map[string]*Name, ca, input string) (*model.Policy, map[string]bool) {
+func Policy(d *model.Domain, results map[string]*predict.Name, ca, input string) (*model.Policy, map[string]bool) {
 	p := &model.Policy{CA: ca, Name: input, Issue: Unknown, Wildcard: Unknown}
 	if d.Err != "" {
 		p.Reason = d.Err
@@ -121,7 +129,7 @@ func PolicyFails(d *model.Domain) bool {
 
 type walker struct {
 	byName    map[string]*model.Name
-	results   map[string]*Name
+	results   map[string]*predict.Name
 	ca        string
 	climb     []*model.Name
 	truncated bool
@@ -173,11 +181,11 @@ func (w *walker) walk(i int, via string) []ending {
 			break
 		}
 		here := via
-		if len(r.Variants) > 1 || r.CapsFail {
+		if len(r.Variants) > 1 || len(r.FailsFirst) > 0 {
 			if here != "" {
 				here += ", then "
 			}
-			here += fmt.Sprintf("%s from %s", describe(n, v), strings.Join(v.Servers, ", "))
+			here += fmt.Sprintf("%s from %s", predict.Describe(n, v), strings.Join(v.Servers, ", "))
 		}
 		switch {
 		case v.Rcode == dns.RcodeNameError && dns.CountLabel(n.Name) == 1:
@@ -199,14 +207,14 @@ func (w *walker) walk(i int, via string) []ending {
 				reason: fmt.Sprintf("CAA at %s: %s", model.TrimDot(n.Name), dec.Reason)})
 		}
 	}
-	if r.CapsFail && w.count < maxOutcomes {
-		// Lookups that reach a case-changing server first fail.
+	if len(r.FailsFirst) > 0 && w.count < maxOutcomes {
+		// Lookups that reach one of these servers first fail.
 		w.count++
 		here := via
 		if here != "" {
 			here += ", then "
 		}
-		here += "a lookup that asks " + strings.Join(caseChangers(r), ", ") + " first"
+		here += "a lookup that asks " + strings.Join(r.FailsFirst, ", ") + " first"
 		out = append(out, ending{issue: Unknown, wildcard: Unknown, via: here, reason: lookupFails(n, r)})
 	}
 	if len(out) == 0 {
@@ -215,40 +223,16 @@ func (w *walker) walk(i int, via string) []ending {
 	return out
 }
 
-func describe(n *model.Name, v Variant) string {
-	switch {
-	case v.Rcode == dns.RcodeNameError:
-		return "NXDOMAIN at " + model.TrimDot(n.Name)
-	case len(v.RRset) == 0:
-		return "no CAA at " + model.TrimDot(n.Name)
-	}
-	var rd []string
-	for _, rr := range v.RRset {
-		rd = append(rd, fmt.Sprintf("%d %s %q", rr.Flag, rr.Tag, rr.Value))
-	}
-	return fmt.Sprintf("CAA %s at %s", strings.Join(rd, ", "), model.TrimDot(n.Name))
-}
-
-func lookupFails(n *model.Name, r *Name) string {
+func lookupFails(n *model.Name, r *predict.Name) string {
 	switch {
 	case n.Err != "":
 		return fmt.Sprintf("CAA lookup of %s fails: %s", model.TrimDot(n.Name), n.Err)
 	case r == nil || r.Outcome == model.OutcomeUnknown:
 		return fmt.Sprintf("CAA lookup of %s could not be predicted: no server of %s was reachable from this host", model.TrimDot(n.Name), model.TrimDot(n.Zone))
-	case r.CapsFail:
-		return fmt.Sprintf("CAA lookup of %s fails: the servers' answers differ and %s changes the question's case, so the resolver's 0x20 fallback fails", model.TrimDot(n.Name), strings.Join(caseChangers(r), ", "))
+	case r.Reason != "":
+		return fmt.Sprintf("CAA lookup of %s fails: %s", model.TrimDot(n.Name), r.Reason)
 	case len(r.Failing) > 0:
 		return fmt.Sprintf("CAA lookup of %s fails at %s", model.TrimDot(n.Name), strings.Join(r.Failing, ", "))
 	}
 	return fmt.Sprintf("CAA lookup of %s fails: no server answers", model.TrimDot(n.Name))
-}
-
-func caseChangers(r *Name) []string {
-	var out []string
-	for _, p := range r.Paths {
-		if p.CaseChanged {
-			out = append(out, p.Label)
-		}
-	}
-	return out
 }
