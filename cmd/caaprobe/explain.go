@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/caaprobe/caaprobe/probes"
 	"github.com/caaprobe/caaprobe/probes/caa"
@@ -36,7 +37,7 @@ type explainFlags struct {
 // explainSkips are check's flags that explain does not take: -f is the
 // message file here; names come from the message.
 var explainSkips = map[string]bool{"file": true, "cert": true, "shard": true, "summary": true, "only-failing": true,
-	"format": true, "evidence": true, "force": true}
+	"format": true}
 
 func newExplainCmd(env *cliEnv) *cobra.Command {
 	var ef explainFlags
@@ -73,7 +74,7 @@ or intermittently; 4 a name could not be checked.`,
 		}
 	})
 	cmd.Flags().StringVarP(&ef.file, "file", "f", "", "read the message from `FILE` (- for stdin)")
-	cmd.Flags().StringVar(&ef.format, "format", "table", "output format: table (or text) or json (one object)")
+	cmd.Flags().StringVar(&ef.format, "format", "table", "output format: table (or text), json (one object), markdown (for a ticket: the message, the answer, each name's evidence report) or html (one self-contained page)")
 	cmd.Flags().BoolVar(&ef.noCheck, "no-check", false, "only say what the message means; send no query")
 	return cmd
 }
@@ -146,9 +147,9 @@ type explainOutput struct {
 
 func runExplain(ctx context.Context, ef *explainFlags, fs *pflag.FlagSet, args []string, stdin io.Reader, stdout, stderr io.Writer) (err error) {
 	switch ef.format {
-	case "table", "text", "json":
+	case "table", "text", "json", "markdown", "html":
 	default:
-		return usageErr("--format %q: want table, text or json", ef.format)
+		return usageErr("--format %q: want table, text, json, markdown or html", ef.format)
 	}
 	f := &ef.check
 	f.format = "table"
@@ -183,6 +184,14 @@ func runExplain(ctx context.Context, ef *explainFlags, fs *pflag.FlagSet, args [
 	}
 	defer closeOut(&err)
 	out := &explainOutput{Message: msg, Parse: res, Repeat: repeat, Checks: []explainCheck{}, Domains: []json.RawMessage{}}
+	run := &report.Run{Version: recordedVersion(), Command: f.command, Started: time.Now().UTC(), Vantage: vantageOf(f.vantage, cfg)}
+	// An evidence directory that cannot be written is a usage error found
+	// before any query, as in check.
+	ev, err := newEvidenceSink(f, run)
+	if err != nil {
+		return err
+	}
+	defer ev.close()
 	var runs [][]*report.Domain // per try, per name
 	switch {
 	case len(res.Names) == 0:
@@ -205,24 +214,64 @@ func runExplain(ctx context.Context, ef *explainFlags, fs *pflag.FlagSet, args [
 			return &exitError{exitInternal, "interrupted"}
 		}
 		out.Checks = answer(res, runs, f.ca)
-		for _, d := range runs[len(runs)-1] {
-			var b bytes.Buffer
-			if err := report.WriteJSON(&b, d); err == nil {
-				out.Domains = append(out.Domains, json.RawMessage(bytes.TrimSpace(b.Bytes())))
-			}
+	}
+	shown := shownDomains(runs)
+	for _, d := range shown {
+		var b bytes.Buffer
+		if err := report.WriteJSON(&b, d); err == nil {
+			out.Domains = append(out.Domains, json.RawMessage(bytes.TrimSpace(b.Bytes())))
 		}
 	}
-	if ef.format == "json" {
+	switch ef.format {
+	case "json":
 		enc := json.NewEncoder(stdout)
 		enc.SetIndent("", "  ")
 		err = enc.Encode(out)
-	} else {
-		err = writeExplainText(stdout, out, runs, f, ef)
+	case "markdown":
+		err = writeExplainMarkdown(stdout, out, shown, run, ef.noCheck)
+	case "html":
+		err = writeExplainHTML(stdout, out, shown, ef.noCheck)
+	default:
+		err = writeExplainText(stdout, out, runs, shown, f, ef)
 	}
 	if err != nil {
 		return fmt.Errorf("writing the report: %w", err)
 	}
-	return explainExit(out, runs, ef.noCheck)
+	result := explainExit(out, runs, ef.noCheck)
+	if ev.w != nil {
+		if everr := writeExplainEvidence(ev, out, shown, ef.noCheck); everr != nil {
+			// caaprobe's own failure (a full disk): exit 1, saying what
+			// the explanation alone would give, as check does.
+			if c := exitOf(result); c != exitOK {
+				fmt.Fprintf(stderr, "caaprobe: the report alone would exit %d (%s)\n", c, exitMeaning(c))
+			}
+			return &exitError{exitInternal, strings.ReplaceAll(everr.Error(), "\n", "; ")}
+		}
+	}
+	return result
+}
+
+// shownDomains is each name's check as the output shows it: the one try,
+// or over several tries the first of the worst with the tally of them all
+// (check.Merge, as check --repeat shows it).
+func shownDomains(runs [][]*report.Domain) []*report.Domain {
+	if len(runs) == 0 {
+		return nil
+	}
+	if len(runs) == 1 {
+		return runs[0]
+	}
+	var out []*report.Domain
+	for i := range runs[len(runs)-1] {
+		var tries []*report.Domain
+		for _, r := range runs {
+			if i < len(r) {
+				tries = append(tries, r[i])
+			}
+		}
+		out = append(out, check.Merge(tries))
+	}
+	return out
 }
 
 // checkNames is one try: a new Checker (cold caches), the names through
@@ -495,7 +544,7 @@ func policyWhere(d *report.Domain) string {
 
 // writeExplainText is the table/text form: the message quoted, what it
 // says, what the check found, then check's own table of each name.
-func writeExplainText(w io.Writer, out *explainOutput, runs [][]*report.Domain, f *checkFlags, ef *explainFlags) error {
+func writeExplainText(w io.Writer, out *explainOutput, runs [][]*report.Domain, shown []*report.Domain, f *checkFlags, ef *explainFlags) error {
 	var b strings.Builder
 	b.WriteString("Message:\n")
 	lines := strings.Split(strings.TrimRight(out.Message, "\n"), "\n")
@@ -566,7 +615,7 @@ func writeExplainText(w io.Writer, out *explainOutput, runs [][]*report.Domain, 
 		return nil
 	}
 	color := f.color == "always" || f.color != "never" && !f.noColor && os.Getenv("NO_COLOR") == "" && isTerminal(w)
-	for _, d := range runs[len(runs)-1] {
+	for _, d := range shown {
 		fmt.Fprintln(w)
 		if err := report.WriteTable(w, d, report.TableOptions{Color: color, Width: tableWidth(w)}); err != nil {
 			return err

@@ -33,6 +33,13 @@ func (c *Checker) repeated(ctx context.Context, domain string) *model.Domain {
 	if len(tries) == 0 {
 		return c.Check(ctx, domain) // interrupted before any try finished
 	}
+	return Merge(tries)
+}
+
+// Merge is one domain's tries (in order, at least one) as one Domain: the
+// first of the worst tries, with what all tries saw in its Repeat. explain
+// makes its tries itself and merges them the same way.
+func Merge(tries []*model.Domain) *model.Domain {
 	shown := 0
 	for i, d := range tries {
 		if d.Verdict.Rank() > tries[shown].Verdict.Rank() {

@@ -10,6 +10,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -48,6 +49,8 @@ type Writer struct {
 	mu      sync.Mutex
 	used    map[string]bool // bundle folders taken in this run
 	entries []indexEntry
+	preface string   // Markdown at the top of each report and of the run's index
+	files   []string // the run's own files (AddFile), listed in the indexes
 }
 
 // indexEntry is one bundle's line in the index.
@@ -99,6 +102,32 @@ func NewWriter(dir string, run *report.Run) (*Writer, error) {
 // RunDir is the path of this run's folder.
 func (w *Writer) RunDir() string { return filepath.Join(w.dir, w.runDir) }
 
+// SetPreface sets Markdown put at the top of every report.md written
+// after it and of the run's index: what the run was for (explain puts the
+// CA's message and its answer there). The caller escapes what it quotes;
+// control characters are escaped here as in the rest of the report.
+func (w *Writer) SetPreface(md string) {
+	w.mu.Lock()
+	w.preface = md
+	w.mu.Unlock()
+}
+
+// AddFile writes a file of the run itself (explain's message.txt) into
+// the run folder, created exclusively, and lists it in the indexes. name
+// is one plain file name.
+func (w *Writer) AddFile(name string, data []byte) error {
+	if name == "" || name != filepath.Base(name) || strings.HasPrefix(name, ".") || name == IndexFile {
+		return fmt.Errorf("evidence file %q: not a plain file name", name)
+	}
+	if err := writeFile(w.root, name, data); err != nil {
+		return fmt.Errorf("evidence file %s: %w", filepath.Join(w.RunDir(), name), err)
+	}
+	w.mu.Lock()
+	w.files = append(w.files, name)
+	w.mu.Unlock()
+	return nil
+}
+
 // Close writes the run's index (in the run folder, and at the top of the
 // evidence directory before the earlier runs') and releases the directory.
 func (w *Writer) Close() error {
@@ -126,6 +155,11 @@ func (w *Writer) Write(d *report.Domain) (string, error) {
 		return path, fmt.Errorf("evidence for %s in %s: %s%w", d.Domain, path, what, err)
 	}
 	var md, pcap, js bytes.Buffer
+	w.mu.Lock()
+	if w.preface != "" {
+		md.WriteString(sanitize(w.preface) + "\n")
+	}
+	w.mu.Unlock()
 	if err := WriteMarkdownRun(&md, d, w.run); err != nil {
 		return fail("", err)
 	}
@@ -193,6 +227,7 @@ const runHeading = "\n## Run "
 func (w *Writer) writeIndexes() error {
 	w.mu.Lock()
 	entries := append([]indexEntry(nil), w.entries...)
+	preface := w.preface
 	w.mu.Unlock()
 	sort.SliceStable(entries, func(i, j int) bool {
 		// Worst first: the reverse of report.Verdict.Rank.
@@ -202,6 +237,9 @@ func (w *Writer) writeIndexes() error {
 		return entries[i].domain < entries[j].domain
 	})
 	var own, top bytes.Buffer
+	if preface != "" {
+		own.WriteString(sanitize(preface) + "\n")
+	}
 	w.runSection(&own, entries, "")
 	if err := replaceFile(w.root, IndexFile, own.Bytes()); err != nil {
 		return fmt.Errorf("evidence index %s: %w", filepath.Join(w.RunDir(), IndexFile), err)
@@ -231,6 +269,20 @@ func (w *Writer) runSection(b *bytes.Buffer, entries []indexEntry, prefix string
 		b.WriteString("| | |\n|---|---|\n")
 		b.Write(run.Bytes())
 		b.WriteString("\n")
+	}
+	w.mu.Lock()
+	files := slices.Clone(w.files)
+	w.mu.Unlock()
+	if len(files) > 0 {
+		b.WriteString("Files of the run:")
+		for i, f := range files {
+			sep := ","
+			if i == len(files)-1 {
+				sep = "."
+			}
+			fmt.Fprintf(b, " [%s](%s)%s", cell(f), prefix+f, sep)
+		}
+		b.WriteString("\n\n")
 	}
 	if len(entries) == 0 {
 		b.WriteString("No bundles were written in this run.\n")

@@ -88,7 +88,7 @@ func TestEngineLinksNoRenderer(t *testing.T) {
 	g := imports(t)
 	engine := []string{"probes", "probes/model", "probes/transport", "probes/discovery", "probes/check",
 		"probes/predict", "probes/resolver", "probes/dnssec", "probes/caa", "probes/input", "probes/lru"}
-	renderers := []string{"probes/report", "probes/htmlreport", "probes/evidence", "probes/runs", "probes/summary", "probes/render"}
+	renderers := []string{"probes/report", "probes/evidence", "probes/runs", "probes/summary", "probes/render"}
 	for _, e := range engine {
 		if _, ok := g[e]; !ok {
 			t.Errorf("engine package %s not found", e)

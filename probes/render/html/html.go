@@ -34,6 +34,11 @@ type Options struct {
 	Title     string
 	Generated time.Time // shown in the header; zero leaves it out (golden tests)
 	Inputs    []string  // files or the command the run came from
+	// Preface is the caller's own section, placed under the page header
+	// before the summary (explain puts the CA's message and its answer
+	// there). It is inserted as it is: the caller builds it with
+	// html/template so that everything in it is escaped.
+	Preface template.HTML
 }
 
 // Writer collects domains and writes the page on Close. Domain sections
@@ -217,6 +222,22 @@ type domainView struct {
 	Findings    []findingView
 	Provider    []providerView
 	Exchanges   []exchangeView
+	Repeat      *repeatView
+}
+
+// repeatView is the tally of a repeated check (check --repeat N), as the
+// Markdown report has it: each fault with the tries that showed it, and
+// the exchange of its first appearance when the matrix is another try's.
+type repeatView struct {
+	Words                string
+	Tries, Failed, Shown int
+	Faults               []repeatFaultView
+	Exchanges            []exchangeView
+}
+
+type repeatFaultView struct {
+	Where, Name, Code, Sev, Probe, Detail string
+	Seen, First                           int
 }
 
 type cellView struct {
@@ -274,6 +295,31 @@ func (h *Writer) section(d *report.Domain, id, vantage string) domainView {
 	}
 	v.Findings, v.Provider = findings(d)
 	v.Exchanges = exchanges(d)
+	v.Repeat = repeatOf(d.Repeat)
+	return v
+}
+
+func repeatOf(rep *report.Repeat) *repeatView {
+	if rep == nil {
+		return nil
+	}
+	v := &repeatView{Words: report.RepeatWords(rep), Tries: rep.Tries, Failed: rep.Failed, Shown: rep.Shown}
+	for _, f := range rep.Faults {
+		where := f.Server
+		if where == "" {
+			where = model.TrimDot(f.Zone)
+		}
+		v.Faults = append(v.Faults, repeatFaultView{Where: where, Name: f.Name, Code: string(f.Code), Sev: string(probes.Info(f.Code).Severity),
+			Probe: string(f.Probe), Detail: f.Detail, Seen: f.Seen, First: f.First})
+		if f.Result == nil || f.Result.Exchange == nil || len(f.Result.Exchange.Query) == 0 {
+			continue
+		}
+		ns, _, _ := strings.Cut(f.Server, " (")
+		var b bytes.Buffer
+		evidence.WriteTranscript(&b, f.Result.Exchange, evidence.Meta{Probe: f.Result.Probe, NS: ns})
+		v.Exchanges = append(v.Exchanges, exchangeView{N: len(v.Exchanges) + 1, Class: "fail",
+			Title: fmt.Sprintf("%s %s in try %d", where, f.Code, f.First), Codes: string(f.Result.Probe), Transcript: b.String()})
+	}
 	return v
 }
 
