@@ -16,16 +16,6 @@ import (
 	"time"
 )
 
-// TestMain lets a test run the real main in a subprocess (the test binary
-// itself), so SIGINT reaches the same signal handling users get.
-func TestMain(m *testing.M) {
-	if os.Getenv("CAAPROBE_TEST_MAIN") == "1" {
-		main()
-		return
-	}
-	os.Exit(m.Run())
-}
-
 type jsonLine struct {
 	Domain  string `json:"domain"`
 	Verdict string `json:"verdict"`

@@ -1,0 +1,159 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/rogpeppe/go-internal/testscript"
+)
+
+// TestMain runs the real main in two ways besides the tests: with
+// CAAPROBE_TEST_MAIN=1 (runBinary, the interrupt tests: the test binary
+// re-executed, so SIGINT reaches the signal handling users get), and as
+// the command "caaprobe" of the scripts under testdata/script
+// (testscript puts a copy of the test binary named caaprobe on their
+// PATH; started under that name it runs main). Either way no go build.
+func TestMain(m *testing.M) {
+	if os.Getenv("CAAPROBE_TEST_MAIN") == "1" {
+		main()
+		return
+	}
+	testscript.Main(m, map[string]func(){"caaprobe": main})
+}
+
+// TestScripts runs the command-line scripts in testdata/script/*.txtar
+// (docs/architecture.md, "CLI scripts"): each is a list of caaprobe
+// commands with the exit status, the output lines and the golden files
+// they must give. UPDATE_SCRIPTS=1 rewrites the golden files in the
+// archives from what the commands printed.
+func TestScripts(t *testing.T) {
+	t.Parallel()
+	testscript.Run(t, testscript.Params{
+		Dir:                 filepath.Join("testdata", "script"),
+		UpdateScripts:       os.Getenv("UPDATE_SCRIPTS") == "1",
+		RequireExplicitExec: true,
+		RequireUniqueNames:  true,
+		Setup:               scriptEnv,
+		Cmds:                map[string]func(*testscript.TestScript, bool, []string){"exitcode": cmdExitcode, "waitfile": cmdWaitfile},
+	})
+}
+
+// scriptEnv makes the output of a script the same on every machine: no
+// colour, a fixed table width, a home and a temporary directory of the
+// script's own (the lab writes its trust anchor into TMPDIR), LABPORT, a
+// port for `caaprobe lab --port` that was free a moment ago, and a short
+// exit pause for binaries built with -race.
+func scriptEnv(e *testscript.Env) error {
+	home := filepath.Join(e.WorkDir, "home")
+	tmp := filepath.Join(e.WorkDir, "tmp")
+	for _, d := range []string{home, tmp} {
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			return err
+		}
+	}
+	port, err := freeLabPort()
+	if err != nil {
+		return err
+	}
+	e.Setenv("NO_COLOR", "1")
+	e.Setenv("COLUMNS", "100")
+	e.Setenv("HOME", home)
+	e.Setenv("TMPDIR", tmp)
+	e.Setenv("LABPORT", strconv.Itoa(port))
+	// A -race binary sleeps 1 s at exit by default (atexit_sleep_ms) so
+	// that other threads can finish a report; with some seventy commands
+	// that was most of the suite's time. 10 ms still lets a report out.
+	if g := e.Getenv("GORACE"); !strings.Contains(g, "atexit_sleep_ms") {
+		e.Setenv("GORACE", strings.TrimSpace(g+" atexit_sleep_ms=10"))
+	}
+	return nil
+}
+
+// freeLabPort is a port that nothing on the lab's root address or on ::1
+// holds over UDP or TCP, below Linux's ephemeral range (32768 up) so that
+// no client socket takes it between this check and the lab's bind.
+func freeLabPort() (int, error) {
+	var last error
+	for range 50 {
+		port := 20000 + rand.IntN(12000)
+		if last = portFree(port); last == nil {
+			return port, nil
+		}
+	}
+	return 0, fmt.Errorf("no free port for the lab: %w", last)
+}
+
+func portFree(port int) error {
+	for _, host := range []string{"127.0.0.2", "127.0.0.3", "::1"} {
+		addr := net.JoinHostPort(host, strconv.Itoa(port))
+		u, err := net.ListenPacket("udp", addr)
+		if err != nil {
+			return err
+		}
+		u.Close()
+		l, err := net.Listen("tcp", addr)
+		if err != nil {
+			return err
+		}
+		l.Close()
+	}
+	return nil
+}
+
+// cmdExitcode is the script command "exitcode N PROGRAM [ARGS...]": run
+// the program (like exec) and fail unless it exits with status N. exec and
+// "! exec" only tell zero from non-zero; caaprobe's statuses each have one
+// meaning (docs/cli.md), so the scripts check the number.
+func cmdExitcode(ts *testscript.TestScript, neg bool, args []string) {
+	if neg {
+		ts.Fatalf("unsupported: ! exitcode")
+	}
+	if len(args) < 2 {
+		ts.Fatalf("usage: exitcode N program [args...]")
+	}
+	want, err := strconv.Atoi(args[0])
+	if err != nil || want < 0 {
+		ts.Fatalf("exitcode: %q is not an exit status", args[0])
+	}
+	got := 0
+	if err := ts.Exec(args[1], args[2:]...); err != nil {
+		var exit *exec.ExitError
+		if !errors.As(err, &exit) {
+			ts.Fatalf("exitcode: running %s: %v", args[1], err)
+		}
+		got = exit.ExitCode()
+	}
+	if got != want {
+		ts.Fatalf("exit status %d, want %d", got, want)
+	}
+}
+
+// cmdWaitfile is the script command "waitfile FILE": wait until FILE
+// exists and is not empty, at most 15 s. A background `caaprobe lab` writes its trust
+// anchor once every server listens, so a check started after it finds
+// the lab up.
+func cmdWaitfile(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 1 {
+		ts.Fatalf("usage: waitfile FILE")
+	}
+	name := ts.MkAbs(args[0])
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		if st, err := os.Stat(name); err == nil && st.Size() > 0 {
+			return
+		}
+		if time.Now().After(deadline) {
+			ts.Fatalf("waitfile: %s did not appear within 15 s", args[0])
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
