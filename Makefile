@@ -38,7 +38,7 @@ fuzz:
 fuzz-short:
 	./scripts/fuzz.sh 15s
 
-## bench: Go benchmarks, then the 10,000-zone lab benchmark (CAA-only on both shapes and full plan; BENCH_N=100000 for the big one)
+## bench: Go benchmarks (BenchmarkServeSubmit: serve under 16 concurrent clients: req/s, p50/p99, 429s, RSS), then the 10,000-zone lab benchmark (CAA-only on both shapes and full plan; BENCH_N=100000 for the big one)
 BENCH_N ?= 10000
 bench: build
 	$(GO) test -run='^$$' -bench=. -benchmem ./probes/...

@@ -72,7 +72,7 @@ server asked; 4 some domain could not be checked and none failed.`,
 	// output is already the detail; --format json has all of it).
 	root.Flags().BoolP("version", "v", false, "print the version (module version, VCS revision, Go version) and exit")
 	root.AddCommand(
-		newCheckCmd(env), newDemoCmd(env), newLabCmd(env), newProbesCmd(env), newBenchLabCmd(env),
+		newCheckCmd(env), newDemoCmd(env), newServeCmd(env), newLabCmd(env), newProbesCmd(env), newBenchLabCmd(env),
 		newReportCmd(env), newDiffCmd(env), newExplainCmd(env), newVersionCmd(env), newManCmd(),
 	)
 	for _, c := range root.Commands() {
