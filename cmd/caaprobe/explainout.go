@@ -32,9 +32,9 @@ func explainMarkdown(out *explainOutput, noCheck bool) string {
 	var b strings.Builder
 	b.WriteString("# caaprobe explain\n\n## The message\n\n")
 	msg := report.CleanText(strings.TrimRight(out.Message, "\n"))
-	f := mdFence(msg)
+	f := report.MarkdownFence(msg)
 	fmt.Fprintf(&b, "%stext\n%s\n%s\n", f, msg, f)
-	fmt.Fprintf(&b, "\n## What it says\n\nRead as %s.", mdInline(out.Parse.Format))
+	fmt.Fprintf(&b, "\n## What it says\n\nRead as %s.", report.MarkdownInline(out.Parse.Format))
 	if out.Parse.Truncated {
 		b.WriteString(" The message was longer than caaprobe reads; the rest was not read.")
 	}
@@ -42,48 +42,48 @@ func explainMarkdown(out *explainOutput, noCheck bool) string {
 	if len(out.Parse.Problems) == 0 {
 		b.WriteString("\nNone of the CAA failure texts caaprobe knows (docs/explain.md)")
 		if len(out.Parse.Names) > 0 {
-			fmt.Fprintf(&b, "; it names %s, checked below", mdInline(strings.Join(out.Parse.Names, ", ")))
+			fmt.Fprintf(&b, "; it names %s, checked below", report.MarkdownInline(strings.Join(out.Parse.Names, ", ")))
 		}
 		b.WriteString(".\n")
 	}
 	for i, p := range out.Parse.Problems {
-		fmt.Fprintf(&b, "\n### %d. %s\n\n| | |\n|---|---|\n", i+1, mdInline(p.Meaning))
+		fmt.Fprintf(&b, "\n### %d. %s\n\n| | |\n|---|---|\n", i+1, report.MarkdownInline(p.Meaning))
 		names := strings.Join(p.Names, ", ")
 		if names == "" {
 			names = "not given"
 		}
-		fmt.Fprintf(&b, "| Certificate names | %s |\n", mdInline(names))
+		fmt.Fprintf(&b, "| Certificate names | %s |\n", report.MarkdownInline(names))
 		if p.Lookup != "" {
-			fmt.Fprintf(&b, "| Failing lookup | CAA %s |\n", mdInline(p.Lookup))
+			fmt.Fprintf(&b, "| Failing lookup | CAA %s |\n", report.MarkdownInline(p.Lookup))
 		}
 		if p.Climb != "" {
-			fmt.Fprintf(&b, "| Why there | %s |\n", mdInline(p.Climb))
+			fmt.Fprintf(&b, "| Why there | %s |\n", report.MarkdownInline(p.Climb))
 		}
-		fmt.Fprintf(&b, "| Kind | %s |\n", mdInline(kindWords(p.Kind)))
-		fmt.Fprintf(&b, "| Perspective | %s |\n", mdInline(string(p.Perspective)))
-		fmt.Fprintf(&b, "| Permanence | %s: %s |\n", mdInline(string(p.Permanence)), mdInline(p.Reason))
+		fmt.Fprintf(&b, "| Kind | %s |\n", report.MarkdownInline(kindWords(p.Kind)))
+		fmt.Fprintf(&b, "| Perspective | %s |\n", report.MarkdownInline(string(p.Perspective)))
+		fmt.Fprintf(&b, "| Permanence | %s: %s |\n", report.MarkdownInline(string(p.Permanence)), report.MarkdownInline(p.Reason))
 	}
 	for _, a := range out.Advice {
-		fmt.Fprintf(&b, "\n%s\n", mdInline(a))
+		fmt.Fprintf(&b, "\n%s\n", report.MarkdownInline(a))
 	}
 	if noCheck && len(out.Parse.Names) > 0 {
-		fmt.Fprintf(&b, "\nNot checked (--no-check): caaprobe check %s\n", mdInline(strings.Join(out.Parse.Names, " ")))
+		fmt.Fprintf(&b, "\nNot checked (--no-check): caaprobe check %s\n", report.MarkdownInline(strings.Join(out.Parse.Names, " ")))
 	}
 	if len(out.Checks) > 0 || len(out.Domains) > 0 {
-		fmt.Fprintf(&b, "\n## Checked from here\n\n%s: %s.\n", triesWords(out.Repeat), mdInline(strings.Join(out.Parse.Names, ", ")))
+		fmt.Fprintf(&b, "\n## Checked from here\n\n%s: %s.\n", triesWords(out.Repeat), report.MarkdownInline(strings.Join(out.Parse.Names, ", ")))
 		if len(out.Checks) == 0 {
 			b.WriteString("\nThe message reports no failure; the check of its names is below.\n")
 		}
 	}
 	for _, c := range out.Checks {
-		fmt.Fprintf(&b, "\n### %d. %s\n\n%s\n", c.Problem+1, mdInline(c.Status), mdInline(c.Answer))
+		fmt.Fprintf(&b, "\n### %d. %s\n\n%s\n", c.Problem+1, report.MarkdownInline(c.Status), report.MarkdownInline(c.Answer))
 		if len(c.Servers) == 0 {
 			continue
 		}
 		b.WriteString("\nPer server, the tries in which each fault appeared:\n\n| Server | Finding | Tries | First in try | Probe | Detail |\n|---|---|---|---|---|---|\n")
 		for _, s := range c.Servers {
-			fmt.Fprintf(&b, "| %s | %s | %d/%d | %d | %s | %s |\n", mdInline(s.Server), mdInline(s.Code), s.Tries, c.Tries, s.First,
-				mdInline(s.Probe), mdInline(s.Detail))
+			fmt.Fprintf(&b, "| %s | %s | %d/%d | %d | %s | %s |\n", report.MarkdownInline(s.Server), report.MarkdownInline(s.Code), s.Tries, c.Tries, s.First,
+				report.MarkdownInline(s.Probe), report.MarkdownInline(s.Detail))
 		}
 	}
 	return b.String()
@@ -249,39 +249,4 @@ func writeExplainHTML(w io.Writer, out *explainOutput, shown []*report.Domain, n
 		}
 	}
 	return h.Close()
-}
-
-// mdFence is a Markdown code fence longer than any run of backticks in
-// body, so the message cannot close the block it is quoted in.
-func mdFence(body string) string {
-	longest, run := 0, 0
-	for _, r := range body {
-		if r == '`' {
-			run++
-			longest = max(longest, run)
-		} else {
-			run = 0
-		}
-	}
-	return strings.Repeat("`", max(3, longest+1))
-}
-
-// mdInline escapes text for Markdown prose and table cells: what would
-// start emphasis, a link, code, HTML, a heading or a cell is
-// backslash-escaped; newlines become spaces.
-func mdInline(s string) string {
-	s = report.CleanText(s)
-	var b strings.Builder
-	for _, r := range s {
-		switch {
-		case r == '\n' || r == '\r':
-			b.WriteByte(' ')
-		case strings.ContainsRune("\\`*_[]<>|#!&", r):
-			b.WriteByte('\\')
-			b.WriteRune(r)
-		default:
-			b.WriteRune(r)
-		}
-	}
-	return b.String()
 }

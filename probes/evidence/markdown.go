@@ -35,7 +35,7 @@ func WriteMarkdownRun(w io.Writer, d *report.Domain, run *report.Run) error {
 }
 
 func writeSummary(b *bytes.Buffer, d *report.Domain, run *report.Run) {
-	fmt.Fprintf(b, "# CAA evidence for %s\n\n", inline(d.Domain))
+	fmt.Fprintf(b, "# CAA evidence for %s\n\n", report.MarkdownInline(d.Domain))
 	fmt.Fprintf(b, "| | |\n|---|---|\n")
 	fmt.Fprintf(b, "| Verdict | **%s** |\n", cell(string(d.Verdict)))
 	if d.Outcome != "" {
@@ -58,7 +58,7 @@ func writeSummary(b *bytes.Buffer, d *report.Domain, run *report.Run) {
 		fmt.Fprintf(b, "| Error | %s |\n", cell(d.Err))
 	}
 	if d.Explanation != "" {
-		fmt.Fprintf(b, "\n%s\n", inline(d.Explanation))
+		fmt.Fprintf(b, "\n%s\n", report.MarkdownInline(d.Explanation))
 	}
 	writeRepeat(b, d.Repeat)
 }
@@ -88,7 +88,7 @@ func writeRepeat(b *bytes.Buffer, rep *report.Repeat) {
 		if f.Result == nil || f.Result.Exchange == nil {
 			continue
 		}
-		fmt.Fprintf(b, "\n### %s %s in try %d\n", inline(f.Server), inline(string(f.Code)), f.First)
+		fmt.Fprintf(b, "\n### %s %s in try %d\n", report.MarkdownInline(f.Server), report.MarkdownInline(string(f.Code)), f.First)
 		ns, _, _ := strings.Cut(f.Server, " (")
 		writeBlock(b, f.Result.Exchange, Meta{Probe: f.Result.Probe, NS: ns})
 	}
@@ -190,14 +190,14 @@ func writeProvider(b *bytes.Buffer, d *report.Domain) {
 		if addr != "" {
 			where = fmt.Sprintf("%s (%s)", ns, addr)
 		}
-		fmt.Fprintf(b, "\n### %s: %s at %s\n\n", strings.ToUpper(string(info.Severity)), inline(string(code)), inline(where))
-		fmt.Fprintf(b, "**What the server did.** %s", inline(info.Summary))
+		fmt.Fprintf(b, "\n### %s: %s at %s\n\n", strings.ToUpper(string(info.Severity)), report.MarkdownInline(string(code)), report.MarkdownInline(where))
+		fmt.Fprintf(b, "**What the server did.** %s", report.MarkdownInline(info.Summary))
 		if len(g.Details) > 0 {
-			fmt.Fprintf(b, " Seen: %s", inline(strings.Join(g.Details, "; ")))
+			fmt.Fprintf(b, " Seen: %s", report.MarkdownInline(strings.Join(g.Details, "; ")))
 			if len(g.Names) > 0 {
-				fmt.Fprintf(b, " (for %s", inline(strings.Join(g.Names, ", ")))
+				fmt.Fprintf(b, " (for %s", report.MarkdownInline(strings.Join(g.Names, ", ")))
 				if len(g.Probes) > 0 {
-					fmt.Fprintf(b, "; probes %s", inline(strings.Join(g.Probes, ", ")))
+					fmt.Fprintf(b, "; probes %s", report.MarkdownInline(strings.Join(g.Probes, ", ")))
 				}
 				b.WriteString(")")
 			}
@@ -205,16 +205,16 @@ func writeProvider(b *bytes.Buffer, d *report.Domain) {
 		}
 		b.WriteString("\n\n")
 		if note := instancesOf(g.Results); note != "" {
-			fmt.Fprintf(b, "**Which instance answered.** %s\n\n", inline(note))
+			fmt.Fprintf(b, "**Which instance answered.** %s\n\n", report.MarkdownInline(note))
 		}
 		if info.Requires != "" {
-			fmt.Fprintf(b, "**What the standard requires (%s).** %s\n\n", inline(info.RFC), inline(info.Requires))
+			fmt.Fprintf(b, "**What the standard requires (%s).** %s\n\n", report.MarkdownInline(info.RFC), report.MarkdownInline(info.Requires))
 		}
 		if info.Impact != "" {
-			fmt.Fprintf(b, "**What it does to a CA's CAA check.** %s\n\n", inline(info.Impact))
+			fmt.Fprintf(b, "**What it does to a CA's CAA check.** %s\n\n", report.MarkdownInline(info.Impact))
 		}
 		if info.Fix != "" {
-			fmt.Fprintf(b, "**What to change.** %s\n\n", inline(info.Fix))
+			fmt.Fprintf(b, "**What to change.** %s\n\n", report.MarkdownInline(info.Fix))
 		}
 		if len(g.Results) > 0 {
 			r := g.Results[0]
@@ -337,7 +337,7 @@ func writeInstanceNotes(b *bytes.Buffer, d *report.Domain) {
 	var lines []string
 	for _, s := range d.Servers {
 		if note := report.InstanceNote(s); note != "" {
-			lines = append(lines, fmt.Sprintf("- %s (%s): %s\n", inline(model.TrimDot(s.NS)), s.Addr, inline(note)))
+			lines = append(lines, fmt.Sprintf("- %s (%s): %s\n", report.MarkdownInline(model.TrimDot(s.NS)), s.Addr, report.MarkdownInline(note)))
 		}
 	}
 	if len(lines) == 0 {
@@ -406,10 +406,10 @@ func writeExchanges(b *bytes.Buffer, d *report.Domain) {
 		for _, is := range r.Issues {
 			addUnique(&codes, string(is.Code))
 		}
-		fmt.Fprintf(b, "\n### Exchange %d: %s at %s (%s) for %s: %s\n\n", i+1, inline(string(r.Probe)), inline(model.TrimDot(ns)),
-			r.Exchange.Server.Addr(), inline(model.TrimDot(r.Name)), inline(strings.Join(codes, ", ")))
+		fmt.Fprintf(b, "\n### Exchange %d: %s at %s (%s) for %s: %s\n\n", i+1, report.MarkdownInline(string(r.Probe)), report.MarkdownInline(model.TrimDot(ns)),
+			r.Exchange.Server.Addr(), report.MarkdownInline(model.TrimDot(r.Name)), report.MarkdownInline(strings.Join(codes, ", ")))
 		for _, is := range r.Issues {
-			fmt.Fprintf(b, "- %s: %s\n", inline(string(is.Code)), inline(is.Detail))
+			fmt.Fprintf(b, "- %s: %s\n", report.MarkdownInline(string(is.Code)), report.MarkdownInline(is.Detail))
 		}
 		if errors.Is(r.Exchange.Err, probes.ErrTimeout) {
 			if r.Exchange.RejectedCount > 0 {
@@ -431,7 +431,7 @@ func writeBlock(b *bytes.Buffer, ex *probes.Exchange, m Meta) {
 	var t bytes.Buffer
 	transcript(&t, ex, m)
 	body := sanitize(t.String())
-	f := fence(body)
+	f := report.MarkdownFence(body)
 	fmt.Fprintf(b, "\n%s\n%s%s\n", f, body, f)
 }
 

@@ -14,21 +14,6 @@ import (
 // report through here.
 func sanitize(s string) string { return report.CleanText(s) }
 
-// fence returns a Markdown code fence longer than any run of backticks in
-// body, so bytes from a server cannot close the block early.
-func fence(body string) string {
-	longest, run := 0, 0
-	for i := 0; i < len(body); i++ {
-		if body[i] == '`' {
-			run++
-			longest = max(longest, run)
-		} else {
-			run = 0
-		}
-	}
-	return strings.Repeat("`", max(3, longest+1))
-}
-
 // cell escapes text for one Markdown table cell.
 func cell(s string) string {
 	s = sanitize(s)
@@ -36,22 +21,4 @@ func cell(s string) string {
 	s = strings.ReplaceAll(s, "|", "\\|")
 	s = strings.ReplaceAll(s, "\n", " ")
 	return s
-}
-
-// inline escapes text for running Markdown prose: characters that would
-// start emphasis, links, code or HTML are backslash-escaped.
-func inline(s string) string {
-	s = sanitize(s)
-	var b strings.Builder
-	for _, r := range s {
-		if r == '\n' {
-			b.WriteByte(' ')
-			continue
-		}
-		if strings.ContainsRune("\\`*_[]<>|#", r) {
-			b.WriteByte('\\')
-		}
-		b.WriteRune(r)
-	}
-	return b.String()
 }

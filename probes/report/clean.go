@@ -229,3 +229,38 @@ func MarkdownCell(s string) string {
 }
 
 var markdownCell = strings.NewReplacer("|", "\\|", "\n", " ", "`", "\\`", "<", "&lt;", ">", "&gt;", "*", "\\*", "_", "\\_", "[", "\\[", "]", "\\]")
+
+// MarkdownFence is a code fence longer than any run of backticks in body,
+// so bytes from a server (or a CA's message) cannot close the block early.
+func MarkdownFence(body string) string {
+	longest, run := 0, 0
+	for i := 0; i < len(body); i++ {
+		if body[i] == '`' {
+			run++
+			longest = max(longest, run)
+		} else {
+			run = 0
+		}
+	}
+	return strings.Repeat("`", max(3, longest+1))
+}
+
+// MarkdownInline escapes text for running Markdown prose and table cells:
+// what would start emphasis, a link or image, code, HTML or an entity, a
+// heading or a cell is backslash-escaped; line breaks become spaces.
+func MarkdownInline(s string) string {
+	s = CleanText(s)
+	var b strings.Builder
+	for _, r := range s {
+		switch {
+		case r == '\n' || r == '\r':
+			b.WriteByte(' ')
+		case strings.ContainsRune("\\`*_[]<>|#!&", r):
+			b.WriteByte('\\')
+			b.WriteRune(r)
+		default:
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
+}
