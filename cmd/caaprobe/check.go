@@ -17,6 +17,7 @@ import (
 	"github.com/caaprobe/caaprobe/probes/discovery"
 	"github.com/caaprobe/caaprobe/probes/evidence"
 	"github.com/caaprobe/caaprobe/probes/input"
+	"github.com/caaprobe/caaprobe/probes/mpic"
 	"github.com/caaprobe/caaprobe/probes/predict"
 	"github.com/caaprobe/caaprobe/probes/report"
 	"github.com/caaprobe/caaprobe/probes/resolver"
@@ -69,6 +70,8 @@ type checkFlags struct {
 	// command is the command line (without the program name), recorded in
 	// the evidence; set by runCheck and runDemo.
 	command []string
+	// persp is the live multi-perspective check (perspectives.go).
+	persp perspectiveFlags
 }
 
 func (f *checkFlags) register(fs *pflag.FlagSet) {
@@ -218,6 +221,9 @@ func (f *checkFlags) config() (check.Config, error) {
 		return cfg, usageErr("--resolver-timeout must be positive")
 	}
 	cfg.ResolverTimeout = f.resolverTimeout
+	if err := f.persp.config(); err != nil {
+		return cfg, err
+	}
 	if len(f.pins) > 0 {
 		cfg.Pins = map[string][]discovery.NS{}
 	}
@@ -267,6 +273,7 @@ standard input when it is not a terminal.`,
 		},
 	}
 	f.register(cmd.Flags())
+	f.persp.register(cmd.Flags()) // check's only: the live multi-perspective check
 	return cmd
 }
 
@@ -499,6 +506,13 @@ func checkAndReport(ctx context.Context, cfg check.Config, f *checkFlags, items 
 	// The input is a stream of unknown length: the bar counts domains.
 	bar := newProgress(stderr, stdout, -1, c.X.Sent)
 	pins := newPinUse(cfg.Pins)
+	live := f.persp.live(out.run.Vantage, f.evidence, stderr)
+	if live != nil {
+		if items, err = live.start(ctx, items); err != nil {
+			return 0, err
+		}
+		defer live.close()
+	}
 	c.Run(ctx, items, f.concurrency, func(it input.Item, d *report.Domain) {
 		bar.beforeOutput()
 		defer bar.done(d)
@@ -528,15 +542,23 @@ func checkAndReport(ctx context.Context, cfg check.Config, f *checkFlags, items 
 			warned++
 		}
 		var err error
-		switch f.format {
-		case "json":
+		table := func() error {
+			return report.WriteTable(stdout, d, report.TableOptions{Color: color, Width: width, OnlyFailing: f.onlyFailing})
+		}
+		switch {
+		case live != nil && it.Err == nil:
+			var m *mpic.Result
+			if m, err = live.write(stdout, f.format, out, d, table); m.Decision == mpic.Refuse {
+				failed++
+			}
+		case f.format == "json":
 			err = report.WriteJSONRun(stdout, d, out.run)
-		case "markdown":
+		case f.format == "markdown":
 			err = evidence.WriteMarkdownRun(stdout, d, out.run)
-		case "html":
+		case f.format == "html":
 			err = out.html.Add(d, "")
 		default:
-			err = report.WriteTable(stdout, d, report.TableOptions{Color: color, Width: width, OnlyFailing: f.onlyFailing})
+			err = table()
 		}
 		if err != nil && writeErr == nil {
 			writeErr = err
