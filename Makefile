@@ -4,7 +4,7 @@ BIN     := bin/caaprobe
 PKGS    := ./...
 FUZZTIME ?= 5m
 
-.PHONY: build test demo evidence lab lint fuzz fuzz-short bench interop clean docs man image image-local
+.PHONY: build test demo demo-mpic evidence lab lint fuzz fuzz-short bench interop clean docs man image image-local
 
 build:
 	$(GO) build -o $(BIN) ./cmd/caaprobe
@@ -17,6 +17,10 @@ demo: build
 ## evidence: run the demo and write an evidence bundle per failing lab domain to out/evidence (docs/evidence.md)
 evidence: build
 	./$(BIN) demo --evidence out/evidence >/dev/null || [ $$? -eq 3 ]  # 3: findings, as the lab intends
+
+## demo-mpic: a live multi-perspective check on loopback: the regional lab, 5 agents, the primary (docs/perspectives.md)
+demo-mpic: build
+	./scripts/demo-mpic.sh
 
 ## lab: serve the lab until Ctrl-C, for dig and check
 lab: build

@@ -16,6 +16,7 @@ import (
 	"github.com/caaprobe/caaprobe/probes/check"
 	"github.com/caaprobe/caaprobe/probes/discovery"
 	"github.com/caaprobe/caaprobe/probes/input"
+	"github.com/caaprobe/caaprobe/probes/mpic"
 	"github.com/caaprobe/caaprobe/probes/predict/boulder"
 	"github.com/caaprobe/caaprobe/probes/render"
 	"github.com/caaprobe/caaprobe/probes/report"
@@ -66,6 +67,8 @@ type checkFlags struct {
 	// --format, -o, --summary, --color: the output flags every rendering
 	// command shares (output.go).
 	outputFlags
+	// persp is the live multi-perspective check (perspectives.go).
+	persp perspectiveFlags
 }
 
 func (f *checkFlags) register(fs *pflag.FlagSet) {
@@ -209,6 +212,9 @@ func (f *checkFlags) config() (check.Config, error) {
 		return cfg, usageErr("--resolver-timeout must be positive")
 	}
 	cfg.ResolverTimeout = f.resolverTimeout
+	if err := f.persp.config(); err != nil {
+		return cfg, err
+	}
 	if len(f.pins) > 0 {
 		cfg.Pins = map[string][]discovery.NS{}
 	}
@@ -258,6 +264,7 @@ standard input when it is not a terminal.`,
 		},
 	}
 	f.register(cmd.Flags())
+	f.persp.register(cmd.Flags()) // check's only: the live multi-perspective check
 	return cmd
 }
 
@@ -486,6 +493,13 @@ func checkAndReport(ctx context.Context, cfg check.Config, f *checkFlags, items 
 	// The input is a stream of unknown length: the bar counts domains.
 	bar := newProgress(stderr, stdout, -1, c.X.Sent)
 	pins := newPinUse(cfg.Pins)
+	live := f.persp.live(run.Vantage, f.evidence, stderr)
+	if live != nil {
+		if items, err = live.start(ctx, items); err != nil {
+			return 0, err
+		}
+		defer live.close()
+	}
 	c.Run(ctx, items, f.concurrency, func(it input.Item, d *report.Domain) {
 		bar.beforeOutput()
 		defer bar.done(d)
@@ -511,7 +525,16 @@ func checkAndReport(ctx context.Context, cfg check.Config, f *checkFlags, items 
 		case d.Verdict == report.VerdictWarn:
 			warned++
 		}
-		if err := out.Domain(render.Record{Domain: d, Run: run}); err != nil && writeErr == nil {
+		var err error
+		if live != nil && it.Err == nil {
+			var m *mpic.Result
+			if m, err = live.write(out, f.format, run, d); m.Decision == mpic.Refuse {
+				failed++
+			}
+		} else {
+			err = out.Domain(render.Record{Domain: d, Run: run})
+		}
+		if err != nil && writeErr == nil {
 			writeErr = err
 		}
 		ev.add(d)

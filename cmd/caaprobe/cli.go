@@ -74,6 +74,7 @@ server asked; 4 some domain could not be checked and none failed.`,
 	root.AddCommand(
 		newCheckCmd(env), newDemoCmd(env), newServeCmd(env), newLabCmd(env), newProbesCmd(env), newBenchLabCmd(env),
 		newReportCmd(env), newDiffCmd(env), newExplainCmd(env), newVersionCmd(env), newManCmd(),
+		newAgentCmd(env),
 	)
 	for _, c := range root.Commands() {
 		c.SilenceUsage, c.SilenceErrors = true, true

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"slices"
@@ -75,21 +76,35 @@ func runDemo(ctx context.Context, f *checkFlags, labPort int, args []string, std
 
 func newLabCmd(env *cliEnv) *cobra.Command {
 	var port int
+	var bad []string
 	cmd := &cobra.Command{
 		Use:   "lab [--port N]",
 		Short: "serve the lab until interrupted, for dig and check",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return runLab(env.ctx, port, env.stdout, env.stderr)
+			return runLab(env.ctx, port, bad, env.stdout, env.stderr)
 		},
 	}
 	cmd.Flags().IntVar(&port, "port", 0, "port for every lab server (default: a free high port)")
+	cmd.Flags().StringArrayVar(&bad, "bad-source", nil, "serve the regional lab instead (ok.test, regional.test): regional.test answers queries from `ADDR` with FAULT (ADDR=refused, drop or stale; repeatable; docs/perspectives.md)")
 	return cmd
 }
 
 // runLab serves the lab until interrupted.
-func runLab(ctx context.Context, port int, stdout, stderr io.Writer) error {
-	lab, err := fixtures.Start(fixtures.Options{Port: port})
+func runLab(ctx context.Context, port int, badSources []string, stdout, stderr io.Writer) error {
+	opts := fixtures.Options{Port: port}
+	if len(badSources) > 0 {
+		bad := map[netip.Addr]fixtures.Behaviour{}
+		for _, s := range badSources {
+			a, b, err := fixtures.ParseBadSource(s)
+			if err != nil {
+				return usageErr("--bad-source: %v", err)
+			}
+			bad[a] = b
+		}
+		opts.Cases = fixtures.RegionalCases(bad)
+	}
+	lab, err := fixtures.Start(opts)
 	if err != nil {
 		return fmt.Errorf("starting the lab: %w", err)
 	}
@@ -108,16 +123,20 @@ func runLab(ctx context.Context, port int, stdout, stderr io.Writer) error {
 	}
 	fmt.Fprintf(stdout, "\nTrust anchor of the lab's signed root (written to %s):\n  %s\n", anchorFile,
 		strings.ReplaceAll(strings.TrimSpace(anchor.String()), "\n", "\n  "))
+	zone, names := "notimp.test", "notimp.test casesig.test"
+	if len(badSources) > 0 {
+		zone, names = "regional.test", "regional.test ok.test"
+	}
 	notimp := "127.0.0.13"
 	for _, srv := range lab.Servers {
 		for _, z := range srv.Zones {
-			if z.Origin == "notimp.test." {
+			if z.Origin == zone+"." {
 				notimp = srv.Addr.String()
 			}
 		}
 	}
-	fmt.Fprintf(stdout, "\nTry:\n  dig @%s -p %d +norec notimp.test CAA\n  caaprobe check --root %s --port %d --trust-anchor %s notimp.test casesig.test\n\nServing until interrupted (Ctrl-C).\n",
-		notimp, lab.Port, lab.Root, lab.Port, anchorFile)
+	fmt.Fprintf(stdout, "\nTry:\n  dig @%s -p %d +norec %s CAA\n  caaprobe check --root %s --port %d --trust-anchor %s %s\n\nServing until interrupted (Ctrl-C).\n",
+		notimp, lab.Port, zone, lab.Root, lab.Port, anchorFile, names)
 	if s, ok := stdout.(interface{ Sync() error }); ok {
 		s.Sync()
 	}

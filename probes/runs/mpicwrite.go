@@ -49,6 +49,9 @@ type jsonPerspective struct {
 	Failing []string       `json:"failing_servers"`
 	Fault   string         `json:"fault,omitempty"`
 	Detail  string         `json:"fault_detail,omitempty"`
+	// Error is why the perspective's check gave verdict error (a
+	// deadline, a discovery failure, a local error of that host).
+	Error string `json:"error,omitempty"`
 }
 
 type jsonServerSeen struct {
@@ -69,7 +72,7 @@ func WriteMPICJSON(w io.Writer, m *MPIC) error {
 	}
 	for _, p := range m.Perspectives {
 		j.Perspectives = append(j.Perspectives, jsonPerspective{Vantage: p.Vantage, Primary: p.Primary, Verdict: p.Verdict,
-			Outcome: p.Outcome, State: p.State, Failing: nonNil(p.Failing), Fault: p.Fault, Detail: p.Detail})
+			Outcome: p.Outcome, State: p.State, Failing: nonNil(p.Failing), Fault: p.Fault, Detail: p.Detail, Error: errorOf(p)})
 	}
 	for _, d := range m.Differences {
 		j.Differences = append(j.Differences, jsonDifference{Server: d.Server, Name: d.Name, Probe: string(d.Probe), Status: d.Status, Sources: d.Sources})
@@ -87,6 +90,15 @@ func WriteMPICJSON(w io.Writer, m *MPIC) error {
 	}
 	_, err = w.Write(append(b, '\n'))
 	return err
+}
+
+// errorOf is the perspective's verdict-error text, cleaned as every
+// string read from a saved run or an agent.
+func errorOf(p *Perspective) string {
+	if p.Domain == nil {
+		return ""
+	}
+	return report.CleanText(p.Domain.Err)
 }
 
 func nonNil(s []string) []string {
