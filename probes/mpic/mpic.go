@@ -25,7 +25,9 @@ import (
 	"time"
 
 	"github.com/caaprobe/caaprobe/probes"
+	"github.com/caaprobe/caaprobe/probes/caa"
 	"github.com/caaprobe/caaprobe/probes/model"
+	"github.com/caaprobe/caaprobe/probes/predict/boulder"
 	"github.com/caaprobe/caaprobe/probes/report"
 )
 
@@ -60,6 +62,9 @@ const (
 	FaultBadResponse = "bad response"
 	FaultAuth        = "not authorised"
 	FaultRefused     = "refused" // the agent answered with an error (rate limit, bad request)
+	// FaultForbidden: the perspective read a CAA policy that forbids the
+	// CA (a stale or regional RRset at a remote): it does not corroborate.
+	FaultForbidden = "forbidden by CAA"
 )
 
 // RIRs are the five Regional Internet Registries, the regions the
@@ -226,7 +231,13 @@ func Judge(domain string, ins []Input, opt Options) *Result {
 			p.State = StateMayFail
 		case d.Outcome == model.OutcomeServfail:
 			p.State = StateFail
-		case d.Outcome == model.OutcomeIntermittent:
+		case forbids(d):
+			// Each perspective runs the CAA check, not only the lookup:
+			// one whose policy forbids the CA refuses from there, as a
+			// primary that reads it refuses the issuance.
+			p.State, p.Fault, p.Detail = StateFail, FaultForbidden, report.CleanText(d.Policy.Reason)
+		case boulder.PolicyFails(d) || d.Outcome == model.OutcomeIntermittent:
+			// The policy varies with the server asked, or the lookup does.
 			p.State = StateMayFail
 		default:
 			p.State = StateOK
@@ -365,6 +376,19 @@ func Judge(domain string, ins []Input, opt Options) *Result {
 	m.Servers = failingServers(m.Perspectives)
 	m.Differences = differences(m.Perspectives)
 	return m
+}
+
+// forbids says whether d's CAA policy forbids the CA for d's name (issue,
+// or issuewild for a wildcard), whatever server is asked.
+func forbids(d *model.Domain) bool {
+	p := d.Policy
+	if p == nil {
+		return false
+	}
+	if strings.HasPrefix(d.Domain, "*.") {
+		return p.Wildcard == caa.Forbidden
+	}
+	return p.Issue == caa.Forbidden
 }
 
 func faultText(p *Perspective) string {

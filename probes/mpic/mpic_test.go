@@ -107,3 +107,49 @@ func TestPhaseIn(t *testing.T) {
 		t.Errorf("5 remotes in 4 regions: reproducible %v, note %q", m.Reproducible, m.Note)
 	}
 }
+
+// TestPolicyCounts: a perspective runs the CAA check, not only the
+// lookup: a primary whose policy forbids the CA refuses; one remote that
+// reads a forbidding (stale) RRset is one non-corroborating remote, two
+// refuse; a policy that varies with the server asked may fail.
+func TestPolicyCounts(t *testing.T) {
+	forbidden := func() *report.Domain {
+		d := dom("ok")
+		d.Policy = &report.Policy{CA: "letsencrypt.org", Issue: "forbidden", Wildcard: "forbidden", Reason: `CAA 0 issue "other.example"`}
+		return d
+	}
+	with := func(bad ...string) ([]Input, Options) {
+		ins, opt := set(five, nil, nil)
+		for i := range ins {
+			for _, b := range bad {
+				if ins[i].Vantage.Label == b {
+					ins[i].Domain = forbidden()
+				}
+			}
+		}
+		return ins, opt
+	}
+	ins, opt := with("p")
+	if m := Judge("x.test", ins, opt); m.Decision != Refuse {
+		t.Errorf("primary forbidden: decision %s (%s), want refuse", m.Decision, m.Reason)
+	}
+	ins, opt = with("r3")
+	m := Judge("x.test", ins, opt)
+	if m.Decision != Issue || len(m.FailingRemotes) != 1 || m.FailingRemotes[0] != "r3" {
+		t.Errorf("one remote forbidden: decision %s, failing %v (%s); want issue with r3 failing", m.Decision, m.FailingRemotes, m.Reason)
+	}
+	for _, p := range m.Perspectives {
+		if p.Vantage.Label == "r3" && (p.Fault != FaultForbidden || !strings.Contains(p.Detail, "other.example")) {
+			t.Errorf("r3: fault %q detail %q, want the forbidding policy", p.Fault, p.Detail)
+		}
+	}
+	ins, opt = with("r2", "r3")
+	if m := Judge("x.test", ins, opt); m.Decision != Refuse {
+		t.Errorf("two remotes forbidden: decision %s (%s), want refuse", m.Decision, m.Reason)
+	}
+	ins, opt = set(five, nil, nil)
+	ins[0].Domain.Policy = &report.Policy{Issue: "varies", Wildcard: "varies"}
+	if m := Judge("x.test", ins, opt); m.PrimaryState != StateMayFail || m.Outcome != AtRisk {
+		t.Errorf("primary policy varies: state %s outcome %s, want may-fail, at risk", m.PrimaryState, m.Outcome)
+	}
+}
