@@ -159,6 +159,8 @@ type Checker struct {
 	X      *transport.Retry
 	walker *discovery.Walker
 	probes []probes.Probe
+	// closeSock releases the sockets the transport keeps for reuse.
+	closeSock func()
 	// Work shared between the domains of a run (see lru.Work): computed
 	// once per key under the Checker's own context with a per-step budget,
 	// so one domain's deadline limits only that domain's wait.
@@ -206,8 +208,10 @@ func newChecker(cfg Config, limit *transport.Limiter) *Checker {
 	b := cfg.Budget()
 	cfg.Timeout, cfg.ResolverTimeout = b.Attempt, b.Resolver
 	base, rbase := cfg.Exchanger, cfg.Exchanger
+	closeSock := func() {}
 	if base == nil {
-		base = &transport.Socket{Timeout: b.Attempt, MaxBytes: cfg.MaxBytes, Source: cfg.Source}
+		sock := &transport.Socket{Timeout: b.Attempt, MaxBytes: cfg.MaxBytes, Source: cfg.Source, Reuse: transport.DefaultReuse}
+		base, closeSock = sock, sock.Close
 		rbase = &transport.Socket{Timeout: b.Resolver, MaxBytes: 65535, Source: cfg.Source}
 	}
 	// One limiter for both: the --resolver gets the same per-address
@@ -225,7 +229,7 @@ func newChecker(cfg Config, limit *transport.Limiter) *Checker {
 		trusts:    lru.NewWork[string, *zoneTrust](discovery.DefaultCacheSize, b.Step),
 		resolved:  lru.NewWork[string, resolver.Answer](discovery.DefaultCacheSize, b.Step),
 		instances: lru.NewWork[string, *probes.Result](discovery.DefaultCacheSize, b.Step),
-		rx:        transport.New(rbase, limit, 0, 0), limit: limit,
+		rx:        transport.New(rbase, limit, 0, 0), limit: limit, closeSock: closeSock,
 		models: models.Models()}
 	c.watchLocal()
 	if c.anchors = anchorsByZone(cfg.TrustAnchor); len(c.anchors["."]) == 0 {
@@ -246,6 +250,7 @@ func newChecker(cfg Config, limit *transport.Limiter) *Checker {
 // Close cancels the shared work still in flight (probe units, DNSSEC
 // chains, --resolver answers); checks after Close come out cut short.
 func (c *Checker) Close() {
+	c.closeSock()
 	c.walker.Close()
 	c.units.Close()
 	c.trusts.Close()

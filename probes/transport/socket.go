@@ -35,9 +35,19 @@ type Socket struct {
 	// Source, when valid, is the local address every query is sent from
 	// (a perspective agent's own address); otherwise the kernel picks it.
 	Source netip.Addr
+	// Reuse, when above 1, lets one UDP socket carry up to Reuse exchanges
+	// with the same server, one at a time (see udpPool for when a socket
+	// may go back); 0 or 1 opens a fresh socket for every exchange. A bulk
+	// run sets it: opening and closing a socket is most of an exchange's
+	// CPU. Close releases the idle sockets.
+	Reuse int
 
 	bufs sync.Pool // UDP read buffers of maxUDPReply bytes; see readDatagram
+	pool udpPool
 }
+
+// Close closes the idle sockets kept for reuse. The Socket stays usable.
+func (x *Socket) Close() { x.pool.closeAll() }
 
 // Exchange implements Exchanger: one attempt.
 func (x *Socket) Exchange(ctx context.Context, server netip.AddrPort, query []byte, transport probes.Transport) *probes.Exchange {
@@ -85,30 +95,87 @@ func (x *Socket) deadline(ctx context.Context) time.Time {
 }
 
 func (x *Socket) udp(ctx context.Context, server netip.AddrPort, q []byte, ex *probes.Exchange) ([]byte, error) {
-	conn, err := dialUDP(server, x.Source)
+	if s := x.pool.take(server, time.Now()); s != nil {
+		s.freshID(q)
+		if reply, err, sure := x.udpOn(ctx, s, server, q, ex, true); sure {
+			return reply, err
+		}
+		// A datagram that was not this query's reply, or an error, on a
+		// reused socket may be the earlier exchange's (a server that
+		// answered twice): it is no evidence about this query, so the
+		// attempt starts over on a fresh socket with a fresh ID, where
+		// whatever arrives is this query's alone.
+		binary.BigEndian.PutUint16(q, randomID())
+		ex.Start = time.Now()
+	}
+	s, err := x.openUDP(server)
 	if err != nil {
 		return nil, classify(err, server)
 	}
-	defer conn.Close()
-	ex.Source = localAddrPort(conn)
-	conn.SetDeadline(x.deadline(ctx))
-	if _, err := conn.Write(q); err != nil {
-		return nil, classify(err, server)
+	reply, err, _ := x.udpOn(ctx, s, server, q, ex, false)
+	return reply, err
+}
+
+// openUDP opens a fresh socket toward server. When this host is out of
+// file descriptors it closes the idle sockets kept for reuse and tries
+// once more: a kept socket must never cost an exchange its own.
+func (x *Socket) openUDP(server netip.AddrPort) (*pooledUDP, error) {
+	conn, err := dialUDP(server, x.Source)
+	if err != nil && (errors.Is(err, syscall.EMFILE) || errors.Is(err, syscall.ENFILE)) && x.pool.closeAll() > 0 {
+		conn, err = dialUDP(server, x.Source)
 	}
+	if err != nil {
+		return nil, err
+	}
+	return &pooledUDP{conn: conn, source: localAddrPort(conn)}, nil
+}
+
+// udpOn sends q on s and reads until its reply, an error or the deadline.
+// On a reused socket (reused) it gives up at the first datagram that does
+// not match and at any error but a timeout, returning sure false: what
+// came may belong to the exchange before. A socket whose exchange got its
+// reply and nothing else goes back to the pool; any other is closed.
+func (x *Socket) udpOn(ctx context.Context, s *pooledUDP, server netip.AddrPort, q []byte, ex *probes.Exchange, reused bool) (reply []byte, err error, sure bool) {
+	keep := false
+	defer func() {
+		if keep && x.Reuse > 1 {
+			x.pool.put(server, s, x.Reuse, time.Now())
+		} else {
+			s.conn.Close()
+		}
+	}()
+	ex.Source = s.source
+	s.used++
+	if x.Reuse > 1 {
+		s.ids = append(s.ids, binary.BigEndian.Uint16(q))
+	}
+	s.conn.SetDeadline(x.deadline(ctx))
+	if _, err := s.conn.Write(q); err != nil {
+		return nil, classify(err, server), !reused
+	}
+	rejected := 0
 	for {
 		// A connected UDP socket only delivers datagrams from the queried
 		// address and port, so off-path replies from elsewhere never get here.
-		reply, err := x.readDatagram(conn)
+		reply, err := x.readDatagram(s.conn)
 		if err != nil {
-			return nil, classify(err, server)
+			err = classify(err, server)
+			return nil, err, !reused || errors.Is(err, probes.ErrTimeout)
 		}
 		n := len(reply)
 		if probes.Matches(q, reply) {
 			if x.MaxBytes > 0 && n > x.MaxBytes {
-				return nil, fmt.Errorf("%w: %d-byte UDP reply, limit %d", probes.ErrTooLarge, n, x.MaxBytes)
+				return nil, fmt.Errorf("%w: %d-byte UDP reply, limit %d", probes.ErrTooLarge, n, x.MaxBytes), true
 			}
-			return reply, nil
+			// A server that sent other datagrams may send more: its
+			// socket is not reused.
+			keep = rejected == 0
+			return reply, nil, true
 		}
+		if reused {
+			return nil, nil, false
+		}
+		rejected++
 		ex.RejectedCount++
 		if len(ex.Rejected) < maxRejectedKept {
 			ex.Rejected = append(ex.Rejected, reply)
