@@ -25,7 +25,6 @@ import (
 	"time"
 
 	"github.com/caaprobe/caaprobe/probes"
-	"github.com/caaprobe/caaprobe/probes/caa"
 	"github.com/caaprobe/caaprobe/probes/model"
 	"github.com/caaprobe/caaprobe/probes/predict/boulder"
 	"github.com/caaprobe/caaprobe/probes/report"
@@ -231,7 +230,7 @@ func Judge(domain string, ins []Input, opt Options) *Result {
 			p.State = StateMayFail
 		case d.Outcome == model.OutcomeServfail:
 			p.State = StateFail
-		case forbids(d):
+		case boulder.Forbids(d):
 			// Each perspective runs the CAA check, not only the lookup:
 			// one whose policy forbids the CA refuses from there, as a
 			// primary that reads it refuses the issuance.
@@ -376,19 +375,6 @@ func Judge(domain string, ins []Input, opt Options) *Result {
 	m.Servers = failingServers(m.Perspectives)
 	m.Differences = differences(m.Perspectives)
 	return m
-}
-
-// forbids says whether d's CAA policy forbids the CA for d's name (issue,
-// or issuewild for a wildcard), whatever server is asked.
-func forbids(d *model.Domain) bool {
-	p := d.Policy
-	if p == nil {
-		return false
-	}
-	if strings.HasPrefix(d.Domain, "*.") {
-		return p.Wildcard == caa.Forbidden
-	}
-	return p.Issue == caa.Forbidden
 }
 
 func faultText(p *Perspective) string {

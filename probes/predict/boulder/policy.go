@@ -118,8 +118,15 @@ func PolicyFails(d *model.Domain) bool {
 	if p == nil {
 		return false
 	}
-	if p.Issue == Varies || p.Wildcard == Varies {
-		return true
+	return p.Issue == Varies || p.Wildcard == Varies || Forbids(d)
+}
+
+// Forbids says whether d's CAA policy forbids the CA for d's name (issue,
+// or issuewild for a wildcard input), whatever server is asked.
+func Forbids(d *model.Domain) bool {
+	p := d.Policy
+	if p == nil {
+		return false
 	}
 	if strings.HasPrefix(d.Domain, "*.") {
 		return p.Wildcard == caa.Forbidden
