@@ -23,24 +23,21 @@ package agent
 import (
 	"bytes"
 	"context"
-	"crypto/subtle"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/caaprobe/caaprobe/probes/check"
+	"github.com/caaprobe/caaprobe/probes/guard"
 	"github.com/caaprobe/caaprobe/probes/input"
 	"github.com/caaprobe/caaprobe/probes/model"
 	"github.com/caaprobe/caaprobe/probes/mpic"
 	"github.com/caaprobe/caaprobe/probes/report"
-	"golang.org/x/time/rate"
 )
 
 // Protocol is the version of the check protocol this caaprobe speaks.
@@ -56,9 +53,6 @@ const (
 	DefaultMaxResponseBytes = 32 << 20
 	DefaultRate             = 1 // requests a second per client
 	DefaultBurst            = 5
-	// maxClients bounds the per-client limiters kept; past it the table
-	// starts afresh (a client then gets a fresh burst, never less).
-	maxClients = 4096
 )
 
 // Request is what a primary sends: the names to check.
@@ -113,8 +107,7 @@ type Config struct {
 
 type handler struct {
 	cfg Config
-	mu  sync.Mutex
-	lim map[string]*rate.Limiter
+	lim *guard.Limiters
 }
 
 // New returns the agent's handler. It answers POST /vN/check.
@@ -140,12 +133,12 @@ func New(cfg Config) http.Handler {
 	if cfg.Versions == nil {
 		cfg.Versions = []int{Protocol}
 	}
-	return &handler{cfg: cfg, lim: map[string]*rate.Limiter{}}
+	return &handler{cfg: cfg, lim: guard.NewLimiters(cfg.Rate, cfg.Burst)}
 }
 
 func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	// Rate first: a client guessing tokens is limited too.
-	if !h.limiter(clientOf(r)).Allow() {
+	if !h.lim.Allow(r) {
 		w.Header().Set("Retry-After", "1")
 		h.fail(w, http.StatusTooManyRequests, "rate limit: too many requests from this client")
 		return
@@ -272,42 +265,7 @@ func (h *handler) authorised(r *http.Request) bool {
 	if h.cfg.ClientCerts && r.TLS != nil && len(r.TLS.VerifiedChains) > 0 {
 		return true
 	}
-	got, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
-	if !ok || got == "" {
-		return false
-	}
-	match := 0
-	for _, t := range h.cfg.Tokens {
-		// Every token compared, in constant time each: neither the
-		// position nor the length of a match shows in the timing.
-		if t != "" {
-			match |= subtle.ConstantTimeCompare([]byte(got), []byte(t))
-		}
-	}
-	return match == 1
-}
-
-func (h *handler) limiter(client string) *rate.Limiter {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	l := h.lim[client]
-	if l == nil {
-		if len(h.lim) >= maxClients {
-			h.lim = map[string]*rate.Limiter{}
-		}
-		l = rate.NewLimiter(rate.Limit(h.cfg.Rate), h.cfg.Burst)
-		h.lim[client] = l
-	}
-	return l
-}
-
-// clientOf is the client's address without the port.
-func clientOf(r *http.Request) string {
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		return r.RemoteAddr
-	}
-	return host
+	return guard.Bearer(r, h.cfg.Tokens)
 }
 
 // versionOf reads N from /vN/check.

@@ -54,7 +54,7 @@ func (s *Server) routes() http.Handler {
 				apiError(w, http.StatusUnauthorized, "not authorised: give the server's bearer token")
 				return
 			}
-			if !s.subLim.allow(r) {
+			if !s.subLim.Allow(r) {
 				tooMany(w, "rate limit: too many checks from this client")
 				return
 			}
@@ -68,7 +68,7 @@ func (s *Server) routes() http.Handler {
 		h.Set("X-Frame-Options", "DENY")
 		// A run's URL is its only key: never hand it on in a Referer.
 		h.Set("Referrer-Policy", "no-referrer")
-		if !s.pageLim.allow(r) {
+		if !s.pageLim.Allow(r) {
 			tooMany(w, "rate limit: too many requests from this client")
 			return
 		}
@@ -158,7 +158,7 @@ func viewOf(r store.Run) RunView {
 }
 
 func (s *Server) apiSubmit(w http.ResponseWriter, r *http.Request) {
-	if !s.subLim.allow(r) {
+	if !s.subLim.Allow(r) {
 		tooMany(w, "rate limit: too many submissions from this client")
 		return
 	}

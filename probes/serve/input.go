@@ -1,19 +1,16 @@
 package serve
 
 import (
-	"crypto/subtle"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"os"
 	"strings"
-	"sync"
 
+	"github.com/caaprobe/caaprobe/probes/guard"
 	"github.com/caaprobe/caaprobe/probes/input"
-	"golang.org/x/time/rate"
 )
 
 // badInput is a submission refused for what it holds; its message names
@@ -169,48 +166,7 @@ func namesOf(opts json.RawMessage) []string {
 	return o.Names
 }
 
-// limiters are per-client token buckets, keyed by IP address.
-type limiters struct {
-	mu    sync.Mutex
-	rate  rate.Limit
-	burst int
-	m     map[string]*rate.Limiter
-}
-
-func newLimiters(r float64, burst int) *limiters {
-	return &limiters{rate: rate.Limit(r), burst: burst, m: map[string]*rate.Limiter{}}
-}
-
-func (l *limiters) allow(r *http.Request) bool {
-	client := clientOf(r)
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	lim := l.m[client]
-	if lim == nil {
-		if len(l.m) >= maxClients {
-			l.m = map[string]*rate.Limiter{}
-		}
-		lim = rate.NewLimiter(l.rate, l.burst)
-		l.m[client] = lim
-	}
-	return lim.Allow()
-}
-
-// clientOf is the client's address without the port. Behind a reverse
-// proxy every client is the proxy: limit there (docs/serve.md).
-func clientOf(r *http.Request) string {
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		return r.RemoteAddr
-	}
-	return host
-}
-
 // authorised checks the bearer token, in constant time.
 func (s *Server) authorised(r *http.Request) bool {
-	if s.o.Token == "" {
-		return true
-	}
-	got, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
-	return ok && subtle.ConstantTimeCompare([]byte(got), []byte(s.o.Token)) == 1
+	return s.o.Token == "" || guard.Bearer(r, []string{s.o.Token})
 }

@@ -85,7 +85,7 @@ func (s *Server) pageSubmit(w http.ResponseWriter, r *http.Request) {
 		s.pageError(w, http.StatusForbidden, "this server takes submissions through its API only (it has a bearer token)")
 		return
 	}
-	if !s.subLim.allow(r) {
+	if !s.subLim.Allow(r) {
 		s.pageError(w, http.StatusTooManyRequests, "too many submissions from this client: wait a moment")
 		return
 	}

@@ -23,6 +23,7 @@ import (
 	"time"
 
 	"github.com/caaprobe/caaprobe/probes/check"
+	"github.com/caaprobe/caaprobe/probes/guard"
 	"github.com/caaprobe/caaprobe/probes/input"
 	"github.com/caaprobe/caaprobe/probes/report"
 	"github.com/caaprobe/caaprobe/probes/store"
@@ -50,9 +51,6 @@ const (
 	DefaultPageBurst   = 60
 	DefaultEventsFor   = 60 * time.Second
 	DefaultMaxBody     = 1 << 20
-	// maxClients bounds each per-client limiter table; past it the table
-	// starts afresh (a client then gets a fresh burst, never less).
-	maxClients = 4096
 )
 
 // Options configure a Server. Store and Check are required.
@@ -102,8 +100,8 @@ type Server struct {
 	workers sync.WaitGroup
 	runCtx  context.Context // cancelled when shutdown runs out of time
 	cancel  context.CancelFunc
-	subLim  *limiters
-	pageLim *limiters
+	subLim  *guard.Limiters
+	pageLim *guard.Limiters
 }
 
 type job struct {
@@ -155,7 +153,7 @@ func New(o Options) (*Server, error) {
 	}
 	// A client never picks the servers asked; the operator's pins stay.
 	s := &Server{o: o, slots: make(chan struct{}, o.Queue), jobs: make(chan job, o.Queue),
-		subLim: newLimiters(o.Rate, o.Burst), pageLim: newLimiters(o.PageRate, o.PageBurst)}
+		subLim: guard.NewLimiters(o.Rate, o.Burst), pageLim: guard.NewLimiters(o.PageRate, o.PageBurst)}
 	s.runCtx, s.cancel = context.WithCancel(context.Background())
 	s.handler = s.routes()
 	for range o.Workers {
