@@ -41,7 +41,7 @@ func writeSummary(b *bytes.Buffer, d *report.Domain, run *report.Run) {
 	if d.Outcome != "" {
 		fmt.Fprintf(b, "| Predicted outcome of a CA's validating resolver | **%s** |\n", cell(string(d.Outcome)))
 	}
-	if first, last := timeSpan(d); !first.IsZero() {
+	if first, last := TimeSpan(d); !first.IsZero() {
 		fmt.Fprintf(b, "| Checked | %s to %s |\n", first.UTC().Format(TimeFormat), last.UTC().Format(TimeFormat))
 	}
 	if failing := failingServers(d); len(failing) > 0 {
@@ -147,8 +147,9 @@ func shellJoin(args []string) string {
 	return strings.Join(out, " ")
 }
 
-// timeSpan is when the first query went out and the last reply came back.
-func timeSpan(d *report.Domain) (first, last time.Time) {
+// TimeSpan is when d's first query went out and its last reply came back
+// (TCP retries included); zero times when no query was sent.
+func TimeSpan(d *report.Domain) (first, last time.Time) {
 	for _, ex := range Exchanges(d) {
 		if ex.Start.IsZero() {
 			continue

@@ -23,6 +23,7 @@ import (
 	"time"
 
 	"github.com/caaprobe/caaprobe/probes/check"
+	"github.com/caaprobe/caaprobe/probes/evidence"
 	"github.com/caaprobe/caaprobe/probes/guard"
 	"github.com/caaprobe/caaprobe/probes/input"
 	"github.com/caaprobe/caaprobe/probes/report"
@@ -286,23 +287,9 @@ func (s *Server) finish(ctx context.Context, id, state string) {
 }
 
 // took is how long d's check took: from its first query to its last
-// reply (0 when it sent none).
+// reply, TCP retries included (0 when it sent none).
 func took(d *report.Domain) time.Duration {
-	var first, last time.Time
-	for _, srv := range d.Servers {
-		for _, r := range srv.Results {
-			ex := r.Exchange
-			if ex == nil || ex.Start.IsZero() {
-				continue
-			}
-			if first.IsZero() || ex.Start.Before(first) {
-				first = ex.Start
-			}
-			if end := ex.Start.Add(ex.RTT); end.After(last) {
-				last = end
-			}
-		}
-	}
+	first, last := evidence.TimeSpan(d)
 	return last.Sub(first)
 }
 
