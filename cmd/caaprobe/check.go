@@ -12,7 +12,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/caaprobe/caaprobe/probes"
+	"github.com/caaprobe/caaprobe/probes/catalog"
 	"github.com/caaprobe/caaprobe/probes/check"
 	"github.com/caaprobe/caaprobe/probes/discovery"
 	"github.com/caaprobe/caaprobe/probes/input"
@@ -183,7 +183,7 @@ func (f *checkFlags) config() (check.Config, error) {
 		cfg.Port = rootPort
 	}
 	if f.probeList != "" {
-		plan, err := probes.ParsePlan(f.probeList)
+		plan, err := catalog.ParsePlan(f.probeList)
 		if err != nil {
 			return cfg, usageErr("--probes: %v", err)
 		}
@@ -466,7 +466,7 @@ func checkAndReport(ctx context.Context, cfg check.Config, f *checkFlags, items 
 	defer c.Close()
 	limitMemory(c.LiveEstimate(f.concurrency))
 	var failed, warned, badInput, unchecked, index int
-	var local int         // domains not judged for a local error (probes.ErrLocal)
+	var local int         // domains not judged for a local error (model.ErrLocal)
 	var firstLocal string // the first one's message
 	var writeErr error
 	run := newRun(f, cfg)

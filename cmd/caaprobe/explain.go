@@ -12,11 +12,12 @@ import (
 	"sync"
 	"time"
 
-	"github.com/caaprobe/caaprobe/probes"
 	"github.com/caaprobe/caaprobe/probes/caa"
+	"github.com/caaprobe/caaprobe/probes/catalog"
 	"github.com/caaprobe/caaprobe/probes/check"
 	"github.com/caaprobe/caaprobe/probes/explain"
 	"github.com/caaprobe/caaprobe/probes/input"
+	"github.com/caaprobe/caaprobe/probes/model"
 	"github.com/caaprobe/caaprobe/probes/predict/boulder"
 	"github.com/caaprobe/caaprobe/probes/report"
 	"github.com/spf13/cobra"
@@ -478,7 +479,7 @@ const remoteAdvice = "run check --format json --vantage NAME on hosts in other n
 func faultWords(servers []serverCount, n *report.Name, tries int) string {
 	var parts []string
 	for _, s := range servers {
-		w := strings.TrimSuffix(probes.Info(probes.Code(s.Code)).Summary, ".")
+		w := strings.TrimSuffix(catalog.Info(model.Code(s.Code)).Summary, ".")
 		w = strings.TrimPrefix(w, "The server ")
 		if tries > 1 {
 			parts = append(parts, fmt.Sprintf("%s %s [%s, in %d of %d tries]", s.Server, w, s.Code, s.Tries, tries))

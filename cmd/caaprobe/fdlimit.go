@@ -36,7 +36,7 @@ const (
 // capConcurrency lowers --concurrency so that the domains in flight cannot
 // use up the file descriptors (docs/limits.md), and says so on stderr.
 // A socket that cannot be opened is this host's failure: it never becomes
-// a finding (probes.ErrLocal), but the domain it hit goes unjudged.
+// a finding (model.ErrLocal), but the domain it hit goes unjudged.
 func capConcurrency(concurrency, parallel int, stderr io.Writer) int {
 	limit, open, ok := fdLimit()
 	if !ok {

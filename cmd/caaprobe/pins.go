@@ -10,12 +10,13 @@ import (
 	"strings"
 	"time"
 
-	"github.com/caaprobe/caaprobe/probes"
 	"github.com/caaprobe/caaprobe/probes/check"
 	"github.com/caaprobe/caaprobe/probes/discovery"
 	"github.com/caaprobe/caaprobe/probes/input"
+	"github.com/caaprobe/caaprobe/probes/model"
 	"github.com/caaprobe/caaprobe/probes/report"
 	"github.com/caaprobe/caaprobe/probes/transport"
+	"github.com/caaprobe/caaprobe/probes/wire"
 	"github.com/miekg/dns"
 )
 
@@ -150,11 +151,11 @@ func lookupHost(ctx context.Context, w *discovery.Walker, x transport.Exchanger,
 // askHost asks server for host's qtype records (no RD, no EDNS) and
 // returns the parsed reply.
 func askHost(ctx context.Context, x transport.Exchanger, server netip.AddrPort, host string, qtype uint16) (*dns.Msg, error) {
-	q, err := probes.BuildQuery(host, qtype, false, false)
+	q, err := wire.BuildQuery(host, qtype, false, false)
 	if err != nil {
 		return nil, err
 	}
-	ex := probes.Final(transport.ExchangeTC(ctx, x, server, q))
+	ex := model.Final(transport.ExchangeTC(ctx, x, server, q))
 	if ex.Reply == nil {
 		return nil, ex.Err
 	}

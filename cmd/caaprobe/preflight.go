@@ -10,8 +10,8 @@ import (
 	"sync"
 	"time"
 
-	"github.com/caaprobe/caaprobe/probes"
 	"github.com/caaprobe/caaprobe/probes/check"
+	"github.com/caaprobe/caaprobe/probes/model"
 	"github.com/caaprobe/caaprobe/probes/transport"
 	"github.com/miekg/dns"
 )
@@ -145,7 +145,7 @@ const rootAttempt = 2 * time.Second
 func askRoot(ctx context.Context, x transport.Exchanger, a netip.Addr, port int) rootResult {
 	server := netip.AddrPortFrom(a, uint16(port))
 	res := rootResult{addr: a}
-	for _, network := range []probes.Transport{probes.UDP, probes.TCP} {
+	for _, network := range []model.Transport{model.UDP, model.TCP} {
 		replied := false
 		for _, qtype := range []uint16{dns.TypeNS, dns.TypeSOA} {
 			m := new(dns.Msg)
@@ -170,7 +170,7 @@ func askRoot(ctx context.Context, x transport.Exchanger, a netip.Addr, port int)
 
 // askOnce sends m to server over network through x and returns the
 // parsed reply; nil when none came or it does not parse.
-func askOnce(ctx context.Context, x transport.Exchanger, server netip.AddrPort, m *dns.Msg, network probes.Transport) *dns.Msg {
+func askOnce(ctx context.Context, x transport.Exchanger, server netip.AddrPort, m *dns.Msg, network model.Transport) *dns.Msg {
 	q, err := m.Pack()
 	if err != nil {
 		return nil
@@ -225,7 +225,7 @@ func checkResolver(ctx context.Context, cfg *check.Config, stderr io.Writer) {
 	defer cancel()
 	x := transport.New(&transport.Socket{Timeout: wait, MaxBytes: 65535}, transport.NewLimiter(cfg.Rate, cfg.Burst), 0, 0)
 	var r *dns.Msg
-	for _, network := range []probes.Transport{probes.UDP, probes.TCP} {
+	for _, network := range []model.Transport{model.UDP, model.TCP} {
 		m := new(dns.Msg)
 		m.SetQuestion(".", dns.TypeSOA)
 		m.RecursionDesired = true

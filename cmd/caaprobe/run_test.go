@@ -11,7 +11,7 @@ import (
 	"testing"
 
 	"github.com/caaprobe/caaprobe/fixtures"
-	"github.com/caaprobe/caaprobe/probes"
+	"github.com/caaprobe/caaprobe/probes/catalog"
 )
 
 func startLab(t *testing.T) *fixtures.Lab {
@@ -165,12 +165,12 @@ func TestCatalogDocs(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, f := range probes.Findings {
+	for _, f := range catalog.Findings {
 		if !bytes.Contains(got, []byte("### finding `"+string(f.Code)+"`")) {
 			t.Errorf("docs/probes.md has no section for finding %s", f.Code)
 		}
 	}
-	for _, p := range probes.Catalog {
+	for _, p := range catalog.Catalog {
 		if !bytes.Contains(got, []byte("### probe `"+string(p.ID)+"`")) {
 			t.Errorf("docs/probes.md has no section for probe %s", p.ID)
 		}

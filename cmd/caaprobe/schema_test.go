@@ -9,7 +9,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/caaprobe/caaprobe/probes"
+	"github.com/caaprobe/caaprobe/probes/catalog"
 	"github.com/santhosh-tekuri/jsonschema/v6"
 )
 
@@ -127,7 +127,7 @@ func TestSchemaDemo(t *testing.T) {
 func TestSchemaFindingCodes(t *testing.T) {
 	t.Parallel()
 	s := compileSchema(t, "#/$defs/finding")
-	for _, f := range probes.Findings {
+	for _, f := range catalog.Findings {
 		b, _ := json.Marshal(map[string]string{"code": string(f.Code), "severity": string(f.Severity), "name": "", "zone": "", "ns": "", "addr": "", "probe": "", "detail": ""})
 		if err := validate(s, b); err != nil {
 			t.Errorf("%s: %v", f.Code, err)

@@ -10,9 +10,10 @@ import (
 	"time"
 
 	"github.com/caaprobe/caaprobe/fixtures"
-	"github.com/caaprobe/caaprobe/probes"
+	"github.com/caaprobe/caaprobe/probes/catalog"
 	"github.com/caaprobe/caaprobe/probes/check"
 	"github.com/caaprobe/caaprobe/probes/input"
+	"github.com/caaprobe/caaprobe/probes/model"
 	"github.com/caaprobe/caaprobe/probes/report"
 	"github.com/miekg/dns"
 )
@@ -65,7 +66,7 @@ func TestSharedQueriesOnce(t *testing.T) {
 		}
 	}
 	caaProbes := 0
-	for _, p := range probes.Catalog {
+	for _, p := range catalog.Catalog {
 		if p.Type == dns.TypeCAA && !p.AtApex {
 			caaProbes++
 		}
@@ -93,13 +94,13 @@ func TestRateLimitedServerIsNotAFault(t *testing.T) {
 	slips := 0
 	for _, d := range ds {
 		for _, f := range d.Findings {
-			if f.Severity == probes.SeverityFail {
+			if f.Severity == model.SeverityFail {
 				t.Errorf("%s: fail finding %s at %s (%s) from a rate-limiting server", d.Domain, f.Code, f.Addr, f.Detail)
 			}
 		}
 		for _, s := range d.Servers {
 			for _, r := range s.Results {
-				if r.Fallback != nil && r.Transport == probes.UDP {
+				if r.Fallback != nil && r.Transport == model.UDP {
 					slips++
 				}
 			}
@@ -121,7 +122,7 @@ func TestBulkPlanVanityNS(t *testing.T) {
 		var provider fixtures.QueryCounter
 		cfg := check.Config{}
 		if !full {
-			cfg.Probes = []probes.ProbeID{probes.ProbeCAA}
+			cfg.Probes = []model.ProbeID{catalog.ProbeCAA}
 		}
 		b, c := startBench(t, fixtures.BenchOptions{N: 50, Vanity: true,
 			Provider: fixtures.Counting(fixtures.Conformant, &provider)}, cfg)
@@ -158,7 +159,7 @@ func TestRunWindowBounded(t *testing.T) {
 		return r.Answer()
 	}}
 	const n, concurrency = 200, 4
-	b, c := startBench(t, fixtures.BenchOptions{N: n, Provider: slow}, check.Config{Probes: []probes.ProbeID{probes.ProbeCAA}})
+	b, c := startBench(t, fixtures.BenchOptions{N: n, Provider: slow}, check.Config{Probes: []model.ProbeID{catalog.ProbeCAA}})
 	defer c.Close()
 	var read, emitted, ahead atomic.Int64
 	items := func(yield func(input.Item) bool) {

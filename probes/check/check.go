@@ -15,10 +15,11 @@ import (
 	"sync"
 	"time"
 
-	"github.com/caaprobe/caaprobe/probes"
 	"github.com/caaprobe/caaprobe/probes/caa"
+	"github.com/caaprobe/caaprobe/probes/catalog"
 	"github.com/caaprobe/caaprobe/probes/discovery"
 	"github.com/caaprobe/caaprobe/probes/dnssec"
+	"github.com/caaprobe/caaprobe/probes/judge"
 	"github.com/caaprobe/caaprobe/probes/lru"
 	"github.com/caaprobe/caaprobe/probes/model"
 	"github.com/caaprobe/caaprobe/probes/predict"
@@ -26,6 +27,7 @@ import (
 	"github.com/caaprobe/caaprobe/probes/predict/models"
 	"github.com/caaprobe/caaprobe/probes/resolver"
 	"github.com/caaprobe/caaprobe/probes/transport"
+	"github.com/caaprobe/caaprobe/probes/wire"
 	"github.com/miekg/dns"
 )
 
@@ -38,9 +40,9 @@ type Config struct {
 	// Backoff is the pause before the first retry, doubling each time; 0
 	// means Timeout/10.
 	Backoff    time.Duration
-	Probes     []probes.ProbeID // nil: every probe of the catalog
-	CA         string           // for the policy line
-	IPv4, IPv6 bool             // restrict address families; neither means both
+	Probes     []model.ProbeID // nil: every probe of the catalog
+	CA         string          // for the policy line
+	IPv4, IPv6 bool            // restrict address families; neither means both
 	Pins       map[string][]discovery.NS
 	// Parallel bounds the exchanges in flight for one domain.
 	Parallel int
@@ -158,7 +160,7 @@ type Checker struct {
 	// retries over the per-address rate limit over the transport.
 	X      *transport.Retry
 	walker *discovery.Walker
-	probes []probes.Probe
+	probes []catalog.Probe
 	// closeSock releases the sockets the transport keeps for reuse.
 	closeSock func()
 	// Work shared between the domains of a run (see lru.Work): computed
@@ -174,7 +176,7 @@ type Checker struct {
 	// instances holds the instance probes' results (CH TXT hostname.bind,
 	// id.server) per probe and address: one query per address and run,
 	// however many zones the address serves.
-	instances *lru.Work[string, *probes.Result]
+	instances *lru.Work[string, *model.Result]
 	// rx asks the --resolver: its own timeout, since a resolver
 	// legitimately takes longer than an authoritative server, and the same
 	// per-address rate limit as every server caaprobe asks.
@@ -221,25 +223,25 @@ func newChecker(cfg Config, limit *transport.Limiter) *Checker {
 	}
 	x := transport.New(base, limit, b.Retries, b.Backoff)
 	w := &discovery.Walker{X: x, Roots: cfg.Roots, Port: cfg.Port, IPv4: cfg.IPv4, IPv6: cfg.IPv6, Limits: cfg.Limits,
-		NoGlueCheck: !planHas(cfg.Probes, probes.ProbeNS), Budget: b.Step}
+		NoGlueCheck: !planHas(cfg.Probes, catalog.ProbeNS), Budget: b.Step}
 	for zone, ns := range cfg.Pins {
 		w.Pin(zone, ns)
 	}
 	c := &Checker{cfg: cfg, budget: b, X: x, walker: w, units: lru.NewWorkSegments[string, *unit](unitsProbation, unitsProtected, b.Step),
 		trusts:    lru.NewWork[string, *zoneTrust](discovery.DefaultCacheSize, b.Step),
 		resolved:  lru.NewWork[string, resolver.Answer](discovery.DefaultCacheSize, b.Step),
-		instances: lru.NewWork[string, *probes.Result](discovery.DefaultCacheSize, b.Step),
+		instances: lru.NewWork[string, *model.Result](discovery.DefaultCacheSize, b.Step),
 		rx:        transport.New(rbase, limit, 0, 0), limit: limit, closeSock: closeSock,
 		models: models.Models()}
 	c.watchLocal()
 	if c.anchors = anchorsByZone(cfg.TrustAnchor); len(c.anchors["."]) == 0 {
 		c.anchors["."] = anchorsByZone(IANARootAnchors())["."]
 	}
-	want := map[probes.ProbeID]bool{}
+	want := map[model.ProbeID]bool{}
 	for _, id := range cfg.Probes {
 		want[id] = true
 	}
-	for _, p := range probes.Catalog {
+	for _, p := range catalog.Catalog {
 		if len(want) == 0 || want[p.ID] {
 			c.probes = append(c.probes, p)
 		}
@@ -262,7 +264,7 @@ func (c *Checker) Close() {
 // The glue check belongs with the ns probe, which checks the delegation:
 // the bulk CAA-only plan (--probes caa) sends what a CA's path needs, the
 // referrals and the CAA queries, and not the NS-address checks.
-func planHas(plan []probes.ProbeID, id probes.ProbeID) bool {
+func planHas(plan []model.ProbeID, id model.ProbeID) bool {
 	return plan == nil || slices.Contains(plan, id)
 }
 
@@ -279,7 +281,7 @@ func (c *Checker) Check(ctx context.Context, domain string) *model.Domain {
 	names := caa.Climb(base)
 	if len(names) == 0 {
 		d.Err = fmt.Sprintf("%q is not a domain name", domain)
-		probes.Summarise(d)
+		judge.Summarise(d)
 		return d
 	}
 	// Discover every relevant name's zone; ancestors hit the cache. A
@@ -296,7 +298,7 @@ func (c *Checker) Check(ctx context.Context, domain string) *model.Domain {
 					err = fmt.Errorf("%w: deadline for the domain reached", err)
 				}
 				d.Err = err.Error()
-				probes.Summarise(d)
+				judge.Summarise(d)
 				return d
 			}
 			errs[i] = err.Error()
@@ -325,13 +327,13 @@ func (c *Checker) Check(ctx context.Context, domain string) *model.Domain {
 			at := index[cur.Name]
 			if slices.Contains(chain[:len(chain)-1], target) {
 				errs[at] = fmt.Sprintf("the CNAME chain %s loops", trimChain(chain))
-				d.AddZoneFinding(model.Finding{Code: probes.CodeCNAMELoop, Name: model.TrimDot(cur.Name), Zone: model.TrimDot(cur.Zone.Name),
+				d.AddZoneFinding(model.Finding{Code: catalog.CodeCNAMELoop, Name: model.TrimDot(cur.Name), Zone: model.TrimDot(cur.Zone.Name),
 					Detail: fmt.Sprintf("%s: a resolver follows it until its restart limit and returns SERVFAIL", trimChain(chain))})
 				break
 			}
 			if len(chain)-1 > c.maxCNAME() {
 				errs[at] = fmt.Sprintf("the CNAME chain from %s is longer than %d links (%s)", model.TrimDot(info.Name), c.maxCNAME(), discovery.ErrLimit)
-				d.AddZoneFinding(model.Finding{Code: probes.CodeLimitReached, Name: model.TrimDot(cur.Name), Zone: model.TrimDot(cur.Zone.Name),
+				d.AddZoneFinding(model.Finding{Code: catalog.CodeLimitReached, Name: model.TrimDot(cur.Name), Zone: model.TrimDot(cur.Zone.Name),
 					Detail: fmt.Sprintf("CNAME chain longer than --max-cname %d: %s", c.maxCNAME(), trimChain(chain))})
 				break
 			}
@@ -404,7 +406,7 @@ func (c *Checker) Check(ctx context.Context, domain string) *model.Domain {
 	} else if i := slices.Index(cut, true); i >= 0 {
 		d.Err = fmt.Errorf("the probing of %s was cut short (its shared work ran out of budget or the run was closed): %w", model.TrimDot(names[i]), discovery.ErrLimit).Error()
 	}
-	probes.Summarise(d)
+	judge.Summarise(d)
 	// The CA model over every resolver model: outcomes, policy and
 	// explanation (probes/predict/boulder).
 	boulder.Fill(d, c.models, c.cfg.CA, domain)
@@ -425,7 +427,7 @@ type unit struct {
 type serverResults struct {
 	zone, ns string
 	addr     netip.Addr
-	results  []*probes.Result
+	results  []*model.Result
 }
 
 // probeName returns the unit of info's name: shared with every domain that
@@ -456,12 +458,12 @@ func (c *Checker) runUnit(ctx context.Context, info *discovery.Name, sem slots) 
 	var wg sync.WaitGroup
 	var srs []*serverResults
 	if z.Limit != "" {
-		u.zoneFindings = append(u.zoneFindings, model.Finding{Code: probes.CodeLimitReached,
+		u.zoneFindings = append(u.zoneFindings, model.Finding{Code: catalog.CodeLimitReached,
 			Name: model.TrimDot(info.Name), Zone: model.TrimDot(z.Name), Detail: "delegation of " + model.TrimDot(z.Name) + ": " + z.Limit})
 	}
 	// The same probes go to every address of the zone.
 	signed := len(c.zoneDS(z)) > 0
-	var plan []probes.Probe
+	var plan []catalog.Probe
 	for _, p := range c.probes {
 		if !(p.AtApex && !apex || p.Signed && !signed) {
 			plan = append(plan, p)
@@ -469,28 +471,28 @@ func (c *Checker) runUnit(ctx context.Context, info *discovery.Name, sem slots) 
 	}
 	for _, ns := range z.NS {
 		if ns.CNAME != "" {
-			u.zoneFindings = append(u.zoneFindings, model.Finding{Code: probes.CodeNSIsCNAME,
+			u.zoneFindings = append(u.zoneFindings, model.Finding{Code: catalog.CodeNSIsCNAME,
 				Name: model.TrimDot(info.Name), Zone: model.TrimDot(z.Name), NS: model.TrimDot(ns.Name), Detail: fmt.Sprintf("NS %s is a CNAME to %s", model.TrimDot(ns.Name), model.TrimDot(ns.CNAME))})
 		}
 		if ns.GlueMismatch != "" {
-			u.zoneFindings = append(u.zoneFindings, model.Finding{Code: probes.CodeGlueMismatch,
+			u.zoneFindings = append(u.zoneFindings, model.Finding{Code: catalog.CodeGlueMismatch,
 				Name: model.TrimDot(info.Name), Zone: model.TrimDot(z.Name), NS: model.TrimDot(ns.Name), Detail: ns.GlueMismatch})
 		}
 		for _, l := range z.Lame() {
 			if l.NS == ns.Name {
 				// Seen by discovery, which then asked the next server.
-				u.zoneFindings = append(u.zoneFindings, model.Finding{Code: probes.CodeLameServer,
+				u.zoneFindings = append(u.zoneFindings, model.Finding{Code: catalog.CodeLameServer,
 					Name: model.TrimDot(info.Name), Zone: model.TrimDot(z.Name), NS: model.TrimDot(ns.Name), Addr: l.Addr.String(),
 					Detail: "during discovery: " + l.Detail})
 			}
 		}
 		if len(ns.Addrs) == 0 {
-			u.zoneFindings = append(u.zoneFindings, model.Finding{Code: probes.CodeNSUnresolvable,
+			u.zoneFindings = append(u.zoneFindings, model.Finding{Code: catalog.CodeNSUnresolvable,
 				Name: model.TrimDot(info.Name), Zone: model.TrimDot(z.Name), NS: model.TrimDot(ns.Name), Detail: fmt.Sprintf("%s has no address: %s", model.TrimDot(ns.Name), ns.Err)})
 			continue
 		}
 		for _, a := range ns.Addrs {
-			sr := &serverResults{zone: z.Name, ns: ns.Name, addr: a, results: make([]*probes.Result, len(plan))}
+			sr := &serverResults{zone: z.Name, ns: ns.Name, addr: a, results: make([]*model.Result, len(plan))}
 			srs = append(srs, sr)
 			for i, p := range plan {
 				// The slot is taken before the goroutine starts, so a
@@ -510,21 +512,21 @@ func (c *Checker) runUnit(ctx context.Context, info *discovery.Name, sem slots) 
 		}
 	}
 	wg.Wait()
-	var all []*probes.Result
+	var all []*model.Result
 	for _, sr := range srs {
-		probes.Apply(probes.CheckServer(sr.results))
+		judge.Apply(judge.CheckServer(sr.results))
 		if apex && z.Parent != "" {
-			probes.Apply(probes.CheckDelegation(sr.results, z.ParentNS))
+			judge.Apply(judge.CheckDelegation(sr.results, z.ParentNS))
 		}
 		all = append(all, sr.results...)
 		u.servers = append(u.servers, *sr)
 	}
-	probes.Apply(probes.CheckZone(all))
+	judge.Apply(judge.CheckZone(all))
 	u.dnssec = c.judgeDNSSEC(ctx, z, srs, sem)
 	// The RRset a CA would read: the lowercase CAA answer of the first
 	// server that answered.
 	for _, r := range all {
-		if r.Probe == probes.ProbeCAA && r.Answered() && !probes.Fails(r) {
+		if r.Probe == catalog.ProbeCAA && r.Answered() && !judge.Fails(r) {
 			for _, rr := range r.Records {
 				if c, ok := rr.(*dns.CAA); ok {
 					u.rrset = append(u.rrset, c)
@@ -547,8 +549,8 @@ func (c *Checker) maxCNAME() int {
 
 // probe sends one probe to one address and judges the reply, retrying over
 // TCP when the UDP reply is truncated.
-func (c *Checker) probe(ctx context.Context, p probes.Probe, info *discovery.Name, addr netip.Addr) *probes.Result {
-	if p.Set == probes.SetID {
+func (c *Checker) probe(ctx context.Context, p catalog.Probe, info *discovery.Name, addr netip.Addr) *model.Result {
+	if p.Set == catalog.SetID {
 		return c.instanceProbe(ctx, p, info, addr)
 	}
 	return c.probeOnce(ctx, p, info, addr)
@@ -556,8 +558,8 @@ func (c *Checker) probe(ctx context.Context, p probes.Probe, info *discovery.Nam
 
 // instanceProbe sends an instance probe (a fixed CH TXT name) once per
 // address and run, and returns a copy of its result on info's zone row.
-func (c *Checker) instanceProbe(ctx context.Context, p probes.Probe, info *discovery.Name, addr netip.Addr) *probes.Result {
-	r, _, err := c.instances.Do(ctx, string(p.ID)+"|"+addr.String(), func(wctx context.Context) (*probes.Result, bool) {
+func (c *Checker) instanceProbe(ctx context.Context, p catalog.Probe, info *discovery.Name, addr netip.Addr) *model.Result {
+	r, _, err := c.instances.Do(ctx, string(p.ID)+"|"+addr.String(), func(wctx context.Context) (*model.Result, bool) {
 		r := c.probeOnce(wctx, p, info, addr)
 		return r, r.Exchange == nil || r.Exchange.Err == nil || !errors.Is(r.Exchange.Err, context.Canceled)
 	})
@@ -569,7 +571,7 @@ func (c *Checker) instanceProbe(ctx context.Context, p probes.Probe, info *disco
 	return &cp
 }
 
-func (c *Checker) probeOnce(ctx context.Context, p probes.Probe, info *discovery.Name, addr netip.Addr) *probes.Result {
+func (c *Checker) probeOnce(ctx context.Context, p catalog.Probe, info *discovery.Name, addr netip.Addr) *model.Result {
 	qname := info.Name
 	if p.AtApex {
 		qname = info.Zone.Name
@@ -578,21 +580,21 @@ func (c *Checker) probeOnce(ctx context.Context, p probes.Probe, info *discovery
 	if p.QName != "" {
 		sent = p.QName // a fixed name (CH TXT hostname.bind), recorded on the zone's row
 	}
-	q, err := probes.BuildProbeQuery(probes.Spell(sent, p.Spelling), p)
-	jc := probes.JudgeContext{Zone: info.Zone.Name, Name: qname, Exists: info.Exists || qname == info.Zone.Name}
+	q, err := wire.BuildProbeQuery(wire.Spell(sent, p.Spelling), p)
+	jc := judge.Context{Zone: info.Zone.Name, Name: qname, Exists: info.Exists || qname == info.Zone.Name}
 	server := netip.AddrPortFrom(addr, uint16(c.cfg.Port))
 	if err == nil {
 		err = ctx.Err() // cut short: no query is sent
 	}
 	if err != nil {
-		ex := &probes.Exchange{Server: server, Transport: p.Transport, Err: err}
-		return ptr(probes.Judge(p, jc, ex, nil))
+		ex := &model.Exchange{Server: server, Transport: p.Transport, Err: err}
+		return ptr(judge.Exchange(p, jc, ex, nil))
 	}
-	if p.Transport == probes.UDP {
+	if p.Transport == model.UDP {
 		ex, fallback := transport.ExchangeTC(ctx, c.X, server, q)
-		return ptr(probes.Judge(p, jc, ex, fallback))
+		return ptr(judge.Exchange(p, jc, ex, fallback))
 	}
-	return ptr(probes.Judge(p, jc, c.X.Exchange(ctx, server, q, p.Transport), nil))
+	return ptr(judge.Exchange(p, jc, c.X.Exchange(ctx, server, q, p.Transport), nil))
 }
 
 func ptr[T any](v T) *T { return &v }

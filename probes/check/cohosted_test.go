@@ -6,7 +6,7 @@ import (
 	"testing"
 
 	"github.com/caaprobe/caaprobe/fixtures"
-	"github.com/caaprobe/caaprobe/probes"
+	"github.com/caaprobe/caaprobe/probes/catalog"
 	"github.com/caaprobe/caaprobe/probes/report"
 )
 
@@ -69,12 +69,12 @@ func TestUpwardReferralLame(t *testing.T) {
 	var lame []report.Finding
 	for _, f := range d.Findings {
 		switch f.Code {
-		case probes.CodeLameServer:
+		case catalog.CodeLameServer:
 			lame = append(lame, f)
 			if f.Addr != lameAddr {
 				t.Errorf("lame-server at %s, want only %s", f.Addr, lameAddr)
 			}
-		case probes.CodeGlueMismatch:
+		case catalog.CodeGlueMismatch:
 			t.Errorf("false glue-mismatch: %s", f.Detail)
 		}
 	}

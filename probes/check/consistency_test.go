@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/caaprobe/caaprobe/probes"
 	"github.com/caaprobe/caaprobe/probes/caa"
 	"github.com/caaprobe/caaprobe/probes/model"
 	"github.com/caaprobe/caaprobe/probes/predict/boulder"
@@ -117,7 +116,7 @@ climb:
 // of its servers.
 func namesCause(d *report.Domain, chain []*report.Name) bool {
 	for _, f := range d.Findings {
-		if f.Severity != probes.SeverityFail {
+		if f.Severity != model.SeverityFail {
 			continue
 		}
 		for _, n := range chain {

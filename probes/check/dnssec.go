@@ -8,11 +8,12 @@ import (
 	"net/netip"
 	"time"
 
-	"github.com/caaprobe/caaprobe/probes"
+	"github.com/caaprobe/caaprobe/probes/catalog"
 	"github.com/caaprobe/caaprobe/probes/discovery"
 	"github.com/caaprobe/caaprobe/probes/dnssec"
 	"github.com/caaprobe/caaprobe/probes/model"
 	"github.com/caaprobe/caaprobe/probes/transport"
+	"github.com/caaprobe/caaprobe/probes/wire"
 	"github.com/miekg/dns"
 )
 
@@ -255,13 +256,13 @@ func zoneKeys(rrs []dns.RR) []*dns.DNSKEY {
 // TCP after a truncated reply, and returns the answer section (nil when
 // there is none).
 func (c *Checker) fetchDNSKEY(ctx context.Context, zone string, addr netip.Addr, sem slots) []dns.RR {
-	q, err := probes.BuildQuery(zone, dns.TypeDNSKEY, true, true)
+	q, err := wire.BuildQuery(zone, dns.TypeDNSKEY, true, true)
 	if err != nil || !sem.take(ctx) {
 		return nil
 	}
 	defer sem.give()
 	server := netip.AddrPortFrom(addr, uint16(c.cfg.Port))
-	ex := probes.Final(transport.ExchangeTC(ctx, c.X, server, q))
+	ex := model.Final(transport.ExchangeTC(ctx, c.X, server, q))
 	m := new(dns.Msg)
 	if ex.Reply == nil || m.Unpack(ex.Reply) != nil {
 		return nil
@@ -297,12 +298,12 @@ func (c *Checker) judgeDNSSEC(ctx context.Context, z *discovery.Zone, srs []*ser
 			if r == nil || r.Msg == nil {
 				continue
 			}
-			p, ok := probes.ProbeByID(r.Probe)
+			p, ok := catalog.ProbeByID(r.Probe)
 			if !ok {
 				continue
 			}
 			switch {
-			case r.Probe == probes.ProbeDNSKEY && len(ds) > 0:
+			case r.Probe == catalog.ProbeDNSKEY && len(ds) > 0:
 				// Each server's own DNSKEY RRset against the DS.
 				_, v := dnssec.CheckKeys(z.Name, ds, r.Msg.Answer, now)
 				addVerdict(r, v)
@@ -381,16 +382,16 @@ func nameState(chain dnssec.Verdict, views []serverView) dnssec.Status {
 	return chain.Status
 }
 
-func addVerdict(r *probes.Result, v dnssec.Verdict) {
+func addVerdict(r *model.Result, v dnssec.Verdict) {
 	detail := string(v.Reason) + ": " + v.Detail
 	switch v.Status {
 	case dnssec.StatusBogus:
-		r.Add(probes.CodeDNSSECBogus, detail)
+		r.Add(catalog.CodeDNSSECBogus, detail)
 	case dnssec.StatusMissing:
-		r.Add(probes.CodeDNSSECMissing, detail)
+		r.Add(catalog.CodeDNSSECMissing, detail)
 	case dnssec.StatusInsecure:
 		if v.Reason == dnssec.ReasonNSEC3Iterations {
-			r.Add(probes.CodeNSEC3Iterations, detail)
+			r.Add(catalog.CodeNSEC3Iterations, detail)
 		}
 	}
 }

@@ -13,9 +13,10 @@ import (
 
 	"github.com/caaprobe/caaprobe/fixtures"
 	"github.com/caaprobe/caaprobe/fixtures/zonesign"
-	"github.com/caaprobe/caaprobe/probes"
+	"github.com/caaprobe/caaprobe/probes/catalog"
 	"github.com/caaprobe/caaprobe/probes/check"
 	"github.com/caaprobe/caaprobe/probes/discovery"
+	"github.com/caaprobe/caaprobe/probes/model"
 	"github.com/caaprobe/caaprobe/probes/report"
 	"github.com/miekg/dns"
 )
@@ -38,12 +39,12 @@ func labCases(t *testing.T, zones ...string) []fixtures.Case {
 }
 
 // dnssecIssues maps "addr/probe/name" to the DNSSEC issues of that result.
-func dnssecIssues(d *report.Domain) map[string][]probes.Issue {
-	out := map[string][]probes.Issue{}
+func dnssecIssues(d *report.Domain) map[string][]model.Issue {
+	out := map[string][]model.Issue{}
 	for _, s := range d.Servers {
 		for _, r := range s.Results {
 			for _, is := range r.Issues {
-				if is.Code == probes.CodeDNSSECBogus || is.Code == probes.CodeDNSSECMissing {
+				if is.Code == catalog.CodeDNSSECBogus || is.Code == catalog.CodeDNSSECMissing {
 					k := s.Addr.String() + "/" + string(r.Probe) + "/" + strings.TrimSuffix(r.Name, ".")
 					out[k] = append(out[k], is)
 				}
@@ -70,7 +71,7 @@ func TestDNSSECPerServerAndSpelling(t *testing.T) {
 	type want struct {
 		server int    // index of the server in the case
 		probe  string // probe id
-		code   probes.Code
+		code   model.Code
 		reason string // "" means: no DNSSEC finding on this result
 	}
 	tests := []struct {
@@ -83,15 +84,15 @@ func TestDNSSECPerServerAndSpelling(t *testing.T) {
 		// bogus for UPPERCASE and 0x20 only.
 		{"casesig.test", "bogus", []want{
 			{0, "caa", "", ""}, {0, "caa-tcp", "", ""}, {0, "caa-noedns", "", ""}, {0, "dnskey", "", ""},
-			{0, "caa-upper", probes.CodeDNSSECBogus, "bad-signature"}, {0, "caa-0x20", probes.CodeDNSSECBogus, "bad-signature"}}},
+			{0, "caa-upper", catalog.CodeDNSSECBogus, "bad-signature"}, {0, "caa-0x20", catalog.CodeDNSSECBogus, "bad-signature"}}},
 		{"halfbogus.test", "secure", []want{
 			{0, "caa", "", ""}, {0, "caa-0x20", "", ""}, {0, "dnskey", "", ""},
-			{1, "caa", probes.CodeDNSSECBogus, "expired"}, {1, "caa-0x20", probes.CodeDNSSECBogus, "expired"}, {1, "dnskey", probes.CodeDNSSECBogus, "expired"}}},
+			{1, "caa", catalog.CodeDNSSECBogus, "expired"}, {1, "caa-0x20", catalog.CodeDNSSECBogus, "expired"}, {1, "dnskey", catalog.CodeDNSSECBogus, "expired"}}},
 		{"badds.test", "bogus", []want{
-			{0, "dnskey", probes.CodeDNSSECBogus, "ds-matches-no-dnskey"}, {1, "dnskey", probes.CodeDNSSECBogus, "ds-matches-no-dnskey"},
-			{0, "caa", probes.CodeDNSSECBogus, "ds-matches-no-dnskey"}}},
-		{"nosig.test", "missing", []want{{0, "caa", probes.CodeDNSSECMissing, "missing-rrsig"}, {0, "caa-upper", probes.CodeDNSSECMissing, "missing-rrsig"}, {0, "dnskey", "", ""}}},
-		{"expired.test", "bogus", []want{{0, "caa", probes.CodeDNSSECBogus, "expired"}, {0, "dnskey", probes.CodeDNSSECBogus, "expired"}}},
+			{0, "dnskey", catalog.CodeDNSSECBogus, "ds-matches-no-dnskey"}, {1, "dnskey", catalog.CodeDNSSECBogus, "ds-matches-no-dnskey"},
+			{0, "caa", catalog.CodeDNSSECBogus, "ds-matches-no-dnskey"}}},
+		{"nosig.test", "missing", []want{{0, "caa", catalog.CodeDNSSECMissing, "missing-rrsig"}, {0, "caa-upper", catalog.CodeDNSSECMissing, "missing-rrsig"}, {0, "dnskey", "", ""}}},
+		{"expired.test", "bogus", []want{{0, "caa", catalog.CodeDNSSECBogus, "expired"}, {0, "dnskey", catalog.CodeDNSSECBogus, "expired"}}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.domain, func(t *testing.T) {
@@ -206,7 +207,7 @@ func TestZoneAnchorForPinnedServers(t *testing.T) {
 	}
 	addr := lab.AddrOf("casesig.test", 0).String()
 	issues := dnssecIssues(d)
-	for _, p := range []probes.ProbeID{probes.ProbeCAAUpper, probes.ProbeCAA0x20} {
+	for _, p := range []model.ProbeID{catalog.ProbeCAAUpper, catalog.ProbeCAA0x20} {
 		if len(issues[addr+"/"+string(p)+"/casesig.test"]) == 0 {
 			t.Errorf("casesig.test %s: no DNSSEC issue; want bogus for that spelling (%v)", p, issues)
 		}
@@ -219,7 +220,7 @@ func TestZoneAnchorForPinnedServers(t *testing.T) {
 	dnskey := false
 	for _, s := range d.Servers {
 		for _, r := range s.Results {
-			if s.Addr.String() == addr && r.Probe == probes.ProbeDNSKEY && r.Msg != nil && len(r.Issues) == 0 {
+			if s.Addr.String() == addr && r.Probe == catalog.ProbeDNSKEY && r.Msg != nil && len(r.Issues) == 0 {
 				dnskey = true
 			}
 		}
@@ -403,7 +404,7 @@ func TestDNSSECAlgorithmsAndLimits(t *testing.T) {
 			warned := 0
 			for _, s := range d.Servers {
 				for _, r := range s.Results {
-					if r.Has(probes.CodeNSEC3Iterations) {
+					if r.Has(catalog.CodeNSEC3Iterations) {
 						warned++
 						if r.Name != "www.nsec3iter.test." || !strings.HasPrefix(string(r.Probe), "caa") {
 							t.Errorf("nsec3-iterations on %s %s", r.Probe, r.Name)

@@ -8,8 +8,9 @@ import (
 	"time"
 
 	"github.com/caaprobe/caaprobe/fixtures"
-	"github.com/caaprobe/caaprobe/probes"
+	"github.com/caaprobe/caaprobe/probes/catalog"
 	"github.com/caaprobe/caaprobe/probes/check"
+	"github.com/caaprobe/caaprobe/probes/model"
 	"github.com/caaprobe/caaprobe/probes/report"
 	"github.com/caaprobe/caaprobe/probes/transport/transporttest"
 	"github.com/miekg/dns"
@@ -46,21 +47,21 @@ func TestEngineOverFake(t *testing.T) {
 		t.Fatalf("ok.test has %d conformant servers, want 2", len(servers))
 	}
 	bad := netip.AddrPortFrom(servers[0], uint16(lab.Port))
-	caa := func(tr probes.Transport) transporttest.Key {
+	caa := func(tr model.Transport) transporttest.Key {
 		return transporttest.Key{Server: bad, Name: "ok.test.", Type: dns.TypeCAA, Transport: tr}
 	}
 	tests := []struct {
 		name   string
 		script func(f *transporttest.Fake)
-		want   probes.Code // at the bad server; "" for a clean pass
+		want   model.Code // at the bad server; "" for a clean pass
 		check  func(t *testing.T, f *transporttest.Fake, d *report.Domain)
 	}{
 		{name: "clean", script: func(*transporttest.Fake) {}},
-		{name: "drop", script: func(f *transporttest.Fake) { f.On(caa(""), transporttest.Drop()) }, want: probes.CodeTimeout,
+		{name: "drop", script: func(f *transporttest.Fake) { f.On(caa(""), transporttest.Drop()) }, want: catalog.CodeTimeout,
 			check: func(t *testing.T, f *transporttest.Fake, d *report.Domain) {
 				for _, s := range d.Servers {
 					for _, r := range s.Results {
-						if s.Addr != bad.Addr() || r.Probe != probes.ProbeCAA {
+						if s.Addr != bad.Addr() || r.Probe != catalog.ProbeCAA {
 							continue
 						}
 						ex := r.Exchange
@@ -71,16 +72,16 @@ func TestEngineOverFake(t *testing.T) {
 					}
 				}
 			}},
-		{name: "truncate", script: func(f *transporttest.Fake) { f.On(caa(probes.UDP), transporttest.Truncate()) },
+		{name: "truncate", script: func(f *transporttest.Fake) { f.On(caa(model.UDP), transporttest.Truncate()) },
 			check: func(t *testing.T, f *transporttest.Fake, d *report.Domain) {
-				if n := f.Count(caa(probes.TCP)); n == 0 {
+				if n := f.Count(caa(model.TCP)); n == 0 {
 					t.Error("a truncated UDP answer was not asked again over TCP")
 				}
 			}},
-		{name: "garble", script: func(f *transporttest.Fake) { f.On(caa(""), transporttest.Garble()) }, want: probes.CodeMalformed},
+		{name: "garble", script: func(f *transporttest.Fake) { f.On(caa(""), transporttest.Garble()) }, want: catalog.CodeMalformed},
 		{name: "truncate, TCP fails", script: func(f *transporttest.Fake) {
-			f.On(caa(probes.UDP), transporttest.Truncate()).On(caa(probes.TCP), transporttest.Fail(probes.ErrUnreachable))
-		}, want: probes.CodeTruncatedTCPFailed},
+			f.On(caa(model.UDP), transporttest.Truncate()).On(caa(model.TCP), transporttest.Fail(model.ErrUnreachable))
+		}, want: catalog.CodeTruncatedTCPFailed},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -97,7 +98,7 @@ func TestEngineOverFake(t *testing.T) {
 			for _, f := range d.Findings {
 				if f.Addr == bad.Addr().String() {
 					atBad = append(atBad, string(f.Code))
-				} else if f.Severity == probes.SeverityFail {
+				} else if f.Severity == model.SeverityFail {
 					atOther = append(atOther, string(f.Code)+"@"+f.Addr)
 				}
 			}

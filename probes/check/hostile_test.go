@@ -16,9 +16,10 @@ import (
 	"time"
 
 	"github.com/caaprobe/caaprobe/fixtures"
-	"github.com/caaprobe/caaprobe/probes"
+	"github.com/caaprobe/caaprobe/probes/catalog"
 	"github.com/caaprobe/caaprobe/probes/check"
 	"github.com/caaprobe/caaprobe/probes/input"
+	"github.com/caaprobe/caaprobe/probes/model"
 	"github.com/caaprobe/caaprobe/probes/report"
 	"github.com/caaprobe/caaprobe/probes/transport"
 	"github.com/caaprobe/caaprobe/probes/transport/transporttest"
@@ -56,7 +57,7 @@ func checkBounded(t *testing.T, c *check.Checker, domain string) *report.Domain 
 	return d
 }
 
-func findingsWith(d *report.Domain, code probes.Code) []report.Finding {
+func findingsWith(d *report.Domain, code model.Code) []report.Finding {
 	var out []report.Finding
 	for _, f := range d.Findings {
 		if f.Code == code {
@@ -71,21 +72,21 @@ func TestHostileLab(t *testing.T) {
 	c := check.New(hostileConfig(lab))
 	tests := []struct {
 		domain  string
-		code    probes.Code // a finding that must appear, with detail containing detail
+		code    model.Code // a finding that must appear, with detail containing detail
 		detail  string
 		verdict report.Verdict
 		errText string // for verdict error: text the error must contain
 	}{
-		{domain: "garbage.test", code: probes.CodeMalformed, detail: "not DNS replies", verdict: report.VerdictFail},
-		{domain: "ptrloop.test", code: probes.CodeMalformed, detail: "compression pointer loop", verdict: report.VerdictFail},
-		{domain: "escape.test", code: probes.CodeInvalidCAA, detail: `\027[2J`, verdict: report.VerdictFail},
+		{domain: "garbage.test", code: catalog.CodeMalformed, detail: "not DNS replies", verdict: report.VerdictFail},
+		{domain: "ptrloop.test", code: catalog.CodeMalformed, detail: "compression pointer loop", verdict: report.VerdictFail},
+		{domain: "escape.test", code: catalog.CodeInvalidCAA, detail: `\027[2J`, verdict: report.VerdictFail},
 		// The zones' only server is lame: discovery notes it and, with no
 		// other server to ask, fails the name.
 		{domain: "www.refup.test", verdict: report.VerdictError, errText: "lame (upward referral to test)"},
 		{domain: "www.refself.test", verdict: report.VerdictError, errText: "lame (upward referral to refself.test)"},
-		{domain: "cycle-a.test", code: probes.CodeNSUnresolvable, detail: "delegation cycle ns.cycle-b.test → ns.cycle-a.test → ns.cycle-b.test", verdict: report.VerdictFail},
-		{domain: "inzone.test", code: probes.CodeNSUnresolvable, detail: "parent gives no glue", verdict: report.VerdictFail},
-		{domain: "manyns.test", code: probes.CodeLimitReached, detail: "1000 NS names, only the first 20", verdict: report.VerdictFail},
+		{domain: "cycle-a.test", code: catalog.CodeNSUnresolvable, detail: "delegation cycle ns.cycle-b.test → ns.cycle-a.test → ns.cycle-b.test", verdict: report.VerdictFail},
+		{domain: "inzone.test", code: catalog.CodeNSUnresolvable, detail: "parent gives no glue", verdict: report.VerdictFail},
+		{domain: "manyns.test", code: catalog.CodeLimitReached, detail: "1000 NS names, only the first 20", verdict: report.VerdictFail},
 	}
 	for _, tt := range tests {
 		t.Run(tt.domain, func(t *testing.T) {
@@ -199,19 +200,19 @@ func TestHostileBigAnswer(t *testing.T) {
 	lab := startHostile(t, nil)
 	tests := []struct {
 		maxBytes int
-		want     probes.Code
+		want     model.Code
 	}{
 		{0, ""},
-		{16384, probes.CodeLimitReached},
+		{16384, catalog.CodeLimitReached},
 	}
 	for _, tt := range tests {
 		cfg := hostileConfig(lab)
 		cfg.MaxBytes = tt.maxBytes
 		d := checkBounded(t, check.New(cfg), "big.test")
-		var caaRes *probes.Result
+		var caaRes *model.Result
 		for _, s := range d.Servers {
 			for _, r := range s.Results {
-				if r.Probe == probes.ProbeCAA && s.Zone == "big.test." {
+				if r.Probe == catalog.ProbeCAA && s.Zone == "big.test." {
 					caaRes = r
 				}
 			}
@@ -248,9 +249,9 @@ func TestHostileOffPath(t *testing.T) {
 	}
 	t.Cleanup(lab.Close)
 	cfg := hostileConfig(lab)
-	cfg.Probes = []probes.ProbeID{probes.ProbeCAA}
+	cfg.Probes = []model.ProbeID{catalog.ProbeCAA}
 	d := checkBounded(t, check.New(cfg), "offpath.test")
-	if len(findingsWith(d, probes.CodeTimeout)) == 0 {
+	if len(findingsWith(d, catalog.CodeTimeout)) == 0 {
 		t.Errorf("want timeout for the off-path reply; findings %v", findingCodes(d))
 	}
 	if sent.Load() == 0 {
@@ -357,7 +358,7 @@ type countingExchanger struct {
 	each func(netip.Addr)
 }
 
-func (c countingExchanger) Exchange(ctx context.Context, server netip.AddrPort, query []byte, t probes.Transport) *probes.Exchange {
+func (c countingExchanger) Exchange(ctx context.Context, server netip.AddrPort, query []byte, t model.Transport) *model.Exchange {
 	c.each(server.Addr())
 	return c.x.Exchange(ctx, server, query, t)
 }
@@ -490,14 +491,14 @@ func TestIntermittentServer(t *testing.T) {
 		d := checkBounded(t, check.New(cfg), "flaky.test")
 		for _, f := range d.Findings {
 			switch f.Code {
-			case probes.CodeCaseSensitiveAnswer, probes.CodeEDNSIntolerant:
+			case catalog.CodeCaseSensitiveAnswer, catalog.CodeEDNSIntolerant:
 				t.Errorf("random loss reported as %s: %s", f.Code, f.Detail)
-			case probes.CodeIntermittentTimeout:
+			case catalog.CodeIntermittentTimeout:
 				sawIntermittent = true
 				if !strings.Contains(f.Detail, "answered") || !strings.Contains(f.Detail, "attempts") {
 					t.Errorf("intermittent-timeout without counts: %s", f.Detail)
 				}
-			case probes.CodeTimeout:
+			case catalog.CodeTimeout:
 				// Allowed only when no form of that query was ever answered.
 			}
 		}

@@ -9,9 +9,9 @@ import (
 	"time"
 
 	"github.com/caaprobe/caaprobe/fixtures"
-	"github.com/caaprobe/caaprobe/probes"
 	"github.com/caaprobe/caaprobe/probes/check"
 	"github.com/caaprobe/caaprobe/probes/discovery"
+	"github.com/caaprobe/caaprobe/probes/model"
 	"github.com/caaprobe/caaprobe/probes/report"
 )
 
@@ -101,7 +101,7 @@ func TestLabCases(t *testing.T) {
 						continue
 					}
 					found = true
-					if len(bad) > 0 && !bad[f.Addr] && f.Severity == probes.SeverityFail {
+					if len(bad) > 0 && !bad[f.Addr] && f.Severity == model.SeverityFail {
 						t.Errorf("%s reported at %s, which is not a misbehaving server of %s", code, f.Addr, tc.Zone)
 					}
 				}
@@ -110,7 +110,7 @@ func TestLabCases(t *testing.T) {
 				}
 			}
 			for _, f := range d.Findings {
-				if f.Severity == probes.SeverityFail && !bad[f.Addr] && !expected[string(f.Code)] {
+				if f.Severity == model.SeverityFail && !bad[f.Addr] && !expected[string(f.Code)] {
 					t.Errorf("unexpected fail finding: %s at %s (%s) %s", f.Code, f.Addr, f.Probe, f.Detail)
 				}
 			}

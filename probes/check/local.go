@@ -4,13 +4,13 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/caaprobe/caaprobe/probes"
 	"github.com/caaprobe/caaprobe/probes/input"
+	"github.com/caaprobe/caaprobe/probes/judge"
 	"github.com/caaprobe/caaprobe/probes/model"
 	"github.com/caaprobe/caaprobe/probes/transport"
 )
 
-// Local errors (probes.ErrLocal: out of file descriptors, buffers or
+// Local errors (model.ErrLocal: out of file descriptors, buffers or
 // local ports) are this host's failure. A domain whose check overlapped
 // one may rest on a lookup or a probe that failed here, so it is not
 // judged: it becomes verdict error naming the cause, with no finding, and
@@ -33,15 +33,15 @@ func (c *Checker) watchLocal() {
 func localError(d *model.Domain, mark int64) error {
 	for _, s := range d.Servers {
 		for _, r := range s.Results {
-			for _, ex := range []*probes.Exchange{r.Exchange, r.Fallback} {
-				if r.Local() && ex != nil && probes.IsLocal(ex.Err) {
+			for _, ex := range []*model.Exchange{r.Exchange, r.Fallback} {
+				if r.Local() && ex != nil && model.IsLocal(ex.Err) {
 					return ex.Err
 				}
 			}
 		}
 	}
 	if n := transport.LocalErrors() - mark; n > 0 {
-		return fmt.Errorf("%w: %d exchange(s) failed on this host while this domain was checked (file descriptors, buffers or ports ran out; raise ulimit -n or lower --concurrency)", probes.ErrLocal, n)
+		return fmt.Errorf("%w: %d exchange(s) failed on this host while this domain was checked (file descriptors, buffers or ports ran out; raise ulimit -n or lower --concurrency)", model.ErrLocal, n)
 	}
 	return nil
 }
@@ -49,7 +49,7 @@ func localError(d *model.Domain, mark int64) error {
 // IsLocalError reports whether a domain was not judged because of a local
 // error of this host (its Err says so).
 func IsLocalError(d *model.Domain) bool {
-	return d != nil && strings.HasPrefix(d.Err, probes.ErrLocal.Error())
+	return d != nil && strings.HasPrefix(d.Err, model.ErrLocal.Error())
 }
 
 // notJudged is the domain of item it when a local error spoiled its
@@ -57,7 +57,7 @@ func IsLocalError(d *model.Domain) bool {
 // exchange that failed here; verdict error with the cause.
 func notJudged(it input.Item, err error) *model.Domain {
 	d := &model.Domain{Domain: it.Name, Source: it.Source, Err: err.Error()}
-	probes.Summarise(d)
+	judge.Summarise(d)
 	d.Explanation = "Not checked: " + err.Error() + ". Nothing is concluded about the servers."
 	return d
 }

@@ -3,7 +3,6 @@ package check
 import (
 	"context"
 
-	"github.com/caaprobe/caaprobe/probes"
 	"github.com/caaprobe/caaprobe/probes/model"
 )
 
@@ -70,14 +69,14 @@ func Merge(tries []*model.Domain) *model.Domain {
 func Tally(tries []*model.Domain, keep func(*model.Domain, model.Finding) bool) []model.RepeatFault {
 	type key struct {
 		server, zone, name string
-		code               probes.Code
+		code               model.Code
 	}
 	at := map[key]int{}
 	var out []model.RepeatFault
 	for t, d := range tries {
 		seen := map[key]bool{}
 		for _, f := range d.Findings {
-			if f.Severity != probes.SeverityFail || keep != nil && !keep(d, f) {
+			if f.Severity != model.SeverityFail || keep != nil && !keep(d, f) {
 				continue
 			}
 			k := key{zone: f.Zone, name: f.Name, code: f.Code}

@@ -5,8 +5,8 @@ import (
 	"iter"
 	"slices"
 
-	"github.com/caaprobe/caaprobe/probes"
 	"github.com/caaprobe/caaprobe/probes/input"
+	"github.com/caaprobe/caaprobe/probes/judge"
 	"github.com/caaprobe/caaprobe/probes/model"
 	"github.com/caaprobe/caaprobe/probes/transport"
 )
@@ -158,7 +158,7 @@ func pickNext(pending []int, key func(int) string, inflight map[string]int) int 
 func (c *Checker) checkItem(ctx context.Context, it input.Item) *model.Domain {
 	if it.Err != nil {
 		d := &model.Domain{Domain: it.Name, Source: it.Source, Err: it.Err.Error()}
-		probes.Summarise(d)
+		judge.Summarise(d)
 		d.Explanation = "The input could not be used: " + it.Err.Error()
 		return d
 	}
@@ -187,7 +187,7 @@ func (c *Checker) checkItem(ctx context.Context, it input.Item) *model.Domain {
 
 func interrupted(it input.Item) *model.Domain {
 	d := &model.Domain{Domain: it.Name, Source: it.Source, Err: "interrupted"}
-	probes.Summarise(d)
+	judge.Summarise(d)
 	d.Explanation = "The run was interrupted before this domain was checked."
 	return d
 }

@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/caaprobe/caaprobe/probes"
+	"github.com/caaprobe/caaprobe/probes/wire"
 	"github.com/miekg/dns"
 )
 
@@ -71,7 +71,7 @@ func classify(m *dns.Msg, zone, qname string, qtype uint16) reply {
 		r.kind, r.why = kindLame, "REFUSED: the server does not serve "+trim(zone)
 		return r
 	default:
-		r.kind, r.why = kindError, probes.RcodeText(m.Rcode)
+		r.kind, r.why = kindError, wire.RcodeText(m.Rcode)
 		return r
 	}
 	// The answer section first: data, an alias or a DNAME at the name.

@@ -26,7 +26,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/caaprobe/caaprobe/probes"
+	"github.com/caaprobe/caaprobe/probes/catalog"
 	"github.com/caaprobe/caaprobe/probes/lru"
 	"github.com/caaprobe/caaprobe/probes/transport"
 	"github.com/miekg/dns"
@@ -215,7 +215,7 @@ func (w *Walker) init() {
 		w.zones = lru.NewWork[string, *Zone](size, budget)
 		// Nothing looked up while this host failed (out of file
 		// descriptors) is kept: a lookup that failed locally is no fact
-		// about the servers (probes.ErrLocal).
+		// about the servers (model.ErrLocal).
 		w.names.SetEpoch(transport.LocalErrors)
 		w.addrs.SetEpoch(transport.LocalErrors)
 		w.zones.SetEpoch(transport.LocalErrors)
@@ -386,7 +386,7 @@ func (w *Walker) ask(ctx context.Context, zone *Zone, name string, qtype uint16)
 			r := classify(m, zone.Name, name, qtype)
 			switch r.kind {
 			case kindLame:
-				zone.noteLame(ns.Name, a, fmt.Sprintf("%s %s: %s", trim(name), probes.TypeString(qtype), r.why))
+				zone.noteLame(ns.Name, a, fmt.Sprintf("%s %s: %s", trim(name), catalog.TypeString(qtype), r.why))
 				tried = append(tried, fmt.Sprintf("%s: lame (%s)", a, r.why))
 				continue
 			case kindError:
@@ -408,7 +408,7 @@ func (w *Walker) ask(ctx context.Context, zone *Zone, name string, qtype uint16)
 		}
 		return reply{}, fmt.Errorf("zone %s has no server address to ask", zone.Name)
 	}
-	return reply{}, fmt.Errorf("no server of %s answered %s %s (%s)", zone.Name, name, probes.TypeString(qtype), strings.Join(tried, "; "))
+	return reply{}, fmt.Errorf("no server of %s answered %s %s (%s)", zone.Name, name, catalog.TypeString(qtype), strings.Join(tried, "; "))
 }
 
 // referred returns the child zone a referral from parent hands down: the

@@ -5,8 +5,9 @@ import (
 	"fmt"
 	"net/netip"
 
-	"github.com/caaprobe/caaprobe/probes"
+	"github.com/caaprobe/caaprobe/probes/model"
 	"github.com/caaprobe/caaprobe/probes/transport"
+	"github.com/caaprobe/caaprobe/probes/wire"
 	"github.com/miekg/dns"
 )
 
@@ -37,11 +38,11 @@ func (q exchangeQuerier) Query(ctx context.Context, server netip.Addr, name stri
 
 func (q exchangeQuerier) query(ctx context.Context, server netip.Addr, name string, qtype uint16, edns bool) (*dns.Msg, error) {
 	addr := netip.AddrPortFrom(server, uint16(q.port))
-	query, err := probes.BuildQuery(name, qtype, edns, edns)
+	query, err := wire.BuildQuery(name, qtype, edns, edns)
 	if err != nil {
 		return nil, fmt.Errorf("query for %s: %w", name, err)
 	}
-	ex := probes.Final(transport.ExchangeTC(ctx, q.x, addr, query))
+	ex := model.Final(transport.ExchangeTC(ctx, q.x, addr, query))
 	if ex.Reply == nil {
 		return nil, ex.Err
 	}

@@ -9,24 +9,27 @@ import (
 	"testing"
 	"time"
 
-	"github.com/caaprobe/caaprobe/probes"
+	"github.com/caaprobe/caaprobe/probes/catalog"
+	"github.com/caaprobe/caaprobe/probes/judge"
+	"github.com/caaprobe/caaprobe/probes/model"
 	"github.com/caaprobe/caaprobe/probes/report"
+	"github.com/caaprobe/caaprobe/probes/wire"
 )
 
 // fakeDomain is a small failing domain without a lab: one NOTIMP exchange.
 func fakeDomain(t *testing.T, name string) *report.Domain {
 	t.Helper()
-	q, err := probes.BuildQuery("notimp.test", 257, true, true)
+	q, err := wire.BuildQuery("notimp.test", 257, true, true)
 	if err != nil {
 		t.Fatal(err)
 	}
 	reply := append([]byte(nil), q...)
 	reply[2], reply[3] = 0x80, 0x04 // QR, NOTIMP
-	ex := &probes.Exchange{Server: mustAddrPort("127.0.0.13:53"), Transport: probes.UDP, Query: q, Reply: reply,
+	ex := &model.Exchange{Server: mustAddrPort("127.0.0.13:53"), Transport: model.UDP, Query: q, Reply: reply,
 		Start: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC), RTT: time.Millisecond, Attempts: 1}
-	r := probes.Judge(probes.Catalog[1], probes.JudgeContext{Zone: "notimp.test.", Name: "notimp.test.", Exists: true}, ex, nil)
-	d := &report.Domain{Domain: name, Servers: []*report.Server{{Zone: "notimp.test.", NS: "ns1.notimp.test.", Addr: ex.Server.Addr(), Results: []*probes.Result{&r}}}}
-	probes.Summarise(d)
+	r := judge.Exchange(catalog.Catalog[1], judge.Context{Zone: "notimp.test.", Name: "notimp.test.", Exists: true}, ex, nil)
+	d := &report.Domain{Domain: name, Servers: []*report.Server{{Zone: "notimp.test.", NS: "ns1.notimp.test.", Addr: ex.Server.Addr(), Results: []*model.Result{&r}}}}
+	judge.Summarise(d)
 	return d
 }
 
@@ -250,16 +253,16 @@ func mustAddrPort(s string) netip.AddrPort { return netip.MustParseAddrPort(s) }
 // TestTranscriptListsRetries: a timeout's transcript names every query that
 // went unanswered, with its ID and time, not only the last one.
 func TestTranscriptListsRetries(t *testing.T) {
-	q, err := probes.BuildQuery("drop.test", 257, true, true)
+	q, err := wire.BuildQuery("drop.test", 257, true, true)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t0 := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
-	ex := &probes.Exchange{Server: mustAddrPort("127.0.0.9:53"), Transport: probes.UDP, Query: q,
-		Start: t0.Add(3 * time.Second), RTT: time.Second, Attempts: 3, Timeouts: 3, Err: probes.ErrTimeout,
-		Earlier: []probes.Attempt{{ID: 4660, Start: t0, Waited: time.Second}, {ID: 22136, Start: t0.Add(1500 * time.Millisecond), Waited: time.Second}}}
+	ex := &model.Exchange{Server: mustAddrPort("127.0.0.9:53"), Transport: model.UDP, Query: q,
+		Start: t0.Add(3 * time.Second), RTT: time.Second, Attempts: 3, Timeouts: 3, Err: model.ErrTimeout,
+		Earlier: []model.Attempt{{ID: 4660, Start: t0, Waited: time.Second}, {ID: 22136, Start: t0.Add(1500 * time.Millisecond), Waited: time.Second}}}
 	var b bytes.Buffer
-	if err := WriteTranscript(&b, ex, Meta{Probe: probes.ProbeCAA}); err != nil {
+	if err := WriteTranscript(&b, ex, Meta{Probe: catalog.ProbeCAA}); err != nil {
 		t.Fatal(err)
 	}
 	for _, want := range []string{

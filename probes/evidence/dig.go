@@ -6,7 +6,9 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/caaprobe/caaprobe/probes"
+	"github.com/caaprobe/caaprobe/probes/catalog"
+	"github.com/caaprobe/caaprobe/probes/model"
+	"github.com/caaprobe/caaprobe/probes/wire"
 	"github.com/miekg/dns"
 )
 
@@ -19,9 +21,9 @@ import (
 // dig adds things caaprobe does not send unless told not to: the AD flag
 // and, with EDNS, a COOKIE option (RFC 7873), so the command says
 // +noadflag and +nocookie.
-func DigCommand(ex *probes.Exchange) string {
+func DigCommand(ex *model.Exchange) string {
 	q := ex.Query
-	wq, _, err := probes.ParseQuestion(q)
+	wq, _, err := wire.ParseQuestion(q)
 	if err != nil {
 		return "# no dig command: the query's question does not parse: " + err.Error()
 	}
@@ -85,10 +87,10 @@ func DigCommand(ex *probes.Exchange) string {
 	if m.Opcode != dns.OpcodeQuery {
 		args = append(args, fmt.Sprintf("+opcode=%d", m.Opcode))
 	}
-	if ex.Transport == probes.TCP {
+	if ex.Transport == model.TCP {
 		args = append(args, "+tcp")
 	}
-	args = append(args, shellQuote(string(wq.Name)), probes.TypeString(wq.Type))
+	args = append(args, shellQuote(string(wq.Name)), catalog.TypeString(wq.Type))
 	if wq.Class != dns.ClassINET {
 		args = append(args, classText(wq.Class))
 	}

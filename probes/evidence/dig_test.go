@@ -9,7 +9,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/caaprobe/caaprobe/probes"
+	"github.com/caaprobe/caaprobe/probes/catalog"
+	"github.com/caaprobe/caaprobe/probes/model"
+	"github.com/caaprobe/caaprobe/probes/wire"
 )
 
 // TestDigReproduces runs the dig command printed for lab exchanges against
@@ -21,20 +23,20 @@ func TestDigReproduces(t *testing.T) {
 	statusRE := regexp.MustCompile(`status: ([A-Z0-9]+)`)
 	for _, tc := range []struct {
 		domain string
-		probe  probes.ProbeID
+		probe  model.ProbeID
 	}{
-		{"notimp.test", probes.ProbeCAA},
-		{"ok.test", probes.ProbeEDNSVersion},
-		{"ok.test", probes.ProbeOpcode},
-		{"ok.test", probes.ProbeEDNSOption},
-		{"ok.test", probes.ProbeEDNSFlag},
-		{"ok.test", probes.ProbeEDNSCookie},
-		{"notimp.test", probes.ProbeCAATCP},
-		{"notimp.test", probes.ProbeCAANoEDNS},
-		{"notimp-unknown.test", probes.ProbeUnknownType},
-		{"refused.test", probes.ProbeCAAUpper},
-		{"drop.test", probes.ProbeCAA},
-		{"lowercase.test", probes.ProbeCAAUpper},
+		{"notimp.test", catalog.ProbeCAA},
+		{"ok.test", catalog.ProbeEDNSVersion},
+		{"ok.test", catalog.ProbeOpcode},
+		{"ok.test", catalog.ProbeEDNSOption},
+		{"ok.test", catalog.ProbeEDNSFlag},
+		{"ok.test", catalog.ProbeEDNSCookie},
+		{"notimp.test", catalog.ProbeCAATCP},
+		{"notimp.test", catalog.ProbeCAANoEDNS},
+		{"notimp-unknown.test", catalog.ProbeUnknownType},
+		{"refused.test", catalog.ProbeCAAUpper},
+		{"drop.test", catalog.ProbeCAA},
+		{"lowercase.test", catalog.ProbeCAAUpper},
 	} {
 		t.Run(tc.domain+"/"+string(tc.probe), func(t *testing.T) {
 			_, r := findResult(t, ds[tc.domain], tc.probe)
@@ -68,7 +70,7 @@ func TestDigReproduces(t *testing.T) {
 			// The echoed question as dig prints it must be the bytes the
 			// server sent back: lowercase.test lowercases the UPPERCASE query.
 			if r.Exchange.Reply != nil {
-				q, _, err := probes.ParseQuestion(r.Exchange.Reply)
+				q, _, err := wire.ParseQuestion(r.Exchange.Reply)
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -92,20 +94,20 @@ func TestDigCommandFlags(t *testing.T) {
 		qname      string
 		qtype      uint16
 		edns, do   bool
-		transport  probes.Transport
+		transport  model.Transport
 		port53     bool
 		want, deny []string
 	}{
-		{"edns do", "ExAmple.test", 257, true, true, probes.UDP, false,
+		{"edns do", "ExAmple.test", 257, true, true, model.UDP, false,
 			[]string{"dig @127.0.0.5 -p 5353 +norec +noadflag +dnssec +nocookie +bufsize=1232 +nsid ExAmple.test. CAA"}, nil},
-		{"edns no do", "a.test", probes.TypeUnknown, true, false, probes.UDP, false,
+		{"edns no do", "a.test", catalog.TypeUnknown, true, false, model.UDP, false,
 			[]string{"+edns=0 +nodnssec", "+bufsize=1232", "a.test. TYPE666"}, []string{"+dnssec"}},
-		{"no edns", "a.test", 257, false, false, probes.UDP, false, []string{"+noedns"}, []string{"+bufsize", "+dnssec"}},
-		{"tcp port 53", "a.test", 257, true, true, probes.TCP, true, []string{"+tcp"}, []string{"-p "}},
-		{"quoted name", "a b'c.test", 257, true, true, probes.UDP, false, []string{`'a\032b'\''c.test.'`}, nil},
+		{"no edns", "a.test", 257, false, false, model.UDP, false, []string{"+noedns"}, []string{"+bufsize", "+dnssec"}},
+		{"tcp port 53", "a.test", 257, true, true, model.TCP, true, []string{"+tcp"}, []string{"-p "}},
+		{"quoted name", "a b'c.test", 257, true, true, model.UDP, false, []string{`'a\032b'\''c.test.'`}, nil},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			q, err := probes.BuildQuery(tc.qname, tc.qtype, tc.edns, tc.do)
+			q, err := wire.BuildQuery(tc.qname, tc.qtype, tc.edns, tc.do)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -113,7 +115,7 @@ func TestDigCommandFlags(t *testing.T) {
 			if tc.port53 {
 				srv = netip.AddrPortFrom(server.Addr(), 53)
 			}
-			got := DigCommand(&probes.Exchange{Server: srv, Transport: tc.transport, Query: q})
+			got := DigCommand(&model.Exchange{Server: srv, Transport: tc.transport, Query: q})
 			for _, w := range tc.want {
 				if !strings.Contains(got, w) {
 					t.Errorf("%s: lacks %q", got, w)
@@ -131,25 +133,25 @@ func TestDigCommandFlags(t *testing.T) {
 // TestDigCommandConformance checks the command line of each conformance
 // probe's odd query form against its bytes.
 func TestDigCommandConformance(t *testing.T) {
-	for id, want := range map[probes.ProbeID]string{
-		probes.ProbeEDNSVersion: "+edns=1 +nodnssec +noednsneg +nocookie +bufsize=1232 +nsid",
-		probes.ProbeEDNSOption:  "+dnssec +nocookie +bufsize=1232 +nsid +ednsopt=65001:",
-		probes.ProbeEDNSFlag:    "+dnssec +nocookie +bufsize=1232 +ednsflags=0x4000 +nsid",
-		probes.ProbeEDNS512:     "+dnssec +nocookie +bufsize=512 +nsid",
-		probes.ProbeEDNSCookie:  "+dnssec +cookie=caa90be0c00c1e5e +bufsize=1232 +nsid",
-		probes.ProbeOpcode:      "+nsid +opcode=15",
-		probes.ProbeIDHostname:  "+nsid hostname.bind. TXT CH",
+	for id, want := range map[model.ProbeID]string{
+		catalog.ProbeEDNSVersion: "+edns=1 +nodnssec +noednsneg +nocookie +bufsize=1232 +nsid",
+		catalog.ProbeEDNSOption:  "+dnssec +nocookie +bufsize=1232 +nsid +ednsopt=65001:",
+		catalog.ProbeEDNSFlag:    "+dnssec +nocookie +bufsize=1232 +ednsflags=0x4000 +nsid",
+		catalog.ProbeEDNS512:     "+dnssec +nocookie +bufsize=512 +nsid",
+		catalog.ProbeEDNSCookie:  "+dnssec +cookie=caa90be0c00c1e5e +bufsize=1232 +nsid",
+		catalog.ProbeOpcode:      "+nsid +opcode=15",
+		catalog.ProbeIDHostname:  "+nsid hostname.bind. TXT CH",
 	} {
-		p, _ := probes.ProbeByID(id)
+		p, _ := catalog.ProbeByID(id)
 		name := "a.test"
 		if p.QName != "" {
 			name = p.QName
 		}
-		q, err := probes.BuildProbeQuery(name, p)
+		q, err := wire.BuildProbeQuery(name, p)
 		if err != nil {
 			t.Fatal(err)
 		}
-		got := DigCommand(&probes.Exchange{Server: netip.MustParseAddrPort("127.0.0.5:53"), Transport: p.Transport, Query: q})
+		got := DigCommand(&model.Exchange{Server: netip.MustParseAddrPort("127.0.0.5:53"), Transport: p.Transport, Query: q})
 		if !strings.Contains(got, want) {
 			t.Errorf("%s: %s lacks %q", id, got, want)
 		}

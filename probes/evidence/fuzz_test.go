@@ -7,7 +7,9 @@ import (
 	"unicode"
 	"unicode/utf8"
 
-	"github.com/caaprobe/caaprobe/probes"
+	"github.com/caaprobe/caaprobe/probes/catalog"
+	"github.com/caaprobe/caaprobe/probes/model"
+	"github.com/caaprobe/caaprobe/probes/wire"
 )
 
 // FuzzTranscript feeds arbitrary query and reply bytes to the transcript
@@ -16,17 +18,17 @@ import (
 // other than newline, so it is safe to print and to paste. The pcap writer
 // gets the same bytes and must not fail on them.
 func FuzzTranscript(f *testing.F) {
-	q, _ := probes.BuildQuery("ExAmPle.test", 257, true, true)
+	q, _ := wire.BuildQuery("ExAmPle.test", 257, true, true)
 	f.Add(q, append(append([]byte(nil), q...), 0xff, 0x1b, '[', '3', '1', 'm'))
 	f.Add([]byte{}, []byte{0})
 	f.Fuzz(func(t *testing.T, query, reply []byte) {
-		ex := &probes.Exchange{Server: mustAddrPort("[::1]:5353"), Transport: probes.UDP, Query: query, Reply: reply,
+		ex := &model.Exchange{Server: mustAddrPort("[::1]:5353"), Transport: model.UDP, Query: query, Reply: reply,
 			Rejected: [][]byte{reply}, RejectedCount: 2, Start: time.Unix(1, 0), RTT: time.Millisecond, Attempts: 2, Timeouts: 1,
-			Earlier: []probes.Attempt{{ID: 0xbeef, Start: time.Unix(0, 0), Waited: time.Second}}}
-		for _, tr := range []probes.Transport{probes.UDP, probes.TCP} {
+			Earlier: []model.Attempt{{ID: 0xbeef, Start: time.Unix(0, 0), Waited: time.Second}}}
+		for _, tr := range []model.Transport{model.UDP, model.TCP} {
 			ex.Transport = tr
 			var b bytes.Buffer
-			if err := WriteTranscript(&b, ex, Meta{Probe: probes.ProbeCAA, NS: "ns.\x1b[2Jevil."}); err != nil {
+			if err := WriteTranscript(&b, ex, Meta{Probe: catalog.ProbeCAA, NS: "ns.\x1b[2Jevil."}); err != nil {
 				t.Fatal(err)
 			}
 			out := b.String()
@@ -39,7 +41,7 @@ func FuzzTranscript(f *testing.F) {
 				}
 			}
 			if len(reply) <= maxUDPPayload && len(query) <= maxUDPPayload {
-				if err := writePcap(&bytes.Buffer{}, []*probes.Exchange{ex}); err != nil {
+				if err := writePcap(&bytes.Buffer{}, []*model.Exchange{ex}); err != nil {
 					t.Fatalf("pcap: %v", err)
 				}
 			}

@@ -16,8 +16,10 @@ import (
 	"time"
 
 	"github.com/caaprobe/caaprobe/fixtures"
-	"github.com/caaprobe/caaprobe/probes"
+	"github.com/caaprobe/caaprobe/probes/catalog"
 	"github.com/caaprobe/caaprobe/probes/check"
+	"github.com/caaprobe/caaprobe/probes/judge"
+	"github.com/caaprobe/caaprobe/probes/model"
 	"github.com/caaprobe/caaprobe/probes/report"
 	"github.com/miekg/dns"
 )
@@ -51,7 +53,7 @@ func checkLabRetrying(t *testing.T, retries int, names ...string) (*fixtures.Lab
 
 // findResult returns the result of probe id for name at the zone's own
 // servers (not the TLD's), failing the test when there is none.
-func findResult(t *testing.T, d *report.Domain, id probes.ProbeID) (*report.Server, *probes.Result) {
+func findResult(t *testing.T, d *report.Domain, id model.ProbeID) (*report.Server, *model.Result) {
 	t.Helper()
 	for _, s := range d.Servers {
 		if s.Zone != d.Domain+"." {
@@ -101,13 +103,13 @@ func normalise(d *report.Domain) {
 	var names [][2]string
 	for _, s := range d.Servers {
 		for _, r := range s.Results {
-			var exs []*probes.Exchange
-			for _, ex := range []*probes.Exchange{r.Exchange, r.Fallback} {
+			var exs []*model.Exchange
+			for _, ex := range []*model.Exchange{r.Exchange, r.Fallback} {
 				if ex != nil {
 					exs = append(exs, ex)
 				}
 			}
-			if r.Probe == probes.ProbeCAA0x20 && r.QName != "" {
+			if r.Probe == catalog.ProbeCAA0x20 && r.QName != "" {
 				fixed := alternate(r.QName)
 				names = append(names, [2]string{r.QName, fixed})
 				from, to := wireName(r.QName), wireName(fixed)
@@ -167,7 +169,7 @@ func normalise(d *report.Domain) {
 			}
 		}
 	}
-	probes.Summarise(d)
+	judge.Summarise(d)
 	d.Explanation = fix(d.Explanation)
 	if d.Policy != nil {
 		d.Policy.Reason = fix(d.Policy.Reason)
@@ -282,21 +284,21 @@ func TestReportContents(t *testing.T) {
 	_, ds := checkLab(t, "notimp.test", "notimp-unknown.test", "drop.test")
 	for _, tc := range []struct {
 		domain string
-		code   probes.Code
+		code   model.Code
 		want   []string
 	}{
-		{"notimp.test", probes.CodeRcodeNotimp, []string{"status: NOTIMP", "+norec", "NOTIMP.TEST. CAA"}},
-		{"notimp-unknown.test", probes.CodeRcodeNotimp, []string{"notimp-unknown.test. TYPE666", "RFC 3597"}},
-		{"drop.test", probes.CodeTimeout, []string{"+tries=1 +time=1", "none accepted"}},
+		{"notimp.test", catalog.CodeRcodeNotimp, []string{"status: NOTIMP", "+norec", "NOTIMP.TEST. CAA"}},
+		{"notimp-unknown.test", catalog.CodeRcodeNotimp, []string{"notimp-unknown.test. TYPE666", "RFC 3597"}},
+		{"drop.test", catalog.CodeTimeout, []string{"+tries=1 +time=1", "none accepted"}},
 	} {
 		d := ds[tc.domain]
-		s, _ := findResult(t, d, probes.ProbeCAA)
+		s, _ := findResult(t, d, catalog.ProbeCAA)
 		var b bytes.Buffer
 		if err := WriteMarkdownRun(&b, d, nil); err != nil {
 			t.Fatal(err)
 		}
 		out := b.String()
-		info := probes.Info(tc.code)
+		info := catalog.Info(tc.code)
 		want := append([]string{s.Addr.String(), string(tc.code), info.RFC, info.Fix, "dig @" + s.Addr.String()}, tc.want...)
 		for _, w := range want {
 			if !strings.Contains(out, w) {

@@ -9,7 +9,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/caaprobe/caaprobe/probes"
+	"github.com/caaprobe/caaprobe/probes/catalog"
 	"github.com/caaprobe/caaprobe/probes/model"
 	"github.com/caaprobe/caaprobe/probes/report"
 )
@@ -186,7 +186,7 @@ func writeProvider(b *bytes.Buffer, d *report.Domain) {
 	fmt.Fprintf(b, "\n## What to tell the provider\n")
 	for _, g := range gs {
 		code, ns, addr := g.Finding.Code, g.Finding.NS, g.Finding.Addr
-		info := probes.Info(code)
+		info := catalog.Info(code)
 		where := ns
 		if addr != "" {
 			where = fmt.Sprintf("%s (%s)", ns, addr)
@@ -220,7 +220,7 @@ func writeProvider(b *bytes.Buffer, d *report.Domain) {
 		if len(g.Results) > 0 {
 			r := g.Results[0]
 			ex := r.Exchange
-			if r.Fallback != nil && code == probes.CodeTruncatedTCPFailed {
+			if r.Fallback != nil && code == catalog.CodeTruncatedTCPFailed {
 				ex = r.Fallback
 			}
 			if ex != nil {
@@ -297,7 +297,7 @@ func writeMatrix(b *bytes.Buffer, d *report.Domain) {
 // writeLegend explains the marks the matrix shows, as the terminal does.
 func writeLegend(b *bytes.Buffer, d *report.Domain) {
 	var parts []string
-	seen := map[probes.Code]bool{}
+	seen := map[model.Code]bool{}
 	for _, s := range d.Servers {
 		for _, r := range s.Results {
 			for _, is := range r.Issues {
@@ -316,7 +316,7 @@ func writeLegend(b *bytes.Buffer, d *report.Domain) {
 // instancesOf says which server instances (NSID, RFC 5001) sent the
 // replies of a finding: what a provider of an anycast service needs to
 // find the broken site. "" when no reply named its instance.
-func instancesOf(rs []*probes.Result) string {
+func instancesOf(rs []*model.Result) string {
 	var ids []string
 	for _, r := range rs {
 		if id := r.Instance(); id != "" {
@@ -351,7 +351,7 @@ func writeInstanceNotes(b *bytes.Buffer, d *report.Domain) {
 }
 
 // matrixCell is report.Cell, empty where the probe was not sent.
-func matrixCell(r *probes.Result) string {
+func matrixCell(r *model.Result) string {
 	if r == nil {
 		return ""
 	}
@@ -360,8 +360,8 @@ func matrixCell(r *probes.Result) string {
 
 // evidenceResults are the results with findings, in matrix order: the
 // exchanges a report must show.
-func evidenceResults(d *report.Domain) []*probes.Result {
-	var out []*probes.Result
+func evidenceResults(d *report.Domain) []*model.Result {
+	var out []*model.Result
 	for _, s := range d.Servers {
 		for _, r := range s.Results {
 			if len(r.Issues) > 0 && r.Exchange != nil {
@@ -372,15 +372,15 @@ func evidenceResults(d *report.Domain) []*probes.Result {
 	return out
 }
 
-func exchangeNumbers(d *report.Domain) map[*probes.Result]int {
-	m := map[*probes.Result]int{}
+func exchangeNumbers(d *report.Domain) map[*model.Result]int {
+	m := map[*model.Result]int{}
 	for i, r := range evidenceResults(d) {
 		m[r] = i + 1
 	}
 	return m
 }
 
-func serverOf(d *report.Domain, r *probes.Result) *report.Server {
+func serverOf(d *report.Domain, r *model.Result) *report.Server {
 	for _, s := range d.Servers {
 		if slices.Contains(s.Results, r) {
 			return s
@@ -412,7 +412,7 @@ func writeExchanges(b *bytes.Buffer, d *report.Domain) {
 		for _, is := range r.Issues {
 			fmt.Fprintf(b, "- %s: %s\n", report.MarkdownInline(string(is.Code)), report.MarkdownInline(is.Detail))
 		}
-		if errors.Is(r.Exchange.Err, probes.ErrTimeout) {
+		if errors.Is(r.Exchange.Err, model.ErrTimeout) {
 			if r.Exchange.RejectedCount > 0 {
 				b.WriteString("\nDatagrams came back but none answers the query, so a resolver (and dig, which warns about them) keeps waiting and times out. ")
 			} else {
@@ -428,7 +428,7 @@ func writeExchanges(b *bytes.Buffer, d *report.Domain) {
 	}
 }
 
-func writeBlock(b *bytes.Buffer, ex *probes.Exchange, m Meta) {
+func writeBlock(b *bytes.Buffer, ex *model.Exchange, m Meta) {
 	var t bytes.Buffer
 	transcript(&t, ex, m)
 	body := sanitize(t.String())

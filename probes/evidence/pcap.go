@@ -10,7 +10,7 @@ import (
 	"sort"
 	"time"
 
-	"github.com/caaprobe/caaprobe/probes"
+	"github.com/caaprobe/caaprobe/probes/model"
 	"github.com/caaprobe/caaprobe/probes/report"
 	"github.com/google/gopacket"
 	"github.com/google/gopacket/layers"
@@ -18,7 +18,7 @@ import (
 )
 
 // The pcap shows the exchanges as a capture on the client would: from the
-// source address and port each attempt was sent from (probes.Exchange.Source,
+// source address and port each attempt was sent from (model.Exchange.Source,
 // read from the socket), so a provider can match the packets to its logs.
 // Only an exchange without a recorded source (a run read back from JSON
 // written before sources were kept) gets an invented client: a
@@ -47,10 +47,10 @@ var (
 
 // Exchanges lists every exchange of d once, in matrix order, each TCP retry
 // after its truncated UDP exchange.
-func Exchanges(d *report.Domain) []*probes.Exchange {
-	var out []*probes.Exchange
-	seen := map[*probes.Exchange]bool{}
-	add := func(ex *probes.Exchange) {
+func Exchanges(d *report.Domain) []*model.Exchange {
+	var out []*model.Exchange
+	seen := map[*model.Exchange]bool{}
+	add := func(ex *model.Exchange) {
 		if ex != nil && !seen[ex] {
 			seen[ex] = true
 			out = append(out, ex)
@@ -78,7 +78,7 @@ func WritePcap(w io.Writer, d *report.Domain) error {
 	return writePcap(w, Exchanges(d))
 }
 
-func writePcap(w io.Writer, exs []*probes.Exchange) error {
+func writePcap(w io.Writer, exs []*model.Exchange) error {
 	var pkts []packet
 	n := 0 // attempts so far: each has its own client port, as each had its own socket
 	for _, ex := range exs {
@@ -87,7 +87,7 @@ func writePcap(w io.Writer, exs []*probes.Exchange) error {
 			n++
 			var p []packet
 			var err error
-			if ex.Transport == probes.TCP {
+			if ex.Transport == model.TCP {
 				p, err = tcpPackets(ex.Server, a, port)
 			} else {
 				p, err = udpPackets(ex.Server, a, port)
@@ -125,13 +125,13 @@ type attempt struct {
 
 // attempts lists the queries ex sent, in order: the earlier ones, which
 // timed out, then the last. An exchange that was never sent has none.
-func attempts(ex *probes.Exchange) []attempt {
+func attempts(ex *model.Exchange) []attempt {
 	if len(ex.Query) == 0 || ex.Start.IsZero() {
 		return nil
 	}
 	var out []attempt
 	for _, a := range ex.Earlier {
-		out = append(out, attempt{source: a.Source, query: ex.QueryOf(a), start: a.Start, rtt: a.Waited, err: probes.ErrTimeout})
+		out = append(out, attempt{source: a.Source, query: ex.QueryOf(a), start: a.Start, rtt: a.Waited, err: model.ErrTimeout})
 	}
 	return append(out, attempt{ex.Source, ex.Query, ex.Start, ex.RTT, ex.Rejected, ex.Reply, ex.Err})
 }
@@ -233,7 +233,7 @@ func tcpPackets(server netip.AddrPort, a attempt, port uint16) ([]packet, error)
 	return pkts, err
 }
 
-func isTimeout(err error) bool { return err != nil && errors.Is(err, probes.ErrTimeout) }
+func isTimeout(err error) bool { return err != nil && errors.Is(err, model.ErrTimeout) }
 
 // lengthPrefixed frames a message for TCP (RFC 1035 §4.2.2). A message
 // longer than 65535 bytes cannot be framed; it is cut, as no server could

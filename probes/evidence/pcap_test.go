@@ -17,8 +17,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/caaprobe/caaprobe/probes"
+	"github.com/caaprobe/caaprobe/probes/model"
 	"github.com/caaprobe/caaprobe/probes/report"
+	"github.com/caaprobe/caaprobe/probes/wire"
 	"github.com/google/gopacket"
 	"github.com/google/gopacket/layers"
 	"github.com/google/gopacket/pcapgo"
@@ -59,18 +60,18 @@ func wantFlows(d *report.Domain) []flow {
 		}
 		for _, a := range ex.Earlier {
 			q := ex.QueryOf(a)
-			if ex.Transport == probes.TCP {
+			if ex.Transport == model.TCP {
 				q = lengthPrefixed(q)
 			}
-			out = append(out, flow{client(ex.Server, a.Source), ex.Server, ex.Transport == probes.TCP, q})
+			out = append(out, flow{client(ex.Server, a.Source), ex.Server, ex.Transport == model.TCP, q})
 		}
 		c := client(ex.Server, ex.Source)
-		if ex.Transport == probes.TCP {
+		if ex.Transport == model.TCP {
 			replies := slices.Clone(ex.Rejected)
 			if ex.Reply != nil {
 				replies = append(replies, ex.Reply)
 			}
-			if len(replies) == 0 && !errors.Is(ex.Err, probes.ErrTimeout) {
+			if len(replies) == 0 && !errors.Is(ex.Err, model.ErrTimeout) {
 				continue // refused: SYN and RST, no data
 			}
 			out = append(out, flow{c, ex.Server, true, lengthPrefixed(ex.Query)})
@@ -170,7 +171,7 @@ func TestPcapReadBack(t *testing.T) {
 	}
 	for _, d := range ds {
 		for _, ex := range Exchanges(d) {
-			if !ex.Start.IsZero() && ex.Transport == probes.UDP && !ex.Source.IsValid() {
+			if !ex.Start.IsZero() && ex.Transport == model.UDP && !ex.Source.IsValid() {
 				t.Fatalf("an exchange with %s has no source address: the pcap would invent one", ex.Server)
 			}
 		}
@@ -275,17 +276,17 @@ func TestPcapTshark(t *testing.T) {
 					}
 				}
 				if query == nil {
-					if ex.Transport == probes.TCP && ex.Reply == nil {
+					if ex.Transport == model.TCP && ex.Reply == nil {
 						continue // refused before the query went out
 					}
 					t.Errorf("tshark shows no query with ID %s to %v:\n%s", qid, ex.Server, out)
 					continue
 				}
-				q, _, _ := probes.ParseQuestion(ex.Query)
+				q, _, _ := wire.ParseQuestion(ex.Query)
 				if !strings.EqualFold(query.qname+".", string(q.Name)) {
 					t.Errorf("query %s: tshark name %q, sent %q", qid, query.qname, q.Name)
 				}
-				_, mferr := probes.MessageEnd(ex.Reply)
+				_, mferr := wire.MessageEnd(ex.Reply)
 				if ex.Reply != nil && mferr == nil && query.responseIn == "" {
 					t.Errorf("query %s to %v: tshark pairs no reply (dns.response_in empty)", qid, ex.Server)
 				}

@@ -10,8 +10,9 @@ import (
 	"strings"
 	"time"
 
-	"github.com/caaprobe/caaprobe/probes"
+	"github.com/caaprobe/caaprobe/probes/catalog"
 	"github.com/caaprobe/caaprobe/probes/model"
+	"github.com/caaprobe/caaprobe/probes/wire"
 	"github.com/miekg/dns"
 )
 
@@ -19,7 +20,7 @@ import (
 // to which NS name, and what the exchange was (the probe's own query, or
 // the TCP retry after a truncated reply).
 type Meta struct {
-	Probe probes.ProbeID
+	Probe model.ProbeID
 	NS    string // NS name of the server, "" when unknown
 	Role  string // "query" or "TCP retry after TC=1"; "" means query
 }
@@ -32,14 +33,14 @@ const TimeFormat = "2006-01-02 15:04:05.000000 UTC"
 // when it went, the dig command that sends the same query, then the query
 // and every datagram that came back, each decoded from its own bytes and
 // followed by a hex dump of exactly those bytes.
-func WriteTranscript(w io.Writer, ex *probes.Exchange, m Meta) error {
+func WriteTranscript(w io.Writer, ex *model.Exchange, m Meta) error {
 	var b bytes.Buffer
 	transcript(&b, ex, m)
 	_, err := io.WriteString(w, sanitize(b.String()))
 	return err
 }
 
-func transcript(b *bytes.Buffer, ex *probes.Exchange, m Meta) {
+func transcript(b *bytes.Buffer, ex *model.Exchange, m Meta) {
 	role := m.Role
 	if role == "" {
 		role = "query"
@@ -81,7 +82,7 @@ func transcript(b *bytes.Buffer, ex *probes.Exchange, m Meta) {
 
 	fmt.Fprintf(b, "\n;; ===== QUERY SENT (%d bytes) =====\n", len(ex.Query))
 	qq, qerr := writeMessage(b, ex.Query, nil)
-	var sent *probes.WireQuestion
+	var sent *wire.Question
 	if qerr == nil {
 		sent = &qq
 	}
@@ -140,11 +141,11 @@ var flagNames = []struct {
 // question straight from the wire (case as sent), the sections through
 // miekg/dns, and where a broken message stops parsing. sent, when not nil,
 // is the query's question, which a reply must echo byte for byte.
-func writeMessage(b *bytes.Buffer, msg []byte, sent *probes.WireQuestion) (probes.WireQuestion, error) {
+func writeMessage(b *bytes.Buffer, msg []byte, sent *wire.Question) (wire.Question, error) {
 	defer hexdump(b, msg)
 	if len(msg) < 12 {
 		fmt.Fprintf(b, ";; MALFORMED: %d bytes, shorter than the 12-byte DNS header\n", len(msg))
-		return probes.WireQuestion{}, errors.New("short")
+		return wire.Question{}, errors.New("short")
 	}
 	flags := binary.BigEndian.Uint16(msg[2:])
 	opcode := int(flags>>11) & 0xF
@@ -155,7 +156,7 @@ func writeMessage(b *bytes.Buffer, msg []byte, sent *probes.WireQuestion) (probe
 		// Unpack folds the OPT record's upper RCODE bits in (RFC 6891 §6.1.3).
 		rcode = m.Rcode
 	}
-	fmt.Fprintf(b, ";; ->>HEADER<<- opcode: %s, status: %s, id: %d\n", opcodeText(opcode), probes.RcodeText(rcode), binary.BigEndian.Uint16(msg))
+	fmt.Fprintf(b, ";; ->>HEADER<<- opcode: %s, status: %s, id: %d\n", opcodeText(opcode), wire.RcodeText(rcode), binary.BigEndian.Uint16(msg))
 	var set []string
 	for _, f := range flagNames {
 		if flags&f.bit != 0 {
@@ -169,7 +170,7 @@ func writeMessage(b *bytes.Buffer, msg []byte, sent *probes.WireQuestion) (probe
 	fmt.Fprintf(b, ";; flags: %s; QUERY: %d, ANSWER: %d, AUTHORITY: %d, ADDITIONAL: %d\n",
 		strings.Join(set, " "), counts[0], counts[1], counts[2], counts[3])
 
-	end, walkErr := probes.MessageEnd(msg)
+	end, walkErr := wire.MessageEnd(msg)
 	if walkErr != nil {
 		fmt.Fprintf(b, ";; MALFORMED: %v; parsing stopped at byte %d of %d (offset 0x%04x in the dump below)\n", walkErr, end, len(msg), end)
 	} else if end < len(msg) {
@@ -179,14 +180,14 @@ func writeMessage(b *bytes.Buffer, msg []byte, sent *probes.WireQuestion) (probe
 		fmt.Fprintf(b, ";; MALFORMED: the sections do not decode: %v\n", unpackErr)
 	}
 
-	q, _, qerr := probes.ParseQuestion(msg)
+	q, _, qerr := wire.ParseQuestion(msg)
 	if qerr == nil {
-		fmt.Fprintf(b, ";; QUESTION SECTION:\n;%s %s %s\n", q.Name, classText(q.Class), probes.TypeString(q.Type))
+		fmt.Fprintf(b, ";; QUESTION SECTION:\n;%s %s %s\n", q.Name, classText(q.Class), catalog.TypeString(q.Type))
 		if sent != nil {
 			if bytes.Equal(sent.Name, q.Name) && sent.Type == q.Type && sent.Class == q.Class {
 				fmt.Fprintf(b, ";; (echoes the query's question byte for byte)\n")
 			} else {
-				fmt.Fprintf(b, ";; (DIFFERS from the query's question: sent %s %s %s)\n", sent.Name, classText(sent.Class), probes.TypeString(sent.Type))
+				fmt.Fprintf(b, ";; (DIFFERS from the query's question: sent %s %s %s)\n", sent.Name, classText(sent.Class), catalog.TypeString(sent.Type))
 			}
 		}
 	} else {

@@ -63,7 +63,7 @@ func newWork[K comparable, V any](done *Segmented[K, V], budget time.Duration) *
 
 // SetEpoch makes a value computed while epoch changed incomplete: handed
 // to the callers waiting, not kept. The engine passes a count of local
-// errors (probes.LocalErrors), so that nothing found while this host
+// errors (transport.LocalErrors), so that nothing found while this host
 // failed (out of file descriptors) is kept for later domains. Call it
 // before the first Do.
 func (w *Work[K, V]) SetEpoch(epoch func() int64) { w.epoch = epoch }

@@ -20,8 +20,9 @@ import (
 	"sync"
 	"time"
 
-	"github.com/caaprobe/caaprobe/probes"
+	"github.com/caaprobe/caaprobe/probes/catalog"
 	"github.com/caaprobe/caaprobe/probes/input"
+	"github.com/caaprobe/caaprobe/probes/model"
 	"github.com/caaprobe/caaprobe/probes/report"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
@@ -225,24 +226,24 @@ func stateOf(d *report.Domain, took time.Duration, now time.Time) *domainState {
 }
 
 // catalogCodes is the finding catalog as a set.
-var catalogCodes = func() map[probes.Code]bool {
-	m := map[probes.Code]bool{}
-	for _, f := range probes.Findings {
+var catalogCodes = func() map[model.Code]bool {
+	m := map[model.Code]bool{}
+	for _, f := range catalog.Findings {
 		m[f.Code] = true
 	}
 	return m
 }()
 
-func knownCode(c probes.Code) string {
+func knownCode(c model.Code) string {
 	if catalogCodes[c] {
 		return string(c)
 	}
 	return "unknown"
 }
 
-func knownSeverity(s probes.Severity) string {
+func knownSeverity(s model.Severity) string {
 	switch s {
-	case probes.SeverityFail, probes.SeverityWarn, probes.SeverityInfo:
+	case model.SeverityFail, model.SeverityWarn, model.SeverityInfo:
 		return string(s)
 	}
 	return "unknown"

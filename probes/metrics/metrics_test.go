@@ -12,14 +12,15 @@ import (
 	"time"
 
 	"github.com/caaprobe/caaprobe/fixtures"
-	"github.com/caaprobe/caaprobe/probes"
+	"github.com/caaprobe/caaprobe/probes/catalog"
 	"github.com/caaprobe/caaprobe/probes/check"
 	"github.com/caaprobe/caaprobe/probes/metrics"
+	"github.com/caaprobe/caaprobe/probes/model"
 	"github.com/caaprobe/caaprobe/probes/report"
 	"github.com/caaprobe/caaprobe/probes/transport/transporttest"
 	dto "github.com/prometheus/client_model/go"
 	"github.com/prometheus/common/expfmt"
-	"github.com/prometheus/common/model"
+	prommodel "github.com/prometheus/common/model"
 )
 
 // labChecker is a Checker over the in-process lab (no socket: every drop
@@ -48,7 +49,7 @@ func scrape(t *testing.T, url string, header ...string) map[string]*dto.MetricFa
 		b, _ := io.ReadAll(resp.Body)
 		t.Fatalf("GET %s: %s: %s", url, resp.Status, b)
 	}
-	p := expfmt.NewTextParser(model.UTF8Validation)
+	p := expfmt.NewTextParser(prommodel.UTF8Validation)
 	mfs, err := p.TextToMetricFamilies(resp.Body)
 	if err != nil {
 		t.Fatalf("parsing the scrape of %s: %v", url, err)
@@ -274,7 +275,7 @@ func TestScrapeLabRun(t *testing.T) {
 	for _, d := range domains {
 		for _, s := range d.Servers {
 			for _, r := range s.Results {
-				for _, ex := range []*probes.Exchange{r.Exchange, r.Fallback} {
+				for _, ex := range []*model.Exchange{r.Exchange, r.Fallback} {
 					if ex != nil {
 						attempts += ex.Attempts
 					}
@@ -306,10 +307,10 @@ func TestObserveAgain(t *testing.T) {
 	d := &report.Domain{Domain: "example.test", Verdict: report.VerdictFail, Outcome: report.OutcomeServfail,
 		Names: []*report.Name{{Name: "example.test.", Failing: []string{"ns1 (192.0.2.1)", "ns2 (192.0.2.2)"}},
 			{Name: "test.", Failing: []string{"ns1 (192.0.2.1)"}}},
-		Findings: []report.Finding{{Code: probes.CodeRcodeNotimp, Severity: probes.SeverityFail},
-			{Code: probes.CodeRcodeNotimp, Severity: probes.SeverityFail}, {Code: "made-up-by-a-newer-version", Severity: "odd"}},
-		Servers: []*report.Server{{Results: []*probes.Result{{Exchange: &probes.Exchange{Attempts: 3}, Fallback: &probes.Exchange{Attempts: 1}},
-			{Exchange: &probes.Exchange{Attempts: 2}}}}}}
+		Findings: []report.Finding{{Code: catalog.CodeRcodeNotimp, Severity: model.SeverityFail},
+			{Code: catalog.CodeRcodeNotimp, Severity: model.SeverityFail}, {Code: "made-up-by-a-newer-version", Severity: "odd"}},
+		Servers: []*report.Server{{Results: []*model.Result{{Exchange: &model.Exchange{Attempts: 3}, Fallback: &model.Exchange{Attempts: 1}},
+			{Exchange: &model.Exchange{Attempts: 2}}}}}}
 	m.Observe(d, 2*time.Second)
 	mfs := scrape(t, srv.URL)
 	dom := map[string]string{"domain": "example.test"}
@@ -394,12 +395,12 @@ func benchDomains(n int) []*report.Domain {
 	for i := range out {
 		d := &report.Domain{Domain: fmt.Sprintf("customer%d.example", i), Verdict: report.VerdictPass, Outcome: report.OutcomeOK,
 			Names:   []*report.Name{{Name: fmt.Sprintf("customer%d.example.", i)}},
-			Servers: []*report.Server{{Results: []*probes.Result{{Exchange: &probes.Exchange{Attempts: 1}}}}}}
+			Servers: []*report.Server{{Results: []*model.Result{{Exchange: &model.Exchange{Attempts: 1}}}}}}
 		if i%10 == 0 {
 			d.Verdict, d.Outcome = report.VerdictFail, report.OutcomeServfail
 			d.Names[0].Failing = []string{"ns1.provider.example (192.0.2.1)"}
-			d.Findings = []report.Finding{{Code: probes.CodeTimeout, Severity: probes.SeverityFail},
-				{Code: probes.CodeEDNSIntolerant, Severity: probes.SeverityWarn}}
+			d.Findings = []report.Finding{{Code: catalog.CodeTimeout, Severity: model.SeverityFail},
+				{Code: catalog.CodeEDNSIntolerant, Severity: model.SeverityWarn}}
 		}
 		out[i] = d
 	}

@@ -8,5 +8,5 @@
 //
 // Methods here are pure and need nothing but the values: what needs the
 // catalog (a finding's severity, the order of the matrix columns) is the
-// judge's (package probes) or the renderers'.
+// judge's (probes/judge) or the renderers'.
 package model

@@ -86,7 +86,7 @@ func TestModelIsALeaf(t *testing.T) {
 // reaches a renderer, even through another package.
 func TestEngineLinksNoRenderer(t *testing.T) {
 	g := imports(t)
-	engine := []string{"probes", "probes/model", "probes/transport", "probes/discovery", "probes/check",
+	engine := []string{"probes/catalog", "probes/wire", "probes/judge", "probes/model", "probes/transport", "probes/discovery", "probes/check",
 		"probes/predict", "probes/resolver", "probes/dnssec", "probes/caa", "probes/input", "probes/lru"}
 	renderers := []string{"probes/report", "probes/evidence", "probes/runs", "probes/summary", "probes/render"}
 	for _, e := range engine {

@@ -24,7 +24,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/caaprobe/caaprobe/probes"
 	"github.com/caaprobe/caaprobe/probes/model"
 	"github.com/caaprobe/caaprobe/probes/predict/boulder"
 	"github.com/caaprobe/caaprobe/probes/report"
@@ -161,7 +160,7 @@ type ServerSeen struct {
 type Difference struct {
 	Server string // "ns (addr)"
 	Name   string // the relevant name asked
-	Probe  probes.ProbeID
+	Probe  model.ProbeID
 	Status map[string]string // vantage label -> status
 	// Sources is the source address each perspective sent the query from,
 	// for matching to the provider's logs.
@@ -477,7 +476,7 @@ const maxDifferences = 64
 func differences(ps []*Perspective) []Difference {
 	type key struct {
 		server, name string
-		probe        probes.ProbeID
+		probe        model.ProbeID
 	}
 	var keys []key
 	cells := map[key]*Difference{}

@@ -17,7 +17,6 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/caaprobe/caaprobe/probes"
 	"github.com/caaprobe/caaprobe/probes/model"
 	"github.com/miekg/dns"
 )
@@ -30,7 +29,7 @@ type Model interface {
 	// Probes are the catalog probes whose results Resolve reads, the one
 	// closest to the resolver's own query first. Faults seen on any other
 	// probe do not change this model's outcome.
-	Probes() []probes.ProbeID
+	Probes() []model.ProbeID
 	// Resolve predicts the resolver's answer for n from the servers of
 	// the domain (those of n's zone answer for it): the outcome, the
 	// servers it routes around and those it takes, the fault it cannot

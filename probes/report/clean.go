@@ -5,7 +5,7 @@ import (
 	"strings"
 	"unicode"
 
-	"github.com/caaprobe/caaprobe/probes"
+	"github.com/caaprobe/caaprobe/probes/model"
 	"github.com/caaprobe/caaprobe/probes/resolver"
 )
 
@@ -51,7 +51,7 @@ func CleanDomain(d *Domain) *Domain {
 		cn.Failing, cn.Working = cleanAll(n.Failing), cleanAll(n.Working)
 		c.Names = append(c.Names, &cn)
 	}
-	results := map[*probes.Result]*probes.Result{}
+	results := map[*model.Result]*model.Result{}
 	c.Servers = nil
 	for _, s := range d.Servers {
 		cs := *s
@@ -86,7 +86,7 @@ func CleanDomain(d *Domain) *Domain {
 		for _, f := range rep.Faults {
 			cf := f
 			cf.Server, cf.Zone, cf.Name, cf.Detail = CleanText(f.Server), CleanText(f.Zone), CleanText(f.Name), CleanText(f.Detail)
-			cf.Code, cf.Probe = probes.Code(CleanText(string(f.Code))), probes.ProbeID(CleanText(string(f.Probe)))
+			cf.Code, cf.Probe = model.Code(CleanText(string(f.Code))), model.ProbeID(CleanText(string(f.Probe)))
 			if f.Result != nil {
 				cf.Result = cleanResult(f.Result)
 			}
@@ -116,28 +116,28 @@ func CleanRun(run *Run) *Run {
 	return &c
 }
 
-func cleanResult(r *probes.Result) *probes.Result {
+func cleanResult(r *model.Result) *model.Result {
 	if r == nil {
 		return nil
 	}
 	cr := *r
-	cr.Probe, cr.Name, cr.QName, cr.Status = probes.ProbeID(CleanText(string(r.Probe))), CleanText(r.Name), CleanText(r.QName), probes.Status(CleanText(string(r.Status)))
+	cr.Probe, cr.Name, cr.QName, cr.Status = model.ProbeID(CleanText(string(r.Probe))), CleanText(r.Name), CleanText(r.QName), model.Status(CleanText(string(r.Status)))
 	cr.Issues = nil
 	for _, is := range r.Issues {
-		cr.Issues = append(cr.Issues, probes.Issue{Code: probes.Code(CleanText(string(is.Code))), Detail: CleanText(is.Detail)})
+		cr.Issues = append(cr.Issues, model.Issue{Code: model.Code(CleanText(string(is.Code))), Detail: CleanText(is.Detail)})
 	}
 	return &cr
 }
 
-func cleanFindings(fs []Finding, results map[*probes.Result]*probes.Result) []Finding {
+func cleanFindings(fs []Finding, results map[*model.Result]*model.Result) []Finding {
 	if fs == nil {
 		return nil
 	}
 	out := make([]Finding, len(fs))
 	for i, f := range fs {
-		out[i] = Finding{Code: probes.Code(CleanText(string(f.Code))), Severity: probes.Severity(CleanText(string(f.Severity))),
+		out[i] = Finding{Code: model.Code(CleanText(string(f.Code))), Severity: model.Severity(CleanText(string(f.Severity))),
 			Name: CleanText(f.Name), Zone: CleanText(f.Zone), NS: CleanText(f.NS), Addr: CleanText(f.Addr),
-			Probe: probes.ProbeID(CleanText(string(f.Probe))), Detail: CleanText(f.Detail), Result: f.Result}
+			Probe: model.ProbeID(CleanText(string(f.Probe))), Detail: CleanText(f.Detail), Result: f.Result}
 		if r, ok := results[f.Result]; ok {
 			out[i].Result = r
 		} else if f.Result != nil {
@@ -207,7 +207,7 @@ func domainClean(d *Domain) bool {
 	return ok
 }
 
-func resultClean(r *probes.Result) bool {
+func resultClean(r *model.Result) bool {
 	if r == nil {
 		return true
 	}

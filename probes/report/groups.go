@@ -4,7 +4,7 @@ import (
 	"slices"
 	"sort"
 
-	"github.com/caaprobe/caaprobe/probes"
+	"github.com/caaprobe/caaprobe/probes/model"
 )
 
 // FindingGroup is one finding code at one server address, and with
@@ -15,7 +15,7 @@ type FindingGroup struct {
 	Names   []string // the names it was seen for, each once, in order
 	Probes  []string // the probes that showed it
 	Details []string
-	Results []*probes.Result // every finding's result, for transcripts and dig commands
+	Results []*model.Result // every finding's result, for transcripts and dig commands
 }
 
 // GroupFindings groups fs by code and server (and name, with perName),
@@ -51,11 +51,11 @@ func GroupFindings(fs []Finding, perName bool) []*FindingGroup {
 }
 
 // SeverityRank orders severities from worst to mildest: fail, warn, info.
-func SeverityRank(s probes.Severity) int {
+func SeverityRank(s model.Severity) int {
 	switch s {
-	case probes.SeverityFail:
+	case model.SeverityFail:
 		return 0
-	case probes.SeverityWarn:
+	case model.SeverityWarn:
 		return 1
 	}
 	return 2

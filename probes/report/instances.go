@@ -7,7 +7,7 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/caaprobe/caaprobe/probes"
+	"github.com/caaprobe/caaprobe/probes/catalog"
 	"github.com/caaprobe/caaprobe/probes/model"
 	"github.com/miekg/dns"
 )
@@ -19,20 +19,20 @@ import (
 
 // CoreColumns are the matrix columns of the core probes (no set): the
 // default matrix.
-func CoreColumns(d *Domain) []probes.ProbeID {
-	return columnsWhere(d, func(p probes.Probe) bool { return !p.Conformance() })
+func CoreColumns(d *Domain) []model.ProbeID {
+	return columnsWhere(d, func(p catalog.Probe) bool { return !p.Conformance() })
 }
 
 // ConformanceColumns are the columns of the conformance probes (sets edns
 // and id) that were sent: the second matrix.
-func ConformanceColumns(d *Domain) []probes.ProbeID {
-	return columnsWhere(d, func(p probes.Probe) bool { return p.Conformance() })
+func ConformanceColumns(d *Domain) []model.ProbeID {
+	return columnsWhere(d, func(p catalog.Probe) bool { return p.Conformance() })
 }
 
-func columnsWhere(d *Domain, keep func(probes.Probe) bool) []probes.ProbeID {
-	var out []probes.ProbeID
+func columnsWhere(d *Domain, keep func(catalog.Probe) bool) []model.ProbeID {
+	var out []model.ProbeID
 	for _, id := range Columns(d) {
-		if p, ok := probes.ProbeByID(id); ok && keep(p) {
+		if p, ok := catalog.ProbeByID(id); ok && keep(p) {
 			out = append(out, id)
 		}
 	}
@@ -44,14 +44,14 @@ func columnsWhere(d *Domain, keep func(probes.Probe) bool) []probes.ProbeID {
 // none.
 func Identity(s *Server) string {
 	var parts []string
-	for _, id := range []probes.ProbeID{probes.ProbeIDHostname, probes.ProbeIDServer} {
+	for _, id := range []model.ProbeID{catalog.ProbeIDHostname, catalog.ProbeIDServer} {
 		for _, r := range s.Results {
 			if r.Probe != id {
 				continue
 			}
 			for _, rr := range r.Records {
 				if t, ok := rr.(*dns.TXT); ok && len(t.Txt) > 0 {
-					p, _ := probes.ProbeByID(id)
+					p, _ := catalog.ProbeByID(id)
 					addPart(&parts, model.TrimDot(p.QName)+" "+strings.Join(t.Txt, " "))
 				}
 			}
@@ -121,7 +121,7 @@ func writeConformance(w io.Writer, d *Domain, p painter, width int, onlyFailing 
 	all, _ := matrixRows(d, cols, onlyFailing)
 	var rows []row
 	for _, r := range all {
-		if slices.ContainsFunc(r.cells, func(c *probes.Result) bool { return c != nil }) {
+		if slices.ContainsFunc(r.cells, func(c *model.Result) bool { return c != nil }) {
 			rows = append(rows, r)
 		}
 	}

@@ -8,7 +8,10 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/caaprobe/caaprobe/probes"
+	"github.com/caaprobe/caaprobe/probes/catalog"
+	"github.com/caaprobe/caaprobe/probes/judge"
+	"github.com/caaprobe/caaprobe/probes/model"
+	"github.com/caaprobe/caaprobe/probes/wire"
 	"github.com/miekg/dns"
 )
 
@@ -18,9 +21,9 @@ func instanceDomain(t *testing.T, id string) *Domain {
 	t.Helper()
 	d := &Domain{Domain: "a.test", Names: []*Name{{Name: "a.test.", Zone: "a.test.", Exists: true}}}
 	s := &Server{Zone: "a.test.", NS: "ns1.a.test.", Addr: netip.MustParseAddr("192.0.2.1")}
-	for _, pid := range []probes.ProbeID{probes.ProbeCAA, probes.ProbeEDNSVersion} {
-		p, _ := probes.ProbeByID(pid)
-		q, _ := probes.BuildProbeQuery("a.test.", p)
+	for _, pid := range []model.ProbeID{catalog.ProbeCAA, catalog.ProbeEDNSVersion} {
+		p, _ := catalog.ProbeByID(pid)
+		q, _ := wire.BuildProbeQuery("a.test.", p)
 		qm := new(dns.Msg)
 		if err := qm.Unpack(q); err != nil {
 			t.Fatal(err)
@@ -30,7 +33,7 @@ func instanceDomain(t *testing.T, id string) *Domain {
 		m.Authoritative = true
 		m.Answer = append(m.Answer, mustCAA(t, `a.test. 300 IN CAA 0 issue "letsencrypt.org"`))
 		m.SetEdns0(1232, true)
-		if pid == probes.ProbeEDNSVersion {
+		if pid == catalog.ProbeEDNSVersion {
 			m.Answer = nil
 			m.Rcode = dns.RcodeBadVers
 		}
@@ -39,12 +42,12 @@ func instanceDomain(t *testing.T, id string) *Domain {
 		if err != nil {
 			t.Fatal(err)
 		}
-		ex := &probes.Exchange{Server: netip.AddrPortFrom(s.Addr, 53), Query: q, Reply: reply, Attempts: 1}
-		r := probes.Judge(p, probes.JudgeContext{Zone: "a.test.", Name: "a.test.", Exists: true}, ex, nil)
+		ex := &model.Exchange{Server: netip.AddrPortFrom(s.Addr, 53), Query: q, Reply: reply, Attempts: 1}
+		r := judge.Exchange(p, judge.Context{Zone: "a.test.", Name: "a.test.", Exists: true}, ex, nil)
 		s.Results = append(s.Results, &r)
 	}
 	d.Servers = append(d.Servers, s)
-	probes.Summarise(d)
+	judge.Summarise(d)
 	return d
 }
 

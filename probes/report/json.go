@@ -3,17 +3,15 @@ package report
 import (
 	"encoding/hex"
 	"encoding/json"
-	"slices"
-
 	"io"
 	"math"
+	"slices"
 	"strings"
 	"time"
 
-	"github.com/miekg/dns"
-
-	"github.com/caaprobe/caaprobe/probes"
+	"github.com/caaprobe/caaprobe/probes/catalog"
 	"github.com/caaprobe/caaprobe/probes/model"
+	"github.com/miekg/dns"
 )
 
 // The JSON Lines contract (docs/json.md), in one place: check writes these
@@ -236,8 +234,8 @@ func toJSON(d *Domain) JSONDomain {
 }
 
 // resultJSON is one probe's result as the JSON contract writes it.
-func resultJSON(r *probes.Result) JSONResult {
-	jr := JSONResult{Probe: string(r.Probe), QName: model.TrimDot(r.QName), QType: probes.TypeString(r.QType),
+func resultJSON(r *model.Result) JSONResult {
+	jr := JSONResult{Probe: string(r.Probe), QName: model.TrimDot(r.QName), QType: catalog.TypeString(r.QType),
 		Transport: string(r.Transport), Rcode: string(r.Status), Findings: []string{}}
 	if ex := r.Exchange; ex != nil {
 		jr.RTTms = math.Round(float64(ex.RTT.Microseconds())/10) / 100
@@ -284,7 +282,7 @@ func ServerRef(label string) JSONServerRef {
 // retry's after a truncated UDP reply): nil when r is not a CAA query or
 // got no usable NOERROR or NXDOMAIN reply (a NOTIMP reply has no RRset to
 // show, not an empty one).
-func caaOf(r *probes.Result) *[]JSONCAA {
+func caaOf(r *model.Result) *[]JSONCAA {
 	if r.QType != dns.TypeCAA {
 		return nil
 	}

@@ -9,7 +9,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/caaprobe/caaprobe/probes"
+	"github.com/caaprobe/caaprobe/probes/catalog"
 	"github.com/caaprobe/caaprobe/probes/model"
 	"github.com/caaprobe/caaprobe/probes/resolver"
 	"github.com/miekg/dns"
@@ -88,8 +88,8 @@ func DecodeJSON(line []byte) (*Decoded, error) {
 	for i, f := range j.Findings {
 		k := findingKey(f.Code, f.Name, f.NS, f.Addr, f.Probe)
 		details[k] = append(details[k], i)
-		d.Findings = append(d.Findings, Finding{Code: probes.Code(f.Code), Severity: probes.Severity(f.Severity),
-			Name: f.Name, Zone: f.Zone, NS: f.NS, Addr: f.Addr, Probe: probes.ProbeID(f.Probe), Detail: f.Detail})
+		d.Findings = append(d.Findings, Finding{Code: model.Code(f.Code), Severity: model.Severity(f.Severity),
+			Name: f.Name, Zone: f.Zone, NS: f.NS, Addr: f.Addr, Probe: model.ProbeID(f.Probe), Detail: f.Detail})
 	}
 	for _, s := range j.Servers {
 		addr, err := netip.ParseAddr(s.Addr)
@@ -103,7 +103,7 @@ func DecodeJSON(line []byte) (*Decoded, error) {
 		srv := &Server{Zone: fqdn(s.Zone), NS: fqdn(s.NS), Addr: addr}
 		for _, jr := range s.Results {
 			r := result(jr, netip.AddrPortFrom(addr, port))
-			if p, ok := probes.ProbeByID(r.Probe); ok && p.QName != "" {
+			if p, ok := catalog.ProbeByID(r.Probe); ok && p.QName != "" {
 				// A fixed-name probe (CH TXT hostname.bind) sits on its
 				// zone's apex row, not under its query name.
 				r.Name = srv.Zone
@@ -117,7 +117,7 @@ func DecodeJSON(line []byte) (*Decoded, error) {
 					detail = d.Findings[i].Detail
 					d.Findings[i].Result = r
 				}
-				r.Issues = append(r.Issues, probes.Issue{Code: probes.Code(code), Detail: detail})
+				r.Issues = append(r.Issues, model.Issue{Code: model.Code(code), Detail: detail})
 			}
 			srv.Results = append(srv.Results, r)
 		}
@@ -135,9 +135,9 @@ func findingKey(code, name, ns, addr, probe string) string {
 }
 
 // result rebuilds one probe result with its exchange from the bytes.
-func result(jr JSONResult, server netip.AddrPort) *probes.Result {
-	r := &probes.Result{Probe: probes.ProbeID(jr.Probe), Name: fqdn(strings.ToLower(jr.QName)), QName: fqdn(jr.QName),
-		Transport: probes.Transport(jr.Transport), Status: probes.Status(jr.Rcode), Rcode: -1}
+func result(jr JSONResult, server netip.AddrPort) *model.Result {
+	r := &model.Result{Probe: model.ProbeID(jr.Probe), Name: fqdn(strings.ToLower(jr.QName)), QName: fqdn(jr.QName),
+		Transport: model.Transport(jr.Transport), Status: model.Status(jr.Rcode), Rcode: -1}
 	if t, ok := dns.StringToType[jr.QType]; ok {
 		r.QType = t
 	} else if strings.HasPrefix(jr.QType, "TYPE") {
@@ -151,7 +151,7 @@ func result(jr JSONResult, server netip.AddrPort) *probes.Result {
 	} else if jr.Rcode == "BADVERS" {
 		r.Rcode = dns.RcodeBadVers // miekg/dns names 16 BADSIG (TSIG); in a message's RCODE it is BADVERS
 	}
-	ex := &probes.Exchange{Server: server, Transport: r.Transport, Query: jr.Query, Attempts: jr.Attempts,
+	ex := &model.Exchange{Server: server, Transport: r.Transport, Query: jr.Query, Attempts: jr.Attempts,
 		RTT: time.Duration(jr.RTTms * float64(time.Millisecond)), RejectedCount: jr.Rejected}
 	// "response" is the accepted reply, or, when none was accepted and
 	// datagrams were rejected, the first of those (docs/json.md).
@@ -165,11 +165,11 @@ func result(jr JSONResult, server netip.AddrPort) *probes.Result {
 	if ex.Reply == nil {
 		switch jr.Rcode {
 		case "timeout":
-			ex.Err = probes.ErrTimeout
+			ex.Err = model.ErrTimeout
 		case "unreachable":
-			ex.Err = probes.ErrUnreachable
+			ex.Err = model.ErrUnreachable
 		case "mismatch":
-			ex.Err = probes.ErrMismatch
+			ex.Err = model.ErrMismatch
 		default:
 			ex.Err = errors.New(jr.Rcode)
 		}
@@ -192,7 +192,7 @@ func result(jr JSONResult, server netip.AddrPort) *probes.Result {
 		}
 	}
 	if len(jr.TCPRetry) > 0 {
-		r.Fallback = &probes.Exchange{Server: server, Transport: probes.TCP, Query: jr.Query, Reply: jr.TCPRetry, Attempts: 1}
+		r.Fallback = &model.Exchange{Server: server, Transport: model.TCP, Query: jr.Query, Reply: jr.TCPRetry, Attempts: 1}
 		// After a truncated UDP reply the TCP retry's message is the one
 		// that counts, as the judge took it in the run.
 		m := new(dns.Msg)
@@ -205,7 +205,7 @@ func result(jr JSONResult, server netip.AddrPort) *probes.Result {
 
 // setMsg makes m the result's reply: its message and its records of the
 // asked name and type.
-func setMsg(r *probes.Result, m *dns.Msg) {
+func setMsg(r *model.Result, m *dns.Msg) {
 	r.Msg, r.Records = m, nil
 	for _, rr := range m.Answer {
 		if rr.Header().Rrtype == r.QType && strings.EqualFold(rr.Header().Name, r.Name) {
@@ -241,8 +241,8 @@ func repeat(j *JSONRepeat, servers []*Server) *Repeat {
 	}
 	rep := &Repeat{Tries: j.Tries, Shown: j.Shown, Failed: j.Failed}
 	for _, f := range j.Faults {
-		rf := RepeatFault{Zone: fqdn(f.Zone), Name: f.Name, Code: probes.Code(f.Code), Seen: f.Seen, First: f.First,
-			Probe: probes.ProbeID(f.Probe), Detail: f.Detail}
+		rf := RepeatFault{Zone: fqdn(f.Zone), Name: f.Name, Code: model.Code(f.Code), Seen: f.Seen, First: f.First,
+			Probe: model.ProbeID(f.Probe), Detail: f.Detail}
 		if f.Server != nil {
 			rf.Server = f.Server.NS + " (" + f.Server.Addr + ")"
 			if addr, err := netip.ParseAddr(f.Server.Addr); err == nil && f.Result != nil {

@@ -10,7 +10,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/caaprobe/caaprobe/probes"
+	"github.com/caaprobe/caaprobe/probes/catalog"
+	"github.com/caaprobe/caaprobe/probes/judge"
+	"github.com/caaprobe/caaprobe/probes/model"
+	"github.com/caaprobe/caaprobe/probes/wire"
 	"github.com/miekg/dns"
 )
 
@@ -27,10 +30,10 @@ func sampleDomain(t *testing.T) *Domain {
 	}{{"ns1.split.test.", "127.0.0.28", dns.RcodeSuccess}, {"ns2.split.test.", "127.0.0.29", dns.RcodeNotImplemented}}
 	for _, sv := range servers {
 		s := &Server{Zone: "split.test.", NS: sv.ns, Addr: netip.MustParseAddr(sv.addr)}
-		for _, id := range []probes.ProbeID{probes.ProbeCAA, probes.ProbeCAAUpper} {
-			p, _ := probes.ProbeByID(id)
-			name := probes.Spell("split.test.", p.Spelling)
-			q, err := probes.BuildQuery(name, p.Type, p.EDNS, p.DO)
+		for _, id := range []model.ProbeID{catalog.ProbeCAA, catalog.ProbeCAAUpper} {
+			p, _ := catalog.ProbeByID(id)
+			name := wire.Spell("split.test.", p.Spelling)
+			q, err := wire.BuildQuery(name, p.Type, p.EDNS, p.DO)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -46,15 +49,15 @@ func sampleDomain(t *testing.T) *Domain {
 				m.Answer = []dns.RR{rr}
 			}
 			reply, _ := m.Pack()
-			ex := &probes.Exchange{Server: netip.AddrPortFrom(s.Addr, 53), Transport: p.Transport, Query: q, Reply: reply,
+			ex := &model.Exchange{Server: netip.AddrPortFrom(s.Addr, 53), Transport: p.Transport, Query: q, Reply: reply,
 				Attempts: 1, RTT: 1500 * time.Microsecond}
-			r := probes.Judge(p, probes.JudgeContext{Zone: "split.test.", Name: "split.test.", Exists: true}, ex, nil)
+			r := judge.Exchange(p, judge.Context{Zone: "split.test.", Name: "split.test.", Exists: true}, ex, nil)
 			s.Results = append(s.Results, &r)
 		}
 		d.Servers = append(d.Servers, s)
 	}
 	d.Names = []*Name{{Name: "split.test.", Zone: "split.test.", Exists: true}}
-	probes.Summarise(d)
+	judge.Summarise(d)
 	// What probes/predict says of it (tested there): ns1 answers, so the
 	// resolver routes around ns2.
 	d.Outcome = OutcomeOK
@@ -104,7 +107,7 @@ func TestSummariseVerdict(t *testing.T) {
 		t.Errorf("verdict %s, want fail (ns2 answers NOTIMP)", d.Verdict)
 	}
 	d.Servers = d.Servers[:1]
-	probes.Summarise(d)
+	judge.Summarise(d)
 	if d.Verdict != VerdictPass {
 		t.Errorf("verdict %s with only the conformant server, want pass: %v", d.Verdict, d.Findings)
 	}
@@ -134,12 +137,12 @@ func TestUnreachableFamilySaidOnce(t *testing.T) {
 	for _, sv := range []struct {
 		addr string
 		err  error
-	}{{"127.0.0.40", nil}, {"::1", probes.ErrNoFamily}} {
+	}{{"127.0.0.40", nil}, {"::1", model.ErrNoFamily}} {
 		s := &Server{Zone: "v6.test.", NS: "ns.v6.test.", Addr: netip.MustParseAddr(sv.addr)}
-		for _, id := range []probes.ProbeID{probes.ProbeCAA, probes.ProbeCAAUpper, probes.ProbeCAA0x20} {
-			p, _ := probes.ProbeByID(id)
-			q, _ := probes.BuildQuery(probes.Spell("v6.test.", p.Spelling), p.Type, p.EDNS, p.DO)
-			ex := &probes.Exchange{Server: netip.AddrPortFrom(s.Addr, 53), Query: q, Err: sv.err}
+		for _, id := range []model.ProbeID{catalog.ProbeCAA, catalog.ProbeCAAUpper, catalog.ProbeCAA0x20} {
+			p, _ := catalog.ProbeByID(id)
+			q, _ := wire.BuildQuery(wire.Spell("v6.test.", p.Spelling), p.Type, p.EDNS, p.DO)
+			ex := &model.Exchange{Server: netip.AddrPortFrom(s.Addr, 53), Query: q, Err: sv.err}
 			if sv.err == nil {
 				qm := new(dns.Msg)
 				qm.Unpack(q)
@@ -150,22 +153,22 @@ func TestUnreachableFamilySaidOnce(t *testing.T) {
 				m.Ns = []dns.RR{soa}
 				ex.Reply, _ = m.Pack()
 			}
-			r := probes.Judge(p, probes.JudgeContext{Zone: "v6.test.", Name: "v6.test.", Exists: true}, ex, nil)
+			r := judge.Exchange(p, judge.Context{Zone: "v6.test.", Name: "v6.test.", Exists: true}, ex, nil)
 			s.Results = append(s.Results, &r)
 		}
 		d.Servers = append(d.Servers, s)
 	}
-	probes.Summarise(d)
+	judge.Summarise(d)
 	if d.Verdict != VerdictPass {
 		t.Errorf("verdict %s, want pass", d.Verdict)
 	}
 	var family []Finding
 	for _, f := range d.Findings {
-		if f.Code == probes.CodeFamilyUnreachable {
+		if f.Code == catalog.CodeFamilyUnreachable {
 			family = append(family, f)
 		}
 	}
-	if len(family) != 1 || family[0].Severity != probes.SeverityInfo || !bytes.Contains([]byte(family[0].Detail), []byte("::1")) {
+	if len(family) != 1 || family[0].Severity != model.SeverityInfo || !bytes.Contains([]byte(family[0].Detail), []byte("::1")) {
 		t.Errorf("want one info finding naming ::1, got %+v", family)
 	}
 }

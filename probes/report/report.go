@@ -4,7 +4,7 @@
 package report
 
 import (
-	"github.com/caaprobe/caaprobe/probes"
+	"github.com/caaprobe/caaprobe/probes/catalog"
 	"github.com/caaprobe/caaprobe/probes/model"
 )
 
@@ -39,15 +39,15 @@ const (
 )
 
 // Columns are the probe IDs that appear in the domain's matrix, in catalog order.
-func Columns(d *Domain) []probes.ProbeID {
-	seen := map[probes.ProbeID]bool{}
+func Columns(d *Domain) []model.ProbeID {
+	seen := map[model.ProbeID]bool{}
 	for _, s := range d.Servers {
 		for _, r := range s.Results {
 			seen[r.Probe] = true
 		}
 	}
-	var out []probes.ProbeID
-	for _, p := range probes.Catalog {
+	var out []model.ProbeID
+	for _, p := range catalog.Catalog {
 		if seen[p.ID] {
 			out = append(out, p.ID)
 		}

@@ -8,7 +8,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
-	"github.com/caaprobe/caaprobe/probes"
+	"github.com/caaprobe/caaprobe/probes/catalog"
 	"github.com/caaprobe/caaprobe/probes/model"
 	"github.com/fatih/color"
 	"github.com/olekukonko/tablewriter"
@@ -32,7 +32,7 @@ type TableOptions struct {
 type row struct {
 	name   *Name
 	server *Server // nil for a name whose discovery failed
-	cells  []*probes.Result
+	cells  []*model.Result
 	bad    bool // a result of the row has a warn or fail finding
 }
 
@@ -111,7 +111,7 @@ func outcomeWord(o Outcome) string {
 // matrixRows are the rows to print, and one line for each parent name
 // folded away because all its rows are as required. The checked name
 // itself and CNAME targets are never folded.
-func matrixRows(d *Domain, cols []probes.ProbeID, onlyFailing bool) ([]row, []string) {
+func matrixRows(d *Domain, cols []model.ProbeID, onlyFailing bool) ([]row, []string) {
 	var rows []row
 	var folded []string
 	for i, n := range d.Names {
@@ -120,7 +120,7 @@ func matrixRows(d *Domain, cols []probes.ProbeID, onlyFailing bool) ([]row, []st
 		for _, mr := range d.MatrixRows(n, cols) {
 			r := row{name: n, server: mr.Server, cells: mr.Cells}
 			for _, res := range r.cells {
-				if res != nil && worst(res) != "" && worst(res) != probes.SeverityInfo {
+				if res != nil && worst(res) != "" && worst(res) != model.SeverityInfo {
 					r.bad = true
 				}
 			}
@@ -168,13 +168,13 @@ func foldedLine(n *Name, rows []row) string {
 }
 
 // worst is the worst severity among a result's findings ("" for none).
-func worst(r *probes.Result) probes.Severity {
-	sev := probes.Severity("")
+func worst(r *model.Result) model.Severity {
+	sev := model.Severity("")
 	for _, is := range r.Issues {
-		switch s := probes.Info(is.Code).Severity; {
-		case s == probes.SeverityFail:
+		switch s := catalog.Info(is.Code).Severity; {
+		case s == model.SeverityFail:
 			return s
-		case s == probes.SeverityWarn, sev == "":
+		case s == model.SeverityWarn, sev == "":
 			sev = s
 		}
 	}
@@ -195,7 +195,7 @@ func rowLabels(r row) (name, ns, addr string) {
 
 // gridWidth is how wide the grid of tablewriter's renderer is: every
 // column's widest cell plus a space each side and a rule.
-func gridWidth(rows []row, cols []probes.ProbeID) int {
+func gridWidth(rows []row, cols []model.ProbeID) int {
 	widths := []int{len("name"), len("server"), len("address")}
 	for _, c := range cols {
 		widths = append(widths, utf8.RuneCountInString(string(c)))
@@ -225,7 +225,7 @@ func cellText(r row, i int) string {
 }
 
 // gridTable is the matrix as a grid: one column per probe.
-func gridTable(rows []row, cols []probes.ProbeID, p painter) (string, error) {
+func gridTable(rows []row, cols []model.ProbeID, p painter) (string, error) {
 	var b strings.Builder
 	header := []string{"name", "server", "address"}
 	for _, c := range cols {
@@ -262,7 +262,7 @@ func gridTable(rows []row, cols []probes.ProbeID, p painter) (string, error) {
 // listTable is the matrix for a narrow terminal: each relevant name, then
 // one wrapped line per server address with the probes grouped by what
 // they got ("NOTIMP: caa, caa-upper; NOERROR: soa, ns").
-func listTable(rows []row, cols []probes.ProbeID, p painter, width int) string {
+func listTable(rows []row, cols []model.ProbeID, p painter, width int) string {
 	var b strings.Builder
 	var last *Name
 	for _, r := range rows {
@@ -321,7 +321,7 @@ func listTable(rows []row, cols []probes.ProbeID, p painter, width int) string {
 
 // writeLegend explains the marks the printed rows show, once each.
 func writeLegend(b *strings.Builder, rows []row, width int) {
-	var seen []probes.Code
+	var seen []model.Code
 	for _, r := range rows {
 		for _, res := range r.cells {
 			if res == nil {
@@ -339,7 +339,7 @@ func writeLegend(b *strings.Builder, rows []row, width int) {
 	}
 	var parts []string
 	for _, c := range seen {
-		parts = append(parts, fmt.Sprintf("%s = %s", probes.Info(c).Mark, c))
+		parts = append(parts, fmt.Sprintf("%s = %s", catalog.Info(c).Mark, c))
 	}
 	b.WriteString(wrapText("marks: "+strings.Join(parts, "; "), width, "  ", "    "))
 }
@@ -495,32 +495,32 @@ func (p painter) policy(s string) string {
 	return p.paint(color.FgGreen, s)
 }
 
-func (p painter) severity(s probes.Severity) string {
+func (p painter) severity(s model.Severity) string {
 	switch s {
-	case probes.SeverityFail:
+	case model.SeverityFail:
 		return p.paint(color.FgRed, "FAIL")
-	case probes.SeverityInfo:
+	case model.SeverityInfo:
 		return "info"
 	}
 	return p.paint(color.FgYellow, "warn")
 }
 
 // cell is a matrix cell: the status and the marks of its findings.
-func (p painter) cell(r *probes.Result) string {
+func (p painter) cell(r *model.Result) string {
 	if r == nil {
 		return "-"
 	}
 	text := Cell(r)
-	sev := probes.Severity("")
+	sev := model.Severity("")
 	for _, is := range r.Issues {
-		if info := probes.Info(is.Code); info.Severity == probes.SeverityFail || sev == "" {
+		if info := catalog.Info(is.Code); info.Severity == model.SeverityFail || sev == "" {
 			sev = info.Severity
 		}
 	}
 	switch sev {
-	case probes.SeverityFail:
+	case model.SeverityFail:
 		return p.paint(color.FgRed, text)
-	case probes.SeverityWarn:
+	case model.SeverityWarn:
 		return p.paint(color.FgYellow, text)
 	}
 	return text
@@ -531,7 +531,7 @@ func (p painter) cell(r *probes.Result) string {
 // accepted (timeout, malformed, ...), then the marks of the result's
 // findings, each once, comma-separated ("NOERROR noAA,TCPX"). A mark that
 // only repeats the status ("NOTIMP" on a NOTIMP reply) is left out.
-func Cell(r *probes.Result) string {
+func Cell(r *model.Result) string {
 	text := string(r.Status)
 	if r.Rcode < 0 {
 		text = strings.ToLower(text)
@@ -550,8 +550,8 @@ func Cell(r *probes.Result) string {
 
 // CellMark is the mark code adds to r's cell: "" when it has none or
 // when it only repeats the status.
-func CellMark(r *probes.Result, code probes.Code) string {
-	m := probes.Info(code).Mark
+func CellMark(r *model.Result, code model.Code) string {
+	m := catalog.Info(code).Mark
 	if strings.EqualFold(m, string(r.Status)) {
 		return ""
 	}

@@ -8,15 +8,18 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"github.com/caaprobe/caaprobe/probes"
+	"github.com/caaprobe/caaprobe/probes/catalog"
+	"github.com/caaprobe/caaprobe/probes/judge"
+	"github.com/caaprobe/caaprobe/probes/model"
+	"github.com/caaprobe/caaprobe/probes/wire"
 	"github.com/miekg/dns"
 )
 
 // TestMarksReadable: every mark in the catalog is printable ASCII, and no
 // two marks differ only by case (the old cs/CS).
 func TestMarksReadable(t *testing.T) {
-	seen := map[string]probes.Code{}
-	for _, f := range probes.Findings {
+	seen := map[string]model.Code{}
+	for _, f := range catalog.Findings {
 		if f.Mark == "" {
 			continue
 		}
@@ -30,8 +33,8 @@ func TestMarksReadable(t *testing.T) {
 		}
 		seen[strings.ToLower(f.Mark)] = f.Code
 	}
-	for code, want := range map[probes.Code]string{probes.CodeNotAuthoritative: "noAA", probes.CodeTruncatedTCPFailed: "TCPX"} {
-		if got := probes.Info(code).Mark; got != want {
+	for code, want := range map[model.Code]string{catalog.CodeNotAuthoritative: "noAA", catalog.CodeTruncatedTCPFailed: "TCPX"} {
+		if got := catalog.Info(code).Mark; got != want {
 			t.Errorf("%s: mark %q, want %q (as dig users read it)", code, got, want)
 		}
 	}
@@ -42,23 +45,23 @@ func TestMarksReadable(t *testing.T) {
 func parentDomain(t *testing.T) *Domain {
 	d := sampleDomain(t)
 	tld := &Server{Zone: "test.", NS: "ns.nic.test.", Addr: netip.MustParseAddr("127.0.0.3")}
-	for _, id := range []probes.ProbeID{probes.ProbeCAA, probes.ProbeCAAUpper} {
+	for _, id := range []model.ProbeID{catalog.ProbeCAA, catalog.ProbeCAAUpper} {
 		tld.Results = append(tld.Results, judged(t, id, "test.", "test.", true))
 	}
 	d.Servers = append(d.Servers, tld)
 	d.Names = append(d.Names, &Name{Name: "test.", Zone: "test.", Exists: true, Outcome: OutcomeOK})
-	d.Servers[0].Results[1] = judged(t, probes.ProbeCAAUpper, "split.test.", "split.test.", false)
-	probes.Summarise(d)
+	d.Servers[0].Results[1] = judged(t, catalog.ProbeCAAUpper, "split.test.", "split.test.", false)
+	judge.Summarise(d)
 	return d
 }
 
 // judged is the result of probe id for name at a server that answers
 // NOERROR with one CAA record, with or without the AA bit.
-func judged(t *testing.T, id probes.ProbeID, zone, name string, aa bool) *probes.Result {
+func judged(t *testing.T, id model.ProbeID, zone, name string, aa bool) *model.Result {
 	t.Helper()
-	p, _ := probes.ProbeByID(id)
-	qname := probes.Spell(name, p.Spelling)
-	q, err := probes.BuildQuery(qname, p.Type, p.EDNS, p.DO)
+	p, _ := catalog.ProbeByID(id)
+	qname := wire.Spell(name, p.Spelling)
+	q, err := wire.BuildQuery(qname, p.Type, p.EDNS, p.DO)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -70,8 +73,8 @@ func judged(t *testing.T, id probes.ProbeID, zone, name string, aa bool) *probes
 	rr, _ := dns.NewRR(qname + ` 3600 IN CAA 0 issue "letsencrypt.org"`)
 	m.Answer = []dns.RR{rr}
 	reply, _ := m.Pack()
-	ex := &probes.Exchange{Server: netip.MustParseAddrPort("127.0.0.1:53"), Transport: p.Transport, Query: q, Reply: reply, Attempts: 1, RTT: time.Millisecond}
-	r := probes.Judge(p, probes.JudgeContext{Zone: zone, Name: name, Exists: true}, ex, nil)
+	ex := &model.Exchange{Server: netip.MustParseAddrPort("127.0.0.1:53"), Transport: p.Transport, Query: q, Reply: reply, Attempts: 1, RTT: time.Millisecond}
+	r := judge.Exchange(p, judge.Context{Zone: zone, Name: name, Exists: true}, ex, nil)
 	return &r
 }
 
@@ -112,7 +115,7 @@ func TestTableOnlyFailing(t *testing.T) {
 	d := parentDomain(t)
 	d.Servers = d.Servers[2:] // the TLD only: nothing to report
 	d.Names = d.Names[1:]
-	probes.Summarise(d)
+	judge.Summarise(d)
 	if d.Verdict != VerdictPass {
 		t.Fatalf("verdict %s", d.Verdict)
 	}

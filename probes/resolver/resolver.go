@@ -14,9 +14,9 @@ import (
 	"net/netip"
 	"time"
 
-	"github.com/caaprobe/caaprobe/probes"
 	"github.com/caaprobe/caaprobe/probes/model"
 	"github.com/caaprobe/caaprobe/probes/transport"
+	"github.com/caaprobe/caaprobe/probes/wire"
 	"github.com/miekg/dns"
 )
 
@@ -44,7 +44,7 @@ func Query(ctx context.Context, x transport.Exchanger, server netip.AddrPort, na
 		a.Err = err.Error()
 		return a
 	}
-	ex := probes.Final(transport.ExchangeTC(ctx, x, server, q))
+	ex := model.Final(transport.ExchangeTC(ctx, x, server, q))
 	a.Exchange = ex
 	if ex.Reply == nil {
 		a.Err = errText(ex.Err)
@@ -61,7 +61,7 @@ func BuildQuery(name string) ([]byte, error) {
 	m.Id = 0
 	m.RecursionDesired = true
 	m.CheckingDisabled = false
-	m.SetEdns0(probes.EDNSBufSize, true)
+	m.SetEdns0(wire.EDNSBufSize, true)
 	b, err := m.Pack()
 	if err != nil {
 		return nil, fmt.Errorf("packing the resolver query for %s: %w", name, err)
@@ -100,7 +100,7 @@ func errText(err error) string {
 	switch {
 	case err == nil:
 		return "no reply"
-	case errors.Is(err, probes.ErrTimeout):
+	case errors.Is(err, model.ErrTimeout):
 		return "no reply before the timeout"
 	}
 	return err.Error()

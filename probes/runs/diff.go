@@ -7,7 +7,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/caaprobe/caaprobe/probes"
 	"github.com/caaprobe/caaprobe/probes/model"
 	"github.com/caaprobe/caaprobe/probes/mpic"
 	"github.com/caaprobe/caaprobe/probes/report"
@@ -133,7 +132,7 @@ func failingSummary(d *report.Domain) string {
 		return "failing servers: " + strings.Join(parts, ", ")
 	}
 	for _, f := range d.Findings {
-		if f.Severity == probes.SeverityFail {
+		if f.Severity == model.SeverityFail {
 			s := string(f.Code)
 			if f.NS != "" {
 				s += " at " + mpic.ServerLabel(f.NS, f.Addr)
@@ -208,7 +207,7 @@ func findingChanges(o, n *report.Domain) []Change {
 		m := map[key]report.Finding{}
 		var order []key
 		for _, f := range d.Findings {
-			if f.Severity == probes.SeverityInfo {
+			if f.Severity == model.SeverityInfo {
 				continue // facts about the host running caaprobe, not the servers
 			}
 			k := key{mpic.ServerLabel(strings.ToLower(f.NS), f.Addr), string(f.Code)}
@@ -226,7 +225,7 @@ func findingChanges(o, n *report.Domain) []Change {
 		if _, ok := om[k]; !ok {
 			f := nm[k]
 			out = append(out, Change{Kind: ChangeFindingNew, Zone: f.Zone, Server: k.server, Code: k.code, New: string(f.Severity),
-				Worse: f.Severity == probes.SeverityFail || f.Severity == probes.SeverityWarn, Detail: f.Detail})
+				Worse: f.Severity == model.SeverityFail || f.Severity == model.SeverityWarn, Detail: f.Detail})
 		}
 	}
 	for _, k := range oorder {

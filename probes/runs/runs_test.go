@@ -10,7 +10,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/caaprobe/caaprobe/probes"
+	"github.com/caaprobe/caaprobe/probes/catalog"
+	"github.com/caaprobe/caaprobe/probes/model"
 	"github.com/caaprobe/caaprobe/probes/report"
 	"github.com/miekg/dns"
 )
@@ -98,7 +99,7 @@ func signedRecord(t *testing.T, at time.Time, expires time.Duration) *Record {
 			Algorithm: dns.ECDSAP256SHA256, Labels: 2, OrigTtl: 300, Expiration: uint32(at.Add(expires).Unix()), Inception: uint32(at.Add(-time.Hour).Unix()),
 			KeyTag: 4711, SignerName: "example.test.", Signature: "AAAA"})
 	d := &report.Domain{Domain: "example.test", Verdict: "pass", Outcome: "ok", Servers: []*report.Server{{Zone: "example.test.", NS: "ns1.example.test.",
-		Addr: netip.MustParseAddr("192.0.2.1"), Results: []*probes.Result{{Probe: probes.ProbeCAA, Name: "example.test.", Msg: m}}}}}
+		Addr: netip.MustParseAddr("192.0.2.1"), Results: []*model.Result{{Probe: catalog.ProbeCAA, Name: "example.test.", Msg: m}}}}}
 	return &Record{Domain: d, Time: at}
 }
 
@@ -130,7 +131,7 @@ func TestCompareNSAndFindings(t *testing.T) {
 	cur := &Record{Domain: &report.Domain{Domain: "example.test", Verdict: "fail", Outcome: "intermittent",
 		Servers: []*report.Server{srv("ns1.example.test.", "192.0.2.9"), srv("ns3.example.test.", "192.0.2.3")},
 		Policy:  &report.Policy{CA: "ca.example", Issue: "permitted", Wildcard: "permitted"},
-		Findings: []report.Finding{{Code: probes.CodeRcodeRefused, Severity: probes.SeverityFail, NS: "ns3.example.test", Addr: "192.0.2.3",
+		Findings: []report.Finding{{Code: catalog.CodeRcodeRefused, Severity: model.SeverityFail, NS: "ns3.example.test", Addr: "192.0.2.3",
 			Zone: "example.test", Detail: "REFUSED to CAA"}}}}
 	got := map[string]Change{}
 	for _, c := range Compare(old, cur, DiffOptions{}) {

@@ -19,8 +19,8 @@ import (
 	"time"
 
 	"github.com/caaprobe/caaprobe/fixtures"
-	"github.com/caaprobe/caaprobe/probes"
 	"github.com/caaprobe/caaprobe/probes/check"
+	"github.com/caaprobe/caaprobe/probes/model"
 	"github.com/caaprobe/caaprobe/probes/report"
 	"github.com/caaprobe/caaprobe/probes/store"
 	"github.com/caaprobe/caaprobe/probes/transport"
@@ -83,7 +83,7 @@ type held struct {
 	x transport.Exchanger
 }
 
-func (h held) Exchange(ctx context.Context, server netip.AddrPort, query []byte, t probes.Transport) *probes.Exchange {
+func (h held) Exchange(ctx context.Context, server netip.AddrPort, query []byte, t model.Transport) *model.Exchange {
 	if ch := h.l.hold.Load(); ch != nil {
 		select {
 		case <-*ch:

@@ -20,7 +20,7 @@ import (
 	"sync"
 	"unicode/utf8"
 
-	"github.com/caaprobe/caaprobe/probes"
+	"github.com/caaprobe/caaprobe/probes/model"
 	"github.com/caaprobe/caaprobe/probes/report"
 	"github.com/olekukonko/tablewriter"
 	"github.com/olekukonko/tablewriter/tw"
@@ -48,7 +48,7 @@ type serverKey struct {
 // finding code, the domains that showed that code at it.
 type counts struct {
 	domains, failing int
-	codes            map[probes.Code]int
+	codes            map[model.Code]int
 }
 
 type providerCounts struct {
@@ -95,20 +95,20 @@ func (s *Summary) Add(d *report.Domain) {
 	// domain once per server address and once per provider.
 	type seen struct {
 		fail  bool
-		codes map[probes.Code]bool
+		codes map[model.Code]bool
 	}
 	bySrv := map[serverKey]*seen{}
 	byProv := map[string]*seen{}
 	note := func(m map[string]*seen, k string) *seen {
 		if m[k] == nil {
-			m[k] = &seen{codes: map[probes.Code]bool{}}
+			m[k] = &seen{codes: map[model.Code]bool{}}
 		}
 		return m[k]
 	}
 	for _, sv := range d.Servers {
 		k := serverKey{ns: strings.TrimSuffix(strings.ToLower(sv.NS), "."), addr: sv.Addr}
 		if bySrv[k] == nil {
-			bySrv[k] = &seen{codes: map[probes.Code]bool{}}
+			bySrv[k] = &seen{codes: map[model.Code]bool{}}
 		}
 		note(byProv, Provider(k.ns))
 	}
@@ -119,7 +119,7 @@ func (s *Summary) Add(d *report.Domain) {
 		ns := strings.TrimSuffix(strings.ToLower(f.NS), ".")
 		p := note(byProv, Provider(ns))
 		p.codes[f.Code] = true
-		p.fail = p.fail || f.Severity == probes.SeverityFail
+		p.fail = p.fail || f.Severity == model.SeverityFail
 		addr, err := netip.ParseAddr(f.Addr)
 		if err != nil {
 			// A zone-level finding (an NS name without address): it
@@ -128,10 +128,10 @@ func (s *Summary) Add(d *report.Domain) {
 		}
 		k := serverKey{ns: ns, addr: addr}
 		if bySrv[k] == nil {
-			bySrv[k] = &seen{codes: map[probes.Code]bool{}}
+			bySrv[k] = &seen{codes: map[model.Code]bool{}}
 		}
 		bySrv[k].codes[f.Code] = true
-		bySrv[k].fail = bySrv[k].fail || f.Severity == probes.SeverityFail
+		bySrv[k].fail = bySrv[k].fail || f.Severity == model.SeverityFail
 	}
 	add := func(c *counts, v *seen) {
 		c.domains++
@@ -139,7 +139,7 @@ func (s *Summary) Add(d *report.Domain) {
 			c.failing++
 		}
 		if c.codes == nil {
-			c.codes = map[probes.Code]int{}
+			c.codes = map[model.Code]int{}
 		}
 		for code := range v.codes {
 			c.codes[code]++
@@ -258,7 +258,7 @@ func (s *Summary) WriteWidth(w io.Writer, width int) error {
 }
 
 // codesAfter is "; " and the code list, or nothing when there are no codes.
-func codesAfter(m map[probes.Code]int) string {
+func codesAfter(m map[model.Code]int) string {
 	if len(m) == 0 {
 		return ""
 	}
@@ -338,7 +338,7 @@ func (s *Summary) WriteJSON(w io.Writer) error {
 	defer s.mu.Unlock()
 	out := jsonSummary{Kind: "provider-view", Domains: s.domains, Failing: s.failing, NotChecked: s.errors,
 		Nameservers: []jsonServer{}, Providers: []jsonProvider{}}
-	codes := func(m map[probes.Code]int) map[string]int {
+	codes := func(m map[model.Code]int) map[string]int {
 		o := map[string]int{}
 		for c, n := range m {
 			o[string(c)] = n
@@ -379,11 +379,11 @@ func newTable(w io.Writer) *tablewriter.Table {
 
 // codeList writes counts as "rcode-notimp 12, timeout 3", most frequent
 // first.
-func codeList(m map[probes.Code]int) string {
+func codeList(m map[model.Code]int) string {
 	if len(m) == 0 {
 		return "-"
 	}
-	codes := make([]probes.Code, 0, len(m))
+	codes := make([]model.Code, 0, len(m))
 	for c := range m {
 		codes = append(codes, c)
 	}

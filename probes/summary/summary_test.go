@@ -10,7 +10,8 @@ import (
 	"testing"
 	"unicode/utf8"
 
-	"github.com/caaprobe/caaprobe/probes"
+	"github.com/caaprobe/caaprobe/probes/catalog"
+	"github.com/caaprobe/caaprobe/probes/model"
 	"github.com/caaprobe/caaprobe/probes/report"
 )
 
@@ -43,7 +44,7 @@ func domain(name string, servers [][2]string, findings ...report.Finding) *repor
 	d.Findings = findings
 	d.Verdict = report.VerdictPass
 	for _, f := range findings {
-		if f.Severity == probes.SeverityFail {
+		if f.Severity == model.SeverityFail {
 			d.Verdict = report.VerdictFail
 		} else if d.Verdict == report.VerdictPass {
 			d.Verdict = report.VerdictWarn
@@ -52,8 +53,8 @@ func domain(name string, servers [][2]string, findings ...report.Finding) *repor
 	return d
 }
 
-func finding(code probes.Code, sev probes.Severity, ns, addr string) report.Finding {
-	return report.Finding{Code: code, Severity: sev, NS: ns, Addr: addr, Probe: probes.ProbeCAA}
+func finding(code model.Code, sev model.Severity, ns, addr string) report.Finding {
+	return report.Finding{Code: code, Severity: sev, NS: ns, Addr: addr, Probe: catalog.ProbeCAA}
 }
 
 func sample() []*report.Domain {
@@ -66,10 +67,10 @@ func sample() []*report.Domain {
 	}
 	for i := range 2 {
 		out = append(out, domain("bad"+string(rune('a'+i))+".example", append(split, tld),
-			finding(probes.CodeRcodeNotimp, probes.SeverityFail, "ns2.bad-dns.net", "198.51.100.2"),
+			finding(catalog.CodeRcodeNotimp, model.SeverityFail, "ns2.bad-dns.net", "198.51.100.2"),
 			// Two findings of one code at one server count the domain once.
-			finding(probes.CodeRcodeNotimp, probes.SeverityFail, "ns2.bad-dns.net", "198.51.100.2"),
-			finding(probes.CodeCaseNotPreserved, probes.SeverityWarn, "ns1.bad-dns.net", "198.51.100.1")))
+			finding(catalog.CodeRcodeNotimp, model.SeverityFail, "ns2.bad-dns.net", "198.51.100.2"),
+			finding(catalog.CodeCaseNotPreserved, model.SeverityWarn, "ns1.bad-dns.net", "198.51.100.1")))
 	}
 	out = append(out, &report.Domain{Domain: "broken..example", Verdict: report.VerdictError, Err: "not a domain name"})
 	return out
@@ -107,11 +108,11 @@ func TestCounts(t *testing.T) {
 		s.Add(d)
 	}
 	bad := s.servers[serverKey{"ns2.bad-dns.net", netip.MustParseAddr("198.51.100.2")}]
-	if bad == nil || bad.domains != 2 || bad.failing != 2 || bad.codes[probes.CodeRcodeNotimp] != 2 {
+	if bad == nil || bad.domains != 2 || bad.failing != 2 || bad.codes[catalog.CodeRcodeNotimp] != 2 {
 		t.Errorf("ns2.bad-dns.net = %+v, want 2 domains, 2 failing, rcode-notimp 2", bad)
 	}
 	ok := s.servers[serverKey{"ns1.bad-dns.net", netip.MustParseAddr("198.51.100.1")}]
-	if ok == nil || ok.failing != 0 || ok.codes[probes.CodeCaseNotPreserved] != 2 {
+	if ok == nil || ok.failing != 0 || ok.codes[catalog.CodeCaseNotPreserved] != 2 {
 		t.Errorf("ns1.bad-dns.net = %+v, want 0 failing and case-not-preserved 2", ok)
 	}
 	tld := s.servers[serverKey{"a.nic.example", netip.MustParseAddr("203.0.113.53")}]
@@ -134,13 +135,13 @@ func TestBoundedMemory(t *testing.T) {
 	srv := [][2]string{{"ns1.big.test", "127.0.0.1"}, {"ns2.big.test", "127.0.0.2"}}
 	for i := range 10000 {
 		s.Add(domain("d"+string(rune(i))+".test", srv,
-			finding(probes.CodeTimeout, probes.SeverityFail, "ns2.big.test", "127.0.0.2")))
+			finding(catalog.CodeTimeout, model.SeverityFail, "ns2.big.test", "127.0.0.2")))
 	}
 	if len(s.servers) != 2 || len(s.providers) != 1 {
 		t.Fatalf("%d servers, %d providers; want 2 and 1", len(s.servers), len(s.providers))
 	}
-	if c := s.servers[serverKey{"ns2.big.test", netip.MustParseAddr("127.0.0.2")}]; c.codes[probes.CodeTimeout] != 10000 {
-		t.Errorf("timeout count %d, want 10000", c.codes[probes.CodeTimeout])
+	if c := s.servers[serverKey{"ns2.big.test", netip.MustParseAddr("127.0.0.2")}]; c.codes[catalog.CodeTimeout] != 10000 {
+		t.Errorf("timeout count %d, want 10000", c.codes[catalog.CodeTimeout])
 	}
 }
 

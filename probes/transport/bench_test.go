@@ -9,8 +9,11 @@ import (
 	"time"
 
 	"github.com/caaprobe/caaprobe/fixtures"
-	"github.com/caaprobe/caaprobe/probes"
+	"github.com/caaprobe/caaprobe/probes/catalog"
+	"github.com/caaprobe/caaprobe/probes/judge"
+	"github.com/caaprobe/caaprobe/probes/model"
 	"github.com/caaprobe/caaprobe/probes/transport"
+	"github.com/caaprobe/caaprobe/probes/wire"
 	"github.com/miekg/dns"
 )
 
@@ -25,7 +28,7 @@ func BenchmarkExchange(b *testing.B) {
 	}
 	b.Cleanup(bench.Close)
 	server := netip.AddrPortFrom(bench.Servers[2].Addr, uint16(bench.Port))
-	q, err := probes.BuildQuery("z1.test.", dns.TypeCAA, true, true)
+	q, err := wire.BuildQuery("z1.test.", dns.TypeCAA, true, true)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -33,19 +36,19 @@ func BenchmarkExchange(b *testing.B) {
 	// behind, and a benchmark measures speed, not the machine's load. A
 	// reply that still does not come is counted, not hidden.
 	x := &transport.Socket{Timeout: 5 * time.Second, MaxBytes: 65535}
-	p, _ := probes.ProbeByID(probes.ProbeCAA)
-	jc := probes.JudgeContext{Zone: "z1.test.", Name: "z1.test.", Exists: true}
+	p, _ := catalog.ProbeByID(catalog.ProbeCAA)
+	jc := judge.Context{Zone: "z1.test.", Name: "z1.test.", Exists: true}
 	var timeouts atomic.Int64
 	one := func(b *testing.B) {
-		ex := x.Exchange(context.Background(), server, q, probes.UDP)
-		if errors.Is(ex.Err, probes.ErrTimeout) {
+		ex := x.Exchange(context.Background(), server, q, model.UDP)
+		if errors.Is(ex.Err, model.ErrTimeout) {
 			timeouts.Add(1)
 			return
 		}
 		if ex.Reply == nil {
 			b.Fatalf("no reply: %v", ex.Err)
 		}
-		if r := probes.Judge(p, jc, ex, nil); probes.Fails(&r) {
+		if r := judge.Exchange(p, jc, ex, nil); judge.Fails(&r) {
 			b.Fatalf("conformant server judged failing: %+v", r.Issues)
 		}
 	}

@@ -7,7 +7,7 @@ import (
 	"syscall"
 	"testing"
 
-	"github.com/caaprobe/caaprobe/probes"
+	"github.com/caaprobe/caaprobe/probes/model"
 )
 
 // emfile is the error a dial returns when this host is out of file
@@ -36,8 +36,8 @@ func TestLocalErrorClassified(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			got := classify(tc.err, tc.server)
-			if probes.IsLocal(got) != tc.local {
-				t.Fatalf("classify(%v) = %v: local %v, want %v", tc.err, got, probes.IsLocal(got), tc.local)
+			if model.IsLocal(got) != tc.local {
+				t.Fatalf("classify(%v) = %v: local %v, want %v", tc.err, got, model.IsLocal(got), tc.local)
 			}
 		})
 	}

@@ -7,7 +7,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/caaprobe/caaprobe/probes"
+	"github.com/caaprobe/caaprobe/probes/model"
+	"github.com/caaprobe/caaprobe/probes/wire"
 	"github.com/miekg/dns"
 )
 
@@ -17,12 +18,12 @@ import (
 func TestExchangeCountsLocalErrors(t *testing.T) {
 	x := sock(opts{Timeout: 200 * time.Millisecond, Retries: 2})
 	server := netip.MustParseAddrPort("127.0.0.1:9")
-	q, err := probes.BuildQuery("example.test.", dns.TypeCAA, true, true)
+	q, err := wire.BuildQuery("example.test.", dns.TypeCAA, true, true)
 	if err != nil {
 		t.Fatal(err)
 	}
 	// A first exchange sets up the poller with the limit as it is.
-	x.Exchange(context.Background(), server, q, probes.UDP)
+	x.Exchange(context.Background(), server, q, model.UDP)
 	var lim syscall.Rlimit
 	if err := syscall.Getrlimit(syscall.RLIMIT_NOFILE, &lim); err != nil {
 		t.Skip(err)
@@ -35,11 +36,11 @@ func TestExchangeCountsLocalErrors(t *testing.T) {
 	if err := syscall.Setrlimit(syscall.RLIMIT_NOFILE, &low); err != nil {
 		t.Skip(err)
 	}
-	ex := x.Exchange(context.Background(), server, q, probes.UDP)
+	ex := x.Exchange(context.Background(), server, q, model.UDP)
 	if err := syscall.Setrlimit(syscall.RLIMIT_NOFILE, &lim); err != nil {
 		t.Fatal(err)
 	}
-	if !probes.IsLocal(ex.Err) {
+	if !model.IsLocal(ex.Err) {
 		t.Fatalf("exchange with no descriptor left: %v, want a local error", ex.Err)
 	}
 	if got := LocalErrors() - before; got != 1 {

@@ -7,7 +7,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/caaprobe/caaprobe/probes"
+	"github.com/caaprobe/caaprobe/probes/model"
 	"golang.org/x/time/rate"
 )
 
@@ -54,7 +54,7 @@ func NewLimiter(perSecond float64, burst int) *Limiter {
 	if burst < 1 {
 		burst = 1
 	}
-	return &Limiter{rate: rate.Limit(perSecond), burst: burst, now: time.Now, sleep: probes.Sleep,
+	return &Limiter{rate: rate.Limit(perSecond), burst: burst, now: time.Now, sleep: Sleep,
 		limiters: map[netip.Addr]*rate.Limiter{}}
 }
 
@@ -116,9 +116,9 @@ type polite struct {
 	limit *Limiter
 }
 
-func (p polite) Exchange(ctx context.Context, server netip.AddrPort, query []byte, t probes.Transport) *probes.Exchange {
+func (p polite) Exchange(ctx context.Context, server netip.AddrPort, query []byte, t model.Transport) *model.Exchange {
 	if err := p.limit.Wait(ctx, server.Addr()); err != nil {
-		return &probes.Exchange{Server: server, Transport: t, Err: err}
+		return &model.Exchange{Server: server, Transport: t, Err: err}
 	}
 	return p.x.Exchange(ctx, server, query, t)
 }

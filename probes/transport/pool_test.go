@@ -9,7 +9,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/caaprobe/caaprobe/probes"
+	"github.com/caaprobe/caaprobe/probes/model"
+	"github.com/caaprobe/caaprobe/probes/wire"
 )
 
 // TestReuseBounded: with Socket.Reuse 4, 40 serial exchanges with one
@@ -30,7 +31,7 @@ func TestReuseBounded(t *testing.T) {
 	uses := map[netip.AddrPort]int{}
 	ids := map[netip.AddrPort]map[uint16]bool{}
 	for range 40 {
-		ex := x.Exchange(context.Background(), addr, testQuery(t), probes.UDP)
+		ex := x.Exchange(context.Background(), addr, testQuery(t), model.UDP)
 		if ex.Reply == nil {
 			t.Fatalf("no reply: %v", ex.Err)
 		}
@@ -95,7 +96,7 @@ func TestStrayNotRejected(t *testing.T) {
 			})
 			x := &Socket{Timeout: time.Second, Reuse: 8}
 			defer x.Close()
-			first := x.Exchange(context.Background(), addr, testQuery(t), probes.UDP)
+			first := x.Exchange(context.Background(), addr, testQuery(t), model.UDP)
 			if first.Reply == nil || first.RejectedCount != 0 {
 				t.Fatalf("first exchange: reply %v, %d rejected, err %v", first.Reply != nil, first.RejectedCount, first.Err)
 			}
@@ -103,8 +104,8 @@ func TestStrayNotRejected(t *testing.T) {
 				t.Fatalf("%d idle sockets after a clean exchange, want 1: the test proves nothing", x.pool.n)
 			}
 			time.Sleep(100 * time.Millisecond) // the stray is now queued on the kept socket
-			second := x.Exchange(context.Background(), addr, testQuery(t), probes.UDP)
-			if second.Reply == nil || !probes.Matches(second.Query, second.Reply) {
+			second := x.Exchange(context.Background(), addr, testQuery(t), model.UDP)
+			if second.Reply == nil || !wire.Matches(second.Query, second.Reply) {
 				t.Fatalf("second exchange: no matching reply: %v", second.Err)
 			}
 			if second.RejectedCount != 0 || len(second.Rejected) != 0 {
@@ -142,10 +143,10 @@ func TestReuseKeepsServerFaults(t *testing.T) {
 	})
 	x := &Socket{Timeout: time.Second, Reuse: 8}
 	defer x.Close()
-	if ex := x.Exchange(context.Background(), addr, testQuery(t), probes.UDP); ex.Reply == nil || ex.RejectedCount != 0 {
+	if ex := x.Exchange(context.Background(), addr, testQuery(t), model.UDP); ex.Reply == nil || ex.RejectedCount != 0 {
 		t.Fatalf("first exchange: reply %v, %d rejected", ex.Reply != nil, ex.RejectedCount)
 	}
-	ex := x.Exchange(context.Background(), addr, testQuery(t), probes.UDP)
+	ex := x.Exchange(context.Background(), addr, testQuery(t), model.UDP)
 	if ex.Reply == nil {
 		t.Fatalf("second exchange: no reply: %v", ex.Err)
 	}
@@ -165,7 +166,7 @@ func TestCloseReleasesIdle(t *testing.T) {
 		conn.WriteToUDP(answer(t, q, binary.BigEndian.Uint16(q)), f)
 	})
 	x := &Socket{Timeout: time.Second, Reuse: 8}
-	if ex := x.Exchange(context.Background(), addr, testQuery(t), probes.UDP); ex.Reply == nil {
+	if ex := x.Exchange(context.Background(), addr, testQuery(t), model.UDP); ex.Reply == nil {
 		t.Fatalf("no reply: %v", ex.Err)
 	}
 	if got := x.pool.closeAll(); got != 1 {
@@ -174,7 +175,7 @@ func TestCloseReleasesIdle(t *testing.T) {
 	if x.pool.n != 0 || len(x.pool.idle) != 0 {
 		t.Errorf("pool holds %d sockets for %d servers after closing", x.pool.n, len(x.pool.idle))
 	}
-	if ex := x.Exchange(context.Background(), addr, testQuery(t), probes.UDP); ex.Reply == nil {
+	if ex := x.Exchange(context.Background(), addr, testQuery(t), model.UDP); ex.Reply == nil {
 		t.Fatalf("after Close: no reply: %v", ex.Err)
 	}
 	x.Close()
@@ -188,7 +189,7 @@ func TestIdleTooLongNotReused(t *testing.T) {
 	})
 	x := &Socket{Timeout: time.Second, Reuse: 8}
 	defer x.Close()
-	if ex := x.Exchange(context.Background(), addr, testQuery(t), probes.UDP); ex.Reply == nil {
+	if ex := x.Exchange(context.Background(), addr, testQuery(t), model.UDP); ex.Reply == nil {
 		t.Fatalf("no reply: %v", ex.Err)
 	}
 	if x.pool.n != 1 {

@@ -14,7 +14,8 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/caaprobe/caaprobe/probes"
+	"github.com/caaprobe/caaprobe/probes/model"
+	"github.com/caaprobe/caaprobe/probes/wire"
 )
 
 // This file and its per-OS companions are the only code in caaprobe that
@@ -50,8 +51,8 @@ type Socket struct {
 func (x *Socket) Close() { x.pool.closeAll() }
 
 // Exchange implements Exchanger: one attempt.
-func (x *Socket) Exchange(ctx context.Context, server netip.AddrPort, query []byte, transport probes.Transport) *probes.Exchange {
-	ex := &probes.Exchange{Server: server, Transport: transport}
+func (x *Socket) Exchange(ctx context.Context, server netip.AddrPort, query []byte, transport model.Transport) *model.Exchange {
+	ex := &model.Exchange{Server: server, Transport: transport}
 	if len(query) < 12 {
 		ex.Err = fmt.Errorf("query of %d bytes is shorter than a DNS header", len(query))
 		return ex
@@ -64,21 +65,21 @@ func (x *Socket) Exchange(ctx context.Context, server netip.AddrPort, query []by
 	ex.Start = time.Now()
 	var reply []byte
 	var err error
-	if transport == probes.TCP {
+	if transport == model.TCP {
 		reply, err = x.tcp(ctx, server, q, ex)
-		if err == nil && !probes.Matches(q, reply) {
+		if err == nil && !wire.Matches(q, reply) {
 			// Over TCP the connection is the server's own, so a reply
 			// that does not match is its bug, kept for the judge.
 			ex.RejectedCount++
 			ex.Rejected = append(ex.Rejected, reply)
-			reply, err = nil, probes.ErrMismatch
+			reply, err = nil, model.ErrMismatch
 		}
 	} else {
 		reply, err = x.udp(ctx, server, q, ex)
 	}
 	ex.RTT = time.Since(ex.Start)
 	ex.Reply, ex.Err = reply, err
-	if errors.Is(err, probes.ErrTimeout) {
+	if errors.Is(err, model.ErrTimeout) {
 		ex.Timeouts = 1
 	}
 	return ex
@@ -94,7 +95,7 @@ func (x *Socket) deadline(ctx context.Context) time.Time {
 	return deadline
 }
 
-func (x *Socket) udp(ctx context.Context, server netip.AddrPort, q []byte, ex *probes.Exchange) ([]byte, error) {
+func (x *Socket) udp(ctx context.Context, server netip.AddrPort, q []byte, ex *model.Exchange) ([]byte, error) {
 	if s := x.pool.take(server, time.Now()); s != nil {
 		s.freshID(q)
 		if reply, err, sure := x.udpOn(ctx, s, server, q, ex, true); sure {
@@ -135,7 +136,7 @@ func (x *Socket) openUDP(server netip.AddrPort) (*pooledUDP, error) {
 // not match and at any error but a timeout, returning sure false: what
 // came may belong to the exchange before. A socket whose exchange got its
 // reply and nothing else goes back to the pool; any other is closed.
-func (x *Socket) udpOn(ctx context.Context, s *pooledUDP, server netip.AddrPort, q []byte, ex *probes.Exchange, reused bool) (reply []byte, err error, sure bool) {
+func (x *Socket) udpOn(ctx context.Context, s *pooledUDP, server netip.AddrPort, q []byte, ex *model.Exchange, reused bool) (reply []byte, err error, sure bool) {
 	keep := false
 	defer func() {
 		if keep && x.Reuse > 1 {
@@ -160,12 +161,12 @@ func (x *Socket) udpOn(ctx context.Context, s *pooledUDP, server netip.AddrPort,
 		reply, err := x.readDatagram(s.conn)
 		if err != nil {
 			err = classify(err, server)
-			return nil, err, !reused || errors.Is(err, probes.ErrTimeout)
+			return nil, err, !reused || errors.Is(err, model.ErrTimeout)
 		}
 		n := len(reply)
-		if probes.Matches(q, reply) {
+		if wire.Matches(q, reply) {
 			if x.MaxBytes > 0 && n > x.MaxBytes {
-				return nil, fmt.Errorf("%w: %d-byte UDP reply, limit %d", probes.ErrTooLarge, n, x.MaxBytes), true
+				return nil, fmt.Errorf("%w: %d-byte UDP reply, limit %d", model.ErrTooLarge, n, x.MaxBytes), true
 			}
 			// A server that sent other datagrams may send more: its
 			// socket is not reused.
@@ -183,7 +184,7 @@ func (x *Socket) udpOn(ctx context.Context, s *pooledUDP, server netip.AddrPort,
 	}
 }
 
-func (x *Socket) tcp(ctx context.Context, server netip.AddrPort, q []byte, ex *probes.Exchange) ([]byte, error) {
+func (x *Socket) tcp(ctx context.Context, server netip.AddrPort, q []byte, ex *model.Exchange) ([]byte, error) {
 	deadline := x.deadline(ctx)
 	d := net.Dialer{Deadline: deadline}
 	if x.Source.IsValid() {
@@ -210,7 +211,7 @@ func (x *Socket) tcp(ctx context.Context, server netip.AddrPort, q []byte, ex *p
 	}
 	n := int(binary.BigEndian.Uint16(lenbuf[:]))
 	if x.MaxBytes > 0 && n > x.MaxBytes {
-		return nil, fmt.Errorf("%w: %d bytes announced, limit %d", probes.ErrTooLarge, n, x.MaxBytes)
+		return nil, fmt.Errorf("%w: %d bytes announced, limit %d", model.ErrTooLarge, n, x.MaxBytes)
 	}
 	reply := make([]byte, n)
 	if _, err := io.ReadFull(conn, reply); err != nil {
@@ -261,24 +262,24 @@ func classify(err error, server netip.AddrPort) error {
 	}
 	switch {
 	case errors.As(err, &ne) && ne.Timeout(), errors.Is(err, context.DeadlineExceeded):
-		return probes.ErrTimeout
+		return model.ErrTimeout
 	case errors.Is(err, syscall.ENETUNREACH), errors.Is(err, syscall.EADDRNOTAVAIL), errors.Is(err, syscall.EAFNOSUPPORT):
-		return fmt.Errorf("%w: %v", probes.ErrNoFamily, err)
+		return fmt.Errorf("%w: %v", model.ErrNoFamily, err)
 	case errors.Is(err, syscall.ECONNREFUSED), errors.Is(err, syscall.EHOSTUNREACH), errors.Is(err, syscall.ECONNRESET),
 		errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
-		return fmt.Errorf("%w: %v", probes.ErrUnreachable, shortErr(err))
+		return fmt.Errorf("%w: %v", model.ErrUnreachable, shortErr(err))
 	}
-	return fmt.Errorf("%w: %v", probes.ErrUnreachable, shortErr(err))
+	return fmt.Errorf("%w: %v", model.ErrUnreachable, shortErr(err))
 }
 
-// localErr returns err as a probes.ErrLocal when it is this host's failure, with
+// localErr returns err as a model.ErrLocal when it is this host's failure, with
 // what to do about it; nil otherwise. EADDRNOTAVAIL to an IPv6 server is
-// the host's missing IPv6 source address (probes.ErrNoFamily, a fact about the
+// the host's missing IPv6 source address (model.ErrNoFamily, a fact about the
 // host said once per domain); to an IPv4 server it is local ports run out.
 func localErr(err error, server netip.AddrPort) error {
 	hint := ""
 	switch {
-	case errors.Is(err, probes.ErrLocal):
+	case errors.Is(err, model.ErrLocal):
 		return err
 	case errors.Is(err, syscall.EMFILE), errors.Is(err, syscall.ENFILE):
 		hint = " (raise ulimit -n or lower --concurrency)"
@@ -291,7 +292,7 @@ func localErr(err error, server netip.AddrPort) error {
 	default:
 		return nil
 	}
-	return fmt.Errorf("%w: %s%s", probes.ErrLocal, shortErr(err), hint)
+	return fmt.Errorf("%w: %s%s", model.ErrLocal, shortErr(err), hint)
 }
 
 // shortErr drops the "dial udp 127.0.0.1:1->127.0.0.2:53:" prefix that

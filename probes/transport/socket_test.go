@@ -12,7 +12,10 @@ import (
 	"time"
 
 	"github.com/caaprobe/caaprobe/fixtures"
-	"github.com/caaprobe/caaprobe/probes"
+	"github.com/caaprobe/caaprobe/probes/catalog"
+	"github.com/caaprobe/caaprobe/probes/judge"
+	"github.com/caaprobe/caaprobe/probes/model"
+	"github.com/caaprobe/caaprobe/probes/wire"
 	"github.com/miekg/dns"
 )
 
@@ -29,7 +32,7 @@ func TestRandomIDs(t *testing.T) {
 	}
 }
 
-// udpEcho is a loopback probes.UDP server that records the source port and ID of
+// udpEcho is a loopback model.UDP server that records the source port and ID of
 // each query and answers with respond (nil: no answer).
 type udpEcho struct {
 	conn  *net.UDPConn
@@ -78,7 +81,7 @@ func answer(t *testing.T, q []byte, id uint16) []byte {
 }
 
 func testQuery(t *testing.T) []byte {
-	q, err := probes.BuildQuery("www.example.test.", dns.TypeCAA, true, true)
+	q, err := wire.BuildQuery("www.example.test.", dns.TypeCAA, true, true)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -93,7 +96,7 @@ func TestSourcePortsVary(t *testing.T) {
 	})
 	x := sock(opts{Timeout: time.Second})
 	for range 50 {
-		if ex := x.Exchange(context.Background(), addr, testQuery(t), probes.UDP); ex.Reply == nil {
+		if ex := x.Exchange(context.Background(), addr, testQuery(t), model.UDP); ex.Reply == nil {
 			t.Fatalf("no reply: %v", ex.Err)
 		}
 	}
@@ -119,14 +122,14 @@ func TestAcceptOnlyMatching(t *testing.T) {
 		conn.WriteToUDP(answer(t, q, id), from)
 	})
 	x := sock(opts{Timeout: time.Second})
-	ex := x.Exchange(context.Background(), addr, testQuery(t), probes.UDP)
+	ex := x.Exchange(context.Background(), addr, testQuery(t), model.UDP)
 	if ex.Reply == nil {
 		t.Fatalf("the matching reply was not accepted: %v", ex.Err)
 	}
 	if ex.RejectedCount != 2 {
 		t.Errorf("rejected %d, want 2", ex.RejectedCount)
 	}
-	if !probes.Matches(ex.Query, ex.Reply) {
+	if !wire.Matches(ex.Query, ex.Reply) {
 		t.Error("accepted a reply that does not match the query")
 	}
 }
@@ -145,11 +148,11 @@ func TestReplyFromElsewhereIgnored(t *testing.T) {
 		sent <- err == nil
 	})
 	x := sock(opts{Timeout: 300 * time.Millisecond})
-	ex := x.Exchange(context.Background(), addr, testQuery(t), probes.UDP)
+	ex := x.Exchange(context.Background(), addr, testQuery(t), model.UDP)
 	if !<-sent {
 		t.Fatal("the spoofed reply could not be sent: the test proves nothing")
 	}
-	if ex.Reply != nil || !errors.Is(ex.Err, probes.ErrTimeout) || ex.RejectedCount != 0 {
+	if ex.Reply != nil || !errors.Is(ex.Err, model.ErrTimeout) || ex.RejectedCount != 0 {
 		t.Errorf("reply %x err %v rejected %d: want a timeout with nothing seen", ex.Reply, ex.Err, ex.RejectedCount)
 	}
 }
@@ -171,7 +174,7 @@ func TestEarlierAttemptsKept(t *testing.T) {
 	})
 	x := sock(opts{Timeout: 100 * time.Millisecond, Retries: 3})
 	query := testQuery(t)
-	ex := x.Exchange(context.Background(), addr, query, probes.UDP)
+	ex := x.Exchange(context.Background(), addr, query, model.UDP)
 	mu.Lock()
 	defer mu.Unlock()
 	if ex.Reply == nil || ex.Attempts != 3 || ex.Timeouts != 2 || len(ex.Earlier) != 2 || len(ids) != 3 {
@@ -192,7 +195,7 @@ func TestEarlierAttemptsKept(t *testing.T) {
 	}
 }
 
-// TestSlowDripCut: a probes.TCP server announces 65535 bytes and drips one every
+// TestSlowDripCut: a model.TCP server announces 65535 bytes and drips one every
 // 20 ms. The exchange ends with a timeout within its Timeout (plus slack),
 // not when the drip ends (about 22 minutes).
 func TestSlowDripCut(t *testing.T) {
@@ -204,9 +207,9 @@ func TestSlowDripCut(t *testing.T) {
 	defer s.Stop()
 	x := sock(opts{Timeout: 300 * time.Millisecond})
 	start := time.Now()
-	ex := x.Exchange(context.Background(), addr, testQuery(t), probes.TCP)
+	ex := x.Exchange(context.Background(), addr, testQuery(t), model.TCP)
 	el := time.Since(start)
-	if !errors.Is(ex.Err, probes.ErrTimeout) {
+	if !errors.Is(ex.Err, model.ErrTimeout) {
 		t.Errorf("err %v, want a timeout", ex.Err)
 	}
 	if el > 2*time.Second {
@@ -215,14 +218,14 @@ func TestSlowDripCut(t *testing.T) {
 	if s.Sent.Load() == 0 {
 		t.Error("the server dripped nothing: the test proves nothing")
 	}
-	r := probes.Judge(probes.Catalog[5], probes.JudgeContext{Zone: "example.test.", Name: "www.example.test."}, ex, nil)
-	if !r.Has(probes.CodeTimeout) {
+	r := judge.Exchange(catalog.Catalog[5], judge.Context{Zone: "example.test.", Name: "www.example.test."}, ex, nil)
+	if !r.Has(catalog.CodeTimeout) {
 		t.Errorf("judged %v, want timeout", r.Issues)
 	}
 }
 
-// TestMaxBytes: a reply over the byte limit is refused, over probes.TCP before it
-// is read (the length prefix announces it) and over probes.UDP once it arrives.
+// TestMaxBytes: a reply over the byte limit is refused, over model.TCP before it
+// is read (the length prefix announces it) and over model.UDP once it arrives.
 func TestMaxBytes(t *testing.T) {
 	big := func(q []byte) []byte {
 		m := new(dns.Msg)
@@ -238,11 +241,11 @@ func TestMaxBytes(t *testing.T) {
 	_, addr := startUDP(t, func(conn *net.UDPConn, from *net.UDPAddr, q []byte) { conn.WriteToUDP(big(q), from) })
 	for _, limit := range []int{0, 1024} {
 		x := sock(opts{Timeout: time.Second, MaxBytes: limit})
-		ex := x.Exchange(context.Background(), addr, testQuery(t), probes.UDP)
+		ex := x.Exchange(context.Background(), addr, testQuery(t), model.UDP)
 		if limit == 0 && ex.Reply == nil {
 			t.Errorf("no limit: reply refused: %v", ex.Err)
 		}
-		if limit > 0 && !errors.Is(ex.Err, probes.ErrTooLarge) {
+		if limit > 0 && !errors.Is(ex.Err, model.ErrTooLarge) {
 			t.Errorf("limit %d: err %v, want ErrTooLarge", limit, ex.Err)
 		}
 	}

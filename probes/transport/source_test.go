@@ -10,12 +10,12 @@ import (
 	"testing"
 	"time"
 
-	"github.com/caaprobe/caaprobe/probes"
+	"github.com/caaprobe/caaprobe/probes/model"
 )
 
 // TestSourceFromSocket: every exchange records the local address and port
 // it was sent from, read from the socket; the server saw exactly that
-// source, over probes.UDP (each attempt its own, the earlier ones kept) and probes.TCP.
+// source, over model.UDP (each attempt its own, the earlier ones kept) and model.TCP.
 func TestSourceFromSocket(t *testing.T) {
 	var mu sync.Mutex
 	var seen []netip.AddrPort
@@ -29,7 +29,7 @@ func TestSourceFromSocket(t *testing.T) {
 		}
 	})
 	x := sock(opts{Timeout: 200 * time.Millisecond, Retries: 1})
-	ex := x.Exchange(context.Background(), addr, testQuery(t), probes.UDP)
+	ex := x.Exchange(context.Background(), addr, testQuery(t), model.UDP)
 	mu.Lock()
 	if ex.Reply == nil || len(seen) != 2 || len(ex.Earlier) != 1 {
 		mu.Unlock()
@@ -41,12 +41,12 @@ func TestSourceFromSocket(t *testing.T) {
 	mu.Unlock()
 
 	server, from := serveTCPOnce(t)
-	tex := x.Exchange(context.Background(), server, testQuery(t), probes.TCP)
+	tex := x.Exchange(context.Background(), server, testQuery(t), model.TCP)
 	if tex.Reply == nil {
-		t.Fatalf("no probes.TCP reply: %v", tex.Err)
+		t.Fatalf("no model.TCP reply: %v", tex.Err)
 	}
 	if got := <-from; tex.Source != got || !tex.Source.Addr().Is4() {
-		t.Errorf("probes.TCP source %v, the server saw %v", tex.Source, got)
+		t.Errorf("model.TCP source %v, the server saw %v", tex.Source, got)
 	}
 }
 
@@ -61,7 +61,7 @@ func TestBoundSource(t *testing.T) {
 		conn.WriteToUDP(answer(t, q, binary.BigEndian.Uint16(q)), f)
 	})
 	x := &Socket{Timeout: time.Second, Source: src}
-	ex := x.Exchange(context.Background(), addr, testQuery(t), probes.UDP)
+	ex := x.Exchange(context.Background(), addr, testQuery(t), model.UDP)
 	if ex.Reply == nil {
 		t.Fatalf("no reply: %v", ex.Err)
 	}
@@ -69,7 +69,7 @@ func TestBoundSource(t *testing.T) {
 		t.Errorf("UDP: the server saw %v, the exchange records %v; want %v", got, ex.Source, src)
 	}
 	tserver, tfrom := serveTCPOnce(t)
-	tex := x.Exchange(context.Background(), tserver, testQuery(t), probes.TCP)
+	tex := x.Exchange(context.Background(), tserver, testQuery(t), model.TCP)
 	if tex.Reply == nil {
 		t.Fatalf("no TCP reply: %v", tex.Err)
 	}

@@ -9,12 +9,13 @@ import (
 	"testing"
 	"time"
 
-	"github.com/caaprobe/caaprobe/probes"
+	"github.com/caaprobe/caaprobe/probes/model"
+	"github.com/caaprobe/caaprobe/probes/wire"
 	"github.com/miekg/dns"
 )
 
-// TestExchangeTC: a truncated probes.UDP reply is retried once over probes.TCP with the
-// same question (a fresh ID), and both exchanges come back; a whole probes.UDP reply is not
+// TestExchangeTC: a truncated model.UDP reply is retried once over model.TCP with the
+// same question (a fresh ID), and both exchanges come back; a whole model.UDP reply is not
 // retried.
 func TestExchangeTC(t *testing.T) {
 	for _, truncate := range []bool{true, false} {
@@ -27,8 +28,8 @@ func TestExchangeTC(t *testing.T) {
 			b, _ := m.Pack()
 			conn.WriteToUDP(b, from)
 		}
-		// The probes.TCP listener needs the probes.UDP server's port, which another
-		// process may hold over probes.TCP: try a few ports.
+		// The model.TCP listener needs the model.UDP server's port, which another
+		// process may hold over model.TCP: try a few ports.
 		var addr netip.AddrPort
 		var ln net.Listener
 		for try := 0; ln == nil; try++ {
@@ -65,23 +66,23 @@ func TestExchangeTC(t *testing.T) {
 		x := sock(opts{Timeout: 2 * time.Second})
 		udp, tcp := ExchangeTC(context.Background(), x, addr, testQuery(t))
 		ln.Close()
-		if udp == nil || udp.Reply == nil || udp.Transport != probes.UDP {
+		if udp == nil || udp.Reply == nil || udp.Transport != model.UDP {
 			t.Fatalf("truncate=%v: udp exchange %+v", truncate, udp)
 		}
 		if !truncate {
-			if tcp != nil || probes.Final(udp, tcp) != udp {
-				t.Errorf("whole probes.UDP reply retried over probes.TCP: %+v", tcp)
+			if tcp != nil || model.Final(udp, tcp) != udp {
+				t.Errorf("whole model.UDP reply retried over model.TCP: %+v", tcp)
 			}
 			continue
 		}
-		if tcp == nil || tcp.Reply == nil || tcp.Transport != probes.TCP {
+		if tcp == nil || tcp.Reply == nil || tcp.Transport != model.TCP {
 			t.Fatalf("truncated reply: tcp exchange %+v", tcp)
 		}
 		if q := <-done; len(q) < 12 || string(q[2:]) != string(udp.Query[2:]) {
-			t.Errorf("probes.TCP retry asked another question than the probes.UDP query (ID aside)")
+			t.Errorf("model.TCP retry asked another question than the model.UDP query (ID aside)")
 		}
-		if probes.Final(udp, tcp) != tcp || probes.Truncated(tcp.Reply) {
-			t.Errorf("Final is not the probes.TCP exchange")
+		if model.Final(udp, tcp) != tcp || wire.Truncated(tcp.Reply) {
+			t.Errorf("Final is not the model.TCP exchange")
 		}
 	}
 }

@@ -12,8 +12,10 @@ import (
 	"sync/atomic"
 	"testing"
 
-	"github.com/caaprobe/caaprobe/probes"
+	"github.com/caaprobe/caaprobe/probes/catalog"
+	"github.com/caaprobe/caaprobe/probes/judge"
 	"github.com/caaprobe/caaprobe/probes/model"
+	"github.com/caaprobe/caaprobe/probes/wire"
 	"github.com/miekg/dns"
 )
 
@@ -136,12 +138,12 @@ func MustRR(s string) dns.RR {
 // Srv is one server of a test zone.
 type Srv struct {
 	Resp  Respond
-	Extra probes.Code // a finding to add to its CAA results with DO (the DNSSEC judge's)
+	Extra model.Code // a finding to add to its CAA results with DO (the DNSSEC judge's)
 }
 
 // ResolverSet are the probes a server is asked: the CAA probes of the
 // resolver's path and caa-noedns.
-var ResolverSet = []probes.ProbeID{probes.ProbeCAA, probes.ProbeCAAUpper, probes.ProbeCAA0x20, probes.ProbeCAANoEDNS}
+var ResolverSet = []model.ProbeID{catalog.ProbeCAA, catalog.ProbeCAAUpper, catalog.ProbeCAA0x20, catalog.ProbeCAANoEDNS}
 
 // Server builds the judged results of server i of zone for name, as the
 // engine does: each probe judged, then the per-server cross-checks.
@@ -149,10 +151,10 @@ func Server(t *testing.T, zone, name string, i int, s Srv) *model.Server {
 	t.Helper()
 	addr := netip.AddrFrom4([4]byte{192, 0, 2, byte(i + 1)})
 	rs := &model.Server{Zone: zone, NS: fmt.Sprintf("ns%d.%s", i+1, zone), Addr: addr}
-	var results []*probes.Result
+	var results []*model.Result
 	for _, id := range ResolverSet {
-		p, _ := probes.ProbeByID(id)
-		q, err := probes.BuildQuery(probes.Spell(name, p.Spelling), p.Type, p.EDNS, p.DO)
+		p, _ := catalog.ProbeByID(id)
+		q, err := wire.BuildQuery(wire.Spell(name, p.Spelling), p.Type, p.EDNS, p.DO)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -160,21 +162,21 @@ func Server(t *testing.T, zone, name string, i int, s Srv) *model.Server {
 		if err := qm.Unpack(q); err != nil {
 			t.Fatal(err)
 		}
-		ex := &probes.Exchange{Server: netip.AddrPortFrom(addr, 53), Transport: p.Transport, Query: q, Attempts: 1}
+		ex := &model.Exchange{Server: netip.AddrPortFrom(addr, 53), Transport: p.Transport, Query: q, Attempts: 1}
 		if m := s.Resp(qm); m != nil {
 			if ex.Reply, err = m.Pack(); err != nil {
 				t.Fatal(err)
 			}
 		} else {
-			ex.Err = probes.ErrTimeout
+			ex.Err = model.ErrTimeout
 		}
-		r := probes.Judge(p, probes.JudgeContext{Zone: zone, Name: name, Exists: true}, ex, nil)
+		r := judge.Exchange(p, judge.Context{Zone: zone, Name: name, Exists: true}, ex, nil)
 		if s.Extra != "" && p.DO {
 			r.Add(s.Extra, "added by the test")
 		}
 		results = append(results, &r)
 	}
-	probes.Apply(probes.CheckServer(results))
+	judge.Apply(judge.CheckServer(results))
 	rs.Results = results
 	return rs
 }
@@ -198,11 +200,11 @@ func Domain(t *testing.T, zs ...Zone) *model.Domain {
 			d.Servers = append(d.Servers, Server(t, z.Zone, z.Name, i, s))
 		}
 	}
-	var all []*probes.Result
+	var all []*model.Result
 	for _, s := range d.Servers {
 		all = append(all, s.Results...)
 	}
-	probes.Apply(probes.CheckZone(all))
-	probes.Summarise(d)
+	judge.Apply(judge.CheckZone(all))
+	judge.Summarise(d)
 	return d
 }

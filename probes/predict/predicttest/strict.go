@@ -4,7 +4,8 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/caaprobe/caaprobe/probes"
+	"github.com/caaprobe/caaprobe/probes/catalog"
+	"github.com/caaprobe/caaprobe/probes/judge"
 	"github.com/caaprobe/caaprobe/probes/model"
 	"github.com/caaprobe/caaprobe/probes/predict"
 	"github.com/miekg/dns"
@@ -22,7 +23,7 @@ type Strict struct{}
 func (Strict) Name() string { return "strict" }
 
 // Probes implements predict.Model.
-func (Strict) Probes() []probes.ProbeID { return []probes.ProbeID{probes.ProbeCAA} }
+func (Strict) Probes() []model.ProbeID { return []model.ProbeID{catalog.ProbeCAA} }
 
 // Resolve implements predict.Model.
 func (Strict) Resolve(n *model.Name, servers []*model.Server) predict.Name {
@@ -37,11 +38,11 @@ func (Strict) Resolve(n *model.Name, servers []*model.Server) predict.Name {
 			continue
 		}
 		for _, r := range s.Results {
-			if r.Name != n.Name || r.Probe != probes.ProbeCAA || r.Has(probes.CodeFamilyUnreachable) {
+			if r.Name != n.Name || r.Probe != catalog.ProbeCAA || r.Has(catalog.CodeFamilyUnreachable) {
 				continue
 			}
 			label := fmt.Sprintf("%s (%s)", model.TrimDot(s.NS), s.Addr)
-			if !r.Answered() || probes.Fails(r) {
+			if !r.Answered() || judge.Fails(r) {
 				out.Failing = append(out.Failing, label)
 				faults = append(faults, fmt.Sprintf("%s fails CAA (%s)", label, r.Status))
 				continue
@@ -65,7 +66,7 @@ func (Strict) Resolve(n *model.Name, servers []*model.Server) predict.Name {
 
 // addVariant adds r's answer to the variant with the same RCODE and
 // records, or as a new one.
-func addVariant(out *predict.Name, r *probes.Result, label string) {
+func addVariant(out *predict.Name, r *model.Result, label string) {
 	var rrset []*dns.CAA
 	var rd []string
 	for _, rr := range r.Records {

@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/caaprobe/caaprobe/probes"
+	"github.com/caaprobe/caaprobe/probes/catalog"
 	"github.com/caaprobe/caaprobe/probes/model"
 	"github.com/caaprobe/caaprobe/probes/predict"
 )
@@ -82,11 +82,11 @@ func pluralES(n int) string {
 
 // dropped reports a fault that costs the resolver a timeout rather than a
 // round trip: no reply, or only replies it ignores (wrong ID or question).
-func dropped(r *probes.Result) bool {
+func dropped(r *model.Result) bool {
 	if r == nil {
 		return false
 	}
-	for _, c := range []probes.Code{probes.CodeTimeout, probes.CodeIntermittentTimeout, probes.CodeIDMismatch, probes.CodeQuestionMismatch, probes.CodeUnreachable} {
+	for _, c := range []model.Code{catalog.CodeTimeout, catalog.CodeIntermittentTimeout, catalog.CodeIDMismatch, catalog.CodeQuestionMismatch, catalog.CodeUnreachable} {
 		if r.Has(c) {
 			return true
 		}
@@ -101,14 +101,14 @@ func behaviour(p Path) string {
 	if r == nil {
 		return "fails CAA"
 	}
-	typ := probes.TypeString(r.QType)
+	typ := catalog.TypeString(r.QType)
 	if p.DropsDO {
 		return fmt.Sprintf("drops every %s query that carries EDNS with the DO bit, as validating resolvers send them, and answers only without EDNS; Unbound falls back without EDNS after FORMERR or NOTIMP, never after a timeout", typ)
 	}
 	if p.Lame {
 		return fmt.Sprintf("answers %s with a referral instead of an answer (a lame server)", typ)
 	}
-	if r.Has(probes.CodeEDNSIntolerant) {
+	if r.Has(catalog.CodeEDNSIntolerant) {
 		// The RCODE is only the symptom: without EDNS the server answers.
 		if p.Signed {
 			return fmt.Sprintf("fails %s queries that carry EDNS and answers them without (%s), but the zone is signed and an answer without EDNS carries no signatures, so the validator rejects it", typ, r.Status)
@@ -116,29 +116,29 @@ func behaviour(p Path) string {
 		return fmt.Sprintf("fails %s queries that carry EDNS and answers them without (%s)", typ, r.Status)
 	}
 	for _, is := range r.Issues {
-		if probes.Info(is.Code).Severity != probes.SeverityFail || passes[is.Code] {
+		if catalog.Info(is.Code).Severity != model.SeverityFail || passes[is.Code] {
 			continue
 		}
 		switch is.Code {
-		case probes.CodeTimeout:
+		case catalog.CodeTimeout:
 			return "does not answer " + typ + " queries (timeout)"
-		case probes.CodeIntermittentTimeout:
+		case catalog.CodeIntermittentTimeout:
 			return "drops some " + typ + " queries (" + is.Detail + ")"
-		case probes.CodeRcodeNotimp, probes.CodeRcodeRefused, probes.CodeRcodeServfail, probes.CodeRcodeFormerr, probes.CodeRcodeOther:
+		case catalog.CodeRcodeNotimp, catalog.CodeRcodeRefused, catalog.CodeRcodeServfail, catalog.CodeRcodeFormerr, catalog.CodeRcodeOther:
 			return fmt.Sprintf("answers %s to %s", r.Status, typ)
-		case probes.CodeDNSSECBogus:
+		case catalog.CodeDNSSECBogus:
 			return fmt.Sprintf("returns %s answers whose DNSSEC validation fails for %s (%s)", typ, r.QName, is.Detail)
-		case probes.CodeDNSSECMissing:
+		case catalog.CodeDNSSECMissing:
 			return fmt.Sprintf("returns %s answers without the signatures or denial proof a signed zone needs (%s)", typ, is.Detail)
-		case probes.CodeMalformed:
+		case catalog.CodeMalformed:
 			return fmt.Sprintf("sends %s replies that do not parse (%s)", typ, is.Detail)
-		case probes.CodeIDMismatch:
+		case catalog.CodeIDMismatch:
 			return fmt.Sprintf("answers %s with the wrong message ID", typ)
-		case probes.CodeQuestionMismatch:
+		case catalog.CodeQuestionMismatch:
 			return fmt.Sprintf("answers %s with another question (%s)", typ, is.Detail)
-		case probes.CodeTruncatedTCPFailed:
+		case catalog.CodeTruncatedTCPFailed:
 			return fmt.Sprintf("truncates %s replies over UDP and fails the TCP retry (%s)", typ, is.Detail)
-		case probes.CodeUnreachable:
+		case catalog.CodeUnreachable:
 			return fmt.Sprintf("cannot be reached for %s (%s)", typ, is.Detail)
 		default:
 			return fmt.Sprintf("fails %s (%s: %s)", typ, is.Code, is.Detail)

@@ -13,9 +13,10 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/caaprobe/caaprobe/probes"
+	"github.com/caaprobe/caaprobe/probes/catalog"
 	"github.com/caaprobe/caaprobe/probes/model"
 	"github.com/caaprobe/caaprobe/probes/predict"
+	"github.com/caaprobe/caaprobe/probes/wire"
 	"github.com/miekg/dns"
 )
 
@@ -44,7 +45,7 @@ type Path struct {
 	Kind   Kind
 	// Answer, for Answers and EmptyNoData: the result whose reply the
 	// resolver takes, its RCODE and CAA records.
-	Answer *probes.Result
+	Answer *model.Result
 	Rcode  int
 	RRset  []*dns.CAA
 	// Key tells answers apart: two paths with equal keys give the CA the
@@ -53,7 +54,7 @@ type Path struct {
 	// Fault is the result that shows what the server does wrong on the
 	// resolver's path: why it Fails, or the detour it costs when it Answers
 	// only after a fallback (EDNSFallback).
-	Fault *probes.Result
+	Fault *model.Result
 	// EDNSFallback: the server fails queries with EDNS (FORMERR or NOTIMP)
 	// and answers without; Unbound retries without EDNS (rule R3).
 	EDNSFallback bool
@@ -81,8 +82,8 @@ func (Model) Name() string { return "unbound" }
 // (use-caps-for-id), its own spelling first; the lowercase and uppercase
 // probes are its extreme spellings (R1); caa-noedns is its retry without
 // EDNS (R3).
-func (Model) Probes() []probes.ProbeID {
-	return append(append([]probes.ProbeID(nil), resolverProbes...), probes.ProbeCAANoEDNS)
+func (Model) Probes() []model.ProbeID {
+	return append(append([]model.ProbeID(nil), resolverProbes...), catalog.ProbeCAANoEDNS)
 }
 
 // Resolve implements predict.Model (the rules of README.md).
@@ -92,7 +93,7 @@ func (Model) Resolve(n *model.Name, servers []*model.Server) predict.Name {
 
 // resolverProbes are the probes on Unbound's path (R1), the random
 // spelling first: the reply the resolver itself would get.
-var resolverProbes = []probes.ProbeID{probes.ProbeCAA0x20, probes.ProbeCAA, probes.ProbeCAAUpper}
+var resolverProbes = []model.ProbeID{catalog.ProbeCAA0x20, catalog.ProbeCAA, catalog.ProbeCAAUpper}
 
 // Label names a server address as the explanations and Failing do.
 func Label(s *model.Server) string {
@@ -104,15 +105,15 @@ func Label(s *model.Server) string {
 // answer is for, or are judged per zone (rules R1, R7), or the reply stays
 // usable and a rule decides what Unbound returns (R3 the EDNS fallback, R4
 // no fallback after a drop, R5 the empty NODATA).
-var passes = map[probes.Code]bool{
-	probes.CodeInvalidCAA:          true, // data: the CA reads the RRset (CA rule C4)
-	probes.CodeNXDomainExisting:    true, // a wrong answer, but an answer (R7)
-	probes.CodeCaseSensitiveAnswer: true, // the 0x20 spelling's reply is the one the resolver gets (R7)
-	probes.CodeFamilyUnreachable:   true, // this host's limit, not the server's
-	probes.CodeEDNSIntolerant:      true, // decided by the EDNS fallback rule (R3)
-	probes.CodeDOIntolerant:        true, // what the CAA probes got decides (R3, R4)
-	probes.CodeNegativeWithoutSOA:  true, // an empty NODATA (R5)
-	probes.CodeNegativeWrongSOA:    true, // the scrubber leaves an empty NODATA (R5)
+var passes = map[model.Code]bool{
+	catalog.CodeInvalidCAA:          true, // data: the CA reads the RRset (CA rule C4)
+	catalog.CodeNXDomainExisting:    true, // a wrong answer, but an answer (R7)
+	catalog.CodeCaseSensitiveAnswer: true, // the 0x20 spelling's reply is the one the resolver gets (R7)
+	catalog.CodeFamilyUnreachable:   true, // this host's limit, not the server's
+	catalog.CodeEDNSIntolerant:      true, // decided by the EDNS fallback rule (R3)
+	catalog.CodeDOIntolerant:        true, // what the CAA probes got decides (R3, R4)
+	catalog.CodeNegativeWithoutSOA:  true, // an empty NODATA (R5)
+	catalog.CodeNegativeWrongSOA:    true, // the scrubber leaves an empty NODATA (R5)
 }
 
 // ServerPath classifies what the resolver gets from server s for name.
@@ -121,13 +122,13 @@ var passes = map[probes.Code]bool{
 // signatures there, so the EDNS fallback cannot rescue it.
 func ServerPath(s *model.Server, name string, signed bool) Path {
 	p := Path{Server: s, Label: Label(s), Signed: signed}
-	by := map[probes.ProbeID]*probes.Result{}
+	by := map[model.ProbeID]*model.Result{}
 	for _, r := range s.Results {
 		if r.Name == name {
 			by[r.Probe] = r
 		}
 	}
-	var rs []*probes.Result
+	var rs []*model.Result
 	for _, id := range resolverProbes {
 		if r := by[id]; r != nil {
 			rs = append(rs, r)
@@ -139,10 +140,10 @@ func ServerPath(s *model.Server, name string, signed bool) Path {
 	}
 	untested := true
 	for _, r := range rs {
-		if !r.Has(probes.CodeFamilyUnreachable) {
+		if !r.Has(catalog.CodeFamilyUnreachable) {
 			untested = false
 		}
-		if r.Has(probes.CodeCaseNotPreserved) {
+		if r.Has(catalog.CodeCaseNotPreserved) {
 			p.CaseChanged = true
 		}
 	}
@@ -151,21 +152,21 @@ func ServerPath(s *model.Server, name string, signed bool) Path {
 		return p
 	}
 	// R3: FORMERR or NOTIMP to a query with EDNS, and an answer without.
-	if base, plain := by[probes.ProbeCAA], by[probes.ProbeCAANoEDNS]; base != nil && plain != nil &&
-		base.Has(probes.CodeEDNSIntolerant) && (base.Rcode == dns.RcodeFormatError || base.Rcode == dns.RcodeNotImplemented) &&
+	if base, plain := by[catalog.ProbeCAA], by[catalog.ProbeCAANoEDNS]; base != nil && plain != nil &&
+		base.Has(catalog.CodeEDNSIntolerant) && (base.Rcode == dns.RcodeFormatError || base.Rcode == dns.RcodeNotImplemented) &&
 		plain.Answered() && !failsLookup(plain, false) && !signed {
 		p.EDNSFallback, p.Fault = true, base
 	}
-	if plain := by[probes.ProbeCAANoEDNS]; plain != nil && plain.Answered() {
+	if plain := by[catalog.ProbeCAANoEDNS]; plain != nil && plain.Answered() {
 		p.DropsDO = true
 		for _, r := range rs {
-			if r.Exchange == nil || r.Exchange.Reply != nil || r.Exchange.RejectedCount > 0 || r.Has(probes.CodeFamilyUnreachable) {
+			if r.Exchange == nil || r.Exchange.Reply != nil || r.Exchange.RejectedCount > 0 || r.Has(catalog.CodeFamilyUnreachable) {
 				p.DropsDO = false
 			}
 		}
 	}
 	// The lowercase probe first: the cross-checks (EDNS) mark it.
-	for _, id := range []probes.ProbeID{probes.ProbeCAA, probes.ProbeCAA0x20, probes.ProbeCAAUpper} {
+	for _, id := range []model.ProbeID{catalog.ProbeCAA, catalog.ProbeCAA0x20, catalog.ProbeCAAUpper} {
 		if r := by[id]; r != nil && failsLookup(r, p.EDNSFallback) {
 			p.Kind, p.Fault = Fails, r
 			return p
@@ -174,7 +175,7 @@ func ServerPath(s *model.Server, name string, signed bool) Path {
 	// The reply the resolver takes: its own spelling (0x20) first.
 	ans := rs[0]
 	if p.EDNSFallback {
-		ans = by[probes.ProbeCAANoEDNS]
+		ans = by[catalog.ProbeCAANoEDNS]
 	}
 	if !ans.Answered() {
 		// A failed result always carries a fail finding; this is a
@@ -210,7 +211,7 @@ func instancePaths(s *model.Server, name string, p Path) []Path {
 	var out []Path
 	seen := map[string]bool{p.Key: true}
 	for _, r := range s.Results {
-		if r.Name != name || !r.Has(probes.CodeInstanceInconsistent) || !r.Answered() || failsLookup(r, false) {
+		if r.Name != name || !r.Has(catalog.CodeInstanceInconsistent) || !r.Answered() || failsLookup(r, false) {
 			continue
 		}
 		k := key(r)
@@ -234,7 +235,7 @@ func instancePaths(s *model.Server, name string, p Path) []Path {
 // instanceLabel adds the instance (NSID) that sent r to a server label, or
 // says that the reply named none (the resolver's own query carries no
 // NSID option).
-func instanceLabel(label string, r *probes.Result) string {
+func instanceLabel(label string, r *model.Result) string {
 	if id := r.Instance(); id != "" {
 		return label + " instance " + id
 	}
@@ -244,12 +245,12 @@ func instanceLabel(label string, r *probes.Result) string {
 // failsLookup reports a result the resolver discards: any fail-severity
 // finding but those in passes. With ednsFallback, the FORMERR or NOTIMP
 // that the retry without EDNS gets past does not count either.
-func failsLookup(r *probes.Result, ednsFallback bool) bool {
+func failsLookup(r *model.Result, ednsFallback bool) bool {
 	for _, is := range r.Issues {
-		if passes[is.Code] || probes.Info(is.Code).Severity != probes.SeverityFail {
+		if passes[is.Code] || catalog.Info(is.Code).Severity != model.SeverityFail {
 			continue
 		}
-		if ednsFallback && (is.Code == probes.CodeRcodeFormerr || is.Code == probes.CodeRcodeNotimp) {
+		if ednsFallback && (is.Code == catalog.CodeRcodeFormerr || is.Code == catalog.CodeRcodeNotimp) {
 			continue
 		}
 		return true
@@ -261,7 +262,7 @@ func failsLookup(r *probes.Result, ednsFallback bool) bool {
 // elsewhere: no answer records, AA clear, NS records in the authority
 // section. Unbound classifies it as a referral or lame reply
 // (iter_resptype.c response_type_from_server), never as the answer.
-func lame(r *probes.Result) bool {
+func lame(r *model.Result) bool {
 	m := r.Msg
 	if m == nil || m.Rcode != dns.RcodeSuccess || len(m.Answer) > 0 || m.Authoritative {
 		return false
@@ -280,7 +281,7 @@ func lame(r *probes.Result) bool {
 // zone count as nothing: Unbound's scrubber (iter_scrub.c) removes them
 // before the reply is classified, so a NODATA with another zone's SOA
 // (negative-wrong-soa) is empty too.
-func emptyNoData(r *probes.Result, zone string) bool {
+func emptyNoData(r *model.Result, zone string) bool {
 	m := r.Msg
 	if m == nil || m.Rcode != dns.RcodeSuccess || len(m.Answer) > 0 {
 		return false
@@ -299,13 +300,13 @@ func emptyNoData(r *probes.Result, zone string) bool {
 }
 
 // key is the RCODE and the canonical (lowercase, sorted) CAA RRset.
-func key(r *probes.Result) string {
+func key(r *model.Result) string {
 	var rd []string
 	for _, rr := range r.Records {
 		rd = append(rd, strings.ToLower(strings.TrimPrefix(rr.String(), rr.Header().String())))
 	}
 	sort.Strings(rd)
-	return probes.RcodeText(r.Rcode) + " [" + strings.Join(rd, "; ") + "]"
+	return wire.RcodeText(r.Rcode) + " [" + strings.Join(rd, "; ") + "]"
 }
 
 // result is the model's working record for one name, turned into a
@@ -379,7 +380,7 @@ func resolve(n *model.Name, servers []*model.Server) *result {
 			untested++
 			out.rule("R9")
 		}
-		if p.EDNSFallback || p.Signed && p.Fault != nil && p.Fault.Has(probes.CodeEDNSIntolerant) {
+		if p.EDNSFallback || p.Signed && p.Fault != nil && p.Fault.Has(catalog.CodeEDNSIntolerant) {
 			out.rule("R3")
 		}
 		if p.DropsDO || p.Kind == Fails && dropped(p.Fault) {

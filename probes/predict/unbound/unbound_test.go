@@ -6,12 +6,15 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/caaprobe/caaprobe/probes"
+	"github.com/caaprobe/caaprobe/probes/catalog"
+	"github.com/caaprobe/caaprobe/probes/judge"
+	"github.com/caaprobe/caaprobe/probes/model"
 	"github.com/caaprobe/caaprobe/probes/predict"
 	"github.com/caaprobe/caaprobe/probes/predict/boulder"
 	"github.com/caaprobe/caaprobe/probes/predict/predicttest"
 	"github.com/caaprobe/caaprobe/probes/predict/unbound"
 	"github.com/caaprobe/caaprobe/probes/report"
+	"github.com/caaprobe/caaprobe/probes/wire"
 	"github.com/miekg/dns"
 )
 
@@ -44,9 +47,9 @@ func TestResolve(t *testing.T) {
 		{"R4 drops queries with DO, answers without", "", []predicttest.Srv{{Resp: predicttest.WithEDNS(predicttest.Drop, predicttest.Answer(z, predicttest.LE))}}, report.OutcomeServfail, 1, 0, "drops every CAA query that carries EDNS with the DO bit", false},
 		{"R2 good + lame referral", "", []predicttest.Srv{good, {Resp: predicttest.Referral}}, report.OutcomeOK, 1, 1, "a referral instead of an answer", true},
 		{"R2 only lame", "", []predicttest.Srv{{Resp: predicttest.Referral}}, report.OutcomeServfail, 1, 0, "lame server", true},
-		{"R2 good + bogus", "secure", []predicttest.Srv{good, {Resp: predicttest.Answer(z, predicttest.LE), Extra: probes.CodeDNSSECBogus}}, report.OutcomeOK, 1, 1, "DNSSEC validation fails", false},
-		{"R2 good + stripped copy", "secure", []predicttest.Srv{good, {Resp: predicttest.Answer(z, predicttest.LE), Extra: probes.CodeDNSSECMissing}}, report.OutcomeOK, 1, 1, "without the signatures", false},
-		{"R2 only bogus", "secure", []predicttest.Srv{{Resp: predicttest.Answer(z, predicttest.LE), Extra: probes.CodeDNSSECBogus}}, report.OutcomeServfail, 1, 0, "SERVFAIL", false},
+		{"R2 good + bogus", "secure", []predicttest.Srv{good, {Resp: predicttest.Answer(z, predicttest.LE), Extra: catalog.CodeDNSSECBogus}}, report.OutcomeOK, 1, 1, "DNSSEC validation fails", false},
+		{"R2 good + stripped copy", "secure", []predicttest.Srv{good, {Resp: predicttest.Answer(z, predicttest.LE), Extra: catalog.CodeDNSSECMissing}}, report.OutcomeOK, 1, 1, "without the signatures", false},
+		{"R2 only bogus", "secure", []predicttest.Srv{{Resp: predicttest.Answer(z, predicttest.LE), Extra: catalog.CodeDNSSECBogus}}, report.OutcomeServfail, 1, 0, "SERVFAIL", false},
 		{"R3 FORMERR to EDNS, unsigned", "insecure", []predicttest.Srv{{Resp: predicttest.WithEDNS(predicttest.Rcode(dns.RcodeFormatError), predicttest.Answer(z, predicttest.LE))}}, report.OutcomeOK, 0, 1, "retries without EDNS", false},
 		{"R3 FORMERR to EDNS, signed", "secure", []predicttest.Srv{{Resp: predicttest.WithEDNS(predicttest.Rcode(dns.RcodeFormatError), predicttest.Answer(z, predicttest.LE))}}, report.OutcomeServfail, 1, 0, "the zone is signed and an answer without EDNS carries no signatures", false},
 		{"R3 FORMERR to EDNS beside a good server", "insecure", []predicttest.Srv{good, {Resp: predicttest.WithEDNS(predicttest.Rcode(dns.RcodeFormatError), predicttest.Answer(z, predicttest.LE))}}, report.OutcomeOK, 0, 1, "retries without EDNS", false},
@@ -91,16 +94,16 @@ func TestResolveUnreachableFamily(t *testing.T) {
 	const z = "v6.test."
 	mk := func(servers ...*report.Server) *report.Domain {
 		d := &report.Domain{Domain: "v6.test", Names: []*report.Name{{Name: z, Zone: z, Exists: true}}, Servers: servers}
-		probes.Summarise(d)
+		judge.Summarise(d)
 		return d
 	}
 	good := predicttest.Server(t, z, z, 0, predicttest.Srv{Resp: predicttest.Answer(z, predicttest.LE)})
 	far := &report.Server{Zone: z, NS: "ns2." + z, Addr: netip.MustParseAddr("2001:db8::1")}
 	for _, id := range predicttest.ResolverSet {
-		p, _ := probes.ProbeByID(id)
-		q, _ := probes.BuildQuery(probes.Spell(z, p.Spelling), p.Type, p.EDNS, p.DO)
-		r := probes.Judge(p, probes.JudgeContext{Zone: z, Name: z, Exists: true},
-			&probes.Exchange{Server: netip.AddrPortFrom(far.Addr, 53), Query: q, Err: probes.ErrNoFamily}, nil)
+		p, _ := catalog.ProbeByID(id)
+		q, _ := wire.BuildQuery(wire.Spell(z, p.Spelling), p.Type, p.EDNS, p.DO)
+		r := judge.Exchange(p, judge.Context{Zone: z, Name: z, Exists: true},
+			&model.Exchange{Server: netip.AddrPortFrom(far.Addr, 53), Query: q, Err: model.ErrNoFamily}, nil)
 		far.Results = append(far.Results, &r)
 	}
 	r := boulder.Predict(mk(good, far), unbound.Model{}, "letsencrypt.org", "v6.test").Names[0]
@@ -127,7 +130,7 @@ func TestResolveConformance(t *testing.T) {
 		failing  int
 		variants int
 	}{
-		{"passed fail finding on a good answer", []predicttest.Srv{{Resp: predicttest.Answer(z, predicttest.LE), Extra: probes.CodeDOIntolerant}}, report.OutcomeOK, 0, 1},
+		{"passed fail finding on a good answer", []predicttest.Srv{{Resp: predicttest.Answer(z, predicttest.LE), Extra: catalog.CodeDOIntolerant}}, report.OutcomeOK, 0, 1},
 		{"wrong-zone SOA beside a good server", []predicttest.Srv{good, {Resp: predicttest.WrongSOA}}, report.OutcomeOK, 1, 1},
 		{"wrong-zone SOA alone", []predicttest.Srv{{Resp: predicttest.WrongSOA}}, report.OutcomeOK, 0, 1},
 		{"anycast instances answer differently", []predicttest.Srv{{Resp: predicttest.Anycast(z, predicttest.LE, `0 issue "old-ca.example"`)}}, report.OutcomeIntermittent, 0, 2},
@@ -150,11 +153,11 @@ func TestResolveConformance(t *testing.T) {
 // resolver's query byte for byte (no NSID option).
 func TestProbes(t *testing.T) {
 	ids := unbound.Model{}.Probes()
-	if len(ids) != 4 || ids[0] != probes.ProbeCAA0x20 || ids[3] != probes.ProbeCAANoEDNS {
+	if len(ids) != 4 || ids[0] != catalog.ProbeCAA0x20 || ids[3] != catalog.ProbeCAANoEDNS {
 		t.Fatalf("probes %v, want caa-0x20 first, the three spellings and caa-noedns", ids)
 	}
 	for _, id := range ids {
-		p, ok := probes.ProbeByID(id)
+		p, ok := catalog.ProbeByID(id)
 		if !ok || p.Conformance() || (p.EDNS && !p.NoNSID) {
 			t.Errorf("%s: in catalog %v, conformance %v, EDNS %v without NSID %v", id, ok, p.Conformance(), p.EDNS, p.NoNSID)
 		}

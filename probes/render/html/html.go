@@ -21,7 +21,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/caaprobe/caaprobe/probes"
+	"github.com/caaprobe/caaprobe/probes/catalog"
 	"github.com/caaprobe/caaprobe/probes/evidence"
 	"github.com/caaprobe/caaprobe/probes/model"
 	"github.com/caaprobe/caaprobe/probes/report"
@@ -50,7 +50,7 @@ type Writer struct {
 	body    *os.File
 	rows    []row
 	mpics   []mpicView
-	marks   map[probes.Code]bool
+	marks   map[model.Code]bool
 	vantage map[string]bool
 	sum     *summary.Summary
 	err     error
@@ -80,7 +80,7 @@ func New(w io.Writer, opt Options) (*Writer, error) {
 	if opt.Title == "" {
 		opt.Title = "caaprobe report"
 	}
-	return &Writer{w: w, opt: opt, body: f, marks: map[probes.Code]bool{}, vantage: map[string]bool{}}, nil
+	return &Writer{w: w, opt: opt, body: f, marks: map[model.Code]bool{}, vantage: map[string]bool{}}, nil
 }
 
 // SetSummary adds the provider view (probes/summary) to the page.
@@ -111,7 +111,7 @@ func (h *Writer) Add(d *report.Domain, vantage string) error {
 		r.Codes[i].N++
 	}
 	sort.SliceStable(r.Codes, func(i, j int) bool {
-		return report.SeverityRank(probes.Severity(r.Codes[i].Sev)) < report.SeverityRank(probes.Severity(r.Codes[j].Sev))
+		return report.SeverityRank(model.Severity(r.Codes[i].Sev)) < report.SeverityRank(model.Severity(r.Codes[j].Sev))
 	})
 	h.rows = append(h.rows, r)
 	if err := page.ExecuteTemplate(h.body, "domain", v); err != nil {
@@ -187,9 +187,9 @@ type legendRow struct {
 	Mark, Code, Severity, Summary string
 }
 
-func legend(seen map[probes.Code]bool) []legendRow {
+func legend(seen map[model.Code]bool) []legendRow {
 	var out []legendRow
-	for _, f := range probes.Findings {
+	for _, f := range catalog.Findings {
 		if seen[f.Code] && f.Mark != "" {
 			out = append(out, legendRow{Mark: f.Mark, Code: string(f.Code), Severity: string(f.Severity), Summary: f.Summary})
 		}
@@ -309,7 +309,7 @@ func repeatOf(rep *report.Repeat) *repeatView {
 		if where == "" {
 			where = model.TrimDot(f.Zone)
 		}
-		v.Faults = append(v.Faults, repeatFaultView{Where: where, Name: f.Name, Code: string(f.Code), Sev: string(probes.Info(f.Code).Severity),
+		v.Faults = append(v.Faults, repeatFaultView{Where: where, Name: f.Name, Code: string(f.Code), Sev: string(catalog.Info(f.Code).Severity),
 			Probe: string(f.Probe), Detail: f.Detail, Seen: f.Seen, First: f.First})
 		if f.Result == nil || f.Result.Exchange == nil || len(f.Result.Exchange.Query) == 0 {
 			continue
@@ -325,7 +325,7 @@ func repeatOf(rep *report.Repeat) *repeatView {
 
 // cell is a matrix cell: the terminal's text (report.Cell), coloured by
 // its worst finding and led by a symbol, so it reads without colour too.
-func cell(r *probes.Result) cellView {
+func cell(r *model.Result) cellView {
 	if r == nil {
 		return cellView{Text: "-", Class: "none", Title: "not sent"}
 	}
@@ -334,14 +334,14 @@ func cell(r *probes.Result) cellView {
 	c := cellView{Text: report.Cell(r), Class: "plain"}
 	var titles []string
 	for _, is := range r.Issues {
-		info := probes.Info(is.Code)
+		info := catalog.Info(is.Code)
 		titles = append(titles, fmt.Sprintf("%s (%s): %s", is.Code, info.Severity, is.Detail))
 		switch {
-		case info.Severity == probes.SeverityFail:
+		case info.Severity == model.SeverityFail:
 			c.Class, c.Sym = "fail", "✗"
-		case info.Severity == probes.SeverityWarn && c.Class != "fail":
+		case info.Severity == model.SeverityWarn && c.Class != "fail":
 			c.Class, c.Sym = "warn", "!"
-		case info.Severity == probes.SeverityInfo && c.Class == "plain":
+		case info.Severity == model.SeverityInfo && c.Class == "plain":
 			c.Class, c.Sym = "info", "i"
 		}
 	}
@@ -350,7 +350,7 @@ func cell(r *probes.Result) cellView {
 }
 
 // findings groups a domain's findings by code and server, in words and
-// as the text for the provider (the wording of probes.Findings, as in the
+// as the text for the provider (the wording of catalog.Findings, as in the
 // Markdown evidence report).
 func findings(d *report.Domain) ([]findingView, []providerView) {
 	gs := report.GroupFindings(d.Findings, false)
@@ -364,19 +364,19 @@ func findings(d *report.Domain) ([]findingView, []providerView) {
 		}
 		fv = append(fv, findingView{Sev: string(f.Severity), Code: string(f.Code), Where: where,
 			Name: strings.Join(g.Names, ", "), Probes: strings.Join(g.Probes, ", "), Detail: strings.Join(g.Details, "; ")})
-		if f.Severity == probes.SeverityInfo {
+		if f.Severity == model.SeverityInfo {
 			continue
 		}
-		info := probes.Info(f.Code)
+		info := catalog.Info(f.Code)
 		p := providerView{Sev: string(f.Severity), Code: string(f.Code), Where: where, Summary: info.Summary, RFC: info.RFC,
 			Requires: info.Requires, Impact: info.Impact, Fix: info.Fix, Seen: strings.Join(g.Details, "; ")}
 		// The first finding whose result kept its exchange gives the
 		// dig command.
-		i := slices.IndexFunc(g.Results, func(r *probes.Result) bool { return r.Exchange != nil })
+		i := slices.IndexFunc(g.Results, func(r *model.Result) bool { return r.Exchange != nil })
 		if i >= 0 {
 			r := g.Results[i]
 			ex := r.Exchange
-			if r.Fallback != nil && f.Code == probes.CodeTruncatedTCPFailed {
+			if r.Fallback != nil && f.Code == catalog.CodeTruncatedTCPFailed {
 				ex = r.Fallback
 			}
 			if len(ex.Query) > 0 {
@@ -408,7 +408,7 @@ func exchanges(d *report.Domain) []exchangeView {
 				if !slices.Contains(codes, string(is.Code)) {
 					codes = append(codes, string(is.Code))
 				}
-				if probes.Info(is.Code).Severity == probes.SeverityFail {
+				if catalog.Info(is.Code).Severity == model.SeverityFail {
 					class = "fail"
 				}
 			}

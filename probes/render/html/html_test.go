@@ -6,7 +6,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/caaprobe/caaprobe/probes"
+	"github.com/caaprobe/caaprobe/probes/catalog"
+	"github.com/caaprobe/caaprobe/probes/model"
 	"github.com/caaprobe/caaprobe/probes/report"
 	"github.com/caaprobe/caaprobe/probes/runs"
 	"github.com/caaprobe/caaprobe/probes/summary"
@@ -17,14 +18,14 @@ import (
 const hostile = `<script>alert(1)</script><img src=x onerror=alert(2)>"'&`
 
 func hostileDomain() *report.Domain {
-	r := &probes.Result{Probe: probes.ProbeCAA, Name: "x.test.", Status: "NOTIMP", Rcode: 4,
-		Issues: []probes.Issue{{Code: probes.CodeRcodeNotimp, Detail: hostile}}}
+	r := &model.Result{Probe: catalog.ProbeCAA, Name: "x.test.", Status: "NOTIMP", Rcode: 4,
+		Issues: []model.Issue{{Code: catalog.CodeRcodeNotimp, Detail: hostile}}}
 	return &report.Domain{Domain: "x.test", Verdict: report.VerdictFail, Outcome: report.OutcomeServfail, Source: hostile,
 		Explanation: hostile, Policy: &report.Policy{CA: "ca.example", Issue: "unknown", Wildcard: "unknown", Reason: hostile},
 		Names:   []*report.Name{{Name: "x.test.", Zone: "x.test.", Outcome: report.OutcomeServfail, Failing: []string{hostile}}},
-		Servers: []*report.Server{{Zone: "x.test.", NS: "ns1.x.test.", Addr: netip.MustParseAddr("192.0.2.1"), Results: []*probes.Result{r}}},
-		Findings: []report.Finding{{Code: probes.CodeRcodeNotimp, Severity: probes.SeverityFail, Name: "x.test", Zone: "x.test", NS: hostile,
-			Addr: "192.0.2.1", Probe: probes.ProbeCAA, Detail: hostile, Result: r}}}
+		Servers: []*report.Server{{Zone: "x.test.", NS: "ns1.x.test.", Addr: netip.MustParseAddr("192.0.2.1"), Results: []*model.Result{r}}},
+		Findings: []report.Finding{{Code: catalog.CodeRcodeNotimp, Severity: model.SeverityFail, Name: "x.test", Zone: "x.test", NS: hostile,
+			Addr: "192.0.2.1", Probe: catalog.ProbeCAA, Detail: hostile, Result: r}}}
 }
 
 func TestEscapesEverything(t *testing.T) {

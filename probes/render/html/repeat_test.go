@@ -8,7 +8,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/caaprobe/caaprobe/probes"
+	"github.com/caaprobe/caaprobe/probes/catalog"
+	"github.com/caaprobe/caaprobe/probes/model"
 	"github.com/caaprobe/caaprobe/probes/report"
 	"github.com/miekg/dns"
 	"golang.org/x/net/html"
@@ -31,15 +32,15 @@ func repeatDomain(t *testing.T) *report.Domain {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ex := &probes.Exchange{Server: netip.MustParseAddrPort("192.0.2.1:53"), Query: query, Reply: reply,
+	ex := &model.Exchange{Server: netip.MustParseAddrPort("192.0.2.1:53"), Query: query, Reply: reply,
 		Start: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC), RTT: time.Millisecond, Attempts: 1}
-	res := &probes.Result{Probe: probes.ProbeCAA, Name: "x.test.", Status: "SERVFAIL", Rcode: dns.RcodeServerFailure, Exchange: ex,
-		Issues: []probes.Issue{{Code: probes.CodeRcodeServfail, Detail: hostile}}}
+	res := &model.Result{Probe: catalog.ProbeCAA, Name: "x.test.", Status: "SERVFAIL", Rcode: dns.RcodeServerFailure, Exchange: ex,
+		Issues: []model.Issue{{Code: catalog.CodeRcodeServfail, Detail: hostile}}}
 	d := hostileDomain()
 	d.Repeat = &report.Repeat{Tries: 20, Shown: 3, Failed: 20, Faults: []report.RepeatFault{
-		{Server: "ns1.x.test (192.0.2.1)", Zone: "x.test.", Name: "x.test", Code: probes.CodeRcodeServfail, Seen: 1, First: 7,
-			Probe: probes.ProbeCAA, Detail: hostile, Result: res},
-		{Zone: "x.test.", Name: "x.test", Code: probes.CodeRcodeNotimp, Seen: 20, First: 1, Probe: probes.ProbeCAA, Detail: "every time"},
+		{Server: "ns1.x.test (192.0.2.1)", Zone: "x.test.", Name: "x.test", Code: catalog.CodeRcodeServfail, Seen: 1, First: 7,
+			Probe: catalog.ProbeCAA, Detail: hostile, Result: res},
+		{Zone: "x.test.", Name: "x.test", Code: catalog.CodeRcodeNotimp, Seen: 20, First: 1, Probe: catalog.ProbeCAA, Detail: "every time"},
 	}}
 	return d
 }
@@ -123,8 +124,8 @@ func TestRepeatTally(t *testing.T) {
 		rows = append(rows, cells)
 	}
 	want := [][]string{
-		{"ns1.x.test (192.0.2.1)", "x.test", "✗ rcode-servfail", "1/20", "7", string(probes.ProbeCAA), hostile},
-		{"x.test", "x.test", "✗ rcode-notimp", "20/20", "1", string(probes.ProbeCAA), "every time"},
+		{"ns1.x.test (192.0.2.1)", "x.test", "✗ rcode-servfail", "1/20", "7", string(catalog.ProbeCAA), hostile},
+		{"x.test", "x.test", "✗ rcode-notimp", "20/20", "1", string(catalog.ProbeCAA), "every time"},
 	}
 	if fmt.Sprint(rows) != fmt.Sprint(want) {
 		t.Errorf("rows\n%q\nwant\n%q", rows, want)

@@ -16,8 +16,9 @@ import (
 	"sync"
 	"time"
 
-	"github.com/caaprobe/caaprobe/probes"
+	"github.com/caaprobe/caaprobe/probes/model"
 	"github.com/caaprobe/caaprobe/probes/transport"
+	"github.com/caaprobe/caaprobe/probes/wire"
 	"github.com/miekg/dns"
 )
 
@@ -29,11 +30,11 @@ type Key struct {
 	Server    netip.AddrPort
 	Name      string // FQDN; "" for any
 	Type      uint16
-	Transport probes.Transport
+	Transport model.Transport
 	Exact     bool
 }
 
-func (k Key) matches(server netip.AddrPort, name string, qtype uint16, t probes.Transport) bool {
+func (k Key) matches(server netip.AddrPort, name string, qtype uint16, t model.Transport) bool {
 	if k.Server.IsValid() && k.Server != server || k.Type != 0 && k.Type != qtype || k.Transport != "" && k.Transport != t {
 		return false
 	}
@@ -92,7 +93,7 @@ func Garble() Reply { return Reply{garble: true} }
 // query's ID so that it is taken as the reply.
 func Raw(b []byte) Reply { return Reply{raw: b} }
 
-// Fail ends the attempt with err (probes.ErrUnreachable, probes.ErrLocal…).
+// Fail ends the attempt with err (model.ErrUnreachable, model.ErrLocal…).
 func Fail(err error) Reply { return Reply{err: err} }
 
 // After records rtt as the attempt's round trip (no test waits for it).
@@ -107,7 +108,7 @@ type script struct {
 // Query is one attempt the fake saw.
 type Query struct {
 	Server    netip.AddrPort
-	Transport probes.Transport
+	Transport model.Transport
 	Msg       *dns.Msg // the query as sent (nil when it did not parse)
 }
 
@@ -117,7 +118,7 @@ type Query struct {
 // Default, and is dropped when Default is nil. Safe for concurrent use.
 type Fake struct {
 	// Default answers what no script does; nil drops it.
-	Default func(server netip.AddrPort, t probes.Transport, q *dns.Msg) Reply
+	Default func(server netip.AddrPort, t model.Transport, q *dns.Msg) Reply
 	// Timeout is the wait recorded for a dropped attempt; 0 means 1 s.
 	Timeout time.Duration
 	// Now is the clock of the records (Start); nil means a fake clock that
@@ -164,8 +165,8 @@ func (f *Fake) Count(key Key) int {
 var _ transport.Exchanger = (*Fake)(nil)
 
 // Exchange implements transport.Exchanger: one attempt, as transport.Socket.
-func (f *Fake) Exchange(ctx context.Context, server netip.AddrPort, query []byte, t probes.Transport) *probes.Exchange {
-	ex := &probes.Exchange{Server: server, Transport: t}
+func (f *Fake) Exchange(ctx context.Context, server netip.AddrPort, query []byte, t model.Transport) *model.Exchange {
+	ex := &model.Exchange{Server: server, Transport: t}
 	if len(query) < 12 {
 		ex.Err = fmt.Errorf("query of %d bytes is shorter than a DNS header", len(query))
 		return ex
@@ -207,7 +208,7 @@ func (f *Fake) Exchange(ctx context.Context, server netip.AddrPort, query []byte
 	}
 	ex.Query, ex.Attempts, ex.Source = q, 1, src
 	if err := ctx.Err(); err != nil {
-		ex.Err = probes.ErrTimeout
+		ex.Err = model.ErrTimeout
 		ex.Timeouts = 1
 		ex.Start = f.now(0)
 		return ex
@@ -217,21 +218,21 @@ func (f *Fake) Exchange(ctx context.Context, server netip.AddrPort, query []byte
 	switch {
 	case r.withRTT:
 		rtt = r.rtt
-	case err == probes.ErrTimeout:
+	case err == model.ErrTimeout:
 		rtt = f.timeout()
 	}
 	ex.Start, ex.RTT = f.now(rtt), rtt
 	if err != nil {
 		ex.Err = err
-		if err == probes.ErrTimeout {
+		if err == model.ErrTimeout {
 			ex.Timeouts = 1
 		}
 		return ex
 	}
-	if !probes.Matches(q, reply) {
+	if !wire.Matches(q, reply) {
 		ex.RejectedCount++
 		ex.Rejected = append(ex.Rejected, reply)
-		ex.Err = probes.ErrMismatch
+		ex.Err = model.ErrMismatch
 		return ex
 	}
 	ex.Reply = reply
@@ -266,7 +267,7 @@ func (f *Fake) build(r Reply, q *dns.Msg, wire []byte, parsed bool) ([]byte, err
 	case r.err != nil:
 		return nil, r.err
 	case r.drop:
-		return nil, probes.ErrTimeout
+		return nil, model.ErrTimeout
 	case r.raw != nil:
 		b := append([]byte(nil), r.raw...)
 		if len(b) >= 2 {
@@ -274,7 +275,7 @@ func (f *Fake) build(r Reply, q *dns.Msg, wire []byte, parsed bool) ([]byte, err
 		}
 		return b, nil
 	case !parsed:
-		return nil, probes.ErrTimeout // a server drops what it cannot read
+		return nil, model.ErrTimeout // a server drops what it cannot read
 	case r.trunc:
 		m := new(dns.Msg)
 		m.SetReply(q)
@@ -292,10 +293,10 @@ func (f *Fake) build(r Reply, q *dns.Msg, wire []byte, parsed bool) ([]byte, err
 	case r.answer != nil:
 		m := r.answer(q)
 		if m == nil {
-			return nil, probes.ErrTimeout
+			return nil, model.ErrTimeout
 		}
 		m.Id = q.Id
 		return m.Pack()
 	}
-	return nil, probes.ErrTimeout
+	return nil, model.ErrTimeout
 }

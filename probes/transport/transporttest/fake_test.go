@@ -8,9 +8,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/caaprobe/caaprobe/probes"
+	"github.com/caaprobe/caaprobe/probes/model"
 	"github.com/caaprobe/caaprobe/probes/transport"
 	"github.com/caaprobe/caaprobe/probes/transport/transporttest"
+	"github.com/caaprobe/caaprobe/probes/wire"
 	"github.com/miekg/dns"
 )
 
@@ -18,7 +19,7 @@ var server = netip.MustParseAddrPort("192.0.2.1:53")
 
 func query(t *testing.T, name string) []byte {
 	t.Helper()
-	q, err := probes.BuildQuery(name, dns.TypeCAA, true, true)
+	q, err := wire.BuildQuery(name, dns.TypeCAA, true, true)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -33,7 +34,7 @@ func TestRetryOverFake(t *testing.T) {
 	f := (&transporttest.Fake{Timeout: 3 * time.Second}).On(transporttest.Key{Name: "EXAMPLE.test.", Type: dns.TypeCAA},
 		transporttest.Drop(), transporttest.Drop(), transporttest.Answer(nil))
 	r := transport.New(f, nil, 2, 0)
-	ex := r.Exchange(context.Background(), server, query(t, "example.test."), probes.UDP)
+	ex := r.Exchange(context.Background(), server, query(t, "example.test."), model.UDP)
 	if ex.Reply == nil || ex.Attempts != 3 || ex.Timeouts != 2 || len(ex.Earlier) != 2 {
 		t.Fatalf("reply %v, %d attempts, %d timeouts, %d earlier; want an answer to the third of three", ex.Reply != nil, ex.Attempts, ex.Timeouts, len(ex.Earlier))
 	}
@@ -42,7 +43,7 @@ func TestRetryOverFake(t *testing.T) {
 			t.Errorf("earlier attempt waited %v, want the fake's 3s", a.Waited)
 		}
 	}
-	if !probes.Matches(ex.Query, ex.Reply) {
+	if !wire.Matches(ex.Query, ex.Reply) {
 		t.Error("the reply does not match the last query")
 	}
 	if r.Sent() != 3 || len(f.Queries()) != 3 {
@@ -50,7 +51,7 @@ func TestRetryOverFake(t *testing.T) {
 	}
 	// Case-insensitive by default; Exact tells spellings apart.
 	g := (&transporttest.Fake{}).On(transporttest.Key{Name: "example.test.", Exact: true}, transporttest.Answer(nil))
-	if ex := g.Exchange(context.Background(), server, query(t, "eXample.test."), probes.UDP); !errors.Is(ex.Err, probes.ErrTimeout) {
+	if ex := g.Exchange(context.Background(), server, query(t, "eXample.test."), model.UDP); !errors.Is(ex.Err, model.ErrTimeout) {
 		t.Errorf("an exact key answered another spelling: %v", ex.Err)
 	}
 }
@@ -60,19 +61,19 @@ func TestRetryOverFake(t *testing.T) {
 // query (it is the server's) and does not parse.
 func TestExchangeTCOverFake(t *testing.T) {
 	f := (&transporttest.Fake{}).
-		On(transporttest.Key{Transport: probes.UDP}, transporttest.Truncate()).
-		On(transporttest.Key{Transport: probes.TCP}, transporttest.Garble())
+		On(transporttest.Key{Transport: model.UDP}, transporttest.Truncate()).
+		On(transporttest.Key{Transport: model.TCP}, transporttest.Garble())
 	udp, tcp := transport.ExchangeTC(context.Background(), f, server, query(t, "example.test."))
-	if !probes.Truncated(udp.Reply) || tcp == nil || tcp.Transport != probes.TCP {
+	if !wire.Truncated(udp.Reply) || tcp == nil || tcp.Transport != model.TCP {
 		t.Fatalf("udp %+v tcp %+v: want a truncated UDP reply and a TCP retry", udp, tcp)
 	}
-	if probes.Final(udp, tcp) != tcp || tcp.Reply == nil {
+	if model.Final(udp, tcp) != tcp || tcp.Reply == nil {
 		t.Fatalf("final is not the TCP exchange with its reply: %v", tcp.Err)
 	}
 	if new(dns.Msg).Unpack(tcp.Reply) == nil {
 		t.Error("a garbled reply parses")
 	}
-	if n := f.Count(transporttest.Key{Transport: probes.TCP}); n != 1 {
+	if n := f.Count(transporttest.Key{Transport: model.TCP}); n != 1 {
 		t.Errorf("%d TCP queries, want 1", n)
 	}
 }
@@ -83,12 +84,12 @@ func TestLimiterWrapsAnyExchanger(t *testing.T) {
 	f := (&transporttest.Fake{}).On(transporttest.Key{}, transporttest.Answer(nil))
 	lim := transport.NewLimiter(1, 1)
 	x := lim.Wrap(f)
-	if ex := x.Exchange(context.Background(), server, query(t, "example.test."), probes.UDP); ex.Reply == nil {
+	if ex := x.Exchange(context.Background(), server, query(t, "example.test."), model.UDP); ex.Reply == nil {
 		t.Fatalf("first query (within the burst): %v", ex.Err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	if ex := x.Exchange(ctx, server, query(t, "example.test."), probes.UDP); ex.Err == nil || ex.Attempts != 0 {
+	if ex := x.Exchange(ctx, server, query(t, "example.test."), model.UDP); ex.Err == nil || ex.Attempts != 0 {
 		t.Errorf("over the limit with a cancelled context: err %v, %d attempts; want an error and nothing sent", ex.Err, ex.Attempts)
 	}
 	if n := len(f.Queries()); n != 1 {
@@ -107,7 +108,7 @@ func TestLossyCap(t *testing.T) {
 	l := &transporttest.Lossy{X: f, Seed: 1, Drop: 0.5, MaxConsecutive: 2}
 	r := transport.New(l, nil, 2, 0)
 	for i := range 200 {
-		if ex := r.Exchange(context.Background(), server, query(t, "example.test."), probes.UDP); ex.Reply == nil {
+		if ex := r.Exchange(context.Background(), server, query(t, "example.test."), model.UDP); ex.Reply == nil {
 			t.Fatalf("exchange %d: %v after %d attempts", i, ex.Err, ex.Attempts)
 		}
 	}
@@ -137,7 +138,7 @@ func TestLossyOrderFree(t *testing.T) {
 		l := &transporttest.Lossy{X: f, Seed: 3, Drop: 0.5}
 		out := map[string][]bool{}
 		for _, q := range order {
-			ex := l.Exchange(context.Background(), server, q, probes.UDP)
+			ex := l.Exchange(context.Background(), server, q, model.UDP)
 			out[string(q[2:])] = append(out[string(q[2:])], ex.Reply == nil)
 		}
 		return out

@@ -4,7 +4,8 @@ import (
 	"net/netip"
 
 	"github.com/caaprobe/caaprobe/fixtures"
-	"github.com/caaprobe/caaprobe/probes"
+	"github.com/caaprobe/caaprobe/probes/model"
+	"github.com/caaprobe/caaprobe/probes/wire"
 	"github.com/miekg/dns"
 )
 
@@ -16,16 +17,16 @@ import (
 // writes, the first that answers the query is the reply, as a connected
 // socket would take it.
 func Lab(lab *fixtures.Lab) *Fake {
-	return &Fake{Default: func(server netip.AddrPort, t probes.Transport, q *dns.Msg) Reply {
+	return &Fake{Default: func(server netip.AddrPort, t model.Transport, q *dns.Msg) Reply {
 		if int(server.Port()) != lab.Port {
 			return Drop()
 		}
-		wire, err := q.Pack()
+		packed, err := q.Pack()
 		if err != nil {
 			return Drop()
 		}
-		for _, b := range lab.Handle(server.Addr(), q, t == probes.TCP) {
-			if probes.Matches(wire, b) {
+		for _, b := range lab.Handle(server.Addr(), q, t == model.TCP) {
+			if wire.Matches(packed, b) {
 				return Raw(b)
 			}
 		}

@@ -10,7 +10,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/caaprobe/caaprobe/probes"
+	"github.com/caaprobe/caaprobe/probes/model"
 	"github.com/caaprobe/caaprobe/probes/transport"
 	"github.com/miekg/dns"
 )
@@ -47,7 +47,7 @@ func (l *Lossy) Dropped() int {
 }
 
 // Exchange implements transport.Exchanger.
-func (l *Lossy) Exchange(ctx context.Context, server netip.AddrPort, query []byte, t probes.Transport) *probes.Exchange {
+func (l *Lossy) Exchange(ctx context.Context, server netip.AddrPort, query []byte, t model.Transport) *model.Exchange {
 	if len(l.Servers) > 0 && !slices.Contains(l.Servers, server.Addr()) {
 		return l.X.Exchange(ctx, server, query, t)
 	}
@@ -73,8 +73,8 @@ func (l *Lossy) Exchange(ctx context.Context, server netip.AddrPort, query []byt
 		return l.X.Exchange(ctx, server, query, t)
 	}
 	q := append([]byte(nil), query...)
-	return &probes.Exchange{Server: server, Transport: t, Query: q, Attempts: 1, Timeouts: 1,
-		Start: time.Now(), RTT: l.Timeout, Err: probes.ErrTimeout}
+	return &model.Exchange{Server: server, Transport: t, Query: q, Attempts: 1, Timeouts: 1,
+		Start: time.Now(), RTT: l.Timeout, Err: model.ErrTimeout}
 }
 
 // chance maps (seed, question, attempt) to [0, 1) with FNV-1a: the same
@@ -95,7 +95,7 @@ func chance(seed uint64, key string, attempt int) float64 {
 // stays). Every other byte counts, so two probes that differ only in an
 // EDNS option, a flag or the opcode are two questions with their own
 // counts, whatever order their attempts interleave in.
-func lossKey(server netip.AddrPort, query []byte, t probes.Transport) string {
+func lossKey(server netip.AddrPort, query []byte, t model.Transport) string {
 	key := server.Addr().String() + "/" + string(t) // not the port: a lab picks a free one each run
 	m := new(dns.Msg)
 	if m.Unpack(query) != nil || len(m.Question) == 0 {

@@ -1,9 +1,10 @@
-package probes
+package wire
 
 import (
 	"bytes"
 	"testing"
 
+	"github.com/caaprobe/caaprobe/probes/catalog"
 	"github.com/miekg/dns"
 )
 
@@ -11,7 +12,7 @@ import (
 // miekg/dns packs for the same query.
 func TestBuildQueryMatchesPack(t *testing.T) {
 	for _, name := range []string{"example.test.", "ExAmPlE.TeSt", "a\\.b.test.", "_caa.x-y.test.", "."} {
-		for _, qtype := range []uint16{dns.TypeCAA, TypeUnknown, dns.TypeSOA} {
+		for _, qtype := range []uint16{dns.TypeCAA, catalog.TypeUnknown, dns.TypeSOA} {
 			for _, opt := range []struct{ edns, do bool }{{false, false}, {true, false}, {true, true}} {
 				got, err := BuildQuery(name, qtype, opt.edns, opt.do)
 				if err != nil {

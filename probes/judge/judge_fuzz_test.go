@@ -1,9 +1,12 @@
-package probes
+package judge
 
 import (
 	"strings"
 	"testing"
 
+	"github.com/caaprobe/caaprobe/probes/catalog"
+	"github.com/caaprobe/caaprobe/probes/model"
+	"github.com/caaprobe/caaprobe/probes/wire"
 	"github.com/miekg/dns"
 )
 
@@ -13,8 +16,8 @@ import (
 func fuzzJudgeQueries(t testing.TB) [][]byte {
 	t.Helper()
 	var qs [][]byte
-	for _, p := range Catalog {
-		q, err := BuildQuery(Spell("www.example.test.", p.Spelling), p.Type, p.EDNS, p.DO)
+	for _, p := range catalog.Catalog {
+		q, err := wire.BuildQuery(wire.Spell("www.example.test.", p.Spelling), p.Type, p.EDNS, p.DO)
 		if err != nil {
 			t.Fatalf("query for probe %s: %v", p.ID, err)
 		}
@@ -29,7 +32,7 @@ func fuzzJudgeQueries(t testing.TB) [][]byte {
 // crash the fuzzer reports, not a malformed-response finding that hides it.
 func FuzzJudge(f *testing.F) {
 	qs := fuzzJudgeQueries(f)
-	for i, p := range Catalog {
+	for i, p := range catalog.Catalog {
 		m := new(dns.Msg)
 		m.SetQuestion("www.example.test.", p.Type)
 		m.Response, m.Authoritative = true, true
@@ -57,8 +60,8 @@ func FuzzJudge(f *testing.F) {
 	f.Add(uint8(1), uint8(1), []byte("HTTP/1.1 400 Bad Request\r\n\r\n"))
 
 	f.Fuzz(func(t *testing.T, probe, mode uint8, reply []byte) {
-		i := int(probe) % len(Catalog)
-		p := Catalog[i]
+		i := int(probe) % len(catalog.Catalog)
+		p := catalog.Catalog[i]
 		q := append([]byte(nil), qs[i]...)
 		// Half of the inputs get the query's ID, so the fuzzer does not
 		// spend its time on replies that could never be accepted.
@@ -66,14 +69,14 @@ func FuzzJudge(f *testing.F) {
 			reply = append([]byte(nil), reply...)
 			reply[0], reply[1] = q[0], q[1]
 		}
-		jc := JudgeContext{Zone: "example.test.", Name: "www.example.test.", Exists: mode&8 != 0}
-		ex := &Exchange{Transport: p.Transport, Query: q, Attempts: 1}
-		var fallback *Exchange
+		jc := Context{Zone: "example.test.", Name: "www.example.test.", Exists: mode&8 != 0}
+		ex := &model.Exchange{Transport: p.Transport, Query: q, Attempts: 1}
+		var fallback *model.Exchange
 		switch mode % 3 {
 		case 0: // accepted reply
 			ex.Reply = reply
 		case 1: // rejected datagram
-			ex.Err = ErrMismatch
+			ex.Err = model.ErrMismatch
 			ex.RejectedCount, ex.Rejected = 1, [][]byte{reply}
 		case 2: // truncated UDP reply, fuzzed TCP retry
 			m := new(dns.Msg)
@@ -81,9 +84,9 @@ func FuzzJudge(f *testing.F) {
 			m.Response, m.Truncated = true, true
 			ex.Reply, _ = m.Pack()
 			ex.Reply[0], ex.Reply[1] = q[0], q[1]
-			fallback = &Exchange{Transport: TCP, Query: q, Reply: reply}
+			fallback = &model.Exchange{Transport: model.TCP, Query: q, Reply: reply}
 		}
-		r := judge(p, jc, ex, fallback)
+		r := judgeExchange(p, jc, ex, fallback)
 		if r.Status == "" {
 			t.Fatalf("probe %s: empty status for reply %x", p.ID, reply)
 		}
@@ -91,17 +94,17 @@ func FuzzJudge(f *testing.F) {
 			if strings.Contains(is.Detail, "could not be judged") {
 				t.Fatalf("probe %s: %s", p.ID, is.Detail)
 			}
-			if Info(is.Code).Mark == "??" {
+			if catalog.Info(is.Code).Mark == "??" {
 				t.Fatalf("probe %s: finding %q is not in the catalog", p.ID, is.Code)
 			}
 		}
 		// The cross-checks read what the judge produced; they must cope
 		// with any of it, alone and next to a well-formed result.
-		good := judge(p, jc, &Exchange{Transport: p.Transport, Query: q, Reply: goodReply(t, q)}, nil)
-		Apply(CheckServer([]*Result{&r, &good}))
-		Apply(CheckZone([]*Result{&r, &good}))
+		good := judgeExchange(p, jc, &model.Exchange{Transport: p.Transport, Query: q, Reply: goodReply(t, q)}, nil)
+		Apply(CheckServer([]*model.Result{&r, &good}))
+		Apply(CheckZone([]*model.Result{&r, &good}))
 		// Judge with its recover must agree with the unrecovered run.
-		if rr := Judge(p, jc, ex, fallback); rr.Status != r.Status {
+		if rr := Exchange(p, jc, ex, fallback); rr.Status != r.Status {
 			t.Fatalf("probe %s: Judge says %q, unrecovered judge says %q", p.ID, rr.Status, r.Status)
 		}
 	})
@@ -124,16 +127,16 @@ func goodReply(t *testing.T, q []byte) []byte {
 // they must not panic, and the offsets they return must lie inside the
 // message, since the evidence report slices the bytes at them.
 func FuzzWire(f *testing.F) {
-	q, _ := BuildQuery("www.example.test.", dns.TypeCAA, true, true)
+	q, _ := wire.BuildQuery("www.example.test.", dns.TypeCAA, true, true)
 	f.Add(q, q)
 	f.Add(q, []byte{0, 0, 0x80, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0xC0, 12, 0, 1, 0, 1})
 	f.Add(q, []byte{1, 2, 3})
 	f.Fuzz(func(t *testing.T, query, msg []byte) {
-		end, err := MessageEnd(msg)
+		end, err := wire.MessageEnd(msg)
 		if end < 0 || end > len(msg) {
 			t.Fatalf("MessageEnd offset %d outside a %d-byte message (err %v)", end, len(msg), err)
 		}
-		wq, off, err := ParseQuestion(msg)
+		wq, off, err := wire.ParseQuestion(msg)
 		if off < 0 || off > len(msg) {
 			t.Fatalf("ParseQuestion offset %d outside a %d-byte message", off, len(msg))
 		}
@@ -143,7 +146,7 @@ func FuzzWire(f *testing.F) {
 		if len(query) >= 12 {
 			// An off-path reply must never be accepted with another ID,
 			// whatever else its bytes say.
-			if Matches(query, msg) && (len(msg) < 12 || msg[0] != query[0] || msg[1] != query[1]) {
+			if wire.Matches(query, msg) && (len(msg) < 12 || msg[0] != query[0] || msg[1] != query[1]) {
 				t.Fatalf("Matches accepted reply %x with another ID than query %x", msg, query)
 			}
 		}

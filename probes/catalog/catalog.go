@@ -1,45 +1,47 @@
-// Package probes is caaprobe's vocabulary and its two core mechanisms: the
-// catalog of probes and findings (data, in one place), the exchange (the only
-// code that talks to the network) and the judge (pure functions from an
-// exchange to findings). Discovery, reporting, evidence and orchestration
-// live in subpackages that build on these.
-package probes
+// Package catalog is caaprobe's data: every probe it sends (this file) and
+// every finding it can make (findings.go), each with what is said about it
+// (summary, RFC clause, impact, fix, fixture). The engine turns a Probe into
+// a query (probes/wire), the judge turns its exchange into findings
+// (probes/judge), and the docs and the evidence are written from these
+// tables, so a code's severity and its prose cannot drift apart.
+package catalog
 
 import (
 	"fmt"
 	"strconv"
 	"strings"
 
+	"github.com/caaprobe/caaprobe/probes/model"
 	"github.com/miekg/dns"
 )
 
 // The probes (docs/probes.md). Their IDs appear in the matrix header, the JSON
 // output and users' scripts.
 const (
-	ProbeSOA         ProbeID = "soa"
-	ProbeCAA         ProbeID = "caa"
-	ProbeCAAUpper    ProbeID = "caa-upper"
-	ProbeCAA0x20     ProbeID = "caa-0x20"
-	ProbeCAANoEDNS   ProbeID = "caa-noedns"
-	ProbeCAATCP      ProbeID = "caa-tcp"
-	ProbeUnknownType ProbeID = "unknown-type"
-	ProbeDNSKEY      ProbeID = "dnskey"
-	ProbeNS          ProbeID = "ns"
+	ProbeSOA         model.ProbeID = "soa"
+	ProbeCAA         model.ProbeID = "caa"
+	ProbeCAAUpper    model.ProbeID = "caa-upper"
+	ProbeCAA0x20     model.ProbeID = "caa-0x20"
+	ProbeCAANoEDNS   model.ProbeID = "caa-noedns"
+	ProbeCAATCP      model.ProbeID = "caa-tcp"
+	ProbeUnknownType model.ProbeID = "unknown-type"
+	ProbeDNSKEY      model.ProbeID = "dnskey"
+	ProbeNS          model.ProbeID = "ns"
 
 	// The conformance probes (set "edns", issue 13): each asks CAA at the
 	// relevant name in one way a CA's resolver does not, and is judged
 	// against the plain caa probe of the same server (CheckServer).
-	ProbeEDNSNoDO    ProbeID = "edns-nodo"
-	ProbeEDNSVersion ProbeID = "edns-version"
-	ProbeEDNSOption  ProbeID = "edns-option"
-	ProbeEDNSFlag    ProbeID = "edns-flag"
-	ProbeEDNS512     ProbeID = "edns-512"
-	ProbeEDNSCookie  ProbeID = "edns-cookie"
-	ProbeOpcode      ProbeID = "opcode"
+	ProbeEDNSNoDO    model.ProbeID = "edns-nodo"
+	ProbeEDNSVersion model.ProbeID = "edns-version"
+	ProbeEDNSOption  model.ProbeID = "edns-option"
+	ProbeEDNSFlag    model.ProbeID = "edns-flag"
+	ProbeEDNS512     model.ProbeID = "edns-512"
+	ProbeEDNSCookie  model.ProbeID = "edns-cookie"
+	ProbeOpcode      model.ProbeID = "opcode"
 	// The instance probes (set "id"): CH TXT names that anycast sites
 	// answer with their own name.
-	ProbeIDHostname ProbeID = "id-hostname"
-	ProbeIDServer   ProbeID = "id-server"
+	ProbeIDHostname model.ProbeID = "id-hostname"
+	ProbeIDServer   model.ProbeID = "id-server"
 )
 
 // Probe sets: names that --probes accepts besides probe IDs. A set is data:
@@ -84,10 +86,10 @@ const TypeUnknown uint16 = 666
 // the engine turns it into a query, the judge turns its exchange into
 // findings.
 type Probe struct {
-	ID        ProbeID
+	ID        model.ProbeID
 	Type      uint16
 	Spelling  Spelling
-	Transport Transport
+	Transport model.Transport
 	EDNS      bool // send an OPT record (RFC 6891)
 	DO        bool // set the DNSSEC OK bit (RFC 3225); implies EDNS
 	AtApex    bool // asked once per zone at its apex, not per relevant name
@@ -124,51 +126,51 @@ type Probe struct {
 
 // Catalog is every probe, in the order of the matrix columns.
 var Catalog = []Probe{
-	{ID: ProbeSOA, Type: dns.TypeSOA, Spelling: SpellLower, Transport: UDP, EDNS: true, AtApex: true,
+	{ID: ProbeSOA, Type: dns.TypeSOA, Spelling: SpellLower, Transport: model.UDP, EDNS: true, AtApex: true,
 		Purpose: "SOA at the zone apex: is the server alive and authoritative for the zone"},
-	{ID: ProbeNS, Type: dns.TypeNS, Spelling: SpellLower, Transport: UDP, EDNS: true, AtApex: true,
+	{ID: ProbeNS, Type: dns.TypeNS, Spelling: SpellLower, Transport: model.UDP, EDNS: true, AtApex: true,
 		Purpose: "NS at the zone apex: the child's NS set, compared with the parent's delegation"},
-	{ID: ProbeCAA, Type: dns.TypeCAA, Spelling: SpellLower, Transport: UDP, EDNS: true, DO: true, NoNSID: true,
+	{ID: ProbeCAA, Type: dns.TypeCAA, Spelling: SpellLower, Transport: model.UDP, EDNS: true, DO: true, NoNSID: true,
 		Purpose: "CAA as most clients ask: lowercase name, UDP, EDNS0 with DO"},
-	{ID: ProbeCAAUpper, Type: dns.TypeCAA, Spelling: SpellUpper, Transport: UDP, EDNS: true, DO: true, NoNSID: true,
+	{ID: ProbeCAAUpper, Type: dns.TypeCAA, Spelling: SpellUpper, Transport: model.UDP, EDNS: true, DO: true, NoNSID: true,
 		Purpose: "CAA with the name in UPPERCASE: case-insensitive lookup and case-preserving echo"},
-	{ID: ProbeCAA0x20, Type: dns.TypeCAA, Spelling: SpellRandom, Transport: UDP, EDNS: true, DO: true, NoNSID: true,
+	{ID: ProbeCAA0x20, Type: dns.TypeCAA, Spelling: SpellRandom, Transport: model.UDP, EDNS: true, DO: true, NoNSID: true,
 		Purpose: "CAA with 0x20 random case, fresh per query, as a CA's resolver sends it"},
-	{ID: ProbeCAANoEDNS, Type: dns.TypeCAA, Spelling: SpellLower, Transport: UDP,
+	{ID: ProbeCAANoEDNS, Type: dns.TypeCAA, Spelling: SpellLower, Transport: model.UDP,
 		Purpose: "CAA without OPT: separates EDNS faults from CAA faults"},
-	{ID: ProbeCAATCP, Type: dns.TypeCAA, Spelling: SpellLower, Transport: TCP, EDNS: true, DO: true,
+	{ID: ProbeCAATCP, Type: dns.TypeCAA, Spelling: SpellLower, Transport: model.TCP, EDNS: true, DO: true,
 		Purpose: "CAA over TCP, the path a resolver takes after a truncated reply"},
-	{ID: ProbeUnknownType, Type: TypeUnknown, Spelling: SpellLower, Transport: UDP, EDNS: true,
+	{ID: ProbeUnknownType, Type: TypeUnknown, Spelling: SpellLower, Transport: model.UDP, EDNS: true,
 		Purpose: "an unassigned type (TYPE666, RFC 3597): servers that NOTIMP unknown types fail CAA the same way"},
-	{ID: ProbeDNSKEY, Type: dns.TypeDNSKEY, Spelling: SpellLower, Transport: UDP, EDNS: true, DO: true, AtApex: true, Signed: true,
+	{ID: ProbeDNSKEY, Type: dns.TypeDNSKEY, Spelling: SpellLower, Transport: model.UDP, EDNS: true, DO: true, AtApex: true, Signed: true,
 		Purpose: "DNSKEY at the apex of a signed zone, from every server"},
 
-	{ID: ProbeEDNSNoDO, Set: SetEDNS, Type: dns.TypeCAA, Spelling: SpellLower, Transport: UDP, EDNS: true,
+	{ID: ProbeEDNSNoDO, Set: SetEDNS, Type: dns.TypeCAA, Spelling: SpellLower, Transport: model.UDP, EDNS: true,
 		Purpose: "CAA with EDNS0 but the DO bit clear: compared with the caa probe (DO set), it tells a server that fails DNSSEC OK queries (RFC 3225) from one that fails EDNS",
 		Expects: "the same answer as the caa probe, without DNSSEC records."},
-	{ID: ProbeEDNSVersion, Set: SetEDNS, Type: dns.TypeCAA, Spelling: SpellLower, Transport: UDP, EDNS: true, Version: 1,
+	{ID: ProbeEDNSVersion, Set: SetEDNS, Type: dns.TypeCAA, Spelling: SpellLower, Transport: model.UDP, EDNS: true, Version: 1,
 		Purpose: "CAA with EDNS version 1 (RFC 6891 §6.1.3): the version negotiation a future resolver would start",
 		Expects: "BADVERS (extended RCODE 16) with an OPT record of version 0, the highest version the server implements; no answer data."},
-	{ID: ProbeEDNSOption, Set: SetEDNS, Type: dns.TypeCAA, Spelling: SpellLower, Transport: UDP, EDNS: true, DO: true, Option: OptionExperimental,
+	{ID: ProbeEDNSOption, Set: SetEDNS, Type: dns.TypeCAA, Spelling: SpellLower, Transport: model.UDP, EDNS: true, DO: true, Option: OptionExperimental,
 		Purpose: "CAA with an EDNS option of an unassigned code (65001, the experimental range of RFC 6891 §9): unknown options must be ignored (RFC 6891 §6.1.2)",
 		Expects: "the same answer as the caa probe."},
-	{ID: ProbeEDNSFlag, Set: SetEDNS, Type: dns.TypeCAA, Spelling: SpellLower, Transport: UDP, EDNS: true, DO: true, Flags: FlagUnknown,
+	{ID: ProbeEDNSFlag, Set: SetEDNS, Type: dns.TypeCAA, Spelling: SpellLower, Transport: model.UDP, EDNS: true, DO: true, Flags: FlagUnknown,
 		Purpose: "CAA with an unassigned EDNS flag bit set (0x4000, RFC 6891 §6.1.4): receivers ignore it",
 		Expects: "the same answer as the caa probe, and the reply's OPT without the unknown flag (RFC 6891 §6.1.4: Z is set to zero by senders)."},
-	{ID: ProbeEDNS512, Set: SetEDNS, Type: dns.TypeCAA, Spelling: SpellLower, Transport: UDP, EDNS: true, DO: true, BufSize: 512,
+	{ID: ProbeEDNS512, Set: SetEDNS, Type: dns.TypeCAA, Spelling: SpellLower, Transport: model.UDP, EDNS: true, DO: true, BufSize: 512,
 		Purpose: "CAA with a 512-byte EDNS buffer: a reply that does not fit must be truncated (TC=1) and the TCP retry must work (RFC 6891 §6.2.3, §7; RFC 7766 §5)",
 		Expects: "a UDP reply of at most 512 bytes: the whole answer, or TC=1 and then the whole answer over TCP."},
-	{ID: ProbeEDNSCookie, Set: SetEDNS, Type: dns.TypeCAA, Spelling: SpellLower, Transport: UDP, EDNS: true, DO: true, Option: dns.EDNS0COOKIE,
+	{ID: ProbeEDNSCookie, Set: SetEDNS, Type: dns.TypeCAA, Spelling: SpellLower, Transport: model.UDP, EDNS: true, DO: true, Option: dns.EDNS0COOKIE,
 		OptionData: []byte{0xca, 0xa9, 0x0b, 0xe0, 0xc0, 0x0c, 0x1e, 0x5e},
 		Purpose:    "CAA with a DNS COOKIE option carrying a client cookie (RFC 7873 §4.1): a server may ignore it or add its own, but must answer",
 		Expects:    "the same answer as the caa probe, with or without a server cookie (RFC 7873 §5.2); BADCOOKIE only from a server that requires cookies."},
-	{ID: ProbeOpcode, Set: SetEDNS, Type: dns.TypeCAA, Spelling: SpellLower, Transport: UDP, EDNS: true, Opcode: OpcodeUnassigned,
+	{ID: ProbeOpcode, Set: SetEDNS, Type: dns.TypeCAA, Spelling: SpellLower, Transport: model.UDP, EDNS: true, Opcode: OpcodeUnassigned,
 		Purpose: "an unassigned opcode (15) with a CAA question: the server must say it does not implement it (RFC 1035 §4.1.1; RFC 8906, testing unknown opcodes)",
 		Expects: "NOTIMP, with the opcode copied into the reply."},
-	{ID: ProbeIDHostname, Set: SetID, Type: dns.TypeTXT, Class: dns.ClassCHAOS, QName: "hostname.bind.", Spelling: SpellLower, Transport: UDP, EDNS: true, AtApex: true,
+	{ID: ProbeIDHostname, Set: SetID, Type: dns.TypeTXT, Class: dns.ClassCHAOS, QName: "hostname.bind.", Spelling: SpellLower, Transport: model.UDP, EDNS: true, AtApex: true,
 		Purpose: "TXT hostname.bind in class CH: the name of the server instance that answers (BIND, NSD, Knot), for telling anycast sites apart",
 		Expects: "a TXT record with the instance's name, or REFUSED/NOTIMP/an empty answer when the operator hides it; never a finding."},
-	{ID: ProbeIDServer, Set: SetID, Type: dns.TypeTXT, Class: dns.ClassCHAOS, QName: "id.server.", Spelling: SpellLower, Transport: UDP, EDNS: true, AtApex: true,
+	{ID: ProbeIDServer, Set: SetID, Type: dns.TypeTXT, Class: dns.ClassCHAOS, QName: "id.server.", Spelling: SpellLower, Transport: model.UDP, EDNS: true, AtApex: true,
 		Purpose: "TXT id.server in class CH (RFC 4892): the instance's identity, for telling anycast sites apart",
 		Expects: "a TXT record with the instance's name, or REFUSED/NOTIMP/an empty answer when the operator hides it; never a finding."},
 }
@@ -180,8 +182,8 @@ func (p Probe) Conformance() bool { return p.Set != "" }
 
 // SetProbes returns the IDs of the probes in set, in catalog order; nil
 // when no probe has that set.
-func SetProbes(set string) []ProbeID {
-	var out []ProbeID
+func SetProbes(set string) []model.ProbeID {
+	var out []model.ProbeID
 	for _, p := range Catalog {
 		if p.Set == set {
 			out = append(out, p.ID)
@@ -192,17 +194,17 @@ func SetProbes(set string) []ProbeID {
 
 // ParsePlan reads a --probes list: comma-separated probe IDs and set names
 // (edns, id), in any order, each probe once.
-func ParsePlan(list string) ([]ProbeID, error) {
-	var out []ProbeID
-	seen := map[ProbeID]bool{}
+func ParsePlan(list string) ([]model.ProbeID, error) {
+	var out []model.ProbeID
+	seen := map[model.ProbeID]bool{}
 	for _, item := range strings.Split(list, ",") {
 		item = strings.TrimSpace(item)
 		ids := SetProbes(item)
 		if ids == nil {
-			if _, ok := ProbeByID(ProbeID(item)); !ok {
+			if _, ok := ProbeByID(model.ProbeID(item)); !ok {
 				return nil, fmt.Errorf("unknown probe or probe set %q (see 'caaprobe probes')", item)
 			}
-			ids = []ProbeID{ProbeID(item)}
+			ids = []model.ProbeID{model.ProbeID(item)}
 		}
 		for _, id := range ids {
 			if !seen[id] {
@@ -215,7 +217,7 @@ func ParsePlan(list string) ([]ProbeID, error) {
 }
 
 // ProbeByID returns the catalog entry for id.
-func ProbeByID(id ProbeID) (Probe, bool) {
+func ProbeByID(id model.ProbeID) (Probe, bool) {
 	for _, p := range Catalog {
 		if p.ID == id {
 			return p, true

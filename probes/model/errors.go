@@ -1,15 +1,10 @@
-package probes
+package model
 
-import (
-	"context"
-	"errors"
-	"time"
-)
+import "errors"
 
-// This file holds the record of an exchange and its error vocabulary: what
-// the judge, the cross-checks and the renderers read. The code that sends
-// the queries is probes/transport, the only package that opens sockets; it
-// imports this one, so the judge never links the network code.
+// The error vocabulary of an Exchange: what the transport ends one with and
+// what the judge, the cross-checks and the renderers read. It is the
+// model's so that the judge never links the network code.
 
 // Errors an Exchange can end with. Judge maps them to findings.
 var (
@@ -37,20 +32,4 @@ func Final(udp, tcp *Exchange) *Exchange {
 		return tcp
 	}
 	return udp
-}
-
-// Truncated reports whether reply is a DNS message with the TC bit set; a
-// reply too short to have a header is not.
-func Truncated(reply []byte) bool { return len(reply) > 2 && reply[2]&0x02 != 0 }
-
-// Sleep waits for d, or less when ctx ends first; then it returns ctx's error.
-func Sleep(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
 }

@@ -1,4 +1,4 @@
-package probes
+package judge
 
 import (
 	"net/netip"
@@ -6,7 +6,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/caaprobe/caaprobe/probes/catalog"
 	"github.com/caaprobe/caaprobe/probes/model"
+	"github.com/caaprobe/caaprobe/probes/wire"
 	"github.com/miekg/dns"
 )
 
@@ -14,12 +16,12 @@ import (
 // its form against the probe's data: opcode, class, EDNS version, flags,
 // buffer, the probe's option and the NSID request on every EDNS query.
 func TestBuildProbeQueryForms(t *testing.T) {
-	for _, p := range Catalog {
+	for _, p := range catalog.Catalog {
 		name := "a.test."
 		if p.QName != "" {
 			name = p.QName
 		}
-		b, err := BuildProbeQuery(name, p)
+		b, err := wire.BuildProbeQuery(name, p)
 		if err != nil {
 			t.Fatalf("%s: %v", p.ID, err)
 		}
@@ -46,7 +48,7 @@ func TestBuildProbeQueryForms(t *testing.T) {
 		}
 		size := p.BufSize
 		if size == 0 {
-			size = EDNSBufSize
+			size = wire.EDNSBufSize
 		}
 		if opt.Version() != p.Version || opt.Do() != p.DO || opt.UDPSize() != size || uint16(opt.Hdr.Ttl)&^0x8000 != p.Flags {
 			t.Errorf("%s: OPT version %d DO %v size %d flags %04x", p.ID, opt.Version(), opt.Do(), opt.UDPSize(), uint16(opt.Hdr.Ttl))
@@ -74,25 +76,25 @@ func TestBuildProbeQueryForms(t *testing.T) {
 }
 
 func TestParsePlan(t *testing.T) {
-	got, err := ParsePlan("caa, edns,caa")
+	got, err := catalog.ParsePlan("caa, edns,caa")
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := append([]ProbeID{ProbeCAA}, SetProbes(SetEDNS)...)
+	want := append([]model.ProbeID{catalog.ProbeCAA}, catalog.SetProbes(catalog.SetEDNS)...)
 	if !slices.Equal(got, want) {
 		t.Errorf("plan %v, want %v", got, want)
 	}
-	if slices.Contains(got, ProbeIDHostname) {
+	if slices.Contains(got, catalog.ProbeIDHostname) {
 		t.Error("the edns set holds an id probe")
 	}
-	if _, err := ParsePlan("caa,nosuch"); err == nil {
+	if _, err := catalog.ParsePlan("caa,nosuch"); err == nil {
 		t.Error("an unknown name was accepted")
 	}
 	// The CAA-only plan stays one probe: no set is called caa.
-	if p, _ := ParsePlan("caa"); !slices.Equal(p, []ProbeID{ProbeCAA}) {
+	if p, _ := catalog.ParsePlan("caa"); !slices.Equal(p, []model.ProbeID{catalog.ProbeCAA}) {
 		t.Errorf("--probes caa is %v", p)
 	}
-	for _, p := range Catalog {
+	for _, p := range catalog.Catalog {
 		if p.Conformance() && p.NoNSID {
 			t.Errorf("%s is a conformance probe sent as the resolver's query", p.ID)
 		}
@@ -101,14 +103,14 @@ func TestParsePlan(t *testing.T) {
 
 // conformanceResult builds a result of probe id for example.test. from a
 // reply that edit shapes; edit may return nil to drop the query (no reply).
-func conformanceResult(t *testing.T, id ProbeID, edit func(q, m *dns.Msg) *dns.Msg) *Result {
+func conformanceResult(t *testing.T, id model.ProbeID, edit func(q, m *dns.Msg) *dns.Msg) *model.Result {
 	t.Helper()
-	p, _ := ProbeByID(id)
+	p, _ := catalog.ProbeByID(id)
 	name := "example.test."
 	if p.QName != "" {
 		name = p.QName
 	}
-	qb, err := BuildProbeQuery(Spell(name, p.Spelling), p)
+	qb, err := wire.BuildProbeQuery(wire.Spell(name, p.Spelling), p)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -116,15 +118,15 @@ func conformanceResult(t *testing.T, id ProbeID, edit func(q, m *dns.Msg) *dns.M
 	if q.IsEdns0() != nil {
 		m.SetEdns0(1232, q.IsEdns0().Do())
 	}
-	ex := &Exchange{Server: netip.MustParseAddrPort("127.0.0.1:53"), Transport: p.Transport, Query: qb, Attempts: 1}
+	ex := &model.Exchange{Server: netip.MustParseAddrPort("127.0.0.1:53"), Transport: p.Transport, Query: qb, Attempts: 1}
 	if m = edit(q, m); m != nil {
 		if ex.Reply, err = m.Pack(); err != nil {
 			t.Fatal(err)
 		}
 	} else {
-		ex.Attempts, ex.Err = 2, ErrTimeout
+		ex.Attempts, ex.Err = 2, model.ErrTimeout
 	}
-	r := Judge(p, JudgeContext{Zone: "example.test.", Name: "example.test.", Exists: true}, ex, nil)
+	r := Exchange(p, Context{Zone: "example.test.", Name: "example.test.", Exists: true}, ex, nil)
 	return &r
 }
 
@@ -156,61 +158,61 @@ func formerr(q, m *dns.Msg) *dns.Msg {
 // probe that showed it; a server that fails the plain query too gets none
 // of them.
 func TestCheckConformance(t *testing.T) {
-	set := append([]ProbeID{ProbeCAA, ProbeCAANoEDNS}, SetProbes(SetEDNS)...)
+	set := append([]model.ProbeID{catalog.ProbeCAA, catalog.ProbeCAANoEDNS}, catalog.SetProbes(catalog.SetEDNS)...)
 	for _, tc := range []struct {
 		name  string
-		bad   map[ProbeID]func(q, m *dns.Msg) *dns.Msg
-		want  map[ProbeID][]Code
+		bad   map[model.ProbeID]func(q, m *dns.Msg) *dns.Msg
+		want  map[model.ProbeID][]model.Code
 		plain func(q, m *dns.Msg) *dns.Msg // the plain caa probe's reply; nil: conformant
 	}{
 		{name: "conformant"},
-		{name: "version ignored", bad: map[ProbeID]func(q, m *dns.Msg) *dns.Msg{ProbeEDNSVersion: func(q, m *dns.Msg) *dns.Msg { return m }},
-			want: map[ProbeID][]Code{ProbeEDNSVersion: {CodeEDNSVersionIgnored}}},
-		{name: "version dropped", bad: map[ProbeID]func(q, m *dns.Msg) *dns.Msg{ProbeEDNSVersion: drop},
-			want: map[ProbeID][]Code{ProbeEDNSVersion: {CodeEDNSVersionDropped}}},
-		{name: "BADVERS with version 1", bad: map[ProbeID]func(q, m *dns.Msg) *dns.Msg{ProbeEDNSVersion: func(q, m *dns.Msg) *dns.Msg {
+		{name: "version ignored", bad: map[model.ProbeID]func(q, m *dns.Msg) *dns.Msg{catalog.ProbeEDNSVersion: func(q, m *dns.Msg) *dns.Msg { return m }},
+			want: map[model.ProbeID][]model.Code{catalog.ProbeEDNSVersion: {catalog.CodeEDNSVersionIgnored}}},
+		{name: "version dropped", bad: map[model.ProbeID]func(q, m *dns.Msg) *dns.Msg{catalog.ProbeEDNSVersion: drop},
+			want: map[model.ProbeID][]model.Code{catalog.ProbeEDNSVersion: {catalog.CodeEDNSVersionDropped}}},
+		{name: "BADVERS with version 1", bad: map[model.ProbeID]func(q, m *dns.Msg) *dns.Msg{catalog.ProbeEDNSVersion: func(q, m *dns.Msg) *dns.Msg {
 			r := conformant(q, m)
 			r.IsEdns0().SetVersion(1)
 			return r
-		}}, want: map[ProbeID][]Code{ProbeEDNSVersion: {CodeEDNSVersionIgnored}}},
-		{name: "option FORMERR", bad: map[ProbeID]func(q, m *dns.Msg) *dns.Msg{ProbeEDNSOption: formerr},
-			want: map[ProbeID][]Code{ProbeEDNSOption: {CodeEDNSOptionIntolerant}}},
-		{name: "flag dropped", bad: map[ProbeID]func(q, m *dns.Msg) *dns.Msg{ProbeEDNSFlag: drop},
-			want: map[ProbeID][]Code{ProbeEDNSFlag: {CodeEDNSFlagIntolerant}}},
-		{name: "flag echoed", bad: map[ProbeID]func(q, m *dns.Msg) *dns.Msg{ProbeEDNSFlag: func(q, m *dns.Msg) *dns.Msg {
-			m.IsEdns0().Hdr.Ttl |= uint32(FlagUnknown)
+		}}, want: map[model.ProbeID][]model.Code{catalog.ProbeEDNSVersion: {catalog.CodeEDNSVersionIgnored}}},
+		{name: "option FORMERR", bad: map[model.ProbeID]func(q, m *dns.Msg) *dns.Msg{catalog.ProbeEDNSOption: formerr},
+			want: map[model.ProbeID][]model.Code{catalog.ProbeEDNSOption: {catalog.CodeEDNSOptionIntolerant}}},
+		{name: "flag dropped", bad: map[model.ProbeID]func(q, m *dns.Msg) *dns.Msg{catalog.ProbeEDNSFlag: drop},
+			want: map[model.ProbeID][]model.Code{catalog.ProbeEDNSFlag: {catalog.CodeEDNSFlagIntolerant}}},
+		{name: "flag echoed", bad: map[model.ProbeID]func(q, m *dns.Msg) *dns.Msg{catalog.ProbeEDNSFlag: func(q, m *dns.Msg) *dns.Msg {
+			m.IsEdns0().Hdr.Ttl |= uint32(catalog.FlagUnknown)
 			return m
-		}}, want: map[ProbeID][]Code{ProbeEDNSFlag: {CodeEDNSFlagEchoed}}},
-		{name: "cookie FORMERR", bad: map[ProbeID]func(q, m *dns.Msg) *dns.Msg{ProbeEDNSCookie: formerr},
-			want: map[ProbeID][]Code{ProbeEDNSCookie: {CodeCookieIntolerant}}},
-		{name: "BADCOOKIE is allowed", bad: map[ProbeID]func(q, m *dns.Msg) *dns.Msg{ProbeEDNSCookie: func(q, m *dns.Msg) *dns.Msg {
+		}}, want: map[model.ProbeID][]model.Code{catalog.ProbeEDNSFlag: {catalog.CodeEDNSFlagEchoed}}},
+		{name: "cookie FORMERR", bad: map[model.ProbeID]func(q, m *dns.Msg) *dns.Msg{catalog.ProbeEDNSCookie: formerr},
+			want: map[model.ProbeID][]model.Code{catalog.ProbeEDNSCookie: {catalog.CodeCookieIntolerant}}},
+		{name: "BADCOOKIE is allowed", bad: map[model.ProbeID]func(q, m *dns.Msg) *dns.Msg{catalog.ProbeEDNSCookie: func(q, m *dns.Msg) *dns.Msg {
 			r := new(dns.Msg)
 			r.SetRcode(q, dns.RcodeBadCookie)
 			r.SetEdns0(1232, false)
 			return r
 		}}},
-		{name: "opcode answered as a query", bad: map[ProbeID]func(q, m *dns.Msg) *dns.Msg{ProbeOpcode: func(q, m *dns.Msg) *dns.Msg { return m }},
-			want: map[ProbeID][]Code{ProbeOpcode: {CodeOpcodeNotNotimp}}},
-		{name: "opcode dropped", bad: map[ProbeID]func(q, m *dns.Msg) *dns.Msg{ProbeOpcode: drop},
-			want: map[ProbeID][]Code{ProbeOpcode: {CodeOpcodeNotNotimp}}},
+		{name: "opcode answered as a query", bad: map[model.ProbeID]func(q, m *dns.Msg) *dns.Msg{catalog.ProbeOpcode: func(q, m *dns.Msg) *dns.Msg { return m }},
+			want: map[model.ProbeID][]model.Code{catalog.ProbeOpcode: {catalog.CodeOpcodeNotNotimp}}},
+		{name: "opcode dropped", bad: map[model.ProbeID]func(q, m *dns.Msg) *dns.Msg{catalog.ProbeOpcode: drop},
+			want: map[model.ProbeID][]model.Code{catalog.ProbeOpcode: {catalog.CodeOpcodeNotNotimp}}},
 		{name: "DO dropped", plain: drop,
-			bad:  map[ProbeID]func(q, m *dns.Msg) *dns.Msg{ProbeEDNSOption: drop, ProbeEDNSFlag: drop, ProbeEDNS512: drop, ProbeEDNSCookie: drop},
-			want: map[ProbeID][]Code{ProbeCAA: {CodeTimeout, CodeEDNSIntolerant, CodeDOIntolerant}}},
+			bad:  map[model.ProbeID]func(q, m *dns.Msg) *dns.Msg{catalog.ProbeEDNSOption: drop, catalog.ProbeEDNSFlag: drop, catalog.ProbeEDNS512: drop, catalog.ProbeEDNSCookie: drop},
+			want: map[model.ProbeID][]model.Code{catalog.ProbeCAA: {catalog.CodeTimeout, catalog.CodeEDNSIntolerant, catalog.CodeDOIntolerant}}},
 		{name: "plain query fails: nothing else judged", plain: formerr,
-			bad: map[ProbeID]func(q, m *dns.Msg) *dns.Msg{ProbeCAANoEDNS: formerr, ProbeEDNSNoDO: formerr,
-				ProbeEDNSVersion: formerr, ProbeEDNSOption: formerr, ProbeOpcode: formerr},
-			want: map[ProbeID][]Code{ProbeCAA: {CodeRcodeFormerr}, ProbeCAANoEDNS: {CodeRcodeFormerr}}},
+			bad: map[model.ProbeID]func(q, m *dns.Msg) *dns.Msg{catalog.ProbeCAANoEDNS: formerr, catalog.ProbeEDNSNoDO: formerr,
+				catalog.ProbeEDNSVersion: formerr, catalog.ProbeEDNSOption: formerr, catalog.ProbeOpcode: formerr},
+			want: map[model.ProbeID][]model.Code{catalog.ProbeCAA: {catalog.CodeRcodeFormerr}, catalog.ProbeCAANoEDNS: {catalog.CodeRcodeFormerr}}},
 		{name: "DO FORMERR", plain: formerr,
-			want: map[ProbeID][]Code{ProbeCAA: {CodeRcodeFormerr, CodeEDNSIntolerant, CodeDOIntolerant}}},
+			want: map[model.ProbeID][]model.Code{catalog.ProbeCAA: {catalog.CodeRcodeFormerr, catalog.CodeEDNSIntolerant, catalog.CodeDOIntolerant}}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			var rs []*Result
+			var rs []*model.Result
 			for _, id := range set {
 				edit := conformant
 				if f := tc.bad[id]; f != nil {
 					edit = f
 				}
-				if id == ProbeCAA && tc.plain != nil {
+				if id == catalog.ProbeCAA && tc.plain != nil {
 					edit = tc.plain
 				}
 				rs = append(rs, conformanceResult(t, id, edit))
@@ -235,18 +237,18 @@ func TestOversizeUDPReply(t *testing.T) {
 		}
 		return m
 	}
-	r := conformanceResult(t, ProbeEDNS512, big)
-	Apply(CheckServer([]*Result{r}))
-	if !r.Has(CodeOversizeUDPReply) {
+	r := conformanceResult(t, catalog.ProbeEDNS512, big)
+	Apply(CheckServer([]*model.Result{r}))
+	if !r.Has(catalog.CodeOversizeUDPReply) {
 		t.Errorf("a %d-byte reply without TC: %v", len(r.Exchange.Reply), issueCodes(*r))
 	}
-	r = conformanceResult(t, ProbeEDNS512, func(q, m *dns.Msg) *dns.Msg {
+	r = conformanceResult(t, catalog.ProbeEDNS512, func(q, m *dns.Msg) *dns.Msg {
 		m = big(q, m)
 		m.Truncate(512)
 		return m
 	})
-	Apply(CheckServer([]*Result{r}))
-	if r.Has(CodeOversizeUDPReply) {
+	Apply(CheckServer([]*model.Result{r}))
+	if r.Has(catalog.CodeOversizeUDPReply) {
 		t.Errorf("a truncated reply flagged: %v", r.Issues)
 	}
 }
@@ -262,18 +264,18 @@ func TestInstances(t *testing.T) {
 			return m
 		}
 	}
-	run := func(upperID, upperValue string) []*Result {
-		rs := []*Result{
-			conformanceResult(t, ProbeCAA, withNSID("lhr-1", "letsencrypt.org")),
-			conformanceResult(t, ProbeCAAUpper, withNSID(upperID, upperValue)),
-			conformanceResult(t, ProbeEDNSNoDO, withNSID("lhr-1", "letsencrypt.org")),
+	run := func(upperID, upperValue string) []*model.Result {
+		rs := []*model.Result{
+			conformanceResult(t, catalog.ProbeCAA, withNSID("lhr-1", "letsencrypt.org")),
+			conformanceResult(t, catalog.ProbeCAAUpper, withNSID(upperID, upperValue)),
+			conformanceResult(t, catalog.ProbeEDNSNoDO, withNSID("lhr-1", "letsencrypt.org")),
 		}
 		Apply(CheckServer(rs))
 		return rs
 	}
 	rs := run("lhr-2", "old-ca.example")
 	for _, r := range rs {
-		if !r.Has(CodeInstanceInconsistent) || r.Has(CodeCaseSensitiveAnswer) {
+		if !r.Has(catalog.CodeInstanceInconsistent) || r.Has(catalog.CodeCaseSensitiveAnswer) {
 			t.Errorf("%s: %v, want instance-inconsistent only", r.Probe, issueCodes(*r))
 		}
 	}
@@ -287,7 +289,7 @@ func TestInstances(t *testing.T) {
 	}
 	// One instance with two answers is a case fault, as before.
 	rs = run("lhr-1", "old-ca.example")
-	if !rs[1].Has(CodeCaseSensitiveAnswer) || rs[1].Has(CodeInstanceInconsistent) {
+	if !rs[1].Has(catalog.CodeCaseSensitiveAnswer) || rs[1].Has(catalog.CodeInstanceInconsistent) {
 		t.Errorf("one instance: %v", issueCodes(*rs[1]))
 	}
 }
@@ -308,35 +310,35 @@ func TestInstancesWithoutNSID(t *testing.T) {
 			return m
 		}
 	}
-	run := func(resolverValue string) []*Result {
-		rs := []*Result{
-			conformanceResult(t, ProbeCAA, answer(resolverValue, "")),
-			conformanceResult(t, ProbeCAAUpper, answer("letsencrypt.org", "")),
-			conformanceResult(t, ProbeCAATCP, answer("letsencrypt.org", "lhr-1")),
-			conformanceResult(t, ProbeEDNSNoDO, answer("letsencrypt.org", "lhr-1")),
-			conformanceResult(t, ProbeCAANoEDNS, answer("letsencrypt.org", "")),
+	run := func(resolverValue string) []*model.Result {
+		rs := []*model.Result{
+			conformanceResult(t, catalog.ProbeCAA, answer(resolverValue, "")),
+			conformanceResult(t, catalog.ProbeCAAUpper, answer("letsencrypt.org", "")),
+			conformanceResult(t, catalog.ProbeCAATCP, answer("letsencrypt.org", "lhr-1")),
+			conformanceResult(t, catalog.ProbeEDNSNoDO, answer("letsencrypt.org", "lhr-1")),
+			conformanceResult(t, catalog.ProbeCAANoEDNS, answer("letsencrypt.org", "")),
 		}
 		Apply(CheckServer(rs))
 		return rs
 	}
 	rs := run("old-ca.example")
 	for _, r := range rs {
-		lower := r.Probe == ProbeCAA || r.Probe == ProbeCAATCP || r.Probe == ProbeEDNSNoDO
-		if r.Has(CodeInstanceInconsistent) != lower {
+		lower := r.Probe == catalog.ProbeCAA || r.Probe == catalog.ProbeCAATCP || r.Probe == catalog.ProbeEDNSNoDO
+		if r.Has(catalog.CodeInstanceInconsistent) != lower {
 			t.Errorf("%s: %v; instance-inconsistent wanted: %v", r.Probe, issueCodes(*r), lower)
 		}
-		if r.Has(CodeCaseSensitiveAnswer) {
+		if r.Has(catalog.CodeCaseSensitiveAnswer) {
 			t.Errorf("%s: an answer the lowercase query also got blamed on case: %v", r.Probe, r.Issues)
 		}
 	}
 	for _, is := range rs[0].Issues {
-		if is.Code == CodeInstanceInconsistent && (!strings.Contains(is.Detail, "replies without NSID") || !strings.Contains(is.Detail, "instance lhr-1")) {
+		if is.Code == catalog.CodeInstanceInconsistent && (!strings.Contains(is.Detail, "replies without NSID") || !strings.Contains(is.Detail, "instance lhr-1")) {
 			t.Errorf("the detail does not name both groups: %s", is.Detail)
 		}
 	}
 	rs = run("letsencrypt.org")
 	for _, r := range rs {
-		if r.Has(CodeInstanceInconsistent) || r.Has(CodeCaseSensitiveAnswer) {
+		if r.Has(catalog.CodeInstanceInconsistent) || r.Has(catalog.CodeCaseSensitiveAnswer) {
 			t.Errorf("equal answers: %s %v", r.Probe, issueCodes(*r))
 		}
 	}

@@ -1,49 +1,56 @@
-package probes
+// Package wire is the DNS message codec the hot path needs without a full
+// unpack: packing a probe's query (query.go), reading a reply's header,
+// question and length, and matching a reply to its query. Everything here
+// reads untrusted bytes and is fuzzed (probes/judge's FuzzWire).
+package wire
 
 import (
 	"bytes"
 	"encoding/binary"
 	"errors"
 	"fmt"
+
+	"github.com/caaprobe/caaprobe/probes/catalog"
+	"github.com/miekg/dns"
 )
 
 // This file reads DNS messages as bytes, without miekg/dns, for the checks
 // that a parser would hide: which bytes the question echoes, where a broken
 // message stops making sense, and whether bytes trail the message.
 
-// WireQuestion is the first question of a message as it stands in the bytes.
-type WireQuestion struct {
+// Question is the first question of a message as it stands in the bytes.
+type Question struct {
 	Name  []byte // the name in presentation form, case as sent ("ExAmPlE.test.")
 	Type  uint16
 	Class uint16
 }
 
 // Header fields read straight from the first 12 bytes.
-func wireID(b []byte) uint16 { return binary.BigEndian.Uint16(b) }
+func ID(b []byte) uint16 { return binary.BigEndian.Uint16(b) }
 
 // ParseQuestion reads the first question of msg.
-func ParseQuestion(msg []byte) (WireQuestion, int, error) {
+func ParseQuestion(msg []byte) (Question, int, error) {
 	if len(msg) < 12 {
-		return WireQuestion{}, 0, fmt.Errorf("message is %d bytes, shorter than the 12-byte header", len(msg))
+		return Question{}, 0, fmt.Errorf("message is %d bytes, shorter than the 12-byte header", len(msg))
 	}
 	if binary.BigEndian.Uint16(msg[4:]) == 0 {
-		return WireQuestion{}, 12, errors.New("no question section (QDCOUNT 0)")
+		return Question{}, 12, errors.New("no question section (QDCOUNT 0)")
 	}
 	name, off, err := readName(msg, 12)
 	if err != nil {
-		return WireQuestion{}, off, fmt.Errorf("question name: %w", err)
+		return Question{}, off, fmt.Errorf("question name: %w", err)
 	}
 	if off+4 > len(msg) {
-		return WireQuestion{}, off, fmt.Errorf("question ends at byte %d, before its type and class", len(msg))
+		return Question{}, off, fmt.Errorf("question ends at byte %d, before its type and class", len(msg))
 	}
-	return WireQuestion{Name: name, Type: binary.BigEndian.Uint16(msg[off:]), Class: binary.BigEndian.Uint16(msg[off+2:])}, off + 4, nil
+	return Question{Name: name, Type: binary.BigEndian.Uint16(msg[off:]), Class: binary.BigEndian.Uint16(msg[off+2:])}, off + 4, nil
 }
 
 // Matches reports whether reply answers query the way a resolver checks it
 // (RFC 5452 §4): same ID, and the same question with names compared without
 // regard to case. Case differences are a finding, not a reason to drop.
 func Matches(query, reply []byte) bool {
-	if len(reply) < 12 || wireID(query) != wireID(reply) {
+	if len(reply) < 12 || ID(query) != ID(reply) {
 		return false
 	}
 	qq, _, err := ParseQuestion(query)
@@ -101,7 +108,7 @@ func MessageEnd(msg []byte) (int, error) {
 			off += 10
 			if off+rdlen > len(msg) {
 				return off, fmt.Errorf("%s record %d (%s): RDLENGTH %d runs past the end of the message (%d bytes left)",
-					name, i+1, TypeString(rtype), rdlen, len(msg)-off)
+					name, i+1, catalog.TypeString(rtype), rdlen, len(msg)-off)
 			}
 			off += rdlen
 		}
@@ -181,4 +188,22 @@ func appendLabel(name, label []byte) []byte {
 		}
 	}
 	return append(name, '.')
+}
+
+// Truncated reports whether reply is a DNS message with the TC bit set; a
+// reply too short to have a header is not.
+func Truncated(reply []byte) bool { return len(reply) > 2 && reply[2]&0x02 != 0 }
+
+// RcodeText names a message's RCODE as dig does: the mnemonic, BADVERS for
+// 16, RCODE<n> for a value without one. Every renderer and stage uses it.
+func RcodeText(rc int) string {
+	if rc == dns.RcodeBadVers {
+		// 16 is BADSIG only in TSIG records; in a message's (extended)
+		// RCODE it is BADVERS (RFC 6891 §9).
+		return "BADVERS"
+	}
+	if s, ok := dns.RcodeToString[rc]; ok {
+		return s
+	}
+	return fmt.Sprintf("RCODE%d", rc)
 }

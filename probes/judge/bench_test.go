@@ -1,4 +1,4 @@
-package probes_test
+package judge_test
 
 import (
 	"context"
@@ -7,8 +7,11 @@ import (
 	"time"
 
 	"github.com/caaprobe/caaprobe/fixtures"
-	"github.com/caaprobe/caaprobe/probes"
+	"github.com/caaprobe/caaprobe/probes/catalog"
+	"github.com/caaprobe/caaprobe/probes/judge"
+	"github.com/caaprobe/caaprobe/probes/model"
 	"github.com/caaprobe/caaprobe/probes/transport"
+	"github.com/caaprobe/caaprobe/probes/wire"
 	"github.com/miekg/dns"
 )
 
@@ -19,20 +22,20 @@ func BenchmarkJudge(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	q, err := probes.BuildQuery("z1.test.", dns.TypeCAA, true, true)
+	q, err := wire.BuildQuery("z1.test.", dns.TypeCAA, true, true)
 	if err != nil {
 		b.Fatal(err)
 	}
 	x := &transport.Socket{Timeout: time.Second, MaxBytes: 65535}
-	ex := x.Exchange(context.Background(), netip.AddrPortFrom(bench.Servers[2].Addr, uint16(bench.Port)), q, probes.UDP)
+	ex := x.Exchange(context.Background(), netip.AddrPortFrom(bench.Servers[2].Addr, uint16(bench.Port)), q, model.UDP)
 	bench.Close()
 	if ex.Reply == nil {
 		b.Fatalf("no reply to record: %v", ex.Err)
 	}
-	p, _ := probes.ProbeByID(probes.ProbeCAA)
-	jc := probes.JudgeContext{Zone: "z1.test.", Name: "z1.test.", Exists: true}
+	p, _ := catalog.ProbeByID(catalog.ProbeCAA)
+	jc := judge.Context{Zone: "z1.test.", Name: "z1.test.", Exists: true}
 	for b.Loop() {
-		if r := probes.Judge(p, jc, ex, nil); probes.Fails(&r) || len(r.Records) != 1 {
+		if r := judge.Exchange(p, jc, ex, nil); judge.Fails(&r) || len(r.Records) != 1 {
 			b.Fatalf("judged %+v, want one CAA record and no failure", r.Issues)
 		}
 	}

@@ -1,4 +1,4 @@
-package probes
+package wire
 
 import (
 	"encoding/binary"
@@ -6,6 +6,7 @@ import (
 	"math/rand/v2"
 	"strings"
 
+	"github.com/caaprobe/caaprobe/probes/catalog"
 	"github.com/miekg/dns"
 )
 
@@ -16,11 +17,11 @@ const EDNSBufSize = 1232
 // Spell writes name (lowercase presentation form) in the given spelling.
 // A random spelling has at least one upper and one lower letter when the
 // name has two letters or more, so it differs from both other spellings.
-func Spell(name string, s Spelling) string {
+func Spell(name string, s catalog.Spelling) string {
 	switch s {
-	case SpellUpper:
+	case catalog.SpellUpper:
 		return strings.ToUpper(name)
-	case SpellRandom:
+	case catalog.SpellRandom:
 		return spell0x20(name)
 	}
 	return strings.ToLower(name)
@@ -72,7 +73,7 @@ func spell0x20(name string) string {
 // question and at most an OPT record (TestBuildQueryMatchesPack holds it
 // to miekg/dns's packing).
 func BuildQuery(name string, qtype uint16, edns, do bool) ([]byte, error) {
-	return BuildProbeQuery(name, Probe{Type: qtype, EDNS: edns, DO: do})
+	return BuildProbeQuery(name, catalog.Probe{Type: qtype, EDNS: edns, DO: do})
 }
 
 // nsidOption is an empty NSID option (RFC 5001 §2.1): code 3, length 0.
@@ -81,7 +82,7 @@ var nsidOption = []byte{0, byte(dns.EDNS0NSID), 0, 0}
 // BuildProbeQuery packs the query of probe p for name: its type, class,
 // opcode and EDNS form (version, flags, option, buffer size). p.QName, when
 // set, is not applied here: the caller passes the name to send.
-func BuildProbeQuery(name string, p Probe) ([]byte, error) {
+func BuildProbeQuery(name string, p catalog.Probe) ([]byte, error) {
 	edns := p.EDNS || p.DO
 	buf := make([]byte, 12, 12+256+4+11+len(nsidOption)+4+len(p.OptionData))
 	buf[2] = byte(p.Opcode&0xf) << 3

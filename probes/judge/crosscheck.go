@@ -1,4 +1,4 @@
-package probes
+package judge
 
 import (
 	"bytes"
@@ -8,6 +8,9 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/caaprobe/caaprobe/probes/catalog"
+	"github.com/caaprobe/caaprobe/probes/model"
+	"github.com/caaprobe/caaprobe/probes/wire"
 	"github.com/miekg/dns"
 )
 
@@ -20,8 +23,8 @@ import (
 
 // Amended is one result's findings as a cross-check has them.
 type Amended struct {
-	Result *Result
-	Issues []Issue
+	Result *model.Result
+	Issues []model.Issue
 }
 
 // Apply gives each amended result its new findings.
@@ -34,8 +37,8 @@ func Apply(as []Amended) {
 // amend runs check over copies of results (their findings cloned), so the
 // results given are never written, and returns those whose findings the
 // check changed.
-func amend(results []*Result, check func([]*Result)) []Amended {
-	copies := make([]*Result, len(results))
+func amend(results []*model.Result, check func([]*model.Result)) []Amended {
+	copies := make([]*model.Result, len(results))
 	for i, r := range results {
 		if r != nil {
 			c := *r
@@ -59,11 +62,11 @@ func amend(results []*Result, check func([]*Result)) []Amended {
 // A result that failed on this host (Local) is left out of every
 // comparison: a socket this host could not open says nothing about how
 // the server treats a spelling, EDNS or a transport.
-func CheckServer(results []*Result) []Amended { return amend(results, checkServer) }
+func CheckServer(results []*model.Result) []Amended { return amend(results, checkServer) }
 
-func checkServer(results []*Result) {
-	results = slices.DeleteFunc(slices.Clone(results), (*Result).Local)
-	by := map[ProbeID]*Result{}
+func checkServer(results []*model.Result) {
+	results = slices.DeleteFunc(slices.Clone(results), (*model.Result).Local)
+	by := map[model.ProbeID]*model.Result{}
 	for _, r := range results {
 		by[r.Probe] = r
 	}
@@ -75,8 +78,8 @@ func checkServer(results []*Result) {
 
 // conformance reports whether r is the result of a conformance probe (set
 // edns or id).
-func conformance(r *Result) bool {
-	p, ok := ProbeByID(r.Probe)
+func conformance(r *model.Result) bool {
+	p, ok := catalog.ProbeByID(r.Probe)
 	return ok && p.Conformance()
 }
 
@@ -87,7 +90,7 @@ func conformance(r *Result) bool {
 // on a lossy path. A server that drops only some spellings is reported here
 // as intermittent too (both fail; the detail gives the counts).
 // This runs before the other cross-checks, which ignore what it converts.
-func checkTimeouts(results []*Result) {
+func checkTimeouts(results []*model.Result) {
 	answered, attempts := 0, 0
 	answeredForm := map[string]bool{}
 	for _, r := range results {
@@ -108,8 +111,8 @@ func checkTimeouts(results []*Result) {
 			continue
 		}
 		for i, is := range r.Issues {
-			if is.Code == CodeTimeout {
-				r.Issues[i] = Issue{Code: CodeIntermittentTimeout, Detail: fmt.Sprintf(
+			if is.Code == catalog.CodeTimeout {
+				r.Issues[i] = model.Issue{Code: catalog.CodeIntermittentTimeout, Detail: fmt.Sprintf(
 					"no reply to %d attempts for this probe, though the server answered this kind of query on other probes: answered %d of %d attempts for this name",
 					r.Exchange.Attempts, answered, attempts)}
 			}
@@ -120,8 +123,8 @@ func checkTimeouts(results []*Result) {
 // queryForm is the kind of query a result's probe sent: type, transport
 // and DO. A server that drops every query with DO set and answers the
 // same query without it is not losing packets (do-intolerant).
-func queryForm(r *Result) string {
-	p, _ := ProbeByID(r.Probe)
+func queryForm(r *model.Result) string {
+	p, _ := catalog.ProbeByID(r.Probe)
 	return fmt.Sprint(r.QType, r.Transport, p.DO)
 }
 
@@ -131,23 +134,23 @@ func queryForm(r *Result) string {
 // (they are the CA resolver's query byte for byte), so which instance
 // sent them is unknown, and both answers may simply come from different
 // instances (anycast: the signatures in instanceAnswers).
-func checkSpellings(by map[ProbeID]*Result, instanceAnswers map[string]bool) {
-	base := by[ProbeCAA]
+func checkSpellings(by map[model.ProbeID]*model.Result, instanceAnswers map[string]bool) {
+	base := by[catalog.ProbeCAA]
 	if base == nil {
 		return
 	}
-	for _, id := range []ProbeID{ProbeCAAUpper, ProbeCAA0x20} {
+	for _, id := range []model.ProbeID{catalog.ProbeCAAUpper, catalog.ProbeCAA0x20} {
 		other := by[id]
 		if other == nil {
 			continue
 		}
 		// Failures that do not depend on the name (no family, a limit)
 		// say nothing about case handling.
-		if other.Status == StatusNoFamily || base.Status == StatusNoFamily {
+		if other.Status == model.StatusNoFamily || base.Status == model.StatusNoFamily {
 			continue
 		}
 		// A reply lost at random says nothing about case handling either.
-		if other.Has(CodeIntermittentTimeout) || base.Has(CodeIntermittentTimeout) {
+		if other.Has(catalog.CodeIntermittentTimeout) || base.Has(catalog.CodeIntermittentTimeout) {
 			continue
 		}
 		// Two instances behind one address (anycast) that answer
@@ -157,18 +160,18 @@ func checkSpellings(by map[ProbeID]*Result, instanceAnswers map[string]bool) {
 			continue
 		}
 		if a, b := base.Signature(), other.Signature(); a != b && !(instanceAnswers[a] && instanceAnswers[b]) {
-			other.Add(CodeCaseSensitiveAnswer, fmt.Sprintf("%s gets %s, %s gets %s", base.QName, a, other.QName, b))
+			other.Add(catalog.CodeCaseSensitiveAnswer, fmt.Sprintf("%s gets %s, %s gets %s", base.QName, a, other.QName, b))
 		}
 	}
 }
 
-func checkEDNS(by map[ProbeID]*Result) {
-	with, without := by[ProbeCAA], by[ProbeCAANoEDNS]
+func checkEDNS(by map[model.ProbeID]*model.Result) {
+	with, without := by[catalog.ProbeCAA], by[catalog.ProbeCAANoEDNS]
 	if with == nil || without == nil {
 		return
 	}
-	if !with.Answered() && with.Status != StatusNoFamily && !with.Has(CodeIntermittentTimeout) && without.Answered() {
-		with.Add(CodeEDNSIntolerant, fmt.Sprintf("with EDNS: %s; without EDNS: %s", with.Status, without.Status))
+	if !with.Answered() && with.Status != model.StatusNoFamily && !with.Has(catalog.CodeIntermittentTimeout) && without.Answered() {
+		with.Add(catalog.CodeEDNSIntolerant, fmt.Sprintf("with EDNS: %s; without EDNS: %s", with.Status, without.Status))
 	}
 }
 
@@ -176,8 +179,8 @@ func checkEDNS(by map[ProbeID]*Result) {
 // not depend on: any spelling or transport, EDNS with or without DO, an
 // option or flag that must be ignored. Its signature must equal every
 // other plain CAA result's of the same server.
-func plainCAA(r *Result) bool {
-	p, ok := ProbeByID(r.Probe)
+func plainCAA(r *model.Result) bool {
+	p, ok := catalog.ProbeByID(r.Probe)
 	return ok && p.Type == dns.TypeCAA && p.Version == 0 && p.Opcode == 0 && p.BufSize == 0 &&
 		r.Answered() && !r.TC && r.Fallback == nil
 }
@@ -192,8 +195,8 @@ func plainCAA(r *Result) bool {
 // those results gets instance-inconsistent, and their answers are
 // returned (nil when there is no sign): an answer the address gave to
 // such a query is no case fault in checkSpellings.
-func checkInstances(results []*Result) map[string]bool {
-	var marked []*Result
+func checkInstances(results []*model.Result) map[string]bool {
+	var marked []*model.Result
 	groups := map[string]map[string]bool{} // "instance X", or "" for no NSID → signatures
 	var order []string
 	lowerAnswers := map[string]bool{}
@@ -233,7 +236,7 @@ func checkInstances(results []*Result) map[string]bool {
 		detail = "the same query (lowercase, EDNS) got different answers; " + detail
 	}
 	for _, r := range marked {
-		r.Add(CodeInstanceInconsistent, detail)
+		r.Add(catalog.CodeInstanceInconsistent, detail)
 	}
 	return all
 }
@@ -244,9 +247,9 @@ func checkInstances(results []*Result) map[string]bool {
 // cookie). Their answers can differ only if the data behind the address
 // does. The query without EDNS is left out: a reply squeezed into 512
 // bytes is another fault, not another source of data.
-func sameQuestion(r *Result) bool {
-	p, ok := ProbeByID(r.Probe)
-	return ok && p.Spelling == SpellLower && p.EDNS
+func sameQuestion(r *model.Result) bool {
+	p, ok := catalog.ProbeByID(r.Probe)
+	return ok && p.Spelling == catalog.SpellLower && p.EDNS
 }
 
 // instancesDiffer reports whether two NSID instances (the groups other
@@ -276,66 +279,66 @@ func joinSorted(set map[string]bool) string {
 // EDNS version negotiation, the unknown opcode, the 512-byte buffer, and
 // DO against no DO. A server that fails the plain query too is judged by
 // that failure alone.
-func checkConformance(by map[ProbeID]*Result) {
-	base := by[ProbeCAA]
-	if nodo := by[ProbeEDNSNoDO]; base != nil && nodo != nil && nodo.Answered() && !base.Answered() &&
-		base.Status != StatusNoFamily && !base.Has(CodeIntermittentTimeout) &&
-		(base.Status == StatusTimeout || base.Rcode == dns.RcodeFormatError || base.Rcode == dns.RcodeServerFailure ||
+func checkConformance(by map[model.ProbeID]*model.Result) {
+	base := by[catalog.ProbeCAA]
+	if nodo := by[catalog.ProbeEDNSNoDO]; base != nil && nodo != nil && nodo.Answered() && !base.Answered() &&
+		base.Status != model.StatusNoFamily && !base.Has(catalog.CodeIntermittentTimeout) &&
+		(base.Status == model.StatusTimeout || base.Rcode == dns.RcodeFormatError || base.Rcode == dns.RcodeServerFailure ||
 			base.Rcode == dns.RcodeNotImplemented || base.Rcode == dns.RcodeRefused) {
-		base.Add(CodeDOIntolerant, fmt.Sprintf("with EDNS and DO: %s; with EDNS, DO clear: %s", base.Status, nodo.Status))
+		base.Add(catalog.CodeDOIntolerant, fmt.Sprintf("with EDNS and DO: %s; with EDNS, DO clear: %s", base.Status, nodo.Status))
 	}
-	if r := by[ProbeEDNS512]; r != nil && r.Exchange != nil && len(r.Exchange.Reply) > 512 && !Truncated(r.Exchange.Reply) {
-		r.Add(CodeOversizeUDPReply, fmt.Sprintf("%d-byte UDP reply without TC to a query advertising a 512-byte buffer", len(r.Exchange.Reply)))
+	if r := by[catalog.ProbeEDNS512]; r != nil && r.Exchange != nil && len(r.Exchange.Reply) > 512 && !wire.Truncated(r.Exchange.Reply) {
+		r.Add(catalog.CodeOversizeUDPReply, fmt.Sprintf("%d-byte UDP reply without TC to a query advertising a 512-byte buffer", len(r.Exchange.Reply)))
 	}
 	if base == nil || !base.Answered() {
 		return
 	}
 	// Forms the server must answer like the plain query.
 	for _, c := range []struct {
-		id   ProbeID
-		code Code
+		id   model.ProbeID
+		code model.Code
 		what string
 	}{
-		{ProbeEDNSOption, CodeEDNSOptionIntolerant, "an unknown EDNS option (65001)"},
-		{ProbeEDNSFlag, CodeEDNSFlagIntolerant, "an unknown EDNS flag (0x4000)"},
-		{ProbeEDNSCookie, CodeCookieIntolerant, "a DNS COOKIE option"},
+		{catalog.ProbeEDNSOption, catalog.CodeEDNSOptionIntolerant, "an unknown EDNS option (65001)"},
+		{catalog.ProbeEDNSFlag, catalog.CodeEDNSFlagIntolerant, "an unknown EDNS flag (0x4000)"},
+		{catalog.ProbeEDNSCookie, catalog.CodeCookieIntolerant, "a DNS COOKIE option"},
 	} {
 		r := by[c.id]
-		if r == nil || r.Status == StatusNoFamily {
+		if r == nil || r.Status == model.StatusNoFamily {
 			continue
 		}
-		if r.Rcode == base.Rcode || c.id == ProbeEDNSCookie && r.Rcode == dns.RcodeBadCookie {
+		if r.Rcode == base.Rcode || c.id == catalog.ProbeEDNSCookie && r.Rcode == dns.RcodeBadCookie {
 			continue
 		}
 		r.Add(c.code, fmt.Sprintf("with %s: %s; without: %s", c.what, statusText(r), base.Status))
 	}
-	if r := by[ProbeEDNSFlag]; r != nil && r.Msg != nil {
-		if opt := r.Msg.IsEdns0(); opt != nil && flagsOf(opt)&FlagUnknown != 0 {
-			r.Add(CodeEDNSFlagEchoed, fmt.Sprintf("the reply's OPT has flags 0x%04x: the unknown flag 0x%04x was copied from the query", flagsOf(opt), FlagUnknown))
+	if r := by[catalog.ProbeEDNSFlag]; r != nil && r.Msg != nil {
+		if opt := r.Msg.IsEdns0(); opt != nil && flagsOf(opt)&catalog.FlagUnknown != 0 {
+			r.Add(catalog.CodeEDNSFlagEchoed, fmt.Sprintf("the reply's OPT has flags 0x%04x: the unknown flag 0x%04x was copied from the query", flagsOf(opt), catalog.FlagUnknown))
 		}
 	}
-	if r := by[ProbeEDNSVersion]; r != nil && r.Status != StatusNoFamily {
+	if r := by[catalog.ProbeEDNSVersion]; r != nil && r.Status != model.StatusNoFamily {
 		switch {
 		case r.Exchange != nil && r.Exchange.Reply == nil && r.Exchange.RejectedCount == 0:
-			r.Add(CodeEDNSVersionDropped, fmt.Sprintf("no reply to %d attempts with EDNS version 1; version 0 answered %s", r.Exchange.Attempts, base.Status))
+			r.Add(catalog.CodeEDNSVersionDropped, fmt.Sprintf("no reply to %d attempts with EDNS version 1; version 0 answered %s", r.Exchange.Attempts, base.Status))
 		case r.Msg == nil:
 		case r.Msg.IsEdns0() == nil:
-			r.Add(CodeEDNSVersionIgnored, fmt.Sprintf("RCODE %s without an OPT record to EDNS version 1; want BADVERS with OPT version 0", r.Status))
+			r.Add(catalog.CodeEDNSVersionIgnored, fmt.Sprintf("RCODE %s without an OPT record to EDNS version 1; want BADVERS with OPT version 0", r.Status))
 		case r.Rcode != dns.RcodeBadVers:
-			r.Add(CodeEDNSVersionIgnored, fmt.Sprintf("RCODE %s (OPT version %d) to EDNS version 1; want BADVERS with OPT version 0", r.Status, r.Msg.IsEdns0().Version()))
+			r.Add(catalog.CodeEDNSVersionIgnored, fmt.Sprintf("RCODE %s (OPT version %d) to EDNS version 1; want BADVERS with OPT version 0", r.Status, r.Msg.IsEdns0().Version()))
 		case r.Msg.IsEdns0().Version() != 0:
-			r.Add(CodeEDNSVersionIgnored, fmt.Sprintf("BADVERS with OPT version %d; want version 0, the highest the server implements", r.Msg.IsEdns0().Version()))
+			r.Add(catalog.CodeEDNSVersionIgnored, fmt.Sprintf("BADVERS with OPT version %d; want version 0, the highest the server implements", r.Msg.IsEdns0().Version()))
 		}
 	}
-	if r := by[ProbeOpcode]; r != nil && r.Status != StatusNoFamily {
+	if r := by[catalog.ProbeOpcode]; r != nil && r.Status != model.StatusNoFamily {
 		switch {
 		case r.Exchange != nil && r.Exchange.Reply == nil && r.Exchange.RejectedCount == 0:
-			r.Add(CodeOpcodeNotNotimp, fmt.Sprintf("no reply to %d attempts with opcode %d", r.Exchange.Attempts, OpcodeUnassigned))
+			r.Add(catalog.CodeOpcodeNotNotimp, fmt.Sprintf("no reply to %d attempts with opcode %d", r.Exchange.Attempts, catalog.OpcodeUnassigned))
 		case r.Msg == nil:
-		case r.Msg.Opcode != OpcodeUnassigned:
-			r.Add(CodeOpcodeNotNotimp, fmt.Sprintf("%s with opcode %d to a query with opcode %d", r.Status, r.Msg.Opcode, OpcodeUnassigned))
+		case r.Msg.Opcode != catalog.OpcodeUnassigned:
+			r.Add(catalog.CodeOpcodeNotNotimp, fmt.Sprintf("%s with opcode %d to a query with opcode %d", r.Status, r.Msg.Opcode, catalog.OpcodeUnassigned))
 		case r.Rcode != dns.RcodeNotImplemented:
-			r.Add(CodeOpcodeNotNotimp, fmt.Sprintf("%s to opcode %d; want NOTIMP", r.Status, OpcodeUnassigned))
+			r.Add(catalog.CodeOpcodeNotNotimp, fmt.Sprintf("%s to opcode %d; want NOTIMP", r.Status, catalog.OpcodeUnassigned))
 		}
 	}
 }
@@ -343,7 +346,7 @@ func checkConformance(by map[ProbeID]*Result) {
 // flagsOf is the OPT record's flag field (the low 16 bits of its TTL).
 func flagsOf(opt *dns.OPT) uint16 { return uint16(opt.Hdr.Ttl) }
 
-func statusText(r *Result) string {
+func statusText(r *model.Result) string {
 	if r.Exchange != nil && r.Exchange.Reply == nil && r.Exchange.RejectedCount == 0 {
 		return fmt.Sprintf("no reply to %d attempts", r.Exchange.Attempts)
 	}
@@ -353,13 +356,13 @@ func statusText(r *Result) string {
 // CheckZone compares the CAA answers of every server address of one zone for
 // one relevant name. Results that failed outright are left out: their
 // failure is its own finding.
-func CheckZone(results []*Result) []Amended { return amend(results, checkZone) }
+func CheckZone(results []*model.Result) []Amended { return amend(results, checkZone) }
 
-func checkZone(results []*Result) {
-	groups := map[string][]*Result{}
+func checkZone(results []*model.Result) {
+	groups := map[string][]*model.Result{}
 	var sigs []string
 	for _, r := range results {
-		if r.Probe != ProbeCAA || r.Local() || !r.Answered() {
+		if r.Probe != catalog.ProbeCAA || r.Local() || !r.Answered() {
 			continue
 		}
 		s := r.Signature()
@@ -383,7 +386,7 @@ func checkZone(results []*Result) {
 	detail := strings.Join(parts, " vs ")
 	for _, rs := range groups {
 		for _, r := range rs {
-			r.Add(CodeInconsistentAnswers, detail)
+			r.Add(catalog.CodeInconsistentAnswers, detail)
 		}
 	}
 }
@@ -391,25 +394,25 @@ func checkZone(results []*Result) {
 // CheckDelegation compares what one server says at the zone apex with the
 // parent's delegation: a server that does not answer the SOA with AA is
 // lame, and an apex NS set unlike the parent's is a mismatch.
-func CheckDelegation(results []*Result, parentNS []string) []Amended {
-	return amend(results, func(rs []*Result) { checkDelegation(rs, parentNS) })
+func CheckDelegation(results []*model.Result, parentNS []string) []Amended {
+	return amend(results, func(rs []*model.Result) { checkDelegation(rs, parentNS) })
 }
 
-func checkDelegation(results []*Result, parentNS []string) {
+func checkDelegation(results []*model.Result, parentNS []string) {
 	for _, r := range results {
 		if r.Local() {
 			continue
 		}
 		switch r.Probe {
-		case ProbeSOA:
+		case catalog.ProbeSOA:
 			switch {
 			case r.Msg == nil:
 			case r.Rcode == dns.RcodeRefused:
-				r.Add(CodeLameServer, "REFUSED to SOA at the apex: the server does not serve the zone")
+				r.Add(catalog.CodeLameServer, "REFUSED to SOA at the apex: the server does not serve the zone")
 			case isReferral(r.Msg, r.Name) || (r.Rcode == dns.RcodeSuccess && !r.AA):
-				r.Add(CodeLameServer, "no authoritative SOA at the apex (AA clear or a referral)")
+				r.Add(catalog.CodeLameServer, "no authoritative SOA at the apex (AA clear or a referral)")
 			}
-		case ProbeNS:
+		case catalog.ProbeNS:
 			if !r.Answered() || len(parentNS) == 0 || r.Rcode != dns.RcodeSuccess {
 				continue
 			}
@@ -421,7 +424,7 @@ func checkDelegation(results []*Result, parentNS []string) {
 			}
 			sort.Strings(child)
 			if len(child) > 0 && !slices.Equal(child, parentNS) {
-				r.Add(CodeNSMismatch, fmt.Sprintf("parent delegates to %s; the apex lists %s",
+				r.Add(catalog.CodeNSMismatch, fmt.Sprintf("parent delegates to %s; the apex lists %s",
 					strings.Join(parentNS, " "), strings.Join(child, " ")))
 			}
 		}

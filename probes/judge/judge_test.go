@@ -1,4 +1,4 @@
-package probes
+package judge
 
 import (
 	"errors"
@@ -7,15 +7,17 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/caaprobe/caaprobe/probes/catalog"
 	"github.com/caaprobe/caaprobe/probes/model"
+	"github.com/caaprobe/caaprobe/probes/wire"
 	"github.com/miekg/dns"
 )
 
 // exchangeFor builds an exchange for probe p at name whose reply is made by
 // edit from a conformant reply; edit may return raw bytes to replace it.
-func exchangeFor(t *testing.T, p Probe, name string, edit func(q, m *dns.Msg) []byte) *Exchange {
+func exchangeFor(t *testing.T, p catalog.Probe, name string, edit func(q, m *dns.Msg) []byte) *model.Exchange {
 	t.Helper()
-	qb, err := BuildQuery(Spell(name, p.Spelling), p.Type, p.EDNS, p.DO)
+	qb, err := wire.BuildQuery(wire.Spell(name, p.Spelling), p.Type, p.EDNS, p.DO)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -27,7 +29,7 @@ func exchangeFor(t *testing.T, p Probe, name string, edit func(q, m *dns.Msg) []
 			t.Fatal(err)
 		}
 	}
-	return &Exchange{Server: netip.MustParseAddrPort("127.0.0.1:53"), Transport: p.Transport, Query: qb, Reply: raw, Attempts: 1}
+	return &model.Exchange{Server: netip.MustParseAddrPort("127.0.0.1:53"), Transport: p.Transport, Query: qb, Reply: raw, Attempts: 1}
 }
 
 // conformantReply parses the query qb and builds what a conformant server
@@ -60,8 +62,8 @@ func withSOA(edit func(q, m *dns.Msg) []byte, zone string) func(q, m *dns.Msg) [
 	}
 }
 
-func issueCodes(r Result) []Code {
-	var out []Code
+func issueCodes(r model.Result) []model.Code {
+	var out []model.Code
 	for _, i := range r.Issues {
 		out = append(out, i.Code)
 	}
@@ -69,59 +71,59 @@ func issueCodes(r Result) []Code {
 }
 
 func TestJudge(t *testing.T) {
-	caaProbe, _ := ProbeByID(ProbeCAA)
-	upper, _ := ProbeByID(ProbeCAAUpper)
-	unknown, _ := ProbeByID(ProbeUnknownType)
-	jc := JudgeContext{Zone: "example.test.", Name: "example.test.", Exists: true}
+	caaProbe, _ := catalog.ProbeByID(catalog.ProbeCAA)
+	upper, _ := catalog.ProbeByID(catalog.ProbeCAAUpper)
+	unknown, _ := catalog.ProbeByID(catalog.ProbeUnknownType)
+	jc := Context{Zone: "example.test.", Name: "example.test.", Exists: true}
 	rcode := func(rc int) func(q, m *dns.Msg) []byte {
 		return func(q, m *dns.Msg) []byte { m.Rcode = rc; m.Answer = nil; return nil }
 	}
 	tests := []struct {
 		name   string
-		probe  Probe
+		probe  catalog.Probe
 		edit   func(q, m *dns.Msg) []byte
 		status string
-		want   []Code
+		want   []model.Code
 	}{
 		{"conformant", caaProbe, keep, "NOERROR", nil},
-		{"notimp", caaProbe, rcode(dns.RcodeNotImplemented), "NOTIMP", []Code{CodeRcodeNotimp}},
-		{"notimp unknown type", unknown, rcode(dns.RcodeNotImplemented), "NOTIMP", []Code{CodeRcodeNotimp}},
-		{"refused", caaProbe, rcode(dns.RcodeRefused), "REFUSED", []Code{CodeRcodeRefused}},
-		{"servfail", caaProbe, rcode(dns.RcodeServerFailure), "SERVFAIL", []Code{CodeRcodeServfail}},
-		{"formerr", caaProbe, rcode(dns.RcodeFormatError), "FORMERR", []Code{CodeRcodeFormerr}},
-		{"yxdomain", caaProbe, rcode(dns.RcodeYXDomain), "YXDOMAIN", []Code{CodeRcodeOther}},
-		{"nxdomain at existing name", caaProbe, withSOA(rcode(dns.RcodeNameError), "example.test."), "NXDOMAIN", []Code{CodeNXDomainExisting}},
+		{"notimp", caaProbe, rcode(dns.RcodeNotImplemented), "NOTIMP", []model.Code{catalog.CodeRcodeNotimp}},
+		{"notimp unknown type", unknown, rcode(dns.RcodeNotImplemented), "NOTIMP", []model.Code{catalog.CodeRcodeNotimp}},
+		{"refused", caaProbe, rcode(dns.RcodeRefused), "REFUSED", []model.Code{catalog.CodeRcodeRefused}},
+		{"servfail", caaProbe, rcode(dns.RcodeServerFailure), "SERVFAIL", []model.Code{catalog.CodeRcodeServfail}},
+		{"formerr", caaProbe, rcode(dns.RcodeFormatError), "FORMERR", []model.Code{catalog.CodeRcodeFormerr}},
+		{"yxdomain", caaProbe, rcode(dns.RcodeYXDomain), "YXDOMAIN", []model.Code{catalog.CodeRcodeOther}},
+		{"nxdomain at existing name", caaProbe, withSOA(rcode(dns.RcodeNameError), "example.test."), "NXDOMAIN", []model.Code{catalog.CodeNXDomainExisting}},
 		{"nodata with the zone's SOA", caaProbe, withSOA(rcode(dns.RcodeSuccess), "example.test."), "NOERROR", nil},
-		{"nodata without SOA", caaProbe, rcode(dns.RcodeSuccess), "NOERROR", []Code{CodeNegativeWithoutSOA}},
-		{"nxdomain without SOA", caaProbe, rcode(dns.RcodeNameError), "NXDOMAIN", []Code{CodeNXDomainExisting, CodeNegativeWithoutSOA}},
-		{"nodata with another zone's SOA", caaProbe, withSOA(rcode(dns.RcodeSuccess), "other.test."), "NOERROR", []Code{CodeNegativeWrongSOA}},
+		{"nodata without SOA", caaProbe, rcode(dns.RcodeSuccess), "NOERROR", []model.Code{catalog.CodeNegativeWithoutSOA}},
+		{"nxdomain without SOA", caaProbe, rcode(dns.RcodeNameError), "NXDOMAIN", []model.Code{catalog.CodeNXDomainExisting, catalog.CodeNegativeWithoutSOA}},
+		{"nodata with another zone's SOA", caaProbe, withSOA(rcode(dns.RcodeSuccess), "other.test."), "NOERROR", []model.Code{catalog.CodeNegativeWrongSOA}},
 		{"unknown type nodata without SOA is not judged", unknown, rcode(dns.RcodeSuccess), "NOERROR", nil},
-		{"no AA", caaProbe, func(q, m *dns.Msg) []byte { m.Authoritative = false; return nil }, "NOERROR", []Code{CodeNotAuthoritative}},
-		{"question lowercased", upper, func(q, m *dns.Msg) []byte { m.Question[0].Name = "example.test."; return nil }, "NOERROR", []Code{CodeCaseNotPreserved}},
+		{"no AA", caaProbe, func(q, m *dns.Msg) []byte { m.Authoritative = false; return nil }, "NOERROR", []model.Code{catalog.CodeNotAuthoritative}},
+		{"question lowercased", upper, func(q, m *dns.Msg) []byte { m.Question[0].Name = "example.test."; return nil }, "NOERROR", []model.Code{catalog.CodeCaseNotPreserved}},
 		{"cut inside RDATA", caaProbe, func(q, m *dns.Msg) []byte {
 			b, _ := m.Pack()
 			return b[:len(b)-4]
-		}, "malformed", []Code{CodeMalformed}},
-		{"QR bit clear", caaProbe, func(q, m *dns.Msg) []byte { m.Response = false; return nil }, "malformed", []Code{CodeMalformed}},
-		{"opcode changed", caaProbe, func(q, m *dns.Msg) []byte { m.Opcode = dns.OpcodeStatus; return nil }, "malformed", []Code{CodeMalformed}},
+		}, "malformed", []model.Code{catalog.CodeMalformed}},
+		{"QR bit clear", caaProbe, func(q, m *dns.Msg) []byte { m.Response = false; return nil }, "malformed", []model.Code{catalog.CodeMalformed}},
+		{"opcode changed", caaProbe, func(q, m *dns.Msg) []byte { m.Opcode = dns.OpcodeStatus; return nil }, "malformed", []model.Code{catalog.CodeMalformed}},
 		{"trailing garbage", caaProbe, func(q, m *dns.Msg) []byte {
 			b, _ := m.Pack()
 			return append(b, 0xde, 0xad)
-		}, "NOERROR", []Code{CodeTrailingGarbage}},
+		}, "NOERROR", []model.Code{catalog.CodeTrailingGarbage}},
 		{"invalid CAA value", caaProbe, func(q, m *dns.Msg) []byte {
 			m.Answer[0].(*dns.CAA).Value = "letsencrypt.org;;bad value"
 			return nil
-		}, "NOERROR", []Code{CodeInvalidCAA}},
+		}, "NOERROR", []model.Code{catalog.CodeInvalidCAA}},
 		{"critical unknown tag", caaProbe, func(q, m *dns.Msg) []byte {
 			c := m.Answer[0].(*dns.CAA)
 			c.Flag, c.Tag, c.Value = 128, "tbs", "x"
 			return nil
-		}, "NOERROR", []Code{CodeCAACriticalUnknown}},
+		}, "NOERROR", []model.Code{catalog.CodeCAACriticalUnknown}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			ex := exchangeFor(t, tc.probe, "example.test.", tc.edit)
-			r := Judge(tc.probe, jc, ex, nil)
+			r := Exchange(tc.probe, jc, ex, nil)
 			if string(r.Status) != tc.status {
 				t.Errorf("status %q, want %q", r.Status, tc.status)
 			}
@@ -133,31 +135,31 @@ func TestJudge(t *testing.T) {
 }
 
 func TestJudgeNoReply(t *testing.T) {
-	p, _ := ProbeByID(ProbeCAA)
-	jc := JudgeContext{Zone: "example.test.", Name: "example.test.", Exists: true}
+	p, _ := catalog.ProbeByID(catalog.ProbeCAA)
+	jc := Context{Zone: "example.test.", Name: "example.test.", Exists: true}
 	good := exchangeFor(t, p, "example.test.", keep)
 	wrongID := append([]byte(nil), good.Reply...)
 	wrongID[0] ^= 0xff
 	other := exchangeFor(t, p, "example.test.", func(q, m *dns.Msg) []byte { m.Question[0].Name = "other.test."; return nil })
 	tests := []struct {
 		name string
-		ex   *Exchange
-		want Code
+		ex   *model.Exchange
+		want model.Code
 	}{
-		{"timeout", &Exchange{Query: good.Query, Err: ErrTimeout, Attempts: 3}, CodeTimeout},
-		{"refused connection", &Exchange{Query: good.Query, Err: errors.Join(ErrUnreachable, errors.New("connection refused"))}, CodeUnreachable},
-		{"no family", &Exchange{Query: good.Query, Err: ErrNoFamily}, CodeFamilyUnreachable},
-		{"wrong id", &Exchange{Query: good.Query, Err: ErrTimeout, Rejected: [][]byte{wrongID}, RejectedCount: 1}, CodeIDMismatch},
-		{"other question", &Exchange{Query: good.Query, Err: ErrTimeout, Rejected: [][]byte{other.Reply}, RejectedCount: 1}, CodeQuestionMismatch},
-		{"short datagram", &Exchange{Query: good.Query, Err: ErrTimeout, Rejected: [][]byte{{1, 2, 3}}, RejectedCount: 1}, CodeMalformed},
+		{"timeout", &model.Exchange{Query: good.Query, Err: model.ErrTimeout, Attempts: 3}, catalog.CodeTimeout},
+		{"refused connection", &model.Exchange{Query: good.Query, Err: errors.Join(model.ErrUnreachable, errors.New("connection refused"))}, catalog.CodeUnreachable},
+		{"no family", &model.Exchange{Query: good.Query, Err: model.ErrNoFamily}, catalog.CodeFamilyUnreachable},
+		{"wrong id", &model.Exchange{Query: good.Query, Err: model.ErrTimeout, Rejected: [][]byte{wrongID}, RejectedCount: 1}, catalog.CodeIDMismatch},
+		{"other question", &model.Exchange{Query: good.Query, Err: model.ErrTimeout, Rejected: [][]byte{other.Reply}, RejectedCount: 1}, catalog.CodeQuestionMismatch},
+		{"short datagram", &model.Exchange{Query: good.Query, Err: model.ErrTimeout, Rejected: [][]byte{{1, 2, 3}}, RejectedCount: 1}, catalog.CodeMalformed},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			r := Judge(p, jc, tc.ex, nil)
-			if got := issueCodes(r); !slices.Equal(got, []Code{tc.want}) {
+			r := Exchange(p, jc, tc.ex, nil)
+			if got := issueCodes(r); !slices.Equal(got, []model.Code{tc.want}) {
 				t.Errorf("findings %v, want [%s]", got, tc.want)
 			}
-			if !Fails(&r) && Info(tc.want).Severity == SeverityFail {
+			if !Fails(&r) && catalog.Info(tc.want).Severity == model.SeverityFail {
 				t.Errorf("Fails() false for %s", tc.want)
 			}
 		})
@@ -165,59 +167,59 @@ func TestJudgeNoReply(t *testing.T) {
 }
 
 func TestJudgeTruncatedFallback(t *testing.T) {
-	p, _ := ProbeByID(ProbeCAA)
-	jc := JudgeContext{Zone: "example.test.", Name: "example.test.", Exists: true}
+	p, _ := catalog.ProbeByID(catalog.ProbeCAA)
+	jc := Context{Zone: "example.test.", Name: "example.test.", Exists: true}
 	tc := exchangeFor(t, p, "example.test.", func(q, m *dns.Msg) []byte { m.Truncated = true; m.Answer = nil; return nil })
-	failed := &Exchange{Query: tc.Query, Err: ErrUnreachable, Transport: TCP}
-	if got := issueCodes(Judge(p, jc, tc, failed)); !slices.Equal(got, []Code{CodeTruncatedTCPFailed}) {
+	failed := &model.Exchange{Query: tc.Query, Err: model.ErrUnreachable, Transport: model.TCP}
+	if got := issueCodes(Exchange(p, jc, tc, failed)); !slices.Equal(got, []model.Code{catalog.CodeTruncatedTCPFailed}) {
 		t.Errorf("TCP fallback failed: findings %v", got)
 	}
 	good := exchangeFor(t, p, "example.test.", keep)
-	r := Judge(p, jc, tc, good)
+	r := Exchange(p, jc, tc, good)
 	if len(r.Issues) != 0 || len(r.Records) != 1 {
 		t.Errorf("TCP fallback answered: findings %v, records %d", r.Issues, len(r.Records))
 	}
 	// TC=1 over TCP too: the answer can never be completed.
 	tcAgain := exchangeFor(t, p, "example.test.", func(q, m *dns.Msg) []byte { m.Truncated = true; m.Answer = nil; return nil })
-	tcAgain.Transport = TCP
-	if got := issueCodes(Judge(p, jc, tc, tcAgain)); !slices.Equal(got, []Code{CodeTruncatedTCPFailed}) {
+	tcAgain.Transport = model.TCP
+	if got := issueCodes(Exchange(p, jc, tc, tcAgain)); !slices.Equal(got, []model.Code{catalog.CodeTruncatedTCPFailed}) {
 		t.Errorf("TCP fallback truncated too: findings %v", got)
 	}
-	tcp, _ := ProbeByID(ProbeCAATCP)
+	tcp, _ := catalog.ProbeByID(catalog.ProbeCAATCP)
 	direct := exchangeFor(t, tcp, "example.test.", func(q, m *dns.Msg) []byte { m.Truncated = true; m.Answer = nil; return nil })
-	if got := issueCodes(Judge(tcp, jc, direct, nil)); !slices.Equal(got, []Code{CodeTruncatedTCPFailed}) {
+	if got := issueCodes(Exchange(tcp, jc, direct, nil)); !slices.Equal(got, []model.Code{catalog.CodeTruncatedTCPFailed}) {
 		t.Errorf("TCP probe answered with TC=1: findings %v", got)
 	}
 }
 
 func TestCrossChecks(t *testing.T) {
-	caaProbe, _ := ProbeByID(ProbeCAA)
-	upper, _ := ProbeByID(ProbeCAAUpper)
-	noedns, _ := ProbeByID(ProbeCAANoEDNS)
-	jc := JudgeContext{Zone: "example.test.", Name: "example.test.", Exists: true}
-	judge := func(p Probe, edit func(q, m *dns.Msg) []byte) *Result {
-		r := Judge(p, jc, exchangeFor(t, p, "example.test.", edit), nil)
+	caaProbe, _ := catalog.ProbeByID(catalog.ProbeCAA)
+	upper, _ := catalog.ProbeByID(catalog.ProbeCAAUpper)
+	noedns, _ := catalog.ProbeByID(catalog.ProbeCAANoEDNS)
+	jc := Context{Zone: "example.test.", Name: "example.test.", Exists: true}
+	judge := func(p catalog.Probe, edit func(q, m *dns.Msg) []byte) *model.Result {
+		r := Exchange(p, jc, exchangeFor(t, p, "example.test.", edit), nil)
 		return &r
 	}
 	formerr := func(q, m *dns.Msg) []byte { m.Rcode = dns.RcodeFormatError; m.Answer = nil; return nil }
 	nx := func(q, m *dns.Msg) []byte { m.Rcode = dns.RcodeNameError; m.Answer = nil; return nil }
 
-	rs := []*Result{judge(caaProbe, keep), judge(upper, nx)}
+	rs := []*model.Result{judge(caaProbe, keep), judge(upper, nx)}
 	// The cross-check writes nothing: it returns the change, Apply makes it.
 	amended := CheckServer(rs)
-	if rs[1].Has(CodeCaseSensitiveAnswer) {
+	if rs[1].Has(catalog.CodeCaseSensitiveAnswer) {
 		t.Error("CheckServer wrote a finding into the result it was given")
 	}
 	if len(amended) != 1 || amended[0].Result != rs[1] {
 		t.Errorf("amended %+v, want the uppercase result only", amended)
 	}
 	Apply(amended)
-	if !rs[1].Has(CodeCaseSensitiveAnswer) || rs[0].Has(CodeCaseSensitiveAnswer) {
+	if !rs[1].Has(catalog.CodeCaseSensitiveAnswer) || rs[0].Has(catalog.CodeCaseSensitiveAnswer) {
 		t.Errorf("case-sensitive answer not flagged on the uppercase probe: %v / %v", rs[0].Issues, rs[1].Issues)
 	}
-	rs = []*Result{judge(caaProbe, formerr), judge(noedns, keep)}
+	rs = []*model.Result{judge(caaProbe, formerr), judge(noedns, keep)}
 	Apply(CheckServer(rs))
-	if !rs[0].Has(CodeEDNSIntolerant) {
+	if !rs[0].Has(catalog.CodeEDNSIntolerant) {
 		t.Errorf("edns-intolerant not flagged: %v", rs[0].Issues)
 	}
 	a, b := judge(caaProbe, keep), judge(caaProbe, func(q, m *dns.Msg) []byte {
@@ -225,15 +227,15 @@ func TestCrossChecks(t *testing.T) {
 		return nil
 	})
 	b.Exchange.Server = netip.MustParseAddrPort("127.0.0.2:53")
-	Apply(CheckZone([]*Result{a, b}))
-	if !a.Has(CodeInconsistentAnswers) || !b.Has(CodeInconsistentAnswers) {
+	Apply(CheckZone([]*model.Result{a, b}))
+	if !a.Has(catalog.CodeInconsistentAnswers) || !b.Has(catalog.CodeInconsistentAnswers) {
 		t.Errorf("inconsistent answers not flagged: %v / %v", a.Issues, b.Issues)
 	}
 }
 
 func TestSpell0x20(t *testing.T) {
 	for range 100 {
-		s := Spell("caa.example.test.", SpellRandom)
+		s := wire.Spell("caa.example.test.", catalog.SpellRandom)
 		if s == "caa.example.test." || s == "CAA.EXAMPLE.TEST." {
 			t.Fatalf("0x20 spelling %q is all one case", s)
 		}
