@@ -4,7 +4,7 @@
 # FUZZPARALLEL=N limits the fuzzing workers (default: one per CPU).
 #
 # Go 1.26's fuzz coordinator has a shutdown race at the -fuzztime boundary
-# (go.dev/issue/75804, fixed in Go 1.27): a worker still busy when the time
+# (a Go bug, fixed in Go 1.27): a worker still busy when the time
 # is up makes the target fail with a bare "context deadline exceeded", no
 # failing input and no test output. A real finding always writes its input
 # to testdata/fuzz/TARGET and prints why. So a run that fails with nothing

@@ -190,33 +190,6 @@ func (f *agentFlags) config() (agent.Config, *tls.Config, error) {
 	return cfg, tc, nil
 }
 
-// readTokens reads the bearer tokens of a file, one a line; blank lines
-// and # comments are skipped. A file every user may read is refused: the token
-// is the agent's only secret.
-func readTokens(path string) ([]string, error) {
-	st, err := os.Stat(path)
-	if err != nil {
-		return nil, err
-	}
-	if st.Mode().Perm()&0o004 != 0 {
-		return nil, fmt.Errorf("%s is readable by others (mode %v): chmod 600 it", path, st.Mode().Perm())
-	}
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return nil, err
-	}
-	var out []string
-	for _, l := range strings.Split(string(b), "\n") {
-		if l = strings.TrimSpace(l); l != "" && !strings.HasPrefix(l, "#") {
-			out = append(out, l)
-		}
-	}
-	if len(out) == 0 {
-		return nil, fmt.Errorf("%s holds no token", path)
-	}
-	return out, nil
-}
-
 // labAnchor is the lab's root trust anchor. The lab derives its keys
 // from zone names, so every lab's root key is this one; an in-process lab
 // (no socket) computes it.

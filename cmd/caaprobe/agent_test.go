@@ -23,8 +23,8 @@ import (
 
 	"github.com/caaprobe/caaprobe/fixtures"
 	"github.com/caaprobe/caaprobe/probes/agent"
+	"github.com/caaprobe/caaprobe/probes/model"
 	"github.com/caaprobe/caaprobe/probes/mpic"
-	"github.com/caaprobe/caaprobe/probes/report"
 )
 
 // selfSigned writes a self-signed certificate for 127.0.0.1 and its key,
@@ -128,11 +128,11 @@ func TestAgentCommand(t *testing.T) {
 	if !strings.HasPrefix(url, "https://127.0.0.1:") {
 		t.Fatalf("listening on %s, want https on loopback", url)
 	}
-	v := report.Vantage{Label: "cmd1", RIR: "RIPE"}
+	v := model.Vantage{Label: "cmd1", RIR: "RIPE"}
 	c := &agent.Client{Deadline: 20 * time.Second, Remotes: []agent.Remote{
 		{URL: url, Vantage: v, Token: "secret-1", TLS: &tls.Config{RootCAs: pool}},
-		{URL: url, Vantage: report.Vantage{Label: "wrongtoken", RIR: "RIPE"}, Token: "secret-2", TLS: &tls.Config{RootCAs: pool}},
-		{URL: url, Vantage: report.Vantage{Label: "untrusted", RIR: "RIPE"}, Token: "secret-1", TLS: &tls.Config{RootCAs: x509.NewCertPool()}},
+		{URL: url, Vantage: model.Vantage{Label: "wrongtoken", RIR: "RIPE"}, Token: "secret-2", TLS: &tls.Config{RootCAs: pool}},
+		{URL: url, Vantage: model.Vantage{Label: "untrusted", RIR: "RIPE"}, Token: "secret-1", TLS: &tls.Config{RootCAs: x509.NewCertPool()}},
 	}}
 	got := c.Check(ctx, []string{"ok.test"})
 	a := got[0][0]
@@ -140,7 +140,7 @@ func TestAgentCommand(t *testing.T) {
 		t.Fatalf("good client: %s: %s\n%s", a.Fault, a.Detail, stderr)
 	}
 	rec := a.Records["ok.test"]
-	if rec == nil || rec.Domain.Verdict != report.VerdictPass || rec.Domain.Outcome != report.OutcomeOK {
+	if rec == nil || rec.Domain.Verdict != model.VerdictPass || rec.Domain.Outcome != model.OutcomeOK {
 		t.Fatalf("ok.test from the agent: %+v", rec)
 	}
 	if len(a.Vantage.Sources) != 1 || a.Vantage.Sources[0] != agentSource(9).String() || !strings.Contains(string(rec.Raw), `"rir":"RIPE"`) {
@@ -236,8 +236,8 @@ func TestAgentMutualTLS(t *testing.T) {
 		t.Fatalf("the agent did not start:\n%s", stderr)
 	}
 	c := &agent.Client{Deadline: 20 * time.Second, Remotes: []agent.Remote{
-		{URL: url, Vantage: report.Vantage{Label: "m1", RIR: "ARIN"}, TLS: &tls.Config{RootCAs: pool, Certificates: []tls.Certificate{clientPair}}},
-		{URL: url, Vantage: report.Vantage{Label: "nocert", RIR: "ARIN"}, TLS: &tls.Config{RootCAs: pool}},
+		{URL: url, Vantage: model.Vantage{Label: "m1", RIR: "ARIN"}, TLS: &tls.Config{RootCAs: pool, Certificates: []tls.Certificate{clientPair}}},
+		{URL: url, Vantage: model.Vantage{Label: "nocert", RIR: "ARIN"}, TLS: &tls.Config{RootCAs: pool}},
 	}}
 	got := c.Check(ctx, []string{"ok.test"})
 	if a := got[0][0]; a.Fault != "" || a.Records["ok.test"] == nil {

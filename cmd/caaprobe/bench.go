@@ -13,13 +13,12 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/spf13/cobra"
-
 	"github.com/caaprobe/caaprobe/fixtures"
 	"github.com/caaprobe/caaprobe/probes/check"
 	"github.com/caaprobe/caaprobe/probes/input"
+	"github.com/caaprobe/caaprobe/probes/model"
 	"github.com/caaprobe/caaprobe/probes/render"
-	"github.com/caaprobe/caaprobe/probes/report"
+	"github.com/spf13/cobra"
 )
 
 // newBenchLabCmd starts the bench lab (one provider, two addresses, N zones)
@@ -116,7 +115,7 @@ func newBenchLabCmd(env *cliEnv) *cobra.Command {
 		c := check.New(cfg)
 		defer c.Close()
 		limitMemory(c.LiveEstimate(f.concurrency))
-		verdicts := map[report.Verdict]int{}
+		verdicts := map[model.Verdict]int{}
 		// The report is rendered as check renders it (render.New), counted,
 		// and kept only with --out.
 		counted := &countingWriter{w: sink}
@@ -125,7 +124,7 @@ func newBenchLabCmd(env *cliEnv) *cobra.Command {
 			return usageErr("%v", err)
 		}
 		done := 0
-		c.Run(ctx, items, f.concurrency, func(_ input.Item, d *report.Domain) {
+		c.Run(ctx, items, f.concurrency, func(_ input.Item, d *model.Domain) {
 			if done++; done == *n/2 && *memprofile != "" {
 				// Halfway: the live heap of a run in progress, which is what
 				// must not grow with the input.
@@ -160,7 +159,7 @@ func newBenchLabCmd(env *cliEnv) *cobra.Command {
 		fmt.Fprintf(stdout, "  peak RSS         %s\n", peakRSS())
 		fmt.Fprintf(stdout, "  peak heap        %.1f MB (Go runtime, live+garbage at the last GC cycle)\n", heapMB())
 		fmt.Fprintf(stdout, "  peaks (sampled)  %s\n", peaks())
-		if verdicts[report.VerdictPass] != *n {
+		if verdicts[model.VerdictPass] != *n {
 			return &exitError{exitFindings, "bench-lab: some bench zones did not pass; the figures above are not a clean run"}
 		}
 		return nil
@@ -190,9 +189,9 @@ func writeHeapProfile(path string) {
 	}
 }
 
-func formatCounts(m map[report.Verdict]int) string {
+func formatCounts(m map[model.Verdict]int) string {
 	var parts []string
-	for _, k := range []report.Verdict{report.VerdictPass, report.VerdictWarn, report.VerdictFail, report.VerdictError} {
+	for _, k := range []model.Verdict{model.VerdictPass, model.VerdictWarn, model.VerdictFail, model.VerdictError} {
 		if m[k] > 0 {
 			parts = append(parts, fmt.Sprintf("%s %d", k, m[k]))
 		}

@@ -16,10 +16,10 @@ import (
 	"github.com/caaprobe/caaprobe/probes/check"
 	"github.com/caaprobe/caaprobe/probes/discovery"
 	"github.com/caaprobe/caaprobe/probes/input"
+	"github.com/caaprobe/caaprobe/probes/model"
 	"github.com/caaprobe/caaprobe/probes/mpic"
 	"github.com/caaprobe/caaprobe/probes/predict/boulder"
 	"github.com/caaprobe/caaprobe/probes/render"
-	"github.com/caaprobe/caaprobe/probes/report"
 	"github.com/caaprobe/caaprobe/probes/resolver"
 	"github.com/mattn/go-isatty"
 	"github.com/spf13/cobra"
@@ -500,7 +500,7 @@ func checkAndReport(ctx context.Context, cfg check.Config, f *checkFlags, items 
 		}
 		defer live.close()
 	}
-	c.Run(ctx, items, f.concurrency, func(it input.Item, d *report.Domain) {
+	c.Run(ctx, items, f.concurrency, func(it input.Item, d *model.Domain) {
 		bar.beforeOutput()
 		defer bar.done(d)
 		pins.see(d)
@@ -508,7 +508,7 @@ func checkAndReport(ctx context.Context, cfg check.Config, f *checkFlags, items 
 		switch {
 		case it.Err != nil:
 			badInput++
-		case d.Verdict == report.VerdictError:
+		case d.Verdict == model.VerdictError:
 			// Could not be checked: a deadline, a discovery error, a
 			// local error of this host.
 			unchecked++
@@ -518,11 +518,11 @@ func checkAndReport(ctx context.Context, cfg check.Config, f *checkFlags, items 
 					firstLocal = d.Err
 				}
 			}
-		case d.Verdict == report.VerdictFail:
+		case d.Verdict == model.VerdictFail:
 			failed++
 		case boulder.PolicyFails(d):
 			failed++
-		case d.Verdict == report.VerdictWarn:
+		case d.Verdict == model.VerdictWarn:
 			warned++
 		}
 		var err error

@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 
 	"github.com/caaprobe/caaprobe/probes/evidence"
+	"github.com/caaprobe/caaprobe/probes/model"
 	"github.com/caaprobe/caaprobe/probes/report"
 )
 
@@ -26,7 +27,7 @@ type evidenceSink struct {
 // newEvidenceSink creates the run's folder under --evidence DIR: a
 // directory that cannot be written is a usage error (exit 2) found before
 // any probing, naming the directory.
-func newEvidenceSink(f *checkFlags, run *report.Run) (*evidenceSink, error) {
+func newEvidenceSink(f *checkFlags, run *model.Run) (*evidenceSink, error) {
 	if f.evidence == "" {
 		return &evidenceSink{}, nil
 	}
@@ -44,8 +45,8 @@ func newEvidenceSink(f *checkFlags, run *report.Run) (*evidenceSink, error) {
 	return &evidenceSink{w: w, dir: f.evidence, stderr: stderr, onlyBad: f.evidenceOnlyBad}, nil
 }
 
-func (e *evidenceSink) add(d *report.Domain) {
-	if e.w == nil || (e.onlyBad && d.Verdict != report.VerdictFail && d.Verdict != report.VerdictWarn) {
+func (e *evidenceSink) add(d *model.Domain) {
+	if e.w == nil || (e.onlyBad && d.Verdict != model.VerdictFail && d.Verdict != model.VerdictWarn) {
 		return
 	}
 	path, err := e.w.Write(d)

@@ -185,7 +185,7 @@ func runExplain(ctx context.Context, ef *explainFlags, fs *pflag.FlagSet, args [
 	}
 	defer closeOut(&err)
 	out := &explainOutput{Message: msg, Parse: res, Repeat: repeat, Checks: []explainCheck{}, Domains: []json.RawMessage{}}
-	run := &report.Run{Version: recordedVersion(), Command: f.command, Started: time.Now().UTC(), Vantage: vantageOf(f.vantage, cfg)}
+	run := &model.Run{Version: recordedVersion(), Command: f.command, Started: time.Now().UTC(), Vantage: vantageOf(f.vantage, cfg)}
 	// An evidence directory that cannot be written is a usage error found
 	// before any query, as in check.
 	ev, err := newEvidenceSink(f, run)
@@ -193,7 +193,7 @@ func runExplain(ctx context.Context, ef *explainFlags, fs *pflag.FlagSet, args [
 		return err
 	}
 	defer ev.close()
-	var runs [][]*report.Domain // per try, per name
+	var runs [][]*model.Domain // per try, per name
 	switch {
 	case len(res.Names) == 0:
 		out.Advice = noDomainAdvice(res)
@@ -255,16 +255,16 @@ func runExplain(ctx context.Context, ef *explainFlags, fs *pflag.FlagSet, args [
 // shownDomains is each name's check as the output shows it: the one try,
 // or over several tries the first of the worst with the tally of them all
 // (check.Merge, as check --repeat shows it).
-func shownDomains(runs [][]*report.Domain) []*report.Domain {
+func shownDomains(runs [][]*model.Domain) []*model.Domain {
 	if len(runs) == 0 {
 		return nil
 	}
 	if len(runs) == 1 {
 		return runs[0]
 	}
-	var out []*report.Domain
+	var out []*model.Domain
 	for i := range runs[len(runs)-1] {
-		var tries []*report.Domain
+		var tries []*model.Domain
 		for _, r := range runs {
 			if i < len(r) {
 				tries = append(tries, r[i])
@@ -277,7 +277,7 @@ func shownDomains(runs [][]*report.Domain) []*report.Domain {
 
 // checkNames is one try: a new Checker (cold caches), the names through
 // check's input stream, every domain kept in input order.
-func checkNames(ctx context.Context, cfg check.Config, f *checkFlags, names []string, stderr io.Writer) []*report.Domain {
+func checkNames(ctx context.Context, cfg check.Config, f *checkFlags, names []string, stderr io.Writer) []*model.Domain {
 	c := check.New(cfg)
 	defer c.Close()
 	var readErr error
@@ -286,14 +286,14 @@ func checkNames(ctx context.Context, cfg check.Config, f *checkFlags, names []st
 		fmt.Fprintf(stderr, "caaprobe: %v\n", err)
 		return nil
 	}
-	var out []*report.Domain
-	c.Run(ctx, noteInput(items, io.Discard), f.concurrency, func(_ input.Item, d *report.Domain) {
+	var out []*model.Domain
+	c.Run(ctx, noteInput(items, io.Discard), f.concurrency, func(_ input.Item, d *model.Domain) {
 		out = append(out, d)
 	})
 	return out
 }
 
-func explainExit(out *explainOutput, runs [][]*report.Domain, noCheck bool) error {
+func explainExit(out *explainOutput, runs [][]*model.Domain, noCheck bool) error {
 	if len(out.Parse.Names) == 0 {
 		return &exitError{exitUsage, ""}
 	}
@@ -308,7 +308,7 @@ func explainExit(out *explainOutput, runs [][]*report.Domain, noCheck bool) erro
 	}
 	if code == exitOK && len(runs) > 0 {
 		for _, d := range runs[len(runs)-1] {
-			if d.Verdict == report.VerdictError {
+			if d.Verdict == model.VerdictError {
 				return &exitError{exitIncomplete, fmt.Sprintf("%s could not be checked: %s", d.Domain, d.Err)}
 			}
 		}
@@ -332,7 +332,7 @@ func noDomainAdvice(res explain.Result) []string {
 }
 
 // answer compares each problem with what the tries found.
-func answer(res explain.Result, runs [][]*report.Domain, ca string) []explainCheck {
+func answer(res explain.Result, runs [][]*model.Domain, ca string) []explainCheck {
 	var out []explainCheck
 	for i, p := range res.Problems {
 		d := domainFor(p, runs[len(runs)-1])
@@ -341,7 +341,7 @@ func answer(res explain.Result, runs [][]*report.Domain, ca string) []explainChe
 			continue
 		}
 		idx := slices.Index(runs[len(runs)-1], d)
-		var tries []*report.Domain
+		var tries []*model.Domain
 		for _, r := range runs {
 			if idx < len(r) {
 				tries = append(tries, r[idx])
@@ -354,7 +354,7 @@ func answer(res explain.Result, runs [][]*report.Domain, ca string) []explainChe
 
 // domainFor is the checked domain a problem concerns: one of its names,
 // else its lookup name, else the first.
-func domainFor(p explain.Problem, ds []*report.Domain) *report.Domain {
+func domainFor(p explain.Problem, ds []*model.Domain) *model.Domain {
 	for _, want := range append(slices.Clone(p.Names), p.Lookup) {
 		for _, d := range ds {
 			if want != "" && d.Domain == want {
@@ -378,7 +378,7 @@ func domainFor(p explain.Problem, ds []*report.Domain) *report.Domain {
 // focus says whether a finding belongs to the lookup the message names:
 // at that name, at a name it is an alias of, or anywhere when the message
 // names no lookup.
-func focus(d *report.Domain, lookup string, f report.Finding) bool {
+func focus(d *model.Domain, lookup string, f model.Finding) bool {
 	if lookup == "" || f.Name == "" {
 		return true
 	}
@@ -393,7 +393,7 @@ func focus(d *report.Domain, lookup string, f report.Finding) bool {
 	return false
 }
 
-func nameOf(d *report.Domain, name string) *report.Name {
+func nameOf(d *model.Domain, name string) *model.Name {
 	for _, n := range d.Names {
 		if strings.TrimSuffix(n.Name, ".") == name {
 			return n
@@ -402,13 +402,13 @@ func nameOf(d *report.Domain, name string) *report.Name {
 	return nil
 }
 
-func answerOne(i int, p explain.Problem, tries []*report.Domain, ca string) explainCheck {
+func answerOne(i int, p explain.Problem, tries []*model.Domain, ca string) explainCheck {
 	last := tries[len(tries)-1]
 	c := explainCheck{Problem: i, Domain: last.Domain, Name: p.Lookup, Tries: len(tries)}
 	if c.Name == "" {
 		c.Name = strings.TrimPrefix(last.Domain, "*.")
 	}
-	keep := func(d *report.Domain, f report.Finding) bool { return focus(d, p.Lookup, f) }
+	keep := func(d *model.Domain, f model.Finding) bool { return focus(d, p.Lookup, f) }
 	for _, f := range check.Tally(tries, keep) {
 		server := f.Server
 		if server == "" {
@@ -418,8 +418,8 @@ func answerOne(i int, p explain.Problem, tries []*report.Domain, ca string) expl
 			Probe: string(f.Probe), Detail: f.Detail})
 	}
 	for _, d := range tries {
-		failed := len(check.Tally([]*report.Domain{d}, keep)) > 0
-		if n := nameOf(d, c.Name); n != nil && (n.Outcome == report.OutcomeServfail || n.Outcome == report.OutcomeIntermittent) {
+		failed := len(check.Tally([]*model.Domain{d}, keep)) > 0
+		if n := nameOf(d, c.Name); n != nil && (n.Outcome == model.OutcomeServfail || n.Outcome == model.OutcomeIntermittent) {
 			failed = true
 		}
 		if failed {
@@ -476,7 +476,7 @@ const remoteAdvice = "run check --format json --vantage NAME on hosts in other n
 
 // faultWords says the fault: the servers, what they did, and what a CA's
 // resolver makes of it.
-func faultWords(servers []serverCount, n *report.Name, tries int) string {
+func faultWords(servers []serverCount, n *model.Name, tries int) string {
 	var parts []string
 	for _, s := range servers {
 		w := strings.TrimSuffix(catalog.Info(model.Code(s.Code)).Summary, ".")
@@ -499,11 +499,11 @@ func faultWords(servers []serverCount, n *report.Name, tries int) string {
 	}
 	if n != nil {
 		switch n.Outcome {
-		case report.OutcomeServfail:
+		case model.OutcomeServfail:
 			text += fmt.Sprintf(", so every CA's resolver fails the CAA lookup of %s", strings.TrimSuffix(n.Name, "."))
-		case report.OutcomeIntermittent:
+		case model.OutcomeIntermittent:
 			text += fmt.Sprintf(", so a CA's resolver fails the CAA lookup of %s some of the time", strings.TrimSuffix(n.Name, "."))
-		case report.OutcomeOK:
+		case model.OutcomeOK:
 			text += "; a CA's resolver usually routes around it (another server answers), so the failure comes and goes with the server asked"
 		}
 	}
@@ -512,7 +512,7 @@ func faultWords(servers []serverCount, n *report.Name, tries int) string {
 
 // policyAnswer says a forbidding (or varying) policy when one try found
 // it.
-func policyAnswer(p explain.Problem, tries []*report.Domain, ca string) (string, bool) {
+func policyAnswer(p explain.Problem, tries []*model.Domain, ca string) (string, bool) {
 	for _, d := range tries {
 		pol := d.Policy
 		if pol == nil {
@@ -536,7 +536,7 @@ func policyAnswer(p explain.Problem, tries []*report.Domain, ca string) (string,
 	return "", false
 }
 
-func policyWhere(d *report.Domain) string {
+func policyWhere(d *model.Domain) string {
 	if d.Policy == nil || d.Policy.Relevant == "" {
 		return " (no CAA records on the climb)"
 	}
@@ -545,7 +545,7 @@ func policyWhere(d *report.Domain) string {
 
 // writeExplainText is the table/text form: the message quoted, what it
 // says, what the check found, then check's own table of each name.
-func writeExplainText(w io.Writer, out *explainOutput, runs [][]*report.Domain, shown []*report.Domain, f *checkFlags, ef *explainFlags) error {
+func writeExplainText(w io.Writer, out *explainOutput, runs [][]*model.Domain, shown []*model.Domain, f *checkFlags, ef *explainFlags) error {
 	var b strings.Builder
 	b.WriteString("Message:\n")
 	lines := strings.Split(strings.TrimRight(out.Message, "\n"), "\n")

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/caaprobe/caaprobe/probes/evidence"
+	"github.com/caaprobe/caaprobe/probes/model"
 	renderhtml "github.com/caaprobe/caaprobe/probes/render/html"
 	"github.com/caaprobe/caaprobe/probes/report"
 )
@@ -98,7 +99,7 @@ func triesWords(n int) string {
 
 // writeExplainMarkdown is --format markdown: the explanation, then each
 // name's evidence report (the one check --format markdown writes).
-func writeExplainMarkdown(w io.Writer, out *explainOutput, shown []*report.Domain, run *report.Run, noCheck bool) error {
+func writeExplainMarkdown(w io.Writer, out *explainOutput, shown []*model.Domain, run *model.Run, noCheck bool) error {
 	if _, err := io.WriteString(w, explainMarkdown(out, noCheck)); err != nil {
 		return err
 	}
@@ -116,7 +117,7 @@ func writeExplainMarkdown(w io.Writer, out *explainOutput, shown []*report.Domai
 // writeExplainEvidence writes explain's evidence: message.txt and, at the
 // top of the run's index and of each name's report.md, the explanation;
 // then the names' bundles, as check --evidence writes them.
-func writeExplainEvidence(ev *evidenceSink, out *explainOutput, shown []*report.Domain, noCheck bool) error {
+func writeExplainEvidence(ev *evidenceSink, out *explainOutput, shown []*model.Domain, noCheck bool) error {
 	ev.w.SetPreface(explainMarkdown(out, noCheck) + "\nThe message as it was given is in " + messageFile +
 		" in the run folder; each name's evidence report follows.\n\n---\n")
 	var errs []error
@@ -233,7 +234,7 @@ func explainHTML(out *explainOutput, noCheck bool) (template.HTML, error) {
 
 // writeExplainHTML is --format html: one page, the explanation first,
 // then check's section of each name.
-func writeExplainHTML(w io.Writer, out *explainOutput, shown []*report.Domain, noCheck bool) error {
+func writeExplainHTML(w io.Writer, out *explainOutput, shown []*model.Domain, noCheck bool) error {
 	pre, err := explainHTML(out, noCheck)
 	if err != nil {
 		return err

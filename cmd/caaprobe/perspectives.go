@@ -15,15 +15,15 @@ import (
 	"sync"
 	"time"
 
-	"github.com/spf13/pflag"
-	"go.yaml.in/yaml/v3"
-
 	"github.com/caaprobe/caaprobe/probes/agent"
 	"github.com/caaprobe/caaprobe/probes/evidence"
 	"github.com/caaprobe/caaprobe/probes/input"
+	"github.com/caaprobe/caaprobe/probes/model"
 	"github.com/caaprobe/caaprobe/probes/mpic"
 	"github.com/caaprobe/caaprobe/probes/render"
 	"github.com/caaprobe/caaprobe/probes/report"
+	"github.com/spf13/pflag"
+	"go.yaml.in/yaml/v3"
 )
 
 // perspectivesFile is the file of check --perspectives: the remote agents
@@ -101,16 +101,17 @@ func loadPerspectives(path string) ([]agent.Remote, error) {
 			return nil, bad(i, "token_file", "no credentials: give token_file, token_env or cert_file and key_file")
 		}
 		seen[a.Label] = true
-		r := agent.Remote{URL: a.URL, Vantage: report.Vantage{Label: a.Label, RIR: a.RIR}}
+		r := agent.Remote{URL: a.URL, Vantage: model.Vantage{Label: a.Label, RIR: a.RIR}}
 		switch {
 		case a.TokenFile != "":
-			tok, err := os.ReadFile(a.TokenFile)
+			toks, err := readTokens(a.TokenFile)
 			if err != nil {
 				return nil, bad(i, "token_file", "%v", err)
 			}
-			if r.Token = strings.TrimSpace(strings.SplitN(string(tok), "\n", 2)[0]); r.Token == "" {
-				return nil, bad(i, "token_file", "%s: empty", a.TokenFile)
+			if len(toks) > 1 {
+				return nil, bad(i, "token_file", "%s holds %d tokens; a primary sends one", a.TokenFile, len(toks))
 			}
+			r.Token = toks[0]
 		case a.TokenEnv != "":
 			if r.Token = strings.TrimSpace(os.Getenv(a.TokenEnv)); r.Token == "" {
 				return nil, bad(i, "token_env", "$%s is not set", a.TokenEnv)
@@ -155,7 +156,7 @@ func parseMPICDate(s string) (time.Time, error) {
 type livePerspectives struct {
 	client  *agent.Client
 	date    time.Time
-	primary report.Vantage
+	primary model.Vantage
 	stderr  io.Writer
 
 	done    chan struct{}
@@ -169,7 +170,7 @@ type livePerspectives struct {
 // options are the decision's options: the primary and every configured
 // remote, with their regions.
 func (p *livePerspectives) options() mpic.Options {
-	vs := []report.Vantage{p.primary}
+	vs := []model.Vantage{p.primary}
 	for _, r := range p.client.Remotes {
 		vs = append(vs, r.Vantage)
 	}
@@ -210,7 +211,7 @@ func (p *livePerspectives) start(ctx context.Context, items iter.Seq[input.Item]
 }
 
 // judge waits for the agents and decides domain d (the primary's result).
-func (p *livePerspectives) judge(d *report.Domain) *mpic.Result {
+func (p *livePerspectives) judge(d *model.Domain) *mpic.Result {
 	<-p.done
 	var answers []agent.Answer
 	for _, per := range p.answers {
@@ -244,7 +245,7 @@ func answerFor(batches []agent.Answer, domain string) agent.Answer {
 // judgeLive is the live path's decision: the primary's own result and
 // each agent's answer, to probes/mpic's Judge, as report --perspectives
 // gives it the saved records (TestLiveAndOfflineDecideAlike).
-func judgeLive(d *report.Domain, primary report.Vantage, answers []agent.Answer, opt mpic.Options) *mpic.Result {
+func judgeLive(d *model.Domain, primary model.Vantage, answers []agent.Answer, opt mpic.Options) *mpic.Result {
 	ins := []mpic.Input{{Vantage: primary, Domain: report.CleanDomain(d)}}
 	for i := range answers {
 		in := answers[i].Input(d.Domain)
@@ -260,7 +261,7 @@ func judgeLive(d *report.Domain, primary report.Vantage, answers []agent.Answer,
 // own report, then the decision (table, markdown); the decision's JSON
 // line; in HTML every perspective's section and the decision. Remote
 // results also go to the evidence, one folder of bundles per remote.
-func (p *livePerspectives) write(out render.Sink, format string, run *report.Run, d *report.Domain) (*mpic.Result, error) {
+func (p *livePerspectives) write(out render.Sink, format string, run *model.Run, d *model.Domain) (*mpic.Result, error) {
 	m := p.judge(d)
 	p.evidence(m)
 	switch format {
@@ -274,7 +275,7 @@ func (p *livePerspectives) write(out render.Sink, format string, run *report.Run
 			}
 			r := render.Record{Domain: ps.Domain, Run: run, Vantage: ps.Vantage.Label}
 			if !ps.Primary {
-				r.Run = &report.Run{Version: run.Version, Started: run.Started, Vantage: &ps.Vantage}
+				r.Run = &model.Run{Version: run.Version, Started: run.Started, Vantage: &ps.Vantage}
 			}
 			if err := out.Domain(r); err != nil {
 				return m, err
@@ -307,7 +308,7 @@ func (p *livePerspectives) evidence(m *mpic.Result) {
 			v := ps.Vantage
 			var err error
 			w, err = evidence.NewWriter(filepath.Join(p.evDir, "perspective-"+evidence.FolderName(v.Label)),
-				&report.Run{Version: p.versionOf(v.Label), Started: time.Now().UTC(), Vantage: &v})
+				&model.Run{Version: p.versionOf(v.Label), Started: time.Now().UTC(), Vantage: &v})
 			if err != nil {
 				fmt.Fprintf(p.stderr, "caaprobe: evidence of %s: %v\n", report.Clean(v.Label), err)
 				continue
@@ -378,7 +379,7 @@ func (pf *perspectiveFlags) config() error {
 }
 
 // live is the run's livePerspectives, nil without --perspectives.
-func (pf *perspectiveFlags) live(primary *report.Vantage, evidenceDir string, stderr io.Writer) *livePerspectives {
+func (pf *perspectiveFlags) live(primary *model.Vantage, evidenceDir string, stderr io.Writer) *livePerspectives {
 	if pf.file == "" {
 		return nil
 	}

@@ -20,8 +20,8 @@ import (
 	"github.com/caaprobe/caaprobe/fixtures"
 	"github.com/caaprobe/caaprobe/probes/agent"
 	"github.com/caaprobe/caaprobe/probes/check"
+	"github.com/caaprobe/caaprobe/probes/model"
 	"github.com/caaprobe/caaprobe/probes/mpic"
-	"github.com/caaprobe/caaprobe/probes/report"
 	"github.com/caaprobe/caaprobe/probes/runs"
 )
 
@@ -70,7 +70,7 @@ func mpicLab(t *testing.T, bad map[netip.Addr]fixtures.Behaviour, remotes []remo
 				h = agent.New(agent.Config{
 					Check: check.Config{Roots: []netip.Addr{lab.Root}, Port: lab.Port, Timeout: time.Second,
 						Retries: 1, DomainTimeout: 30 * time.Second, Source: agentSource(i + 1), TrustAnchor: lab.TrustAnchor()},
-					Vantage: report.Vantage{Label: r.label, RIR: r.rir, Sources: []string{agentSource(i + 1).String()}},
+					Vantage: model.Vantage{Label: r.label, RIR: r.rir, Sources: []string{agentSource(i + 1).String()}},
 					Version: "test", Tokens: []string{testToken}, Rate: 100, Burst: 100})
 			}
 			srv := httptest.NewServer(h)
@@ -108,13 +108,13 @@ type mpicLine struct {
 	Note           string   `json:"note"`
 	Reproducible   bool     `json:"reproducible"`
 	Perspectives   []struct {
-		Vantage report.Vantage `json:"vantage"`
-		Primary bool           `json:"primary"`
-		State   string         `json:"state"`
-		Failing []string       `json:"failing_servers"`
-		Fault   string         `json:"fault"`
-		Detail  string         `json:"fault_detail"`
-		Error   string         `json:"error"`
+		Vantage model.Vantage `json:"vantage"`
+		Primary bool          `json:"primary"`
+		State   string        `json:"state"`
+		Failing []string      `json:"failing_servers"`
+		Fault   string        `json:"fault"`
+		Detail  string        `json:"fault_detail"`
+		Error   string        `json:"error"`
 	} `json:"perspectives"`
 	Servers []struct {
 		Server   string   `json:"server"`
@@ -292,7 +292,7 @@ func TestPerspectivesFaults(t *testing.T) {
 			w.Write([]byte("<html>a login page</html>"))
 		})},
 		{label: "badtoken", rir: "AFRINIC", token: "wrong"},
-		{label: "v2", rir: "RIPE", handler: agent.New(agent.Config{Tokens: []string{testToken}, Vantage: report.Vantage{Label: "v2"}, Versions: []int{2}})},
+		{label: "v2", rir: "RIPE", handler: agent.New(agent.Config{Tokens: []string{testToken}, Vantage: model.Vantage{Label: "v2"}, Versions: []int{2}})},
 	}
 	start := time.Now()
 	out, code, stderr := runMPIC(t, mpicLab(t, nil, remotes, "--perspective-deadline", "5s"))

@@ -14,7 +14,6 @@ import (
 	"github.com/caaprobe/caaprobe/probes/discovery"
 	"github.com/caaprobe/caaprobe/probes/input"
 	"github.com/caaprobe/caaprobe/probes/model"
-	"github.com/caaprobe/caaprobe/probes/report"
 	"github.com/caaprobe/caaprobe/probes/transport"
 	"github.com/caaprobe/caaprobe/probes/wire"
 	"github.com/miekg/dns"
@@ -181,7 +180,7 @@ func newPinUse(pins map[string][]discovery.NS) *pinUse {
 	return &pinUse{pins: pins, reached: map[string]bool{}}
 }
 
-func (p *pinUse) see(d *report.Domain) {
+func (p *pinUse) see(d *model.Domain) {
 	if p == nil {
 		return
 	}

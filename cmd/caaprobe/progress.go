@@ -5,7 +5,7 @@ import (
 	"io"
 	"time"
 
-	"github.com/caaprobe/caaprobe/probes/report"
+	"github.com/caaprobe/caaprobe/probes/model"
 	"github.com/schollz/progressbar/v3"
 )
 
@@ -54,11 +54,11 @@ func (p *progress) beforeOutput() {
 }
 
 // done counts one finished domain.
-func (p *progress) done(d *report.Domain) {
+func (p *progress) done(d *model.Domain) {
 	if p == nil {
 		return
 	}
-	if d.Verdict == report.VerdictFail || d.Verdict == report.VerdictError {
+	if d.Verdict == model.VerdictFail || d.Verdict == model.VerdictError {
 		p.failing++
 	}
 	// The description is rebuilt at most a few times a second: it holds

@@ -5,7 +5,7 @@ import (
 	"os"
 	"testing"
 
-	"github.com/caaprobe/caaprobe/probes/report"
+	"github.com/caaprobe/caaprobe/probes/model"
 )
 
 // TestProgressOnlyOnTerminal: logs and pipes must not get a progress bar.
@@ -18,7 +18,7 @@ func TestProgressOnlyOnTerminal(t *testing.T) {
 		t.Fatal("progress bar on a buffer")
 	}
 	// A nil progress is a no-op, so callers need no checks.
-	p.done(&report.Domain{Verdict: report.VerdictFail})
+	p.done(&model.Domain{Verdict: model.VerdictFail})
 	p.finish()
 	if buf.Len() != 0 {
 		t.Errorf("wrote %q to a non-terminal", buf.String())

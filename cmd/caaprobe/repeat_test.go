@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/caaprobe/caaprobe/fixtures"
+	"github.com/caaprobe/caaprobe/probes/model"
 	"github.com/caaprobe/caaprobe/probes/report"
 	"github.com/caaprobe/caaprobe/probes/runs"
 )
@@ -40,7 +41,7 @@ func TestCheckRepeat(t *testing.T) {
 		t.Fatalf("not one JSON object: %v\n%s", err, stdout.String())
 	}
 	rep := j.Repeat
-	if rep == nil || rep.Tries != 4 || rep.Failed != 2 || rep.Shown != 1 || j.Verdict != report.VerdictFail {
+	if rep == nil || rep.Tries != 4 || rep.Failed != 2 || rep.Shown != 1 || j.Verdict != model.VerdictFail {
 		t.Fatalf("verdict %s, repeat %+v", j.Verdict, rep)
 	}
 	var fault *report.JSONRepeatFault

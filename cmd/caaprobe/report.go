@@ -8,11 +8,11 @@ import (
 	"strings"
 	"time"
 
-	"github.com/spf13/cobra"
-
+	"github.com/caaprobe/caaprobe/probes/model"
 	"github.com/caaprobe/caaprobe/probes/render"
 	"github.com/caaprobe/caaprobe/probes/report"
 	"github.com/caaprobe/caaprobe/probes/runs"
+	"github.com/spf13/cobra"
 )
 
 // newReportCmd renders JSON Lines written by check --format json again,
@@ -75,8 +75,8 @@ func newReportCmd(env *cliEnv) *cobra.Command {
 				fmt.Fprintf(stderr, "caaprobe: only %d vantage point(s) (%s): a CA checks from a primary and at least 2 remotes\n", len(vantages), report.Clean(strings.Join(vantages, " ")))
 			}
 		}
-		isFailing := func(d *report.Domain) bool {
-			return d.Verdict == report.VerdictFail || d.Verdict == report.VerdictError
+		isFailing := func(d *model.Domain) bool {
+			return d.Verdict == model.VerdictFail || d.Verdict == model.VerdictError
 		}
 		opt := render.Options{OnlyFailing: *onlyFailing, Title: "caaprobe report", Generated: time.Now(), Inputs: args}
 		if *onlyFailing {
@@ -110,7 +110,7 @@ func newReportCmd(env *cliEnv) *cobra.Command {
 					r := render.Record{Domain: rec.Domain, Raw: rec.Raw,
 						// The version and vantage the run recorded, so a report
 						// rendered again still tells the provider where it came from.
-						Run: &report.Run{Version: rec.Version, Vantage: &rec.Vantage}}
+						Run: &model.Run{Version: rec.Version, Vantage: &rec.Vantage}}
 					if several {
 						r.Vantage = rec.Vantage.Label
 					}

@@ -6,14 +6,12 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"os"
-	"strings"
 	"time"
 
 	"github.com/caaprobe/caaprobe/fixtures"
 	"github.com/caaprobe/caaprobe/probes/listen"
 	"github.com/caaprobe/caaprobe/probes/metrics"
-	"github.com/caaprobe/caaprobe/probes/report"
+	"github.com/caaprobe/caaprobe/probes/model"
 	"github.com/caaprobe/caaprobe/probes/serve"
 	"github.com/caaprobe/caaprobe/probes/store"
 	"github.com/caaprobe/caaprobe/probes/watch"
@@ -60,7 +58,7 @@ history with what changed between runs. See docs/serve.md.`,
 	fs.StringVar(&f.listen, "listen", "127.0.0.1:8053", "`ADDR:PORT` to listen on (an IP address or localhost; port 0 picks one)")
 	fs.BoolVar(&f.public, "public", false, "allow a --listen address other than loopback")
 	fs.StringVar(&f.db, "db", "caaprobe.db", "SQLite database `FILE` of runs and results (created if missing)")
-	fs.StringVar(&f.tokenFile, "token-file", "", "require the bearer token in `FILE` for the API (the form then takes no submissions)")
+	fs.StringVar(&f.tokenFile, "token-file", "", "require a bearer token from `FILE` (one a line, any of them accepted) for the API; the form then takes no submissions")
 	fs.BoolVar(&f.lab, "lab", false, "start the built-in lab (loopback only) and check against it: no network needed")
 	fs.IntVar(&f.workers, "workers", serve.DefaultWorkers, "runs checked at once")
 	fs.IntVar(&f.queue, "queue", serve.DefaultQueue, "runs that may wait for a worker (then 429)")
@@ -91,14 +89,11 @@ func runServe(ctx context.Context, f *serveFlags, portSet bool, stdout, stderr i
 	if _, err := listen.Check(f.listen, listen.Options{Public: f.public}); err != nil {
 		return usageErr("--listen: %v", err)
 	}
-	token := ""
+	var tokens []string
 	if f.tokenFile != "" {
-		b, err := os.ReadFile(f.tokenFile)
-		if err != nil {
+		var err error
+		if tokens, err = readTokens(f.tokenFile); err != nil {
 			return usageErr("--token-file: %v", err)
-		}
-		if token = strings.TrimSpace(string(b)); token == "" {
-			return usageErr("--token-file %s is empty", f.tokenFile)
 		}
 	}
 	var suggest []string
@@ -146,11 +141,11 @@ func runServe(ctx context.Context, f *serveFlags, portSet bool, stdout, stderr i
 	// /metrics; /probe checks one name now, outside the queue.
 	m := metrics.New()
 	var srv *serve.Server
-	probe := metrics.ProbeHandler(func(ctx context.Context, name string) (*report.Domain, time.Duration, error) {
+	probe := metrics.ProbeHandler(func(ctx context.Context, name string) (*model.Domain, time.Duration, error) {
 		return srv.CheckOne(ctx, name)
 	}, metrics.ProbeOptions{})
 	srv, err = serve.New(serve.Options{Observer: m, Metrics: m.Handler(), Probe: probe, Store: st, Check: cfg, Version: recordedVersion(), Vantage: vantageOf(f.check.vantage, cfg),
-		Workers: f.workers, Queue: f.queue, MaxNames: f.maxNames, Concurrency: f.check.concurrency, Token: token,
+		Workers: f.workers, Queue: f.queue, MaxNames: f.maxNames, Concurrency: f.check.concurrency, Tokens: tokens,
 		Retain:  store.Retention{Runs: f.retainRuns, Age: time.Duration(f.retainDays) * 24 * time.Hour},
 		Suggest: suggest, Logf: logf})
 	if err != nil {

@@ -6,7 +6,7 @@ import (
 	"time"
 
 	"github.com/caaprobe/caaprobe/probes/check"
-	"github.com/caaprobe/caaprobe/probes/report"
+	"github.com/caaprobe/caaprobe/probes/model"
 	"github.com/caaprobe/caaprobe/probes/transport"
 )
 
@@ -14,9 +14,9 @@ import (
 // (default the host name), the host name, and the source address the
 // kernel picks toward the first root server of each address family.
 // transport.SourceToward asks the routing table; it sends nothing.
-func vantageOf(label string, cfg check.Config) *report.Vantage {
+func vantageOf(label string, cfg check.Config) *model.Vantage {
 	host, _ := os.Hostname()
-	v := &report.Vantage{Label: label, Host: host}
+	v := &model.Vantage{Label: label, Host: host}
 	if v.Label == "" {
 		v.Label = host
 	}
@@ -41,6 +41,6 @@ func vantageOf(label string, cfg check.Config) *report.Vantage {
 
 // newRun is the run (version, command line, start, vantage) recorded in
 // each JSON line and evidence bundle of a check.
-func newRun(f *checkFlags, cfg check.Config) *report.Run {
-	return &report.Run{Version: recordedVersion(), Command: f.command, Started: time.Now().UTC(), Vantage: vantageOf(f.vantage, cfg)}
+func newRun(f *checkFlags, cfg check.Config) *model.Run {
+	return &model.Run{Version: recordedVersion(), Command: f.command, Started: time.Now().UTC(), Vantage: vantageOf(f.vantage, cfg)}
 }

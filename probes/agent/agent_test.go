@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/caaprobe/caaprobe/probes/report"
+	"github.com/caaprobe/caaprobe/probes/model"
 )
 
 func post(t *testing.T, h http.Handler, path, token, body string) (int, Response) {
@@ -30,7 +30,7 @@ func post(t *testing.T, h http.Handler, path, token, body string) (int, Response
 // error, before any check runs; a refused client learns nothing of the
 // vantage.
 func TestRefusals(t *testing.T) {
-	h := New(Config{Tokens: []string{"s3cret"}, Vantage: report.Vantage{Label: "r1", RIR: "RIPE"}, Burst: 100, Rate: 100, MaxDomains: 2, MaxRequestBytes: 256})
+	h := New(Config{Tokens: []string{"s3cret"}, Vantage: model.Vantage{Label: "r1", RIR: "RIPE"}, Burst: 100, Rate: 100, MaxDomains: 2, MaxRequestBytes: 256})
 	tests := []struct {
 		name, path, token, body string
 		status                  int
@@ -59,7 +59,7 @@ func TestRefusals(t *testing.T) {
 
 // TestRateLimit: past its burst a client is refused with 429.
 func TestRateLimit(t *testing.T) {
-	h := New(Config{Tokens: []string{"t"}, Vantage: report.Vantage{Label: "r1"}, Rate: 0.001, Burst: 2})
+	h := New(Config{Tokens: []string{"t"}, Vantage: model.Vantage{Label: "r1"}, Rate: 0.001, Burst: 2})
 	var codes []int
 	for range 3 {
 		c, _ := post(t, h, "/v1/check", "x", `{}`)
@@ -71,10 +71,10 @@ func TestRateLimit(t *testing.T) {
 }
 
 func TestValidate(t *testing.T) {
-	if err := Validate(Config{Vantage: report.Vantage{Label: "r1", RIR: "RIPE"}}); err != ErrNoAuth {
+	if err := Validate(Config{Vantage: model.Vantage{Label: "r1", RIR: "RIPE"}}); err != ErrNoAuth {
 		t.Errorf("no auth: %v", err)
 	}
-	if err := Validate(Config{Tokens: []string{"t"}, Vantage: report.Vantage{Label: "r1", RIR: "EU"}}); err == nil || !strings.Contains(err.Error(), `"EU"`) {
+	if err := Validate(Config{Tokens: []string{"t"}, Vantage: model.Vantage{Label: "r1", RIR: "EU"}}); err == nil || !strings.Contains(err.Error(), `"EU"`) {
 		t.Errorf("bad RIR: %v", err)
 	}
 }

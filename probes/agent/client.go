@@ -128,6 +128,24 @@ func (c *Client) Check(ctx context.Context, domains []string) [][]Answer {
 	return out
 }
 
+// maxTries bounds the requests to one agent for one batch: the first and
+// up to two more after an HTTP 429.
+const maxTries = 3
+
+// retryAfter reads a Retry-After header's delay in seconds (RFC 9110
+// §10.2.3; serve and the agent send seconds), between 1 s and 30 s; an
+// absent or unreadable value is 1 s.
+func retryAfter(v string) time.Duration {
+	n, err := strconv.Atoi(strings.TrimSpace(v))
+	switch {
+	case err != nil || n < 1:
+		return time.Second
+	case n > 30:
+		return 30 * time.Second
+	}
+	return time.Duration(n) * time.Second
+}
+
 // one is one request to remote i.
 func (c *Client) one(ctx context.Context, i int, domains []string) Answer {
 	r := c.Remotes[i]
@@ -147,24 +165,46 @@ func (c *Client) one(ctx context.Context, i int, domains []string) Answer {
 	if err != nil {
 		return fault(mpic.FaultUnreachable, "agent URL %q: %v", r.URL, err)
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, endpoint, bytes.NewReader(body))
-	if err != nil {
-		return fault(mpic.FaultUnreachable, "agent URL %q: %v", r.URL, err)
-	}
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set(HeaderProtocol, strconv.Itoa(Protocol))
-	if r.Token != "" {
-		req.Header.Set("Authorization", "Bearer "+r.Token)
-	}
-	resp, err := c.clients[i].Do(req)
-	if err != nil {
-		switch {
-		case ctx.Err() == context.DeadlineExceeded:
-			return fault(mpic.FaultTimeout, "no answer within %v", deadline)
-		case isTLSError(err):
-			return fault(mpic.FaultUnreachable, "TLS: %v", err)
+	var resp *http.Response
+	for try := 1; ; try++ {
+		req, err := http.NewRequestWithContext(ctx, http.MethodPost, endpoint, bytes.NewReader(body))
+		if err != nil {
+			return fault(mpic.FaultUnreachable, "agent URL %q: %v", r.URL, err)
 		}
-		return fault(mpic.FaultUnreachable, "%v", err)
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set(HeaderProtocol, strconv.Itoa(Protocol))
+		if r.Token != "" {
+			req.Header.Set("Authorization", "Bearer "+r.Token)
+		}
+		resp, err = c.clients[i].Do(req)
+		if err != nil {
+			switch {
+			case ctx.Err() == context.DeadlineExceeded:
+				return fault(mpic.FaultTimeout, "no answer within %v", deadline)
+			case isTLSError(err):
+				return fault(mpic.FaultUnreachable, "TLS: %v", err)
+			}
+			return fault(mpic.FaultUnreachable, "%v", err)
+		}
+		// An agent that is busy (its queue or a client's rate limit full)
+		// says when to come back; the primary waits that long, within
+		// this perspective's deadline and at most maxTries times, rather
+		// than count a busy perspective as failing at once.
+		if resp.StatusCode != http.StatusTooManyRequests || try == maxTries {
+			break
+		}
+		wait := retryAfter(resp.Header.Get("Retry-After"))
+		resp.Body.Close()
+		if dl, ok := ctx.Deadline(); ok && time.Until(dl) < wait {
+			return fault(mpic.FaultRefused, "HTTP 429: the agent is busy and asks to wait %v, past this perspective's deadline", wait)
+		}
+		t := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return fault(mpic.FaultTimeout, "no answer within %v (the agent was busy)", deadline)
+		case <-t.C:
+		}
 	}
 	defer resp.Body.Close()
 	limit := c.MaxResponseBytes

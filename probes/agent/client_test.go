@@ -5,11 +5,12 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
+	"github.com/caaprobe/caaprobe/probes/model"
 	"github.com/caaprobe/caaprobe/probes/mpic"
-	"github.com/caaprobe/caaprobe/probes/report"
 )
 
 // TestClientFaults: each way an agent's answer can be unusable becomes
@@ -31,7 +32,7 @@ func TestClientFaults(t *testing.T) {
 	notResult := serve(func(w http.ResponseWriter, r *http.Request) {
 		w.Write([]byte(`{"protocol":1,"results":[{"hello":1}]}`))
 	})
-	limited := New(Config{Tokens: []string{"t"}, Vantage: report.Vantage{Label: "x"}, Rate: 0.001, Burst: 1})
+	limited := New(Config{Tokens: []string{"t"}, Vantage: model.Vantage{Label: "x"}, Rate: 0.001, Burst: 1})
 	ls := httptest.NewServer(limited)
 	t.Cleanup(ls.Close)
 	redirect := serve(func(w http.ResponseWriter, r *http.Request) {
@@ -41,12 +42,12 @@ func TestClientFaults(t *testing.T) {
 		w.Write([]byte(`{"protocol":3,"results":[]}`))
 	})
 	c := &Client{Deadline: 5 * time.Second, MaxResponseBytes: 1024, Remotes: []Remote{
-		{URL: big, Vantage: report.Vantage{Label: "big"}},
-		{URL: short, Vantage: report.Vantage{Label: "short"}},
-		{URL: notResult, Vantage: report.Vantage{Label: "notresult"}},
-		{URL: ls.URL, Vantage: report.Vantage{Label: "limited"}, Token: "t"},
-		{URL: redirect, Vantage: report.Vantage{Label: "redirect"}, Token: "t"},
-		{URL: otherProto, Vantage: report.Vantage{Label: "proto"}},
+		{URL: big, Vantage: model.Vantage{Label: "big"}},
+		{URL: short, Vantage: model.Vantage{Label: "short"}},
+		{URL: notResult, Vantage: model.Vantage{Label: "notresult"}},
+		{URL: ls.URL, Vantage: model.Vantage{Label: "limited"}, Token: "t"},
+		{URL: redirect, Vantage: model.Vantage{Label: "redirect"}, Token: "t"},
+		{URL: otherProto, Vantage: model.Vantage{Label: "proto"}},
 	}}
 	// The limited agent's one request of its burst is spent first.
 	(&Client{Remotes: c.Remotes[3:4]}).Check(context.Background(), []string{"a.test"})
@@ -84,9 +85,52 @@ func TestClientBatches(t *testing.T) {
 		w.WriteHeader(http.StatusServiceUnavailable)
 	}))
 	t.Cleanup(s.Close)
-	c := &Client{BatchSize: 2, Remotes: []Remote{{URL: s.URL, Vantage: report.Vantage{Label: "b"}}}}
+	c := &Client{BatchSize: 2, Remotes: []Remote{{URL: s.URL, Vantage: model.Vantage{Label: "b"}}}}
 	got := c.Check(context.Background(), []string{"a.test", "b.test", "c.test", "d.test", "e.test"})
 	if len(got[0]) != 3 || len(sizes) != 3 || sizes[0] != 2 || sizes[2] != 1 {
 		t.Errorf("%d answers, request sizes %v; want 3 batches of 2, 2, 1", len(got[0]), sizes)
+	}
+}
+
+// TestClientWaitsOnBusyAgent: an agent answering 429 with Retry-After is
+// asked again after that delay, within the perspective's deadline and at
+// most maxTries times; one whose delay passes the deadline is not waited
+// for.
+func TestClientWaitsOnBusyAgent(t *testing.T) {
+	t.Parallel()
+	var mu sync.Mutex
+	count := map[string]int{}
+	busy := func(label string, times int, after string) string {
+		s := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			mu.Lock()
+			count[label]++
+			n := count[label]
+			mu.Unlock()
+			if n <= times {
+				w.Header().Set("Retry-After", after)
+				w.WriteHeader(http.StatusTooManyRequests)
+				return
+			}
+			w.Write([]byte(`{"protocol":1,"results":[]}`))
+		}))
+		t.Cleanup(s.Close)
+		return s.URL
+	}
+	c := &Client{Deadline: 10 * time.Second, Remotes: []Remote{
+		{URL: busy("once", 1, "1"), Vantage: model.Vantage{Label: "once"}},
+		{URL: busy("always", 100, "1"), Vantage: model.Vantage{Label: "always"}},
+		{URL: busy("late", 100, "20"), Vantage: model.Vantage{Label: "late"}},
+	}}
+	got := c.Check(context.Background(), []string{"a.test"})
+	// "once" answered the second request: its (empty) answer is judged,
+	// so the fault is the answer's, not the 429.
+	if a := got[0][0]; !strings.Contains(a.Detail, "0 results for 1 domains") || count["once"] != 2 {
+		t.Errorf("once: %q %q after %d requests; want the second request's answer", a.Fault, a.Detail, count["once"])
+	}
+	if a := got[1][0]; a.Fault != mpic.FaultRefused || !strings.Contains(a.Detail, "HTTP 429") || count["always"] != maxTries {
+		t.Errorf("always: %q %q after %d requests; want HTTP 429 after %d", a.Fault, a.Detail, count["always"], maxTries)
+	}
+	if a := got[2][0]; !strings.Contains(a.Detail, "past this perspective's deadline") || count["late"] != 1 {
+		t.Errorf("late: %q %q after %d requests; want no wait past the deadline", a.Fault, a.Detail, count["late"])
 	}
 }

@@ -14,7 +14,6 @@ import (
 	"github.com/caaprobe/caaprobe/probes/check"
 	"github.com/caaprobe/caaprobe/probes/input"
 	"github.com/caaprobe/caaprobe/probes/model"
-	"github.com/caaprobe/caaprobe/probes/report"
 	"github.com/miekg/dns"
 )
 
@@ -36,14 +35,14 @@ func startBench(t *testing.T, opts fixtures.BenchOptions, cfg check.Config) (*fi
 	return b, check.New(cfg)
 }
 
-func runAll(t *testing.T, c *check.Checker, names []string, concurrency int) []*report.Domain {
+func runAll(t *testing.T, c *check.Checker, names []string, concurrency int) []*model.Domain {
 	t.Helper()
 	var r input.Reader
 	r.AddArgs(names)
-	var out []*report.Domain
+	var out []*model.Domain
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	c.Run(ctx, slices.Values(r.Items()), concurrency, func(_ input.Item, d *report.Domain) { out = append(out, d) })
+	c.Run(ctx, slices.Values(r.Items()), concurrency, func(_ input.Item, d *model.Domain) { out = append(out, d) })
 	if len(out) != len(names) {
 		t.Fatalf("%d domains reported, want %d", len(out), len(names))
 	}
@@ -61,7 +60,7 @@ func TestSharedQueriesOnce(t *testing.T) {
 		Provider: fixtures.Counting(fixtures.Conformant, &provider)}, check.Config{})
 	ds := runAll(t, c, b.Domains(), 16)
 	for _, d := range ds {
-		if d.Verdict != report.VerdictPass {
+		if d.Verdict != model.VerdictPass {
 			t.Fatalf("%s: verdict %s (%s), want pass: the bench lab is conformant", d.Domain, d.Verdict, d.Err)
 		}
 	}
@@ -129,7 +128,7 @@ func TestBulkPlanVanityNS(t *testing.T) {
 		ds := runAll(t, c, b.Domains(), 16)
 		c.Close()
 		for _, d := range ds {
-			if d.Verdict != report.VerdictPass {
+			if d.Verdict != model.VerdictPass {
 				t.Fatalf("full=%v: %s: verdict %s (%s), want pass", full, d.Domain, d.Verdict, d.Err)
 			}
 		}
@@ -174,10 +173,10 @@ func TestRunWindowBounded(t *testing.T) {
 		}
 	}
 	var order []string
-	c.Run(context.Background(), items, concurrency, func(it input.Item, d *report.Domain) {
+	c.Run(context.Background(), items, concurrency, func(it input.Item, d *model.Domain) {
 		emitted.Add(1)
 		order = append(order, d.Domain)
-		if d.Domain != it.Name || d.Verdict != report.VerdictPass {
+		if d.Domain != it.Name || d.Verdict != model.VerdictPass {
 			t.Errorf("emitted %s (%s %s) with the item of %s", d.Domain, d.Verdict, d.Err, it.Name)
 		}
 	})

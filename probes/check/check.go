@@ -172,7 +172,7 @@ type Checker struct {
 	// noAnchorOnce makes Config.OnNoAnchor a once-per-run warning.
 	noAnchorOnce sync.Once
 	// resolved holds the --resolver answers per name.
-	resolved *lru.Work[string, resolver.Answer]
+	resolved *lru.Work[string, model.Answer]
 	// instances holds the instance probes' results (CH TXT hostname.bind,
 	// id.server) per probe and address: one query per address and run,
 	// however many zones the address serves.
@@ -229,7 +229,7 @@ func newChecker(cfg Config, limit *transport.Limiter) *Checker {
 	}
 	c := &Checker{cfg: cfg, budget: b, X: x, walker: w, units: lru.NewWorkSegments[string, *unit](unitsProbation, unitsProtected, b.Step),
 		trusts:    lru.NewWork[string, *zoneTrust](discovery.DefaultCacheSize, b.Step),
-		resolved:  lru.NewWork[string, resolver.Answer](discovery.DefaultCacheSize, b.Step),
+		resolved:  lru.NewWork[string, model.Answer](discovery.DefaultCacheSize, b.Step),
 		instances: lru.NewWork[string, *model.Result](discovery.DefaultCacheSize, b.Step),
 		rx:        transport.New(rbase, limit, 0, 0), limit: limit, closeSock: closeSock,
 		models: models.Models()}

@@ -7,7 +7,7 @@ import (
 
 	"github.com/caaprobe/caaprobe/fixtures"
 	"github.com/caaprobe/caaprobe/probes/catalog"
-	"github.com/caaprobe/caaprobe/probes/report"
+	"github.com/caaprobe/caaprobe/probes/model"
 )
 
 // TestCoHostedChildren: a child zone on its parent's servers (no referral
@@ -17,14 +17,14 @@ func TestCoHostedChildren(t *testing.T) {
 	_, c := startLab(t, fixtures.Options{})
 	tests := []struct {
 		domain, dnssec string
-		outcome        report.Outcome
+		outcome        model.Outcome
 	}{
-		{"good.cohost.test", "secure", report.OutcomeOK},
-		{"www.good.cohost.test", "secure", report.OutcomeOK},
-		{"www.expired.cohost.test", "bogus", report.OutcomeServfail},
-		{"expired.cohost.test", "bogus", report.OutcomeServfail},
-		{"badds.cohost.test", "bogus", report.OutcomeServfail},
-		{"unsigned.cohost.test", "missing", report.OutcomeServfail},
+		{"good.cohost.test", "secure", model.OutcomeOK},
+		{"www.good.cohost.test", "secure", model.OutcomeOK},
+		{"www.expired.cohost.test", "bogus", model.OutcomeServfail},
+		{"expired.cohost.test", "bogus", model.OutcomeServfail},
+		{"badds.cohost.test", "bogus", model.OutcomeServfail},
+		{"unsigned.cohost.test", "missing", model.OutcomeServfail},
 	}
 	for _, tt := range tests {
 		t.Run(tt.domain, func(t *testing.T) {
@@ -32,7 +32,7 @@ func TestCoHostedChildren(t *testing.T) {
 			if d.Err != "" {
 				t.Fatal(d.Err)
 			}
-			var n *report.Name
+			var n *model.Name
 			for _, x := range d.Names {
 				if x.Name == tt.domain+"." {
 					n = x
@@ -66,7 +66,7 @@ func TestUpwardReferralLame(t *testing.T) {
 		t.Fatal(d.Err)
 	}
 	lameAddr := lab.AddrOf("upref.test", 0).String()
-	var lame []report.Finding
+	var lame []model.Finding
 	for _, f := range d.Findings {
 		switch f.Code {
 		case catalog.CodeLameServer:
@@ -83,7 +83,7 @@ func TestUpwardReferralLame(t *testing.T) {
 	}
 }
 
-func findingDetails(fs []report.Finding) string {
+func findingDetails(fs []model.Finding) string {
 	var s []string
 	for _, f := range fs {
 		s = append(s, f.Detail)

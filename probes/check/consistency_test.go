@@ -7,7 +7,6 @@ import (
 	"github.com/caaprobe/caaprobe/probes/caa"
 	"github.com/caaprobe/caaprobe/probes/model"
 	"github.com/caaprobe/caaprobe/probes/predict/boulder"
-	"github.com/caaprobe/caaprobe/probes/report"
 	"github.com/miekg/dns"
 )
 
@@ -20,10 +19,10 @@ import (
 // a name of that chain, the policy unknown and the outcome servfail; a
 // domain whose every lookup in the span works has outcome ok and a policy
 // that is permitted or forbidden; a forbidding policy fails the run.
-func contradictions(d *report.Domain) []string {
+func contradictions(d *model.Domain) []string {
 	var out []string
 	if d.Err != "" {
-		if d.Verdict != report.VerdictError {
+		if d.Verdict != model.VerdictError {
 			out = append(out, fmt.Sprintf("error %q with verdict %s", d.Err, d.Verdict))
 		}
 		if d.Policy != nil && d.Policy.Issue != boulder.Unknown {
@@ -31,27 +30,27 @@ func contradictions(d *report.Domain) []string {
 		}
 		return out
 	}
-	byName := map[string]*report.Name{}
+	byName := map[string]*model.Name{}
 	for _, n := range d.Names {
 		if byName[n.Name] != nil {
 			out = append(out, "name listed twice: "+n.Name)
 		}
 		byName[n.Name] = n
 	}
-	var failed []*report.Name // the chain whose lookup failed
+	var failed []*model.Name // the chain whose lookup failed
 	varies, tldNX := false, false
 climb:
 	for _, n := range d.Names {
 		if n.AliasOf != "" {
 			continue
 		}
-		chain := []*report.Name{n}
+		chain := []*model.Name{n}
 		for cur := n; ; {
-			if cur.Outcome == report.OutcomeServfail || cur.Outcome == report.OutcomeUnknown {
+			if cur.Outcome == model.OutcomeServfail || cur.Outcome == model.OutcomeUnknown {
 				failed = chain
 				break climb
 			}
-			if cur.Outcome == report.OutcomeIntermittent {
+			if cur.Outcome == model.OutcomeIntermittent {
 				varies = true
 			}
 			next := byName[cur.CNAME]
@@ -76,9 +75,9 @@ climb:
 		return append(out, "no policy")
 	}
 	switch {
-	case failed != nil && failed[len(failed)-1].Outcome == report.OutcomeServfail:
+	case failed != nil && failed[len(failed)-1].Outcome == model.OutcomeServfail:
 		last := failed[len(failed)-1]
-		if d.Verdict != report.VerdictFail {
+		if d.Verdict != model.VerdictFail {
 			out = append(out, fmt.Sprintf("lookup of %s fails, verdict %s", last.Name, d.Verdict))
 		}
 		if !namesCause(d, failed) {
@@ -87,7 +86,7 @@ climb:
 		if p.Issue != boulder.Unknown && p.Issue != boulder.Varies {
 			out = append(out, fmt.Sprintf("lookup of %s fails, policy %s", last.Name, p.Issue))
 		}
-		if d.Outcome != report.OutcomeServfail {
+		if d.Outcome != model.OutcomeServfail {
 			out = append(out, fmt.Sprintf("lookup of %s fails, outcome %q", last.Name, d.Outcome))
 		}
 	case failed != nil: // not predicted (no server reachable from here)
@@ -95,11 +94,11 @@ climb:
 			out = append(out, fmt.Sprintf("lookup of %s not predicted, policy %s", failed[0].Name, p.Issue))
 		}
 	case varies:
-		if d.Outcome != report.OutcomeIntermittent {
+		if d.Outcome != model.OutcomeIntermittent {
 			out = append(out, fmt.Sprintf("answers vary, outcome %q", d.Outcome))
 		}
 	default:
-		if d.Outcome != report.OutcomeOK {
+		if d.Outcome != model.OutcomeOK {
 			out = append(out, fmt.Sprintf("every lookup the CA reads works, outcome %q", d.Outcome))
 		}
 		if p.Issue != caa.Permitted && p.Issue != caa.Forbidden && !(tldNX && p.Issue == boulder.Unknown) {
@@ -114,7 +113,7 @@ climb:
 
 // namesCause: a fail finding about a name of the chain, its zone, or one
 // of its servers.
-func namesCause(d *report.Domain, chain []*report.Name) bool {
+func namesCause(d *model.Domain, chain []*model.Name) bool {
 	for _, f := range d.Findings {
 		if f.Severity != model.SeverityFail {
 			continue
@@ -128,7 +127,7 @@ func namesCause(d *report.Domain, chain []*report.Name) bool {
 	return false
 }
 
-func chainText(chain []*report.Name) string {
+func chainText(chain []*model.Name) string {
 	var s []string
 	for _, n := range chain {
 		s = append(s, model.TrimDot(n.Name))

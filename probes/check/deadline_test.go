@@ -12,13 +12,13 @@ import (
 
 	"github.com/caaprobe/caaprobe/fixtures"
 	"github.com/caaprobe/caaprobe/probes/check"
-	"github.com/caaprobe/caaprobe/probes/report"
+	"github.com/caaprobe/caaprobe/probes/model"
 )
 
 // signature is what must not depend on other domains of the run: verdict,
 // outcome, error, each name's DNSSEC state and RRset size, and the finding
 // codes per server.
-func signature(d *report.Domain) string {
+func signature(d *model.Domain) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "verdict=%s outcome=%s err=%q\n", d.Verdict, d.Outcome, d.Err)
 	for _, n := range d.Names {
@@ -64,7 +64,7 @@ func TestMixedDeadlines(t *testing.T) {
 	for i := range runs {
 		c := newChecker()
 		var wg sync.WaitGroup
-		var shortD *report.Domain
+		var shortD *model.Domain
 		wg.Add(1)
 		go func() {
 			defer wg.Done()

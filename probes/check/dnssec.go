@@ -27,7 +27,7 @@ import (
 
 // ianaRootAnchors are the DS records of the root zone's key-signing keys,
 // KSK-2017 (tag 20326) and KSK-2024 (tag 38696), algorithm 8, SHA-256, from
-// IANA's https://data.iana.org/root-anchors/root-anchors.xml (KeyDigest ids
+// IANA's published root-anchors.xml (KeyDigest ids
 // Klajeyz and Kmyv6jo). Not fetched here: checked against several
 // independent published copies of that file.
 var ianaRootAnchors = []string{

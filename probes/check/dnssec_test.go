@@ -17,7 +17,6 @@ import (
 	"github.com/caaprobe/caaprobe/probes/check"
 	"github.com/caaprobe/caaprobe/probes/discovery"
 	"github.com/caaprobe/caaprobe/probes/model"
-	"github.com/caaprobe/caaprobe/probes/report"
 	"github.com/miekg/dns"
 )
 
@@ -39,7 +38,7 @@ func labCases(t *testing.T, zones ...string) []fixtures.Case {
 }
 
 // dnssecIssues maps "addr/probe/name" to the DNSSEC issues of that result.
-func dnssecIssues(d *report.Domain) map[string][]model.Issue {
+func dnssecIssues(d *model.Domain) map[string][]model.Issue {
 	out := map[string][]model.Issue{}
 	for _, s := range d.Servers {
 		for _, r := range s.Results {
@@ -54,7 +53,7 @@ func dnssecIssues(d *report.Domain) map[string][]model.Issue {
 	return out
 }
 
-func nameStatus(d *report.Domain, name string) string {
+func nameStatus(d *model.Domain, name string) string {
 	for _, n := range d.Names {
 		if strings.TrimSuffix(n.Name, ".") == name {
 			return n.DNSSEC
@@ -163,7 +162,7 @@ func TestDNSSECWrongAnchor(t *testing.T) {
 				if got := nameStatus(d, domain); got != "indeterminate" {
 					t.Errorf("%s: status %q, want indeterminate", domain, got)
 				}
-				if d.Outcome != report.OutcomeOK {
+				if d.Outcome != model.OutcomeOK {
 					t.Errorf("%s: outcome %s, want ok", domain, d.Outcome)
 				}
 			}
@@ -181,7 +180,7 @@ func TestZoneAnchorForPinnedServers(t *testing.T) {
 	pin := func(zone string) map[string][]discovery.NS {
 		return map[string][]discovery.NS{zone + ".": {{Name: "ns1.newprovider.test.", Addrs: []netip.Addr{lab.AddrOf(zone, 0)}}}}
 	}
-	checkWith := func(zone string, anchor []dns.RR) *report.Domain {
+	checkWith := func(zone string, anchor []dns.RR) *model.Domain {
 		c := check.New(check.Config{Roots: []netip.Addr{lab.Root}, Port: lab.Port, Timeout: 500 * time.Millisecond,
 			Retries: 1, DomainTimeout: 30 * time.Second, Pins: pin(zone), TrustAnchor: anchor})
 		return c.Check(context.Background(), zone)
@@ -336,7 +335,7 @@ func TestRealSignerZone(t *testing.T) {
 		if issues := dnssecIssues(d); len(issues) > 0 {
 			t.Errorf("%s: DNSSEC findings on a zone BIND signed: %v", name, issues)
 		}
-		if d.Outcome != report.OutcomeOK {
+		if d.Outcome != model.OutcomeOK {
 			t.Errorf("%s: outcome %s: %s", name, d.Outcome, d.Explanation)
 		}
 	}
@@ -415,7 +414,7 @@ func TestDNSSECAlgorithmsAndLimits(t *testing.T) {
 			if tc.warn != (warned >= 4) {
 				t.Errorf("nsec3-iterations on %d results, want it on every DO CAA probe: %v", warned, tc.warn)
 			}
-			if tc.warn && (d.Verdict != report.VerdictWarn || d.Outcome != report.OutcomeOK) {
+			if tc.warn && (d.Verdict != model.VerdictWarn || d.Outcome != model.OutcomeOK) {
 				t.Errorf("verdict %s outcome %s, want warn and ok", d.Verdict, d.Outcome)
 			}
 		})

@@ -11,7 +11,6 @@ import (
 	"github.com/caaprobe/caaprobe/probes/catalog"
 	"github.com/caaprobe/caaprobe/probes/check"
 	"github.com/caaprobe/caaprobe/probes/model"
-	"github.com/caaprobe/caaprobe/probes/report"
 	"github.com/caaprobe/caaprobe/probes/transport/transporttest"
 	"github.com/miekg/dns"
 )
@@ -54,11 +53,11 @@ func TestEngineOverFake(t *testing.T) {
 		name   string
 		script func(f *transporttest.Fake)
 		want   model.Code // at the bad server; "" for a clean pass
-		check  func(t *testing.T, f *transporttest.Fake, d *report.Domain)
+		check  func(t *testing.T, f *transporttest.Fake, d *model.Domain)
 	}{
 		{name: "clean", script: func(*transporttest.Fake) {}},
 		{name: "drop", script: func(f *transporttest.Fake) { f.On(caa(""), transporttest.Drop()) }, want: catalog.CodeTimeout,
-			check: func(t *testing.T, f *transporttest.Fake, d *report.Domain) {
+			check: func(t *testing.T, f *transporttest.Fake, d *model.Domain) {
 				for _, s := range d.Servers {
 					for _, r := range s.Results {
 						if s.Addr != bad.Addr() || r.Probe != catalog.ProbeCAA {
@@ -73,7 +72,7 @@ func TestEngineOverFake(t *testing.T) {
 				}
 			}},
 		{name: "truncate", script: func(f *transporttest.Fake) { f.On(caa(model.UDP), transporttest.Truncate()) },
-			check: func(t *testing.T, f *transporttest.Fake, d *report.Domain) {
+			check: func(t *testing.T, f *transporttest.Fake, d *model.Domain) {
 				if n := f.Count(caa(model.TCP)); n == 0 {
 					t.Error("a truncated UDP answer was not asked again over TCP")
 				}
@@ -106,7 +105,7 @@ func TestEngineOverFake(t *testing.T) {
 				t.Errorf("fail findings away from the scripted server: %v", atOther)
 			}
 			switch {
-			case tt.want == "" && d.Verdict != report.VerdictPass:
+			case tt.want == "" && d.Verdict != model.VerdictPass:
 				t.Errorf("verdict %s, want pass: %v", d.Verdict, codes(d))
 			case tt.want != "" && !slices.Contains(atBad, string(tt.want)):
 				t.Errorf("findings at %s: %v, want %s", bad, atBad, tt.want)

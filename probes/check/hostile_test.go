@@ -45,7 +45,7 @@ func startHostile(t *testing.T, wrap func(fixtures.Behaviour) fixtures.Behaviour
 
 // checkBounded checks one domain and fails the test if it takes longer than
 // the domain deadline plus slack: a hostile server must not hold a run.
-func checkBounded(t *testing.T, c *check.Checker, domain string) *report.Domain {
+func checkBounded(t *testing.T, c *check.Checker, domain string) *model.Domain {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
 	defer cancel()
@@ -57,8 +57,8 @@ func checkBounded(t *testing.T, c *check.Checker, domain string) *report.Domain 
 	return d
 }
 
-func findingsWith(d *report.Domain, code model.Code) []report.Finding {
-	var out []report.Finding
+func findingsWith(d *model.Domain, code model.Code) []model.Finding {
+	var out []model.Finding
 	for _, f := range d.Findings {
 		if f.Code == code {
 			out = append(out, f)
@@ -74,19 +74,19 @@ func TestHostileLab(t *testing.T) {
 		domain  string
 		code    model.Code // a finding that must appear, with detail containing detail
 		detail  string
-		verdict report.Verdict
+		verdict model.Verdict
 		errText string // for verdict error: text the error must contain
 	}{
-		{domain: "garbage.test", code: catalog.CodeMalformed, detail: "not DNS replies", verdict: report.VerdictFail},
-		{domain: "ptrloop.test", code: catalog.CodeMalformed, detail: "compression pointer loop", verdict: report.VerdictFail},
-		{domain: "escape.test", code: catalog.CodeInvalidCAA, detail: `\027[2J`, verdict: report.VerdictFail},
+		{domain: "garbage.test", code: catalog.CodeMalformed, detail: "not DNS replies", verdict: model.VerdictFail},
+		{domain: "ptrloop.test", code: catalog.CodeMalformed, detail: "compression pointer loop", verdict: model.VerdictFail},
+		{domain: "escape.test", code: catalog.CodeInvalidCAA, detail: `\027[2J`, verdict: model.VerdictFail},
 		// The zones' only server is lame: discovery notes it and, with no
 		// other server to ask, fails the name.
-		{domain: "www.refup.test", verdict: report.VerdictError, errText: "lame (upward referral to test)"},
-		{domain: "www.refself.test", verdict: report.VerdictError, errText: "lame (upward referral to refself.test)"},
-		{domain: "cycle-a.test", code: catalog.CodeNSUnresolvable, detail: "delegation cycle ns.cycle-b.test → ns.cycle-a.test → ns.cycle-b.test", verdict: report.VerdictFail},
-		{domain: "inzone.test", code: catalog.CodeNSUnresolvable, detail: "parent gives no glue", verdict: report.VerdictFail},
-		{domain: "manyns.test", code: catalog.CodeLimitReached, detail: "1000 NS names, only the first 20", verdict: report.VerdictFail},
+		{domain: "www.refup.test", verdict: model.VerdictError, errText: "lame (upward referral to test)"},
+		{domain: "www.refself.test", verdict: model.VerdictError, errText: "lame (upward referral to refself.test)"},
+		{domain: "cycle-a.test", code: catalog.CodeNSUnresolvable, detail: "delegation cycle ns.cycle-b.test → ns.cycle-a.test → ns.cycle-b.test", verdict: model.VerdictFail},
+		{domain: "inzone.test", code: catalog.CodeNSUnresolvable, detail: "parent gives no glue", verdict: model.VerdictFail},
+		{domain: "manyns.test", code: catalog.CodeLimitReached, detail: "1000 NS names, only the first 20", verdict: model.VerdictFail},
 	}
 	for _, tt := range tests {
 		t.Run(tt.domain, func(t *testing.T) {
@@ -114,7 +114,7 @@ func TestHostileLab(t *testing.T) {
 	}
 }
 
-func findingCodes(d *report.Domain) []string {
+func findingCodes(d *model.Domain) []string {
 	var out []string
 	for _, f := range d.Findings {
 		out = append(out, string(f.Code))
@@ -131,8 +131,8 @@ func TestHostileCycleConcurrent(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
 	defer cancel()
 	start := time.Now()
-	var got []*report.Domain
-	c.Run(ctx, slices.Values(items), len(items), func(_ input.Item, d *report.Domain) { got = append(got, d) })
+	var got []*model.Domain
+	c.Run(ctx, slices.Values(items), len(items), func(_ input.Item, d *model.Domain) { got = append(got, d) })
 	if el := time.Since(start); el > 5*time.Second {
 		t.Errorf("cycle took %v: lookups waited on each other", el)
 	}
@@ -140,7 +140,7 @@ func TestHostileCycleConcurrent(t *testing.T) {
 		t.Fatalf("%d domains reported, want %d", len(got), len(items))
 	}
 	for _, d := range got {
-		if d.Verdict == report.VerdictPass || strings.Contains(d.Err, "deadline") || strings.Contains(d.Err, "interrupted") {
+		if d.Verdict == model.VerdictPass || strings.Contains(d.Err, "deadline") || strings.Contains(d.Err, "interrupted") {
 			t.Errorf("%s: verdict %s error %q findings %v", d.Domain, d.Verdict, d.Err, findingCodes(d))
 		}
 	}
@@ -153,7 +153,7 @@ func TestHostileSpoofBurst(t *testing.T) {
 	lab := startHostile(t, nil)
 	c := check.New(hostileConfig(lab))
 	d := checkBounded(t, c, "spoofburst.test")
-	if d.Verdict != report.VerdictPass {
+	if d.Verdict != model.VerdictPass {
 		t.Fatalf("verdict %s, findings %v", d.Verdict, findingCodes(d))
 	}
 	var b bytes.Buffer
@@ -224,7 +224,7 @@ func TestHostileBigAnswer(t *testing.T) {
 			if caaRes.Fallback == nil || len(caaRes.Fallback.Reply) < 50000 || len(caaRes.Records) < 200 {
 				t.Errorf("max %d: want the whole RRset over TCP; fallback %v, %d records", tt.maxBytes, caaRes.Fallback != nil, len(caaRes.Records))
 			}
-			if d.Verdict != report.VerdictPass {
+			if d.Verdict != model.VerdictPass {
 				t.Errorf("max %d: verdict %s findings %v", tt.maxBytes, d.Verdict, findingCodes(d))
 			}
 			continue
@@ -335,7 +335,7 @@ func TestNeverRecursionDesired(t *testing.T) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	c.Run(ctx, slices.Values(items), 8, func(input.Item, *report.Domain) {})
+	c.Run(ctx, slices.Values(items), 8, func(input.Item, *model.Domain) {})
 	rec.mu.Lock()
 	defer rec.mu.Unlock()
 	if rec.queries < 100 {
@@ -408,7 +408,7 @@ func TestChaosDeterministic(t *testing.T) {
 		defer cancel()
 		got := map[string][]string{}
 		n := 0
-		c.Run(ctx, slices.Values(items), 16, func(_ input.Item, d *report.Domain) {
+		c.Run(ctx, slices.Values(items), 16, func(_ input.Item, d *model.Domain) {
 			n++
 			var fs []string
 			for _, f := range d.Findings {

@@ -12,7 +12,6 @@ import (
 	"github.com/caaprobe/caaprobe/probes/check"
 	"github.com/caaprobe/caaprobe/probes/discovery"
 	"github.com/caaprobe/caaprobe/probes/model"
-	"github.com/caaprobe/caaprobe/probes/report"
 )
 
 // startLab starts the whole lab for one test and a checker pointed at it.
@@ -114,17 +113,17 @@ func TestLabCases(t *testing.T) {
 					t.Errorf("unexpected fail finding: %s at %s (%s) %s", f.Code, f.Addr, f.Probe, f.Detail)
 				}
 			}
-			if len(tc.Expect) == 0 && d.Verdict != report.VerdictPass {
+			if len(tc.Expect) == 0 && d.Verdict != model.VerdictPass {
 				t.Errorf("verdict %s for a conformant zone: %v", d.Verdict, codes(d))
 			}
-			if len(tc.Expect) > 0 && d.Verdict == report.VerdictPass {
+			if len(tc.Expect) > 0 && d.Verdict == model.VerdictPass {
 				t.Errorf("verdict pass for a misbehaving zone")
 			}
 		})
 	}
 }
 
-func codes(d *report.Domain) []string {
+func codes(d *model.Domain) []string {
 	var out []string
 	for _, f := range d.Findings {
 		out = append(out, string(f.Code)+"@"+f.Addr+"/"+string(f.Probe))
@@ -150,7 +149,7 @@ func TestRelevantNamesClimb(t *testing.T) {
 			t.Errorf("test. probed at %s", s.NS)
 		}
 	}
-	if d.Verdict != report.VerdictPass {
+	if d.Verdict != model.VerdictPass {
 		t.Errorf("verdict %s: %v", d.Verdict, codes(d))
 	}
 }
@@ -186,7 +185,7 @@ func TestPinnedServers(t *testing.T) {
 			t.Errorf("probed %s (%s), want only the pinned server", s.NS, s.Addr)
 		}
 	}
-	if d.Outcome != report.OutcomeServfail {
+	if d.Outcome != model.OutcomeServfail {
 		t.Errorf("outcome %s, want servfail from the pinned NOTIMP server", d.Outcome)
 	}
 }
@@ -241,11 +240,11 @@ func TestCancelledCheckDoesNotPoisonTheRun(t *testing.T) {
 		ctx, cancel := context.WithTimeout(context.Background(), cut)
 		first := c.Check(ctx, "www.ok.test")
 		cancel()
-		if first.Verdict != report.VerdictPass && first.Verdict != report.VerdictError {
+		if first.Verdict != model.VerdictPass && first.Verdict != model.VerdictError {
 			t.Errorf("check cut short at %v: verdict %s, want pass or error (a deadline is no server fault): %v", cut, first.Verdict, codes(first))
 		}
 		d := c.Check(context.Background(), "www.ok.test")
-		if d.Verdict != report.VerdictPass || d.Err != "" {
+		if d.Verdict != model.VerdictPass || d.Err != "" {
 			t.Errorf("after a check cut short at %v: verdict %s err %q findings %v", cut, d.Verdict, d.Err, codes(d))
 		}
 		c.Close()

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/caaprobe/caaprobe/probes/check"
+	"github.com/caaprobe/caaprobe/probes/model"
 	"github.com/caaprobe/caaprobe/probes/predict"
 	"github.com/caaprobe/caaprobe/probes/predict/boulder"
 	"github.com/caaprobe/caaprobe/probes/predict/models"
@@ -32,11 +33,11 @@ func TestSecondResolverModel(t *testing.T) {
 	defer c.Close()
 	for _, tc := range []struct {
 		domain          string
-		unbound, strict report.Outcome
+		unbound, strict model.Outcome
 	}{
-		{"ok.test", report.OutcomeOK, report.OutcomeOK},
-		{"part-refused.test", report.OutcomeOK, report.OutcomeServfail}, // Unbound routes around the REFUSED server
-		{"notimp.test", report.OutcomeServfail, report.OutcomeServfail},
+		{"ok.test", model.OutcomeOK, model.OutcomeOK},
+		{"part-refused.test", model.OutcomeOK, model.OutcomeServfail}, // Unbound routes around the REFUSED server
+		{"notimp.test", model.OutcomeServfail, model.OutcomeServfail},
 	} {
 		d := c.Check(context.Background(), tc.domain)
 		if d.Err != "" {
@@ -63,9 +64,9 @@ func TestSecondResolverModel(t *testing.T) {
 		// The JSON carries both models' outcomes under "outcomes", and
 		// is otherwise what the default alone gives: "outcome" included.
 		var j struct {
-			Outcome  report.Outcome
-			Outcomes map[string]report.Outcome
-			Names    []struct{ Outcomes map[string]report.Outcome }
+			Outcome  model.Outcome
+			Outcomes map[string]model.Outcome
+			Names    []struct{ Outcomes map[string]model.Outcome }
 		}
 		if err := json.Unmarshal(with.Bytes(), &j); err != nil {
 			t.Fatal(err)

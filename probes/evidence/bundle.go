@@ -16,6 +16,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/caaprobe/caaprobe/probes/model"
 	"github.com/caaprobe/caaprobe/probes/report"
 )
 
@@ -44,7 +45,7 @@ type Writer struct {
 	runDir string   // the run folder's name inside it
 	top    *os.Root // dir
 	root   *os.Root // dir/runDir
-	run    *report.Run
+	run    *model.Run
 
 	mu      sync.Mutex
 	used    map[string]bool // bundle folders taken in this run
@@ -63,9 +64,9 @@ type indexEntry struct {
 // after run.Started (now when unset); when that name is taken (two runs in
 // one second) a counter is added. Creating the folder is the check that
 // dir is writable: it runs before any domain is probed.
-func NewWriter(dir string, run *report.Run) (*Writer, error) {
+func NewWriter(dir string, run *model.Run) (*Writer, error) {
 	if run == nil {
-		run = &report.Run{}
+		run = &model.Run{}
 	}
 	started := run.Started
 	if started.IsZero() {
@@ -142,7 +143,7 @@ func (w *Writer) Close() error {
 // twice in one run gets a second folder ("_n2"). The bundle is built in a
 // hidden folder and renamed into place, so a reader never sees a
 // half-written bundle; errors name the bundle's path.
-func (w *Writer) Write(d *report.Domain) (string, error) {
+func (w *Writer) Write(d *model.Domain) (string, error) {
 	w.mu.Lock()
 	name := FolderName(d.Domain)
 	for n := 2; w.used[name]; n++ {
@@ -230,8 +231,8 @@ func (w *Writer) writeIndexes() error {
 	preface := w.preface
 	w.mu.Unlock()
 	sort.SliceStable(entries, func(i, j int) bool {
-		// Worst first: the reverse of report.Verdict.Rank.
-		if ri, rj := report.Verdict(entries[i].verdict).Rank(), report.Verdict(entries[j].verdict).Rank(); ri != rj {
+		// Worst first: the reverse of model.Verdict.Rank.
+		if ri, rj := model.Verdict(entries[i].verdict).Rank(), model.Verdict(entries[j].verdict).Rank(); ri != rj {
 			return ri > rj
 		}
 		return entries[i].domain < entries[j].domain

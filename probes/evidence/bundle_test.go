@@ -12,12 +12,11 @@ import (
 	"github.com/caaprobe/caaprobe/probes/catalog"
 	"github.com/caaprobe/caaprobe/probes/judge"
 	"github.com/caaprobe/caaprobe/probes/model"
-	"github.com/caaprobe/caaprobe/probes/report"
 	"github.com/caaprobe/caaprobe/probes/wire"
 )
 
 // fakeDomain is a small failing domain without a lab: one NOTIMP exchange.
-func fakeDomain(t *testing.T, name string) *report.Domain {
+func fakeDomain(t *testing.T, name string) *model.Domain {
 	t.Helper()
 	q, err := wire.BuildQuery("notimp.test", 257, true, true)
 	if err != nil {
@@ -28,7 +27,7 @@ func fakeDomain(t *testing.T, name string) *report.Domain {
 	ex := &model.Exchange{Server: mustAddrPort("127.0.0.13:53"), Transport: model.UDP, Query: q, Reply: reply,
 		Start: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC), RTT: time.Millisecond, Attempts: 1}
 	r := judge.Exchange(catalog.Catalog[1], judge.Context{Zone: "notimp.test.", Name: "notimp.test.", Exists: true}, ex, nil)
-	d := &report.Domain{Domain: name, Servers: []*report.Server{{Zone: "notimp.test.", NS: "ns1.notimp.test.", Addr: ex.Server.Addr(), Results: []*model.Result{&r}}}}
+	d := &model.Domain{Domain: name, Servers: []*model.Server{{Zone: "notimp.test.", NS: "ns1.notimp.test.", Addr: ex.Server.Addr(), Results: []*model.Result{&r}}}}
 	judge.Summarise(d)
 	return d
 }
@@ -50,14 +49,14 @@ func readString(t *testing.T, path string) string {
 func TestWriteBundle(t *testing.T) {
 	dir := t.TempDir()
 	started := time.Date(2026, 11, 30, 3, 15, 0, 0, time.UTC)
-	run := &report.Run{Version: "v9.9.9 rev abc", Command: []string{"check", "--evidence", dir, "notimp.test"}, Started: started,
-		Vantage: &report.Vantage{Label: "lab-vantage", Host: "host1", Sources: []string{"127.0.0.1"}}}
+	run := &model.Run{Version: "v9.9.9 rev abc", Command: []string{"check", "--evidence", dir, "notimp.test"}, Started: started,
+		Vantage: &model.Vantage{Label: "lab-vantage", Host: "host1", Sources: []string{"127.0.0.1"}}}
 	w, err := NewWriter(dir, run)
 	if err != nil {
 		t.Fatal(err)
 	}
 	d := fakeDomain(t, "notimp.test")
-	d.Names = []*report.Name{{Name: "notimp.test.", Zone: "notimp.test.", Failing: []string{"ns1.notimp.test (127.0.0.13)"}}}
+	d.Names = []*model.Name{{Name: "notimp.test.", Zone: "notimp.test.", Failing: []string{"ns1.notimp.test (127.0.0.13)"}}}
 	path, err := w.Write(d)
 	if err != nil {
 		t.Fatal(err)
@@ -167,7 +166,7 @@ func TestWriteNoSymlinkEscape(t *testing.T) {
 	if err := os.Symlink(victim, filepath.Join(dir, IndexFile)); err != nil {
 		t.Fatal(err)
 	}
-	w, err := NewWriter(dir, &report.Run{Started: started})
+	w, err := NewWriter(dir, &model.Run{Started: started})
 	if err != nil {
 		t.Fatal(err)
 	}

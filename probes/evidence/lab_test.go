@@ -20,20 +20,19 @@ import (
 	"github.com/caaprobe/caaprobe/probes/check"
 	"github.com/caaprobe/caaprobe/probes/judge"
 	"github.com/caaprobe/caaprobe/probes/model"
-	"github.com/caaprobe/caaprobe/probes/report"
 	"github.com/miekg/dns"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata")
 
 // checkLab starts the lab and checks each name in it, as the command does.
-func checkLab(t *testing.T, names ...string) (*fixtures.Lab, map[string]*report.Domain) {
+func checkLab(t *testing.T, names ...string) (*fixtures.Lab, map[string]*model.Domain) {
 	t.Helper()
 	return checkLabRetrying(t, 0, names...)
 }
 
 // checkLabRetrying is checkLab with retries after a timeout.
-func checkLabRetrying(t *testing.T, retries int, names ...string) (*fixtures.Lab, map[string]*report.Domain) {
+func checkLabRetrying(t *testing.T, retries int, names ...string) (*fixtures.Lab, map[string]*model.Domain) {
 	t.Helper()
 	lab, err := fixtures.Start(fixtures.Options{})
 	if err != nil {
@@ -44,7 +43,7 @@ func checkLabRetrying(t *testing.T, retries int, names ...string) (*fixtures.Lab
 		Retries: retries, DomainTimeout: 20 * time.Second})
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	out := map[string]*report.Domain{}
+	out := map[string]*model.Domain{}
 	for _, n := range names {
 		out[n] = c.Check(ctx, n)
 	}
@@ -53,7 +52,7 @@ func checkLabRetrying(t *testing.T, retries int, names ...string) (*fixtures.Lab
 
 // findResult returns the result of probe id for name at the zone's own
 // servers (not the TLD's), failing the test when there is none.
-func findResult(t *testing.T, d *report.Domain, id model.ProbeID) (*report.Server, *model.Result) {
+func findResult(t *testing.T, d *model.Domain, id model.ProbeID) (*model.Server, *model.Result) {
 	t.Helper()
 	for _, s := range d.Servers {
 		if s.Zone != d.Domain+"." {
@@ -79,7 +78,7 @@ func findResult(t *testing.T, d *report.Domain, id model.ProbeID) (*report.Serve
 // Numbering per exchange, not per domain: two exchanges' random IDs are
 // equal by chance (a domain here sends about 25, so about 1 run in 100
 // met such a pair, and a run-wide map gave both the same number).
-func normalise(d *report.Domain) {
+func normalise(d *model.Domain) {
 	ids := map[uint16]uint16{} // raw → first new number, for the details
 	next := uint16(0x1000)
 	var local map[uint16]uint16 // this exchange's raw → new
@@ -180,15 +179,15 @@ func normalise(d *report.Domain) {
 // whose replies carry RRSIGs with fresh ECDSA signatures and validity
 // times: no two runs give the same bytes, and the golden files are about
 // the rendering of the domain's own exchanges.
-func ownServersOnly(d *report.Domain) {
-	var own []*report.Server
+func ownServersOnly(d *model.Domain) {
+	var own []*model.Server
 	for _, s := range d.Servers {
 		if s.Zone == d.Domain+"." {
 			own = append(own, s)
 		}
 	}
 	d.Servers = own
-	var names []*report.Name
+	var names []*model.Name
 	for _, n := range d.Names {
 		if n.Zone == d.Domain+"." {
 			names = append(names, n)

@@ -20,7 +20,7 @@ import (
 // finding; with what a provider needs to match the report to its logs:
 // the caaprobe version, the command line and the vantage point of the run
 // (nil leaves them out).
-func WriteMarkdownRun(w io.Writer, d *report.Domain, run *report.Run) error {
+func WriteMarkdownRun(w io.Writer, d *model.Domain, run *model.Run) error {
 	d, run = report.CleanDomain(d), report.CleanRun(run) // not trusted (report/clean.go)
 	var b bytes.Buffer
 	writeSummary(&b, d, run)
@@ -34,7 +34,7 @@ func WriteMarkdownRun(w io.Writer, d *report.Domain, run *report.Run) error {
 	return err
 }
 
-func writeSummary(b *bytes.Buffer, d *report.Domain, run *report.Run) {
+func writeSummary(b *bytes.Buffer, d *model.Domain, run *model.Run) {
 	fmt.Fprintf(b, "# CAA evidence for %s\n\n", report.MarkdownInline(d.Domain))
 	fmt.Fprintf(b, "| | |\n|---|---|\n")
 	fmt.Fprintf(b, "| Verdict | **%s** |\n", cell(string(d.Verdict)))
@@ -66,7 +66,7 @@ func writeSummary(b *bytes.Buffer, d *report.Domain, run *report.Run) {
 // writeRepeat is the tally of a repeated check (check --repeat N): each
 // fault with the tries that showed it, and the exchange of its first
 // appearance when the matrix below is another try's.
-func writeRepeat(b *bytes.Buffer, rep *report.Repeat) {
+func writeRepeat(b *bytes.Buffer, rep *model.Repeat) {
 	if rep == nil {
 		return
 	}
@@ -95,7 +95,7 @@ func writeRepeat(b *bytes.Buffer, rep *report.Repeat) {
 }
 
 // writeRun adds the rows that say which caaprobe ran, how and from where.
-func writeRun(b *bytes.Buffer, run *report.Run) {
+func writeRun(b *bytes.Buffer, run *model.Run) {
 	if run == nil {
 		return
 	}
@@ -149,7 +149,7 @@ func shellJoin(args []string) string {
 
 // TimeSpan is when d's first query went out and its last reply came back
 // (TCP retries included); zero times when no query was sent.
-func TimeSpan(d *report.Domain) (first, last time.Time) {
+func TimeSpan(d *model.Domain) (first, last time.Time) {
 	for _, ex := range Exchanges(d) {
 		if ex.Start.IsZero() {
 			continue
@@ -164,7 +164,7 @@ func TimeSpan(d *report.Domain) (first, last time.Time) {
 	return first, last
 }
 
-func failingServers(d *report.Domain) []string {
+func failingServers(d *model.Domain) []string {
 	var out []string
 	for _, n := range d.Names {
 		for _, s := range n.Failing {
@@ -176,7 +176,7 @@ func failingServers(d *report.Domain) []string {
 	return out
 }
 
-func writeProvider(b *bytes.Buffer, d *report.Domain) {
+func writeProvider(b *bytes.Buffer, d *model.Domain) {
 	gs := report.GroupFindings(d.Findings, false)
 	if len(gs) == 0 {
 		fmt.Fprintf(b, "\nNo findings: every server answered every probe as the standards require.\n")
@@ -259,7 +259,7 @@ func longestRun(s string, c byte) int {
 	return longest
 }
 
-func writeMatrix(b *bytes.Buffer, d *report.Domain) {
+func writeMatrix(b *bytes.Buffer, d *model.Domain) {
 	cols := report.Columns(d)
 	if len(cols) == 0 {
 		return
@@ -295,7 +295,7 @@ func writeMatrix(b *bytes.Buffer, d *report.Domain) {
 }
 
 // writeLegend explains the marks the matrix shows, as the terminal does.
-func writeLegend(b *bytes.Buffer, d *report.Domain) {
+func writeLegend(b *bytes.Buffer, d *model.Domain) {
 	var parts []string
 	seen := map[model.Code]bool{}
 	for _, s := range d.Servers {
@@ -334,7 +334,7 @@ func instancesOf(rs []*model.Result) string {
 
 // writeInstanceNotes lists, under the matrix, the instances each server
 // address named (NSID, CH TXT hostname.bind and id.server).
-func writeInstanceNotes(b *bytes.Buffer, d *report.Domain) {
+func writeInstanceNotes(b *bytes.Buffer, d *model.Domain) {
 	var lines []string
 	for _, s := range d.Servers {
 		if note := report.InstanceNote(s); note != "" {
@@ -360,7 +360,7 @@ func matrixCell(r *model.Result) string {
 
 // evidenceResults are the results with findings, in matrix order: the
 // exchanges a report must show.
-func evidenceResults(d *report.Domain) []*model.Result {
+func evidenceResults(d *model.Domain) []*model.Result {
 	var out []*model.Result
 	for _, s := range d.Servers {
 		for _, r := range s.Results {
@@ -372,7 +372,7 @@ func evidenceResults(d *report.Domain) []*model.Result {
 	return out
 }
 
-func exchangeNumbers(d *report.Domain) map[*model.Result]int {
+func exchangeNumbers(d *model.Domain) map[*model.Result]int {
 	m := map[*model.Result]int{}
 	for i, r := range evidenceResults(d) {
 		m[r] = i + 1
@@ -380,7 +380,7 @@ func exchangeNumbers(d *report.Domain) map[*model.Result]int {
 	return m
 }
 
-func serverOf(d *report.Domain, r *model.Result) *report.Server {
+func serverOf(d *model.Domain, r *model.Result) *model.Server {
 	for _, s := range d.Servers {
 		if slices.Contains(s.Results, r) {
 			return s
@@ -389,7 +389,7 @@ func serverOf(d *report.Domain, r *model.Result) *report.Server {
 	return nil
 }
 
-func writeExchanges(b *bytes.Buffer, d *report.Domain) {
+func writeExchanges(b *bytes.Buffer, d *model.Domain) {
 	rs := evidenceResults(d)
 	if len(rs) == 0 {
 		return

@@ -11,7 +11,7 @@ import (
 // 255-byte limit of common file systems.
 const maxFolder = 200
 
-// FolderName maps a domain (as report.Domain.Domain holds it) to the name
+// FolderName maps a domain (as model.Domain.Domain holds it) to the name
 // of its bundle folder. The mapping is injective, so two inputs never share
 // a folder:
 //

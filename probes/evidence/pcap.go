@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/caaprobe/caaprobe/probes/model"
-	"github.com/caaprobe/caaprobe/probes/report"
 	"github.com/google/gopacket"
 	"github.com/google/gopacket/layers"
 	"github.com/google/gopacket/pcapgo"
@@ -47,7 +46,7 @@ var (
 
 // Exchanges lists every exchange of d once, in matrix order, each TCP retry
 // after its truncated UDP exchange.
-func Exchanges(d *report.Domain) []*model.Exchange {
+func Exchanges(d *model.Domain) []*model.Exchange {
 	var out []*model.Exchange
 	seen := map[*model.Exchange]bool{}
 	add := func(ex *model.Exchange) {
@@ -74,7 +73,7 @@ type packet struct {
 // pcap file: UDP datagrams as sent and received, TCP as a connection with
 // a handshake, the length-prefixed query and reply segments, and a close.
 // Exchanges that were never sent are left out.
-func WritePcap(w io.Writer, d *report.Domain) error {
+func WritePcap(w io.Writer, d *model.Domain) error {
 	return writePcap(w, Exchanges(d))
 }
 

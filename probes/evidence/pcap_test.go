@@ -18,7 +18,6 @@ import (
 	"time"
 
 	"github.com/caaprobe/caaprobe/probes/model"
-	"github.com/caaprobe/caaprobe/probes/report"
 	"github.com/caaprobe/caaprobe/probes/wire"
 	"github.com/google/gopacket"
 	"github.com/google/gopacket/layers"
@@ -39,7 +38,7 @@ func (f flow) key() string {
 
 // wantFlows is what the pcap of d must hold, from the exchanges' bytes:
 // every query sent, retries included, each from a client port of its own.
-func wantFlows(d *report.Domain) []flow {
+func wantFlows(d *model.Domain) []flow {
 	var out []flow
 	port := ClientPortBase
 	// Each attempt comes from the source its socket had; the counted

@@ -6,7 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/caaprobe/caaprobe/probes/report"
+	"github.com/caaprobe/caaprobe/probes/model"
 )
 
 // TestPrefaceAndFiles: a preface heads every report.md and the run's
@@ -15,7 +15,7 @@ import (
 // plain file name is refused, naming it.
 func TestPrefaceAndFiles(t *testing.T) {
 	dir := t.TempDir()
-	w, err := NewWriter(dir, &report.Run{Started: time.Date(2026, 11, 30, 3, 15, 0, 0, time.UTC)})
+	w, err := NewWriter(dir, &model.Run{Started: time.Date(2026, 11, 30, 3, 15, 0, 0, time.UTC)})
 	if err != nil {
 		t.Fatal(err)
 	}

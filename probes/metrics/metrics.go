@@ -23,7 +23,6 @@ import (
 	"github.com/caaprobe/caaprobe/probes/catalog"
 	"github.com/caaprobe/caaprobe/probes/input"
 	"github.com/caaprobe/caaprobe/probes/model"
-	"github.com/caaprobe/caaprobe/probes/report"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
@@ -62,8 +61,8 @@ type Metrics struct {
 
 // Verdicts and outcomes as label values, in the order they are exposed.
 var (
-	verdictValues = []report.Verdict{report.VerdictPass, report.VerdictWarn, report.VerdictFail, report.VerdictError}
-	outcomeValues = []report.Outcome{report.OutcomeOK, report.OutcomeIntermittent, report.OutcomeServfail, report.OutcomeUnknown}
+	verdictValues = []model.Verdict{model.VerdictPass, model.VerdictWarn, model.VerdictFail, model.VerdictError}
+	outcomeValues = []model.Outcome{model.OutcomeOK, model.OutcomeIntermittent, model.OutcomeServfail, model.OutcomeUnknown}
 )
 
 // Reasons a domain has no series (caaprobe_metrics_domains_dropped_total).
@@ -114,13 +113,13 @@ func NewWith(o Options) *Metrics {
 // ignored. A domain whose name is not a normalised name (an input line
 // that was not a name, reported with verdict error) counts in the
 // process-wide counters but gets no series of its own.
-func (m *Metrics) Observe(d *report.Domain, took time.Duration) {
+func (m *Metrics) Observe(d *model.Domain, took time.Duration) {
 	if d == nil {
 		return
 	}
 	s := stateOf(d, took, m.now())
 	m.checks.WithLabelValues(string(s.verdict)).Inc()
-	if s.verdict == report.VerdictError {
+	if s.verdict == model.VerdictError {
 		m.errors.Inc()
 	}
 	m.queries.Add(float64(queriesOf(d)))
@@ -150,7 +149,7 @@ func (m *Metrics) Handler() http.Handler {
 
 // queriesOf counts the queries behind d's results: every attempt of every
 // exchange, and the TCP retries after a truncated reply.
-func queriesOf(d *report.Domain) int {
+func queriesOf(d *model.Domain) int {
 	n := 0
 	for _, s := range d.Servers {
 		for _, r := range s.Results {
@@ -169,8 +168,8 @@ func queriesOf(d *report.Domain) int {
 // Observe and never changed after (a scrape reads it without a lock).
 type domainState struct {
 	name     string // "" when d's name is not a normalised name
-	verdict  report.Verdict
-	outcome  report.Outcome
+	verdict  model.Verdict
+	outcome  model.Outcome
 	failing  int
 	last     float64 // Unix seconds
 	took     float64 // seconds
@@ -186,8 +185,8 @@ type findingCount struct {
 // their fixed sets (anything else, such as an empty verdict of a domain
 // never summarised, is an error / unknown), and a code outside the finding
 // catalog (a Domain read back from a newer JSON) is "unknown".
-func stateOf(d *report.Domain, took time.Duration, now time.Time) *domainState {
-	s := &domainState{verdict: report.VerdictError, outcome: report.OutcomeUnknown,
+func stateOf(d *model.Domain, took time.Duration, now time.Time) *domainState {
+	s := &domainState{verdict: model.VerdictError, outcome: model.OutcomeUnknown,
 		last: float64(now.UnixNano()) / 1e9, took: took.Seconds()}
 	if n, err := input.Normalise(d.Domain); err == nil && n == d.Domain {
 		s.name = n
@@ -354,8 +353,8 @@ func collectState(ch chan<- prometheus.Metric, s *domainState) {
 // outcomeLabel is an outcome as a label value: the JSON contract's empty
 // "not predicted" is "unknown" here, since an empty label value is the
 // same as no label to Prometheus.
-func outcomeLabel(o report.Outcome) string {
-	if o == report.OutcomeUnknown {
+func outcomeLabel(o model.Outcome) string {
+	if o == model.OutcomeUnknown {
 		return "unknown"
 	}
 	return string(o)

@@ -16,7 +16,6 @@ import (
 	"github.com/caaprobe/caaprobe/probes/check"
 	"github.com/caaprobe/caaprobe/probes/metrics"
 	"github.com/caaprobe/caaprobe/probes/model"
-	"github.com/caaprobe/caaprobe/probes/report"
 	"github.com/caaprobe/caaprobe/probes/transport/transporttest"
 	dto "github.com/prometheus/client_model/go"
 	"github.com/prometheus/common/expfmt"
@@ -124,7 +123,7 @@ func one(t *testing.T, mfs map[string]*dto.MetricFamily, name string, want map[s
 	return s[0].value
 }
 
-func outcomeLabel(o report.Outcome) string {
+func outcomeLabel(o model.Outcome) string {
 	if o == "" {
 		return "unknown"
 	}
@@ -135,7 +134,7 @@ func outcomeLabel(o report.Outcome) string {
 // sets (one 1, the rest 0), the failing servers as the distinct entries of
 // the names' failing lists, the timestamp (unless at is zero) and duration given, and one
 // findings series per code and severity with its count.
-func checkDomain(t *testing.T, mfs map[string]*dto.MetricFamily, d *report.Domain, at time.Time, took time.Duration) {
+func checkDomain(t *testing.T, mfs map[string]*dto.MetricFamily, d *model.Domain, at time.Time, took time.Duration) {
 	t.Helper()
 	dom := map[string]string{"domain": d.Domain}
 	vs := series(mfs, "caaprobe_domain_verdict", dom)
@@ -197,7 +196,7 @@ func checkDomain(t *testing.T, mfs map[string]*dto.MetricFamily, d *report.Domai
 
 // TestScrapeLabRun: real checks of lab domains fed to Observe, /metrics
 // scraped over HTTP and parsed with the Prometheus text parser: each
-// domain's series say what its report.Domain says, the process counters
+// domain's series say what its model.Domain says, the process counters
 // add up over the run, and a name that is not a name gets no series.
 func TestScrapeLabRun(t *testing.T) {
 	t.Parallel()
@@ -209,7 +208,7 @@ func TestScrapeLabRun(t *testing.T) {
 	defer srv.Close()
 
 	names := []string{"ok.test", "notimp.test", "drop.test", "lowercase.test", "inconsistent.test", "alias.test"}
-	var domains []*report.Domain
+	var domains []*model.Domain
 	var tooks []time.Duration
 	for i, name := range names {
 		start := time.Now()
@@ -222,7 +221,7 @@ func TestScrapeLabRun(t *testing.T) {
 	}
 	// An input line that was not a name: reported with verdict error,
 	// never a label.
-	bad := &report.Domain{Domain: `bad"name\x1b[2J`, Source: "names.txt:3", Err: "not a name", Verdict: report.VerdictError}
+	bad := &model.Domain{Domain: `bad"name\x1b[2J`, Source: "names.txt:3", Err: "not a name", Verdict: model.VerdictError}
 	m.Observe(bad, 0)
 
 	mfs := scrape(t, srv.URL)
@@ -231,7 +230,7 @@ func TestScrapeLabRun(t *testing.T) {
 	}
 	// The lab's cases are what the test relies on: a clean pass and a
 	// failing server with its finding.
-	if domains[0].Verdict != report.VerdictPass || domains[1].Verdict != report.VerdictFail {
+	if domains[0].Verdict != model.VerdictPass || domains[1].Verdict != model.VerdictFail {
 		t.Fatalf("ok.test %s, notimp.test %s: the lab changed", domains[0].Verdict, domains[1].Verdict)
 	}
 	if v := one(t, mfs, "caaprobe_domain_failing_servers", map[string]string{"domain": "notimp.test"}); v < 1 {
@@ -304,12 +303,12 @@ func TestObserveAgain(t *testing.T) {
 	m := metrics.New()
 	srv := httptest.NewServer(m.Handler())
 	defer srv.Close()
-	d := &report.Domain{Domain: "example.test", Verdict: report.VerdictFail, Outcome: report.OutcomeServfail,
-		Names: []*report.Name{{Name: "example.test.", Failing: []string{"ns1 (192.0.2.1)", "ns2 (192.0.2.2)"}},
+	d := &model.Domain{Domain: "example.test", Verdict: model.VerdictFail, Outcome: model.OutcomeServfail,
+		Names: []*model.Name{{Name: "example.test.", Failing: []string{"ns1 (192.0.2.1)", "ns2 (192.0.2.2)"}},
 			{Name: "test.", Failing: []string{"ns1 (192.0.2.1)"}}},
-		Findings: []report.Finding{{Code: catalog.CodeRcodeNotimp, Severity: model.SeverityFail},
+		Findings: []model.Finding{{Code: catalog.CodeRcodeNotimp, Severity: model.SeverityFail},
 			{Code: catalog.CodeRcodeNotimp, Severity: model.SeverityFail}, {Code: "made-up-by-a-newer-version", Severity: "odd"}},
-		Servers: []*report.Server{{Results: []*model.Result{{Exchange: &model.Exchange{Attempts: 3}, Fallback: &model.Exchange{Attempts: 1}},
+		Servers: []*model.Server{{Results: []*model.Result{{Exchange: &model.Exchange{Attempts: 3}, Fallback: &model.Exchange{Attempts: 1}},
 			{Exchange: &model.Exchange{Attempts: 2}}}}}}
 	m.Observe(d, 2*time.Second)
 	mfs := scrape(t, srv.URL)
@@ -327,7 +326,7 @@ func TestObserveAgain(t *testing.T) {
 		t.Errorf("queries %v, want 3+1+2", v)
 	}
 
-	d2 := &report.Domain{Domain: "example.test", Verdict: report.VerdictPass, Outcome: report.OutcomeOK}
+	d2 := &model.Domain{Domain: "example.test", Verdict: model.VerdictPass, Outcome: model.OutcomeOK}
 	m.Observe(d2, time.Second)
 	mfs = scrape(t, srv.URL)
 	checkDomain(t, mfs, d2, time.Time{}, time.Second) // the timestamp is checked below
@@ -360,7 +359,7 @@ func TestCardinalityCap(t *testing.T) {
 	srv := httptest.NewServer(m.Handler())
 	defer srv.Close()
 	obs := func(name string) {
-		m.Observe(&report.Domain{Domain: name, Verdict: report.VerdictPass, Outcome: report.OutcomeOK}, time.Millisecond)
+		m.Observe(&model.Domain{Domain: name, Verdict: model.VerdictPass, Outcome: model.OutcomeOK}, time.Millisecond)
 	}
 	for _, n := range []string{"a.test", "b.test", "c.test"} {
 		obs(n)
@@ -390,16 +389,16 @@ func TestCardinalityCap(t *testing.T) {
 
 // benchDomains are n synthetic domains of a provider, each with a finding
 // or two and a failing server on every tenth.
-func benchDomains(n int) []*report.Domain {
-	out := make([]*report.Domain, n)
+func benchDomains(n int) []*model.Domain {
+	out := make([]*model.Domain, n)
 	for i := range out {
-		d := &report.Domain{Domain: fmt.Sprintf("customer%d.example", i), Verdict: report.VerdictPass, Outcome: report.OutcomeOK,
-			Names:   []*report.Name{{Name: fmt.Sprintf("customer%d.example.", i)}},
-			Servers: []*report.Server{{Results: []*model.Result{{Exchange: &model.Exchange{Attempts: 1}}}}}}
+		d := &model.Domain{Domain: fmt.Sprintf("customer%d.example", i), Verdict: model.VerdictPass, Outcome: model.OutcomeOK,
+			Names:   []*model.Name{{Name: fmt.Sprintf("customer%d.example.", i)}},
+			Servers: []*model.Server{{Results: []*model.Result{{Exchange: &model.Exchange{Attempts: 1}}}}}}
 		if i%10 == 0 {
-			d.Verdict, d.Outcome = report.VerdictFail, report.OutcomeServfail
+			d.Verdict, d.Outcome = model.VerdictFail, model.OutcomeServfail
 			d.Names[0].Failing = []string{"ns1.provider.example (192.0.2.1)"}
-			d.Findings = []report.Finding{{Code: catalog.CodeTimeout, Severity: model.SeverityFail},
+			d.Findings = []model.Finding{{Code: catalog.CodeTimeout, Severity: model.SeverityFail},
 				{Code: catalog.CodeEDNSIntolerant, Severity: model.SeverityWarn}}
 		}
 		out[i] = d

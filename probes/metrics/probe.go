@@ -11,7 +11,7 @@ import (
 	"time"
 
 	"github.com/caaprobe/caaprobe/probes/input"
-	"github.com/caaprobe/caaprobe/probes/report"
+	"github.com/caaprobe/caaprobe/probes/model"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 )
@@ -20,7 +20,7 @@ import (
 // probe's timeout) and says how long it took. An error means no check was
 // made at all (the checker is shutting down); a check that ran and could
 // not finish is a Domain with verdict error.
-type CheckFunc func(ctx context.Context, name string) (*report.Domain, time.Duration, error)
+type CheckFunc func(ctx context.Context, name string) (*model.Domain, time.Duration, error)
 
 // ProbeOptions bound /probe; the zero value takes every default.
 type ProbeOptions struct {
@@ -121,7 +121,7 @@ func (h *probeHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	cancel()
 
 	reg := prometheus.NewRegistry()
-	success := err == nil && d != nil && (d.Verdict == report.VerdictPass || d.Verdict == report.VerdictWarn)
+	success := err == nil && d != nil && (d.Verdict == model.VerdictPass || d.Verdict == model.VerdictWarn)
 	var state *domainState
 	if err == nil && d != nil {
 		state = stateOf(d, took, time.Now())

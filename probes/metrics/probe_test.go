@@ -13,7 +13,7 @@ import (
 	"time"
 
 	"github.com/caaprobe/caaprobe/probes/metrics"
-	"github.com/caaprobe/caaprobe/probes/report"
+	"github.com/caaprobe/caaprobe/probes/model"
 )
 
 // TestProbeLab: /probe wired to real checks of the lab answers each
@@ -23,9 +23,9 @@ func TestProbeLab(t *testing.T) {
 	t.Parallel()
 	c := labChecker(t)
 	var mu sync.Mutex
-	checked := map[string]*report.Domain{}
+	checked := map[string]*model.Domain{}
 	tooks := map[string]time.Duration{}
-	h := metrics.ProbeHandler(func(ctx context.Context, name string) (*report.Domain, time.Duration, error) {
+	h := metrics.ProbeHandler(func(ctx context.Context, name string) (*model.Domain, time.Duration, error) {
 		start := time.Now()
 		d := c.Check(ctx, name)
 		took := time.Since(start)
@@ -77,7 +77,7 @@ type recorder struct {
 	err   error
 }
 
-func (r *recorder) check(ctx context.Context, name string) (*report.Domain, time.Duration, error) {
+func (r *recorder) check(ctx context.Context, name string) (*model.Domain, time.Duration, error) {
 	dl, _ := ctx.Deadline()
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -86,7 +86,7 @@ func (r *recorder) check(ctx context.Context, name string) (*report.Domain, time
 	if r.err != nil {
 		return nil, 0, r.err
 	}
-	return &report.Domain{Domain: name, Verdict: report.VerdictPass, Outcome: report.OutcomeOK}, time.Millisecond, nil
+	return &model.Domain{Domain: name, Verdict: model.VerdictPass, Outcome: model.OutcomeOK}, time.Millisecond, nil
 }
 
 func (r *recorder) last() (string, time.Duration, int) {
@@ -249,7 +249,7 @@ func TestProbeBusy(t *testing.T) {
 	t.Parallel()
 	entered, release := make(chan struct{}), make(chan struct{})
 	var once sync.Once
-	h := metrics.ProbeHandler(func(ctx context.Context, name string) (*report.Domain, time.Duration, error) {
+	h := metrics.ProbeHandler(func(ctx context.Context, name string) (*model.Domain, time.Duration, error) {
 		if name == "slow.test" {
 			once.Do(func() { close(entered) })
 			select {
@@ -257,7 +257,7 @@ func TestProbeBusy(t *testing.T) {
 			case <-ctx.Done():
 			}
 		}
-		return &report.Domain{Domain: name, Verdict: report.VerdictPass}, 0, nil
+		return &model.Domain{Domain: name, Verdict: model.VerdictPass}, 0, nil
 	}, metrics.ProbeOptions{MaxInFlight: 1, RetryAfter: 3 * time.Second})
 	srv := httptest.NewServer(h)
 	defer srv.Close()

@@ -5,25 +5,25 @@ import (
 	"testing"
 	"time"
 
-	"github.com/caaprobe/caaprobe/probes/report"
+	"github.com/caaprobe/caaprobe/probes/model"
 )
 
-func dom(outcome string, failing ...string) *report.Domain {
-	v := report.VerdictPass
+func dom(outcome string, failing ...string) *model.Domain {
+	v := model.VerdictPass
 	if outcome != "ok" {
-		v = report.VerdictFail
+		v = model.VerdictFail
 	}
-	return &report.Domain{Domain: "x.test", Verdict: v, Outcome: report.Outcome(outcome),
-		Names: []*report.Name{{Name: "x.test.", Outcome: report.Outcome(outcome), Failing: failing}}}
+	return &model.Domain{Domain: "x.test", Verdict: v, Outcome: model.Outcome(outcome),
+		Names: []*model.Name{{Name: "x.test.", Outcome: model.Outcome(outcome), Failing: failing}}}
 }
 
-func vant(label, rir string) report.Vantage { return report.Vantage{Label: label, RIR: rir} }
+func vant(label, rir string) model.Vantage { return model.Vantage{Label: label, RIR: rir} }
 
 // set builds the primary p and remotes r1..r5 (RIRs as given), with the
 // inputs of those named in bad failing (servfail) and of those in fault
 // returning nothing.
 func set(rirs []string, bad, fault map[string]bool) ([]Input, Options) {
-	opt := Options{Primary: "p", Vantages: []report.Vantage{vant("p", "ARIN")}, Date: time.Date(2026, 12, 20, 0, 0, 0, 0, time.UTC)}
+	opt := Options{Primary: "p", Vantages: []model.Vantage{vant("p", "ARIN")}, Date: time.Date(2026, 12, 20, 0, 0, 0, 0, time.UTC)}
 	var ins []Input
 	for i, rir := range append([]string{"ARIN"}, rirs...) {
 		label := "p"
@@ -113,9 +113,9 @@ func TestPhaseIn(t *testing.T) {
 // reads a forbidding (stale) RRset is one non-corroborating remote, two
 // refuse; a policy that varies with the server asked may fail.
 func TestPolicyCounts(t *testing.T) {
-	forbidden := func() *report.Domain {
+	forbidden := func() *model.Domain {
 		d := dom("ok")
-		d.Policy = &report.Policy{CA: "letsencrypt.org", Issue: "forbidden", Wildcard: "forbidden", Reason: `CAA 0 issue "other.example"`}
+		d.Policy = &model.Policy{CA: "letsencrypt.org", Issue: "forbidden", Wildcard: "forbidden", Reason: `CAA 0 issue "other.example"`}
 		return d
 	}
 	with := func(bad ...string) ([]Input, Options) {
@@ -148,7 +148,7 @@ func TestPolicyCounts(t *testing.T) {
 		t.Errorf("two remotes forbidden: decision %s (%s), want refuse", m.Decision, m.Reason)
 	}
 	ins, opt = set(five, nil, nil)
-	ins[0].Domain.Policy = &report.Policy{Issue: "varies", Wildcard: "varies"}
+	ins[0].Domain.Policy = &model.Policy{Issue: "varies", Wildcard: "varies"}
 	if m := Judge("x.test", ins, opt); m.PrimaryState != StateMayFail || m.Outcome != AtRisk {
 		t.Errorf("primary policy varies: state %s outcome %s, want may-fail, at risk", m.PrimaryState, m.Outcome)
 	}

@@ -13,12 +13,12 @@ import (
 	"strings"
 	"time"
 
+	"github.com/caaprobe/caaprobe/probes/model"
 	"github.com/caaprobe/caaprobe/probes/render/html"
 	"github.com/caaprobe/caaprobe/probes/render/jsonl"
 	"github.com/caaprobe/caaprobe/probes/render/markdown"
 	sumsink "github.com/caaprobe/caaprobe/probes/render/summary"
 	"github.com/caaprobe/caaprobe/probes/render/table"
-	"github.com/caaprobe/caaprobe/probes/report"
 	"github.com/caaprobe/caaprobe/probes/runs"
 )
 
@@ -27,10 +27,10 @@ var Formats = []string{"table", "json", "markdown", "html"}
 
 // Record is one domain to render and where it came from.
 type Record struct {
-	Domain *report.Domain
+	Domain *model.Domain
 	// Run is the run the domain belongs to (version, command, vantage),
 	// recorded in JSON lines and Markdown reports; nil for none.
-	Run *report.Run
+	Run *model.Run
 	// Vantage labels the domain when the output holds several vantage
 	// points ("" otherwise).
 	Vantage string
@@ -90,7 +90,7 @@ type Options struct {
 	Summary   SummaryMode
 	// Show picks the domains to render; the provider view counts every
 	// domain. Nil shows all.
-	Show func(d *report.Domain) bool
+	Show func(d *model.Domain) bool
 	// The HTML page's header.
 	Title     string
 	Generated time.Time
@@ -150,7 +150,7 @@ func Known(names []string) string {
 type tee struct {
 	Sink
 	sum  *sumsink.Sink
-	show func(*report.Domain) bool
+	show func(*model.Domain) bool
 	err  error // the first write error: no provider view after it
 }
 
@@ -207,22 +207,20 @@ func AsDiff(s Sink) (DiffSink, bool) {
 }
 
 // NewDiff is New for diff: the sink of a format that can show changes,
-// with no provider view. A format that cannot (html) is an error naming
-// those that can, and nothing is written to w.
+// with no provider view. A format that cannot (html), or one that does not
+// exist, is an error naming those that can, and nothing is written to w.
 func NewDiff(format string, w io.Writer, opt Options) (DiffSink, error) {
 	opt.Summary = SummaryOff
-	ok, err := canDiff(format)
-	if err != nil {
-		return nil, err
-	}
-	if !ok {
+	if ok, err := canDiff(format); err != nil || !ok {
+		// An unknown format and one diff cannot write get the same
+		// answer: the formats diff writes, not every format there is.
 		var can []string
 		for _, f := range Formats {
 			if ok, _ := canDiff(f); ok {
 				can = append(can, f)
 			}
 		}
-		return nil, fmt.Errorf("--format %s: diff writes %s", format, Known(can))
+		return nil, fmt.Errorf("--format %q: diff writes %s", format, Known(can))
 	}
 	s, err := New(format, w, opt)
 	if err != nil {
@@ -277,7 +275,7 @@ func (s *htmlSink) Close() error { return s.w.Close() }
 // Count adds d to s's provider view without rendering it: report
 // --perspectives shows a verdict across runs, but the provider view
 // still counts each run's domain.
-func Count(s Sink, d *report.Domain) {
+func Count(s Sink, d *model.Domain) {
 	if t, ok := s.(*tee); ok && t.sum != nil {
 		t.sum.Add(d)
 	}

@@ -5,8 +5,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/caaprobe/caaprobe/probes/model"
 	"github.com/caaprobe/caaprobe/probes/render/internal/rendertest"
-	"github.com/caaprobe/caaprobe/probes/report"
 )
 
 // TestUnknownFormat: the error names the format and every known one.
@@ -129,10 +129,10 @@ func TestSummaryAuto(t *testing.T) {
 // counted in the provider view (report --only-failing --summary), and so
 // is one given to Count.
 func TestShowCountsAll(t *testing.T) {
-	pass := &report.Domain{Domain: "quiet.test", Verdict: report.VerdictPass}
+	pass := &model.Domain{Domain: "quiet.test", Verdict: model.VerdictPass}
 	var out bytes.Buffer
 	s, err := New("json", &out, Options{Side: &out, Summary: SummaryOn,
-		Show: func(d *report.Domain) bool { return d.Verdict != report.VerdictPass }})
+		Show: func(d *model.Domain) bool { return d.Verdict != model.VerdictPass }})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -148,15 +148,16 @@ func TestShowCountsAll(t *testing.T) {
 	}
 }
 
-// TestNewDiff: html cannot show changes: the error names the formats
-// that can, and nothing reaches the writer; json's counts go to Side.
+// TestNewDiff: html cannot show changes, and yaml does not exist: each
+// error names the formats that can, and nothing reaches the writer; json's counts go to Side.
 func TestNewDiff(t *testing.T) {
 	var b bytes.Buffer
 	_, err := NewDiff("html", &b, Options{})
 	if err == nil || !strings.Contains(err.Error(), "diff writes table, json or markdown") || b.Len() != 0 {
 		t.Errorf("html: error %v, %d bytes written", err, b.Len())
 	}
-	if _, err := NewDiff("yaml", &b, Options{}); err == nil || !strings.Contains(err.Error(), `"yaml"`) {
+	// An unknown format gets the formats diff writes, not html too.
+	if _, err := NewDiff("yaml", &b, Options{}); err == nil || !strings.Contains(err.Error(), `"yaml": diff writes table, json or markdown`) {
 		t.Errorf("yaml: error %v", err)
 	}
 	var side bytes.Buffer

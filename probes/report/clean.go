@@ -6,7 +6,6 @@ import (
 	"unicode"
 
 	"github.com/caaprobe/caaprobe/probes/model"
-	"github.com/caaprobe/caaprobe/probes/resolver"
 )
 
 // Text from servers and from saved JSON (probes/runs reads it back) is not
@@ -36,18 +35,18 @@ func CleanText(s string) string {
 // DNS library's presentation format, which escapes every byte that is
 // not printable. d itself is not changed; a d with nothing to clean is
 // returned as it is.
-func CleanDomain(d *Domain) *Domain {
+func CleanDomain(d *model.Domain) *model.Domain {
 	if d == nil || domainClean(d) {
 		return d
 	}
 	c := *d
 	c.Domain, c.Source, c.Explanation, c.Err = CleanText(d.Domain), CleanText(d.Source), CleanText(d.Explanation), CleanText(d.Err)
-	c.Verdict, c.Outcome = Verdict(CleanText(string(d.Verdict))), Outcome(CleanText(string(d.Outcome)))
+	c.Verdict, c.Outcome = model.Verdict(CleanText(string(d.Verdict))), model.Outcome(CleanText(string(d.Outcome)))
 	c.Names = nil
 	for _, n := range d.Names {
 		cn := *n
 		cn.Name, cn.Zone, cn.CNAME, cn.AliasOf, cn.Err, cn.DNSSEC = CleanText(n.Name), CleanText(n.Zone), CleanText(n.CNAME), CleanText(n.AliasOf), CleanText(n.Err), CleanText(n.DNSSEC)
-		cn.Outcome = Outcome(CleanText(string(n.Outcome)))
+		cn.Outcome = model.Outcome(CleanText(string(n.Outcome)))
 		cn.Failing, cn.Working = cleanAll(n.Failing), cleanAll(n.Working)
 		c.Names = append(c.Names, &cn)
 	}
@@ -67,7 +66,7 @@ func CleanDomain(d *Domain) *Domain {
 	c.Findings = cleanFindings(d.Findings, results)
 	c.ZoneFindings = cleanFindings(d.ZoneFindings, results)
 	if p := d.Policy; p != nil {
-		c.Policy = &Policy{CA: CleanText(p.CA), Name: CleanText(p.Name), Issue: CleanText(p.Issue), Wildcard: CleanText(p.Wildcard),
+		c.Policy = &model.Policy{CA: CleanText(p.CA), Name: CleanText(p.Name), Issue: CleanText(p.Issue), Wildcard: CleanText(p.Wildcard),
 			Relevant: CleanText(p.Relevant), Reason: CleanText(p.Reason)}
 	}
 	c.Resolver = nil
@@ -76,7 +75,7 @@ func CleanDomain(d *Domain) *Domain {
 		crc.Name, crc.Rcode, crc.Err, crc.Predicted = CleanText(rc.Name), CleanText(rc.Rcode), CleanText(rc.Err), CleanText(rc.Predicted)
 		crc.EDE = nil
 		for _, e := range rc.EDE {
-			crc.EDE = append(crc.EDE, resolver.EDE{Code: e.Code, Text: CleanText(e.Text)})
+			crc.EDE = append(crc.EDE, model.EDE{Code: e.Code, Text: CleanText(e.Text)})
 		}
 		c.Resolver = append(c.Resolver, crc)
 	}
@@ -98,12 +97,12 @@ func CleanDomain(d *Domain) *Domain {
 }
 
 // CleanVantage returns v with its label, host and sources cleaned.
-func CleanVantage(v Vantage) Vantage {
-	return Vantage{Label: CleanText(v.Label), Host: CleanText(v.Host), Sources: cleanAll(v.Sources), RIR: CleanText(v.RIR)}
+func CleanVantage(v model.Vantage) model.Vantage {
+	return model.Vantage{Label: CleanText(v.Label), Host: CleanText(v.Host), Sources: cleanAll(v.Sources), RIR: CleanText(v.RIR)}
 }
 
 // CleanRun returns run with its version, command and vantage cleaned.
-func CleanRun(run *Run) *Run {
+func CleanRun(run *model.Run) *model.Run {
 	if run == nil {
 		return nil
 	}
@@ -129,13 +128,13 @@ func cleanResult(r *model.Result) *model.Result {
 	return &cr
 }
 
-func cleanFindings(fs []Finding, results map[*model.Result]*model.Result) []Finding {
+func cleanFindings(fs []model.Finding, results map[*model.Result]*model.Result) []model.Finding {
 	if fs == nil {
 		return nil
 	}
-	out := make([]Finding, len(fs))
+	out := make([]model.Finding, len(fs))
 	for i, f := range fs {
-		out[i] = Finding{Code: model.Code(CleanText(string(f.Code))), Severity: model.Severity(CleanText(string(f.Severity))),
+		out[i] = model.Finding{Code: model.Code(CleanText(string(f.Code))), Severity: model.Severity(CleanText(string(f.Severity))),
 			Name: CleanText(f.Name), Zone: CleanText(f.Zone), NS: CleanText(f.NS), Addr: CleanText(f.Addr),
 			Probe: model.ProbeID(CleanText(string(f.Probe))), Detail: CleanText(f.Detail), Result: f.Result}
 		if r, ok := results[f.Result]; ok {
@@ -171,7 +170,7 @@ func clean(s string) bool {
 
 // domainClean reports whether every string CleanDomain cleans is clean
 // already, so the domain need not be copied (the common case).
-func domainClean(d *Domain) bool {
+func domainClean(d *model.Domain) bool {
 	ok := clean(d.Domain) && clean(d.Source) && clean(d.Explanation) && clean(d.Err) && clean(string(d.Verdict)) && clean(string(d.Outcome))
 	for _, n := range d.Names {
 		ok = ok && clean(n.Name) && clean(n.Zone) && clean(n.CNAME) && clean(n.AliasOf) && clean(n.Err) && clean(n.DNSSEC) &&
@@ -183,7 +182,7 @@ func domainClean(d *Domain) bool {
 			ok = ok && resultClean(r)
 		}
 	}
-	for _, fs := range [][]Finding{d.Findings, d.ZoneFindings} {
+	for _, fs := range [][]model.Finding{d.Findings, d.ZoneFindings} {
 		for _, f := range fs {
 			ok = ok && clean(string(f.Code)) && clean(string(f.Severity)) && clean(f.Name) && clean(f.Zone) && clean(f.NS) &&
 				clean(f.Addr) && clean(string(f.Probe)) && clean(f.Detail) && resultClean(f.Result)

@@ -11,9 +11,9 @@ import (
 // GroupFindings' perName for one name: five probes answering NOTIMP are
 // one paragraph to the provider (or one line of the table), not five.
 type FindingGroup struct {
-	Finding Finding  // the group's first finding
-	Names   []string // the names it was seen for, each once, in order
-	Probes  []string // the probes that showed it
+	Finding model.Finding // the group's first finding
+	Names   []string      // the names it was seen for, each once, in order
+	Probes  []string      // the probes that showed it
 	Details []string
 	Results []*model.Result // every finding's result, for transcripts and dig commands
 }
@@ -23,7 +23,7 @@ type FindingGroup struct {
 // findings came. Every renderer that groups findings (the table, the
 // Markdown evidence, the HTML page) uses it, so they list a domain's
 // findings in the same order.
-func GroupFindings(fs []Finding, perName bool) []*FindingGroup {
+func GroupFindings(fs []model.Finding, perName bool) []*FindingGroup {
 	var out []*FindingGroup
 	index := map[[4]string]*FindingGroup{}
 	for _, f := range fs {

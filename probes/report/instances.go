@@ -19,17 +19,17 @@ import (
 
 // CoreColumns are the matrix columns of the core probes (no set): the
 // default matrix.
-func CoreColumns(d *Domain) []model.ProbeID {
+func CoreColumns(d *model.Domain) []model.ProbeID {
 	return columnsWhere(d, func(p catalog.Probe) bool { return !p.Conformance() })
 }
 
 // ConformanceColumns are the columns of the conformance probes (sets edns
 // and id) that were sent: the second matrix.
-func ConformanceColumns(d *Domain) []model.ProbeID {
+func ConformanceColumns(d *model.Domain) []model.ProbeID {
 	return columnsWhere(d, func(p catalog.Probe) bool { return p.Conformance() })
 }
 
-func columnsWhere(d *Domain, keep func(catalog.Probe) bool) []model.ProbeID {
+func columnsWhere(d *model.Domain, keep func(catalog.Probe) bool) []model.ProbeID {
 	var out []model.ProbeID
 	for _, id := range Columns(d) {
 		if p, ok := catalog.ProbeByID(id); ok && keep(p) {
@@ -42,7 +42,7 @@ func columnsWhere(d *Domain, keep func(catalog.Probe) bool) []model.ProbeID {
 // Identity returns the TXT answer of the instance probes (hostname.bind,
 // id.server) as "hostname.bind lhr-1", joined; "" when the server gave
 // none.
-func Identity(s *Server) string {
+func Identity(s *model.Server) string {
 	var parts []string
 	for _, id := range []model.ProbeID{catalog.ProbeIDHostname, catalog.ProbeIDServer} {
 		for _, r := range s.Results {
@@ -70,7 +70,7 @@ func addPart(parts *[]string, s string) {
 // footnote per address: "answered by instance lhr-1 (NSID 6c68722d31);
 // hostname.bind lhr-1". Several instances are listed in the order seen
 // (the anycast case). "" when the server names none.
-func InstanceNote(s *Server) string {
+func InstanceNote(s *model.Server) string {
 	var ids []string
 	for _, r := range s.Results {
 		nsid := r.NSID
@@ -100,7 +100,7 @@ func InstanceNote(s *Server) string {
 
 // writeInstances prints one footnote line per server address that named
 // its instance, wrapped to width.
-func writeInstances(w io.Writer, d *Domain, width int) {
+func writeInstances(w io.Writer, d *model.Domain, width int) {
 	for _, s := range d.Servers {
 		if note := InstanceNote(s); note != "" {
 			io.WriteString(w, wrapText(fmt.Sprintf("%s (%s): %s", Clean(model.TrimDot(s.NS)), s.Addr, Clean(note)), width, "  ", "    "))
@@ -113,7 +113,7 @@ func writeInstances(w io.Writer, d *Domain, width int) {
 // conformance probe, laid out like the first (a grid, or one line per
 // server when the grid is wider than the terminal). Parent names that pass
 // are left out, as in the first matrix.
-func writeConformance(w io.Writer, d *Domain, p painter, width int, onlyFailing bool) error {
+func writeConformance(w io.Writer, d *model.Domain, p painter, width int, onlyFailing bool) error {
 	cols := ConformanceColumns(d)
 	if len(cols) == 0 {
 		return nil

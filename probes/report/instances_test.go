@@ -17,10 +17,10 @@ import (
 
 // instanceDomain is one server whose replies name instance id; the
 // conformance probe edns-version is sent too.
-func instanceDomain(t *testing.T, id string) *Domain {
+func instanceDomain(t *testing.T, id string) *model.Domain {
 	t.Helper()
-	d := &Domain{Domain: "a.test", Names: []*Name{{Name: "a.test.", Zone: "a.test.", Exists: true}}}
-	s := &Server{Zone: "a.test.", NS: "ns1.a.test.", Addr: netip.MustParseAddr("192.0.2.1")}
+	d := &model.Domain{Domain: "a.test", Names: []*model.Name{{Name: "a.test.", Zone: "a.test.", Exists: true}}}
+	s := &model.Server{Zone: "a.test.", NS: "ns1.a.test.", Addr: netip.MustParseAddr("192.0.2.1")}
 	for _, pid := range []model.ProbeID{catalog.ProbeCAA, catalog.ProbeEDNSVersion} {
 		p, _ := catalog.ProbeByID(pid)
 		q, _ := wire.BuildProbeQuery("a.test.", p)

@@ -19,25 +19,25 @@ import (
 // keys, never rename or remove them without a documented migration.
 
 type JSONDomain struct {
-	Domain  string  `json:"domain"`
-	Verdict Verdict `json:"verdict"`
-	Outcome Outcome `json:"outcome"`
+	Domain  string        `json:"domain"`
+	Verdict model.Verdict `json:"verdict"`
+	Outcome model.Outcome `json:"outcome"`
 	// Outcomes is the domain's outcome under each resolver model, by
 	// model name, when the run has more than one (outcome is the
 	// default's); absent otherwise.
-	Outcomes    map[string]Outcome `json:"outcomes,omitempty"`
-	Findings    []JSONFinding      `json:"findings"`
-	Servers     []JSONServer       `json:"servers"`
-	Policy      *JSONPolicy        `json:"policy"`
-	Error       string             `json:"error"`
-	Source      string             `json:"source,omitempty"`
-	Names       []JSONName         `json:"names"`
-	Explanation string             `json:"explanation"`
-	Resolver    []JSONResolver     `json:"resolver,omitempty"`
+	Outcomes    map[string]model.Outcome `json:"outcomes,omitempty"`
+	Findings    []JSONFinding            `json:"findings"`
+	Servers     []JSONServer             `json:"servers"`
+	Policy      *JSONPolicy              `json:"policy"`
+	Error       string                   `json:"error"`
+	Source      string                   `json:"source,omitempty"`
+	Names       []JSONName               `json:"names"`
+	Explanation string                   `json:"explanation"`
+	Resolver    []JSONResolver           `json:"resolver,omitempty"`
 	// Vantage and Time say where and when the domain was checked (see
 	// vantage.go); absent from runs before they were recorded.
-	Vantage *Vantage `json:"vantage,omitempty"`
-	Time    string   `json:"time,omitempty"`
+	Vantage *model.Vantage `json:"vantage,omitempty"`
+	Time    string         `json:"time,omitempty"`
 	// Version is the caaprobe that wrote the object (version and VCS
 	// revision); CheckedAt is Time, or when the run began for a domain
 	// that sent no query. Both are set by check (WriteJSONRun).
@@ -151,14 +151,14 @@ type JSONPolicy struct {
 }
 
 type JSONName struct {
-	Name    string  `json:"name"`
-	Zone    string  `json:"zone"`
-	Exists  bool    `json:"exists"`
-	CNAME   string  `json:"cname,omitempty"`
-	AliasOf string  `json:"alias_of,omitempty"`
-	Outcome Outcome `json:"outcome"`
+	Name    string        `json:"name"`
+	Zone    string        `json:"zone"`
+	Exists  bool          `json:"exists"`
+	CNAME   string        `json:"cname,omitempty"`
+	AliasOf string        `json:"alias_of,omitempty"`
+	Outcome model.Outcome `json:"outcome"`
 	// Outcomes: as JSONDomain.Outcomes, for this name.
-	Outcomes map[string]Outcome `json:"outcomes,omitempty"`
+	Outcomes map[string]model.Outcome `json:"outcomes,omitempty"`
 	// Ignored: the CA's walk stops at a CAA RRset below this name, so its
 	// outcome does not decide (docs/prediction.md C2).
 	Ignored bool `json:"ignored,omitempty"`
@@ -172,7 +172,7 @@ type JSONName struct {
 
 // byModel is the outcomes by resolver model for the JSON: only when there
 // is more than the default's, which "outcome" already holds.
-func byModel(m map[string]Outcome) map[string]Outcome {
+func byModel(m map[string]model.Outcome) map[string]model.Outcome {
 	if len(m) < 2 {
 		return nil
 	}
@@ -180,7 +180,7 @@ func byModel(m map[string]Outcome) map[string]Outcome {
 }
 
 // WriteJSON writes d as one line of JSON.
-func WriteJSON(w io.Writer, d *Domain) error {
+func WriteJSON(w io.Writer, d *model.Domain) error {
 	b, err := json.Marshal(toJSON(d))
 	if err != nil {
 		return err
@@ -189,7 +189,7 @@ func WriteJSON(w io.Writer, d *Domain) error {
 	return err
 }
 
-func toJSON(d *Domain) JSONDomain {
+func toJSON(d *model.Domain) JSONDomain {
 	out := JSONDomain{Domain: d.Domain, Verdict: d.Verdict, Outcome: d.Outcome, Error: d.Err, Source: d.Source,
 		Explanation: d.Explanation, Findings: []JSONFinding{}, Servers: []JSONServer{}, Names: []JSONName{}, Failing: []JSONServerRef{},
 		Outcomes: byModel(d.Outcomes)}
@@ -299,7 +299,7 @@ func caaOf(r *model.Result) *[]JSONCAA {
 	return &out
 }
 
-func repeatJSON(rep *Repeat) *JSONRepeat {
+func repeatJSON(rep *model.Repeat) *JSONRepeat {
 	if rep == nil {
 		return nil
 	}

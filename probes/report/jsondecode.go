@@ -11,16 +11,15 @@ import (
 
 	"github.com/caaprobe/caaprobe/probes/catalog"
 	"github.com/caaprobe/caaprobe/probes/model"
-	"github.com/caaprobe/caaprobe/probes/resolver"
 	"github.com/miekg/dns"
 )
 
 // Decoded is one line of a run read back: the domain as the renderers
 // know it, and where the check ran from and when.
 type Decoded struct {
-	Domain  *Domain
-	Vantage Vantage   // Label is the file name when the run did not record one (runs sets it)
-	Time    time.Time // when the domain's first query went out; zero when not recorded
+	Domain  *model.Domain
+	Vantage model.Vantage // Label is the file name when the run did not record one (runs sets it)
+	Time    time.Time     // when the domain's first query went out; zero when not recorded
 	// Version is the caaprobe that wrote the line (caaprobe_version);
 	// CheckedAt its checked_at. Both are empty in runs from before they
 	// were recorded.
@@ -51,7 +50,7 @@ func DecodeJSON(line []byte) (*Decoded, error) {
 		return nil, fmt.Errorf("%w: no \"domain\" key", ErrNotResult)
 	}
 	switch j.Verdict {
-	case VerdictPass, VerdictWarn, VerdictFail, VerdictError:
+	case model.VerdictPass, model.VerdictWarn, model.VerdictFail, model.VerdictError:
 	default:
 		return nil, fmt.Errorf("%w: verdict %q", ErrNotResult, j.Verdict)
 	}
@@ -71,14 +70,14 @@ func DecodeJSON(line []byte) (*Decoded, error) {
 			rec.Time = t
 		}
 	}
-	d := &Domain{Domain: j.Domain, Source: j.Source, Verdict: j.Verdict, Outcome: j.Outcome, Outcomes: j.Outcomes,
+	d := &model.Domain{Domain: j.Domain, Source: j.Source, Verdict: j.Verdict, Outcome: j.Outcome, Outcomes: j.Outcomes,
 		Explanation: j.Explanation, Err: j.Error}
 	rec.Domain = d
 	if p := j.Policy; p != nil {
-		d.Policy = &Policy{CA: p.CA, Name: p.Name, Issue: p.Issue, Wildcard: p.Wildcard, Relevant: p.Relevant, Reason: p.Reason}
+		d.Policy = &model.Policy{CA: p.CA, Name: p.Name, Issue: p.Issue, Wildcard: p.Wildcard, Relevant: p.Relevant, Reason: p.Reason}
 	}
 	for _, n := range j.Names {
-		d.Names = append(d.Names, &Name{Name: fqdn(n.Name), Zone: fqdn(n.Zone), Exists: n.Exists,
+		d.Names = append(d.Names, &model.Name{Name: fqdn(n.Name), Zone: fqdn(n.Zone), Exists: n.Exists,
 			CNAME: fqdn(n.CNAME), AliasOf: fqdn(n.AliasOf), Outcome: n.Outcome, Outcomes: n.Outcomes, Ignored: n.Ignored, Failing: n.Failing,
 			Err: n.Error, DNSSEC: n.DNSSEC})
 	}
@@ -88,7 +87,7 @@ func DecodeJSON(line []byte) (*Decoded, error) {
 	for i, f := range j.Findings {
 		k := findingKey(f.Code, f.Name, f.NS, f.Addr, f.Probe)
 		details[k] = append(details[k], i)
-		d.Findings = append(d.Findings, Finding{Code: model.Code(f.Code), Severity: model.Severity(f.Severity),
+		d.Findings = append(d.Findings, model.Finding{Code: model.Code(f.Code), Severity: model.Severity(f.Severity),
 			Name: f.Name, Zone: f.Zone, NS: f.NS, Addr: f.Addr, Probe: model.ProbeID(f.Probe), Detail: f.Detail})
 	}
 	for _, s := range j.Servers {
@@ -100,7 +99,7 @@ func DecodeJSON(line []byte) (*Decoded, error) {
 		if s.Port > 0 && s.Port < 65536 {
 			port = uint16(s.Port)
 		}
-		srv := &Server{Zone: fqdn(s.Zone), NS: fqdn(s.NS), Addr: addr}
+		srv := &model.Server{Zone: fqdn(s.Zone), NS: fqdn(s.NS), Addr: addr}
 		for _, jr := range s.Results {
 			r := result(jr, netip.AddrPortFrom(addr, port))
 			if p, ok := catalog.ProbeByID(r.Probe); ok && p.QName != "" {
@@ -214,14 +213,14 @@ func setMsg(r *model.Result, m *dns.Msg) {
 	}
 }
 
-func resolverCheck(c JSONResolver) ResolverCheck {
-	rc := ResolverCheck{Predicted: c.Predicted, Agrees: c.Agrees}
+func resolverCheck(c JSONResolver) model.ResolverCheck {
+	rc := model.ResolverCheck{Predicted: c.Predicted, Agrees: c.Agrees}
 	rc.Name, rc.Rcode, rc.AD, rc.Records, rc.Err = fqdn(c.Name), c.Rcode, c.AD, c.Records, c.Error
 	if ap, err := netip.ParseAddrPort(c.Server); err == nil {
 		rc.Server = ap
 	}
 	if c.EDECode != nil {
-		rc.EDE = []resolver.EDE{{Code: *c.EDECode, Text: c.EDEText}}
+		rc.EDE = []model.EDE{{Code: *c.EDECode, Text: c.EDEText}}
 	}
 	return rc
 }
@@ -235,13 +234,13 @@ func fqdn(s string) string {
 
 // repeat reads check --repeat's block back; a fault's own exchange is
 // read as sent to the port of its server in the shown try (53 else).
-func repeat(j *JSONRepeat, servers []*Server) *Repeat {
+func repeat(j *JSONRepeat, servers []*model.Server) *model.Repeat {
 	if j == nil {
 		return nil
 	}
-	rep := &Repeat{Tries: j.Tries, Shown: j.Shown, Failed: j.Failed}
+	rep := &model.Repeat{Tries: j.Tries, Shown: j.Shown, Failed: j.Failed}
 	for _, f := range j.Faults {
-		rf := RepeatFault{Zone: fqdn(f.Zone), Name: f.Name, Code: model.Code(f.Code), Seen: f.Seen, First: f.First,
+		rf := model.RepeatFault{Zone: fqdn(f.Zone), Name: f.Name, Code: model.Code(f.Code), Seen: f.Seen, First: f.First,
 			Probe: model.ProbeID(f.Probe), Detail: f.Detail}
 		if f.Server != nil {
 			rf.Server = f.Server.NS + " (" + f.Server.Addr + ")"

@@ -21,15 +21,15 @@ var update = flag.Bool("update", false, "rewrite the golden files")
 
 // sampleDomain is a fixed two-server domain: one server answers CAA, the
 // other answers NOTIMP. Bytes, IDs and times are fixed so output is stable.
-func sampleDomain(t *testing.T) *Domain {
+func sampleDomain(t *testing.T) *model.Domain {
 	t.Helper()
-	d := &Domain{Domain: "split.test", Source: "names.txt:3"}
+	d := &model.Domain{Domain: "split.test", Source: "names.txt:3"}
 	servers := []struct {
 		ns, addr string
 		rcode    int
 	}{{"ns1.split.test.", "127.0.0.28", dns.RcodeSuccess}, {"ns2.split.test.", "127.0.0.29", dns.RcodeNotImplemented}}
 	for _, sv := range servers {
-		s := &Server{Zone: "split.test.", NS: sv.ns, Addr: netip.MustParseAddr(sv.addr)}
+		s := &model.Server{Zone: "split.test.", NS: sv.ns, Addr: netip.MustParseAddr(sv.addr)}
 		for _, id := range []model.ProbeID{catalog.ProbeCAA, catalog.ProbeCAAUpper} {
 			p, _ := catalog.ProbeByID(id)
 			name := wire.Spell("split.test.", p.Spelling)
@@ -56,13 +56,13 @@ func sampleDomain(t *testing.T) *Domain {
 		}
 		d.Servers = append(d.Servers, s)
 	}
-	d.Names = []*Name{{Name: "split.test.", Zone: "split.test.", Exists: true}}
+	d.Names = []*model.Name{{Name: "split.test.", Zone: "split.test.", Exists: true}}
 	judge.Summarise(d)
 	// What probes/predict says of it (tested there): ns1 answers, so the
 	// resolver routes around ns2.
-	d.Outcome = OutcomeOK
-	d.Names[0].Outcome, d.Names[0].Failing, d.Names[0].Working = OutcomeOK, []string{"ns2.split.test (127.0.0.29)"}, []string{"ns1.split.test (127.0.0.28)"}
-	d.Policy = &Policy{CA: "letsencrypt.org", Name: "split.test", Issue: "permitted", Wildcard: "permitted",
+	d.Outcome = model.OutcomeOK
+	d.Names[0].Outcome, d.Names[0].Failing, d.Names[0].Working = model.OutcomeOK, []string{"ns2.split.test (127.0.0.29)"}, []string{"ns1.split.test (127.0.0.28)"}
+	d.Policy = &model.Policy{CA: "letsencrypt.org", Name: "split.test", Issue: "permitted", Wildcard: "permitted",
 		Relevant: "split.test", Reason: `CAA at split.test: issue "letsencrypt.org" permits letsencrypt.org`}
 	d.Explanation = "ns2.split.test (127.0.0.29) answers NOTIMP to CAA."
 	return d
@@ -103,12 +103,12 @@ func TestJSONGolden(t *testing.T) {
 
 func TestSummariseVerdict(t *testing.T) {
 	d := sampleDomain(t)
-	if d.Verdict != VerdictFail {
+	if d.Verdict != model.VerdictFail {
 		t.Errorf("verdict %s, want fail (ns2 answers NOTIMP)", d.Verdict)
 	}
 	d.Servers = d.Servers[:1]
 	judge.Summarise(d)
-	if d.Verdict != VerdictPass {
+	if d.Verdict != model.VerdictPass {
 		t.Errorf("verdict %s with only the conformant server, want pass: %v", d.Verdict, d.Findings)
 	}
 }
@@ -133,12 +133,12 @@ func TestClean(t *testing.T) {
 // on the servers that were tested (probes/predict counts it as neither
 // failing nor working).
 func TestUnreachableFamilySaidOnce(t *testing.T) {
-	d := &Domain{Domain: "v6.test", Names: []*Name{{Name: "v6.test.", Zone: "v6.test.", Exists: true}}}
+	d := &model.Domain{Domain: "v6.test", Names: []*model.Name{{Name: "v6.test.", Zone: "v6.test.", Exists: true}}}
 	for _, sv := range []struct {
 		addr string
 		err  error
 	}{{"127.0.0.40", nil}, {"::1", model.ErrNoFamily}} {
-		s := &Server{Zone: "v6.test.", NS: "ns.v6.test.", Addr: netip.MustParseAddr(sv.addr)}
+		s := &model.Server{Zone: "v6.test.", NS: "ns.v6.test.", Addr: netip.MustParseAddr(sv.addr)}
 		for _, id := range []model.ProbeID{catalog.ProbeCAA, catalog.ProbeCAAUpper, catalog.ProbeCAA0x20} {
 			p, _ := catalog.ProbeByID(id)
 			q, _ := wire.BuildQuery(wire.Spell("v6.test.", p.Spelling), p.Type, p.EDNS, p.DO)
@@ -159,10 +159,10 @@ func TestUnreachableFamilySaidOnce(t *testing.T) {
 		d.Servers = append(d.Servers, s)
 	}
 	judge.Summarise(d)
-	if d.Verdict != VerdictPass {
+	if d.Verdict != model.VerdictPass {
 		t.Errorf("verdict %s, want pass", d.Verdict)
 	}
-	var family []Finding
+	var family []model.Finding
 	for _, f := range d.Findings {
 		if f.Code == catalog.CodeFamilyUnreachable {
 			family = append(family, f)
@@ -178,7 +178,7 @@ func TestUnreachableFamilySaidOnce(t *testing.T) {
 // that is not a result with ErrNotResult.
 func TestDecodeJSONRoundTrip(t *testing.T) {
 	var b bytes.Buffer
-	run := &Run{Version: "v1.2.3", Vantage: &Vantage{Label: "eu-1"}, Started: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)}
+	run := &model.Run{Version: "v1.2.3", Vantage: &model.Vantage{Label: "eu-1"}, Started: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)}
 	if err := WriteJSONRun(&b, sampleDomain(t), run); err != nil {
 		t.Fatal(err)
 	}
@@ -190,7 +190,7 @@ func TestDecodeJSONRoundTrip(t *testing.T) {
 		t.Errorf("decoded run: version %q vantage %q checked %v", dec.Version, dec.Vantage.Label, dec.CheckedAt)
 	}
 	var again bytes.Buffer
-	if err := WriteJSONRun(&again, dec.Domain, &Run{Version: dec.Version, Vantage: &dec.Vantage, Started: dec.CheckedAt}); err != nil {
+	if err := WriteJSONRun(&again, dec.Domain, &model.Run{Version: dec.Version, Vantage: &dec.Vantage, Started: dec.CheckedAt}); err != nil {
 		t.Fatal(err)
 	}
 	if again.String() != b.String() {

@@ -8,38 +8,8 @@ import (
 	"github.com/caaprobe/caaprobe/probes/model"
 )
 
-// The domain model is the leaf package probes/model's; these names keep
-// the renderers' and the engine's callers reading as before.
-type (
-	Verdict       = model.Verdict
-	Outcome       = model.Outcome
-	Domain        = model.Domain
-	Name          = model.Name
-	Server        = model.Server
-	Finding       = model.Finding
-	Policy        = model.Policy
-	Repeat        = model.Repeat
-	RepeatFault   = model.RepeatFault
-	MatrixRow     = model.MatrixRow
-	Vantage       = model.Vantage
-	Run           = model.Run
-	ResolverCheck = model.ResolverCheck
-)
-
-const (
-	VerdictPass  = model.VerdictPass
-	VerdictWarn  = model.VerdictWarn
-	VerdictFail  = model.VerdictFail
-	VerdictError = model.VerdictError
-
-	OutcomeOK           = model.OutcomeOK
-	OutcomeIntermittent = model.OutcomeIntermittent
-	OutcomeServfail     = model.OutcomeServfail
-	OutcomeUnknown      = model.OutcomeUnknown
-)
-
 // Columns are the probe IDs that appear in the domain's matrix, in catalog order.
-func Columns(d *Domain) []model.ProbeID {
+func Columns(d *model.Domain) []model.ProbeID {
 	seen := map[model.ProbeID]bool{}
 	for _, s := range d.Servers {
 		for _, r := range s.Results {

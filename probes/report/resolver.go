@@ -21,7 +21,7 @@ type JSONResolver struct {
 	Agrees    bool    `json:"agrees"`
 }
 
-func resolverJSON(d *Domain) []JSONResolver {
+func resolverJSON(d *model.Domain) []JSONResolver {
 	var out []JSONResolver
 	for _, c := range d.Resolver {
 		j := JSONResolver{Name: model.TrimDot(c.Name), Server: c.Server.String(), Rcode: c.Rcode, AD: c.AD,
@@ -43,7 +43,7 @@ func resolverJSON(d *Domain) []JSONResolver {
 
 // writeResolver prints one line per relevant name with the resolver's
 // answer, flagging where it contradicts the predicted outcome.
-func writeResolver(b *strings.Builder, d *Domain, p painter, width int) {
+func writeResolver(b *strings.Builder, d *model.Domain, p painter, width int) {
 	for _, c := range d.Resolver {
 		ws := words(fmt.Sprintf("resolver %s: %s CAA: %s", c.Server, Clean(model.TrimDot(c.Name)), Clean(c.Summary())))
 		switch {

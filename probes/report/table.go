@@ -30,8 +30,8 @@ type TableOptions struct {
 
 // row is one line of the matrix: one relevant name at one server address.
 type row struct {
-	name   *Name
-	server *Server // nil for a name whose discovery failed
+	name   *model.Name
+	server *model.Server // nil for a name whose discovery failed
 	cells  []*model.Result
 	bad    bool // a result of the row has a warn or fail finding
 }
@@ -41,9 +41,9 @@ type row struct {
 // verdict, the predicted resolver outcome and the policy line. Parent names
 // whose every row is as required (the TLD, the root, a parent domain) are
 // folded into one line each. Marks are explained in a legend below.
-func WriteTable(w io.Writer, d *Domain, opt TableOptions) error {
+func WriteTable(w io.Writer, d *model.Domain, opt TableOptions) error {
 	d = CleanDomain(d) // saved JSON and servers are not trusted (clean.go)
-	if opt.OnlyFailing && d.Verdict == VerdictPass {
+	if opt.OnlyFailing && d.Verdict == model.VerdictPass {
 		return nil
 	}
 	p := painter{on: opt.Color}
@@ -101,8 +101,8 @@ func WriteTable(w io.Writer, d *Domain, opt TableOptions) error {
 	return err
 }
 
-func outcomeWord(o Outcome) string {
-	if o == OutcomeUnknown {
+func outcomeWord(o model.Outcome) string {
+	if o == model.OutcomeUnknown {
 		return "unknown"
 	}
 	return string(o)
@@ -111,7 +111,7 @@ func outcomeWord(o Outcome) string {
 // matrixRows are the rows to print, and one line for each parent name
 // folded away because all its rows are as required. The checked name
 // itself and CNAME targets are never folded.
-func matrixRows(d *Domain, cols []model.ProbeID, onlyFailing bool) ([]row, []string) {
+func matrixRows(d *model.Domain, cols []model.ProbeID, onlyFailing bool) ([]row, []string) {
 	var rows []row
 	var folded []string
 	for i, n := range d.Names {
@@ -149,7 +149,7 @@ func matrixRows(d *Domain, cols []model.ProbeID, onlyFailing bool) ([]row, []str
 
 // foldedLine says in one line that a parent name's servers all answer as
 // required.
-func foldedLine(n *Name, rows []row) string {
+func foldedLine(n *model.Name, rows []row) string {
 	var servers []string
 	for _, r := range rows {
 		servers = append(servers, fmt.Sprintf("%s (%s)", Clean(model.TrimDot(r.server.NS)), r.server.Addr))
@@ -264,7 +264,7 @@ func gridTable(rows []row, cols []model.ProbeID, p painter) (string, error) {
 // they got ("NOTIMP: caa, caa-upper; NOERROR: soa, ns").
 func listTable(rows []row, cols []model.ProbeID, p painter, width int) string {
 	var b strings.Builder
-	var last *Name
+	var last *model.Name
 	for _, r := range rows {
 		if r.name != last {
 			last = r.name
@@ -352,7 +352,7 @@ func toAny(s []string) []any {
 	return out
 }
 
-func writeFindings(b *strings.Builder, d *Domain, p painter, width int) {
+func writeFindings(b *strings.Builder, d *model.Domain, p painter, width int) {
 	groups := GroupFindings(d.Findings, true)
 	if len(groups) == 0 {
 		b.WriteString("  no findings\n")
@@ -379,7 +379,7 @@ func writeFindings(b *strings.Builder, d *Domain, p painter, width int) {
 
 // writeRepeat says what a repeated check saw over its tries: each fault
 // with the tries that showed it, so one seen once in twenty is named.
-func writeRepeat(b *strings.Builder, d *Domain, width int) {
+func writeRepeat(b *strings.Builder, d *model.Domain, width int) {
 	rep := d.Repeat
 	if rep == nil {
 		return
@@ -398,7 +398,7 @@ func writeRepeat(b *strings.Builder, d *Domain, width int) {
 
 // RepeatWords is the one-word reading of a repeated check: steady (every
 // try alike), intermittent (some tries failed, some did not) or clean.
-func RepeatWords(rep *Repeat) string {
+func RepeatWords(rep *model.Repeat) string {
 	switch {
 	case rep.Failed == 0:
 		return "clean in every try"
@@ -408,7 +408,7 @@ func RepeatWords(rep *Repeat) string {
 	return "intermittent"
 }
 
-func allSeenEveryTime(rep *Repeat) bool {
+func allSeenEveryTime(rep *model.Repeat) bool {
 	for _, f := range rep.Faults {
 		if f.Seen != rep.Tries {
 			return false
@@ -417,7 +417,7 @@ func allSeenEveryTime(rep *Repeat) bool {
 	return true
 }
 
-func writeNames(b *strings.Builder, d *Domain, p painter, width int) {
+func writeNames(b *strings.Builder, d *model.Domain, p painter, width int) {
 	if len(d.Names) < 2 {
 		return
 	}
@@ -429,7 +429,7 @@ func writeNames(b *strings.Builder, d *Domain, p painter, width int) {
 			sep = ""
 		}
 		word := outcomeWord(n.Outcome)
-		if n.Ignored && n.Outcome != OutcomeOK {
+		if n.Ignored && n.Outcome != model.OutcomeOK {
 			// Above the closest RRset: the CA does not read it.
 			ws = append(ws, painted(word, p.outcome(n.Outcome)))
 			word = "(ignored by the CA)"
@@ -463,23 +463,23 @@ func (p painter) paint(attr color.Attribute, s string) string {
 
 func (p painter) bold(s string) string { return p.paint(color.Bold, s) }
 
-func (p painter) verdict(v Verdict) string {
+func (p painter) verdict(v model.Verdict) string {
 	switch v {
-	case VerdictFail, VerdictError:
+	case model.VerdictFail, model.VerdictError:
 		return p.paint(color.FgRed, strings.ToUpper(string(v)))
-	case VerdictWarn:
+	case model.VerdictWarn:
 		return p.paint(color.FgYellow, strings.ToUpper(string(v)))
 	}
 	return p.paint(color.FgGreen, strings.ToUpper(string(v)))
 }
 
-func (p painter) outcome(o Outcome) string {
+func (p painter) outcome(o model.Outcome) string {
 	switch o {
-	case OutcomeServfail:
+	case model.OutcomeServfail:
 		return p.paint(color.FgRed, string(o))
-	case OutcomeIntermittent:
+	case model.OutcomeIntermittent:
 		return p.paint(color.FgYellow, string(o))
-	case OutcomeOK:
+	case model.OutcomeOK:
 		return p.paint(color.FgGreen, string(o))
 	}
 	return "unknown"

@@ -42,14 +42,14 @@ func TestMarksReadable(t *testing.T) {
 
 // parentDomain is sampleDomain with a parent name served by a healthy TLD
 // server, and one row with a warning (no AA bit).
-func parentDomain(t *testing.T) *Domain {
+func parentDomain(t *testing.T) *model.Domain {
 	d := sampleDomain(t)
-	tld := &Server{Zone: "test.", NS: "ns.nic.test.", Addr: netip.MustParseAddr("127.0.0.3")}
+	tld := &model.Server{Zone: "test.", NS: "ns.nic.test.", Addr: netip.MustParseAddr("127.0.0.3")}
 	for _, id := range []model.ProbeID{catalog.ProbeCAA, catalog.ProbeCAAUpper} {
 		tld.Results = append(tld.Results, judged(t, id, "test.", "test.", true))
 	}
 	d.Servers = append(d.Servers, tld)
-	d.Names = append(d.Names, &Name{Name: "test.", Zone: "test.", Exists: true, Outcome: OutcomeOK})
+	d.Names = append(d.Names, &model.Name{Name: "test.", Zone: "test.", Exists: true, Outcome: model.OutcomeOK})
 	d.Servers[0].Results[1] = judged(t, catalog.ProbeCAAUpper, "split.test.", "split.test.", false)
 	judge.Summarise(d)
 	return d
@@ -78,7 +78,7 @@ func judged(t *testing.T, id model.ProbeID, zone, name string, aa bool) *model.R
 	return &r
 }
 
-func render(t *testing.T, d *Domain, opt TableOptions) string {
+func render(t *testing.T, d *model.Domain, opt TableOptions) string {
 	t.Helper()
 	var b bytes.Buffer
 	if err := WriteTable(&b, d, opt); err != nil {
@@ -116,7 +116,7 @@ func TestTableOnlyFailing(t *testing.T) {
 	d.Servers = d.Servers[2:] // the TLD only: nothing to report
 	d.Names = d.Names[1:]
 	judge.Summarise(d)
-	if d.Verdict != VerdictPass {
+	if d.Verdict != model.VerdictPass {
 		t.Fatalf("verdict %s", d.Verdict)
 	}
 	if out := render(t, d, TableOptions{OnlyFailing: true}); out != "" {
@@ -175,7 +175,7 @@ func TestDescribeSource(t *testing.T) {
 // list, and each CAA answer decoded beside its bytes.
 func TestJSONFailingAndCAA(t *testing.T) {
 	var b bytes.Buffer
-	if err := WriteJSONRun(&b, sampleDomain(t), &Run{Version: "v1", Started: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC), Vantage: &Vantage{Label: "here"}}); err != nil {
+	if err := WriteJSONRun(&b, sampleDomain(t), &model.Run{Version: "v1", Started: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC), Vantage: &model.Vantage{Label: "here"}}); err != nil {
 		t.Fatal(err)
 	}
 	s := b.String()

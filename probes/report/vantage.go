@@ -4,11 +4,13 @@ import (
 	"encoding/json"
 	"io"
 	"time"
+
+	"github.com/caaprobe/caaprobe/probes/model"
 )
 
 // WriteJSONRun writes d as one line of JSON with the run's version, time
 // and vantage.
-func WriteJSONRun(w io.Writer, d *Domain, run *Run) error {
+func WriteJSONRun(w io.Writer, d *model.Domain, run *model.Run) error {
 	j := toJSON(d)
 	if run != nil {
 		j.Vantage = run.Vantage
@@ -28,7 +30,7 @@ func WriteJSONRun(w io.Writer, d *Domain, run *Run) error {
 // checkedAt is when the domain's first query went out, in RFC 3339 UTC;
 // empty when no query was sent (an input error). A diff measures RRSIG
 // expiry from it.
-func checkedAt(d *Domain) string {
+func checkedAt(d *model.Domain) string {
 	var first time.Time
 	for _, s := range d.Servers {
 		for _, r := range s.Results {

@@ -26,19 +26,12 @@ import (
 // to give up on a server that drops CAA queries).
 const DefaultTimeout = 10 * time.Second
 
-// Answer and EDE are the leaf model's (probes/model): the report and the
-// saved runs hold them too.
-type (
-	Answer = model.Answer
-	EDE    = model.EDE
-)
-
 // Query asks server for name's CAA RRset the way a CA's client does: RD=1,
 // EDNS0 with DO=1, CD=0, so the resolver validates and reports with AD and
 // EDE. A truncated UDP reply is retried over TCP.
-func Query(ctx context.Context, x transport.Exchanger, server netip.AddrPort, name string) Answer {
+func Query(ctx context.Context, x transport.Exchanger, server netip.AddrPort, name string) model.Answer {
 	name = dns.CanonicalName(name)
-	a := Answer{Name: name, Server: server}
+	a := model.Answer{Name: name, Server: server}
 	q, err := BuildQuery(name)
 	if err != nil {
 		a.Err = err.Error()
@@ -71,7 +64,7 @@ func BuildQuery(name string) ([]byte, error) {
 
 // parse reads RCODE (extended by the OPT record), AD, EDE options and the
 // CAA count from a reply that already matched the query.
-func parse(a *Answer, reply []byte) {
+func parse(a *model.Answer, reply []byte) {
 	m := new(dns.Msg)
 	if err := m.Unpack(reply); err != nil {
 		a.Err = fmt.Sprintf("unparsable reply from the resolver: %v", err)
@@ -90,7 +83,7 @@ func parse(a *Answer, reply []byte) {
 	if opt := m.IsEdns0(); opt != nil {
 		for _, o := range opt.Option {
 			if e, ok := o.(*dns.EDNS0_EDE); ok {
-				a.EDE = append(a.EDE, EDE{Code: e.InfoCode, Text: e.ExtraText})
+				a.EDE = append(a.EDE, model.EDE{Code: e.InfoCode, Text: e.ExtraText})
 			}
 		}
 	}

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/caaprobe/caaprobe/probes/model"
 	"github.com/caaprobe/caaprobe/probes/transport"
 	"github.com/miekg/dns"
 )
@@ -85,7 +86,7 @@ func TestQuery(t *testing.T) {
 		respond   func(q *dns.Msg, tcp bool) *dns.Msg
 		rcode     string
 		ad        bool
-		ede       []EDE
+		ede       []model.EDE
 		records   int
 		failed    bool
 		errSubstr bool
@@ -97,7 +98,7 @@ func TestQuery(t *testing.T) {
 			respond: func(q *dns.Msg, _ bool) *dns.Msg {
 				return reply(q, dns.RcodeServerFailure, false, &dns.EDNS0_EDE{InfoCode: dns.ExtendedErrorCodeSignatureExpired, ExtraText: "expired"}, 0)
 			},
-			rcode: "SERVFAIL", ede: []EDE{{Code: 7, Text: "expired"}}, failed: true},
+			rcode: "SERVFAIL", ede: []model.EDE{{Code: 7, Text: "expired"}}, failed: true},
 		{name: "NXDOMAIN is a usable answer",
 			respond: func(q *dns.Msg, _ bool) *dns.Msg { return reply(q, dns.RcodeNameError, true, nil, 0) },
 			rcode:   "NXDOMAIN", ad: true},
@@ -148,12 +149,12 @@ func TestQuery(t *testing.T) {
 
 func TestAgrees(t *testing.T) {
 	t.Parallel()
-	ok := Answer{Rcode: "NOERROR"}
-	nx := Answer{Rcode: "NXDOMAIN"}
-	sf := Answer{Rcode: "SERVFAIL"}
-	none := Answer{Err: "no reply before the timeout"}
+	ok := model.Answer{Rcode: "NOERROR"}
+	nx := model.Answer{Rcode: "NXDOMAIN"}
+	sf := model.Answer{Rcode: "SERVFAIL"}
+	none := model.Answer{Err: "no reply before the timeout"}
 	tests := []struct {
-		a       Answer
+		a       model.Answer
 		outcome string
 		want    bool
 	}{

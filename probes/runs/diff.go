@@ -9,7 +9,6 @@ import (
 
 	"github.com/caaprobe/caaprobe/probes/model"
 	"github.com/caaprobe/caaprobe/probes/mpic"
-	"github.com/caaprobe/caaprobe/probes/report"
 	"github.com/miekg/dns"
 )
 
@@ -52,12 +51,12 @@ type DiffOptions struct {
 }
 
 // diffVerdictRank is how diff ranks verdicts for "worse": unlike
-// report.Verdict.Rank, a domain that can no longer be checked (error)
+// model.Verdict.Rank, a domain that can no longer be checked (error)
 // counts as worse than one that failed, so a cron job is told when it
 // loses sight of a domain. Kept as it was; see docs/history.md.
-var diffVerdictRank = map[report.Verdict]int{report.VerdictPass: 0, report.VerdictWarn: 1, report.VerdictFail: 2, report.VerdictError: 3}
+var diffVerdictRank = map[model.Verdict]int{model.VerdictPass: 0, model.VerdictWarn: 1, model.VerdictFail: 2, model.VerdictError: 3}
 
-var outcomeRank = map[report.Outcome]int{report.OutcomeOK: 0, report.OutcomeIntermittent: 1, report.OutcomeServfail: 2}
+var outcomeRank = map[model.Outcome]int{model.OutcomeOK: 0, model.OutcomeIntermittent: 1, model.OutcomeServfail: 2}
 
 // Compare lists what changed for one domain from old to new. Either may
 // be nil: the domain is in one run only.
@@ -68,7 +67,7 @@ func Compare(old, new *Record, opt DiffOptions) []Change {
 	case old == nil:
 		d := new.Domain
 		c := Change{Domain: d.Domain, Kind: ChangeDomainNew, New: string(d.Verdict), Detail: "not in the older run"}
-		if d.Verdict == report.VerdictFail {
+		if d.Verdict == model.VerdictFail {
 			c.Kind, c.Worse = ChangeNewlyFailing, true
 			c.Detail = "not in the older run; fails: " + failingSummary(d)
 		}
@@ -83,11 +82,11 @@ func Compare(old, new *Record, opt DiffOptions) []Change {
 	if o.Verdict != n.Verdict {
 		c := Change{Kind: ChangeVerdict, Old: string(o.Verdict), New: string(n.Verdict), Worse: diffVerdictRank[n.Verdict] > diffVerdictRank[o.Verdict]}
 		switch {
-		case n.Verdict == report.VerdictFail && o.Verdict != report.VerdictError:
+		case n.Verdict == model.VerdictFail && o.Verdict != model.VerdictError:
 			c.Kind, c.Detail = ChangeNewlyFailing, failingSummary(n)
-		case o.Verdict == report.VerdictFail && n.Verdict != report.VerdictError:
+		case o.Verdict == model.VerdictFail && n.Verdict != model.VerdictError:
 			c.Kind = ChangeFixed
-		case n.Verdict == report.VerdictError:
+		case n.Verdict == model.VerdictError:
 			c.Detail = "not checked: " + n.Err
 		}
 		add(c)
@@ -110,7 +109,7 @@ func Compare(old, new *Record, opt DiffOptions) []Change {
 	return append(out, expiring(new, opt)...)
 }
 
-func policyString(p *report.Policy) string {
+func policyString(p *model.Policy) string {
 	s := fmt.Sprintf("%s: issue %s, wildcard %s", p.CA, p.Issue, p.Wildcard)
 	if p.Relevant != "" {
 		s += ", decided at " + p.Relevant
@@ -119,7 +118,7 @@ func policyString(p *report.Policy) string {
 }
 
 // failingSummary names the failing servers, or the fail findings' codes.
-func failingSummary(d *report.Domain) string {
+func failingSummary(d *model.Domain) string {
 	var parts []string
 	for _, n := range d.Names {
 		for _, s := range n.Failing {
@@ -147,12 +146,12 @@ func failingSummary(d *report.Domain) string {
 
 // nsChanges compares each zone's NS names, and each NS name's addresses,
 // for the zones both runs probed.
-func nsChanges(o, n *report.Domain) []Change {
+func nsChanges(o, n *model.Domain) []Change {
 	type zoneView struct {
 		ns    map[string][]string // NS name -> addresses
 		names []string
 	}
-	view := func(d *report.Domain) (map[string]*zoneView, []string) {
+	view := func(d *model.Domain) (map[string]*zoneView, []string) {
 		m := map[string]*zoneView{}
 		var zones []string
 		for _, s := range d.Servers {
@@ -201,10 +200,10 @@ func nsChanges(o, n *report.Domain) []Change {
 
 // findingChanges compares the findings per server: a code that appears at
 // a server (on any name or probe) is new, one no longer seen there is gone.
-func findingChanges(o, n *report.Domain) []Change {
+func findingChanges(o, n *model.Domain) []Change {
 	type key struct{ server, code string }
-	collect := func(d *report.Domain) (map[key]report.Finding, []key) {
-		m := map[key]report.Finding{}
+	collect := func(d *model.Domain) (map[key]model.Finding, []key) {
+		m := map[key]model.Finding{}
 		var order []key
 		for _, f := range d.Findings {
 			if f.Severity == model.SeverityInfo {

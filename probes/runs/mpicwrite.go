@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/caaprobe/caaprobe/probes/model"
 	"github.com/caaprobe/caaprobe/probes/report"
 )
 
@@ -41,14 +42,14 @@ type jsonDifference struct {
 }
 
 type jsonPerspective struct {
-	Vantage report.Vantage `json:"vantage"`
-	Primary bool           `json:"primary"`
-	Verdict report.Verdict `json:"verdict"`
-	Outcome report.Outcome `json:"outcome"`
-	State   string         `json:"state"`
-	Failing []string       `json:"failing_servers"`
-	Fault   string         `json:"fault,omitempty"`
-	Detail  string         `json:"fault_detail,omitempty"`
+	Vantage model.Vantage `json:"vantage"`
+	Primary bool          `json:"primary"`
+	Verdict model.Verdict `json:"verdict"`
+	Outcome model.Outcome `json:"outcome"`
+	State   string        `json:"state"`
+	Failing []string      `json:"failing_servers"`
+	Fault   string        `json:"fault,omitempty"`
+	Detail  string        `json:"fault_detail,omitempty"`
 	// Error is why the perspective's check gave verdict error (a
 	// deadline, a discovery failure, a local error of that host).
 	Error string `json:"error,omitempty"`
@@ -168,7 +169,7 @@ func decisionOf(m *MPIC) string {
 }
 
 // vantageName is the label with the region, when known.
-func vantageName(v report.Vantage) string {
+func vantageName(v model.Vantage) string {
 	if v.RIR == "" {
 		return v.Label
 	}

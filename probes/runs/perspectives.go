@@ -3,6 +3,7 @@ package runs
 import (
 	"time"
 
+	"github.com/caaprobe/caaprobe/probes/model"
 	"github.com/caaprobe/caaprobe/probes/mpic"
 	"github.com/caaprobe/caaprobe/probes/report"
 )
@@ -63,16 +64,16 @@ func Inputs(recs []*Record) []mpic.Input {
 
 // VantagesOf is the set's vantages by label, each with the RIR a record
 // of it carries.
-func VantagesOf(recs []*Record, labels []string) []report.Vantage {
+func VantagesOf(recs []*Record, labels []string) []model.Vantage {
 	rir := map[string]string{}
 	for _, r := range recs {
 		if r.Vantage.RIR != "" {
 			rir[r.Vantage.Label] = r.Vantage.RIR
 		}
 	}
-	out := make([]report.Vantage, len(labels))
+	out := make([]model.Vantage, len(labels))
 	for i, l := range labels {
-		out[i] = report.Vantage{Label: l, RIR: rir[l]}
+		out[i] = model.Vantage{Label: l, RIR: rir[l]}
 	}
 	return out
 }

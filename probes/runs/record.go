@@ -1,7 +1,7 @@
 // Package runs reads back what `caaprobe check --format json` wrote: JSON
 // Lines files, one object per domain, from one run or from the shards of
 // one run, from one vantage point or several. It turns each object into a
-// report.Domain, so the renderers that printed the run can print it again
+// model.Domain, so the renderers that printed the run can print it again
 // with no network, and it compares two runs (Diff) and judges runs from
 // several vantage points the way a CA's multi-perspective check does
 // (Perspectives).
@@ -15,6 +15,7 @@ import (
 	"bytes"
 	"time"
 
+	"github.com/caaprobe/caaprobe/probes/model"
 	"github.com/caaprobe/caaprobe/probes/report"
 )
 
@@ -22,11 +23,11 @@ import (
 // it, where the check ran from and when (report.Decoded), where the line
 // was read, and the line itself.
 type Record struct {
-	Domain    *report.Domain
-	Vantage   report.Vantage // Label is the file name when the run did not record one
-	Time      time.Time      // when the domain's first query went out; zero when not recorded
-	Version   string         // caaprobe_version; empty in runs from before it was recorded
-	CheckedAt time.Time      // checked_at; zero in runs from before it was recorded
+	Domain    *model.Domain
+	Vantage   model.Vantage // Label is the file name when the run did not record one
+	Time      time.Time     // when the domain's first query went out; zero when not recorded
+	Version   string        // caaprobe_version; empty in runs from before it was recorded
+	CheckedAt time.Time     // checked_at; zero in runs from before it was recorded
 	File      string
 	Line      int
 	Raw       []byte // the line as read, without its newline

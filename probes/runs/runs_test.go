@@ -12,7 +12,6 @@ import (
 
 	"github.com/caaprobe/caaprobe/probes/catalog"
 	"github.com/caaprobe/caaprobe/probes/model"
-	"github.com/caaprobe/caaprobe/probes/report"
 	"github.com/miekg/dns"
 )
 
@@ -25,9 +24,9 @@ func TestAllowedRemoteFailures(t *testing.T) {
 }
 
 func rec(label, verdict, outcome string, failing ...string) *Record {
-	d := &report.Domain{Domain: "example.test", Verdict: report.Verdict(verdict), Outcome: report.Outcome(outcome),
-		Names: []*report.Name{{Name: "example.test.", Zone: "example.test.", Outcome: report.Outcome(outcome), Failing: failing}}}
-	return &Record{Domain: d, Vantage: report.Vantage{Label: label}}
+	d := &model.Domain{Domain: "example.test", Verdict: model.Verdict(verdict), Outcome: model.Outcome(outcome),
+		Names: []*model.Name{{Name: "example.test.", Zone: "example.test.", Outcome: model.Outcome(outcome), Failing: failing}}}
+	return &Record{Domain: d, Vantage: model.Vantage{Label: label}}
 }
 
 // TestJudge pins the CA/B Forum rule: the primary must succeed, and no
@@ -98,7 +97,7 @@ func signedRecord(t *testing.T, at time.Time, expires time.Duration) *Record {
 		&dns.RRSIG{Hdr: dns.RR_Header{Name: "example.test.", Rrtype: dns.TypeRRSIG, Class: dns.ClassINET, Ttl: 300}, TypeCovered: dns.TypeCAA,
 			Algorithm: dns.ECDSAP256SHA256, Labels: 2, OrigTtl: 300, Expiration: uint32(at.Add(expires).Unix()), Inception: uint32(at.Add(-time.Hour).Unix()),
 			KeyTag: 4711, SignerName: "example.test.", Signature: "AAAA"})
-	d := &report.Domain{Domain: "example.test", Verdict: "pass", Outcome: "ok", Servers: []*report.Server{{Zone: "example.test.", NS: "ns1.example.test.",
+	d := &model.Domain{Domain: "example.test", Verdict: "pass", Outcome: "ok", Servers: []*model.Server{{Zone: "example.test.", NS: "ns1.example.test.",
 		Addr: netip.MustParseAddr("192.0.2.1"), Results: []*model.Result{{Probe: catalog.ProbeCAA, Name: "example.test.", Msg: m}}}}}
 	return &Record{Domain: d, Time: at}
 }
@@ -122,16 +121,16 @@ func TestCompareRRSIGExpiry(t *testing.T) {
 }
 
 func TestCompareNSAndFindings(t *testing.T) {
-	srv := func(ns, addr string) *report.Server {
-		return &report.Server{Zone: "example.test.", NS: ns, Addr: netip.MustParseAddr(addr)}
+	srv := func(ns, addr string) *model.Server {
+		return &model.Server{Zone: "example.test.", NS: ns, Addr: netip.MustParseAddr(addr)}
 	}
-	old := &Record{Domain: &report.Domain{Domain: "example.test", Verdict: "pass", Outcome: "ok",
-		Servers: []*report.Server{srv("ns1.example.test.", "192.0.2.1"), srv("ns2.example.test.", "192.0.2.2")},
-		Policy:  &report.Policy{CA: "ca.example", Issue: "permitted", Wildcard: "permitted"}}}
-	cur := &Record{Domain: &report.Domain{Domain: "example.test", Verdict: "fail", Outcome: "intermittent",
-		Servers: []*report.Server{srv("ns1.example.test.", "192.0.2.9"), srv("ns3.example.test.", "192.0.2.3")},
-		Policy:  &report.Policy{CA: "ca.example", Issue: "permitted", Wildcard: "permitted"},
-		Findings: []report.Finding{{Code: catalog.CodeRcodeRefused, Severity: model.SeverityFail, NS: "ns3.example.test", Addr: "192.0.2.3",
+	old := &Record{Domain: &model.Domain{Domain: "example.test", Verdict: "pass", Outcome: "ok",
+		Servers: []*model.Server{srv("ns1.example.test.", "192.0.2.1"), srv("ns2.example.test.", "192.0.2.2")},
+		Policy:  &model.Policy{CA: "ca.example", Issue: "permitted", Wildcard: "permitted"}}}
+	cur := &Record{Domain: &model.Domain{Domain: "example.test", Verdict: "fail", Outcome: "intermittent",
+		Servers: []*model.Server{srv("ns1.example.test.", "192.0.2.9"), srv("ns3.example.test.", "192.0.2.3")},
+		Policy:  &model.Policy{CA: "ca.example", Issue: "permitted", Wildcard: "permitted"},
+		Findings: []model.Finding{{Code: catalog.CodeRcodeRefused, Severity: model.SeverityFail, NS: "ns3.example.test", Addr: "192.0.2.3",
 			Zone: "example.test", Detail: "REFUSED to CAA"}}}}
 	got := map[string]Change{}
 	for _, c := range Compare(old, cur, DiffOptions{}) {

@@ -168,5 +168,5 @@ func namesOf(opts json.RawMessage) []string {
 
 // authorised checks the bearer token, in constant time.
 func (s *Server) authorised(r *http.Request) bool {
-	return s.o.Token == "" || guard.Bearer(r, []string{s.o.Token})
+	return len(s.o.Tokens) == 0 || guard.Bearer(r, s.o.Tokens)
 }

@@ -13,6 +13,7 @@ import (
 	"strings"
 
 	"github.com/caaprobe/caaprobe/probes/evidence"
+	"github.com/caaprobe/caaprobe/probes/model"
 	htmlreport "github.com/caaprobe/caaprobe/probes/render/html"
 	"github.com/caaprobe/caaprobe/probes/report"
 	"github.com/caaprobe/caaprobe/probes/runs"
@@ -70,7 +71,7 @@ type formView struct {
 }
 
 func (s *Server) pageForm(w http.ResponseWriter, r *http.Request) {
-	v := formView{Names: strings.Join(s.o.Suggest, "\n"), MaxNames: s.o.MaxNames, Closed: s.o.Token != ""}
+	v := formView{Names: strings.Join(s.o.Suggest, "\n"), MaxNames: s.o.MaxNames, Closed: len(s.o.Tokens) > 0}
 	if again := r.URL.Query().Get("again"); again != "" && store.ValidID(again) {
 		if run, err := s.o.Store.Run(r.Context(), again); err == nil {
 			v.Names = strings.Join(namesOf(run.Options), "\n")
@@ -81,7 +82,7 @@ func (s *Server) pageForm(w http.ResponseWriter, r *http.Request) {
 
 // pageSubmit takes the form: names in the textarea, or a certificate file.
 func (s *Server) pageSubmit(w http.ResponseWriter, r *http.Request) {
-	if s.o.Token != "" {
+	if len(s.o.Tokens) > 0 {
 		s.pageError(w, http.StatusForbidden, "this server takes submissions through its API only (it has a bearer token)")
 		return
 	}
@@ -290,7 +291,7 @@ func writeEvidence(w *bytes.Buffer, run store.Run, res []store.Result) error {
 			return fmt.Errorf("%s: %w", x.Domain, err)
 		}
 		d := rec.Domain
-		runInfo := &report.Run{Version: rec.Version, Started: rec.CheckedAt, Vantage: &rec.Vantage}
+		runInfo := &model.Run{Version: rec.Version, Started: rec.CheckedAt, Vantage: &rec.Vantage}
 		folder := evidence.FolderName(d.Domain)
 		for n := 2; used[folder]; n++ {
 			folder = fmt.Sprintf("%s_n%d", evidence.FolderName(d.Domain), n)

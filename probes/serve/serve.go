@@ -26,6 +26,7 @@ import (
 	"github.com/caaprobe/caaprobe/probes/evidence"
 	"github.com/caaprobe/caaprobe/probes/guard"
 	"github.com/caaprobe/caaprobe/probes/input"
+	"github.com/caaprobe/caaprobe/probes/model"
 	"github.com/caaprobe/caaprobe/probes/report"
 	"github.com/caaprobe/caaprobe/probes/store"
 )
@@ -33,12 +34,12 @@ import (
 // Observer hears of every domain checked (the Prometheus side,
 // probes/metrics, implements it).
 type Observer interface {
-	Observe(d *report.Domain, took time.Duration)
+	Observe(d *model.Domain, took time.Duration)
 }
 
 type noObserver struct{}
 
-func (noObserver) Observe(*report.Domain, time.Duration) {}
+func (noObserver) Observe(*model.Domain, time.Duration) {}
 
 // Defaults of Options.
 const (
@@ -61,14 +62,15 @@ type Options struct {
 	// anchor. Pins in it are the operator's, never a client's.
 	Check   check.Config
 	Version string
-	Vantage *report.Vantage
+	Vantage *model.Vantage
 	// Workers run checks at once, each one run at a time; Queue runs may
 	// wait for them; MaxNames bounds one submission; Concurrency is the
 	// domains of one run checked at once.
 	Workers, Queue, MaxNames, Concurrency int
-	// Token, when set, is the bearer token the API requires; the form
-	// then takes no submissions (a browser has no token to send).
-	Token string
+	// Tokens, when any, are the bearer tokens the API accepts (several,
+	// so that one can be rotated in before the old one is removed); the
+	// form then takes no submissions (a browser has no token to send).
+	Tokens []string
 	// Per-client limits: Rate and Burst for submissions (API, form,
 	// /probe), PageRate and PageBurst for every request.
 	Rate, PageRate   float64
@@ -144,7 +146,7 @@ func New(o Options) (*Server, error) {
 		if host == "" {
 			host = "unknown"
 		}
-		o.Vantage = &report.Vantage{Label: host, Host: host}
+		o.Vantage = &model.Vantage{Label: host, Host: host}
 	}
 	if o.Observer == nil {
 		o.Observer = noObserver{}
@@ -242,11 +244,11 @@ func (s *Server) runJob(j job) {
 	for i, n := range j.names {
 		items[i] = input.Item{Name: n, Source: fmt.Sprintf("names[%d]", i)}
 	}
-	run := &report.Run{Version: s.o.Version, Command: []string{"serve"}, Started: time.Now().UTC(), Vantage: s.o.Vantage}
+	run := &model.Run{Version: s.o.Version, Command: []string{"serve"}, Started: time.Now().UTC(), Vantage: s.o.Vantage}
 	c := check.New(s.o.Check)
 	defer c.Close()
 	seq, failed := 0, false
-	c.Run(ctx, slices.Values(items), s.o.Concurrency, func(_ input.Item, d *report.Domain) {
+	c.Run(ctx, slices.Values(items), s.o.Concurrency, func(_ input.Item, d *model.Domain) {
 		if ctx.Err() != nil || failed {
 			// Cut short: the rest are not results, and the run is
 			// marked incomplete.
@@ -288,7 +290,7 @@ func (s *Server) finish(ctx context.Context, id, state string) {
 
 // took is how long d's check took: from its first query to its last
 // reply, TCP retries included (0 when it sent none).
-func took(d *report.Domain) time.Duration {
+func took(d *model.Domain) time.Duration {
 	first, last := evidence.TimeSpan(d)
 	return last.Sub(first)
 }
@@ -358,7 +360,7 @@ func (s *Server) SubmitAll(ctx context.Context, names []string, source string, l
 
 // CheckOne checks one name now, outside the queue (for /probe): the name
 // validated as check validates it.
-func (s *Server) CheckOne(ctx context.Context, name string) (*report.Domain, time.Duration, error) {
+func (s *Server) CheckOne(ctx context.Context, name string) (*model.Domain, time.Duration, error) {
 	n, err := input.Normalise(name)
 	if err != nil {
 		return nil, 0, err

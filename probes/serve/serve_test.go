@@ -21,7 +21,6 @@ import (
 	"github.com/caaprobe/caaprobe/fixtures"
 	"github.com/caaprobe/caaprobe/probes/check"
 	"github.com/caaprobe/caaprobe/probes/model"
-	"github.com/caaprobe/caaprobe/probes/report"
 	"github.com/caaprobe/caaprobe/probes/store"
 	"github.com/caaprobe/caaprobe/probes/transport"
 	"github.com/caaprobe/caaprobe/probes/transport/transporttest"
@@ -490,7 +489,7 @@ func TestFormSubmit(t *testing.T) {
 
 func TestTokenGuardsAPI(t *testing.T) {
 	t.Parallel()
-	h := newHarness(t, func(o *Options) { o.Token = "s3cret" })
+	h := newHarness(t, func(o *Options) { o.Tokens = []string{"s3cret"} })
 	r := h.do(t, "POST", "/api/v1/runs", "text/plain", strings.NewReader("ok.test"))
 	if r.status != http.StatusUnauthorized || r.header.Get("WWW-Authenticate") == "" {
 		t.Errorf("no token: %d", r.status)
@@ -531,7 +530,7 @@ type recorder struct {
 	domains []string
 }
 
-func (r *recorder) Observe(d *report.Domain, took time.Duration) {
+func (r *recorder) Observe(d *model.Domain, took time.Duration) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.domains = append(r.domains, fmt.Sprintf("%s %s %v", d.Domain, d.Verdict, took > 0))

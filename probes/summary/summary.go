@@ -79,16 +79,16 @@ func Provider(ns string) string {
 }
 
 // Add counts one finished domain.
-func (s *Summary) Add(d *report.Domain) {
+func (s *Summary) Add(d *model.Domain) {
 	d = report.CleanDomain(d) // its names and codes are printed (report/clean.go)
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.domains++
 	switch d.Verdict {
-	case report.VerdictError:
+	case model.VerdictError:
 		s.errors++
 		return
-	case report.VerdictFail:
+	case model.VerdictFail:
 		s.failing++
 	}
 	// A domain's report lists a server once per zone it serves; count the

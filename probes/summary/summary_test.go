@@ -12,7 +12,6 @@ import (
 
 	"github.com/caaprobe/caaprobe/probes/catalog"
 	"github.com/caaprobe/caaprobe/probes/model"
-	"github.com/caaprobe/caaprobe/probes/report"
 )
 
 var update = flag.Bool("update", false, "rewrite golden files")
@@ -36,32 +35,32 @@ func TestProvider(t *testing.T) {
 
 // domain builds a checked domain served by the given NS/address pairs,
 // with findings at some of them.
-func domain(name string, servers [][2]string, findings ...report.Finding) *report.Domain {
-	d := &report.Domain{Domain: name}
+func domain(name string, servers [][2]string, findings ...model.Finding) *model.Domain {
+	d := &model.Domain{Domain: name}
 	for _, s := range servers {
-		d.Servers = append(d.Servers, &report.Server{Zone: name + ".", NS: s[0] + ".", Addr: netip.MustParseAddr(s[1])})
+		d.Servers = append(d.Servers, &model.Server{Zone: name + ".", NS: s[0] + ".", Addr: netip.MustParseAddr(s[1])})
 	}
 	d.Findings = findings
-	d.Verdict = report.VerdictPass
+	d.Verdict = model.VerdictPass
 	for _, f := range findings {
 		if f.Severity == model.SeverityFail {
-			d.Verdict = report.VerdictFail
-		} else if d.Verdict == report.VerdictPass {
-			d.Verdict = report.VerdictWarn
+			d.Verdict = model.VerdictFail
+		} else if d.Verdict == model.VerdictPass {
+			d.Verdict = model.VerdictWarn
 		}
 	}
 	return d
 }
 
-func finding(code model.Code, sev model.Severity, ns, addr string) report.Finding {
-	return report.Finding{Code: code, Severity: sev, NS: ns, Addr: addr, Probe: catalog.ProbeCAA}
+func finding(code model.Code, sev model.Severity, ns, addr string) model.Finding {
+	return model.Finding{Code: code, Severity: sev, NS: ns, Addr: addr, Probe: catalog.ProbeCAA}
 }
 
-func sample() []*report.Domain {
+func sample() []*model.Domain {
 	good := [][2]string{{"ns1.good-dns.net", "192.0.2.1"}, {"ns2.good-dns.net", "192.0.2.2"}}
 	split := [][2]string{{"ns1.bad-dns.net", "198.51.100.1"}, {"ns2.bad-dns.net", "198.51.100.2"}}
 	tld := [2]string{"a.nic.example", "203.0.113.53"}
-	var out []*report.Domain
+	var out []*model.Domain
 	for i := range 3 {
 		out = append(out, domain("good"+string(rune('a'+i))+".example", append(good, tld)))
 	}
@@ -72,7 +71,7 @@ func sample() []*report.Domain {
 			finding(catalog.CodeRcodeNotimp, model.SeverityFail, "ns2.bad-dns.net", "198.51.100.2"),
 			finding(catalog.CodeCaseNotPreserved, model.SeverityWarn, "ns1.bad-dns.net", "198.51.100.1")))
 	}
-	out = append(out, &report.Domain{Domain: "broken..example", Verdict: report.VerdictError, Err: "not a domain name"})
+	out = append(out, &model.Domain{Domain: "broken..example", Verdict: model.VerdictError, Err: "not a domain name"})
 	return out
 }
 

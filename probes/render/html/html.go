@@ -58,9 +58,9 @@ type Writer struct {
 
 type row struct {
 	ID, Domain, Vantage string
-	Verdict             report.Verdict
-	Outcome             report.Outcome
-	Policy              *report.Policy
+	Verdict             model.Verdict
+	Outcome             model.Outcome
+	Policy              *model.Policy
 	Failing             []string
 	Codes               []codeCount // distinct finding codes, fail first
 }
@@ -88,7 +88,7 @@ func (h *Writer) SetSummary(s *summary.Summary) { h.sum = s }
 
 // Add renders one domain's section; vantage labels it when the page holds
 // several vantage points ("" otherwise).
-func (h *Writer) Add(d *report.Domain, vantage string) error {
+func (h *Writer) Add(d *model.Domain, vantage string) error {
 	if h.err != nil {
 		return h.err
 	}
@@ -179,7 +179,7 @@ type topView struct {
 	MPICs     []mpicView
 	Legend    []legendRow
 	Providers string
-	Count     [4]int // by report.Verdict.Rank: pass, warn, error, fail
+	Count     [4]int // by model.Verdict.Rank: pass, warn, error, fail
 	Several   bool   // rows carry vantage labels
 }
 
@@ -215,7 +215,7 @@ func anchor(s string) string {
 // The view of one domain's section.
 type domainView struct {
 	ID, Vantage string
-	D           *report.Domain
+	D           *model.Domain
 	Failing     []string
 	Columns     []string
 	Rows        [][]cellView
@@ -260,7 +260,7 @@ type exchangeView struct {
 	Title, Codes, Transcript, Class string
 }
 
-func (h *Writer) section(d *report.Domain, id, vantage string) domainView {
+func (h *Writer) section(d *model.Domain, id, vantage string) domainView {
 	v := domainView{ID: id, Vantage: vantage, D: d}
 	for _, n := range d.Names {
 		for _, s := range n.Failing {
@@ -299,7 +299,7 @@ func (h *Writer) section(d *report.Domain, id, vantage string) domainView {
 	return v
 }
 
-func repeatOf(rep *report.Repeat) *repeatView {
+func repeatOf(rep *model.Repeat) *repeatView {
 	if rep == nil {
 		return nil
 	}
@@ -352,7 +352,7 @@ func cell(r *model.Result) cellView {
 // findings groups a domain's findings by code and server, in words and
 // as the text for the provider (the wording of catalog.Findings, as in the
 // Markdown evidence report).
-func findings(d *report.Domain) ([]findingView, []providerView) {
+func findings(d *model.Domain) ([]findingView, []providerView) {
 	gs := report.GroupFindings(d.Findings, false)
 	var fv []findingView
 	var pv []providerView
@@ -389,7 +389,7 @@ func findings(d *report.Domain) ([]findingView, []providerView) {
 }
 
 // exchanges are the transcripts of every result with a finding.
-func exchanges(d *report.Domain) []exchangeView {
+func exchanges(d *model.Domain) []exchangeView {
 	var out []exchangeView
 	for _, s := range d.Servers {
 		for _, r := range s.Results {
@@ -429,9 +429,9 @@ var page = template.Must(template.New("page").Funcs(template.FuncMap{
 	"join":  strings.Join,
 	"sym": func(x any) string {
 		switch v := fmt.Sprint(x); v {
-		case "fail", "error", string(report.OutcomeServfail):
+		case "fail", "error", string(model.OutcomeServfail):
 			return "✗"
-		case "warn", runs.MPICAtRisk, runs.StateMayFail, string(report.OutcomeIntermittent), "varies":
+		case "warn", runs.MPICAtRisk, runs.StateMayFail, string(model.OutcomeIntermittent), "varies":
 			return "!"
 		case "pass", "ok":
 			return "✓"
@@ -440,9 +440,9 @@ var page = template.Must(template.New("page").Funcs(template.FuncMap{
 	},
 	"cls": func(x any) string {
 		switch v := fmt.Sprint(x); v {
-		case "fail", "error", string(report.OutcomeServfail), "forbidden", "unknown":
+		case "fail", "error", string(model.OutcomeServfail), "forbidden", "unknown":
 			return "fail"
-		case "warn", runs.MPICAtRisk, runs.StateMayFail, string(report.OutcomeIntermittent), "varies":
+		case "warn", runs.MPICAtRisk, runs.StateMayFail, string(model.OutcomeIntermittent), "varies":
 			return "warn"
 		case "pass", "ok", "permitted":
 			return "ok"

@@ -8,7 +8,6 @@ import (
 
 	"github.com/caaprobe/caaprobe/probes/catalog"
 	"github.com/caaprobe/caaprobe/probes/model"
-	"github.com/caaprobe/caaprobe/probes/report"
 	"github.com/caaprobe/caaprobe/probes/runs"
 	"github.com/caaprobe/caaprobe/probes/summary"
 )
@@ -17,14 +16,14 @@ import (
 // reach the page as text, never as markup.
 const hostile = `<script>alert(1)</script><img src=x onerror=alert(2)>"'&`
 
-func hostileDomain() *report.Domain {
+func hostileDomain() *model.Domain {
 	r := &model.Result{Probe: catalog.ProbeCAA, Name: "x.test.", Status: "NOTIMP", Rcode: 4,
 		Issues: []model.Issue{{Code: catalog.CodeRcodeNotimp, Detail: hostile}}}
-	return &report.Domain{Domain: "x.test", Verdict: report.VerdictFail, Outcome: report.OutcomeServfail, Source: hostile,
-		Explanation: hostile, Policy: &report.Policy{CA: "ca.example", Issue: "unknown", Wildcard: "unknown", Reason: hostile},
-		Names:   []*report.Name{{Name: "x.test.", Zone: "x.test.", Outcome: report.OutcomeServfail, Failing: []string{hostile}}},
-		Servers: []*report.Server{{Zone: "x.test.", NS: "ns1.x.test.", Addr: netip.MustParseAddr("192.0.2.1"), Results: []*model.Result{r}}},
-		Findings: []report.Finding{{Code: catalog.CodeRcodeNotimp, Severity: model.SeverityFail, Name: "x.test", Zone: "x.test", NS: hostile,
+	return &model.Domain{Domain: "x.test", Verdict: model.VerdictFail, Outcome: model.OutcomeServfail, Source: hostile,
+		Explanation: hostile, Policy: &model.Policy{CA: "ca.example", Issue: "unknown", Wildcard: "unknown", Reason: hostile},
+		Names:   []*model.Name{{Name: "x.test.", Zone: "x.test.", Outcome: model.OutcomeServfail, Failing: []string{hostile}}},
+		Servers: []*model.Server{{Zone: "x.test.", NS: "ns1.x.test.", Addr: netip.MustParseAddr("192.0.2.1"), Results: []*model.Result{r}}},
+		Findings: []model.Finding{{Code: catalog.CodeRcodeNotimp, Severity: model.SeverityFail, Name: "x.test", Zone: "x.test", NS: hostile,
 			Addr: "192.0.2.1", Probe: catalog.ProbeCAA, Detail: hostile, Result: r}}}
 }
 
@@ -41,7 +40,7 @@ func TestEscapesEverything(t *testing.T) {
 	if err := h.Add(d, hostile); err != nil { // a vantage label from the user
 		t.Fatal(err)
 	}
-	h.AddMPIC(runs.Judge("x.test", []*runs.Record{{Domain: d, Vantage: report.Vantage{Label: hostile}}}, hostile, []string{hostile}))
+	h.AddMPIC(runs.Judge("x.test", []*runs.Record{{Domain: d, Vantage: model.Vantage{Label: hostile, RIR: "RIPE"}}}, hostile, []string{hostile}))
 	s := summary.New()
 	s.Add(d)
 	h.SetSummary(s)
@@ -54,6 +53,11 @@ func TestEscapesEverything(t *testing.T) {
 	}
 	if !strings.Contains(page, "&lt;script&gt;alert(1)&lt;/script&gt;") {
 		t.Errorf("the hostile text is not shown escaped")
+	}
+	// The perspectives table names each perspective's RIR region, which
+	// the quorum's diversity rule reads.
+	if !strings.Contains(page, "<td>RIPE</td>") {
+		t.Errorf("the perspective's RIR is not shown")
 	}
 	// Two sections for the same domain get distinct ids, and each
 	// summary link points at one that exists.

@@ -10,7 +10,6 @@ import (
 
 	"github.com/caaprobe/caaprobe/probes/catalog"
 	"github.com/caaprobe/caaprobe/probes/model"
-	"github.com/caaprobe/caaprobe/probes/report"
 	"github.com/miekg/dns"
 	"golang.org/x/net/html"
 )
@@ -18,7 +17,7 @@ import (
 // repeatDomain is a domain checked 20 times: a SERVFAIL at one server in
 // one try (7, not the try shown, so its exchange comes with the tally) and
 // a zone-level fault in every try. The detail is text a server controls.
-func repeatDomain(t *testing.T) *report.Domain {
+func repeatDomain(t *testing.T) *model.Domain {
 	t.Helper()
 	q := new(dns.Msg)
 	q.SetQuestion("x.test.", dns.TypeCAA)
@@ -37,7 +36,7 @@ func repeatDomain(t *testing.T) *report.Domain {
 	res := &model.Result{Probe: catalog.ProbeCAA, Name: "x.test.", Status: "SERVFAIL", Rcode: dns.RcodeServerFailure, Exchange: ex,
 		Issues: []model.Issue{{Code: catalog.CodeRcodeServfail, Detail: hostile}}}
 	d := hostileDomain()
-	d.Repeat = &report.Repeat{Tries: 20, Shown: 3, Failed: 20, Faults: []report.RepeatFault{
+	d.Repeat = &model.Repeat{Tries: 20, Shown: 3, Failed: 20, Faults: []model.RepeatFault{
 		{Server: "ns1.x.test (192.0.2.1)", Zone: "x.test.", Name: "x.test", Code: catalog.CodeRcodeServfail, Seen: 1, First: 7,
 			Probe: catalog.ProbeCAA, Detail: hostile, Result: res},
 		{Zone: "x.test.", Name: "x.test", Code: catalog.CodeRcodeNotimp, Seen: 20, First: 1, Probe: catalog.ProbeCAA, Detail: "every time"},
@@ -45,7 +44,7 @@ func repeatDomain(t *testing.T) *report.Domain {
 	return d
 }
 
-func render(t *testing.T, ds ...*report.Domain) string {
+func render(t *testing.T, ds ...*model.Domain) string {
 	t.Helper()
 	var b bytes.Buffer
 	h, err := New(&b, Options{})

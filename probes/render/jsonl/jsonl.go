@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"io"
 
+	"github.com/caaprobe/caaprobe/probes/model"
 	"github.com/caaprobe/caaprobe/probes/report"
 	"github.com/caaprobe/caaprobe/probes/runs"
 )
@@ -26,7 +27,7 @@ func New(w, side io.Writer) *Sink { return &Sink{w: w, side: side, enc: json.New
 
 // Domain writes raw as it is when given (a line read back, already checked
 // against the contract), else d encoded with its run.
-func (s *Sink) Domain(d *report.Domain, run *report.Run, raw []byte) error {
+func (s *Sink) Domain(d *model.Domain, run *model.Run, raw []byte) error {
 	if raw != nil {
 		_, err := s.w.Write(append(raw[:len(raw):len(raw)], '\n'))
 		return err

@@ -7,8 +7,8 @@ import (
 	"io"
 	"testing"
 
+	"github.com/caaprobe/caaprobe/probes/model"
 	"github.com/caaprobe/caaprobe/probes/render/internal/rendertest"
-	"github.com/caaprobe/caaprobe/probes/report"
 	"github.com/caaprobe/caaprobe/probes/runs"
 )
 
@@ -36,7 +36,7 @@ func TestRawAsRead(t *testing.T) {
 	buf := make([]byte, len(line), len(line)+8)
 	copy(buf, line)
 	var b bytes.Buffer
-	if err := New(&b, io.Discard).Domain(&report.Domain{Domain: "other.test"}, nil, buf); err != nil {
+	if err := New(&b, io.Discard).Domain(&model.Domain{Domain: "other.test"}, nil, buf); err != nil {
 		t.Fatal(err)
 	}
 	if b.String() != line+"\n" {
@@ -50,7 +50,7 @@ func TestRawAsRead(t *testing.T) {
 // TestRunRecorded: the run's version and vantage land in the line.
 func TestRunRecorded(t *testing.T) {
 	var b bytes.Buffer
-	run := &report.Run{Version: "v9.9.9", Vantage: &report.Vantage{Label: "eu-1"}}
+	run := &model.Run{Version: "v9.9.9", Vantage: &model.Vantage{Label: "eu-1"}}
 	if err := New(&b, io.Discard).Domain(rendertest.Split(t), run, nil); err != nil {
 		t.Fatal(err)
 	}

@@ -9,6 +9,7 @@ import (
 	"io"
 
 	"github.com/caaprobe/caaprobe/probes/evidence"
+	"github.com/caaprobe/caaprobe/probes/model"
 	"github.com/caaprobe/caaprobe/probes/report"
 	"github.com/caaprobe/caaprobe/probes/runs"
 )
@@ -24,7 +25,7 @@ func New(w io.Writer) *Sink { return &Sink{w: w} }
 
 // Domain writes one domain's report with the run it came from; a vantage
 // label is added to its source.
-func (s *Sink) Domain(d *report.Domain, run *report.Run, vantage string) error {
+func (s *Sink) Domain(d *model.Domain, run *model.Run, vantage string) error {
 	if vantage != "" {
 		c := *d
 		c.Source = report.JoinSource(c.Source, "from "+vantage)

@@ -6,15 +6,15 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/caaprobe/caaprobe/probes/model"
 	"github.com/caaprobe/caaprobe/probes/render/internal/rendertest"
-	"github.com/caaprobe/caaprobe/probes/report"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files")
 
 func TestDomainGolden(t *testing.T) {
 	var b bytes.Buffer
-	run := &report.Run{Version: "v1.2.3", Vantage: &report.Vantage{Label: "eu-1", Host: "probe1"}}
+	run := &model.Run{Version: "v1.2.3", Vantage: &model.Vantage{Label: "eu-1", Host: "probe1"}}
 	if err := New(&b).Domain(rendertest.Split(t), run, "eu-1"); err != nil {
 		t.Fatal(err)
 	}

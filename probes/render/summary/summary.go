@@ -8,7 +8,7 @@ import (
 	"fmt"
 	"io"
 
-	"github.com/caaprobe/caaprobe/probes/report"
+	"github.com/caaprobe/caaprobe/probes/model"
 	"github.com/caaprobe/caaprobe/probes/summary"
 )
 
@@ -40,7 +40,7 @@ func New(w io.Writer, form Form, width int, auto bool, above int) *Sink {
 }
 
 // Add counts one domain.
-func (s *Sink) Add(d *report.Domain) {
+func (s *Sink) Add(d *model.Domain) {
 	s.n++
 	s.sum.Add(d)
 }

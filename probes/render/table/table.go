@@ -8,6 +8,7 @@ import (
 	"io"
 	"strings"
 
+	"github.com/caaprobe/caaprobe/probes/model"
 	"github.com/caaprobe/caaprobe/probes/report"
 	"github.com/caaprobe/caaprobe/probes/runs"
 )
@@ -30,7 +31,7 @@ func New(w io.Writer, opt Options) *Sink { return &Sink{w: w, opt: opt} }
 
 // Domain writes one domain's table; a vantage label is added to its
 // source, so tables from several vantage points can be told apart.
-func (s *Sink) Domain(d *report.Domain, vantage string) error {
+func (s *Sink) Domain(d *model.Domain, vantage string) error {
 	if vantage != "" {
 		c := *d
 		c.Source = report.JoinSource(c.Source, "from "+vantage)

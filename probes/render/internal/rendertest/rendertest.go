@@ -11,7 +11,7 @@ import (
 	"runtime"
 	"testing"
 
-	"github.com/caaprobe/caaprobe/probes/report"
+	"github.com/caaprobe/caaprobe/probes/model"
 	"github.com/caaprobe/caaprobe/probes/runs"
 )
 
@@ -28,7 +28,7 @@ func SplitLine(t testing.TB) []byte {
 }
 
 // Split is split.test decoded from SplitLine.
-func Split(t testing.TB) *report.Domain {
+func Split(t testing.TB) *model.Domain {
 	t.Helper()
 	rec, err := runs.Decode(SplitLine(t))
 	if err != nil {
