@@ -42,14 +42,18 @@ const (
 	ProbeIDServer   ProbeID = "id-server"
 )
 
-// Probe sets: names that --probes accepts besides probe IDs. A set is data:
-// the probes whose Set field carries its name.
+// Set names a probe set: a name that --probes accepts besides probe IDs.
+// A set is data: the probes whose Set field carries its name ("" for the
+// core probes).
+type Set string
+
+// Probe sets.
 const (
 	// SetEDNS is the EDNS and opcode compliance probes (RFC 6891, RFC
 	// 8906). Part of the full plan, not of the CAA-only bulk plan.
-	SetEDNS = "edns"
+	SetEDNS Set = "edns"
 	// SetID is the CH TXT instance probes (hostname.bind, id.server).
-	SetID = "id"
+	SetID Set = "id"
 )
 
 // EDNS option codes the probes send.
@@ -96,7 +100,7 @@ type Probe struct {
 
 	// Set names the probe set the probe belongs to ("" for the core
 	// probes); --probes takes a set's name for all its probes.
-	Set string
+	Set Set
 	// NoNSID leaves out the NSID request every other EDNS query carries,
 	// so that the query is byte for byte what a CA's resolver sends (EDNS
 	// version 0, DO, 1232-byte buffer, no option at all): a server that
@@ -180,7 +184,7 @@ func (p Probe) Conformance() bool { return p.Set != "" }
 
 // SetProbes returns the IDs of the probes in set, in catalog order; nil
 // when no probe has that set.
-func SetProbes(set string) []ProbeID {
+func SetProbes(set Set) []ProbeID {
 	var out []ProbeID
 	for _, p := range Catalog {
 		if p.Set == set {
@@ -197,7 +201,7 @@ func ParsePlan(list string) ([]ProbeID, error) {
 	seen := map[ProbeID]bool{}
 	for _, item := range strings.Split(list, ",") {
 		item = strings.TrimSpace(item)
-		ids := SetProbes(item)
+		ids := SetProbes(Set(item))
 		if ids == nil {
 			if _, ok := ProbeByID(ProbeID(item)); !ok {
 				return nil, fmt.Errorf("unknown probe or probe set %q (see 'caaprobe probes')", item)

@@ -409,8 +409,8 @@ func answerOne(i int, p explain.Problem, tries []*report.Domain, ca string) expl
 	}
 	keep := func(d *report.Domain, f report.Finding) bool { return focus(d, p.Lookup, f) }
 	for _, f := range check.Tally(tries, keep) {
-		server := f.Server
-		if server == "" {
+		server := f.Server.String()
+		if f.Server.IsZero() {
 			server = f.Zone
 		}
 		c.Servers = append(c.Servers, serverCount{Server: server, Code: string(f.Code), Tries: f.Seen, First: f.First,

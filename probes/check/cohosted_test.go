@@ -7,6 +7,7 @@ import (
 
 	"github.com/caaprobe/caaprobe/fixtures"
 	"github.com/caaprobe/caaprobe/probes"
+	"github.com/caaprobe/caaprobe/probes/model"
 	"github.com/caaprobe/caaprobe/probes/report"
 )
 
@@ -16,8 +17,9 @@ import (
 func TestCoHostedChildren(t *testing.T) {
 	_, c := startLab(t, fixtures.Options{})
 	tests := []struct {
-		domain, dnssec string
-		outcome        report.Outcome
+		domain  string
+		dnssec  model.DNSSECStatus
+		outcome report.Outcome
 	}{
 		{"good.cohost.test", "secure", report.OutcomeOK},
 		{"www.good.cohost.test", "secure", report.OutcomeOK},
@@ -71,8 +73,8 @@ func TestUpwardReferralLame(t *testing.T) {
 		switch f.Code {
 		case probes.CodeLameServer:
 			lame = append(lame, f)
-			if f.Addr != lameAddr {
-				t.Errorf("lame-server at %s, want only %s", f.Addr, lameAddr)
+			if f.Server.AddrText() != lameAddr {
+				t.Errorf("lame-server at %s, want only %s", f.Server.AddrText(), lameAddr)
 			}
 		case probes.CodeGlueMismatch:
 			t.Errorf("false glue-mismatch: %s", f.Detail)

@@ -16,6 +16,7 @@ import (
 	"github.com/caaprobe/caaprobe/probes"
 	"github.com/caaprobe/caaprobe/probes/check"
 	"github.com/caaprobe/caaprobe/probes/discovery"
+	"github.com/caaprobe/caaprobe/probes/model"
 	"github.com/caaprobe/caaprobe/probes/report"
 	"github.com/miekg/dns"
 )
@@ -53,7 +54,7 @@ func dnssecIssues(d *report.Domain) map[string][]probes.Issue {
 	return out
 }
 
-func nameStatus(d *report.Domain, name string) string {
+func nameStatus(d *report.Domain, name string) model.DNSSECStatus {
 	for _, n := range d.Names {
 		if strings.TrimSuffix(n.Name, ".") == name {
 			return n.DNSSEC
@@ -75,7 +76,7 @@ func TestDNSSECPerServerAndSpelling(t *testing.T) {
 	}
 	tests := []struct {
 		domain string
-		status string // the name's DNSSEC state in the report
+		status model.DNSSECStatus // the name's DNSSEC state in the report
 		want   []want
 	}{
 		{"signed.test", "secure", []want{{0, "caa", "", ""}, {0, "caa-upper", "", ""}, {0, "caa-0x20", "", ""}, {0, "caa-tcp", "", ""}, {0, "dnskey", "", ""}}},
@@ -378,7 +379,7 @@ func TestDNSSECAlgorithmsAndLimits(t *testing.T) {
 				t.Fatal(d.Err)
 			}
 			for name, want := range tc.status {
-				if got := nameStatus(d, name); got != want {
+				if got := nameStatus(d, name); string(got) != want {
 					t.Errorf("%s: DNSSEC %q, want %q", name, got, want)
 				}
 			}

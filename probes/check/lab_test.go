@@ -12,6 +12,7 @@ import (
 	"github.com/caaprobe/caaprobe/probes"
 	"github.com/caaprobe/caaprobe/probes/check"
 	"github.com/caaprobe/caaprobe/probes/discovery"
+	"github.com/caaprobe/caaprobe/probes/model"
 	"github.com/caaprobe/caaprobe/probes/report"
 )
 
@@ -74,7 +75,7 @@ func TestLabCases(t *testing.T) {
 			if string(d.Outcome) != tc.Outcome {
 				t.Errorf("outcome %q, want %q (%s)", d.Outcome, tc.Outcome, d.Explanation)
 			}
-			if tc.Policy != "" && (d.Policy == nil || d.Policy.Issue != tc.Policy) {
+			if tc.Policy != "" && (d.Policy == nil || string(d.Policy.Issue) != tc.Policy) {
 				t.Errorf("policy %+v, want issue %s", d.Policy, tc.Policy)
 			}
 			// Servers that misbehave on purpose: a behaviour other than
@@ -101,8 +102,8 @@ func TestLabCases(t *testing.T) {
 						continue
 					}
 					found = true
-					if len(bad) > 0 && !bad[f.Addr] && f.Severity == probes.SeverityFail {
-						t.Errorf("%s reported at %s, which is not a misbehaving server of %s", code, f.Addr, tc.Zone)
+					if len(bad) > 0 && !bad[f.Server.AddrText()] && f.Severity == probes.SeverityFail {
+						t.Errorf("%s reported at %s, which is not a misbehaving server of %s", code, f.Server.AddrText(), tc.Zone)
 					}
 				}
 				if !found {
@@ -110,8 +111,8 @@ func TestLabCases(t *testing.T) {
 				}
 			}
 			for _, f := range d.Findings {
-				if f.Severity == probes.SeverityFail && !bad[f.Addr] && !expected[string(f.Code)] {
-					t.Errorf("unexpected fail finding: %s at %s (%s) %s", f.Code, f.Addr, f.Probe, f.Detail)
+				if f.Severity == probes.SeverityFail && !bad[f.Server.AddrText()] && !expected[string(f.Code)] {
+					t.Errorf("unexpected fail finding: %s at %s (%s) %s", f.Code, f.Server.AddrText(), f.Probe, f.Detail)
 				}
 			}
 			if len(tc.Expect) == 0 && d.Verdict != report.VerdictPass {
@@ -127,7 +128,7 @@ func TestLabCases(t *testing.T) {
 func codes(d *report.Domain) []string {
 	var out []string
 	for _, f := range d.Findings {
-		out = append(out, string(f.Code)+"@"+f.Addr+"/"+string(f.Probe))
+		out = append(out, string(f.Code)+"@"+f.Server.AddrText()+"/"+string(f.Probe))
 	}
 	return out
 }
@@ -159,7 +160,9 @@ func TestRelevantNamesClimb(t *testing.T) {
 func TestPolicyLine(t *testing.T) {
 	_, c := startLab(t, fixtures.Options{})
 	tests := []struct {
-		domain, issue, relevant string
+		domain   string
+		issue    model.Permission
+		relevant string
 	}{
 		{"ok.test", "permitted", "ok.test"},
 		{"*.ok.test", "permitted", "ok.test"},

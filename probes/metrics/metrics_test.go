@@ -166,7 +166,7 @@ func checkDomain(t *testing.T, mfs map[string]*dto.MetricFamily, d *report.Domai
 			t.Errorf("%s: outcome %s = %v, want %v (outcome %q)", d.Domain, s.labels["outcome"], s.value, want, d.Outcome)
 		}
 	}
-	failing := map[string]bool{}
+	failing := map[report.ServerRef]bool{}
 	for _, n := range d.Names {
 		for _, f := range n.Failing {
 			failing[f] = true
@@ -304,8 +304,8 @@ func TestObserveAgain(t *testing.T) {
 	srv := httptest.NewServer(m.Handler())
 	defer srv.Close()
 	d := &report.Domain{Domain: "example.test", Verdict: report.VerdictFail, Outcome: report.OutcomeServfail,
-		Names: []*report.Name{{Name: "example.test.", Failing: []string{"ns1 (192.0.2.1)", "ns2 (192.0.2.2)"}},
-			{Name: "test.", Failing: []string{"ns1 (192.0.2.1)"}}},
+		Names: []*report.Name{{Name: "example.test.", Failing: []report.ServerRef{ref("ns1", "192.0.2.1"), ref("ns2", "192.0.2.2")}},
+			{Name: "test.", Failing: []report.ServerRef{ref("ns1", "192.0.2.1")}}},
 		Findings: []report.Finding{{Code: probes.CodeRcodeNotimp, Severity: probes.SeverityFail},
 			{Code: probes.CodeRcodeNotimp, Severity: probes.SeverityFail}, {Code: "made-up-by-a-newer-version", Severity: "odd"}},
 		Servers: []*report.Server{{Results: []*probes.Result{{Exchange: &probes.Exchange{Attempts: 3}, Fallback: &probes.Exchange{Attempts: 1}},
@@ -397,7 +397,7 @@ func benchDomains(n int) []*report.Domain {
 			Servers: []*report.Server{{Results: []*probes.Result{{Exchange: &probes.Exchange{Attempts: 1}}}}}}
 		if i%10 == 0 {
 			d.Verdict, d.Outcome = report.VerdictFail, report.OutcomeServfail
-			d.Names[0].Failing = []string{"ns1.provider.example (192.0.2.1)"}
+			d.Names[0].Failing = []report.ServerRef{ref("ns1.provider.example", "192.0.2.1")}
 			d.Findings = []report.Finding{{Code: probes.CodeTimeout, Severity: probes.SeverityFail},
 				{Code: probes.CodeEDNSIntolerant, Severity: probes.SeverityWarn}}
 		}
@@ -441,4 +441,8 @@ func BenchmarkObserve(b *testing.B) {
 		m.Observe(ds[i%len(ds)], time.Second)
 		i++
 	}
+}
+
+func ref(ns, addr string) report.ServerRef {
+	return report.ServerRef{NS: ns, Addr: netip.MustParseAddr(addr)}
 }

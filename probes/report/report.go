@@ -17,6 +17,7 @@ type (
 	Name          = model.Name
 	Server        = model.Server
 	Finding       = model.Finding
+	ServerRef     = model.ServerRef
 	Policy        = model.Policy
 	Repeat        = model.Repeat
 	RepeatFault   = model.RepeatFault

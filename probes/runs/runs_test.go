@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/caaprobe/caaprobe/probes"
+	"github.com/caaprobe/caaprobe/probes/mpic"
 	"github.com/caaprobe/caaprobe/probes/report"
 	"github.com/miekg/dns"
 )
@@ -23,7 +24,7 @@ func TestAllowedRemoteFailures(t *testing.T) {
 	}
 }
 
-func rec(label, verdict, outcome string, failing ...string) *Record {
+func rec(label, verdict, outcome string, failing ...report.ServerRef) *Record {
 	d := &report.Domain{Domain: "example.test", Verdict: report.Verdict(verdict), Outcome: report.Outcome(outcome),
 		Names: []*report.Name{{Name: "example.test.", Zone: "example.test.", Outcome: report.Outcome(outcome), Failing: failing}}}
 	return &Record{Domain: d, Vantage: report.Vantage{Label: label}}
@@ -33,12 +34,16 @@ func rec(label, verdict, outcome string, failing ...string) *Record {
 // more remotes may fail than the quorum allows.
 func TestJudge(t *testing.T) {
 	ok := func(l string) *Record { return rec(l, "pass", "ok") }
-	fail := func(l string) *Record { return rec(l, "fail", "servfail", "ns1.example.test (192.0.2.1)") }
-	flaky := func(l string) *Record { return rec(l, "fail", "intermittent", "ns2.example.test (192.0.2.2)") }
+	fail := func(l string) *Record {
+		return rec(l, "fail", "servfail", report.ServerRef{NS: "ns1.example.test", Addr: netip.MustParseAddr("192.0.2.1")})
+	}
+	flaky := func(l string) *Record {
+		return rec(l, "fail", "intermittent", report.ServerRef{NS: "ns2.example.test", Addr: netip.MustParseAddr("192.0.2.2")})
+	}
 	tests := []struct {
 		name string
 		recs []*Record
-		want string
+		want mpic.Outcome
 	}{
 		{"all succeed", []*Record{ok("p"), ok("a"), ok("b"), ok("c")}, MPICPass},
 		{"primary fails", []*Record{fail("p"), ok("a"), ok("b"), ok("c")}, MPICFail},
@@ -68,7 +73,7 @@ func TestJudge(t *testing.T) {
 		}
 	}
 	m := Judge("example.test", []*Record{ok("p"), fail("a"), flaky("b"), fail("c")}, "p", []string{"p", "a", "b", "c"})
-	if len(m.Servers) != 2 || m.Servers[0].Server != "ns1.example.test (192.0.2.1)" || strings.Join(m.Servers[0].Vantages, ",") != "a,c" ||
+	if len(m.Servers) != 2 || m.Servers[0].Server.String() != "ns1.example.test (192.0.2.1)" || strings.Join(m.Servers[0].Vantages, ",") != "a,c" ||
 		strings.Join(m.Servers[1].Vantages, ",") != "b" {
 		t.Errorf("failing servers: %+v", m.Servers)
 	}
@@ -130,7 +135,7 @@ func TestCompareNSAndFindings(t *testing.T) {
 	cur := &Record{Domain: &report.Domain{Domain: "example.test", Verdict: "fail", Outcome: "intermittent",
 		Servers: []*report.Server{srv("ns1.example.test.", "192.0.2.9"), srv("ns3.example.test.", "192.0.2.3")},
 		Policy:  &report.Policy{CA: "ca.example", Issue: "permitted", Wildcard: "permitted"},
-		Findings: []report.Finding{{Code: probes.CodeRcodeRefused, Severity: probes.SeverityFail, NS: "ns3.example.test", Addr: "192.0.2.3",
+		Findings: []report.Finding{{Code: probes.CodeRcodeRefused, Severity: probes.SeverityFail, Server: report.ServerRef{NS: "ns3.example.test", Addr: netip.MustParseAddr("192.0.2.3")},
 			Zone: "example.test", Detail: "REFUSED to CAA"}}}}
 	got := map[string]Change{}
 	for _, c := range Compare(old, cur, DiffOptions{}) {

@@ -53,7 +53,11 @@ func domain(name string, servers [][2]string, findings ...report.Finding) *repor
 }
 
 func finding(code probes.Code, sev probes.Severity, ns, addr string) report.Finding {
-	return report.Finding{Code: code, Severity: sev, NS: ns, Addr: addr, Probe: probes.ProbeCAA}
+	f := report.Finding{Code: code, Severity: sev, Server: report.ServerRef{NS: ns}, Probe: probes.ProbeCAA}
+	if addr != "" {
+		f.Server.Addr = netip.MustParseAddr(addr)
+	}
+	return f
 }
 
 func sample() []*report.Domain {

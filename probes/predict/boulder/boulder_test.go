@@ -4,6 +4,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/caaprobe/caaprobe/probes/model"
 	"github.com/caaprobe/caaprobe/probes/predict"
 	"github.com/caaprobe/caaprobe/probes/predict/boulder"
 	"github.com/caaprobe/caaprobe/probes/predict/predicttest"
@@ -24,8 +25,8 @@ func TestPolicy(t *testing.T) {
 		input     string
 		ca        string
 		zones     []predicttest.Zone
-		issue     string
-		wildcard  string
+		issue     model.Permission
+		wildcard  model.Permission
 		relevant  string
 		outcome   report.Outcome
 		reason    string

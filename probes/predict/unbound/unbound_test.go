@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/caaprobe/caaprobe/probes"
+	"github.com/caaprobe/caaprobe/probes/model"
 	"github.com/caaprobe/caaprobe/probes/predict"
 	"github.com/caaprobe/caaprobe/probes/predict/boulder"
 	"github.com/caaprobe/caaprobe/probes/predict/predicttest"
@@ -24,7 +25,7 @@ func TestResolve(t *testing.T) {
 	good := predicttest.Srv{Resp: predicttest.Answer(z, predicttest.LE)}
 	cases := []struct {
 		name     string
-		dnssec   string
+		dnssec   model.DNSSECStatus
 		servers  []predicttest.Srv
 		outcome  report.Outcome
 		failing  int
@@ -167,7 +168,7 @@ func TestRules(t *testing.T) {
 	good := predicttest.Srv{Resp: predicttest.Answer(z, predicttest.LE)}
 	for _, tc := range []struct {
 		name    string
-		dnssec  string
+		dnssec  model.DNSSECStatus
 		servers []predicttest.Srv
 		want    []string
 		not     []string

@@ -21,10 +21,10 @@ func hostileDomain() *report.Domain {
 		Issues: []probes.Issue{{Code: probes.CodeRcodeNotimp, Detail: hostile}}}
 	return &report.Domain{Domain: "x.test", Verdict: report.VerdictFail, Outcome: report.OutcomeServfail, Source: hostile,
 		Explanation: hostile, Policy: &report.Policy{CA: "ca.example", Issue: "unknown", Wildcard: "unknown", Reason: hostile},
-		Names:   []*report.Name{{Name: "x.test.", Zone: "x.test.", Outcome: report.OutcomeServfail, Failing: []string{hostile}}},
+		Names:   []*report.Name{{Name: "x.test.", Zone: "x.test.", Outcome: report.OutcomeServfail, Failing: []report.ServerRef{{NS: hostile, Addr: netip.MustParseAddr("192.0.2.1")}}}},
 		Servers: []*report.Server{{Zone: "x.test.", NS: "ns1.x.test.", Addr: netip.MustParseAddr("192.0.2.1"), Results: []*probes.Result{r}}},
-		Findings: []report.Finding{{Code: probes.CodeRcodeNotimp, Severity: probes.SeverityFail, Name: "x.test", Zone: "x.test", NS: hostile,
-			Addr: "192.0.2.1", Probe: probes.ProbeCAA, Detail: hostile, Result: r}}}
+		Findings: []report.Finding{{Code: probes.CodeRcodeNotimp, Severity: probes.SeverityFail, Name: "x.test", Zone: "x.test", Server: report.ServerRef{NS: hostile,
+			Addr: netip.MustParseAddr("192.0.2.1")}, Probe: probes.ProbeCAA, Detail: hostile, Result: r}}}
 }
 
 func TestEscapesEverything(t *testing.T) {

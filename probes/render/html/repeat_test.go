@@ -37,7 +37,7 @@ func repeatDomain(t *testing.T) *report.Domain {
 		Issues: []probes.Issue{{Code: probes.CodeRcodeServfail, Detail: hostile}}}
 	d := hostileDomain()
 	d.Repeat = &report.Repeat{Tries: 20, Shown: 3, Failed: 20, Faults: []report.RepeatFault{
-		{Server: "ns1.x.test (192.0.2.1)", Zone: "x.test.", Name: "x.test", Code: probes.CodeRcodeServfail, Seen: 1, First: 7,
+		{Server: report.ServerRef{NS: "ns1.x.test", Addr: netip.MustParseAddr("192.0.2.1")}, Zone: "x.test.", Name: "x.test", Code: probes.CodeRcodeServfail, Seen: 1, First: 7,
 			Probe: probes.ProbeCAA, Detail: hostile, Result: res},
 		{Zone: "x.test.", Name: "x.test", Code: probes.CodeRcodeNotimp, Seen: 20, First: 1, Probe: probes.ProbeCAA, Detail: "every time"},
 	}}
