@@ -410,8 +410,8 @@ func answerOne(i int, p explain.Problem, tries []*model.Domain, ca string) expla
 	}
 	keep := func(d *model.Domain, f model.Finding) bool { return focus(d, p.Lookup, f) }
 	for _, f := range check.Tally(tries, keep) {
-		server := f.Server
-		if server == "" {
+		server := f.Server.String()
+		if f.Server.IsZero() {
 			server = f.Zone
 		}
 		c.Servers = append(c.Servers, serverCount{Server: server, Code: string(f.Code), Tries: f.Seen, First: f.First,

@@ -411,7 +411,7 @@ func TestPerspectivesBench(t *testing.T) {
 		FailingRemotes []string `json:"failing_remotes"`
 		Allowed        int      `json:"allowed_remote_failures"`
 	}
-	if err := json.Unmarshal(lines([]byte(js))[0], &m); err != nil || m.CAOutcome != runs.MPICPass || !slices.Equal(m.FailingRemotes, []string{"r1"}) || m.Allowed != 1 {
+	if err := json.Unmarshal(lines([]byte(js))[0], &m); err != nil || m.CAOutcome != string(runs.MPICPass) || !slices.Equal(m.FailingRemotes, []string{"r1"}) || m.Allowed != 1 {
 		t.Errorf("json: %+v %v\n%s", m, err, js)
 	}
 	all := []string{"report", "--perspectives", "--primary", "primary", files["r4"], files["r3"], files["primary"], files["r1"], files["r2"]}

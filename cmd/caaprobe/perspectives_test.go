@@ -100,19 +100,19 @@ func fiveRemotes() []remoteSpec {
 }
 
 type mpicLine struct {
-	Domain         string   `json:"domain"`
-	Decision       string   `json:"ca_decision"`
-	Outcome        string   `json:"ca_outcome"`
-	Reason         string   `json:"reason"`
-	FailingRemotes []string `json:"failing_remotes"`
-	Note           string   `json:"note"`
-	Reproducible   bool     `json:"reproducible"`
+	Domain         string        `json:"domain"`
+	Decision       mpic.Decision `json:"ca_decision"`
+	Outcome        mpic.Outcome  `json:"ca_outcome"`
+	Reason         string        `json:"reason"`
+	FailingRemotes []string      `json:"failing_remotes"`
+	Note           string        `json:"note"`
+	Reproducible   bool          `json:"reproducible"`
 	Perspectives   []struct {
 		Vantage model.Vantage `json:"vantage"`
 		Primary bool          `json:"primary"`
-		State   string        `json:"state"`
+		State   mpic.State    `json:"state"`
 		Failing []string      `json:"failing_servers"`
-		Fault   string        `json:"fault"`
+		Fault   mpic.Fault    `json:"fault"`
 		Detail  string        `json:"fault_detail"`
 		Error   string        `json:"error"`
 	} `json:"perspectives"`
@@ -152,7 +152,7 @@ func runMPIC(t *testing.T, args []string) (map[string]mpicLine, int, string) {
 	return out, exitOf(err), stderr.String()
 }
 
-func (m mpicLine) perspective(label string) (state, fault, detail string, failing []string) {
+func (m mpicLine) perspective(label string) (state mpic.State, fault mpic.Fault, detail string, failing []string) {
 	for _, p := range m.Perspectives {
 		if p.Vantage.Label == label {
 			return p.State, p.Fault, p.Detail, p.Failing
@@ -171,9 +171,9 @@ func TestPerspectivesQuorum(t *testing.T) {
 	for _, tc := range []struct {
 		name     string
 		bad      map[netip.Addr]fixtures.Behaviour
-		decision string
-		failing  []string // failing remotes
-		primary  string   // the primary's state
+		decision mpic.Decision
+		failing  []string   // failing remotes
+		primary  mpic.State // the primary's state
 	}{
 		{"one bad remote", map[netip.Addr]fixtures.Behaviour{agentSource(3): fixtures.RefusedCAA}, mpic.Issue, []string{"r3"}, mpic.StateOK},
 		{"two bad remotes", map[netip.Addr]fixtures.Behaviour{agentSource(2): fixtures.RefusedCAA, agentSource(4): fixtures.DropCAA}, mpic.Refuse, []string{"r2", "r4"}, mpic.StateOK},
@@ -301,7 +301,10 @@ func TestPerspectivesFaults(t *testing.T) {
 	}
 	for _, d := range []string{"ok.test", "regional.test"} {
 		m := out[d]
-		want := map[string]struct{ fault, detail string }{
+		want := map[string]struct {
+			fault  mpic.Fault
+			detail string
+		}{
 			"down":     {mpic.FaultUnreachable, "connect"},
 			"hangs":    {mpic.FaultTimeout, "5s"},
 			"garbage":  {mpic.FaultBadResponse, "a login page"},

@@ -80,7 +80,7 @@ func setText(p catalog.Probe) string {
 	if p.Set == "" {
 		return "core"
 	}
-	return p.Set
+	return string(p.Set)
 }
 
 func writeCatalogMarkdown(w io.Writer) error {

@@ -68,7 +68,7 @@ type Answer struct {
 	Version string // the agent's caaprobe version, when it answered
 	// Records are the agent's records by domain name; nil with a Fault.
 	Records map[string]*runs.Record
-	Fault   string // an mpic.Fault* constant; "" when the agent answered
+	Fault   mpic.Fault // "" when the agent answered
 	Detail  string
 }
 
@@ -150,7 +150,7 @@ func retryAfter(v string) time.Duration {
 func (c *Client) one(ctx context.Context, i int, domains []string) Answer {
 	r := c.Remotes[i]
 	a := Answer{Remote: r, Vantage: r.Vantage}
-	fault := func(kind, format string, args ...any) Answer {
+	fault := func(kind mpic.Fault, format string, args ...any) Answer {
 		a.Records, a.Fault, a.Detail = nil, kind, report.CleanText(fmt.Sprintf(format, args...))
 		return a
 	}

@@ -52,7 +52,10 @@ func TestClientFaults(t *testing.T) {
 	// The limited agent's one request of its burst is spent first.
 	(&Client{Remotes: c.Remotes[3:4]}).Check(context.Background(), []string{"a.test"})
 	got := c.Check(context.Background(), []string{"a.test"})
-	want := []struct{ fault, detail string }{
+	want := []struct {
+		fault  mpic.Fault
+		detail string
+	}{
 		{mpic.FaultBadResponse, "larger than 1024 bytes"},
 		{mpic.FaultBadResponse, "0 results for 1 domains"},
 		{mpic.FaultBadResponse, "result 1 (a.test)"},

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"strings"
 	"testing"
+
+	"github.com/caaprobe/caaprobe/probes/model"
 )
 
 // FuzzParseRDATA feeds arbitrary RDATA through everything a server's answer
@@ -57,7 +59,7 @@ func FuzzParseRDATA(f *testing.F) {
 
 		for _, ca := range []string{"letsencrypt.org", r.Value} {
 			d := Evaluate(ca, []Record{r})
-			for _, got := range []string{d.Issue, d.Wildcard} {
+			for _, got := range []model.Permission{d.Issue, d.Wildcard} {
 				if got != Permitted && got != Forbidden {
 					t.Errorf("Evaluate(%q, %+v) = %+v", ca, r, d)
 				}

@@ -4,21 +4,22 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/caaprobe/caaprobe/probes/model"
 	"github.com/miekg/dns"
 )
 
 // Decision outcomes.
 const (
-	Permitted = "permitted"
-	Forbidden = "forbidden"
+	Permitted = model.PermissionPermitted
+	Forbidden = model.PermissionForbidden
 )
 
 // Decision is what a relevant CAA RRset lets one CA do: Issue for the name
 // itself, Wildcard for *.name. Reason is one human sentence that says which
 // properties decided.
 type Decision struct {
-	Issue    string
-	Wildcard string
+	Issue    model.Permission
+	Wildcard model.Permission
 	Reason   string
 }
 
@@ -128,7 +129,7 @@ func boulderTag(tag string) bool {
 // With exact set, the issuer must equal ca byte for byte (Boulder's
 // caaDomainMatches); otherwise case is ignored (RFC 8659 §4.2 names are
 // domain names).
-func decide(ca, tag string, props []Record, exact bool) (string, string) {
+func decide(ca, tag string, props []Record, exact bool) (model.Permission, string) {
 	var (
 		match       *Record // preferring a match without RFC 8657 conditions
 		conditional bool

@@ -4,6 +4,8 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/caaprobe/caaprobe/probes/model"
 )
 
 func TestEvaluate(t *testing.T) {
@@ -15,8 +17,8 @@ func TestEvaluate(t *testing.T) {
 		name     string
 		ca       string
 		rrset    []Record
-		issue    string
-		wildcard string
+		issue    model.Permission
+		wildcard model.Permission
 		reason   string // a piece of the Reason
 	}{
 		{"no records", le, nil, Permitted, Permitted, "no CAA records: any CA may issue"},
@@ -110,8 +112,8 @@ func TestEvaluateLetsEncrypt(t *testing.T) {
 	cases := []struct {
 		name            string
 		rrset           []Record
-		issue, wildcard string // Let's Encrypt's decision
-		strictIssue     string // RFC 8659's for the same records
+		issue, wildcard model.Permission // Let's Encrypt's decision
+		strictIssue     model.Permission // RFC 8659's for the same records
 		reason          string
 	}{
 		{"flag 1 on an unknown tag is critical", []Record{issue(le), {1, "tbs", "x"}}, Forbidden, Forbidden, Permitted,

@@ -44,14 +44,18 @@ const (
 	ProbeIDServer   model.ProbeID = "id-server"
 )
 
-// Probe sets: names that --probes accepts besides probe IDs. A set is data:
-// the probes whose Set field carries its name.
+// Set names a probe set: a name that --probes accepts besides probe IDs.
+// A set is data: the probes whose Set field carries its name ("" for the
+// core probes).
+type Set string
+
+// Probe sets.
 const (
 	// SetEDNS is the EDNS and opcode compliance probes (RFC 6891, RFC
 	// 8906). Part of the full plan, not of the CAA-only bulk plan.
-	SetEDNS = "edns"
+	SetEDNS Set = "edns"
 	// SetID is the CH TXT instance probes (hostname.bind, id.server).
-	SetID = "id"
+	SetID Set = "id"
 )
 
 // EDNS option codes the probes send.
@@ -98,7 +102,7 @@ type Probe struct {
 
 	// Set names the probe set the probe belongs to ("" for the core
 	// probes); --probes takes a set's name for all its probes.
-	Set string
+	Set Set
 	// NoNSID leaves out the NSID request every other EDNS query carries,
 	// so that the query is byte for byte what a CA's resolver sends (EDNS
 	// version 0, DO, 1232-byte buffer, no option at all): a server that
@@ -182,7 +186,7 @@ func (p Probe) Conformance() bool { return p.Set != "" }
 
 // SetProbes returns the IDs of the probes in set, in catalog order; nil
 // when no probe has that set.
-func SetProbes(set string) []model.ProbeID {
+func SetProbes(set Set) []model.ProbeID {
 	var out []model.ProbeID
 	for _, p := range Catalog {
 		if p.Set == set {
@@ -199,7 +203,7 @@ func ParsePlan(list string) ([]model.ProbeID, error) {
 	seen := map[model.ProbeID]bool{}
 	for _, item := range strings.Split(list, ",") {
 		item = strings.TrimSpace(item)
-		ids := SetProbes(item)
+		ids := SetProbes(Set(item))
 		if ids == nil {
 			if _, ok := ProbeByID(model.ProbeID(item)); !ok {
 				return nil, fmt.Errorf("unknown probe or probe set %q (see 'caaprobe probes')", item)

@@ -94,7 +94,7 @@ func TestRateLimitedServerIsNotAFault(t *testing.T) {
 	for _, d := range ds {
 		for _, f := range d.Findings {
 			if f.Severity == model.SeverityFail {
-				t.Errorf("%s: fail finding %s at %s (%s) from a rate-limiting server", d.Domain, f.Code, f.Addr, f.Detail)
+				t.Errorf("%s: fail finding %s at %s (%s) from a rate-limiting server", d.Domain, f.Code, f.Server.Addr, f.Detail)
 			}
 		}
 		for _, s := range d.Servers {

@@ -382,7 +382,7 @@ func (c *Checker) Check(ctx context.Context, domain string) *model.Domain {
 		}
 		info := infos[i]
 		n := &model.Name{Name: info.Name, Zone: info.Zone.Name, Exists: info.Exists, CNAME: info.CNAME, RRset: u.rrset,
-			AliasOf: aliasOf[info.Name], DNSSEC: string(u.dnssec), Err: errs[i]}
+			AliasOf: aliasOf[info.Name], DNSSEC: u.dnssec, Err: errs[i]}
 		d.Names = append(d.Names, n)
 		for _, sr := range u.servers {
 			key := sr.zone + "|" + sr.ns + "|" + sr.addr.String()
@@ -472,23 +472,23 @@ func (c *Checker) runUnit(ctx context.Context, info *discovery.Name, sem slots) 
 	for _, ns := range z.NS {
 		if ns.CNAME != "" {
 			u.zoneFindings = append(u.zoneFindings, model.Finding{Code: catalog.CodeNSIsCNAME,
-				Name: model.TrimDot(info.Name), Zone: model.TrimDot(z.Name), NS: model.TrimDot(ns.Name), Detail: fmt.Sprintf("NS %s is a CNAME to %s", model.TrimDot(ns.Name), model.TrimDot(ns.CNAME))})
+				Name: model.TrimDot(info.Name), Zone: model.TrimDot(z.Name), Server: model.ServerRef{NS: model.TrimDot(ns.Name)}, Detail: fmt.Sprintf("NS %s is a CNAME to %s", model.TrimDot(ns.Name), model.TrimDot(ns.CNAME))})
 		}
 		if ns.GlueMismatch != "" {
 			u.zoneFindings = append(u.zoneFindings, model.Finding{Code: catalog.CodeGlueMismatch,
-				Name: model.TrimDot(info.Name), Zone: model.TrimDot(z.Name), NS: model.TrimDot(ns.Name), Detail: ns.GlueMismatch})
+				Name: model.TrimDot(info.Name), Zone: model.TrimDot(z.Name), Server: model.ServerRef{NS: model.TrimDot(ns.Name)}, Detail: ns.GlueMismatch})
 		}
 		for _, l := range z.Lame() {
 			if l.NS == ns.Name {
 				// Seen by discovery, which then asked the next server.
 				u.zoneFindings = append(u.zoneFindings, model.Finding{Code: catalog.CodeLameServer,
-					Name: model.TrimDot(info.Name), Zone: model.TrimDot(z.Name), NS: model.TrimDot(ns.Name), Addr: l.Addr.String(),
+					Name: model.TrimDot(info.Name), Zone: model.TrimDot(z.Name), Server: model.ServerRef{NS: model.TrimDot(ns.Name), Addr: l.Addr},
 					Detail: "during discovery: " + l.Detail})
 			}
 		}
 		if len(ns.Addrs) == 0 {
 			u.zoneFindings = append(u.zoneFindings, model.Finding{Code: catalog.CodeNSUnresolvable,
-				Name: model.TrimDot(info.Name), Zone: model.TrimDot(z.Name), NS: model.TrimDot(ns.Name), Detail: fmt.Sprintf("%s has no address: %s", model.TrimDot(ns.Name), ns.Err)})
+				Name: model.TrimDot(info.Name), Zone: model.TrimDot(z.Name), Server: model.ServerRef{NS: model.TrimDot(ns.Name)}, Detail: fmt.Sprintf("%s has no address: %s", model.TrimDot(ns.Name), ns.Err)})
 			continue
 		}
 		for _, a := range ns.Addrs {

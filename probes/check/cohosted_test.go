@@ -16,8 +16,9 @@ import (
 func TestCoHostedChildren(t *testing.T) {
 	_, c := startLab(t, fixtures.Options{})
 	tests := []struct {
-		domain, dnssec string
-		outcome        model.Outcome
+		domain  string
+		dnssec  model.DNSSECStatus
+		outcome model.Outcome
 	}{
 		{"good.cohost.test", "secure", model.OutcomeOK},
 		{"www.good.cohost.test", "secure", model.OutcomeOK},
@@ -71,8 +72,8 @@ func TestUpwardReferralLame(t *testing.T) {
 		switch f.Code {
 		case catalog.CodeLameServer:
 			lame = append(lame, f)
-			if f.Addr != lameAddr {
-				t.Errorf("lame-server at %s, want only %s", f.Addr, lameAddr)
+			if f.Server.AddrText() != lameAddr {
+				t.Errorf("lame-server at %s, want only %s", f.Server.AddrText(), lameAddr)
 			}
 		case catalog.CodeGlueMismatch:
 			t.Errorf("false glue-mismatch: %s", f.Detail)

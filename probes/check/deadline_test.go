@@ -26,7 +26,7 @@ func signature(d *model.Domain) string {
 	}
 	var codes []string
 	for _, f := range d.Findings {
-		codes = append(codes, fmt.Sprintf("%s@%s/%s", f.Code, f.Addr, f.Probe))
+		codes = append(codes, fmt.Sprintf("%s@%s/%s", f.Code, f.Server.AddrText(), f.Probe))
 	}
 	slices.Sort(codes)
 	b.WriteString(strings.Join(codes, " "))

@@ -53,7 +53,7 @@ func dnssecIssues(d *model.Domain) map[string][]model.Issue {
 	return out
 }
 
-func nameStatus(d *model.Domain, name string) string {
+func nameStatus(d *model.Domain, name string) model.DNSSECStatus {
 	for _, n := range d.Names {
 		if strings.TrimSuffix(n.Name, ".") == name {
 			return n.DNSSEC
@@ -75,7 +75,7 @@ func TestDNSSECPerServerAndSpelling(t *testing.T) {
 	}
 	tests := []struct {
 		domain string
-		status string // the name's DNSSEC state in the report
+		status model.DNSSECStatus // the name's DNSSEC state in the report
 		want   []want
 	}{
 		{"signed.test", "secure", []want{{0, "caa", "", ""}, {0, "caa-upper", "", ""}, {0, "caa-0x20", "", ""}, {0, "caa-tcp", "", ""}, {0, "dnskey", "", ""}}},
@@ -378,7 +378,7 @@ func TestDNSSECAlgorithmsAndLimits(t *testing.T) {
 				t.Fatal(d.Err)
 			}
 			for name, want := range tc.status {
-				if got := nameStatus(d, name); got != want {
+				if got := nameStatus(d, name); string(got) != want {
 					t.Errorf("%s: DNSSEC %q, want %q", name, got, want)
 				}
 			}

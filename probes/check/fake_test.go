@@ -95,10 +95,10 @@ func TestEngineOverFake(t *testing.T) {
 			}
 			var atBad, atOther []string
 			for _, f := range d.Findings {
-				if f.Addr == bad.Addr().String() {
+				if f.Server.AddrText() == bad.Addr().String() {
 					atBad = append(atBad, string(f.Code))
 				} else if f.Severity == model.SeverityFail {
-					atOther = append(atOther, string(f.Code)+"@"+f.Addr)
+					atOther = append(atOther, string(f.Code)+"@"+f.Server.AddrText())
 				}
 			}
 			if len(atOther) > 0 {

@@ -412,7 +412,7 @@ func TestChaosDeterministic(t *testing.T) {
 			n++
 			var fs []string
 			for _, f := range d.Findings {
-				fs = append(fs, f.NS+"/"+f.Addr+"/"+string(f.Probe)+"/"+string(f.Code))
+				fs = append(fs, f.Server.NS+"/"+f.Server.AddrText()+"/"+string(f.Probe)+"/"+string(f.Code))
 			}
 			sort.Strings(fs)
 			fs = compactStrings(fs)

@@ -73,7 +73,7 @@ func TestLabCases(t *testing.T) {
 			if string(d.Outcome) != tc.Outcome {
 				t.Errorf("outcome %q, want %q (%s)", d.Outcome, tc.Outcome, d.Explanation)
 			}
-			if tc.Policy != "" && (d.Policy == nil || d.Policy.Issue != tc.Policy) {
+			if tc.Policy != "" && (d.Policy == nil || string(d.Policy.Issue) != tc.Policy) {
 				t.Errorf("policy %+v, want issue %s", d.Policy, tc.Policy)
 			}
 			// Servers that misbehave on purpose: a behaviour other than
@@ -100,8 +100,8 @@ func TestLabCases(t *testing.T) {
 						continue
 					}
 					found = true
-					if len(bad) > 0 && !bad[f.Addr] && f.Severity == model.SeverityFail {
-						t.Errorf("%s reported at %s, which is not a misbehaving server of %s", code, f.Addr, tc.Zone)
+					if len(bad) > 0 && !bad[f.Server.AddrText()] && f.Severity == model.SeverityFail {
+						t.Errorf("%s reported at %s, which is not a misbehaving server of %s", code, f.Server.AddrText(), tc.Zone)
 					}
 				}
 				if !found {
@@ -109,8 +109,8 @@ func TestLabCases(t *testing.T) {
 				}
 			}
 			for _, f := range d.Findings {
-				if f.Severity == model.SeverityFail && !bad[f.Addr] && !expected[string(f.Code)] {
-					t.Errorf("unexpected fail finding: %s at %s (%s) %s", f.Code, f.Addr, f.Probe, f.Detail)
+				if f.Severity == model.SeverityFail && !bad[f.Server.AddrText()] && !expected[string(f.Code)] {
+					t.Errorf("unexpected fail finding: %s at %s (%s) %s", f.Code, f.Server.AddrText(), f.Probe, f.Detail)
 				}
 			}
 			if len(tc.Expect) == 0 && d.Verdict != model.VerdictPass {
@@ -126,7 +126,7 @@ func TestLabCases(t *testing.T) {
 func codes(d *model.Domain) []string {
 	var out []string
 	for _, f := range d.Findings {
-		out = append(out, string(f.Code)+"@"+f.Addr+"/"+string(f.Probe))
+		out = append(out, string(f.Code)+"@"+f.Server.AddrText()+"/"+string(f.Probe))
 	}
 	return out
 }
@@ -158,7 +158,9 @@ func TestRelevantNamesClimb(t *testing.T) {
 func TestPolicyLine(t *testing.T) {
 	_, c := startLab(t, fixtures.Options{})
 	tests := []struct {
-		domain, issue, relevant string
+		domain   string
+		issue    model.Permission
+		relevant string
 	}{
 		{"ok.test", "permitted", "ok.test"},
 		{"*.ok.test", "permitted", "ok.test"},

@@ -2,7 +2,6 @@ package check
 
 import (
 	"fmt"
-	"strings"
 
 	"github.com/caaprobe/caaprobe/probes/input"
 	"github.com/caaprobe/caaprobe/probes/judge"
@@ -47,16 +46,16 @@ func localError(d *model.Domain, mark int64) error {
 }
 
 // IsLocalError reports whether a domain was not judged because of a local
-// error of this host (its Err says so).
+// error of this host (its Cause is one).
 func IsLocalError(d *model.Domain) bool {
-	return d != nil && strings.HasPrefix(d.Err, model.ErrLocal.Error())
+	return d != nil && model.IsLocal(d.Cause)
 }
 
 // notJudged is the domain of item it when a local error spoiled its
 // check: no matrix and no finding, since any of them may rest on an
 // exchange that failed here; verdict error with the cause.
 func notJudged(it input.Item, err error) *model.Domain {
-	d := &model.Domain{Domain: it.Name, Source: it.Source, Err: err.Error()}
+	d := &model.Domain{Domain: it.Name, Source: it.Source, Err: err.Error(), Cause: err}
 	judge.Summarise(d)
 	d.Explanation = "Not checked: " + err.Error() + ". Nothing is concluded about the servers."
 	return d

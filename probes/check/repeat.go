@@ -68,8 +68,9 @@ func Merge(tries []*model.Domain) *model.Domain {
 // lookup a CA's message names).
 func Tally(tries []*model.Domain, keep func(*model.Domain, model.Finding) bool) []model.RepeatFault {
 	type key struct {
-		server, zone, name string
-		code               model.Code
+		server     model.ServerRef
+		zone, name string
+		code       model.Code
 	}
 	at := map[key]int{}
 	var out []model.RepeatFault
@@ -79,10 +80,7 @@ func Tally(tries []*model.Domain, keep func(*model.Domain, model.Finding) bool) 
 			if f.Severity != model.SeverityFail || keep != nil && !keep(d, f) {
 				continue
 			}
-			k := key{zone: f.Zone, name: f.Name, code: f.Code}
-			if f.NS != "" {
-				k.server = f.NS + " (" + f.Addr + ")"
-			}
+			k := key{server: f.Server, zone: f.Zone, name: f.Name, code: f.Code}
 			if seen[k] {
 				continue
 			}

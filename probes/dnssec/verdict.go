@@ -1,29 +1,35 @@
 package dnssec
 
-import "fmt"
+import (
+	"fmt"
 
-// Status is what a validating resolver concludes from a reply.
-type Status string
+	"github.com/caaprobe/caaprobe/probes/model"
+)
+
+// Status is what a validating resolver concludes from a reply: the
+// model's DNSSECStatus, so a name's state is the validator's with no
+// conversion.
+type Status = model.DNSSECStatus
 
 const (
 	// StatusSecure: the reply validates from the trusted keys.
-	StatusSecure Status = "secure"
+	StatusSecure = model.DNSSECSecure
 	// StatusBogus: the reply is signed or carries a denial, and it does not
 	// validate. A validating resolver answers SERVFAIL.
-	StatusBogus Status = "bogus"
+	StatusBogus = model.DNSSECBogus
 	// StatusMissing: the zone is signed but the reply lacks an RRSIG or a
 	// denial of existence. A validating resolver answers SERVFAIL too; it is
 	// kept apart from bogus because the fix differs (the server drops DNSSEC
 	// records instead of making wrong ones).
-	StatusMissing Status = "missing"
+	StatusMissing = model.DNSSECMissing
 	// StatusInsecure: there is nothing to validate against (no DS, only
 	// unsupported algorithms, opt-out) or nothing to validate (an RCODE that
 	// carries no data). A validating resolver accepts the reply as is.
-	StatusInsecure Status = "insecure"
+	StatusInsecure = model.DNSSECInsecure
 	// StatusIndeterminate: no trust anchor covers the tree in use (RFC
 	// 4033 §5), for example a private root checked with IANA's anchor.
 	// Nothing can be said for or against the replies; they are not judged.
-	StatusIndeterminate Status = "indeterminate"
+	StatusIndeterminate = model.DNSSECIndeterminate
 )
 
 // Reason says why a Verdict has its Status. Reasons are stable strings that

@@ -198,7 +198,7 @@ func (w *Writer) Write(d *model.Domain) (string, error) {
 	}
 	w.mu.Lock()
 	w.entries = append(w.entries, indexEntry{domain: d.Domain, verdict: string(d.Verdict), outcome: string(d.Outcome),
-		folder: name, failing: failingServers(d)})
+		folder: name, failing: model.Labels(d.FailingServers())})
 	w.mu.Unlock()
 	return path, nil
 }

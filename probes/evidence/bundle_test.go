@@ -56,7 +56,7 @@ func TestWriteBundle(t *testing.T) {
 		t.Fatal(err)
 	}
 	d := fakeDomain(t, "notimp.test")
-	d.Names = []*model.Name{{Name: "notimp.test.", Zone: "notimp.test.", Failing: []string{"ns1.notimp.test (127.0.0.13)"}}}
+	d.Names = []*model.Name{{Name: "notimp.test.", Zone: "notimp.test.", Failing: []model.ServerRef{{NS: "ns1.notimp.test", Addr: netip.MustParseAddr("127.0.0.13")}}}}
 	path, err := w.Write(d)
 	if err != nil {
 		t.Fatal(err)

@@ -44,11 +44,11 @@ func writeSummary(b *bytes.Buffer, d *model.Domain, run *model.Run) {
 	if first, last := TimeSpan(d); !first.IsZero() {
 		fmt.Fprintf(b, "| Checked | %s to %s |\n", first.UTC().Format(TimeFormat), last.UTC().Format(TimeFormat))
 	}
-	if failing := failingServers(d); len(failing) > 0 {
-		fmt.Fprintf(b, "| Failing servers | %s |\n", cell(strings.Join(failing, ", ")))
+	if failing := d.FailingServers(); len(failing) > 0 {
+		fmt.Fprintf(b, "| Failing servers | %s |\n", cell(strings.Join(model.Labels(failing), ", ")))
 	}
 	if p := d.Policy; p != nil {
-		fmt.Fprintf(b, "| Policy for %s | issue %s, wildcard %s: %s |\n", cell(p.CA), cell(p.Issue), cell(p.Wildcard), cell(p.Reason))
+		fmt.Fprintf(b, "| Policy for %s | issue %s, wildcard %s: %s |\n", cell(p.CA), cell(p.Issue.String()), cell(p.Wildcard.String()), cell(p.Reason))
 	}
 	if d.Source != "" {
 		fmt.Fprintf(b, "| Input | %s |\n", cell(report.DescribeSource(d.Source)))
@@ -77,8 +77,8 @@ func writeRepeat(b *bytes.Buffer, rep *model.Repeat) {
 	}
 	fmt.Fprintf(b, "\n| Server | Name | Finding | Tries | First in try | Probe | Detail |\n|---|---|---|---|---|---|---|\n")
 	for _, f := range rep.Faults {
-		where := f.Server
-		if where == "" {
+		where := f.Server.String()
+		if f.Server.IsZero() {
 			where = model.TrimDot(f.Zone)
 		}
 		fmt.Fprintf(b, "| %s | %s | %s | %d/%d | %d | %s | %s |\n", cell(where), cell(f.Name), cell(string(f.Code)), f.Seen, rep.Tries,
@@ -88,9 +88,8 @@ func writeRepeat(b *bytes.Buffer, rep *model.Repeat) {
 		if f.Result == nil || f.Result.Exchange == nil {
 			continue
 		}
-		fmt.Fprintf(b, "\n### %s %s in try %d\n", report.MarkdownInline(f.Server), report.MarkdownInline(string(f.Code)), f.First)
-		ns, _, _ := strings.Cut(f.Server, " (")
-		writeBlock(b, f.Result.Exchange, Meta{Probe: f.Result.Probe, NS: ns})
+		fmt.Fprintf(b, "\n### %s %s in try %d\n", report.MarkdownInline(f.Server.String()), report.MarkdownInline(string(f.Code)), f.First)
+		writeBlock(b, f.Result.Exchange, Meta{Probe: f.Result.Probe, NS: f.Server.NS})
 	}
 }
 
@@ -164,18 +163,6 @@ func TimeSpan(d *model.Domain) (first, last time.Time) {
 	return first, last
 }
 
-func failingServers(d *model.Domain) []string {
-	var out []string
-	for _, n := range d.Names {
-		for _, s := range n.Failing {
-			if !slices.Contains(out, s) {
-				out = append(out, s)
-			}
-		}
-	}
-	return out
-}
-
 func writeProvider(b *bytes.Buffer, d *model.Domain) {
 	gs := report.GroupFindings(d.Findings, false)
 	if len(gs) == 0 {
@@ -185,12 +172,8 @@ func writeProvider(b *bytes.Buffer, d *model.Domain) {
 	num := exchangeNumbers(d)
 	fmt.Fprintf(b, "\n## What to tell the provider\n")
 	for _, g := range gs {
-		code, ns, addr := g.Finding.Code, g.Finding.NS, g.Finding.Addr
+		code, where := g.Finding.Code, g.Finding.Server.String()
 		info := catalog.Info(code)
-		where := ns
-		if addr != "" {
-			where = fmt.Sprintf("%s (%s)", ns, addr)
-		}
 		fmt.Fprintf(b, "\n### %s: %s at %s\n\n", strings.ToUpper(string(info.Severity)), report.MarkdownInline(string(code)), report.MarkdownInline(where))
 		fmt.Fprintf(b, "**What the server did.** %s", report.MarkdownInline(info.Summary))
 		if len(g.Details) > 0 {
@@ -338,7 +321,7 @@ func writeInstanceNotes(b *bytes.Buffer, d *model.Domain) {
 	var lines []string
 	for _, s := range d.Servers {
 		if note := report.InstanceNote(s); note != "" {
-			lines = append(lines, fmt.Sprintf("- %s (%s): %s\n", report.MarkdownInline(model.TrimDot(s.NS)), s.Addr, report.MarkdownInline(note)))
+			lines = append(lines, fmt.Sprintf("- %s: %s\n", report.MarkdownInline(s.Ref().String()), report.MarkdownInline(note)))
 		}
 	}
 	if len(lines) == 0 {

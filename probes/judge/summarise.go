@@ -22,7 +22,7 @@ func Summarise(d *model.Domain) {
 				if is.Code == catalog.CodeFamilyUnreachable {
 					// A fact about this host, said once for the domain
 					// below rather than on every probe of every server.
-					label := fmt.Sprintf("%s (%s)", strings.TrimSuffix(s.NS, "."), s.Addr)
+					label := s.Ref().String()
 					if !slices.Contains(untested, label) {
 						untested = append(untested, label)
 					}
@@ -30,7 +30,7 @@ func Summarise(d *model.Domain) {
 				}
 				d.Findings = append(d.Findings, model.Finding{
 					Code: is.Code, Severity: catalog.Info(is.Code).Severity, Name: strings.TrimSuffix(r.Name, "."),
-					Zone: strings.TrimSuffix(s.Zone, "."), NS: strings.TrimSuffix(s.NS, "."), Addr: s.Addr.String(),
+					Zone: strings.TrimSuffix(s.Zone, "."), Server: s.Ref(),
 					Probe: r.Probe, Detail: is.Detail, Result: r,
 				})
 			}

@@ -201,7 +201,7 @@ func stateOf(d *model.Domain, took time.Duration, now time.Time) *domainState {
 			s.outcome = o
 		}
 	}
-	var failing []string
+	var failing []model.ServerRef
 	for _, n := range d.Names {
 		for _, f := range n.Failing {
 			if !slices.Contains(failing, f) {

@@ -166,7 +166,7 @@ func checkDomain(t *testing.T, mfs map[string]*dto.MetricFamily, d *model.Domain
 			t.Errorf("%s: outcome %s = %v, want %v (outcome %q)", d.Domain, s.labels["outcome"], s.value, want, d.Outcome)
 		}
 	}
-	failing := map[string]bool{}
+	failing := map[model.ServerRef]bool{}
 	for _, n := range d.Names {
 		for _, f := range n.Failing {
 			failing[f] = true
@@ -304,8 +304,8 @@ func TestObserveAgain(t *testing.T) {
 	srv := httptest.NewServer(m.Handler())
 	defer srv.Close()
 	d := &model.Domain{Domain: "example.test", Verdict: model.VerdictFail, Outcome: model.OutcomeServfail,
-		Names: []*model.Name{{Name: "example.test.", Failing: []string{"ns1 (192.0.2.1)", "ns2 (192.0.2.2)"}},
-			{Name: "test.", Failing: []string{"ns1 (192.0.2.1)"}}},
+		Names: []*model.Name{{Name: "example.test.", Failing: []model.ServerRef{ref("ns1", "192.0.2.1"), ref("ns2", "192.0.2.2")}},
+			{Name: "test.", Failing: []model.ServerRef{ref("ns1", "192.0.2.1")}}},
 		Findings: []model.Finding{{Code: catalog.CodeRcodeNotimp, Severity: model.SeverityFail},
 			{Code: catalog.CodeRcodeNotimp, Severity: model.SeverityFail}, {Code: "made-up-by-a-newer-version", Severity: "odd"}},
 		Servers: []*model.Server{{Results: []*model.Result{{Exchange: &model.Exchange{Attempts: 3}, Fallback: &model.Exchange{Attempts: 1}},
@@ -397,7 +397,7 @@ func benchDomains(n int) []*model.Domain {
 			Servers: []*model.Server{{Results: []*model.Result{{Exchange: &model.Exchange{Attempts: 1}}}}}}
 		if i%10 == 0 {
 			d.Verdict, d.Outcome = model.VerdictFail, model.OutcomeServfail
-			d.Names[0].Failing = []string{"ns1.provider.example (192.0.2.1)"}
+			d.Names[0].Failing = []model.ServerRef{ref("ns1.provider.example", "192.0.2.1")}
 			d.Findings = []model.Finding{{Code: catalog.CodeTimeout, Severity: model.SeverityFail},
 				{Code: catalog.CodeEDNSIntolerant, Severity: model.SeverityWarn}}
 		}
@@ -441,4 +441,8 @@ func BenchmarkObserve(b *testing.B) {
 		m.Observe(ds[i%len(ds)], time.Second)
 		i++
 	}
+}
+
+func ref(ns, addr string) model.ServerRef {
+	return model.ServerRef{NS: ns, Addr: netip.MustParseAddr(addr)}
 }

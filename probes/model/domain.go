@@ -51,6 +51,10 @@ type Domain struct {
 	Policy      *Policy
 	Explanation string
 	Err         string
+	// Cause is the error Err says, when the engine had one as an error
+	// (a local error of this host, which errors.Is tells apart); nil
+	// otherwise, and in a domain read back from JSON (not serialized).
+	Cause error
 	// Resolver holds what a real validating resolver said, name by name,
 	// when the run was given one (check --resolver); nil otherwise.
 	Resolver []ResolverCheck
@@ -78,13 +82,13 @@ type Name struct {
 	// Ignored: the CA's walk does not read this name (it is above the
 	// closest CAA RRset), so its outcome is not the domain's.
 	Ignored bool
-	Failing []string // "ns (addr)" of servers whose CAA path fails
-	Working []string
-	RRset   []*dns.CAA // CAA RRset as a working server gave it
+	Failing []ServerRef // servers whose CAA path fails
+	Working []ServerRef // servers whose reply the resolver takes
+	RRset   []*dns.CAA  // CAA RRset as a working server gave it
 	Err     string
 	// DNSSEC is the zone's chain status from the trust anchor: secure,
-	// insecure, bogus or missing ("" when not validated).
-	DNSSEC string
+	// insecure, bogus, missing or indeterminate ("" when not validated).
+	DNSSEC DNSSECStatus
 }
 
 // Server is one address of one NS name of one zone.
@@ -103,19 +107,20 @@ type Finding struct {
 	Severity Severity
 	Name     string // relevant name
 	Zone     string
-	NS       string
-	Addr     string
-	Probe    ProbeID
-	Detail   string
-	Result   *Result // the exchange that shows it; nil for zone-level findings
+	// Server is the server address it is about; NS only for an NS name
+	// without an address, zero for a zone-level finding.
+	Server ServerRef
+	Probe  ProbeID
+	Detail string
+	Result *Result // the exchange that shows it; nil for zone-level findings
 }
 
 // Policy answers "may this CA issue?" apart from server conformance.
 type Policy struct {
 	CA       string
 	Name     string
-	Issue    string // permitted, forbidden, varies (depends on the server asked), unknown (the lookup fails)
-	Wildcard string
+	Issue    Permission // permitted, forbidden, varies (depends on the server asked), unknown (the lookup fails)
+	Wildcard Permission
 	Relevant string // the name whose RRset decided; "" when none or the lookup failed
 	Reason   string
 }
@@ -164,7 +169,7 @@ type Repeat struct {
 
 // RepeatFault is one fail finding of one server (or zone) over the tries.
 type RepeatFault struct {
-	Server string // "ns (addr)"; "" for a zone-level finding
+	Server ServerRef // zero for a zone-level finding
 	Zone   string
 	Name   string
 	Code   Code

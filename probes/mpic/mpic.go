@@ -29,40 +29,57 @@ import (
 	"github.com/caaprobe/caaprobe/probes/report"
 )
 
+// Outcome is the CA's outcome for a domain checked from several vantage
+// points (the JSON's "outcome").
+type Outcome string
+
+// Decision is the CA's decision in its own words (the JSON's "decision").
+type Decision string
+
+// State is how a CA's lookup from one perspective goes (the JSON's
+// perspectives[].state, and primary_state).
+type State string
+
+// Fault is why a perspective returned no usable result (the JSON's
+// perspectives[].fault).
+type Fault string
+
 // The CA's outcome for a domain checked from several vantage points.
 const (
-	Pass    = "pass"    // issuance goes ahead: the primary and enough remotes succeed
-	Fail    = "fail"    // issuance fails: the primary fails, more remotes than the quorum allows, or one region only
-	AtRisk  = "at-risk" // passes now, but fails if the perspectives that may fail (intermittent, not checked) do
-	Unknown = "unknown" // the primary did not check this domain
+	Pass    Outcome = "pass"    // issuance goes ahead: the primary and enough remotes succeed
+	Fail    Outcome = "fail"    // issuance fails: the primary fails, more remotes than the quorum allows, or one region only
+	AtRisk  Outcome = "at-risk" // passes now, but fails if the perspectives that may fail (intermittent, not checked) do
+	Unknown Outcome = "unknown" // the primary did not check this domain
 )
 
 // The CA's decision, in its own words.
 const (
-	Issue  = "issue"
-	Refuse = "refuse"
+	Issue  Decision = "issue"
+	Refuse Decision = "refuse"
+	// DecisionUnknown: the primary did not check this domain.
+	DecisionUnknown Decision = "unknown"
 )
 
 // Perspective states.
 const (
-	StateOK      = "ok"
-	StateFail    = "fail"     // does not corroborate: servfail, or the agent gave no usable answer
-	StateMayFail = "may-fail" // intermittent, or not checked here
+	StateOK      State = "ok"
+	StateFail    State = "fail"     // does not corroborate: servfail, or the agent gave no usable answer
+	StateMayFail State = "may-fail" // intermittent, or not checked here
 )
 
 // Why a perspective returned no usable result. Each counts as a
 // non-corroborating perspective, as an unreachable perspective does at
 // the CA.
 const (
-	FaultUnreachable = "unreachable"
-	FaultTimeout     = "timed out"
-	FaultVersion     = "protocol version"
-	FaultBadResponse = "bad response"
-	FaultAuth        = "not authorised"
-	FaultRefused     = "refused" // the agent answered with an error (rate limit, bad request)
+	FaultUnreachable Fault = "unreachable"
+	FaultTimeout     Fault = "timed out"
+	FaultVersion     Fault = "protocol version"
+	FaultBadResponse Fault = "bad response"
+	FaultAuth        Fault = "not authorised"
+	FaultRefused     Fault = "refused" // the agent answered with an error (rate limit, bad request)
 	// FaultForbidden: the perspective read a CAA policy that forbids the
 	// CA (a stale or regional RRset at a remote): it does not corroborate.
-	FaultForbidden = "forbidden by CAA"
+	FaultForbidden Fault = "forbidden by CAA"
 )
 
 // RIRs are the five Regional Internet Registries, the regions the
@@ -114,7 +131,7 @@ func MinRemotes(date time.Time) int {
 type Input struct {
 	Vantage model.Vantage
 	Domain  *model.Domain // nil with a Fault
-	Fault   string        // one of the Fault constants; "" with a Domain
+	Fault   Fault         // one of the Fault constants; "" with a Domain
 	Detail  string        // the fault in words, as the primary saw it
 }
 
@@ -137,16 +154,16 @@ type Perspective struct {
 	Outcome model.Outcome // the resolver outcome this vantage predicts
 	// State is how a CA's lookup from here goes (StateOK, StateFail,
 	// StateMayFail).
-	State   string
-	Failing []string      // failing servers, "ns (addr)"
-	Domain  *model.Domain // nil when Fault is set
-	Fault   string
+	State   State
+	Failing []model.ServerRef // failing servers
+	Domain  *model.Domain     // nil when Fault is set
+	Fault   Fault
 	Detail  string
 }
 
 // ServerSeen is one failing server and the vantage points that see it fail.
 type ServerSeen struct {
-	Server   string   // "ns (addr)"
+	Server   model.ServerRef
 	Vantages []string // labels, primary first
 	NSID     map[string]string
 	// Working are the vantages that reached it without failing: a server
@@ -158,7 +175,7 @@ type ServerSeen struct {
 // perspectives disagree: what each perspective got from that server for
 // that probe (an RCODE, "timeout", ...; "" when it did not ask).
 type Difference struct {
-	Server string // "ns (addr)"
+	Server model.ServerRef
 	Name   string // the relevant name asked
 	Probe  model.ProbeID
 	Status map[string]string // vantage label -> status
@@ -176,9 +193,9 @@ type Result struct {
 	Allowed        int // remote failures the quorum allows
 	FailingRemotes []string
 	MayFailRemotes []string
-	PrimaryState   string
-	Outcome        string
-	Decision       string // Issue, Refuse or Unknown
+	PrimaryState   State
+	Outcome        Outcome
+	Decision       Decision // Issue, Refuse or DecisionUnknown
 	Reason         string
 	Servers        []ServerSeen
 	Differences    []Difference
@@ -210,14 +227,14 @@ func Judge(domain string, ins []Input, opt Options) *Result {
 		}
 		configured[v.Label] = v
 	}
-	m := &Result{Domain: domain, Primary: primary, Date: opt.Date, Decision: Unknown}
+	m := &Result{Domain: domain, Primary: primary, Date: opt.Date, Decision: DecisionUnknown}
 	byLabel := map[string]*Perspective{}
 	for _, in := range ins {
 		v := report.CleanVantage(in.Vantage)
 		if c, ok := configured[v.Label]; ok && c.RIR != "" {
 			v.RIR = c.RIR
 		}
-		p := &Perspective{Vantage: v, Primary: v.Label == primary, Fault: report.CleanText(in.Fault),
+		p := &Perspective{Vantage: v, Primary: v.Label == primary, Fault: Fault(report.CleanText(string(in.Fault))),
 			Detail: report.CleanText(in.Detail)}
 		switch d := in.Domain; {
 		case d == nil:
@@ -244,7 +261,7 @@ func Judge(domain string, ins []Input, opt Options) *Result {
 			p.Domain, p.Verdict, p.Outcome = d, d.Verdict, d.Outcome
 			for _, n := range d.Names {
 				for _, s := range n.Failing {
-					if s = report.CleanText(s); !slices.Contains(p.Failing, s) {
+					if s.NS, s.Instance = report.CleanText(s.NS), report.CleanText(s.Instance); !slices.Contains(p.Failing, s) {
 						p.Failing = append(p.Failing, s)
 					}
 				}
@@ -383,7 +400,7 @@ func faultText(p *Perspective) string {
 	if p.Detail != "" {
 		return fmt.Sprintf(" (%s: %s)", p.Fault, p.Detail)
 	}
-	return " (" + p.Fault + ")"
+	return " (" + string(p.Fault) + ")"
 }
 
 func listOrNone(l []string) string {
@@ -393,21 +410,12 @@ func listOrNone(l []string) string {
 	return strings.Join(l, ", ")
 }
 
-// ServerLabel names a server as the findings and the failing lists do.
-func ServerLabel(ns, addr string) string {
-	ns = model.TrimDot(ns)
-	if addr == "" {
-		return ns
-	}
-	return fmt.Sprintf("%s (%s)", ns, addr)
-}
-
 // failingServers lists each server that fails from some vantage, with the
 // vantages that see it fail (and the NSID its replies carried there, when
 // they carried one) and those that do not.
 func failingServers(ps []*Perspective) []ServerSeen {
 	var out []ServerSeen
-	index := map[string]int{}
+	index := map[model.ServerRef]int{}
 	for _, p := range ps {
 		for _, s := range p.Failing {
 			i, ok := index[s]
@@ -432,27 +440,27 @@ func failingServers(ps []*Perspective) []ServerSeen {
 	return out
 }
 
-func probed(d *model.Domain, label string) bool {
+func probed(d *model.Domain, ref model.ServerRef) bool {
 	if d == nil {
 		return false
 	}
 	for _, s := range d.Servers {
-		if ServerLabel(s.NS, s.Addr.String()) == label {
+		if s.Ref() == ref {
 			return true
 		}
 	}
 	return false
 }
 
-// nsidOf finds the NSID (RFC 5001) in any reply of the server called
-// label: anycast sites name themselves there, which tells a provider
+// nsidOf finds the NSID (RFC 5001) in any reply of the server ref:
+// anycast sites name themselves there, which tells a provider
 // which instance is broken. Empty when the replies carry none.
-func nsidOf(d *model.Domain, label string) string {
+func nsidOf(d *model.Domain, ref model.ServerRef) string {
 	if d == nil {
 		return ""
 	}
 	for _, s := range d.Servers {
-		if ServerLabel(s.NS, s.Addr.String()) != label {
+		if s.Ref() != ref {
 			continue
 		}
 		for _, r := range s.Results {
@@ -475,8 +483,9 @@ const maxDifferences = 64
 // instance that answers differently.
 func differences(ps []*Perspective) []Difference {
 	type key struct {
-		server, name string
-		probe        model.ProbeID
+		server model.ServerRef
+		name   string
+		probe  model.ProbeID
 	}
 	var keys []key
 	cells := map[key]*Difference{}
@@ -487,12 +496,12 @@ func differences(ps []*Perspective) []Difference {
 		}
 		with = append(with, p)
 		for _, s := range p.Domain.Servers {
-			label := ServerLabel(s.NS, s.Addr.String())
+			ref := s.Ref()
 			for _, r := range s.Results {
-				k := key{label, model.TrimDot(r.Name), r.Probe}
+				k := key{ref, model.TrimDot(r.Name), r.Probe}
 				c := cells[k]
 				if c == nil {
-					c = &Difference{Server: label, Name: k.name, Probe: r.Probe, Status: map[string]string{}, Sources: map[string]string{}}
+					c = &Difference{Server: ref, Name: k.name, Probe: r.Probe, Status: map[string]string{}, Sources: map[string]string{}}
 					cells[k] = c
 					keys = append(keys, k)
 				}

@@ -1,6 +1,7 @@
 package mpic
 
 import (
+	"net/netip"
 	"strings"
 	"testing"
 	"time"
@@ -8,7 +9,7 @@ import (
 	"github.com/caaprobe/caaprobe/probes/model"
 )
 
-func dom(outcome string, failing ...string) *model.Domain {
+func dom(outcome string, failing ...model.ServerRef) *model.Domain {
 	v := model.VerdictPass
 	if outcome != "ok" {
 		v = model.VerdictFail
@@ -35,7 +36,7 @@ func set(rirs []string, bad, fault map[string]bool) ([]Input, Options) {
 		case fault[label]:
 			ins = append(ins, Input{Vantage: vant(label, ""), Fault: FaultTimeout, Detail: "no answer within 2s"})
 		case bad[label]:
-			ins = append(ins, Input{Vantage: vant(label, ""), Domain: dom("servfail", "ns1.x.test (127.0.0.10)")})
+			ins = append(ins, Input{Vantage: vant(label, ""), Domain: dom("servfail", model.ServerRef{NS: "ns1.x.test", Addr: netip.MustParseAddr("127.0.0.10")})})
 		default:
 			ins = append(ins, Input{Vantage: vant(label, ""), Domain: dom("ok")})
 		}
@@ -50,7 +51,7 @@ func TestQuorumAndOrder(t *testing.T) {
 		name       string
 		rirs       []string
 		bad, fault map[string]bool
-		want       string
+		want       Decision
 		inReason   string
 	}{
 		{"healthy", five, nil, nil, Issue, "0 of 5 remotes fail"},
@@ -82,7 +83,7 @@ func TestQuorumAndOrder(t *testing.T) {
 func TestFailingServerNamed(t *testing.T) {
 	ins, opt := set(five, map[string]bool{"r3": true}, nil)
 	m := Judge("x.test", ins, opt)
-	if len(m.Servers) != 1 || m.Servers[0].Server != "ns1.x.test (127.0.0.10)" || len(m.Servers[0].Vantages) != 1 || m.Servers[0].Vantages[0] != "r3" {
+	if len(m.Servers) != 1 || m.Servers[0].Server.String() != "ns1.x.test (127.0.0.10)" || len(m.Servers[0].Vantages) != 1 || m.Servers[0].Vantages[0] != "r3" {
 		t.Errorf("failing servers %+v: want ns1.x.test failing from r3 only", m.Servers)
 	}
 }

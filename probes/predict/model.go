@@ -56,8 +56,8 @@ type Name struct {
 	// on servfail. When FailsFirst is set, only the answers a lookup that
 	// does not fail can return.
 	Variants []Variant
-	Working  []string // servers whose reply the resolver takes
-	Failing  []string // servers the resolver routes around (or fails on)
+	Working  []model.ServerRef // servers whose reply the resolver takes
+	Failing  []model.ServerRef // servers the resolver routes around (or fails on)
 	// FailsFirst are servers that make a lookup fail when the resolver
 	// happens to ask them first, although other servers answer: some
 	// lookups fail and the others return Variants.

@@ -45,9 +45,9 @@ func CleanDomain(d *model.Domain) *model.Domain {
 	c.Names = nil
 	for _, n := range d.Names {
 		cn := *n
-		cn.Name, cn.Zone, cn.CNAME, cn.AliasOf, cn.Err, cn.DNSSEC = CleanText(n.Name), CleanText(n.Zone), CleanText(n.CNAME), CleanText(n.AliasOf), CleanText(n.Err), CleanText(n.DNSSEC)
+		cn.Name, cn.Zone, cn.CNAME, cn.AliasOf, cn.Err, cn.DNSSEC = CleanText(n.Name), CleanText(n.Zone), CleanText(n.CNAME), CleanText(n.AliasOf), CleanText(n.Err), model.DNSSECStatus(CleanText(string(n.DNSSEC)))
 		cn.Outcome = model.Outcome(CleanText(string(n.Outcome)))
-		cn.Failing, cn.Working = cleanAll(n.Failing), cleanAll(n.Working)
+		cn.Failing, cn.Working = cleanRefs(n.Failing), cleanRefs(n.Working)
 		c.Names = append(c.Names, &cn)
 	}
 	results := map[*model.Result]*model.Result{}
@@ -66,7 +66,7 @@ func CleanDomain(d *model.Domain) *model.Domain {
 	c.Findings = cleanFindings(d.Findings, results)
 	c.ZoneFindings = cleanFindings(d.ZoneFindings, results)
 	if p := d.Policy; p != nil {
-		c.Policy = &model.Policy{CA: CleanText(p.CA), Name: CleanText(p.Name), Issue: CleanText(p.Issue), Wildcard: CleanText(p.Wildcard),
+		c.Policy = &model.Policy{CA: CleanText(p.CA), Name: CleanText(p.Name), Issue: model.Permission(CleanText(string(p.Issue))), Wildcard: model.Permission(CleanText(string(p.Wildcard))),
 			Relevant: CleanText(p.Relevant), Reason: CleanText(p.Reason)}
 	}
 	c.Resolver = nil
@@ -84,7 +84,7 @@ func CleanDomain(d *model.Domain) *model.Domain {
 		cr.Faults = nil
 		for _, f := range rep.Faults {
 			cf := f
-			cf.Server, cf.Zone, cf.Name, cf.Detail = CleanText(f.Server), CleanText(f.Zone), CleanText(f.Name), CleanText(f.Detail)
+			cf.Server, cf.Zone, cf.Name, cf.Detail = cleanRef(f.Server), CleanText(f.Zone), CleanText(f.Name), CleanText(f.Detail)
 			cf.Code, cf.Probe = model.Code(CleanText(string(f.Code))), model.ProbeID(CleanText(string(f.Probe)))
 			if f.Result != nil {
 				cf.Result = cleanResult(f.Result)
@@ -135,7 +135,7 @@ func cleanFindings(fs []model.Finding, results map[*model.Result]*model.Result) 
 	out := make([]model.Finding, len(fs))
 	for i, f := range fs {
 		out[i] = model.Finding{Code: model.Code(CleanText(string(f.Code))), Severity: model.Severity(CleanText(string(f.Severity))),
-			Name: CleanText(f.Name), Zone: CleanText(f.Zone), NS: CleanText(f.NS), Addr: CleanText(f.Addr),
+			Name: CleanText(f.Name), Zone: CleanText(f.Zone), Server: cleanRef(f.Server),
 			Probe: model.ProbeID(CleanText(string(f.Probe))), Detail: CleanText(f.Detail), Result: f.Result}
 		if r, ok := results[f.Result]; ok {
 			out[i].Result = r
@@ -157,6 +157,27 @@ func cleanAll(ss []string) []string {
 	return out
 }
 
+func cleanRefs(refs []model.ServerRef) []model.ServerRef {
+	if refs == nil {
+		return nil
+	}
+	out := make([]model.ServerRef, len(refs))
+	for i, r := range refs {
+		out[i] = cleanRef(r)
+	}
+	return out
+}
+
+// cleanRef cleans a server's names; the address is an address.
+func cleanRef(r model.ServerRef) model.ServerRef {
+	r.NS, r.Instance = CleanText(r.NS), CleanText(r.Instance)
+	return r
+}
+
+func refClean(r model.ServerRef) bool {
+	return clean(r.NS) && clean(r.Instance)
+}
+
 // clean reports whether s needs no cleaning (CleanText(s) == s): no tab,
 // and nothing but newlines that Clean would escape.
 func clean(s string) bool {
@@ -173,7 +194,7 @@ func clean(s string) bool {
 func domainClean(d *model.Domain) bool {
 	ok := clean(d.Domain) && clean(d.Source) && clean(d.Explanation) && clean(d.Err) && clean(string(d.Verdict)) && clean(string(d.Outcome))
 	for _, n := range d.Names {
-		ok = ok && clean(n.Name) && clean(n.Zone) && clean(n.CNAME) && clean(n.AliasOf) && clean(n.Err) && clean(n.DNSSEC) &&
+		ok = ok && clean(n.Name) && clean(n.Zone) && clean(n.CNAME) && clean(n.AliasOf) && clean(n.Err) && clean(string(n.DNSSEC)) &&
 			clean(string(n.Outcome)) && allClean(n.Failing) && allClean(n.Working)
 	}
 	for _, s := range d.Servers {
@@ -184,16 +205,16 @@ func domainClean(d *model.Domain) bool {
 	}
 	for _, fs := range [][]model.Finding{d.Findings, d.ZoneFindings} {
 		for _, f := range fs {
-			ok = ok && clean(string(f.Code)) && clean(string(f.Severity)) && clean(f.Name) && clean(f.Zone) && clean(f.NS) &&
-				clean(f.Addr) && clean(string(f.Probe)) && clean(f.Detail) && resultClean(f.Result)
+			ok = ok && clean(string(f.Code)) && clean(string(f.Severity)) && clean(f.Name) && clean(f.Zone) && refClean(f.Server) &&
+				clean(string(f.Probe)) && clean(f.Detail) && resultClean(f.Result)
 		}
 	}
 	if p := d.Policy; p != nil {
-		ok = ok && clean(p.CA) && clean(p.Name) && clean(p.Issue) && clean(p.Wildcard) && clean(p.Relevant) && clean(p.Reason)
+		ok = ok && clean(p.CA) && clean(p.Name) && clean(string(p.Issue)) && clean(string(p.Wildcard)) && clean(p.Relevant) && clean(p.Reason)
 	}
 	if d.Repeat != nil {
 		for _, f := range d.Repeat.Faults {
-			ok = ok && clean(f.Server) && clean(f.Zone) && clean(f.Name) && clean(f.Detail) && clean(string(f.Code)) &&
+			ok = ok && refClean(f.Server) && clean(f.Zone) && clean(f.Name) && clean(f.Detail) && clean(string(f.Code)) &&
 				clean(string(f.Probe)) && resultClean(f.Result)
 		}
 	}
@@ -217,8 +238,8 @@ func resultClean(r *model.Result) bool {
 	return ok
 }
 
-func allClean(ss []string) bool {
-	return !slices.ContainsFunc(ss, func(s string) bool { return !clean(s) })
+func allClean(refs []model.ServerRef) bool {
+	return !slices.ContainsFunc(refs, func(r model.ServerRef) bool { return !refClean(r) })
 }
 
 // MarkdownCell makes text safe inside a Markdown table cell: cleaned, on

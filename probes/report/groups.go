@@ -25,11 +25,16 @@ type FindingGroup struct {
 // findings in the same order.
 func GroupFindings(fs []model.Finding, perName bool) []*FindingGroup {
 	var out []*FindingGroup
-	index := map[[4]string]*FindingGroup{}
+	type groupKey struct {
+		code   model.Code
+		name   string
+		server model.ServerRef
+	}
+	index := map[groupKey]*FindingGroup{}
 	for _, f := range fs {
-		key := [4]string{string(f.Code), "", f.NS, f.Addr}
+		key := groupKey{code: f.Code, server: f.Server}
 		if perName {
-			key[1] = f.Name
+			key.name = f.Name
 		}
 		g := index[key]
 		if g == nil {

@@ -103,7 +103,7 @@ func InstanceNote(s *model.Server) string {
 func writeInstances(w io.Writer, d *model.Domain, width int) {
 	for _, s := range d.Servers {
 		if note := InstanceNote(s); note != "" {
-			io.WriteString(w, wrapText(fmt.Sprintf("%s (%s): %s", Clean(model.TrimDot(s.NS)), s.Addr, Clean(note)), width, "  ", "    "))
+			io.WriteString(w, wrapText(fmt.Sprintf("%s: %s", Clean(s.Ref().String()), Clean(note)), width, "  ", "    "))
 		}
 	}
 }

@@ -6,7 +6,6 @@ import (
 	"io"
 	"math"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/caaprobe/caaprobe/probes/catalog"
@@ -142,12 +141,12 @@ type JSONResult struct {
 }
 
 type JSONPolicy struct {
-	CA       string `json:"ca"`
-	Name     string `json:"name"`
-	Issue    string `json:"issue"`
-	Wildcard string `json:"wildcard"`
-	Relevant string `json:"relevant"`
-	Reason   string `json:"reason"`
+	CA       string           `json:"ca"`
+	Name     string           `json:"name"`
+	Issue    model.Permission `json:"issue"`
+	Wildcard model.Permission `json:"wildcard"`
+	Relevant string           `json:"relevant"`
+	Reason   string           `json:"reason"`
 }
 
 type JSONName struct {
@@ -164,10 +163,10 @@ type JSONName struct {
 	Ignored bool `json:"ignored,omitempty"`
 	// Failing is deprecated text ("ns (addr)"), kept for readers of older
 	// runs; FailingRefs says the same as objects.
-	Failing     []string        `json:"failing_servers"`
-	FailingRefs []JSONServerRef `json:"failing"`
-	Error       string          `json:"error,omitempty"`
-	DNSSEC      string          `json:"dnssec,omitempty"`
+	Failing     []string           `json:"failing_servers"`
+	FailingRefs []JSONServerRef    `json:"failing"`
+	Error       string             `json:"error,omitempty"`
+	DNSSEC      model.DNSSECStatus `json:"dnssec,omitempty"`
 }
 
 // byModel is the outcomes by resolver model for the JSON: only when there
@@ -195,7 +194,7 @@ func toJSON(d *model.Domain) JSONDomain {
 		Outcomes: byModel(d.Outcomes)}
 	for _, f := range d.Findings {
 		out.Findings = append(out.Findings, JSONFinding{Code: string(f.Code), Severity: string(f.Severity), Name: f.Name,
-			Zone: f.Zone, NS: f.NS, Addr: f.Addr, Probe: string(f.Probe), Detail: f.Detail})
+			Zone: f.Zone, NS: f.Server.NS, Addr: f.Server.AddrText(), Probe: string(f.Probe), Detail: f.Detail})
 	}
 	for _, s := range d.Servers {
 		js := JSONServer{NS: model.TrimDot(s.NS), Addr: s.Addr.String(), Zone: model.TrimDot(s.Zone), Results: []JSONResult{}}
@@ -216,13 +215,10 @@ func toJSON(d *model.Domain) JSONDomain {
 	}
 	for _, n := range d.Names {
 		jn := JSONName{Name: model.TrimDot(n.Name), Zone: model.TrimDot(n.Zone), Exists: n.Exists, CNAME: model.TrimDot(n.CNAME), AliasOf: model.TrimDot(n.AliasOf),
-			Outcome: n.Outcome, Outcomes: byModel(n.Outcomes), Ignored: n.Ignored, Failing: n.Failing, Error: n.Err, DNSSEC: n.DNSSEC}
-		if jn.Failing == nil {
-			jn.Failing = []string{}
-		}
+			Outcome: n.Outcome, Outcomes: byModel(n.Outcomes), Ignored: n.Ignored, Failing: model.Labels(n.Failing), Error: n.Err, DNSSEC: n.DNSSEC}
 		jn.FailingRefs = []JSONServerRef{}
 		for _, f := range n.Failing {
-			ref := ServerRef(f)
+			ref := refJSON(f)
 			jn.FailingRefs = append(jn.FailingRefs, ref)
 			if !slices.Contains(out.Failing, ref) {
 				out.Failing = append(out.Failing, ref)
@@ -269,13 +265,10 @@ func resultJSON(r *model.Result) JSONResult {
 	return jr
 }
 
-// ServerRef splits a server label "ns (addr)" (Name.Failing) into its
-// name and address; a label without an address is all name.
-func ServerRef(label string) JSONServerRef {
-	if ns, addr, ok := strings.Cut(label, " ("); ok && strings.HasSuffix(addr, ")") {
-		return JSONServerRef{NS: ns, Addr: strings.TrimSuffix(addr, ")")}
-	}
-	return JSONServerRef{NS: label}
+// refJSON is a server reference's fields in the JSON (the instance is
+// not part of the contract).
+func refJSON(r model.ServerRef) JSONServerRef {
+	return JSONServerRef{NS: r.NS, Addr: r.AddrText()}
 }
 
 // caaOf decodes the CAA records of the reply that counts for r (the TCP
@@ -307,8 +300,8 @@ func repeatJSON(rep *model.Repeat) *JSONRepeat {
 	for _, f := range rep.Faults {
 		jf := JSONRepeatFault{Zone: model.TrimDot(f.Zone), Name: f.Name, Code: string(f.Code), Seen: f.Seen, First: f.First,
 			Probe: string(f.Probe), Detail: f.Detail}
-		if f.Server != "" {
-			ref := ServerRef(f.Server)
+		if !f.Server.IsZero() {
+			ref := refJSON(f.Server)
 			jf.Server = &ref
 		}
 		if f.Result != nil {

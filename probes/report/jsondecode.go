@@ -77,18 +77,26 @@ func DecodeJSON(line []byte) (*Decoded, error) {
 		d.Policy = &model.Policy{CA: p.CA, Name: p.Name, Issue: p.Issue, Wildcard: p.Wildcard, Relevant: p.Relevant, Reason: p.Reason}
 	}
 	for _, n := range j.Names {
+		failing, err := failingRefs(n)
+		if err != nil {
+			return nil, fmt.Errorf("%w: name %q: %v", ErrNotResult, n.Name, err)
+		}
 		d.Names = append(d.Names, &model.Name{Name: fqdn(n.Name), Zone: fqdn(n.Zone), Exists: n.Exists,
-			CNAME: fqdn(n.CNAME), AliasOf: fqdn(n.AliasOf), Outcome: n.Outcome, Outcomes: n.Outcomes, Ignored: n.Ignored, Failing: n.Failing,
+			CNAME: fqdn(n.CNAME), AliasOf: fqdn(n.AliasOf), Outcome: n.Outcome, Outcomes: n.Outcomes, Ignored: n.Ignored, Failing: failing,
 			Err: n.Error, DNSSEC: n.DNSSEC})
 	}
 	// Details of each result's findings live in the findings list; a
 	// result names only the codes. Match them by where they were seen.
 	details := map[string][]int{}
 	for i, f := range j.Findings {
+		ref, err := serverRef(JSONServerRef{NS: f.NS, Addr: f.Addr})
+		if err != nil {
+			return nil, fmt.Errorf("%w: finding %q: %v", ErrNotResult, f.Code, err)
+		}
 		k := findingKey(f.Code, f.Name, f.NS, f.Addr, f.Probe)
 		details[k] = append(details[k], i)
 		d.Findings = append(d.Findings, model.Finding{Code: model.Code(f.Code), Severity: model.Severity(f.Severity),
-			Name: f.Name, Zone: f.Zone, NS: f.NS, Addr: f.Addr, Probe: model.ProbeID(f.Probe), Detail: f.Detail})
+			Name: f.Name, Zone: f.Zone, Server: ref, Probe: model.ProbeID(f.Probe), Detail: f.Detail})
 	}
 	for _, s := range j.Servers {
 		addr, err := netip.ParseAddr(s.Addr)
@@ -125,8 +133,51 @@ func DecodeJSON(line []byte) (*Decoded, error) {
 	for _, c := range j.Resolver {
 		d.Resolver = append(d.Resolver, resolverCheck(c))
 	}
-	d.Repeat = repeat(j.Repeat, d.Servers)
+	var err error
+	if d.Repeat, err = repeat(j.Repeat, d.Servers); err != nil {
+		return nil, fmt.Errorf("%w: repeat: %v", ErrNotResult, err)
+	}
 	return rec, nil
+}
+
+// serverRef reads a server reference: the NS name as written, the address
+// parsed ("" for none).
+func serverRef(j JSONServerRef) (model.ServerRef, error) {
+	ref := model.ServerRef{NS: j.NS}
+	if j.Addr == "" {
+		return ref, nil
+	}
+	a, err := netip.ParseAddr(j.Addr)
+	if err != nil {
+		return ref, fmt.Errorf("server %q: address %q: %v", j.NS, j.Addr, err)
+	}
+	ref.Addr = a
+	return ref, nil
+}
+
+// failingRefs reads a name's failing servers from its objects ("failing").
+// A run written before the objects existed has only the text
+// ("failing_servers", "ns (addr)"), read as such.
+func failingRefs(n JSONName) ([]model.ServerRef, error) {
+	refs := n.FailingRefs
+	if refs == nil {
+		for _, label := range n.Failing {
+			ref := JSONServerRef{NS: label}
+			if ns, addr, ok := strings.Cut(label, " ("); ok && strings.HasSuffix(addr, ")") {
+				ref = JSONServerRef{NS: ns, Addr: strings.TrimSuffix(addr, ")")}
+			}
+			refs = append(refs, ref)
+		}
+	}
+	var out []model.ServerRef
+	for _, j := range refs {
+		ref, err := serverRef(j)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, ref)
+	}
+	return out, nil
 }
 
 func findingKey(code, name, ns, addr, probe string) string {
@@ -234,17 +285,21 @@ func fqdn(s string) string {
 
 // repeat reads check --repeat's block back; a fault's own exchange is
 // read as sent to the port of its server in the shown try (53 else).
-func repeat(j *JSONRepeat, servers []*model.Server) *model.Repeat {
+func repeat(j *JSONRepeat, servers []*model.Server) (*model.Repeat, error) {
 	if j == nil {
-		return nil
+		return nil, nil
 	}
 	rep := &model.Repeat{Tries: j.Tries, Shown: j.Shown, Failed: j.Failed}
 	for _, f := range j.Faults {
 		rf := model.RepeatFault{Zone: fqdn(f.Zone), Name: f.Name, Code: model.Code(f.Code), Seen: f.Seen, First: f.First,
 			Probe: model.ProbeID(f.Probe), Detail: f.Detail}
 		if f.Server != nil {
-			rf.Server = f.Server.NS + " (" + f.Server.Addr + ")"
-			if addr, err := netip.ParseAddr(f.Server.Addr); err == nil && f.Result != nil {
+			ref, err := serverRef(*f.Server)
+			if err != nil {
+				return nil, err
+			}
+			rf.Server = ref
+			if addr := ref.Addr; addr.IsValid() && f.Result != nil {
 				port := uint16(53)
 				for _, s := range servers {
 					for _, r := range s.Results {
@@ -258,5 +313,5 @@ func repeat(j *JSONRepeat, servers []*model.Server) *model.Repeat {
 		}
 		rep.Faults = append(rep.Faults, rf)
 	}
-	return rep
+	return rep, nil
 }

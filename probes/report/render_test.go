@@ -7,6 +7,7 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -61,7 +62,7 @@ func sampleDomain(t *testing.T) *model.Domain {
 	// What probes/predict says of it (tested there): ns1 answers, so the
 	// resolver routes around ns2.
 	d.Outcome = model.OutcomeOK
-	d.Names[0].Outcome, d.Names[0].Failing, d.Names[0].Working = model.OutcomeOK, []string{"ns2.split.test (127.0.0.29)"}, []string{"ns1.split.test (127.0.0.28)"}
+	d.Names[0].Outcome, d.Names[0].Failing, d.Names[0].Working = model.OutcomeOK, []model.ServerRef{{NS: "ns2.split.test", Addr: netip.MustParseAddr("127.0.0.29")}}, []model.ServerRef{{NS: "ns1.split.test", Addr: netip.MustParseAddr("127.0.0.28")}}
 	d.Policy = &model.Policy{CA: "letsencrypt.org", Name: "split.test", Issue: "permitted", Wildcard: "permitted",
 		Relevant: "split.test", Reason: `CAA at split.test: issue "letsencrypt.org" permits letsencrypt.org`}
 	d.Explanation = "ns2.split.test (127.0.0.29) answers NOTIMP to CAA."
@@ -200,5 +201,41 @@ func TestDecodeJSONRoundTrip(t *testing.T) {
 		if _, err := DecodeJSON([]byte(line)); !errors.Is(err, ErrNotResult) {
 			t.Errorf("%s: error %v, want ErrNotResult", line, err)
 		}
+	}
+}
+
+// TestDecodeServerRefs: the decoder builds the failing servers and a
+// finding's server from the objects; a run from before the objects
+// existed is read from the text; an address that is not one is an error
+// naming it.
+func TestDecodeServerRefs(t *testing.T) {
+	ns2 := model.ServerRef{NS: "ns2.split.test", Addr: netip.MustParseAddr("127.0.0.29")}
+	var b bytes.Buffer
+	if err := WriteJSON(&b, sampleDomain(t)); err != nil {
+		t.Fatal(err)
+	}
+	dec, err := DecodeJSON(b.Bytes())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if f := dec.Domain.Names[0].Failing; len(f) != 1 || f[0] != ns2 {
+		t.Errorf("failing %v, want [%v]", f, ns2)
+	}
+	at := false
+	for _, f := range dec.Domain.Findings {
+		at = at || f.Server == ns2
+	}
+	if !at {
+		t.Errorf("no finding decoded at %v: %+v", ns2, dec.Domain.Findings)
+	}
+	old := `{"domain":"split.test","verdict":"fail","names":[{"name":"split.test","failing_servers":["ns2.split.test (127.0.0.29)"]}]}`
+	if dec, err := DecodeJSON([]byte(old)); err != nil {
+		t.Error(err)
+	} else if f := dec.Domain.Names[0].Failing; len(f) != 1 || f[0] != ns2 {
+		t.Errorf("old run: failing %v, want [%v]", f, ns2)
+	}
+	bad := `{"domain":"split.test","verdict":"fail","names":[{"name":"split.test","failing":[{"ns":"ns2","addr":"not-an-ip"}]}]}`
+	if _, err := DecodeJSON([]byte(bad)); !errors.Is(err, ErrNotResult) || !strings.Contains(err.Error(), "not-an-ip") {
+		t.Errorf("bad address: error %v, want ErrNotResult naming it", err)
 	}
 }

@@ -92,7 +92,7 @@ func WriteTable(w io.Writer, d *model.Domain, opt TableOptions) error {
 	b.WriteString(wrapText(Clean(d.Explanation), width, "  ", "  "))
 	if pol := d.Policy; pol != nil {
 		ws := words(fmt.Sprintf("policy for %s: issue", Clean(pol.CA)))
-		ws = append(ws, painted(pol.Issue+",", p.policy(pol.Issue)+","), plain("wildcard"), painted(pol.Wildcard+":", p.policy(pol.Wildcard)+":"))
+		ws = append(ws, painted(pol.Issue.String()+",", p.policy(pol.Issue)+","), plain("wildcard"), painted(pol.Wildcard.String()+":", p.policy(pol.Wildcard)+":"))
 		ws = append(ws, words(Clean(pol.Reason))...)
 		b.WriteString(wrapWords(ws, width, "  ", "    "))
 	}
@@ -152,7 +152,7 @@ func matrixRows(d *model.Domain, cols []model.ProbeID, onlyFailing bool) ([]row,
 func foldedLine(n *model.Name, rows []row) string {
 	var servers []string
 	for _, r := range rows {
-		servers = append(servers, fmt.Sprintf("%s (%s)", Clean(model.TrimDot(r.server.NS)), r.server.Addr))
+		servers = append(servers, Clean(r.server.Ref().String()))
 	}
 	where := strings.Join(servers, ", ")
 	if len(servers) > 3 {
@@ -360,10 +360,7 @@ func writeFindings(b *strings.Builder, d *model.Domain, p painter, width int) {
 	}
 	for _, g := range groups {
 		f := g.Finding
-		where := Clean(f.NS)
-		if f.Addr != "" {
-			where = fmt.Sprintf("%s (%s)", where, f.Addr)
-		}
+		where := Clean(f.Server.String())
 		on := ""
 		if len(g.Probes) > 0 {
 			on = " [" + strings.Join(g.Probes, ", ") + "]"
@@ -387,7 +384,7 @@ func writeRepeat(b *strings.Builder, d *model.Domain, width int) {
 	b.WriteString(wrapText(fmt.Sprintf("%s: %d tries, each with cold caches; %d failed; the matrix above is try %d (the first of the worst)",
 		RepeatWords(rep), rep.Tries, rep.Failed, rep.Shown), width, "  ", "    "))
 	for _, f := range rep.Faults {
-		where := Clean(f.Server)
+		where := Clean(f.Server.String())
 		if where == "" {
 			where = Clean(model.TrimDot(f.Zone))
 		}
@@ -485,14 +482,14 @@ func (p painter) outcome(o model.Outcome) string {
 	return "unknown"
 }
 
-func (p painter) policy(s string) string {
+func (p painter) policy(s model.Permission) string {
 	switch s {
-	case "forbidden", "unknown":
-		return p.paint(color.FgRed, s)
-	case "varies":
-		return p.paint(color.FgYellow, s)
+	case model.PermissionForbidden, model.PermissionUnknown:
+		return p.paint(color.FgRed, s.String())
+	case model.PermissionVaries:
+		return p.paint(color.FgYellow, s.String())
 	}
-	return p.paint(color.FgGreen, s)
+	return p.paint(color.FgGreen, s.String())
 }
 
 func (p painter) severity(s model.Severity) string {

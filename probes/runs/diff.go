@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/caaprobe/caaprobe/probes/model"
-	"github.com/caaprobe/caaprobe/probes/mpic"
 	"github.com/miekg/dns"
 )
 
@@ -96,7 +95,7 @@ func Compare(old, new *Record, opt DiffOptions) []Change {
 	}
 	if op, np := o.Policy, n.Policy; op != nil && np != nil {
 		if op.Issue != np.Issue || op.Wildcard != np.Wildcard || op.Relevant != np.Relevant || op.CA != np.CA {
-			worse := (op.Issue == "permitted" && np.Issue != "permitted") || (op.Wildcard == "permitted" && np.Wildcard != "permitted")
+			worse := (op.Issue == model.PermissionPermitted && np.Issue != model.PermissionPermitted) || (op.Wildcard == model.PermissionPermitted && np.Wildcard != model.PermissionPermitted)
 			add(Change{Kind: ChangePolicy, Old: policyString(op), New: policyString(np), Worse: worse, Detail: np.Reason})
 		}
 	}
@@ -119,22 +118,15 @@ func policyString(p *model.Policy) string {
 
 // failingSummary names the failing servers, or the fail findings' codes.
 func failingSummary(d *model.Domain) string {
-	var parts []string
-	for _, n := range d.Names {
-		for _, s := range n.Failing {
-			if !slices.Contains(parts, s) {
-				parts = append(parts, s)
-			}
-		}
-	}
+	parts := model.Labels(d.FailingServers())
 	if len(parts) > 0 {
 		return "failing servers: " + strings.Join(parts, ", ")
 	}
 	for _, f := range d.Findings {
 		if f.Severity == model.SeverityFail {
 			s := string(f.Code)
-			if f.NS != "" {
-				s += " at " + mpic.ServerLabel(f.NS, f.Addr)
+			if !f.Server.IsZero() {
+				s += " at " + f.Server.String()
 			}
 			if !slices.Contains(parts, s) {
 				parts = append(parts, s)
@@ -209,7 +201,9 @@ func findingChanges(o, n *model.Domain) []Change {
 			if f.Severity == model.SeverityInfo {
 				continue // facts about the host running caaprobe, not the servers
 			}
-			k := key{mpic.ServerLabel(strings.ToLower(f.NS), f.Addr), string(f.Code)}
+			at := f.Server
+			at.NS = strings.ToLower(at.NS)
+			k := key{at.String(), string(f.Code)}
 			if _, ok := m[k]; !ok {
 				m[k] = f
 				order = append(order, k)
@@ -265,7 +259,7 @@ func expiring(rec *Record, opt DiffOptions) []Change {
 					when = "expired " + (-left).Round(time.Minute).String() + " before the check"
 				}
 				out = append(out, Change{Domain: rec.Domain.Domain, Kind: ChangeRRSIGExpiring, Worse: true, Zone: model.TrimDot(s.Zone),
-					Server: mpic.ServerLabel(s.NS, s.Addr.String()),
+					Server: s.Ref().String(),
 					New:    expiryTime(sig, rec.Time).UTC().Format(time.RFC3339),
 					Detail: fmt.Sprintf("RRSIG %s %s by %s (key %d) %s", model.TrimDot(sig.Hdr.Name), dns.TypeToString[sig.TypeCovered],
 						model.TrimDot(sig.SignerName), sig.KeyTag, when)})

@@ -9,12 +9,13 @@ import (
 	"time"
 
 	"github.com/caaprobe/caaprobe/probes/model"
+	"github.com/caaprobe/caaprobe/probes/mpic"
 	"github.com/caaprobe/caaprobe/probes/report"
 )
 
 type jsonMPIC struct {
 	Domain         string            `json:"domain"`
-	Outcome        string            `json:"ca_outcome"`
+	Outcome        mpic.Outcome      `json:"ca_outcome"`
 	Reason         string            `json:"reason"`
 	Primary        string            `json:"primary"`
 	Remotes        int               `json:"remotes"`
@@ -24,7 +25,7 @@ type jsonMPIC struct {
 	Perspectives   []jsonPerspective `json:"perspectives"`
 	Servers        []jsonServerSeen  `json:"failing_servers"`
 	Missing        []string          `json:"missing,omitempty"`
-	Decision       string            `json:"ca_decision"`
+	Decision       mpic.Decision     `json:"ca_decision"`
 	MinRemotes     int               `json:"min_remotes,omitempty"`
 	Date           string            `json:"mpic_date,omitempty"`
 	Regions        []string          `json:"regions"`
@@ -46,9 +47,9 @@ type jsonPerspective struct {
 	Primary bool          `json:"primary"`
 	Verdict model.Verdict `json:"verdict"`
 	Outcome model.Outcome `json:"outcome"`
-	State   string        `json:"state"`
+	State   mpic.State    `json:"state"`
 	Failing []string      `json:"failing_servers"`
-	Fault   string        `json:"fault,omitempty"`
+	Fault   mpic.Fault    `json:"fault,omitempty"`
 	Detail  string        `json:"fault_detail,omitempty"`
 	// Error is why the perspective's check gave verdict error (a
 	// deadline, a discovery failure, a local error of that host).
@@ -73,13 +74,13 @@ func WriteMPICJSON(w io.Writer, m *MPIC) error {
 	}
 	for _, p := range m.Perspectives {
 		j.Perspectives = append(j.Perspectives, jsonPerspective{Vantage: p.Vantage, Primary: p.Primary, Verdict: p.Verdict,
-			Outcome: p.Outcome, State: p.State, Failing: nonNil(p.Failing), Fault: p.Fault, Detail: p.Detail, Error: errorOf(p)})
+			Outcome: p.Outcome, State: p.State, Failing: model.Labels(p.Failing), Fault: p.Fault, Detail: p.Detail, Error: errorOf(p)})
 	}
 	for _, d := range m.Differences {
-		j.Differences = append(j.Differences, jsonDifference{Server: d.Server, Name: d.Name, Probe: string(d.Probe), Status: d.Status, Sources: d.Sources})
+		j.Differences = append(j.Differences, jsonDifference{Server: d.Server.String(), Name: d.Name, Probe: string(d.Probe), Status: d.Status, Sources: d.Sources})
 	}
 	for _, s := range m.Servers {
-		js := jsonServerSeen{Server: s.Server, FailFrom: nonNil(s.Vantages), OKFrom: nonNil(s.Working)}
+		js := jsonServerSeen{Server: s.Server.String(), FailFrom: nonNil(s.Vantages), OKFrom: nonNil(s.Working)}
 		if len(s.NSID) > 0 {
 			js.NSID = s.NSID
 		}
@@ -113,7 +114,7 @@ func nonNil(s []string) []string {
 // one line per perspective, and which vantage points see each failing
 // server fail.
 func WriteMPICText(w io.Writer, m *MPIC) error {
-	fmt.Fprintf(w, "%s  CA outcome: %s (%s)\n  %s\n", report.Clean(m.Domain), strings.ToUpper(m.Outcome), decisionOf(m), report.Clean(m.Reason))
+	fmt.Fprintf(w, "%s  CA outcome: %s (%s)\n  %s\n", report.Clean(m.Domain), strings.ToUpper(string(m.Outcome)), decisionOf(m), report.Clean(m.Reason))
 	if m.Note != "" {
 		fmt.Fprintf(w, "  note: %s\n", report.Clean(m.Note))
 	}
@@ -124,7 +125,7 @@ func WriteMPICText(w io.Writer, m *MPIC) error {
 		}
 		line := fmt.Sprintf("  %s %-12s %-10s outcome %-12s", role, report.Clean(vantageName(p.Vantage)), stateMark(p.State), orUnknown(string(p.Outcome)))
 		if len(p.Failing) > 0 {
-			line += " failing: " + report.Clean(strings.Join(p.Failing, ", "))
+			line += " failing: " + report.Clean(strings.Join(model.Labels(p.Failing), ", "))
 		}
 		if p.Fault != "" {
 			line += " " + report.Clean(faultLine(p))
@@ -135,7 +136,7 @@ func WriteMPICText(w io.Writer, m *MPIC) error {
 		fmt.Fprintf(w, "  %s %-12s not checked from here\n", roleOf(v, m.Primary), report.Clean(v))
 	}
 	for _, s := range m.Servers {
-		fmt.Fprintf(w, "  server %s fails from %s", report.Clean(s.Server), report.Clean(strings.Join(s.Vantages, ", ")))
+		fmt.Fprintf(w, "  server %s fails from %s", report.Clean(s.Server.String()), report.Clean(strings.Join(s.Vantages, ", ")))
 		if len(s.Working) > 0 {
 			fmt.Fprintf(w, "; works from %s", report.Clean(strings.Join(s.Working, ", ")))
 		}
@@ -147,7 +148,7 @@ func WriteMPICText(w io.Writer, m *MPIC) error {
 	if len(m.Differences) > 0 {
 		fmt.Fprintln(w, "  where the perspectives differ (server, name, probe: status from each):")
 		for _, d := range m.Differences {
-			fmt.Fprintf(w, "    %s %s %s:", report.Clean(d.Server), report.Clean(d.Name), d.Probe)
+			fmt.Fprintf(w, "    %s %s %s:", report.Clean(d.Server.String()), report.Clean(d.Name), d.Probe)
 			for _, p := range m.Perspectives {
 				if p.Domain != nil {
 					fmt.Fprintf(w, " %s=%s", report.Clean(p.Vantage.Label), report.Clean(orDash(d.Status[p.Vantage.Label])))
@@ -165,7 +166,7 @@ func decisionOf(m *MPIC) string {
 	if m.Decision == "" {
 		return "unknown"
 	}
-	return "CA would " + m.Decision
+	return "CA would " + string(m.Decision)
 }
 
 // vantageName is the label with the region, when known.
@@ -178,9 +179,9 @@ func vantageName(v model.Vantage) string {
 
 func faultLine(p *Perspective) string {
 	if p.Detail == "" {
-		return "no result: " + p.Fault
+		return "no result: " + string(p.Fault)
 	}
-	return "no result: " + p.Fault + ": " + p.Detail
+	return "no result: " + string(p.Fault) + ": " + p.Detail
 }
 
 func orDash(s string) string {
@@ -204,7 +205,7 @@ func WriteMPICMarkdown(w io.Writer, m *MPIC) error {
 		}
 		fmt.Fprintf(w, "| %s | %s | %s | %s | %s | %s | %s | %s |\n", report.MarkdownCell(p.Vantage.Label), roleOf(p.Vantage.Label, m.Primary),
 			report.MarkdownCell(p.Vantage.RIR), report.MarkdownCell(strings.Join(p.Vantage.Sources, ", ")), stateMark(p.State),
-			orUnknown(string(p.Outcome)), report.MarkdownCell(strings.Join(p.Failing, ", ")), report.MarkdownCell(fault))
+			orUnknown(string(p.Outcome)), report.MarkdownCell(strings.Join(model.Labels(p.Failing), ", ")), report.MarkdownCell(fault))
 	}
 	for _, v := range m.Missing {
 		fmt.Fprintf(w, "| %s | %s | | | not checked | | | |\n", report.MarkdownCell(v), roleOf(v, m.Primary))
@@ -212,7 +213,7 @@ func WriteMPICMarkdown(w io.Writer, m *MPIC) error {
 	if len(m.Servers) > 0 {
 		fmt.Fprintf(w, "\n| failing server | fails from | works from | NSID |\n|---|---|---|---|\n")
 		for _, s := range m.Servers {
-			fmt.Fprintf(w, "| %s | %s | %s | %s |\n", report.MarkdownCell(s.Server), report.MarkdownCell(strings.Join(s.Vantages, ", ")),
+			fmt.Fprintf(w, "| %s | %s | %s | %s |\n", report.MarkdownCell(s.Server.String()), report.MarkdownCell(strings.Join(s.Vantages, ", ")),
 				report.MarkdownCell(strings.Join(s.Working, ", ")), report.MarkdownCell(nsidList(s.NSID)))
 		}
 	}
@@ -229,7 +230,7 @@ func WriteMPICMarkdown(w io.Writer, m *MPIC) error {
 		}
 		fmt.Fprintf(w, "\n|---|---|---|%s\n", strings.Repeat("---|", len(cols)))
 		for _, d := range m.Differences {
-			fmt.Fprintf(w, "| %s | %s | %s |", report.MarkdownCell(d.Server), report.MarkdownCell(d.Name), d.Probe)
+			fmt.Fprintf(w, "| %s | %s | %s |", report.MarkdownCell(d.Server.String()), report.MarkdownCell(d.Name), d.Probe)
 			for _, p := range cols {
 				cell := orDash(d.Status[p.Vantage.Label])
 				if src := d.Sources[p.Vantage.Label]; src != "" {
@@ -251,7 +252,7 @@ func roleOf(label, primary string) string {
 	return "remote"
 }
 
-func stateMark(s string) string {
+func stateMark(s mpic.State) string {
 	switch s {
 	case StateFail:
 		return "✗ fail"

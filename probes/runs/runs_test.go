@@ -12,6 +12,7 @@ import (
 
 	"github.com/caaprobe/caaprobe/probes/catalog"
 	"github.com/caaprobe/caaprobe/probes/model"
+	"github.com/caaprobe/caaprobe/probes/mpic"
 	"github.com/miekg/dns"
 )
 
@@ -23,7 +24,7 @@ func TestAllowedRemoteFailures(t *testing.T) {
 	}
 }
 
-func rec(label, verdict, outcome string, failing ...string) *Record {
+func rec(label, verdict, outcome string, failing ...model.ServerRef) *Record {
 	d := &model.Domain{Domain: "example.test", Verdict: model.Verdict(verdict), Outcome: model.Outcome(outcome),
 		Names: []*model.Name{{Name: "example.test.", Zone: "example.test.", Outcome: model.Outcome(outcome), Failing: failing}}}
 	return &Record{Domain: d, Vantage: model.Vantage{Label: label}}
@@ -33,12 +34,16 @@ func rec(label, verdict, outcome string, failing ...string) *Record {
 // more remotes may fail than the quorum allows.
 func TestJudge(t *testing.T) {
 	ok := func(l string) *Record { return rec(l, "pass", "ok") }
-	fail := func(l string) *Record { return rec(l, "fail", "servfail", "ns1.example.test (192.0.2.1)") }
-	flaky := func(l string) *Record { return rec(l, "fail", "intermittent", "ns2.example.test (192.0.2.2)") }
+	fail := func(l string) *Record {
+		return rec(l, "fail", "servfail", model.ServerRef{NS: "ns1.example.test", Addr: netip.MustParseAddr("192.0.2.1")})
+	}
+	flaky := func(l string) *Record {
+		return rec(l, "fail", "intermittent", model.ServerRef{NS: "ns2.example.test", Addr: netip.MustParseAddr("192.0.2.2")})
+	}
 	tests := []struct {
 		name string
 		recs []*Record
-		want string
+		want mpic.Outcome
 	}{
 		{"all succeed", []*Record{ok("p"), ok("a"), ok("b"), ok("c")}, MPICPass},
 		{"primary fails", []*Record{fail("p"), ok("a"), ok("b"), ok("c")}, MPICFail},
@@ -68,7 +73,7 @@ func TestJudge(t *testing.T) {
 		}
 	}
 	m := Judge("example.test", []*Record{ok("p"), fail("a"), flaky("b"), fail("c")}, "p", []string{"p", "a", "b", "c"})
-	if len(m.Servers) != 2 || m.Servers[0].Server != "ns1.example.test (192.0.2.1)" || strings.Join(m.Servers[0].Vantages, ",") != "a,c" ||
+	if len(m.Servers) != 2 || m.Servers[0].Server.String() != "ns1.example.test (192.0.2.1)" || strings.Join(m.Servers[0].Vantages, ",") != "a,c" ||
 		strings.Join(m.Servers[1].Vantages, ",") != "b" {
 		t.Errorf("failing servers: %+v", m.Servers)
 	}
@@ -130,7 +135,7 @@ func TestCompareNSAndFindings(t *testing.T) {
 	cur := &Record{Domain: &model.Domain{Domain: "example.test", Verdict: "fail", Outcome: "intermittent",
 		Servers: []*model.Server{srv("ns1.example.test.", "192.0.2.9"), srv("ns3.example.test.", "192.0.2.3")},
 		Policy:  &model.Policy{CA: "ca.example", Issue: "permitted", Wildcard: "permitted"},
-		Findings: []model.Finding{{Code: catalog.CodeRcodeRefused, Severity: model.SeverityFail, NS: "ns3.example.test", Addr: "192.0.2.3",
+		Findings: []model.Finding{{Code: catalog.CodeRcodeRefused, Severity: model.SeverityFail, Server: model.ServerRef{NS: "ns3.example.test", Addr: netip.MustParseAddr("192.0.2.3")},
 			Zone: "example.test", Detail: "REFUSED to CAA"}}}}
 	got := map[string]Change{}
 	for _, c := range Compare(old, cur, DiffOptions{}) {

@@ -113,20 +113,16 @@ func (s *Summary) Add(d *model.Domain) {
 		note(byProv, Provider(k.ns))
 	}
 	for _, f := range d.Findings {
-		if f.NS == "" {
+		if f.Server.NS == "" {
 			continue
 		}
-		ns := strings.TrimSuffix(strings.ToLower(f.NS), ".")
+		ns := strings.TrimSuffix(strings.ToLower(f.Server.NS), ".")
 		p := note(byProv, Provider(ns))
 		p.codes[f.Code] = true
 		p.fail = p.fail || f.Severity == model.SeverityFail
-		addr, err := netip.ParseAddr(f.Addr)
-		if err != nil {
-			// A zone-level finding (an NS name without address): it
-			// belongs to the name, shown with no address.
-			addr = netip.Addr{}
-		}
-		k := serverKey{ns: ns, addr: addr}
+		// A zone-level finding (an NS name without address) belongs to
+		// the name, shown with no address.
+		k := serverKey{ns: ns, addr: f.Server.Addr}
 		if bySrv[k] == nil {
 			bySrv[k] = &seen{codes: map[model.Code]bool{}}
 		}

@@ -53,7 +53,11 @@ func domain(name string, servers [][2]string, findings ...model.Finding) *model.
 }
 
 func finding(code model.Code, sev model.Severity, ns, addr string) model.Finding {
-	return model.Finding{Code: code, Severity: sev, NS: ns, Addr: addr, Probe: catalog.ProbeCAA}
+	f := model.Finding{Code: code, Severity: sev, Server: model.ServerRef{NS: ns}, Probe: catalog.ProbeCAA}
+	if addr != "" {
+		f.Server.Addr = netip.MustParseAddr(addr)
+	}
+	return f
 }
 
 func sample() []*model.Domain {

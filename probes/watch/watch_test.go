@@ -268,6 +268,7 @@ func TestReread(t *testing.T) {
 	run(t, w)
 	<-r.calls   // round 1, at once
 	clk.step(t) // a poll: the file is as it was
+	clk.idle(t) // that poll done before the file changes (WriteFile truncates first)
 
 	write("a.test\n192.0.2.1\nc.test\n-bad-.test\nC.TEST\nd.test\n")
 	clk.step(t) // the next poll sees the change

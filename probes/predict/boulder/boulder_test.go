@@ -24,8 +24,8 @@ func TestPolicy(t *testing.T) {
 		input     string
 		ca        string
 		zones     []predicttest.Zone
-		issue     string
-		wildcard  string
+		issue     model.Permission
+		wildcard  model.Permission
 		relevant  string
 		outcome   model.Outcome
 		reason    string

@@ -17,13 +17,14 @@ import (
 	"github.com/miekg/dns"
 )
 
-// Policy values beyond caa.Permitted and caa.Forbidden.
+// Policy values beyond caa.Permitted and caa.Forbidden (the model's
+// Permission).
 const (
 	// Varies: the decision depends on which server the resolver asks.
-	Varies = "varies"
+	Varies = model.PermissionVaries
 	// Unknown: a lookup fails before the relevant RRset, so the CA refuses
 	// (it cannot check CAA).
-	Unknown = "unknown"
+	Unknown = model.PermissionUnknown
 )
 
 // maxOutcomes bounds the combinations of varying answers followed up the
@@ -32,7 +33,7 @@ const maxOutcomes = 32
 
 // ending is where one combination of answers leads the CA's walk.
 type ending struct {
-	issue, wildcard string
+	issue, wildcard model.Permission
 	relevant        string // the name whose RRset decided
 	reason          string
 	via             string // the servers whose answers led here, when names vary
@@ -83,7 +84,7 @@ func Policy(d *model.Domain, results map[string]*predict.Name, ca, input string)
 	if same && !w.truncated {
 		return p, w.read
 	}
-	issues, wilds := map[string]bool{}, map[string]bool{}
+	issues, wilds := map[model.Permission]bool{}, map[model.Permission]bool{}
 	var parts []string
 	for _, e := range ends {
 		issues[e.issue], wilds[e.wildcard] = true, true
@@ -239,7 +240,7 @@ func lookupFails(n *model.Name, r *predict.Name) string {
 	case r.Reason != "":
 		return fmt.Sprintf("CAA lookup of %s fails: %s", model.TrimDot(n.Name), r.Reason)
 	case len(r.Failing) > 0:
-		return fmt.Sprintf("CAA lookup of %s fails at %s", model.TrimDot(n.Name), strings.Join(r.Failing, ", "))
+		return fmt.Sprintf("CAA lookup of %s fails at %s", model.TrimDot(n.Name), strings.Join(model.Labels(r.Failing), ", "))
 	}
 	return fmt.Sprintf("CAA lookup of %s fails: no server answers", model.TrimDot(n.Name))
 }

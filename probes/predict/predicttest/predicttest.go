@@ -184,7 +184,7 @@ func Server(t *testing.T, zone, name string, i int, s Srv) *model.Server {
 // Zone is one relevant name and its servers.
 type Zone struct {
 	Name, Zone string
-	DNSSEC     string
+	DNSSEC     model.DNSSECStatus
 	Servers    []Srv
 	Err        string
 }

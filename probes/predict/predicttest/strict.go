@@ -41,13 +41,13 @@ func (Strict) Resolve(n *model.Name, servers []*model.Server) predict.Name {
 			if r.Name != n.Name || r.Probe != catalog.ProbeCAA || r.Has(catalog.CodeFamilyUnreachable) {
 				continue
 			}
-			label := fmt.Sprintf("%s (%s)", model.TrimDot(s.NS), s.Addr)
+			label := s.Ref().String()
 			if !r.Answered() || judge.Fails(r) {
-				out.Failing = append(out.Failing, label)
+				out.Failing = append(out.Failing, s.Ref())
 				faults = append(faults, fmt.Sprintf("%s fails CAA (%s)", label, r.Status))
 				continue
 			}
-			out.Working = append(out.Working, label)
+			out.Working = append(out.Working, s.Ref())
 			addVariant(&out, r, label)
 		}
 	}

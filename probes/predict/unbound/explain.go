@@ -44,7 +44,7 @@ func detourText(r *result) string {
 		cost = dropDelay
 	}
 	return fmt.Sprintf("%s. The CA's resolver (Unbound) routes around %s and gets the answer for %s CAA from %s: the CA still gets its answer, at a cost of %s whenever a lookup tries a failing server first. Fix it anyway: the next fault may hit the last working server, and then the CA cannot check CAA and refuses to issue.",
-		strings.Join(faults, "; "), them(len(r.failing)), name, strings.Join(r.working, ", "), cost)
+		strings.Join(faults, "; "), them(len(r.failing)), name, strings.Join(r.workingLabels, ", "), cost)
 }
 
 func them(n int) string {

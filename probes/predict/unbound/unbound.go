@@ -41,8 +41,13 @@ const (
 // Path is what the CA's resolver gets from one server for one name.
 type Path struct {
 	Server *model.Server
-	Label  string // "ns1.example (192.0.2.1)"
-	Kind   Kind
+	// Ref is the server, with the instance that answered when the
+	// answers of its instances differ (what Failing and Working hold).
+	Ref model.ServerRef
+	// Label is Ref in the explanations' words: "ns1.example (192.0.2.1)",
+	// with the instance, or "(a reply without NSID)" when it named none.
+	Label string
+	Kind  Kind
 	// Answer, for Answers and EmptyNoData: the result whose reply the
 	// resolver takes, its RCODE and CAA records.
 	Answer *model.Result
@@ -95,11 +100,6 @@ func (Model) Resolve(n *model.Name, servers []*model.Server) predict.Name {
 // spelling first: the reply the resolver itself would get.
 var resolverProbes = []model.ProbeID{catalog.ProbeCAA0x20, catalog.ProbeCAA, catalog.ProbeCAAUpper}
 
-// Label names a server address as the explanations and Failing do.
-func Label(s *model.Server) string {
-	return fmt.Sprintf("%s (%s)", model.TrimDot(s.NS), s.Addr)
-}
-
 // passes are the fail-severity codes that do not make the resolver discard
 // a reply: they are about the data (the CA reads it), about which name the
 // answer is for, or are judged per zone (rules R1, R7), or the reply stays
@@ -121,7 +121,7 @@ var passes = map[model.Code]bool{
 // DNSSEC state is anything but insecure): a reply without EDNS carries no
 // signatures there, so the EDNS fallback cannot rescue it.
 func ServerPath(s *model.Server, name string, signed bool) Path {
-	p := Path{Server: s, Label: Label(s), Signed: signed}
+	p := Path{Server: s, Ref: s.Ref(), Label: s.Ref().String(), Signed: signed}
 	by := map[model.ProbeID]*model.Result{}
 	for _, r := range s.Results {
 		if r.Name == name {
@@ -220,7 +220,7 @@ func instancePaths(s *model.Server, name string, p Path) []Path {
 		}
 		seen[k] = true
 		v := p
-		v.Label = instanceLabel(p.Label, r)
+		v.nameInstance(r)
 		v.Answer, v.Rcode, v.Key, v.RRset = r, r.Rcode, k, nil
 		for _, rr := range r.Records {
 			if c, ok := rr.(*dns.CAA); ok {
@@ -232,14 +232,16 @@ func instancePaths(s *model.Server, name string, p Path) []Path {
 	return out
 }
 
-// instanceLabel adds the instance (NSID) that sent r to a server label, or
-// says that the reply named none (the resolver's own query carries no
-// NSID option).
-func instanceLabel(label string, r *model.Result) string {
-	if id := r.Instance(); id != "" {
-		return label + " instance " + id
+// nameInstance adds the instance (NSID) that sent r to the path's server,
+// or says in the label that the reply named none (the resolver's own
+// query carries no NSID option).
+func (p *Path) nameInstance(r *model.Result) {
+	p.Ref = p.Server.Ref()
+	p.Ref.Instance = r.Instance()
+	p.Label = p.Ref.String()
+	if p.Ref.Instance == "" {
+		p.Label += " (a reply without NSID)"
 	}
-	return label + " (a reply without NSID)"
 }
 
 // failsLookup reports a result the resolver discards: any fail-severity
@@ -316,8 +318,11 @@ type result struct {
 	outcome  model.Outcome
 	paths    []Path
 	variants []predict.Variant
-	working  []string
-	failing  []string
+	working  []model.ServerRef
+	failing  []model.ServerRef
+	// workingLabels are the working servers in the explanation's words
+	// (their paths' labels).
+	workingLabels []string
 	// capsFail: a server changed the question's case and the servers'
 	// answers differ, so Unbound's 0x20 fallback fails every lookup that
 	// reaches that server first (R6): some lookups SERVFAIL.
@@ -349,7 +354,7 @@ func resolve(n *model.Name, servers []*model.Server) *result {
 	out.rule("R1")
 	// The validator expects signatures unless the zone is known to be
 	// insecure (or DNSSEC was not judged at all).
-	signed := n.DNSSEC != "insecure" && n.DNSSEC != ""
+	signed := n.DNSSEC != model.DNSSECInsecure && n.DNSSEC != model.DNSSECUnvalidated
 	var answers, empties []Path
 	untested, failing := 0, 0
 	for _, s := range servers {
@@ -364,8 +369,8 @@ func resolve(n *model.Name, servers []*model.Server) *result {
 			if len(others) > 0 {
 				// Name the instance on each answer's path: the provider
 				// fixes a site, not an address.
-				p.Label = instanceLabel(p.Label, p.Answer)
-				out.paths[len(out.paths)-1].Label = p.Label
+				p.nameInstance(p.Answer)
+				out.paths[len(out.paths)-1] = p
 				out.rule("R6")
 			}
 			answers = append(answers, p)
@@ -395,9 +400,10 @@ func resolve(n *model.Name, servers []*model.Server) *result {
 	for _, p := range out.paths {
 		switch {
 		case p.Kind == Fails, p.Kind == EmptyNoData && len(answers) > 0:
-			out.failing = append(out.failing, p.Label)
+			out.failing = append(out.failing, p.Ref)
 		case p.Kind != Untested:
-			out.working = append(out.working, p.Label)
+			out.working = append(out.working, p.Ref)
+			out.workingLabels = append(out.workingLabels, p.Label)
 		}
 	}
 	if len(taken) == 0 {

@@ -26,7 +26,7 @@ func TestResolve(t *testing.T) {
 	good := predicttest.Srv{Resp: predicttest.Answer(z, predicttest.LE)}
 	cases := []struct {
 		name     string
-		dnssec   string
+		dnssec   model.DNSSECStatus
 		servers  []predicttest.Srv
 		outcome  model.Outcome
 		failing  int
@@ -169,7 +169,7 @@ func TestRules(t *testing.T) {
 	good := predicttest.Srv{Resp: predicttest.Answer(z, predicttest.LE)}
 	for _, tc := range []struct {
 		name    string
-		dnssec  string
+		dnssec  model.DNSSECStatus
 		servers []predicttest.Srv
 		want    []string
 		not     []string

@@ -262,12 +262,8 @@ type exchangeView struct {
 
 func (h *Writer) section(d *model.Domain, id, vantage string) domainView {
 	v := domainView{ID: id, Vantage: vantage, D: d}
-	for _, n := range d.Names {
-		for _, s := range n.Failing {
-			if !slices.Contains(v.Failing, s) {
-				v.Failing = append(v.Failing, s)
-			}
-		}
+	if failing := d.FailingServers(); len(failing) > 0 {
+		v.Failing = model.Labels(failing)
 	}
 	for _, f := range d.Findings {
 		h.marks[f.Code] = true
@@ -305,8 +301,8 @@ func repeatOf(rep *model.Repeat) *repeatView {
 	}
 	v := &repeatView{Words: report.RepeatWords(rep), Tries: rep.Tries, Failed: rep.Failed, Shown: rep.Shown}
 	for _, f := range rep.Faults {
-		where := f.Server
-		if where == "" {
+		where := f.Server.String()
+		if f.Server.IsZero() {
 			where = model.TrimDot(f.Zone)
 		}
 		v.Faults = append(v.Faults, repeatFaultView{Where: where, Name: f.Name, Code: string(f.Code), Sev: string(catalog.Info(f.Code).Severity),
@@ -314,9 +310,8 @@ func repeatOf(rep *model.Repeat) *repeatView {
 		if f.Result == nil || f.Result.Exchange == nil || len(f.Result.Exchange.Query) == 0 {
 			continue
 		}
-		ns, _, _ := strings.Cut(f.Server, " (")
 		var b bytes.Buffer
-		evidence.WriteTranscript(&b, f.Result.Exchange, evidence.Meta{Probe: f.Result.Probe, NS: ns})
+		evidence.WriteTranscript(&b, f.Result.Exchange, evidence.Meta{Probe: f.Result.Probe, NS: f.Server.NS})
 		v.Exchanges = append(v.Exchanges, exchangeView{N: len(v.Exchanges) + 1, Class: "fail",
 			Title: fmt.Sprintf("%s %s in try %d", where, f.Code, f.First), Codes: string(f.Result.Probe), Transcript: b.String()})
 	}
@@ -358,10 +353,7 @@ func findings(d *model.Domain) ([]findingView, []providerView) {
 	var pv []providerView
 	for _, g := range gs {
 		f := g.Finding
-		where := f.NS
-		if f.Addr != "" {
-			where = fmt.Sprintf("%s (%s)", f.NS, f.Addr)
-		}
+		where := f.Server.String()
 		fv = append(fv, findingView{Sev: string(f.Severity), Code: string(f.Code), Where: where,
 			Name: strings.Join(g.Names, ", "), Probes: strings.Join(g.Probes, ", "), Detail: strings.Join(g.Details, "; ")})
 		if f.Severity == model.SeverityInfo {
@@ -413,7 +405,7 @@ func exchanges(d *model.Domain) []exchangeView {
 				}
 			}
 			out = append(out, exchangeView{N: len(out) + 1, Class: class,
-				Title: fmt.Sprintf("%s at %s (%s) for %s", r.Probe, model.TrimDot(s.NS), s.Addr, model.TrimDot(r.Name)),
+				Title: fmt.Sprintf("%s at %s for %s", r.Probe, s.Ref(), model.TrimDot(r.Name)),
 				Codes: strings.Join(codes, ", "), Transcript: b.String()})
 		}
 	}
@@ -424,14 +416,15 @@ func exchanges(d *model.Domain) []exchangeView {
 var pageText string
 
 var page = template.Must(template.New("page").Funcs(template.FuncMap{
-	"upper": func(x any) string { return strings.ToUpper(fmt.Sprint(x)) },
-	"trim":  model.TrimDot,
-	"join":  strings.Join,
+	"upper":  func(x any) string { return strings.ToUpper(fmt.Sprint(x)) },
+	"trim":   model.TrimDot,
+	"join":   strings.Join,
+	"labels": model.Labels,
 	"sym": func(x any) string {
 		switch v := fmt.Sprint(x); v {
 		case "fail", "error", string(model.OutcomeServfail):
 			return "✗"
-		case "warn", runs.MPICAtRisk, runs.StateMayFail, string(model.OutcomeIntermittent), "varies":
+		case "warn", string(runs.MPICAtRisk), string(runs.StateMayFail), string(model.OutcomeIntermittent), string(model.PermissionVaries):
 			return "!"
 		case "pass", "ok":
 			return "✓"
@@ -442,7 +435,7 @@ var page = template.Must(template.New("page").Funcs(template.FuncMap{
 		switch v := fmt.Sprint(x); v {
 		case "fail", "error", string(model.OutcomeServfail), "forbidden", "unknown":
 			return "fail"
-		case "warn", runs.MPICAtRisk, runs.StateMayFail, string(model.OutcomeIntermittent), "varies":
+		case "warn", string(runs.MPICAtRisk), string(runs.StateMayFail), string(model.OutcomeIntermittent), string(model.PermissionVaries):
 			return "warn"
 		case "pass", "ok", "permitted":
 			return "ok"

@@ -21,10 +21,10 @@ func hostileDomain() *model.Domain {
 		Issues: []model.Issue{{Code: catalog.CodeRcodeNotimp, Detail: hostile}}}
 	return &model.Domain{Domain: "x.test", Verdict: model.VerdictFail, Outcome: model.OutcomeServfail, Source: hostile,
 		Explanation: hostile, Policy: &model.Policy{CA: "ca.example", Issue: "unknown", Wildcard: "unknown", Reason: hostile},
-		Names:   []*model.Name{{Name: "x.test.", Zone: "x.test.", Outcome: model.OutcomeServfail, Failing: []string{hostile}}},
+		Names:   []*model.Name{{Name: "x.test.", Zone: "x.test.", Outcome: model.OutcomeServfail, Failing: []model.ServerRef{{NS: hostile, Addr: netip.MustParseAddr("192.0.2.1")}}}},
 		Servers: []*model.Server{{Zone: "x.test.", NS: "ns1.x.test.", Addr: netip.MustParseAddr("192.0.2.1"), Results: []*model.Result{r}}},
-		Findings: []model.Finding{{Code: catalog.CodeRcodeNotimp, Severity: model.SeverityFail, Name: "x.test", Zone: "x.test", NS: hostile,
-			Addr: "192.0.2.1", Probe: catalog.ProbeCAA, Detail: hostile, Result: r}}}
+		Findings: []model.Finding{{Code: catalog.CodeRcodeNotimp, Severity: model.SeverityFail, Name: "x.test", Zone: "x.test", Server: model.ServerRef{NS: hostile,
+			Addr: netip.MustParseAddr("192.0.2.1")}, Probe: catalog.ProbeCAA, Detail: hostile, Result: r}}}
 }
 
 func TestEscapesEverything(t *testing.T) {

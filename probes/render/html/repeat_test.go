@@ -37,7 +37,7 @@ func repeatDomain(t *testing.T) *model.Domain {
 		Issues: []model.Issue{{Code: catalog.CodeRcodeServfail, Detail: hostile}}}
 	d := hostileDomain()
 	d.Repeat = &model.Repeat{Tries: 20, Shown: 3, Failed: 20, Faults: []model.RepeatFault{
-		{Server: "ns1.x.test (192.0.2.1)", Zone: "x.test.", Name: "x.test", Code: catalog.CodeRcodeServfail, Seen: 1, First: 7,
+		{Server: model.ServerRef{NS: "ns1.x.test", Addr: netip.MustParseAddr("192.0.2.1")}, Zone: "x.test.", Name: "x.test", Code: catalog.CodeRcodeServfail, Seen: 1, First: 7,
 			Probe: catalog.ProbeCAA, Detail: hostile, Result: res},
 		{Zone: "x.test.", Name: "x.test", Code: catalog.CodeRcodeNotimp, Seen: 20, First: 1, Probe: catalog.ProbeCAA, Detail: "every time"},
 	}}
