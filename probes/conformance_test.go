@@ -124,7 +124,7 @@ func conformanceResult(t *testing.T, id ProbeID, edit func(q, m *dns.Msg) *dns.M
 	} else {
 		ex.Attempts, ex.Err = 2, ErrTimeout
 	}
-	r := Judge(p, JudgeContext{Zone: "example.test.", Name: "example.test.", Exists: true}, ex, nil)
+	r := Judge(p, JudgeContext{Zone: model.MustName("example.test."), Name: model.MustName("example.test."), Exists: true}, ex, nil)
 	return &r
 }
 

@@ -8,6 +8,7 @@ import (
 
 	"github.com/caaprobe/caaprobe/fixtures"
 	"github.com/caaprobe/caaprobe/probes"
+	"github.com/caaprobe/caaprobe/probes/model"
 	"github.com/caaprobe/caaprobe/probes/transport"
 	"github.com/miekg/dns"
 )
@@ -30,7 +31,7 @@ func BenchmarkJudge(b *testing.B) {
 		b.Fatalf("no reply to record: %v", ex.Err)
 	}
 	p, _ := probes.ProbeByID(probes.ProbeCAA)
-	jc := probes.JudgeContext{Zone: "z1.test.", Name: "z1.test.", Exists: true}
+	jc := probes.JudgeContext{Zone: model.MustName("z1.test."), Name: model.MustName("z1.test."), Exists: true}
 	for b.Loop() {
 		if r := probes.Judge(p, jc, ex, nil); probes.Fails(&r) || len(r.Records) != 1 {
 			b.Fatalf("judged %+v, want one CAA record and no failure", r.Issues)

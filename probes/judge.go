@@ -18,9 +18,9 @@ import (
 
 // JudgeContext is what the judge needs to know beyond the bytes.
 type JudgeContext struct {
-	Zone   string // zone apex, lowercase FQDN
-	Name   string // relevant name, lowercase FQDN
-	Exists bool   // the name is known to exist (the apex, or NOERROR seen)
+	Zone   model.DomainName // zone apex
+	Name   model.DomainName // relevant name
+	Exists bool             // the name is known to exist (the apex, or NOERROR seen)
 }
 
 // Judge reads the exchange of probe p. fallback is the TCP retry of a
@@ -160,7 +160,7 @@ func judgeReply(r *Result, p Probe, jc JudgeContext, query, reply []byte) {
 	if p.Conformance() {
 		// Judged against the plain caa probe by CheckServer: an RCODE
 		// here is what the form of the query got, not a CAA fault.
-		owner := jc.Name
+		owner := jc.Name.String()
 		if p.QName != "" {
 			owner = p.QName
 		}
@@ -195,11 +195,11 @@ func judgeReply(r *Result, p Probe, jc JudgeContext, query, reply []byte) {
 	default:
 		r.Add(CodeRcodeOther, fmt.Sprintf("RCODE %s to %s", RcodeText(m.Rcode), TypeString(p.Type)))
 	}
-	if (m.Rcode == dns.RcodeSuccess || m.Rcode == dns.RcodeNameError) && !m.Authoritative && !isReferral(m, jc.Zone) {
-		r.Add(CodeNotAuthoritative, "AA bit not set on an answer for "+jc.Zone)
+	if (m.Rcode == dns.RcodeSuccess || m.Rcode == dns.RcodeNameError) && !m.Authoritative && !isReferral(m, jc.Zone.String()) {
+		r.Add(CodeNotAuthoritative, "AA bit not set on an answer for "+jc.Zone.String())
 	}
 
-	owner := strings.ToLower(jc.Name)
+	owner := jc.Name.String()
 	for _, rr := range m.Answer {
 		if rr.Header().Rrtype == p.Type && strings.EqualFold(rr.Header().Name, owner) {
 			r.Records = append(r.Records, rr)
@@ -232,7 +232,7 @@ func judgeReply(r *Result, p Probe, jc JudgeContext, query, reply []byte) {
 func judgeNegative(r *Result, m *dns.Msg, jc JudgeContext) {
 	// Replies without AA are lame or referrals (judged as such, not as
 	// negative answers); so is an authority section of NS without SOA.
-	if m.Truncated || !m.Authoritative || len(m.Answer) > 0 || (m.Rcode != dns.RcodeSuccess && m.Rcode != dns.RcodeNameError) || isReferral(m, jc.Zone) {
+	if m.Truncated || !m.Authoritative || len(m.Answer) > 0 || (m.Rcode != dns.RcodeSuccess && m.Rcode != dns.RcodeNameError) || isReferral(m, jc.Zone.String()) {
 		return
 	}
 	hasNS, hasSOA := false, false
@@ -252,7 +252,7 @@ func judgeNegative(r *Result, m *dns.Msg, jc JudgeContext) {
 		if rr.Header().Rrtype != dns.TypeSOA {
 			continue
 		}
-		if strings.EqualFold(rr.Header().Name, jc.Zone) {
+		if strings.EqualFold(rr.Header().Name, jc.Zone.String()) {
 			return
 		}
 		soas = append(soas, rr.Header().Name)

@@ -4,6 +4,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/caaprobe/caaprobe/probes/model"
 	"github.com/miekg/dns"
 )
 
@@ -66,7 +67,7 @@ func FuzzJudge(f *testing.F) {
 			reply = append([]byte(nil), reply...)
 			reply[0], reply[1] = q[0], q[1]
 		}
-		jc := JudgeContext{Zone: "example.test.", Name: "www.example.test.", Exists: mode&8 != 0}
+		jc := JudgeContext{Zone: model.MustName("example.test."), Name: model.MustName("www.example.test."), Exists: mode&8 != 0}
 		ex := &Exchange{Transport: p.Transport, Query: q, Attempts: 1}
 		var fallback *Exchange
 		switch mode % 3 {

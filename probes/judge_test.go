@@ -72,7 +72,7 @@ func TestJudge(t *testing.T) {
 	caaProbe, _ := ProbeByID(ProbeCAA)
 	upper, _ := ProbeByID(ProbeCAAUpper)
 	unknown, _ := ProbeByID(ProbeUnknownType)
-	jc := JudgeContext{Zone: "example.test.", Name: "example.test.", Exists: true}
+	jc := JudgeContext{Zone: model.MustName("example.test."), Name: model.MustName("example.test."), Exists: true}
 	rcode := func(rc int) func(q, m *dns.Msg) []byte {
 		return func(q, m *dns.Msg) []byte { m.Rcode = rc; m.Answer = nil; return nil }
 	}
@@ -134,7 +134,7 @@ func TestJudge(t *testing.T) {
 
 func TestJudgeNoReply(t *testing.T) {
 	p, _ := ProbeByID(ProbeCAA)
-	jc := JudgeContext{Zone: "example.test.", Name: "example.test.", Exists: true}
+	jc := JudgeContext{Zone: model.MustName("example.test."), Name: model.MustName("example.test."), Exists: true}
 	good := exchangeFor(t, p, "example.test.", keep)
 	wrongID := append([]byte(nil), good.Reply...)
 	wrongID[0] ^= 0xff
@@ -166,7 +166,7 @@ func TestJudgeNoReply(t *testing.T) {
 
 func TestJudgeTruncatedFallback(t *testing.T) {
 	p, _ := ProbeByID(ProbeCAA)
-	jc := JudgeContext{Zone: "example.test.", Name: "example.test.", Exists: true}
+	jc := JudgeContext{Zone: model.MustName("example.test."), Name: model.MustName("example.test."), Exists: true}
 	tc := exchangeFor(t, p, "example.test.", func(q, m *dns.Msg) []byte { m.Truncated = true; m.Answer = nil; return nil })
 	failed := &Exchange{Query: tc.Query, Err: ErrUnreachable, Transport: TCP}
 	if got := issueCodes(Judge(p, jc, tc, failed)); !slices.Equal(got, []Code{CodeTruncatedTCPFailed}) {
@@ -194,7 +194,7 @@ func TestCrossChecks(t *testing.T) {
 	caaProbe, _ := ProbeByID(ProbeCAA)
 	upper, _ := ProbeByID(ProbeCAAUpper)
 	noedns, _ := ProbeByID(ProbeCAANoEDNS)
-	jc := JudgeContext{Zone: "example.test.", Name: "example.test.", Exists: true}
+	jc := JudgeContext{Zone: model.MustName("example.test."), Name: model.MustName("example.test."), Exists: true}
 	judge := func(p Probe, edit func(q, m *dns.Msg) []byte) *Result {
 		r := Judge(p, jc, exchangeFor(t, p, "example.test.", edit), nil)
 		return &r

@@ -6,6 +6,7 @@ import (
 	"slices"
 	"testing"
 
+	"github.com/caaprobe/caaprobe/probes/model"
 	"github.com/miekg/dns"
 )
 
@@ -20,7 +21,7 @@ func localEMFILE() error {
 // *net.OpError, as the dial returns it) gives no finding, whichever probe,
 // and so does a TCP retry after TC=1 that failed so.
 func TestJudgeLocalErrorNoFinding(t *testing.T) {
-	jc := JudgeContext{Zone: "example.test.", Name: "example.test.", Exists: true}
+	jc := JudgeContext{Zone: model.MustName("example.test."), Name: model.MustName("example.test."), Exists: true}
 	server := netip.MustParseAddrPort("127.0.0.1:53")
 	for _, p := range Catalog {
 		q, err := BuildProbeQuery(Spell("example.test.", p.Spelling), p)
@@ -45,7 +46,7 @@ func TestJudgeLocalErrorNoFinding(t *testing.T) {
 // case-sensitive-answer under `ulimit -n 64` (the lowercase EDNS query
 // failed here, the other forms were answered) give no finding.
 func TestCrossChecksSkipLocal(t *testing.T) {
-	jc := JudgeContext{Zone: "example.test.", Name: "example.test.", Exists: true}
+	jc := JudgeContext{Zone: model.MustName("example.test."), Name: model.MustName("example.test."), Exists: true}
 	var rs []*Result
 	for _, p := range Catalog {
 		if p.AtApex && p.Type != dns.TypeCAA || p.Set == SetID {

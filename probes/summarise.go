@@ -28,8 +28,8 @@ func Summarise(d *model.Domain) {
 					continue
 				}
 				d.Findings = append(d.Findings, model.Finding{
-					Code: is.Code, Severity: Info(is.Code).Severity, Name: strings.TrimSuffix(r.Name, "."),
-					Zone: strings.TrimSuffix(s.Zone, "."), NS: strings.TrimSuffix(s.NS, "."), Addr: s.Addr.String(),
+					Code: is.Code, Severity: Info(is.Code).Severity, Name: r.Name.Display(),
+					Zone: s.Zone.Display(), NS: strings.TrimSuffix(s.NS, "."), Addr: s.Addr.String(),
 					Probe: r.Probe, Detail: is.Detail, Result: r,
 				})
 			}

@@ -16,6 +16,7 @@ import (
 	"github.com/caaprobe/caaprobe/probes/check"
 	"github.com/caaprobe/caaprobe/probes/discovery"
 	"github.com/caaprobe/caaprobe/probes/input"
+	"github.com/caaprobe/caaprobe/probes/model"
 	"github.com/caaprobe/caaprobe/probes/mpic"
 	"github.com/caaprobe/caaprobe/probes/predict/boulder"
 	"github.com/caaprobe/caaprobe/probes/render"
@@ -216,7 +217,7 @@ func (f *checkFlags) config() (check.Config, error) {
 		return cfg, err
 	}
 	if len(f.pins) > 0 {
-		cfg.Pins = map[string][]discovery.NS{}
+		cfg.Pins = map[model.DomainName][]discovery.NS{}
 	}
 	for _, p := range f.pins {
 		zone, ns, err := parsePin(p)

@@ -385,7 +385,7 @@ func focus(d *report.Domain, lookup string, f report.Finding) bool {
 		return true
 	}
 	for _, n := range d.Names {
-		if strings.TrimSuffix(n.Name, ".") == f.Name && strings.TrimSuffix(n.AliasOf, ".") == lookup {
+		if n.Name.Display() == f.Name && n.AliasOf.Display() == lookup {
 			return true
 		}
 	}
@@ -394,7 +394,7 @@ func focus(d *report.Domain, lookup string, f report.Finding) bool {
 
 func nameOf(d *report.Domain, name string) *report.Name {
 	for _, n := range d.Names {
-		if strings.TrimSuffix(n.Name, ".") == name {
+		if n.Name.Display() == name {
 			return n
 		}
 	}
@@ -499,9 +499,9 @@ func faultWords(servers []serverCount, n *report.Name, tries int) string {
 	if n != nil {
 		switch n.Outcome {
 		case report.OutcomeServfail:
-			text += fmt.Sprintf(", so every CA's resolver fails the CAA lookup of %s", strings.TrimSuffix(n.Name, "."))
+			text += fmt.Sprintf(", so every CA's resolver fails the CAA lookup of %s", n.Name.Display())
 		case report.OutcomeIntermittent:
-			text += fmt.Sprintf(", so a CA's resolver fails the CAA lookup of %s some of the time", strings.TrimSuffix(n.Name, "."))
+			text += fmt.Sprintf(", so a CA's resolver fails the CAA lookup of %s some of the time", n.Name.Display())
 		case report.OutcomeOK:
 			text += "; a CA's resolver usually routes around it (another server answers), so the failure comes and goes with the server asked"
 		}

@@ -6,7 +6,6 @@ import (
 
 	"github.com/caaprobe/caaprobe/probes"
 	"github.com/caaprobe/caaprobe/probes/caa"
-	"github.com/caaprobe/caaprobe/probes/model"
 	"github.com/caaprobe/caaprobe/probes/predict/boulder"
 	"github.com/caaprobe/caaprobe/probes/report"
 	"github.com/miekg/dns"
@@ -34,16 +33,16 @@ func contradictions(d *report.Domain) []string {
 	}
 	byName := map[string]*report.Name{}
 	for _, n := range d.Names {
-		if byName[n.Name] != nil {
-			out = append(out, "name listed twice: "+n.Name)
+		if byName[n.Name.String()] != nil {
+			out = append(out, "name listed twice: "+n.Name.String())
 		}
-		byName[n.Name] = n
+		byName[n.Name.String()] = n
 	}
 	var failed []*report.Name // the chain whose lookup failed
 	varies, tldNX := false, false
 climb:
 	for _, n := range d.Names {
-		if n.AliasOf != "" {
+		if !n.AliasOf.IsZero() {
 			continue
 		}
 		chain := []*report.Name{n}
@@ -55,12 +54,12 @@ climb:
 			if cur.Outcome == report.OutcomeIntermittent {
 				varies = true
 			}
-			next := byName[cur.CNAME]
-			if cur.CNAME == "" || next == nil || len(chain) > len(d.Names) {
-				if cur.CNAME != "" {
-					out = append(out, "CNAME chain leaves the names: "+cur.CNAME)
+			next := byName[cur.CNAME.String()]
+			if cur.CNAME.IsZero() || next == nil || len(chain) > len(d.Names) {
+				if !cur.CNAME.IsZero() {
+					out = append(out, "CNAME chain leaves the names: "+cur.CNAME.String())
 				}
-				if !cur.Exists && dns.CountLabel(cur.Name) == 1 {
+				if !cur.Exists && dns.CountLabel(cur.Name.String()) == 1 {
 					tldNX = true
 				}
 				if len(cur.RRset) > 0 {
@@ -121,7 +120,7 @@ func namesCause(d *report.Domain, chain []*report.Name) bool {
 			continue
 		}
 		for _, n := range chain {
-			if f.Name == model.TrimDot(n.Name) || (n.Zone != "" && f.Zone == model.TrimDot(n.Zone)) {
+			if f.Name == n.Name.Display() || (!n.Zone.IsZero() && f.Zone == n.Zone.Display()) {
 				return true
 			}
 		}
@@ -132,7 +131,7 @@ func namesCause(d *report.Domain, chain []*report.Name) bool {
 func chainText(chain []*report.Name) string {
 	var s []string
 	for _, n := range chain {
-		s = append(s, model.TrimDot(n.Name))
+		s = append(s, n.Name.Display())
 	}
 	return strings.Join(s, " → ")
 }

@@ -16,6 +16,7 @@ import (
 	"github.com/caaprobe/caaprobe/probes"
 	"github.com/caaprobe/caaprobe/probes/check"
 	"github.com/caaprobe/caaprobe/probes/discovery"
+	"github.com/caaprobe/caaprobe/probes/model"
 	"github.com/caaprobe/caaprobe/probes/report"
 	"github.com/miekg/dns"
 )
@@ -44,7 +45,7 @@ func dnssecIssues(d *report.Domain) map[string][]probes.Issue {
 		for _, r := range s.Results {
 			for _, is := range r.Issues {
 				if is.Code == probes.CodeDNSSECBogus || is.Code == probes.CodeDNSSECMissing {
-					k := s.Addr.String() + "/" + string(r.Probe) + "/" + strings.TrimSuffix(r.Name, ".")
+					k := s.Addr.String() + "/" + string(r.Probe) + "/" + r.Name.Display()
 					out[k] = append(out[k], is)
 				}
 			}
@@ -55,7 +56,7 @@ func dnssecIssues(d *report.Domain) map[string][]probes.Issue {
 
 func nameStatus(d *report.Domain, name string) string {
 	for _, n := range d.Names {
-		if strings.TrimSuffix(n.Name, ".") == name {
+		if n.Name.Display() == name {
 			return n.DNSSEC
 		}
 	}
@@ -177,8 +178,8 @@ func TestDNSSECWrongAnchor(t *testing.T) {
 // servers are insecure and nothing is judged.
 func TestZoneAnchorForPinnedServers(t *testing.T) {
 	lab, _ := startLab(t, fixtures.Options{})
-	pin := func(zone string) map[string][]discovery.NS {
-		return map[string][]discovery.NS{zone + ".": {{Name: "ns1.newprovider.test.", Addrs: []netip.Addr{lab.AddrOf(zone, 0)}}}}
+	pin := func(zone string) map[model.DomainName][]discovery.NS {
+		return map[model.DomainName][]discovery.NS{model.MustName(zone): {{Name: "ns1.newprovider.test.", Addrs: []netip.Addr{lab.AddrOf(zone, 0)}}}}
 	}
 	checkWith := func(zone string, anchor []dns.RR) *report.Domain {
 		c := check.New(check.Config{Roots: []netip.Addr{lab.Root}, Port: lab.Port, Timeout: 500 * time.Millisecond,
@@ -405,7 +406,7 @@ func TestDNSSECAlgorithmsAndLimits(t *testing.T) {
 				for _, r := range s.Results {
 					if r.Has(probes.CodeNSEC3Iterations) {
 						warned++
-						if r.Name != "www.nsec3iter.test." || !strings.HasPrefix(string(r.Probe), "caa") {
+						if r.Name.String() != "www.nsec3iter.test." || !strings.HasPrefix(string(r.Probe), "caa") {
 							t.Errorf("nsec3-iterations on %s %s", r.Probe, r.Name)
 						}
 					}

@@ -211,7 +211,7 @@ func TestHostileBigAnswer(t *testing.T) {
 		var caaRes *probes.Result
 		for _, s := range d.Servers {
 			for _, r := range s.Results {
-				if r.Probe == probes.ProbeCAA && s.Zone == "big.test." {
+				if r.Probe == probes.ProbeCAA && s.Zone.String() == "big.test." {
 					caaRes = r
 				}
 			}

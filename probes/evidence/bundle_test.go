@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/caaprobe/caaprobe/probes"
+	"github.com/caaprobe/caaprobe/probes/model"
 	"github.com/caaprobe/caaprobe/probes/report"
 )
 
@@ -24,8 +25,8 @@ func fakeDomain(t *testing.T, name string) *report.Domain {
 	reply[2], reply[3] = 0x80, 0x04 // QR, NOTIMP
 	ex := &probes.Exchange{Server: mustAddrPort("127.0.0.13:53"), Transport: probes.UDP, Query: q, Reply: reply,
 		Start: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC), RTT: time.Millisecond, Attempts: 1}
-	r := probes.Judge(probes.Catalog[1], probes.JudgeContext{Zone: "notimp.test.", Name: "notimp.test.", Exists: true}, ex, nil)
-	d := &report.Domain{Domain: name, Servers: []*report.Server{{Zone: "notimp.test.", NS: "ns1.notimp.test.", Addr: ex.Server.Addr(), Results: []*probes.Result{&r}}}}
+	r := probes.Judge(probes.Catalog[1], probes.JudgeContext{Zone: model.MustName("notimp.test."), Name: model.MustName("notimp.test."), Exists: true}, ex, nil)
+	d := &report.Domain{Domain: name, Servers: []*report.Server{{Zone: model.MustName("notimp.test."), NS: "ns1.notimp.test.", Addr: ex.Server.Addr(), Results: []*probes.Result{&r}}}}
 	probes.Summarise(d)
 	return d
 }
@@ -54,7 +55,7 @@ func TestWriteBundle(t *testing.T) {
 		t.Fatal(err)
 	}
 	d := fakeDomain(t, "notimp.test")
-	d.Names = []*report.Name{{Name: "notimp.test.", Zone: "notimp.test.", Failing: []string{"ns1.notimp.test (127.0.0.13)"}}}
+	d.Names = []*report.Name{{Name: model.MustName("notimp.test."), Zone: model.MustName("notimp.test."), Failing: []string{"ns1.notimp.test (127.0.0.13)"}}}
 	path, err := w.Write(d)
 	if err != nil {
 		t.Fatal(err)

@@ -54,11 +54,11 @@ func checkLabRetrying(t *testing.T, retries int, names ...string) (*fixtures.Lab
 func findResult(t *testing.T, d *report.Domain, id probes.ProbeID) (*report.Server, *probes.Result) {
 	t.Helper()
 	for _, s := range d.Servers {
-		if s.Zone != d.Domain+"." {
+		if s.Zone.String() != d.Domain+"." {
 			continue
 		}
 		for _, r := range s.Results {
-			if r.Probe == id && r.Name == d.Domain+"." {
+			if r.Probe == id && r.Name.String() == d.Domain+"." {
 				return s, r
 			}
 		}
@@ -181,14 +181,14 @@ func normalise(d *report.Domain) {
 func ownServersOnly(d *report.Domain) {
 	var own []*report.Server
 	for _, s := range d.Servers {
-		if s.Zone == d.Domain+"." {
+		if s.Zone.String() == d.Domain+"." {
 			own = append(own, s)
 		}
 	}
 	d.Servers = own
 	var names []*report.Name
 	for _, n := range d.Names {
-		if n.Zone == d.Domain+"." {
+		if n.Zone.String() == d.Domain+"." {
 			names = append(names, n)
 		}
 	}

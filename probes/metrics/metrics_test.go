@@ -15,6 +15,7 @@ import (
 	"github.com/caaprobe/caaprobe/probes"
 	"github.com/caaprobe/caaprobe/probes/check"
 	"github.com/caaprobe/caaprobe/probes/metrics"
+	camodel "github.com/caaprobe/caaprobe/probes/model"
 	"github.com/caaprobe/caaprobe/probes/report"
 	"github.com/caaprobe/caaprobe/probes/transport/transporttest"
 	dto "github.com/prometheus/client_model/go"
@@ -304,8 +305,8 @@ func TestObserveAgain(t *testing.T) {
 	srv := httptest.NewServer(m.Handler())
 	defer srv.Close()
 	d := &report.Domain{Domain: "example.test", Verdict: report.VerdictFail, Outcome: report.OutcomeServfail,
-		Names: []*report.Name{{Name: "example.test.", Failing: []string{"ns1 (192.0.2.1)", "ns2 (192.0.2.2)"}},
-			{Name: "test.", Failing: []string{"ns1 (192.0.2.1)"}}},
+		Names: []*report.Name{{Name: camodel.MustName("example.test."), Failing: []string{"ns1 (192.0.2.1)", "ns2 (192.0.2.2)"}},
+			{Name: camodel.MustName("test."), Failing: []string{"ns1 (192.0.2.1)"}}},
 		Findings: []report.Finding{{Code: probes.CodeRcodeNotimp, Severity: probes.SeverityFail},
 			{Code: probes.CodeRcodeNotimp, Severity: probes.SeverityFail}, {Code: "made-up-by-a-newer-version", Severity: "odd"}},
 		Servers: []*report.Server{{Results: []*probes.Result{{Exchange: &probes.Exchange{Attempts: 3}, Fallback: &probes.Exchange{Attempts: 1}},
@@ -393,7 +394,7 @@ func benchDomains(n int) []*report.Domain {
 	out := make([]*report.Domain, n)
 	for i := range out {
 		d := &report.Domain{Domain: fmt.Sprintf("customer%d.example", i), Verdict: report.VerdictPass, Outcome: report.OutcomeOK,
-			Names:   []*report.Name{{Name: fmt.Sprintf("customer%d.example.", i)}},
+			Names:   []*report.Name{{Name: camodel.MustName(fmt.Sprintf("customer%d.example.", i))}},
 			Servers: []*report.Server{{Results: []*probes.Result{{Exchange: &probes.Exchange{Attempts: 1}}}}}}
 		if i%10 == 0 {
 			d.Verdict, d.Outcome = report.VerdictFail, report.OutcomeServfail

@@ -490,7 +490,7 @@ func differences(ps []*Perspective) []Difference {
 		for _, s := range p.Domain.Servers {
 			label := ServerLabel(s.NS, s.Addr.String())
 			for _, r := range s.Results {
-				k := key{label, model.TrimDot(r.Name), r.Probe}
+				k := key{label, r.Name.Display(), r.Probe}
 				c := cells[k]
 				if c == nil {
 					c = &Difference{Server: label, Name: k.name, Probe: r.Probe, Status: map[string]string{}, Sources: map[string]string{}}

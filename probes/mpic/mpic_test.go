@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/caaprobe/caaprobe/probes/model"
 	"github.com/caaprobe/caaprobe/probes/report"
 )
 
@@ -14,7 +15,7 @@ func dom(outcome string, failing ...string) *report.Domain {
 		v = report.VerdictFail
 	}
 	return &report.Domain{Domain: "x.test", Verdict: v, Outcome: report.Outcome(outcome),
-		Names: []*report.Name{{Name: "x.test.", Outcome: report.Outcome(outcome), Failing: failing}}}
+		Names: []*report.Name{{Name: model.MustName("x.test."), Outcome: report.Outcome(outcome), Failing: failing}}}
 }
 
 func vant(label, rir string) report.Vantage { return report.Vantage{Label: label, RIR: rir} }

@@ -46,7 +46,8 @@ func CleanDomain(d *Domain) *Domain {
 	c.Names = nil
 	for _, n := range d.Names {
 		cn := *n
-		cn.Name, cn.Zone, cn.CNAME, cn.AliasOf, cn.Err, cn.DNSSEC = CleanText(n.Name), CleanText(n.Zone), CleanText(n.CNAME), CleanText(n.AliasOf), CleanText(n.Err), CleanText(n.DNSSEC)
+		// A DomainName is printable ASCII by construction: nothing to clean.
+		cn.Err, cn.DNSSEC = CleanText(n.Err), CleanText(n.DNSSEC)
 		cn.Outcome = Outcome(CleanText(string(n.Outcome)))
 		cn.Failing, cn.Working = cleanAll(n.Failing), cleanAll(n.Working)
 		c.Names = append(c.Names, &cn)
@@ -55,7 +56,7 @@ func CleanDomain(d *Domain) *Domain {
 	c.Servers = nil
 	for _, s := range d.Servers {
 		cs := *s
-		cs.Zone, cs.NS = CleanText(s.Zone), CleanText(s.NS)
+		cs.NS = CleanText(s.NS)
 		cs.Results = nil
 		for _, r := range s.Results {
 			cr := cleanResult(r)
@@ -121,7 +122,7 @@ func cleanResult(r *probes.Result) *probes.Result {
 		return nil
 	}
 	cr := *r
-	cr.Probe, cr.Name, cr.QName, cr.Status = probes.ProbeID(CleanText(string(r.Probe))), CleanText(r.Name), CleanText(r.QName), probes.Status(CleanText(string(r.Status)))
+	cr.Probe, cr.QName, cr.Status = probes.ProbeID(CleanText(string(r.Probe))), CleanText(r.QName), probes.Status(CleanText(string(r.Status)))
 	cr.Issues = nil
 	for _, is := range r.Issues {
 		cr.Issues = append(cr.Issues, probes.Issue{Code: probes.Code(CleanText(string(is.Code))), Detail: CleanText(is.Detail)})
@@ -174,11 +175,11 @@ func clean(s string) bool {
 func domainClean(d *Domain) bool {
 	ok := clean(d.Domain) && clean(d.Source) && clean(d.Explanation) && clean(d.Err) && clean(string(d.Verdict)) && clean(string(d.Outcome))
 	for _, n := range d.Names {
-		ok = ok && clean(n.Name) && clean(n.Zone) && clean(n.CNAME) && clean(n.AliasOf) && clean(n.Err) && clean(n.DNSSEC) &&
+		ok = ok && clean(n.Err) && clean(n.DNSSEC) &&
 			clean(string(n.Outcome)) && allClean(n.Failing) && allClean(n.Working)
 	}
 	for _, s := range d.Servers {
-		ok = ok && clean(s.Zone) && clean(s.NS)
+		ok = ok && clean(s.NS)
 		for _, r := range s.Results {
 			ok = ok && resultClean(r)
 		}
@@ -211,7 +212,7 @@ func resultClean(r *probes.Result) bool {
 	if r == nil {
 		return true
 	}
-	ok := clean(string(r.Probe)) && clean(r.Name) && clean(r.QName) && clean(string(r.Status))
+	ok := clean(string(r.Probe)) && clean(r.QName) && clean(string(r.Status))
 	for _, is := range r.Issues {
 		ok = ok && clean(string(is.Code)) && clean(is.Detail)
 	}

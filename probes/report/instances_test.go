@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/caaprobe/caaprobe/probes"
+	"github.com/caaprobe/caaprobe/probes/model"
 	"github.com/miekg/dns"
 )
 
@@ -16,8 +17,8 @@ import (
 // conformance probe edns-version is sent too.
 func instanceDomain(t *testing.T, id string) *Domain {
 	t.Helper()
-	d := &Domain{Domain: "a.test", Names: []*Name{{Name: "a.test.", Zone: "a.test.", Exists: true}}}
-	s := &Server{Zone: "a.test.", NS: "ns1.a.test.", Addr: netip.MustParseAddr("192.0.2.1")}
+	d := &Domain{Domain: "a.test", Names: []*Name{{Name: model.MustName("a.test."), Zone: model.MustName("a.test."), Exists: true}}}
+	s := &Server{Zone: model.MustName("a.test."), NS: "ns1.a.test.", Addr: netip.MustParseAddr("192.0.2.1")}
 	for _, pid := range []probes.ProbeID{probes.ProbeCAA, probes.ProbeEDNSVersion} {
 		p, _ := probes.ProbeByID(pid)
 		q, _ := probes.BuildProbeQuery("a.test.", p)
@@ -40,7 +41,7 @@ func instanceDomain(t *testing.T, id string) *Domain {
 			t.Fatal(err)
 		}
 		ex := &probes.Exchange{Server: netip.AddrPortFrom(s.Addr, 53), Query: q, Reply: reply, Attempts: 1}
-		r := probes.Judge(p, probes.JudgeContext{Zone: "a.test.", Name: "a.test.", Exists: true}, ex, nil)
+		r := probes.Judge(p, probes.JudgeContext{Zone: model.MustName("a.test."), Name: model.MustName("a.test."), Exists: true}, ex, nil)
 		s.Results = append(s.Results, &r)
 	}
 	d.Servers = append(d.Servers, s)

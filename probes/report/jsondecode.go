@@ -77,9 +77,10 @@ func DecodeJSON(line []byte) (*Decoded, error) {
 	if p := j.Policy; p != nil {
 		d.Policy = &Policy{CA: p.CA, Name: p.Name, Issue: p.Issue, Wildcard: p.Wildcard, Relevant: p.Relevant, Reason: p.Reason}
 	}
+	var names nameReader
 	for _, n := range j.Names {
-		d.Names = append(d.Names, &Name{Name: fqdn(n.Name), Zone: fqdn(n.Zone), Exists: n.Exists,
-			CNAME: fqdn(n.CNAME), AliasOf: fqdn(n.AliasOf), Outcome: n.Outcome, Outcomes: n.Outcomes, Ignored: n.Ignored, Failing: n.Failing,
+		d.Names = append(d.Names, &Name{Name: names.read("name", n.Name), Zone: names.read("zone", n.Zone), Exists: n.Exists,
+			CNAME: names.read("cname", n.CNAME), AliasOf: names.read("alias_of", n.AliasOf), Outcome: n.Outcome, Outcomes: n.Outcomes, Ignored: n.Ignored, Failing: n.Failing,
 			Err: n.Error, DNSSEC: n.DNSSEC})
 	}
 	// Details of each result's findings live in the findings list; a
@@ -100,16 +101,16 @@ func DecodeJSON(line []byte) (*Decoded, error) {
 		if s.Port > 0 && s.Port < 65536 {
 			port = uint16(s.Port)
 		}
-		srv := &Server{Zone: fqdn(s.Zone), NS: fqdn(s.NS), Addr: addr}
+		srv := &Server{Zone: names.read("server zone", s.Zone), NS: fqdn(s.NS), Addr: addr}
 		for _, jr := range s.Results {
-			r := result(jr, netip.AddrPortFrom(addr, port))
+			r := result(jr, netip.AddrPortFrom(addr, port), &names)
 			if p, ok := probes.ProbeByID(r.Probe); ok && p.QName != "" {
 				// A fixed-name probe (CH TXT hostname.bind) sits on its
 				// zone's apex row, not under its query name.
 				r.Name = srv.Zone
 			}
 			for _, code := range jr.Findings {
-				k := findingKey(code, model.TrimDot(r.Name), s.NS, s.Addr, jr.Probe)
+				k := findingKey(code, r.Name.Display(), s.NS, s.Addr, jr.Probe)
 				detail := ""
 				if q := details[k]; len(q) > 0 {
 					i := q[0]
@@ -126,7 +127,10 @@ func DecodeJSON(line []byte) (*Decoded, error) {
 	for _, c := range j.Resolver {
 		d.Resolver = append(d.Resolver, resolverCheck(c))
 	}
-	d.Repeat = repeat(j.Repeat, d.Servers)
+	d.Repeat = repeat(j.Repeat, d.Servers, &names)
+	if names.err != nil {
+		return nil, names.err
+	}
 	return rec, nil
 }
 
@@ -135,8 +139,8 @@ func findingKey(code, name, ns, addr, probe string) string {
 }
 
 // result rebuilds one probe result with its exchange from the bytes.
-func result(jr JSONResult, server netip.AddrPort) *probes.Result {
-	r := &probes.Result{Probe: probes.ProbeID(jr.Probe), Name: fqdn(strings.ToLower(jr.QName)), QName: fqdn(jr.QName),
+func result(jr JSONResult, server netip.AddrPort, names *nameReader) *probes.Result {
+	r := &probes.Result{Probe: probes.ProbeID(jr.Probe), Name: names.read("qname", jr.QName), QName: fqdn(jr.QName),
 		Transport: probes.Transport(jr.Transport), Status: probes.Status(jr.Rcode), Rcode: -1}
 	if t, ok := dns.StringToType[jr.QType]; ok {
 		r.QType = t
@@ -208,7 +212,7 @@ func result(jr JSONResult, server netip.AddrPort) *probes.Result {
 func setMsg(r *probes.Result, m *dns.Msg) {
 	r.Msg, r.Records = m, nil
 	for _, rr := range m.Answer {
-		if rr.Header().Rrtype == r.QType && strings.EqualFold(rr.Header().Name, r.Name) {
+		if rr.Header().Rrtype == r.QType && strings.EqualFold(rr.Header().Name, r.Name.String()) {
 			r.Records = append(r.Records, rr)
 		}
 	}
@@ -226,6 +230,43 @@ func resolverCheck(c JSONResolver) ResolverCheck {
 	return rc
 }
 
+// nameReader reads the name-valued fields of a line into DomainNames and
+// keeps the first that cannot be one. Saved text is not trusted (see
+// clean.go): octets a name may hold but presentation form writes escaped
+// (a control character, a space, a non-ASCII byte) are read as those
+// octets, so the name is kept and shown escaped (\027) like any name off
+// the wire; what no name can be (an empty label, over 63 octets a label or
+// 253 in all) makes the line no result.
+type nameReader struct{ err error }
+
+func (r *nameReader) read(field, s string) model.DomainName {
+	if s == "" || r.err != nil {
+		return model.DomainName{}
+	}
+	n, err := model.ParseName(s)
+	if err != nil {
+		if n, err = model.ParseName(escapeOctets(s)); err == nil {
+			return n
+		}
+		r.err = fmt.Errorf("%w: %s: %v", ErrNotResult, field, err)
+	}
+	return n
+}
+
+// escapeOctets writes every byte of s that presentation form does not
+// write as itself as \DDD.
+func escapeOctets(s string) string {
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c <= ' ' || c >= 0x7f {
+			fmt.Fprintf(&b, "\\%03d", c)
+		} else {
+			b.WriteByte(c)
+		}
+	}
+	return b.String()
+}
+
 func fqdn(s string) string {
 	if s == "" || strings.HasSuffix(s, ".") {
 		return s
@@ -235,7 +276,7 @@ func fqdn(s string) string {
 
 // repeat reads check --repeat's block back; a fault's own exchange is
 // read as sent to the port of its server in the shown try (53 else).
-func repeat(j *JSONRepeat, servers []*Server) *Repeat {
+func repeat(j *JSONRepeat, servers []*Server, names *nameReader) *Repeat {
 	if j == nil {
 		return nil
 	}
@@ -254,7 +295,7 @@ func repeat(j *JSONRepeat, servers []*Server) *Repeat {
 						}
 					}
 				}
-				rf.Result = result(*f.Result, netip.AddrPortFrom(addr, port))
+				rf.Result = result(*f.Result, netip.AddrPortFrom(addr, port), names)
 			}
 		}
 		rep.Faults = append(rep.Faults, rf)

@@ -2,15 +2,18 @@ package report
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
 	"flag"
 	"net/netip"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/caaprobe/caaprobe/probes"
+	"github.com/caaprobe/caaprobe/probes/model"
 	"github.com/miekg/dns"
 )
 
@@ -26,7 +29,7 @@ func sampleDomain(t *testing.T) *Domain {
 		rcode    int
 	}{{"ns1.split.test.", "127.0.0.28", dns.RcodeSuccess}, {"ns2.split.test.", "127.0.0.29", dns.RcodeNotImplemented}}
 	for _, sv := range servers {
-		s := &Server{Zone: "split.test.", NS: sv.ns, Addr: netip.MustParseAddr(sv.addr)}
+		s := &Server{Zone: model.MustName("split.test."), NS: sv.ns, Addr: netip.MustParseAddr(sv.addr)}
 		for _, id := range []probes.ProbeID{probes.ProbeCAA, probes.ProbeCAAUpper} {
 			p, _ := probes.ProbeByID(id)
 			name := probes.Spell("split.test.", p.Spelling)
@@ -48,12 +51,12 @@ func sampleDomain(t *testing.T) *Domain {
 			reply, _ := m.Pack()
 			ex := &probes.Exchange{Server: netip.AddrPortFrom(s.Addr, 53), Transport: p.Transport, Query: q, Reply: reply,
 				Attempts: 1, RTT: 1500 * time.Microsecond}
-			r := probes.Judge(p, probes.JudgeContext{Zone: "split.test.", Name: "split.test.", Exists: true}, ex, nil)
+			r := probes.Judge(p, probes.JudgeContext{Zone: model.MustName("split.test."), Name: model.MustName("split.test."), Exists: true}, ex, nil)
 			s.Results = append(s.Results, &r)
 		}
 		d.Servers = append(d.Servers, s)
 	}
-	d.Names = []*Name{{Name: "split.test.", Zone: "split.test.", Exists: true}}
+	d.Names = []*Name{{Name: model.MustName("split.test."), Zone: model.MustName("split.test."), Exists: true}}
 	probes.Summarise(d)
 	// What probes/predict says of it (tested there): ns1 answers, so the
 	// resolver routes around ns2.
@@ -130,12 +133,12 @@ func TestClean(t *testing.T) {
 // on the servers that were tested (probes/predict counts it as neither
 // failing nor working).
 func TestUnreachableFamilySaidOnce(t *testing.T) {
-	d := &Domain{Domain: "v6.test", Names: []*Name{{Name: "v6.test.", Zone: "v6.test.", Exists: true}}}
+	d := &Domain{Domain: "v6.test", Names: []*Name{{Name: model.MustName("v6.test."), Zone: model.MustName("v6.test."), Exists: true}}}
 	for _, sv := range []struct {
 		addr string
 		err  error
 	}{{"127.0.0.40", nil}, {"::1", probes.ErrNoFamily}} {
-		s := &Server{Zone: "v6.test.", NS: "ns.v6.test.", Addr: netip.MustParseAddr(sv.addr)}
+		s := &Server{Zone: model.MustName("v6.test."), NS: "ns.v6.test.", Addr: netip.MustParseAddr(sv.addr)}
 		for _, id := range []probes.ProbeID{probes.ProbeCAA, probes.ProbeCAAUpper, probes.ProbeCAA0x20} {
 			p, _ := probes.ProbeByID(id)
 			q, _ := probes.BuildQuery(probes.Spell("v6.test.", p.Spelling), p.Type, p.EDNS, p.DO)
@@ -150,7 +153,7 @@ func TestUnreachableFamilySaidOnce(t *testing.T) {
 				m.Ns = []dns.RR{soa}
 				ex.Reply, _ = m.Pack()
 			}
-			r := probes.Judge(p, probes.JudgeContext{Zone: "v6.test.", Name: "v6.test.", Exists: true}, ex, nil)
+			r := probes.Judge(p, probes.JudgeContext{Zone: model.MustName("v6.test."), Name: model.MustName("v6.test."), Exists: true}, ex, nil)
 			s.Results = append(s.Results, &r)
 		}
 		d.Servers = append(d.Servers, s)
@@ -196,6 +199,43 @@ func TestDecodeJSONRoundTrip(t *testing.T) {
 	for _, line := range []string{`[1]`, `{"verdict":"pass"}`, `{"domain":"x.test","verdict":"maybe"}`, `not json`} {
 		if _, err := DecodeJSON([]byte(line)); !errors.Is(err, ErrNotResult) {
 			t.Errorf("%s: error %v, want ErrNotResult", line, err)
+		}
+	}
+}
+
+// TestDecodeJSONNames: the names of a line read back as DomainNames, in
+// either spelling of the trailing dot, octets a name may hold kept and
+// shown escaped, and a line whose name field no name can be is no result,
+// with the field and the text said.
+func TestDecodeJSONNames(t *testing.T) {
+	t.Parallel()
+	line := `{"domain":"www.x.test","verdict":"pass","names":[{"name":"WWW.x.test","zone":"x.test.","cname":"y.test"},` +
+		`{"name":"y.test","zone":"test","alias_of":"www.x.test"}],"servers":[{"ns":"ns.x.test","addr":"192.0.2.1","zone":"x.test","results":[]}]}`
+	dec, err := DecodeJSON([]byte(line))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ns := dec.Domain.Names
+	if len(ns) != 2 || ns[0].Name != model.MustName("www.x.test") || ns[0].Zone != model.MustName("x.test") ||
+		ns[0].CNAME != ns[1].Name || ns[1].AliasOf != ns[0].Name || !ns[0].AliasOf.IsZero() {
+		t.Errorf("names read back as %+v %+v", ns[0], ns[1])
+	}
+	if s := dec.Domain.Servers; len(s) != 1 || s[0].Zone != ns[0].Zone {
+		t.Errorf("servers read back as %+v", s)
+	}
+	// Octets presentation form escapes are kept, escaped.
+	for in, want := range map[string]string{"x\u001b[2J.test": `x\027[2j.test`, "b\u00fc.test": `b\195\188.test`, "a b.test": `a\032b.test`} {
+		n, _ := json.Marshal(map[string]string{"name": in})
+		dec, err := DecodeJSON([]byte(`{"domain":"x.test","verdict":"pass","names":[` + string(n) + `]}`))
+		if err != nil || len(dec.Domain.Names) != 1 || dec.Domain.Names[0].Name.Display() != want {
+			t.Errorf("name %q read back as %+v, %v; want %s", in, dec, err, want)
+		}
+	}
+	for field, bad := range map[string]string{"name": "a..b", "zone": strings.Repeat("a", 64) + ".test", "cname": ".x.test", "alias_of": strings.Repeat("abcdefghi.", 26)} {
+		n, _ := json.Marshal(map[string]string{field: bad})
+		_, err := DecodeJSON([]byte(`{"domain":"x.test","verdict":"pass","names":[` + string(n) + `]}`))
+		if !errors.Is(err, ErrNotResult) || !strings.Contains(err.Error(), field+": domain name") {
+			t.Errorf("%s %q: error %v, want ErrNotResult naming the field and the name", field, bad, err)
 		}
 	}
 }

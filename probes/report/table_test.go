@@ -9,6 +9,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/caaprobe/caaprobe/probes"
+	"github.com/caaprobe/caaprobe/probes/model"
 	"github.com/miekg/dns"
 )
 
@@ -41,12 +42,12 @@ func TestMarksReadable(t *testing.T) {
 // server, and one row with a warning (no AA bit).
 func parentDomain(t *testing.T) *Domain {
 	d := sampleDomain(t)
-	tld := &Server{Zone: "test.", NS: "ns.nic.test.", Addr: netip.MustParseAddr("127.0.0.3")}
+	tld := &Server{Zone: model.MustName("test."), NS: "ns.nic.test.", Addr: netip.MustParseAddr("127.0.0.3")}
 	for _, id := range []probes.ProbeID{probes.ProbeCAA, probes.ProbeCAAUpper} {
 		tld.Results = append(tld.Results, judged(t, id, "test.", "test.", true))
 	}
 	d.Servers = append(d.Servers, tld)
-	d.Names = append(d.Names, &Name{Name: "test.", Zone: "test.", Exists: true, Outcome: OutcomeOK})
+	d.Names = append(d.Names, &Name{Name: model.MustName("test."), Zone: model.MustName("test."), Exists: true, Outcome: OutcomeOK})
 	d.Servers[0].Results[1] = judged(t, probes.ProbeCAAUpper, "split.test.", "split.test.", false)
 	probes.Summarise(d)
 	return d
@@ -71,7 +72,7 @@ func judged(t *testing.T, id probes.ProbeID, zone, name string, aa bool) *probes
 	m.Answer = []dns.RR{rr}
 	reply, _ := m.Pack()
 	ex := &probes.Exchange{Server: netip.MustParseAddrPort("127.0.0.1:53"), Transport: p.Transport, Query: q, Reply: reply, Attempts: 1, RTT: time.Millisecond}
-	r := probes.Judge(p, probes.JudgeContext{Zone: zone, Name: name, Exists: true}, ex, nil)
+	r := probes.Judge(p, probes.JudgeContext{Zone: model.MustName(zone), Name: model.MustName(name), Exists: true}, ex, nil)
 	return &r
 }
 

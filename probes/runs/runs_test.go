@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/caaprobe/caaprobe/probes"
+	"github.com/caaprobe/caaprobe/probes/model"
 	"github.com/caaprobe/caaprobe/probes/report"
 	"github.com/miekg/dns"
 )
@@ -25,7 +26,7 @@ func TestAllowedRemoteFailures(t *testing.T) {
 
 func rec(label, verdict, outcome string, failing ...string) *Record {
 	d := &report.Domain{Domain: "example.test", Verdict: report.Verdict(verdict), Outcome: report.Outcome(outcome),
-		Names: []*report.Name{{Name: "example.test.", Zone: "example.test.", Outcome: report.Outcome(outcome), Failing: failing}}}
+		Names: []*report.Name{{Name: model.MustName("example.test."), Zone: model.MustName("example.test."), Outcome: report.Outcome(outcome), Failing: failing}}}
 	return &Record{Domain: d, Vantage: report.Vantage{Label: label}}
 }
 
@@ -97,8 +98,8 @@ func signedRecord(t *testing.T, at time.Time, expires time.Duration) *Record {
 		&dns.RRSIG{Hdr: dns.RR_Header{Name: "example.test.", Rrtype: dns.TypeRRSIG, Class: dns.ClassINET, Ttl: 300}, TypeCovered: dns.TypeCAA,
 			Algorithm: dns.ECDSAP256SHA256, Labels: 2, OrigTtl: 300, Expiration: uint32(at.Add(expires).Unix()), Inception: uint32(at.Add(-time.Hour).Unix()),
 			KeyTag: 4711, SignerName: "example.test.", Signature: "AAAA"})
-	d := &report.Domain{Domain: "example.test", Verdict: "pass", Outcome: "ok", Servers: []*report.Server{{Zone: "example.test.", NS: "ns1.example.test.",
-		Addr: netip.MustParseAddr("192.0.2.1"), Results: []*probes.Result{{Probe: probes.ProbeCAA, Name: "example.test.", Msg: m}}}}}
+	d := &report.Domain{Domain: "example.test", Verdict: "pass", Outcome: "ok", Servers: []*report.Server{{Zone: model.MustName("example.test."), NS: "ns1.example.test.",
+		Addr: netip.MustParseAddr("192.0.2.1"), Results: []*probes.Result{{Probe: probes.ProbeCAA, Name: model.MustName("example.test."), Msg: m}}}}}
 	return &Record{Domain: d, Time: at}
 }
 
@@ -122,7 +123,7 @@ func TestCompareRRSIGExpiry(t *testing.T) {
 
 func TestCompareNSAndFindings(t *testing.T) {
 	srv := func(ns, addr string) *report.Server {
-		return &report.Server{Zone: "example.test.", NS: ns, Addr: netip.MustParseAddr(addr)}
+		return &report.Server{Zone: model.MustName("example.test."), NS: ns, Addr: netip.MustParseAddr(addr)}
 	}
 	old := &Record{Domain: &report.Domain{Domain: "example.test", Verdict: "pass", Outcome: "ok",
 		Servers: []*report.Server{srv("ns1.example.test.", "192.0.2.1"), srv("ns2.example.test.", "192.0.2.2")},

@@ -6,11 +6,13 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"unicode/utf8"
 
 	"github.com/caaprobe/caaprobe/probes"
+	"github.com/caaprobe/caaprobe/probes/model"
 	"github.com/caaprobe/caaprobe/probes/report"
 )
 
@@ -38,7 +40,7 @@ func TestProvider(t *testing.T) {
 func domain(name string, servers [][2]string, findings ...report.Finding) *report.Domain {
 	d := &report.Domain{Domain: name}
 	for _, s := range servers {
-		d.Servers = append(d.Servers, &report.Server{Zone: name + ".", NS: s[0] + ".", Addr: netip.MustParseAddr(s[1])})
+		d.Servers = append(d.Servers, &report.Server{Zone: model.MustName(name + "."), NS: s[0] + ".", Addr: netip.MustParseAddr(s[1])})
 	}
 	d.Findings = findings
 	d.Verdict = report.VerdictPass
@@ -133,7 +135,7 @@ func TestBoundedMemory(t *testing.T) {
 	s := New()
 	srv := [][2]string{{"ns1.big.test", "127.0.0.1"}, {"ns2.big.test", "127.0.0.2"}}
 	for i := range 10000 {
-		s.Add(domain("d"+string(rune(i))+".test", srv,
+		s.Add(domain("d"+strconv.Itoa(i)+".test", srv,
 			finding(probes.CodeTimeout, probes.SeverityFail, "ns2.big.test", "127.0.0.2")))
 	}
 	if len(s.servers) != 2 || len(s.providers) != 1 {

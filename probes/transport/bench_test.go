@@ -10,6 +10,7 @@ import (
 
 	"github.com/caaprobe/caaprobe/fixtures"
 	"github.com/caaprobe/caaprobe/probes"
+	"github.com/caaprobe/caaprobe/probes/model"
 	"github.com/caaprobe/caaprobe/probes/transport"
 	"github.com/miekg/dns"
 )
@@ -34,7 +35,7 @@ func BenchmarkExchange(b *testing.B) {
 	// reply that still does not come is counted, not hidden.
 	x := &transport.Socket{Timeout: 5 * time.Second, MaxBytes: 65535}
 	p, _ := probes.ProbeByID(probes.ProbeCAA)
-	jc := probes.JudgeContext{Zone: "z1.test.", Name: "z1.test.", Exists: true}
+	jc := probes.JudgeContext{Zone: model.MustName("z1.test."), Name: model.MustName("z1.test."), Exists: true}
 	var timeouts atomic.Int64
 	one := func(b *testing.B) {
 		ex := x.Exchange(context.Background(), server, q, probes.UDP)

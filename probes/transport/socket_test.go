@@ -13,6 +13,7 @@ import (
 
 	"github.com/caaprobe/caaprobe/fixtures"
 	"github.com/caaprobe/caaprobe/probes"
+	"github.com/caaprobe/caaprobe/probes/model"
 	"github.com/miekg/dns"
 )
 
@@ -215,7 +216,7 @@ func TestSlowDripCut(t *testing.T) {
 	if s.Sent.Load() == 0 {
 		t.Error("the server dripped nothing: the test proves nothing")
 	}
-	r := probes.Judge(probes.Catalog[5], probes.JudgeContext{Zone: "example.test.", Name: "www.example.test."}, ex, nil)
+	r := probes.Judge(probes.Catalog[5], probes.JudgeContext{Zone: model.MustName("example.test."), Name: model.MustName("www.example.test.")}, ex, nil)
 	if !r.Has(probes.CodeTimeout) {
 		t.Errorf("judged %v, want timeout", r.Issues)
 	}

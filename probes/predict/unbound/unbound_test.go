@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/caaprobe/caaprobe/probes"
+	"github.com/caaprobe/caaprobe/probes/model"
 	"github.com/caaprobe/caaprobe/probes/predict"
 	"github.com/caaprobe/caaprobe/probes/predict/boulder"
 	"github.com/caaprobe/caaprobe/probes/predict/predicttest"
@@ -90,16 +91,16 @@ func TestResolve(t *testing.T) {
 func TestResolveUnreachableFamily(t *testing.T) {
 	const z = "v6.test."
 	mk := func(servers ...*report.Server) *report.Domain {
-		d := &report.Domain{Domain: "v6.test", Names: []*report.Name{{Name: z, Zone: z, Exists: true}}, Servers: servers}
+		d := &report.Domain{Domain: "v6.test", Names: []*report.Name{{Name: model.MustName(z), Zone: model.MustName(z), Exists: true}}, Servers: servers}
 		probes.Summarise(d)
 		return d
 	}
 	good := predicttest.Server(t, z, z, 0, predicttest.Srv{Resp: predicttest.Answer(z, predicttest.LE)})
-	far := &report.Server{Zone: z, NS: "ns2." + z, Addr: netip.MustParseAddr("2001:db8::1")}
+	far := &report.Server{Zone: model.MustName(z), NS: "ns2." + z, Addr: netip.MustParseAddr("2001:db8::1")}
 	for _, id := range predicttest.ResolverSet {
 		p, _ := probes.ProbeByID(id)
 		q, _ := probes.BuildQuery(probes.Spell(z, p.Spelling), p.Type, p.EDNS, p.DO)
-		r := probes.Judge(p, probes.JudgeContext{Zone: z, Name: z, Exists: true},
+		r := probes.Judge(p, probes.JudgeContext{Zone: model.MustName(z), Name: model.MustName(z), Exists: true},
 			&probes.Exchange{Server: netip.AddrPortFrom(far.Addr, 53), Query: q, Err: probes.ErrNoFamily}, nil)
 		far.Results = append(far.Results, &r)
 	}

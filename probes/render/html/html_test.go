@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/caaprobe/caaprobe/probes"
+	"github.com/caaprobe/caaprobe/probes/model"
 	"github.com/caaprobe/caaprobe/probes/report"
 	"github.com/caaprobe/caaprobe/probes/runs"
 	"github.com/caaprobe/caaprobe/probes/summary"
@@ -17,12 +18,12 @@ import (
 const hostile = `<script>alert(1)</script><img src=x onerror=alert(2)>"'&`
 
 func hostileDomain() *report.Domain {
-	r := &probes.Result{Probe: probes.ProbeCAA, Name: "x.test.", Status: "NOTIMP", Rcode: 4,
+	r := &probes.Result{Probe: probes.ProbeCAA, Name: model.MustName("x.test."), Status: "NOTIMP", Rcode: 4,
 		Issues: []probes.Issue{{Code: probes.CodeRcodeNotimp, Detail: hostile}}}
 	return &report.Domain{Domain: "x.test", Verdict: report.VerdictFail, Outcome: report.OutcomeServfail, Source: hostile,
 		Explanation: hostile, Policy: &report.Policy{CA: "ca.example", Issue: "unknown", Wildcard: "unknown", Reason: hostile},
-		Names:   []*report.Name{{Name: "x.test.", Zone: "x.test.", Outcome: report.OutcomeServfail, Failing: []string{hostile}}},
-		Servers: []*report.Server{{Zone: "x.test.", NS: "ns1.x.test.", Addr: netip.MustParseAddr("192.0.2.1"), Results: []*probes.Result{r}}},
+		Names:   []*report.Name{{Name: model.MustName("x.test."), Zone: model.MustName("x.test."), Outcome: report.OutcomeServfail, Failing: []string{hostile}}},
+		Servers: []*report.Server{{Zone: model.MustName("x.test."), NS: "ns1.x.test.", Addr: netip.MustParseAddr("192.0.2.1"), Results: []*probes.Result{r}}},
 		Findings: []report.Finding{{Code: probes.CodeRcodeNotimp, Severity: probes.SeverityFail, Name: "x.test", Zone: "x.test", NS: hostile,
 			Addr: "192.0.2.1", Probe: probes.ProbeCAA, Detail: hostile, Result: r}}}
 }
@@ -70,5 +71,42 @@ func TestAnchor(t *testing.T) {
 		if got := anchor(in); got != want {
 			t.Errorf("anchor(%q) = %q, want %q", in, got, want)
 		}
+	}
+}
+
+// TestRelevantNamesLine: with more than one relevant name the page lists
+// them as users read them (no trailing dot), with the alias target after
+// an alias and nothing after a name that is none.
+func TestRelevantNamesLine(t *testing.T) {
+	t.Parallel()
+	d := &report.Domain{Domain: "www.x.test", Verdict: report.VerdictPass, Outcome: report.OutcomeOK, Names: []*report.Name{
+		{Name: model.MustName("www.x.test."), Zone: model.MustName("x.test."), CNAME: model.MustName("cdn.y.test."), Outcome: report.OutcomeOK},
+		{Name: model.MustName("x.test."), Zone: model.MustName("x.test."), Outcome: report.OutcomeOK},
+		{Name: model.MustName("cdn.y.test."), Zone: model.MustName("y.test."), AliasOf: model.MustName("www.x.test."), Outcome: report.OutcomeOK},
+	}}
+	var b bytes.Buffer
+	h, err := New(&b, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := h.Add(d, ""); err != nil {
+		t.Fatal(err)
+	}
+	if err := h.Close(); err != nil {
+		t.Fatal(err)
+	}
+	page := b.String()
+	i := strings.Index(page, "<dt>relevant names</dt>")
+	if i < 0 {
+		t.Fatal("no relevant names on the page")
+	}
+	line := page[i : i+strings.Index(page[i:], "</dd>")]
+	for _, want := range []string{"www.x.test <span", "→ cdn.y.test,", ", x.test <span", ", cdn.y.test <span"} {
+		if !strings.Contains(line, want) {
+			t.Errorf("relevant names %q: no %q", line, want)
+		}
+	}
+	if strings.Contains(line, "test.") || strings.Count(line, "→") != 1 {
+		t.Errorf("relevant names %q: a trailing dot, or an arrow after a name that is no alias", line)
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/caaprobe/caaprobe/probes"
+	"github.com/caaprobe/caaprobe/probes/model"
 	"github.com/caaprobe/caaprobe/probes/report"
 	"github.com/miekg/dns"
 	"golang.org/x/net/html"
@@ -33,7 +34,7 @@ func repeatDomain(t *testing.T) *report.Domain {
 	}
 	ex := &probes.Exchange{Server: netip.MustParseAddrPort("192.0.2.1:53"), Query: query, Reply: reply,
 		Start: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC), RTT: time.Millisecond, Attempts: 1}
-	res := &probes.Result{Probe: probes.ProbeCAA, Name: "x.test.", Status: "SERVFAIL", Rcode: dns.RcodeServerFailure, Exchange: ex,
+	res := &probes.Result{Probe: probes.ProbeCAA, Name: model.MustName("x.test."), Status: "SERVFAIL", Rcode: dns.RcodeServerFailure, Exchange: ex,
 		Issues: []probes.Issue{{Code: probes.CodeRcodeServfail, Detail: hostile}}}
 	d := hostileDomain()
 	d.Repeat = &report.Repeat{Tries: 20, Shown: 3, Failed: 20, Faults: []report.RepeatFault{
