@@ -216,7 +216,7 @@ func (f *checkFlags) config() (check.Config, error) {
 		return cfg, err
 	}
 	if len(f.pins) > 0 {
-		cfg.Pins = map[string][]discovery.NS{}
+		cfg.Pins = map[model.DomainName][]discovery.NS{}
 	}
 	for _, p := range f.pins {
 		zone, ns, err := parsePin(p)

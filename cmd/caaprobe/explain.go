@@ -386,7 +386,7 @@ func focus(d *model.Domain, lookup string, f model.Finding) bool {
 		return true
 	}
 	for _, n := range d.Names {
-		if strings.TrimSuffix(n.Name, ".") == f.Name && strings.TrimSuffix(n.AliasOf, ".") == lookup {
+		if n.Name.Display() == f.Name && n.AliasOf.Display() == lookup {
 			return true
 		}
 	}
@@ -395,7 +395,7 @@ func focus(d *model.Domain, lookup string, f model.Finding) bool {
 
 func nameOf(d *model.Domain, name string) *model.Name {
 	for _, n := range d.Names {
-		if strings.TrimSuffix(n.Name, ".") == name {
+		if n.Name.Display() == name {
 			return n
 		}
 	}
@@ -500,9 +500,9 @@ func faultWords(servers []serverCount, n *model.Name, tries int) string {
 	if n != nil {
 		switch n.Outcome {
 		case model.OutcomeServfail:
-			text += fmt.Sprintf(", so every CA's resolver fails the CAA lookup of %s", strings.TrimSuffix(n.Name, "."))
+			text += fmt.Sprintf(", so every CA's resolver fails the CAA lookup of %s", n.Name.Display())
 		case model.OutcomeIntermittent:
-			text += fmt.Sprintf(", so a CA's resolver fails the CAA lookup of %s some of the time", strings.TrimSuffix(n.Name, "."))
+			text += fmt.Sprintf(", so a CA's resolver fails the CAA lookup of %s some of the time", n.Name.Display())
 		case model.OutcomeOK:
 			text += "; a CA's resolver usually routes around it (another server answers), so the failure comes and goes with the server asked"
 		}

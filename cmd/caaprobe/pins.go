@@ -22,29 +22,28 @@ import (
 // parsePin reads one --ns: ZONE=ADDR, ZONE=NAME (its addresses looked up
 // from the roots before the run, see resolvePins) or ZONE=NAME/ADDR. A
 // pin given by address alone is named by its address in the report.
-func parsePin(s string) (string, discovery.NS, error) {
-	zone, rest, ok := strings.Cut(s, "=")
-	if !ok || zone == "" || rest == "" {
-		return "", discovery.NS{}, usageErr("--ns %q: want ZONE=ADDR, ZONE=NAME or ZONE=NAME/ADDR", s)
+func parsePin(s string) (model.DomainName, discovery.NS, error) {
+	text, rest, ok := strings.Cut(s, "=")
+	if !ok || text == "" || rest == "" {
+		return model.DomainName{}, discovery.NS{}, usageErr("--ns %q: want ZONE=ADDR, ZONE=NAME or ZONE=NAME/ADDR", s)
 	}
-	zn, err := input.Normalise(zone)
+	zone, err := input.Name(text)
 	if err != nil {
-		return "", discovery.NS{}, usageErr("--ns %q: %v", s, err)
+		return model.DomainName{}, discovery.NS{}, usageErr("--ns %q: %v", s, err)
 	}
-	zone = zn + "."
 	if a, err := netip.ParseAddr(strings.Trim(rest, "[]")); err == nil {
 		return zone, discovery.NS{Name: a.Unmap().String() + ".", Addrs: []netip.Addr{a.Unmap()}}, nil
 	}
 	name, addr, withAddr := strings.Cut(rest, "/")
-	nn, err := input.Normalise(name)
+	nn, err := input.Name(name)
 	if err != nil {
-		return "", discovery.NS{}, usageErr("--ns %q: server name: %v", s, err)
+		return model.DomainName{}, discovery.NS{}, usageErr("--ns %q: server name: %v", s, err)
 	}
-	ns := discovery.NS{Name: nn + "."}
+	ns := discovery.NS{Name: nn.String()}
 	if withAddr {
 		a, err := netip.ParseAddr(addr)
 		if err != nil {
-			return "", discovery.NS{}, usageErr("--ns %q: %q is not an IP address", s, addr)
+			return model.DomainName{}, discovery.NS{}, usageErr("--ns %q: %q is not an IP address", s, addr)
 		}
 		ns.Addrs = []netip.Addr{a.Unmap()}
 	}
@@ -100,7 +99,11 @@ func resolvePins(ctx context.Context, cfg *check.Config) error {
 // lookupHost asks the authoritative servers of host's zone for its A and
 // AAAA records, through x (TCP after a truncated reply, as discovery).
 func lookupHost(ctx context.Context, w *discovery.Walker, x transport.Exchanger, cfg *check.Config, host string) ([]netip.Addr, error) {
-	n, err := w.Lookup(ctx, host)
+	name, err := model.ParseName(host)
+	if err != nil {
+		return nil, err
+	}
+	n, err := w.Lookup(ctx, name)
 	if err != nil {
 		return nil, err
 	}
@@ -169,15 +172,15 @@ func askHost(ctx context.Context, x transport.Exchanger, server netip.AddrPort, 
 // which pinned zones the run reached, so a pin that no name reached (a
 // typo, a zone outside every name's climb) is an error, not ignored.
 type pinUse struct {
-	pins    map[string][]discovery.NS
-	reached map[string]bool
+	pins    map[model.DomainName][]discovery.NS
+	reached map[model.DomainName]bool
 }
 
-func newPinUse(pins map[string][]discovery.NS) *pinUse {
+func newPinUse(pins map[model.DomainName][]discovery.NS) *pinUse {
 	if len(pins) == 0 {
 		return nil
 	}
-	return &pinUse{pins: pins, reached: map[string]bool{}}
+	return &pinUse{pins: pins, reached: map[model.DomainName]bool{}}
 }
 
 func (p *pinUse) see(d *model.Domain) {
@@ -185,14 +188,14 @@ func (p *pinUse) see(d *model.Domain) {
 		return
 	}
 	for _, s := range d.Servers {
-		z := dns.CanonicalName(s.Zone)
+		z := s.Zone
 		if _, ok := p.pins[z]; ok {
 			s.Pinned = true
 			p.reached[z] = true
 		}
 	}
 	for _, n := range d.Names {
-		if z := dns.CanonicalName(n.Zone); p.pins[z] != nil {
+		if z := n.Zone; p.pins[z] != nil {
 			p.reached[z] = true
 		}
 	}
@@ -206,7 +209,7 @@ func (p *pinUse) unused() string {
 	var out []string
 	for z := range p.pins {
 		if !p.reached[z] {
-			out = append(out, strings.TrimSuffix(z, "."))
+			out = append(out, z.Display())
 		}
 	}
 	sort.Strings(out)

@@ -85,12 +85,5 @@ func FuzzParseRDATA(f *testing.F) {
 				}
 			}
 		}
-
-		// The value doubles as a name: Climb sees user input too.
-		for _, n := range Climb(r.Value) {
-			if !strings.HasSuffix(n, ".") || n == "." || strings.ToLower(n) != n {
-				t.Errorf("Climb(%q) gave %q", r.Value, n)
-			}
-		}
 	})
 }

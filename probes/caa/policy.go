@@ -5,7 +5,6 @@ import (
 	"strings"
 
 	"github.com/caaprobe/caaprobe/probes/model"
-	"github.com/miekg/dns"
 )
 
 // Decision outcomes.
@@ -256,38 +255,4 @@ func contains(list []string, s string) bool {
 		}
 	}
 	return false
-}
-
-// Climb returns the names whose CAA RRsets a CA looks at for name, in the
-// order it looks (RFC 8659 §3): the name itself, then each parent, up to but
-// not including the root. Names are lowercase and fully qualified.
-//
-// For a wildcard *.X the list is the climb of X: RFC 8659 §3 defines
-// RelevantCAASet(X) for both X and *.X, and never queries the "*" label. The
-// caller tells wildcard from plain through Evaluate's Wildcard field.
-//
-// Climb expects a name already in A-label form; anything that is not a
-// domain name gives nil, as does the root. So does a name with bytes outside
-// printable ASCII: an unconverted IDN would otherwise climb as a U-label that
-// no server holds, and escape only its ASCII letters from lowercasing.
-func Climb(name string) []string {
-	for i := 0; i < len(name); i++ {
-		if name[i] <= 0x20 || name[i] > 0x7e {
-			return nil
-		}
-	}
-	n := dns.CanonicalName(name)
-	n = strings.TrimPrefix(n, "*.")
-	if n == "" || n == "." {
-		return nil
-	}
-	if _, ok := dns.IsDomainName(n); !ok {
-		return nil
-	}
-	idx := dns.Split(n)
-	out := make([]string, 0, len(idx))
-	for _, i := range idx {
-		out = append(out, n[i:])
-	}
-	return out
 }

@@ -1,7 +1,6 @@
 package caa
 
 import (
-	"reflect"
 	"strings"
 	"testing"
 
@@ -155,40 +154,5 @@ func TestEvaluateListsAtMostFiveCAs(t *testing.T) {
 	want := "issue names a.example, b.example, c.example, d.example, e.example, and 2 more"
 	if got.Issue != Forbidden || !strings.Contains(got.Reason, want) {
 		t.Errorf("Evaluate = %+v, want forbidden with reason containing %q", got, want)
-	}
-}
-
-func TestClimb(t *testing.T) {
-	t.Parallel()
-	cases := []struct {
-		name string
-		want []string
-	}{
-		{"example.com", []string{"example.com.", "com."}},
-		{"example.com.", []string{"example.com.", "com."}},
-		{"Www.Example.COM", []string{"www.example.com.", "example.com.", "com."}},
-		{"a.b.c.d.example", []string{"a.b.c.d.example.", "b.c.d.example.", "c.d.example.", "d.example.", "example."}},
-		{"com", []string{"com."}},
-		{"*.example.com", []string{"example.com.", "com."}},
-		{"*.Sub.Example.com.", []string{"sub.example.com.", "example.com.", "com."}},
-		{"xn--bcher-kva.example", []string{"xn--bcher-kva.example.", "example."}},
-		{`a\.b.example`, []string{`a\.b.example.`, "example."}},
-		{"_25._tcp.mail.example", []string{"_25._tcp.mail.example.", "_tcp.mail.example.", "mail.example.", "example."}},
-		{".", nil},
-		{"", nil},
-		{"*", nil},
-		{"*.", nil},
-		{"a..example", nil},
-		{strings.Repeat("a", 64) + ".example", nil},
-		{"bücher.example", nil},
-		{"\u04a2", nil},
-		{"a b.example", nil},
-		{"a\x00.example", nil},
-		{`a\032b.example`, []string{`a\032b.example.`, "example."}},
-	}
-	for _, tc := range cases {
-		if got := Climb(tc.name); !reflect.DeepEqual(got, tc.want) {
-			t.Errorf("Climb(%q) = %q, want %q", tc.name, got, tc.want)
-		}
 	}
 }

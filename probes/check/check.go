@@ -15,7 +15,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/caaprobe/caaprobe/probes/caa"
 	"github.com/caaprobe/caaprobe/probes/catalog"
 	"github.com/caaprobe/caaprobe/probes/discovery"
 	"github.com/caaprobe/caaprobe/probes/dnssec"
@@ -43,7 +42,7 @@ type Config struct {
 	Probes     []model.ProbeID // nil: every probe of the catalog
 	CA         string          // for the policy line
 	IPv4, IPv6 bool            // restrict address families; neither means both
-	Pins       map[string][]discovery.NS
+	Pins       map[model.DomainName][]discovery.NS
 	// Parallel bounds the exchanges in flight for one domain.
 	Parallel int
 	// DomainTimeout bounds the whole check of one domain.
@@ -166,13 +165,13 @@ type Checker struct {
 	// Work shared between the domains of a run (see lru.Work): computed
 	// once per key under the Checker's own context with a per-step budget,
 	// so one domain's deadline limits only that domain's wait.
-	units   *lru.Work[string, *unit]      // probing of one name at its servers
-	trusts  *lru.Work[string, *zoneTrust] // DNSSEC chain status per zone
-	anchors map[string][]*dns.DS          // DS sets by zone, from Config.TrustAnchor; the root's always
+	units   *lru.Work[model.DomainName, *unit]      // probing of one name at its servers
+	trusts  *lru.Work[model.DomainName, *zoneTrust] // DNSSEC chain status per zone
+	anchors map[model.DomainName][]*dns.DS          // DS sets by zone, from Config.TrustAnchor; the root's always
 	// noAnchorOnce makes Config.OnNoAnchor a once-per-run warning.
 	noAnchorOnce sync.Once
 	// resolved holds the --resolver answers per name.
-	resolved *lru.Work[string, model.Answer]
+	resolved *lru.Work[model.DomainName, model.Answer]
 	// instances holds the instance probes' results (CH TXT hostname.bind,
 	// id.server) per probe and address: one query per address and run,
 	// however many zones the address serves.
@@ -227,15 +226,15 @@ func newChecker(cfg Config, limit *transport.Limiter) *Checker {
 	for zone, ns := range cfg.Pins {
 		w.Pin(zone, ns)
 	}
-	c := &Checker{cfg: cfg, budget: b, X: x, walker: w, units: lru.NewWorkSegments[string, *unit](unitsProbation, unitsProtected, b.Step),
-		trusts:    lru.NewWork[string, *zoneTrust](discovery.DefaultCacheSize, b.Step),
-		resolved:  lru.NewWork[string, model.Answer](discovery.DefaultCacheSize, b.Step),
+	c := &Checker{cfg: cfg, budget: b, X: x, walker: w, units: lru.NewWorkSegments[model.DomainName, *unit](unitsProbation, unitsProtected, b.Step),
+		trusts:    lru.NewWork[model.DomainName, *zoneTrust](discovery.DefaultCacheSize, b.Step),
+		resolved:  lru.NewWork[model.DomainName, model.Answer](discovery.DefaultCacheSize, b.Step),
 		instances: lru.NewWork[string, *model.Result](discovery.DefaultCacheSize, b.Step),
 		rx:        transport.New(rbase, limit, 0, 0), limit: limit, closeSock: closeSock,
 		models: models.Models()}
 	c.watchLocal()
-	if c.anchors = anchorsByZone(cfg.TrustAnchor); len(c.anchors["."]) == 0 {
-		c.anchors["."] = anchorsByZone(IANARootAnchors())["."]
+	if c.anchors = anchorsByZone(cfg.TrustAnchor); len(c.anchors[model.Root]) == 0 {
+		c.anchors[model.Root] = anchorsByZone(IANARootAnchors())[model.Root]
 	}
 	want := map[model.ProbeID]bool{}
 	for _, id := range cfg.Probes {
@@ -276,9 +275,7 @@ func (c *Checker) Check(ctx context.Context, domain string) *model.Domain {
 		ctx, cancel = context.WithTimeout(ctx, c.budget.Domain)
 		defer cancel()
 	}
-	base := strings.TrimPrefix(domain, "*.")
-	// Every label up to and including the TLD: a CA's lookup may touch each.
-	names := caa.Climb(base)
+	names := relevantNames(domain)
 	if len(names) == 0 {
 		d.Err = fmt.Sprintf("%q is not a domain name", domain)
 		judge.Summarise(d)
@@ -293,7 +290,7 @@ func (c *Checker) Check(ctx context.Context, domain string) *model.Domain {
 		info, err := c.walker.Lookup(ctx, n)
 		if err != nil {
 			if i == 0 {
-				err = fmt.Errorf("discovery of %s: %w", strings.TrimSuffix(n, "."), err)
+				err = fmt.Errorf("discovery of %s: %w", n.Display(), err)
 				if ctx.Err() != nil {
 					err = fmt.Errorf("%w: deadline for the domain reached", err)
 				}
@@ -311,8 +308,8 @@ func (c *Checker) Check(ctx context.Context, domain string) *model.Domain {
 	// A chain that comes back to a name already on it, or outgrows
 	// --max-cname, fails the resolver's lookup with every server healthy:
 	// the link that closes it carries the error, and a finding says so.
-	aliasOf := map[string]string{}
-	index := map[string]int{}
+	aliasOf := map[model.DomainName]model.DomainName{}
+	index := map[model.DomainName]int{}
 	for i, n := range names {
 		index[n] = i
 	}
@@ -320,20 +317,20 @@ func (c *Checker) Check(ctx context.Context, domain string) *model.Domain {
 		if info == nil {
 			continue
 		}
-		chain := []string{info.Name}
-		for cur := info; cur != nil && cur.CNAME != ""; {
+		chain := []model.DomainName{info.Name}
+		for cur := info; cur != nil && !cur.CNAME.IsZero(); {
 			target := cur.CNAME
 			chain = append(chain, target)
 			at := index[cur.Name]
 			if slices.Contains(chain[:len(chain)-1], target) {
 				errs[at] = fmt.Sprintf("the CNAME chain %s loops", trimChain(chain))
-				d.AddZoneFinding(model.Finding{Code: catalog.CodeCNAMELoop, Name: model.TrimDot(cur.Name), Zone: model.TrimDot(cur.Zone.Name),
+				d.AddZoneFinding(model.Finding{Code: catalog.CodeCNAMELoop, Name: cur.Name.Display(), Zone: cur.Zone.Name.Display(),
 					Detail: fmt.Sprintf("%s: a resolver follows it until its restart limit and returns SERVFAIL", trimChain(chain))})
 				break
 			}
 			if len(chain)-1 > c.maxCNAME() {
-				errs[at] = fmt.Sprintf("the CNAME chain from %s is longer than %d links (%s)", model.TrimDot(info.Name), c.maxCNAME(), discovery.ErrLimit)
-				d.AddZoneFinding(model.Finding{Code: catalog.CodeLimitReached, Name: model.TrimDot(cur.Name), Zone: model.TrimDot(cur.Zone.Name),
+				errs[at] = fmt.Sprintf("the CNAME chain from %s is longer than %d links (%s)", info.Name.Display(), c.maxCNAME(), discovery.ErrLimit)
+				d.AddZoneFinding(model.Finding{Code: catalog.CodeLimitReached, Name: cur.Name.Display(), Zone: cur.Zone.Name.Display(),
 					Detail: fmt.Sprintf("CNAME chain longer than --max-cname %d: %s", c.maxCNAME(), trimChain(chain))})
 				break
 			}
@@ -372,7 +369,12 @@ func (c *Checker) Check(ctx context.Context, domain string) *model.Domain {
 	}
 	wg.Wait()
 
-	servers := map[string]*model.Server{}
+	type serverKey struct {
+		zone model.DomainName
+		ns   string
+		addr netip.Addr
+	}
+	servers := map[serverKey]*model.Server{}
 	for i, u := range units {
 		if u == nil {
 			if errs[i] != "" {
@@ -385,7 +387,7 @@ func (c *Checker) Check(ctx context.Context, domain string) *model.Domain {
 			AliasOf: aliasOf[info.Name], DNSSEC: u.dnssec, Err: errs[i]}
 		d.Names = append(d.Names, n)
 		for _, sr := range u.servers {
-			key := sr.zone + "|" + sr.ns + "|" + sr.addr.String()
+			key := serverKey{sr.zone, sr.ns, sr.addr}
 			s, ok := servers[key]
 			if !ok {
 				s = &model.Server{Zone: sr.zone, NS: sr.ns, Addr: sr.addr}
@@ -404,7 +406,7 @@ func (c *Checker) Check(ctx context.Context, domain string) *model.Domain {
 		// judged; the partial matrix stays for the record.
 		d.Err = fmt.Errorf("the check of %s did not finish within its deadline (--deadline %s): %w", domain, c.budget.Domain, discovery.ErrLimit).Error()
 	} else if i := slices.Index(cut, true); i >= 0 {
-		d.Err = fmt.Errorf("the probing of %s was cut short (its shared work ran out of budget or the run was closed): %w", model.TrimDot(names[i]), discovery.ErrLimit).Error()
+		d.Err = fmt.Errorf("the probing of %s was cut short (its shared work ran out of budget or the run was closed): %w", names[i].Display(), discovery.ErrLimit).Error()
 	}
 	judge.Summarise(d)
 	// The CA model over every resolver model: outcomes, policy and
@@ -412,6 +414,24 @@ func (c *Checker) Check(ctx context.Context, domain string) *model.Domain {
 	boulder.Fill(d, c.models, c.cfg.CA, domain)
 	d.Resolver = c.askResolver(ctx, d)
 	return d
+}
+
+// relevantNames are the names whose CAA RRsets a CA reads for domain, in
+// the order it reads them (RFC 8659 §3): the name, then each parent up to
+// the TLD (a CA's lookup may touch each). For a wildcard *.X they are X's:
+// RFC 8659 defines RelevantCAASet for X and *.X alike and never queries
+// the "*" label; Evaluate's Wildcard field tells them apart. Anything that
+// is not a domain name (an unconverted IDN included: it would climb as a
+// U-label no server holds) has none, and neither has the root.
+func relevantNames(domain string) []model.DomainName {
+	n, err := model.ParseName(domain)
+	if err != nil {
+		return nil
+	}
+	if l := n.Labels(); len(l) > 0 && l[0] == "*" {
+		n = n.Parent()
+	}
+	return n.Climb()
 }
 
 // unit is the probing of one name at every server of its zone: the piece
@@ -425,9 +445,10 @@ type unit struct {
 }
 
 type serverResults struct {
-	zone, ns string
-	addr     netip.Addr
-	results  []*model.Result
+	zone    model.DomainName
+	ns      string
+	addr    netip.Addr
+	results []*model.Result
 }
 
 // probeName returns the unit of info's name: shared with every domain that
@@ -459,7 +480,7 @@ func (c *Checker) runUnit(ctx context.Context, info *discovery.Name, sem slots) 
 	var srs []*serverResults
 	if z.Limit != "" {
 		u.zoneFindings = append(u.zoneFindings, model.Finding{Code: catalog.CodeLimitReached,
-			Name: model.TrimDot(info.Name), Zone: model.TrimDot(z.Name), Detail: "delegation of " + model.TrimDot(z.Name) + ": " + z.Limit})
+			Name: info.Name.Display(), Zone: z.Name.Display(), Detail: "delegation of " + z.Name.Display() + ": " + z.Limit})
 	}
 	// The same probes go to every address of the zone.
 	signed := len(c.zoneDS(z)) > 0
@@ -472,23 +493,23 @@ func (c *Checker) runUnit(ctx context.Context, info *discovery.Name, sem slots) 
 	for _, ns := range z.NS {
 		if ns.CNAME != "" {
 			u.zoneFindings = append(u.zoneFindings, model.Finding{Code: catalog.CodeNSIsCNAME,
-				Name: model.TrimDot(info.Name), Zone: model.TrimDot(z.Name), Server: model.ServerRef{NS: model.TrimDot(ns.Name)}, Detail: fmt.Sprintf("NS %s is a CNAME to %s", model.TrimDot(ns.Name), model.TrimDot(ns.CNAME))})
+				Name: info.Name.Display(), Zone: z.Name.Display(), Server: model.ServerRef{NS: model.TrimDot(ns.Name)}, Detail: fmt.Sprintf("NS %s is a CNAME to %s", model.TrimDot(ns.Name), model.TrimDot(ns.CNAME))})
 		}
 		if ns.GlueMismatch != "" {
 			u.zoneFindings = append(u.zoneFindings, model.Finding{Code: catalog.CodeGlueMismatch,
-				Name: model.TrimDot(info.Name), Zone: model.TrimDot(z.Name), Server: model.ServerRef{NS: model.TrimDot(ns.Name)}, Detail: ns.GlueMismatch})
+				Name: info.Name.Display(), Zone: z.Name.Display(), Server: model.ServerRef{NS: model.TrimDot(ns.Name)}, Detail: ns.GlueMismatch})
 		}
 		for _, l := range z.Lame() {
 			if l.NS == ns.Name {
 				// Seen by discovery, which then asked the next server.
 				u.zoneFindings = append(u.zoneFindings, model.Finding{Code: catalog.CodeLameServer,
-					Name: model.TrimDot(info.Name), Zone: model.TrimDot(z.Name), Server: model.ServerRef{NS: model.TrimDot(ns.Name), Addr: l.Addr},
+					Name: info.Name.Display(), Zone: z.Name.Display(), Server: model.ServerRef{NS: model.TrimDot(ns.Name), Addr: l.Addr},
 					Detail: "during discovery: " + l.Detail})
 			}
 		}
 		if len(ns.Addrs) == 0 {
 			u.zoneFindings = append(u.zoneFindings, model.Finding{Code: catalog.CodeNSUnresolvable,
-				Name: model.TrimDot(info.Name), Zone: model.TrimDot(z.Name), Server: model.ServerRef{NS: model.TrimDot(ns.Name)}, Detail: fmt.Sprintf("%s has no address: %s", model.TrimDot(ns.Name), ns.Err)})
+				Name: info.Name.Display(), Zone: z.Name.Display(), Server: model.ServerRef{NS: model.TrimDot(ns.Name)}, Detail: fmt.Sprintf("%s has no address: %s", model.TrimDot(ns.Name), ns.Err)})
 			continue
 		}
 		for _, a := range ns.Addrs {
@@ -515,7 +536,7 @@ func (c *Checker) runUnit(ctx context.Context, info *discovery.Name, sem slots) 
 	var all []*model.Result
 	for _, sr := range srs {
 		judge.Apply(judge.CheckServer(sr.results))
-		if apex && z.Parent != "" {
+		if apex && !z.Parent.IsZero() {
 			judge.Apply(judge.CheckDelegation(sr.results, z.ParentNS))
 		}
 		all = append(all, sr.results...)
@@ -576,7 +597,7 @@ func (c *Checker) probeOnce(ctx context.Context, p catalog.Probe, info *discover
 	if p.AtApex {
 		qname = info.Zone.Name
 	}
-	sent := qname
+	sent := qname.String()
 	if p.QName != "" {
 		sent = p.QName // a fixed name (CH TXT hostname.bind), recorded on the zone's row
 	}
@@ -600,10 +621,10 @@ func (c *Checker) probeOnce(ctx context.Context, p catalog.Probe, info *discover
 func ptr[T any](v T) *T { return &v }
 
 // trimChain writes a CNAME chain as "a → b → a".
-func trimChain(chain []string) string {
+func trimChain(chain []model.DomainName) string {
 	out := make([]string, len(chain))
 	for i, n := range chain {
-		out[i] = model.TrimDot(n)
+		out[i] = n.Display()
 	}
 	return strings.Join(out, " → ")
 }

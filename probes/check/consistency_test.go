@@ -32,16 +32,16 @@ func contradictions(d *model.Domain) []string {
 	}
 	byName := map[string]*model.Name{}
 	for _, n := range d.Names {
-		if byName[n.Name] != nil {
-			out = append(out, "name listed twice: "+n.Name)
+		if byName[n.Name.String()] != nil {
+			out = append(out, "name listed twice: "+n.Name.String())
 		}
-		byName[n.Name] = n
+		byName[n.Name.String()] = n
 	}
 	var failed []*model.Name // the chain whose lookup failed
 	varies, tldNX := false, false
 climb:
 	for _, n := range d.Names {
-		if n.AliasOf != "" {
+		if !n.AliasOf.IsZero() {
 			continue
 		}
 		chain := []*model.Name{n}
@@ -53,12 +53,12 @@ climb:
 			if cur.Outcome == model.OutcomeIntermittent {
 				varies = true
 			}
-			next := byName[cur.CNAME]
-			if cur.CNAME == "" || next == nil || len(chain) > len(d.Names) {
-				if cur.CNAME != "" {
-					out = append(out, "CNAME chain leaves the names: "+cur.CNAME)
+			next := byName[cur.CNAME.String()]
+			if cur.CNAME.IsZero() || next == nil || len(chain) > len(d.Names) {
+				if !cur.CNAME.IsZero() {
+					out = append(out, "CNAME chain leaves the names: "+cur.CNAME.String())
 				}
-				if !cur.Exists && dns.CountLabel(cur.Name) == 1 {
+				if !cur.Exists && dns.CountLabel(cur.Name.String()) == 1 {
 					tldNX = true
 				}
 				if len(cur.RRset) > 0 {
@@ -119,7 +119,7 @@ func namesCause(d *model.Domain, chain []*model.Name) bool {
 			continue
 		}
 		for _, n := range chain {
-			if f.Name == model.TrimDot(n.Name) || (n.Zone != "" && f.Zone == model.TrimDot(n.Zone)) {
+			if f.Name == n.Name.Display() || (!n.Zone.IsZero() && f.Zone == n.Zone.Display()) {
 				return true
 			}
 		}
@@ -130,7 +130,7 @@ func namesCause(d *model.Domain, chain []*model.Name) bool {
 func chainText(chain []*model.Name) string {
 	var s []string
 	for _, n := range chain {
-		s = append(s, model.TrimDot(n.Name))
+		s = append(s, n.Name.Display())
 	}
 	return strings.Join(s, " → ")
 }

@@ -73,12 +73,16 @@ func ReadTrustAnchor(r io.Reader, name string) ([]dns.RR, error) {
 	return out, nil
 }
 
-// anchorsByZone turns anchor records into DS sets by zone (lowercase FQDN):
-// a DNSKEY anchor is the same statement as its SHA-256 digest.
-func anchorsByZone(rrs []dns.RR) map[string][]*dns.DS {
-	out := map[string][]*dns.DS{}
+// anchorsByZone turns anchor records into DS sets by zone: a DNSKEY
+// anchor is the same statement as its SHA-256 digest. The records were
+// parsed by miekg/dns, so their owners are names.
+func anchorsByZone(rrs []dns.RR) map[model.DomainName][]*dns.DS {
+	out := map[model.DomainName][]*dns.DS{}
 	for _, rr := range rrs {
-		zone := dns.CanonicalName(rr.Header().Name)
+		zone, err := model.ParseName(rr.Header().Name)
+		if err != nil {
+			continue
+		}
 		switch rr := rr.(type) {
 		case *dns.DS:
 			out[zone] = append(out[zone], rr)
@@ -108,7 +112,7 @@ type zoneTrust struct {
 // against that domain's slots. Chains are kept for the zones in recent use
 // (bounded like discovery's caches, so a long run does not keep every
 // zone's keys), and one cut short is not kept.
-func (c *Checker) trust(ctx context.Context, zone string, sem slots) *zoneTrust {
+func (c *Checker) trust(ctx context.Context, zone model.DomainName, sem slots) *zoneTrust {
 	t, complete, err := c.trusts.Do(ctx, zone, func(wctx context.Context) (*zoneTrust, bool) {
 		t := &zoneTrust{}
 		t.v, t.keys, t.seen = c.chain(wctx, zone, sem)
@@ -131,7 +135,7 @@ func insecureVerdict(r dnssec.Reason, format string, args ...any) dnssec.Verdict
 // RRset signed by the parent's keys (RFC 4035 §5.2), then the zone's DNSKEY
 // RRset from its servers. The root, and any zone with an anchor of its
 // own, start from the anchor instead.
-func (c *Checker) chain(ctx context.Context, zone string, sem slots) (dnssec.Verdict, []*dns.DNSKEY, []*dns.DNSKEY) {
+func (c *Checker) chain(ctx context.Context, zone model.DomainName, sem slots) (dnssec.Verdict, []*dns.DNSKEY, []*dns.DNSKEY) {
 	now := time.Now()
 	z := c.walker.Zone(zone)
 	if z == nil {
@@ -142,7 +146,7 @@ func (c *Checker) chain(ctx context.Context, zone string, sem slots) (dnssec.Ver
 	// closest anchor wins, RFC 4033 §5): even pinned servers can be checked.
 	ds, anchored := c.anchors[zone]
 	if !anchored {
-		if z.Pinned || z.Parent == "" || z.Parent == zone || !dns.IsSubDomain(z.Parent, zone) {
+		if z.Pinned || z.Parent.IsZero() || z.Parent == zone || !zone.IsSubdomainOf(z.Parent) {
 			// (A parent that is not above the zone would make the chain
 			// wait on itself; discovery never gives one.)
 			return insecureVerdict(dnssec.ReasonNoDS, "%s: servers pinned, no delegation to follow from the trust anchor", zone), nil, nil
@@ -151,7 +155,7 @@ func (c *Checker) chain(ctx context.Context, zone string, sem slots) (dnssec.Ver
 		if parent.v.Status != dnssec.StatusSecure {
 			v := parent.v
 			if v.Status != dnssec.StatusInsecure && v.Status != dnssec.StatusIndeterminate {
-				v.Detail = "parent " + model.TrimDot(z.Parent) + " does not validate: " + v.Detail
+				v.Detail = "parent " + z.Parent.Display() + " does not validate: " + v.Detail
 			}
 			return v, nil, nil
 		}
@@ -162,8 +166,8 @@ func (c *Checker) chain(ctx context.Context, zone string, sem slots) (dnssec.Ver
 			// from a stripped DS and fails the whole child zone.
 			m := &dns.Msg{Ns: z.NoDS}
 			m.Authoritative = true
-			if v := dnssec.CheckResponse(z.Parent, zone, dns.TypeDS, m, parent.keys, now); v.Status == dnssec.StatusBogus || v.Status == dnssec.StatusMissing {
-				v.Detail = model.TrimDot(z.Parent) + " does not prove that " + model.TrimDot(zone) + " has no DS: " + v.Detail
+			if v := dnssec.CheckResponse(z.Parent.String(), zone.String(), dns.TypeDS, m, parent.keys, now); v.Status == dnssec.StatusBogus || v.Status == dnssec.StatusMissing {
+				v.Detail = z.Parent.Display() + " does not prove that " + zone.Display() + " has no DS: " + v.Detail
 				return v, nil, nil
 			}
 			return insecureVerdict(dnssec.ReasonNoDS, "no DS for %s in %s: unsigned delegation", zone, z.Parent), nil, nil
@@ -177,8 +181,8 @@ func (c *Checker) chain(ctx context.Context, zone string, sem slots) (dnssec.Ver
 		for _, s := range z.DSSigs {
 			m.Answer = append(m.Answer, s)
 		}
-		if v := dnssec.CheckResponse(z.Parent, zone, dns.TypeDS, m, parent.keys, now); v.Status != dnssec.StatusSecure {
-			v.Detail = "DS RRset of " + model.TrimDot(zone) + " in " + model.TrimDot(z.Parent) + ": " + v.Detail
+		if v := dnssec.CheckResponse(z.Parent.String(), zone.String(), dns.TypeDS, m, parent.keys, now); v.Status != dnssec.StatusSecure {
+			v.Detail = "DS RRset of " + zone.Display() + " in " + z.Parent.Display() + ": " + v.Detail
 			return v, nil, nil
 		}
 		ds = z.DS
@@ -192,12 +196,12 @@ func (c *Checker) chain(ctx context.Context, zone string, sem slots) (dnssec.Ver
 	var seen []*dns.DNSKEY
 	for _, ns := range z.NS {
 		for _, a := range ns.Addrs {
-			answer := c.fetchDNSKEY(ctx, zone, a, sem)
-			keys, v := dnssec.CheckKeys(zone, ds, answer, now)
+			answer := c.fetchDNSKEY(ctx, zone.String(), a, sem)
+			keys, v := dnssec.CheckKeys(zone.String(), ds, answer, now)
 			if v.Status == dnssec.StatusSecure {
 				return v, keys, nil
 			}
-			if zone == "." && v.Reason == dnssec.ReasonDSMatchesNoKey {
+			if zone.IsRoot() && v.Reason == dnssec.ReasonDSMatchesNoKey {
 				// A root whose keys the anchor does not name is another
 				// hierarchy (a lab, a private root), not an attack: no
 				// chain, so nothing below it is judged, and caaprobe
@@ -216,7 +220,7 @@ func (c *Checker) chain(ctx context.Context, zone string, sem slots) (dnssec.Ver
 			}
 		}
 	}
-	if zone == "." && (first == nil || first.Reason == dnssec.ReasonMissingDNSKEY) {
+	if zone.IsRoot() && (first == nil || first.Reason == dnssec.ReasonMissingDNSKEY) {
 		// No root server gave its keys: caaprobe cannot build the chain,
 		// which is no finding against the domain's servers.
 		return dnssec.Verdict{Status: dnssec.StatusIndeterminate, Reason: dnssec.ReasonNoKeys,
@@ -224,7 +228,7 @@ func (c *Checker) chain(ctx context.Context, zone string, sem slots) (dnssec.Ver
 	}
 	if first == nil {
 		return dnssec.Verdict{Status: dnssec.StatusMissing, Reason: dnssec.ReasonMissingDNSKEY,
-			Detail: "no server of " + model.TrimDot(zone) + " to ask for DNSKEY"}, nil, nil
+			Detail: "no server of " + zone.Display() + " to ask for DNSKEY"}, nil, nil
 	}
 	return *first, nil, seen
 }
@@ -305,19 +309,19 @@ func (c *Checker) judgeDNSSEC(ctx context.Context, z *discovery.Zone, srs []*ser
 			switch {
 			case r.Probe == catalog.ProbeDNSKEY && len(ds) > 0:
 				// Each server's own DNSKEY RRset against the DS.
-				_, v := dnssec.CheckKeys(z.Name, ds, r.Msg.Answer, now)
+				_, v := dnssec.CheckKeys(z.Name.String(), ds, r.Msg.Answer, now)
 				addVerdict(r, v)
 			case p.IsCAA() && p.DO && !p.Conformance(): // conformance probes are judged against the caa probe
 				keys := t.keys
 				if t.v.Status != dnssec.StatusSecure {
 					keys = t.seen
 				}
-				v := dnssec.CheckResponse(z.Name, r.QName, r.QType, r.Msg, keys, now)
+				v := dnssec.CheckResponse(z.Name.String(), r.QName, r.QType, r.Msg, keys, now)
 				if t.v.Status != dnssec.StatusSecure && (v.Status == dnssec.StatusSecure || v.Reason == dnssec.ReasonNoKeys) {
 					// The reply itself is fine, but no key of the zone
 					// validates: a resolver fails it all the same.
 					v = t.v
-					v.Detail = "zone " + model.TrimDot(z.Name) + " does not validate: " + v.Detail
+					v.Detail = "zone " + z.Name.Display() + " does not validate: " + v.Detail
 				}
 				addVerdict(r, v)
 				views[i].add(v)

@@ -44,7 +44,7 @@ func dnssecIssues(d *model.Domain) map[string][]model.Issue {
 		for _, r := range s.Results {
 			for _, is := range r.Issues {
 				if is.Code == catalog.CodeDNSSECBogus || is.Code == catalog.CodeDNSSECMissing {
-					k := s.Addr.String() + "/" + string(r.Probe) + "/" + strings.TrimSuffix(r.Name, ".")
+					k := s.Addr.String() + "/" + string(r.Probe) + "/" + r.Name.Display()
 					out[k] = append(out[k], is)
 				}
 			}
@@ -55,7 +55,7 @@ func dnssecIssues(d *model.Domain) map[string][]model.Issue {
 
 func nameStatus(d *model.Domain, name string) model.DNSSECStatus {
 	for _, n := range d.Names {
-		if strings.TrimSuffix(n.Name, ".") == name {
+		if n.Name.Display() == name {
 			return n.DNSSEC
 		}
 	}
@@ -177,8 +177,8 @@ func TestDNSSECWrongAnchor(t *testing.T) {
 // servers are insecure and nothing is judged.
 func TestZoneAnchorForPinnedServers(t *testing.T) {
 	lab, _ := startLab(t, fixtures.Options{})
-	pin := func(zone string) map[string][]discovery.NS {
-		return map[string][]discovery.NS{zone + ".": {{Name: "ns1.newprovider.test.", Addrs: []netip.Addr{lab.AddrOf(zone, 0)}}}}
+	pin := func(zone string) map[model.DomainName][]discovery.NS {
+		return map[model.DomainName][]discovery.NS{model.MustName(zone): {{Name: "ns1.newprovider.test.", Addrs: []netip.Addr{lab.AddrOf(zone, 0)}}}}
 	}
 	checkWith := func(zone string, anchor []dns.RR) *model.Domain {
 		c := check.New(check.Config{Roots: []netip.Addr{lab.Root}, Port: lab.Port, Timeout: 500 * time.Millisecond,
@@ -405,7 +405,7 @@ func TestDNSSECAlgorithmsAndLimits(t *testing.T) {
 				for _, r := range s.Results {
 					if r.Has(catalog.CodeNSEC3Iterations) {
 						warned++
-						if r.Name != "www.nsec3iter.test." || !strings.HasPrefix(string(r.Probe), "caa") {
+						if r.Name.String() != "www.nsec3iter.test." || !strings.HasPrefix(string(r.Probe), "caa") {
 							t.Errorf("nsec3-iterations on %s %s", r.Probe, r.Name)
 						}
 					}

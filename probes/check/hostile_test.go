@@ -212,7 +212,7 @@ func TestHostileBigAnswer(t *testing.T) {
 		var caaRes *model.Result
 		for _, s := range d.Servers {
 			for _, r := range s.Results {
-				if r.Probe == catalog.ProbeCAA && s.Zone == "big.test." {
+				if r.Probe == catalog.ProbeCAA && s.Zone.String() == "big.test." {
 					caaRes = r
 				}
 			}

@@ -138,14 +138,14 @@ func TestRelevantNamesClimb(t *testing.T) {
 	d := c.Check(context.Background(), "www.ok.test")
 	var names []string
 	for _, n := range d.Names {
-		names = append(names, n.Name+"@"+n.Zone)
+		names = append(names, n.Name.String()+"@"+n.Zone.String())
 	}
 	want := []string{"www.ok.test.@ok.test.", "ok.test.@ok.test.", "test.@test."}
 	if !slices.Equal(names, want) {
 		t.Fatalf("relevant names %v, want %v", names, want)
 	}
 	for _, s := range d.Servers {
-		if s.Zone == "test." && !strings.HasPrefix(s.NS, "ns.nic.test") {
+		if s.Zone.String() == "test." && !strings.HasPrefix(s.NS, "ns.nic.test") {
 			t.Errorf("test. probed at %s", s.NS)
 		}
 	}
@@ -180,10 +180,10 @@ func TestPinnedServers(t *testing.T) {
 	lab, _ := startLab(t, fixtures.Options{})
 	target := lab.AddrOf("split.test", 1) // the NOTIMP server of split.test
 	c := check.New(check.Config{Roots: []netip.Addr{lab.Root}, Port: lab.Port, Timeout: 500 * time.Millisecond,
-		Pins: map[string][]discovery.NS{"split.test.": {{Name: "ns.newprovider.test.", Addrs: []netip.Addr{target}}}}})
+		Pins: map[model.DomainName][]discovery.NS{model.MustName("split.test."): {{Name: "ns.newprovider.test.", Addrs: []netip.Addr{target}}}}})
 	d := c.Check(context.Background(), "split.test")
 	for _, s := range d.Servers {
-		if s.Zone == "split.test." && s.NS != "ns.newprovider.test." {
+		if s.Zone.String() == "split.test." && s.NS != "ns.newprovider.test." {
 			t.Errorf("probed %s (%s), want only the pinned server", s.NS, s.Addr)
 		}
 	}
@@ -206,7 +206,7 @@ func TestAddressFamilies(t *testing.T) {
 		d := c.Check(context.Background(), "v6.test")
 		var got []string
 		for _, s := range d.Servers {
-			if s.Zone == "v6.test." {
+			if s.Zone.String() == "v6.test." {
 				got = append(got, s.Addr.String())
 			}
 		}

@@ -33,16 +33,16 @@ func (c *Checker) askResolver(ctx context.Context, d *model.Domain) []model.Reso
 // resolverAnswer asks the resolver about name once per run (for the names
 // in recent use): every domain under test. shares test.'s answer. Like the
 // units, it is shared work under the Checker's context (lru.Work).
-func (c *Checker) resolverAnswer(ctx context.Context, name string, sem slots) model.Answer {
+func (c *Checker) resolverAnswer(ctx context.Context, name model.DomainName, sem slots) model.Answer {
 	a, _, err := c.resolved.Do(ctx, name, func(wctx context.Context) (model.Answer, bool) {
 		if !sem.take(wctx) {
-			return model.Answer{Name: name, Server: c.cfg.Resolver, Err: wctx.Err().Error()}, false
+			return model.Answer{Name: name.String(), Server: c.cfg.Resolver, Err: wctx.Err().Error()}, false
 		}
 		defer sem.give()
 		return resolver.Query(wctx, c.rx, c.cfg.Resolver, name), true
 	})
 	if err != nil {
-		return model.Answer{Name: name, Server: c.cfg.Resolver, Err: err.Error()}
+		return model.Answer{Name: name.String(), Server: c.cfg.Resolver, Err: err.Error()}
 	}
 	return a
 }

@@ -9,13 +9,14 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/caaprobe/caaprobe/probes/model"
 	"github.com/miekg/dns"
 )
 
 // resolveNS finds every address of every NS name of zone: the addresses in
 // extra first (glue, when the message was a referral), then an iterative
 // lookup of A and AAAA for names without them.
-func (w *Walker) resolveNS(ctx context.Context, zone string, names []string, extra []dns.RR, glue bool, ch chain) []NS {
+func (w *Walker) resolveNS(ctx context.Context, zone model.DomainName, names []string, extra []dns.RR, glue bool, ch chain) []NS {
 	if len(names) > w.Limits.MaxNS {
 		names = names[:w.Limits.MaxNS]
 	}
@@ -53,11 +54,11 @@ func (w *Walker) resolveNS(ctx context.Context, zone string, names []string, ext
 // addrsOf looks up A and AAAA of an NS name by the same iterative walk,
 // nested inside the lookup that needs it (ch holds the NS names whose
 // lookups are in progress on this path).
-func (w *Walker) addrsOf(ctx context.Context, host, forZone string, ch chain) addrResult {
+func (w *Walker) addrsOf(ctx context.Context, host string, forZone model.DomainName, ch chain) addrResult {
 	if len(ch) >= w.Limits.MaxDepth {
 		return addrResult{err: fmt.Errorf("%w: NS address lookups nested more than %d deep (delegation cycle?)", ErrLimit, w.Limits.MaxDepth)}
 	}
-	if dns.IsSubDomain(forZone, host) {
+	if wireName(host).IsSubdomainOf(forZone) {
 		// In-bailiwick without glue: only the zone's own servers could
 		// answer, and those are the ones we are looking for.
 		return addrResult{err: fmt.Errorf("%s is inside %s and the parent gives no glue", host, forZone)}
@@ -89,12 +90,12 @@ func (w *Walker) addrsOf(ctx context.Context, host, forZone string, ch chain) ad
 // fillAddrs looks host up and asks its zone's servers for A and AAAA.
 func (w *Walker) fillAddrs(ctx context.Context, host string, ch chain) addrResult {
 	var out addrResult
-	n, err := w.lookup(ctx, host, ch)
+	n, err := w.lookup(ctx, wireName(host), ch)
 	if err != nil {
 		out.err = fmt.Errorf("looking up %s: %w", host, err)
 		return out
 	}
-	out.cname = n.CNAME
+	out.cname = n.CNAME.String()
 	var errs []string
 	for _, t := range []uint16{dns.TypeA, dns.TypeAAAA} {
 		r, err := w.ask(ctx, n.Zone, host, t)
@@ -107,13 +108,13 @@ func (w *Walker) fillAddrs(ctx context.Context, host string, ch chain) addrResul
 			out.addrs = appendAddr(out.addrs, a)
 		}
 	}
-	if len(out.addrs) == 0 && n.CNAME != "" && n.CNAME != host {
+	if cname := n.CNAME.String(); len(out.addrs) == 0 && cname != "" && cname != host {
 		// An NS name that is an alias: resolvers that follow it reach
 		// the target's addresses (one step; longer chains are refused).
 		if t, err := w.lookup(ctx, n.CNAME, ch); err == nil {
 			for _, qt := range []uint16{dns.TypeA, dns.TypeAAAA} {
-				if r, err := w.ask(ctx, t.Zone, n.CNAME, qt); err == nil {
-					for _, a := range w.addrsIn(r.msg, n.CNAME) {
+				if r, err := w.ask(ctx, t.Zone, cname, qt); err == nil {
+					for _, a := range w.addrsIn(r.msg, cname) {
 						out.addrs = appendAddr(out.addrs, a)
 					}
 				}
@@ -137,7 +138,7 @@ func (w *Walker) checkGlue(ctx context.Context, z *Zone) {
 	}
 	for i := range z.NS {
 		ns := &z.NS[i]
-		if !ns.Glue || !dns.IsSubDomain(z.Name, ns.Name) {
+		if !ns.Glue || !wireName(ns.Name).IsSubdomainOf(z.Name) {
 			continue
 		}
 		var auth []netip.Addr
@@ -159,12 +160,12 @@ func (w *Walker) checkGlue(ctx context.Context, z *Zone) {
 // CNAME chain that starts at host within the answer, in the families the
 // walker uses.
 func (w *Walker) addrsIn(m *dns.Msg, host string) []netip.Addr {
-	owners := map[string]bool{dns.CanonicalName(host): true}
+	owners := map[model.DomainName]bool{wireName(host): true}
 	for range len(m.Answer) {
 		grew := false
 		for _, rr := range m.Answer {
-			if cn, ok := rr.(*dns.CNAME); ok && owners[dns.CanonicalName(cn.Hdr.Name)] && !owners[dns.CanonicalName(cn.Target)] {
-				owners[dns.CanonicalName(cn.Target)] = true
+			if cn, ok := rr.(*dns.CNAME); ok && owners[wireName(cn.Hdr.Name)] && !owners[wireName(cn.Target)] {
+				owners[wireName(cn.Target)] = true
 				grew = true
 			}
 		}
@@ -174,7 +175,7 @@ func (w *Walker) addrsIn(m *dns.Msg, host string) []netip.Addr {
 	}
 	var out []netip.Addr
 	for _, rr := range m.Answer {
-		if a, ok := addrOf(rr); ok && w.family(a) && owners[dns.CanonicalName(rr.Header().Name)] {
+		if a, ok := addrOf(rr); ok && w.family(a) && owners[wireName(rr.Header().Name)] {
 			out = appendAddr(out, a)
 		}
 	}

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/caaprobe/caaprobe/probes/model"
 	"github.com/caaprobe/caaprobe/probes/wire"
 	"github.com/miekg/dns"
 )
@@ -52,9 +53,9 @@ type reply struct {
 	// cut is the child apex of a referral, or the apex a negative
 	// answer's SOA names (which, when below the zone asked, is a
 	// co-hosted child zone: the same servers serve parent and child).
-	cut string
+	cut model.DomainName
 	// target is the alias or DNAME target.
-	target string
+	target model.DomainName
 	// why says what made a reply lame or an error.
 	why string
 	msg *dns.Msg
@@ -62,8 +63,9 @@ type reply struct {
 
 // classify says what m, the reply of a server of zone to qname/qtype, means
 // to the walk. It is pure: no I/O, no state.
-func classify(m *dns.Msg, zone, qname string, qtype uint16) reply {
-	zone, qname = dns.CanonicalName(zone), dns.CanonicalName(qname)
+func classify(m *dns.Msg, apex model.DomainName, qname string, qtype uint16) reply {
+	zone := apex.String()
+	qname = dns.CanonicalName(qname)
 	r := reply{msg: m}
 	switch m.Rcode {
 	case dns.RcodeSuccess, dns.RcodeNameError:
@@ -83,7 +85,7 @@ func classify(m *dns.Msg, zone, qname string, qtype uint16) reply {
 		case owner == qname && h.Rrtype == dns.TypeNS && qtype == dns.TypeNS && owner != zone && dns.IsSubDomain(zone, owner) && !m.Authoritative:
 			// A child's NS set in the answer section without AA: a
 			// referral written there (as Unbound reads it too).
-			r.kind, r.cut = kindReferral, owner
+			r.kind, r.cut = kindReferral, wireName(owner)
 			return r
 		case owner == qname && (h.Rrtype == qtype || qtype == dns.TypeANY):
 			r.kind = kindAnswer
@@ -91,13 +93,19 @@ func classify(m *dns.Msg, zone, qname string, qtype uint16) reply {
 		case owner == qname && h.Rrtype == dns.TypeCNAME && target == "":
 			target = dns.CanonicalName(rr.(*dns.CNAME).Target)
 		case h.Rrtype == dns.TypeDNAME && owner != qname && dns.IsSubDomain(owner, qname) && qtype != dns.TypeDNAME:
-			r.kind = kindDNAME
-			r.target = strings.TrimSuffix(qname, owner) + dns.CanonicalName(rr.(*dns.DNAME).Target)
+			// The substitution can outgrow a name (RFC 6672 §2.2:
+			// YXDOMAIN); then there is no target to follow.
+			t, err := model.ParseName(strings.TrimSuffix(qname, owner) + rr.(*dns.DNAME).Target)
+			if err != nil {
+				r.kind, r.why = kindError, "DNAME "+trim(owner)+" gives no name: "+err.Error()
+				return r
+			}
+			r.kind, r.target = kindDNAME, t
 			return r
 		}
 	}
 	if target != "" {
-		r.kind, r.target = kindAlias, target
+		r.kind, r.target = kindAlias, wireName(target)
 		return r
 	}
 	if len(m.Answer) > 0 && m.Rcode == dns.RcodeSuccess && !m.Authoritative {
@@ -139,7 +147,7 @@ func classify(m *dns.Msg, zone, qname string, qtype uint16) reply {
 			r.kind, r.why = kindLame, "negative answer from a recursive server (RA, no AA)"
 			return r
 		}
-		r.cut = soa
+		r.cut = wireName(soa)
 		r.kind = kindNoData
 		if m.Rcode == dns.RcodeNameError {
 			r.kind = kindNXDomain
@@ -149,7 +157,7 @@ func classify(m *dns.Msg, zone, qname string, qtype uint16) reply {
 	if nsOwner != "" && m.Rcode == dns.RcodeSuccess {
 		switch {
 		case nsOwner != zone && dns.IsSubDomain(zone, nsOwner) && dns.IsSubDomain(nsOwner, qname):
-			r.kind, r.cut = kindReferral, nsOwner
+			r.kind, r.cut = kindReferral, wireName(nsOwner)
 		case dns.IsSubDomain(nsOwner, zone) && !m.Authoritative:
 			// The zone itself or one above it: the server sends the
 			// resolver back up (often to the root).
@@ -157,7 +165,7 @@ func classify(m *dns.Msg, zone, qname string, qtype uint16) reply {
 		case nsOwner == zone:
 			// AA, the zone's own NS in authority and no answer: a
 			// NODATA whose server forgot the SOA.
-			r.kind, r.cut = kindNoData, zone
+			r.kind, r.cut = kindNoData, apex
 		case dns.IsSubDomain(nsOwner, zone):
 			r.kind, r.why = kindLame, "referral up to "+trim(nsOwner)
 		default:
@@ -169,7 +177,7 @@ func classify(m *dns.Msg, zone, qname string, qtype uint16) reply {
 		r.kind, r.why = kindLame, "empty reply without AA"
 		return r
 	}
-	r.kind, r.cut = kindNoData, zone
+	r.kind, r.cut = kindNoData, apex
 	if m.Rcode == dns.RcodeNameError {
 		r.kind = kindNXDomain
 	}

@@ -3,6 +3,7 @@ package discovery
 import (
 	"testing"
 
+	"github.com/caaprobe/caaprobe/probes/model"
 	"github.com/miekg/dns"
 )
 
@@ -115,14 +116,14 @@ func TestClassify(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			r := classify(tt.m, zone, tt.qname, tt.qtype)
+			r := classify(tt.m, model.MustName(zone), tt.qname, tt.qtype)
 			if r.kind != tt.want {
 				t.Fatalf("kind %s (%s), want %s", r.kind, r.why, tt.want)
 			}
-			if r.cut != tt.cut {
+			if r.cut.String() != tt.cut {
 				t.Errorf("cut %q, want %q", r.cut, tt.cut)
 			}
-			if r.target != tt.target {
+			if r.target.String() != tt.target {
 				t.Errorf("target %q, want %q", r.target, tt.target)
 			}
 			if (r.kind == kindLame || r.kind == kindError) && r.why == "" {

@@ -28,16 +28,17 @@ import (
 
 	"github.com/caaprobe/caaprobe/probes/catalog"
 	"github.com/caaprobe/caaprobe/probes/lru"
+	"github.com/caaprobe/caaprobe/probes/model"
 	"github.com/caaprobe/caaprobe/probes/transport"
 	"github.com/miekg/dns"
 )
 
 // Zone is a zone cut and its servers as discovery found them.
 type Zone struct {
-	Name     string   // apex, lowercase FQDN
-	Parent   string   // the zone that delegated it; "" for the root
-	ParentNS []string // NS names in the parent's referral (or the apex's, when co-hosted), sorted
-	NS       []NS     // servers with their addresses, sorted by name
+	Name     model.DomainName // apex
+	Parent   model.DomainName // the zone that delegated it; none for the root and a pinned zone
+	ParentNS []string         // NS names in the parent's referral (or the apex's, when co-hosted), sorted
+	NS       []NS             // servers with their addresses, sorted by name
 	DS       []*dns.DS
 	// DSSigs are the RRSIGs over the DS RRset from the parent; the engine
 	// validates the DS set with the parent's keys (RFC 4035 §5.2).
@@ -103,10 +104,10 @@ type NS struct {
 
 // Name is what discovery knows of one name.
 type Name struct {
-	Name   string // lowercase FQDN
+	Name   model.DomainName
 	Zone   *Zone
-	Exists bool   // NOERROR seen for the name (it is the apex, has data, or is an empty non-terminal)
-	CNAME  string // the alias target when the name is a CNAME (or a DNAME above it redirects it)
+	Exists bool             // NOERROR seen for the name (it is the apex, has data, or is an empty non-terminal)
+	CNAME  model.DomainName // the alias target when the name is a CNAME (or a DNAME above it redirects it)
 }
 
 // Limits bound the walk; each is reported when reached.
@@ -161,10 +162,10 @@ type Walker struct {
 	once  sync.Once
 	q     Querier
 	mu    sync.Mutex
-	fixed map[string]*Zone // the root and pinned zones, for the whole run
-	names *lru.Work[string, nameResult]
-	addrs *lru.Work[string, addrResult]
-	zones *lru.Work[string, *Zone] // discovered zones by apex
+	fixed map[model.DomainName]*Zone // the root and pinned zones, for the whole run
+	names *lru.Work[model.DomainName, nameResult]
+	addrs *lru.Work[string, addrResult]      // by NS name
+	zones *lru.Work[model.DomainName, *Zone] // discovered zones by apex
 }
 
 type nameResult struct {
@@ -187,12 +188,11 @@ type chain []string
 func (c chain) with(host string) chain { return append(c[:len(c):len(c)], host) }
 
 // Pin registers servers for a zone without discovering them (--ns).
-func (w *Walker) Pin(zone string, servers []NS) {
+func (w *Walker) Pin(zone model.DomainName, servers []NS) {
 	w.init()
-	zone = dns.CanonicalName(zone)
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	w.fixed[zone] = &Zone{Name: zone, Parent: "", NS: servers, Pinned: true}
+	w.fixed[zone] = &Zone{Name: zone, NS: servers, Pinned: true}
 }
 
 func (w *Walker) init() {
@@ -209,10 +209,10 @@ func (w *Walker) init() {
 		if w.q == nil {
 			w.q = exchangeQuerier{x: w.X, port: w.Port}
 		}
-		w.fixed = map[string]*Zone{}
-		w.names = lru.NewWork[string, nameResult](size, budget)
+		w.fixed = map[model.DomainName]*Zone{}
+		w.names = lru.NewWork[model.DomainName, nameResult](size, budget)
 		w.addrs = lru.NewWork[string, addrResult](size, budget)
-		w.zones = lru.NewWork[string, *Zone](size, budget)
+		w.zones = lru.NewWork[model.DomainName, *Zone](size, budget)
 		// Nothing looked up while this host failed (out of file
 		// descriptors) is kept: a lookup that failed locally is no fact
 		// about the servers (model.ErrLocal).
@@ -225,7 +225,7 @@ func (w *Walker) init() {
 				roots = append(roots, a)
 			}
 		}
-		w.fixed["."] = &Zone{Name: ".", NS: []NS{{Name: "root-hints", Addrs: roots}}}
+		w.fixed[model.Root] = &Zone{Name: model.Root, NS: []NS{{Name: "root-hints", Addrs: roots}}}
 		if w.Limits == (Limits{}) {
 			w.Limits = DefaultLimits
 		}
@@ -253,14 +253,14 @@ func (w *Walker) family(a netip.Addr) bool {
 
 // Zone returns the zone with apex name as discovery knows it, or nil: the
 // engine climbs Parent links with it to validate the DNSSEC chain.
-func (w *Walker) Zone(name string) *Zone {
+func (w *Walker) Zone(name model.DomainName) *Zone {
 	w.init()
-	return w.known(dns.CanonicalName(name))
+	return w.known(name)
 }
 
 // known finds a zone by apex: the root and pinned zones are kept for the
 // whole run, discovered ones while they are recently used.
-func (w *Walker) known(apex string) *Zone {
+func (w *Walker) known(apex model.DomainName) *Zone {
 	w.mu.Lock()
 	z, ok := w.fixed[apex]
 	w.mu.Unlock()
@@ -274,10 +274,10 @@ func (w *Walker) known(apex string) *Zone {
 // closest returns the deepest known zone that contains name, and marks it
 // used, so that the zones every name starts from (a TLD, a provider's
 // parent zone) stay cached while single-use ones are evicted.
-func (w *Walker) closest(name string) *Zone {
-	for n := name; ; n = parentName(n) {
+func (w *Walker) closest(name model.DomainName) *Zone {
+	for n := name; ; n = n.Parent() {
 		if z := w.known(n); z != nil {
-			if !z.Pinned && n != "." {
+			if !z.Pinned && !n.IsRoot() {
 				// Do on a finished key is a cache hit that counts as a
 				// use (Peek does not); the compute only runs if the zone
 				// was evicted in between, and then stores it again.
@@ -285,19 +285,19 @@ func (w *Walker) closest(name string) *Zone {
 			}
 			return z
 		}
-		if n == "." {
-			return w.known(".")
+		if n.IsRoot() || n.IsZero() {
+			return w.known(model.Root)
 		}
 	}
 }
 
 // Lookup returns what is known of name, walking the delegation when needed.
-func (w *Walker) Lookup(ctx context.Context, name string) (*Name, error) {
+func (w *Walker) Lookup(ctx context.Context, name model.DomainName) (*Name, error) {
 	w.init()
-	return w.lookup(ctx, dns.CanonicalName(name), nil)
+	return w.lookup(ctx, name, nil)
 }
 
-func (w *Walker) lookup(ctx context.Context, name string, ch chain) (*Name, error) {
+func (w *Walker) lookup(ctx context.Context, name model.DomainName, ch chain) (*Name, error) {
 	r, err := do(ctx, w.names, name, ch, func(ctx context.Context) (nameResult, bool) {
 		n, err := w.walk(ctx, name, ch)
 		return nameResult{n, err}, ctx.Err() == nil
@@ -310,7 +310,7 @@ func (w *Walker) lookup(ctx context.Context, name string, ch chain) (*Name, erro
 
 // do runs shared work: waiting for a computation in flight at the top of
 // a path, computing it anew inside other shared work.
-func do[V any](ctx context.Context, work *lru.Work[string, V], key string, ch chain, compute func(context.Context) (V, bool)) (V, error) {
+func do[K comparable, V any](ctx context.Context, work *lru.Work[K, V], key K, ch chain, compute func(context.Context) (V, bool)) (V, error) {
 	if len(ch) > 0 {
 		v, _ := work.DoNested(ctx, key, compute)
 		return v, ctx.Err()
@@ -319,17 +319,17 @@ func do[V any](ctx context.Context, work *lru.Work[string, V], key string, ch ch
 	return v, err
 }
 
-func (w *Walker) walk(ctx context.Context, name string, ch chain) (*Name, error) {
+func (w *Walker) walk(ctx context.Context, name model.DomainName, ch chain) (*Name, error) {
 	zone := w.closest(name)
 	for hops := 0; ; hops++ {
 		if hops > w.Limits.MaxReferrals {
 			return nil, fmt.Errorf("%w: more than %d referrals for %s", ErrLimit, w.Limits.MaxReferrals, name)
 		}
-		if zone.Name == name && (zone.Parent != "" || zone.Pinned) {
+		if zone.Name == name && (!zone.Parent.IsZero() || zone.Pinned) {
 			// A cut at the name itself: it is the apex of its zone.
 			return &Name{Name: name, Zone: zone, Exists: true}, nil
 		}
-		r, err := w.ask(ctx, zone, name, dns.TypeNS)
+		r, err := w.ask(ctx, zone, name.String(), dns.TypeNS)
 		if err != nil {
 			return nil, err
 		}
@@ -413,7 +413,7 @@ func (w *Walker) ask(ctx context.Context, zone *Zone, name string, qtype uint16)
 
 // referred returns the child zone a referral from parent hands down: the
 // one known, or one built from the referral.
-func (w *Walker) referred(ctx context.Context, parent *Zone, cut string, m *dns.Msg, ch chain) (*Zone, error) {
+func (w *Walker) referred(ctx context.Context, parent *Zone, cut model.DomainName, m *dns.Msg, ch chain) (*Zone, error) {
 	if z := w.known(cut); z != nil {
 		return z, nil
 	}
@@ -436,19 +436,19 @@ func (w *Walker) referred(ctx context.Context, parent *Zone, cut string, m *dns.
 
 // parentSigned guesses whether a zone is signed from what discovery saw:
 // the root always is, and a zone whose parent published a DS for it.
-func parentSigned(z *Zone) bool { return z.Name == "." || len(z.DS) > 0 }
+func parentSigned(z *Zone) bool { return z.Name.IsRoot() || len(z.DS) > 0 }
 
 // coHosted builds the zone at apex, a cut below parent that parent's
 // servers answer for themselves: its NS set from the apex (nsMsg, or
 // asked now), its DS asked of the parent's servers explicitly.
-func (w *Walker) coHosted(ctx context.Context, parent *Zone, apex string, nsMsg *dns.Msg, ch chain) (*Zone, error) {
+func (w *Walker) coHosted(ctx context.Context, parent *Zone, apex model.DomainName, nsMsg *dns.Msg, ch chain) (*Zone, error) {
 	if z := w.known(apex); z != nil {
 		return z, nil
 	}
 	z, err := do(ctx, w.zones, apex, ch, func(ctx context.Context) (*Zone, bool) {
 		m := nsMsg
 		if m == nil {
-			r, err := w.ask(ctx, parent, apex, dns.TypeNS)
+			r, err := w.ask(ctx, parent, apex.String(), dns.TypeNS)
 			if err != nil || r.kind != kindAnswer {
 				return nil, false
 			}
@@ -476,7 +476,7 @@ func (w *Walker) coHosted(ctx context.Context, parent *Zone, apex string, nsMsg 
 // A parent that gives neither leaves both empty: the engine then finds the
 // proof missing when the parent is signed.
 func (w *Walker) fetchDS(ctx context.Context, parent *Zone, z *Zone) {
-	r, err := w.ask(ctx, parent, z.Name, dns.TypeDS)
+	r, err := w.ask(ctx, parent, z.Name.String(), dns.TypeDS)
 	if err != nil {
 		return
 	}
@@ -494,12 +494,12 @@ func dsFrom(z *Zone, section []dns.RR) {
 	for _, rr := range section {
 		switch rr := rr.(type) {
 		case *dns.DS:
-			if dns.CanonicalName(rr.Hdr.Name) == z.Name {
+			if wireName(rr.Hdr.Name) == z.Name {
 				z.DS = append(z.DS, rr)
 			}
 		case *dns.RRSIG:
 			switch {
-			case dns.CanonicalName(rr.Hdr.Name) == z.Name && rr.TypeCovered == dns.TypeDS:
+			case wireName(rr.Hdr.Name) == z.Name && rr.TypeCovered == dns.TypeDS:
 				z.DSSigs = append(z.DSSigs, rr)
 			case rr.TypeCovered == dns.TypeNSEC || rr.TypeCovered == dns.TypeNSEC3:
 				z.NoDS = append(z.NoDS, rr)
@@ -513,10 +513,10 @@ func dsFrom(z *Zone, section []dns.RR) {
 	}
 }
 
-func nsNamesIn(section []dns.RR, owner string) []string {
+func nsNamesIn(section []dns.RR, owner model.DomainName) []string {
 	var out []string
 	for _, rr := range section {
-		if ns, ok := rr.(*dns.NS); ok && dns.CanonicalName(ns.Hdr.Name) == owner {
+		if ns, ok := rr.(*dns.NS); ok && wireName(ns.Hdr.Name) == owner {
 			out = appendUnique(out, dns.CanonicalName(ns.Ns))
 		}
 	}
@@ -532,12 +532,12 @@ func (w *Walker) nsLimit(names []string) string {
 	return fmt.Sprintf("%d NS names, only the first %d (--max-ns) are used", len(names), w.Limits.MaxNS)
 }
 
-func parentName(n string) string {
-	i, end := dns.NextLabel(n, 0)
-	if end {
-		return "."
-	}
-	return n[i:]
+// wireName reads a name as miekg/dns wrote it from a message: always a
+// name, so never an error; anything else would be no name, which matches
+// no zone.
+func wireName(s string) model.DomainName {
+	n, _ := model.ParseName(s)
+	return n
 }
 
 func appendUnique(s []string, v string) []string {

@@ -8,6 +8,7 @@ import (
 
 	"github.com/caaprobe/caaprobe/fixtures"
 	"github.com/caaprobe/caaprobe/probes/discovery"
+	"github.com/caaprobe/caaprobe/probes/model"
 	"github.com/caaprobe/caaprobe/probes/transport"
 )
 
@@ -39,13 +40,13 @@ func TestWalkerOverLab(t *testing.T) {
 		{name: "www.upref.test", zone: "upref.test.", lame: 1},
 	}
 	for _, tt := range tests {
-		n, err := w.Lookup(ctx, tt.name)
+		n, err := w.Lookup(ctx, model.MustName(tt.name))
 		if err != nil {
 			t.Errorf("%s: %v", tt.name, err)
 			continue
 		}
 		z := n.Zone
-		if z.Name != tt.zone || z.CoHosted != tt.coHosted || (len(z.DS) > 0) != tt.ds || len(z.Lame()) != tt.lame {
+		if z.Name.String() != tt.zone || z.CoHosted != tt.coHosted || (len(z.DS) > 0) != tt.ds || len(z.Lame()) != tt.lame {
 			t.Errorf("%s: zone %s co-hosted %v DS %d lame %v; want %s %v DS %v lame %d",
 				tt.name, z.Name, z.CoHosted, len(z.DS), z.Lame(), tt.zone, tt.coHosted, tt.ds, tt.lame)
 		}

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/caaprobe/caaprobe/probes/model"
 	"github.com/miekg/dns"
 )
 
@@ -131,7 +132,7 @@ func lookup(t *testing.T, w *Walker, name string) *Name {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	n, err := w.Lookup(ctx, name)
+	n, err := w.Lookup(ctx, model.MustName(name))
 	if err != nil {
 		t.Fatalf("Lookup(%s): %v", name, err)
 	}
@@ -159,17 +160,17 @@ func TestWalkReferralChain(t *testing.T) {
 		})
 	w := walker(f)
 	n := lookup(t, w, "WWW.sub.example.test")
-	if n.Name != "www.sub.example.test." || !n.Exists || n.CNAME != "" {
+	if n.Name.String() != "www.sub.example.test." || !n.Exists || !n.CNAME.IsZero() {
 		t.Fatalf("name %+v", n)
 	}
 	z := n.Zone
-	if z.Name != "sub.example.test." || z.Parent != "example.test." || !z.FromReferral || z.CoHosted {
+	if z.Name.String() != "sub.example.test." || z.Parent.String() != "example.test." || !z.FromReferral || z.CoHosted {
 		t.Fatalf("zone %s parent %s referral %v co-hosted %v", z.Name, z.Parent, z.FromReferral, z.CoHosted)
 	}
 	if got := nsAddrs(z); !slices.Equal(got["ns.sub.example.test."], []string{"127.0.0.20"}) || !z.NS[0].Glue || z.NS[0].GlueMismatch != "" {
 		t.Errorf("servers %v, %+v", got, z.NS)
 	}
-	if p := w.Zone("example.test"); p == nil || p.Parent != "test." {
+	if p := w.Zone(model.MustName("example.test")); p == nil || p.Parent.String() != "test." {
 		t.Errorf("parent zone not kept: %+v", p)
 	}
 	// A second name under the same cut starts from it: no new referral.
@@ -192,7 +193,7 @@ func TestWalkUpwardReferralIsLame(t *testing.T) {
 		map[string]server{"127.0.0.10": upward, "127.0.0.11": first(good)})
 	w := walker(f)
 	n := lookup(t, w, "www.example.test")
-	if n.Zone.Name != "example.test." || !n.Exists {
+	if n.Zone.Name.String() != "example.test." || !n.Exists {
 		t.Fatalf("name %+v in %s", n, n.Zone.Name)
 	}
 	for _, ns := range n.Zone.NS {
@@ -211,7 +212,7 @@ func TestWalkEveryServerLame(t *testing.T) {
 	f := hierarchy(t,
 		first(refer(t, "example.test.", []string{"example.test. 60 NS ns1.example.test."}, []string{"ns1.example.test. 60 A 127.0.0.10"})),
 		map[string]server{"127.0.0.10": refused})
-	_, err := walker(f).Lookup(context.Background(), "www.example.test")
+	_, err := walker(f).Lookup(context.Background(), model.MustName("www.example.test"))
 	if err == nil || !strings.Contains(err.Error(), "lame (REFUSED") {
 		t.Fatalf("error %v, want one naming the lame server", err)
 	}
@@ -246,7 +247,7 @@ func TestWalkCoHostedChildWithDS(t *testing.T) {
 			f := coHostedNet(t, ds)
 			n := lookup(t, walker(f), name)
 			z := n.Zone
-			if z.Name != "c.p.test." || z.Parent != "p.test." || !z.CoHosted || z.FromReferral {
+			if z.Name.String() != "c.p.test." || z.Parent.String() != "p.test." || !z.CoHosted || z.FromReferral {
 				t.Fatalf("zone %s parent %s co-hosted %v referral %v", z.Name, z.Parent, z.CoHosted, z.FromReferral)
 			}
 			if len(z.DS) != 1 || z.DS[0].KeyTag != 12345 || len(z.DSSigs) != 1 || len(z.NoDS) != 0 {
@@ -271,7 +272,7 @@ func TestWalkCoHostedChildWithoutDS(t *testing.T) {
 	}
 	f := coHostedNet(t, noDS)
 	z := lookup(t, walker(f), "www.c.p.test").Zone
-	if z.Name != "c.p.test." || !z.CoHosted || len(z.DS) != 0 {
+	if z.Name.String() != "c.p.test." || !z.CoHosted || len(z.DS) != 0 {
 		t.Fatalf("zone %s co-hosted %v DS %v", z.Name, z.CoHosted, z.DS)
 	}
 	var types []string
@@ -368,7 +369,7 @@ func TestWalkAlias(t *testing.T) {
 		map[string]server{"127.0.0.10": zoneData(t, "example.test.", "ns1.example.test. 60 A 127.0.0.10",
 			"www.example.test. 60 CNAME target.other.test.")})
 	n := lookup(t, walker(f), "www.example.test")
-	if n.CNAME != "target.other.test." || n.Zone.Name != "example.test." || !n.Exists {
+	if n.CNAME.String() != "target.other.test." || n.Zone.Name.String() != "example.test." || !n.Exists {
 		t.Errorf("name %+v", n)
 	}
 }
@@ -384,12 +385,12 @@ func TestWalkCallerDeadline(t *testing.T) {
 	w := walker(f)
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
 	defer cancel()
-	if _, err := w.Lookup(ctx, "www.example.test"); !errors.Is(err, context.DeadlineExceeded) {
+	if _, err := w.Lookup(ctx, model.MustName("www.example.test")); !errors.Is(err, context.DeadlineExceeded) {
 		t.Fatalf("error %v, want the caller's deadline", err)
 	}
 	close(release)
 	n := lookup(t, w, "www.example.test")
-	if n.Zone.Name != "example.test." {
+	if n.Zone.Name.String() != "example.test." {
 		t.Errorf("zone %s", n.Zone.Name)
 	}
 }
@@ -422,10 +423,10 @@ func TestWalkConcurrentShared(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			got, err := w.Lookup(ctx, n)
+			got, err := w.Lookup(ctx, model.MustName(n))
 			errs[i] = err
 			if err == nil {
-				zones[i] = got.Zone.Name
+				zones[i] = got.Zone.Name.String()
 			}
 		}()
 	}

@@ -26,8 +26,8 @@ func fakeDomain(t *testing.T, name string) *model.Domain {
 	reply[2], reply[3] = 0x80, 0x04 // QR, NOTIMP
 	ex := &model.Exchange{Server: mustAddrPort("127.0.0.13:53"), Transport: model.UDP, Query: q, Reply: reply,
 		Start: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC), RTT: time.Millisecond, Attempts: 1}
-	r := judge.Exchange(catalog.Catalog[1], judge.Context{Zone: "notimp.test.", Name: "notimp.test.", Exists: true}, ex, nil)
-	d := &model.Domain{Domain: name, Servers: []*model.Server{{Zone: "notimp.test.", NS: "ns1.notimp.test.", Addr: ex.Server.Addr(), Results: []*model.Result{&r}}}}
+	r := judge.Exchange(catalog.Catalog[1], judge.Context{Zone: model.MustName("notimp.test."), Name: model.MustName("notimp.test."), Exists: true}, ex, nil)
+	d := &model.Domain{Domain: name, Servers: []*model.Server{{Zone: model.MustName("notimp.test."), NS: "ns1.notimp.test.", Addr: ex.Server.Addr(), Results: []*model.Result{&r}}}}
 	judge.Summarise(d)
 	return d
 }
@@ -56,7 +56,7 @@ func TestWriteBundle(t *testing.T) {
 		t.Fatal(err)
 	}
 	d := fakeDomain(t, "notimp.test")
-	d.Names = []*model.Name{{Name: "notimp.test.", Zone: "notimp.test.", Failing: []model.ServerRef{{NS: "ns1.notimp.test", Addr: netip.MustParseAddr("127.0.0.13")}}}}
+	d.Names = []*model.Name{{Name: model.MustName("notimp.test."), Zone: model.MustName("notimp.test."), Failing: []model.ServerRef{{NS: "ns1.notimp.test", Addr: netip.MustParseAddr("127.0.0.13")}}}}
 	path, err := w.Write(d)
 	if err != nil {
 		t.Fatal(err)

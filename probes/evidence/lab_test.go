@@ -55,11 +55,11 @@ func checkLabRetrying(t *testing.T, retries int, names ...string) (*fixtures.Lab
 func findResult(t *testing.T, d *model.Domain, id model.ProbeID) (*model.Server, *model.Result) {
 	t.Helper()
 	for _, s := range d.Servers {
-		if s.Zone != d.Domain+"." {
+		if s.Zone.String() != d.Domain+"." {
 			continue
 		}
 		for _, r := range s.Results {
-			if r.Probe == id && r.Name == d.Domain+"." {
+			if r.Probe == id && r.Name.String() == d.Domain+"." {
 				return s, r
 			}
 		}
@@ -182,14 +182,14 @@ func normalise(d *model.Domain) {
 func ownServersOnly(d *model.Domain) {
 	var own []*model.Server
 	for _, s := range d.Servers {
-		if s.Zone == d.Domain+"." {
+		if s.Zone.String() == d.Domain+"." {
 			own = append(own, s)
 		}
 	}
 	d.Servers = own
 	var names []*model.Name
 	for _, n := range d.Names {
-		if n.Zone == d.Domain+"." {
+		if n.Zone.String() == d.Domain+"." {
 			names = append(names, n)
 		}
 	}

@@ -260,14 +260,14 @@ func writeMatrix(b *bytes.Buffer, d *model.Domain) {
 	for _, n := range d.Names {
 		for _, mr := range d.MatrixRows(n, cols) {
 			s := mr.Server
-			fmt.Fprintf(b, "| %s | %s | %s |", cell(model.TrimDot(n.Name)), cell(model.TrimDot(s.NS)), s.Addr)
+			fmt.Fprintf(b, "| %s | %s | %s |", cell(n.Name.Display()), cell(model.TrimDot(s.NS)), s.Addr)
 			for _, res := range mr.Cells {
 				fmt.Fprintf(b, " %s |", cell(matrixCell(res)))
 			}
 			b.WriteString("\n")
 		}
 		if n.Err != "" {
-			fmt.Fprintf(b, "| %s | lookup fails: %s | - |", cell(model.TrimDot(n.Name)), cell(n.Err))
+			fmt.Fprintf(b, "| %s | lookup fails: %s | - |", cell(n.Name.Display()), cell(n.Err))
 			for range cols {
 				b.WriteString(" - |")
 			}
@@ -391,7 +391,7 @@ func writeExchanges(b *bytes.Buffer, d *model.Domain) {
 			addUnique(&codes, string(is.Code))
 		}
 		fmt.Fprintf(b, "\n### Exchange %d: %s at %s (%s) for %s: %s\n\n", i+1, report.MarkdownInline(string(r.Probe)), report.MarkdownInline(model.TrimDot(ns)),
-			r.Exchange.Server.Addr(), report.MarkdownInline(model.TrimDot(r.Name)), report.MarkdownInline(strings.Join(codes, ", ")))
+			r.Exchange.Server.Addr(), report.MarkdownInline(r.Name.Display()), report.MarkdownInline(strings.Join(codes, ", ")))
 		for _, is := range r.Issues {
 			fmt.Fprintf(b, "- %s: %s\n", report.MarkdownInline(string(is.Code)), report.MarkdownInline(is.Detail))
 		}

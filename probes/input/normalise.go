@@ -10,14 +10,16 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"github.com/caaprobe/caaprobe/probes/model"
 	"golang.org/x/net/idna"
 )
 
 // DNS limits in octets, for the presentation form without the trailing dot
-// (RFC 1035 §2.3.4: 255 octets on the wire is 253 in text).
+// (RFC 1035 §2.3.4: 255 octets on the wire is 253 in text): the model's,
+// which every DomainName keeps.
 const (
-	maxNameOctets  = 253
-	maxLabelOctets = 63
+	maxNameOctets  = model.MaxNameOctets
+	maxLabelOctets = model.MaxLabelOctets
 )
 
 // maxInputBytes bounds the text Normalise looks at. The longest legal name
@@ -121,6 +123,23 @@ func Normalise(raw string) (string, error) {
 		return "", nameErr(s, msg)
 	}
 	return out, nil
+}
+
+// Name is Normalise for the code that works on the name rather than on the
+// text: the same checks and messages, the result a DomainName (for a
+// wildcard, "*.example.com.").
+func Name(raw string) (model.DomainName, error) {
+	s, err := Normalise(raw)
+	if err != nil {
+		return model.DomainName{}, err
+	}
+	n, err := model.ParseName(s)
+	if err != nil {
+		// Normalise's checks are stricter than the model's; this would
+		// be a disagreement between the two, said with the input.
+		return model.DomainName{}, nameErr(raw, err.Error())
+	}
+	return n, nil
 }
 
 func nameErr(raw, msg string) error {

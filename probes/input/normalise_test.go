@@ -167,3 +167,25 @@ func hasUnprintable(s string) bool {
 	}
 	return false
 }
+
+// TestName: Name is Normalise's reading as a DomainName (absolute, the
+// wildcard kept), with Normalise's errors for what it refuses.
+func TestName(t *testing.T) {
+	t.Parallel()
+	for in, want := range map[string]string{"Bücher.Example": "xn--bcher-kva.example.", "*.Example.com.": "*.example.com.", "com": "com."} {
+		n, err := Name(in)
+		if err != nil || n.String() != want {
+			t.Errorf("Name(%q) = %q, %v; want %q", in, n, err, want)
+		}
+		if norm, _ := Normalise(in); n.Display() != norm {
+			t.Errorf("Name(%q).Display() = %q, Normalise gives %q", in, n.Display(), norm)
+		}
+	}
+	for _, in := range []string{"", "a..b", "https://x.test/", "-a.test", "1.2.3.4"} {
+		_, nerr := Normalise(in)
+		n, err := Name(in)
+		if err == nil || nerr == nil || err.Error() != nerr.Error() || !n.IsZero() {
+			t.Errorf("Name(%q) = %q, %v; want Normalise's error %v", in, n, err, nerr)
+		}
+	}
+}

@@ -33,7 +33,7 @@ func BenchmarkJudge(b *testing.B) {
 		b.Fatalf("no reply to record: %v", ex.Err)
 	}
 	p, _ := catalog.ProbeByID(catalog.ProbeCAA)
-	jc := judge.Context{Zone: "z1.test.", Name: "z1.test.", Exists: true}
+	jc := judge.Context{Zone: model.MustName("z1.test."), Name: model.MustName("z1.test."), Exists: true}
 	for b.Loop() {
 		if r := judge.Exchange(p, jc, ex, nil); judge.Fails(&r) || len(r.Records) != 1 {
 			b.Fatalf("judged %+v, want one CAA record and no failure", r.Issues)

@@ -126,7 +126,7 @@ func conformanceResult(t *testing.T, id model.ProbeID, edit func(q, m *dns.Msg) 
 	} else {
 		ex.Attempts, ex.Err = 2, model.ErrTimeout
 	}
-	r := Exchange(p, Context{Zone: "example.test.", Name: "example.test.", Exists: true}, ex, nil)
+	r := Exchange(p, Context{Zone: model.MustName("example.test."), Name: model.MustName("example.test."), Exists: true}, ex, nil)
 	return &r
 }
 

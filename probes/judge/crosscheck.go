@@ -409,7 +409,7 @@ func checkDelegation(results []*model.Result, parentNS []string) {
 			case r.Msg == nil:
 			case r.Rcode == dns.RcodeRefused:
 				r.Add(catalog.CodeLameServer, "REFUSED to SOA at the apex: the server does not serve the zone")
-			case isReferral(r.Msg, r.Name) || (r.Rcode == dns.RcodeSuccess && !r.AA):
+			case isReferral(r.Msg, r.Name.String()) || (r.Rcode == dns.RcodeSuccess && !r.AA):
 				r.Add(catalog.CodeLameServer, "no authoritative SOA at the apex (AA clear or a referral)")
 			}
 		case catalog.ProbeNS:

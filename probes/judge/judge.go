@@ -22,9 +22,9 @@ import (
 
 // Context is what the judge needs to know beyond the bytes.
 type Context struct {
-	Zone   string // zone apex, lowercase FQDN
-	Name   string // relevant name, lowercase FQDN
-	Exists bool   // the name is known to exist (the apex, or NOERROR seen)
+	Zone   model.DomainName // zone apex
+	Name   model.DomainName // relevant name
+	Exists bool             // the name is known to exist (the apex, or NOERROR seen)
 }
 
 // Exchange judges the exchange of probe p. fallback is the TCP retry of a
@@ -164,7 +164,7 @@ func judgeReply(r *model.Result, p catalog.Probe, jc Context, query, reply []byt
 	if p.Conformance() {
 		// Judged against the plain caa probe by CheckServer: an RCODE
 		// here is what the form of the query got, not a CAA fault.
-		owner := jc.Name
+		owner := jc.Name.String()
 		if p.QName != "" {
 			owner = p.QName
 		}
@@ -199,11 +199,11 @@ func judgeReply(r *model.Result, p catalog.Probe, jc Context, query, reply []byt
 	default:
 		r.Add(catalog.CodeRcodeOther, fmt.Sprintf("RCODE %s to %s", wire.RcodeText(m.Rcode), catalog.TypeString(p.Type)))
 	}
-	if (m.Rcode == dns.RcodeSuccess || m.Rcode == dns.RcodeNameError) && !m.Authoritative && !isReferral(m, jc.Zone) {
-		r.Add(catalog.CodeNotAuthoritative, "AA bit not set on an answer for "+jc.Zone)
+	if (m.Rcode == dns.RcodeSuccess || m.Rcode == dns.RcodeNameError) && !m.Authoritative && !isReferral(m, jc.Zone.String()) {
+		r.Add(catalog.CodeNotAuthoritative, "AA bit not set on an answer for "+jc.Zone.String())
 	}
 
-	owner := strings.ToLower(jc.Name)
+	owner := jc.Name.String()
 	for _, rr := range m.Answer {
 		if rr.Header().Rrtype == p.Type && strings.EqualFold(rr.Header().Name, owner) {
 			r.Records = append(r.Records, rr)
@@ -236,7 +236,7 @@ func judgeReply(r *model.Result, p catalog.Probe, jc Context, query, reply []byt
 func judgeNegative(r *model.Result, m *dns.Msg, jc Context) {
 	// Replies without AA are lame or referrals (judged as such, not as
 	// negative answers); so is an authority section of NS without SOA.
-	if m.Truncated || !m.Authoritative || len(m.Answer) > 0 || (m.Rcode != dns.RcodeSuccess && m.Rcode != dns.RcodeNameError) || isReferral(m, jc.Zone) {
+	if m.Truncated || !m.Authoritative || len(m.Answer) > 0 || (m.Rcode != dns.RcodeSuccess && m.Rcode != dns.RcodeNameError) || isReferral(m, jc.Zone.String()) {
 		return
 	}
 	hasNS, hasSOA := false, false
@@ -256,7 +256,7 @@ func judgeNegative(r *model.Result, m *dns.Msg, jc Context) {
 		if rr.Header().Rrtype != dns.TypeSOA {
 			continue
 		}
-		if strings.EqualFold(rr.Header().Name, jc.Zone) {
+		if strings.EqualFold(rr.Header().Name, jc.Zone.String()) {
 			return
 		}
 		soas = append(soas, rr.Header().Name)

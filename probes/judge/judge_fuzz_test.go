@@ -69,7 +69,7 @@ func FuzzJudge(f *testing.F) {
 			reply = append([]byte(nil), reply...)
 			reply[0], reply[1] = q[0], q[1]
 		}
-		jc := Context{Zone: "example.test.", Name: "www.example.test.", Exists: mode&8 != 0}
+		jc := Context{Zone: model.MustName("example.test."), Name: model.MustName("www.example.test."), Exists: mode&8 != 0}
 		ex := &model.Exchange{Transport: p.Transport, Query: q, Attempts: 1}
 		var fallback *model.Exchange
 		switch mode % 3 {

@@ -74,7 +74,7 @@ func TestJudge(t *testing.T) {
 	caaProbe, _ := catalog.ProbeByID(catalog.ProbeCAA)
 	upper, _ := catalog.ProbeByID(catalog.ProbeCAAUpper)
 	unknown, _ := catalog.ProbeByID(catalog.ProbeUnknownType)
-	jc := Context{Zone: "example.test.", Name: "example.test.", Exists: true}
+	jc := Context{Zone: model.MustName("example.test."), Name: model.MustName("example.test."), Exists: true}
 	rcode := func(rc int) func(q, m *dns.Msg) []byte {
 		return func(q, m *dns.Msg) []byte { m.Rcode = rc; m.Answer = nil; return nil }
 	}
@@ -136,7 +136,7 @@ func TestJudge(t *testing.T) {
 
 func TestJudgeNoReply(t *testing.T) {
 	p, _ := catalog.ProbeByID(catalog.ProbeCAA)
-	jc := Context{Zone: "example.test.", Name: "example.test.", Exists: true}
+	jc := Context{Zone: model.MustName("example.test."), Name: model.MustName("example.test."), Exists: true}
 	good := exchangeFor(t, p, "example.test.", keep)
 	wrongID := append([]byte(nil), good.Reply...)
 	wrongID[0] ^= 0xff
@@ -168,7 +168,7 @@ func TestJudgeNoReply(t *testing.T) {
 
 func TestJudgeTruncatedFallback(t *testing.T) {
 	p, _ := catalog.ProbeByID(catalog.ProbeCAA)
-	jc := Context{Zone: "example.test.", Name: "example.test.", Exists: true}
+	jc := Context{Zone: model.MustName("example.test."), Name: model.MustName("example.test."), Exists: true}
 	tc := exchangeFor(t, p, "example.test.", func(q, m *dns.Msg) []byte { m.Truncated = true; m.Answer = nil; return nil })
 	failed := &model.Exchange{Query: tc.Query, Err: model.ErrUnreachable, Transport: model.TCP}
 	if got := issueCodes(Exchange(p, jc, tc, failed)); !slices.Equal(got, []model.Code{catalog.CodeTruncatedTCPFailed}) {
@@ -196,7 +196,7 @@ func TestCrossChecks(t *testing.T) {
 	caaProbe, _ := catalog.ProbeByID(catalog.ProbeCAA)
 	upper, _ := catalog.ProbeByID(catalog.ProbeCAAUpper)
 	noedns, _ := catalog.ProbeByID(catalog.ProbeCAANoEDNS)
-	jc := Context{Zone: "example.test.", Name: "example.test.", Exists: true}
+	jc := Context{Zone: model.MustName("example.test."), Name: model.MustName("example.test."), Exists: true}
 	judge := func(p catalog.Probe, edit func(q, m *dns.Msg) []byte) *model.Result {
 		r := Exchange(p, jc, exchangeFor(t, p, "example.test.", edit), nil)
 		return &r

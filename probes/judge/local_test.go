@@ -23,7 +23,7 @@ func localEMFILE() error {
 // *net.OpError, as the dial returns it) gives no finding, whichever probe,
 // and so does a TCP retry after TC=1 that failed so.
 func TestJudgeLocalErrorNoFinding(t *testing.T) {
-	jc := Context{Zone: "example.test.", Name: "example.test.", Exists: true}
+	jc := Context{Zone: model.MustName("example.test."), Name: model.MustName("example.test."), Exists: true}
 	server := netip.MustParseAddrPort("127.0.0.1:53")
 	for _, p := range catalog.Catalog {
 		q, err := wire.BuildProbeQuery(wire.Spell("example.test.", p.Spelling), p)
@@ -48,7 +48,7 @@ func TestJudgeLocalErrorNoFinding(t *testing.T) {
 // case-sensitive-answer under `ulimit -n 64` (the lowercase EDNS query
 // failed here, the other forms were answered) give no finding.
 func TestCrossChecksSkipLocal(t *testing.T) {
-	jc := Context{Zone: "example.test.", Name: "example.test.", Exists: true}
+	jc := Context{Zone: model.MustName("example.test."), Name: model.MustName("example.test."), Exists: true}
 	var rs []*model.Result
 	for _, p := range catalog.Catalog {
 		if p.AtApex && p.Type != dns.TypeCAA || p.Set == catalog.SetID {

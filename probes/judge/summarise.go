@@ -29,8 +29,8 @@ func Summarise(d *model.Domain) {
 					continue
 				}
 				d.Findings = append(d.Findings, model.Finding{
-					Code: is.Code, Severity: catalog.Info(is.Code).Severity, Name: strings.TrimSuffix(r.Name, "."),
-					Zone: strings.TrimSuffix(s.Zone, "."), Server: s.Ref(),
+					Code: is.Code, Severity: catalog.Info(is.Code).Severity, Name: r.Name.Display(),
+					Zone: s.Zone.Display(), Server: s.Ref(),
 					Probe: r.Probe, Detail: is.Detail, Result: r,
 				})
 			}

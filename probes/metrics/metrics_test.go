@@ -304,8 +304,8 @@ func TestObserveAgain(t *testing.T) {
 	srv := httptest.NewServer(m.Handler())
 	defer srv.Close()
 	d := &model.Domain{Domain: "example.test", Verdict: model.VerdictFail, Outcome: model.OutcomeServfail,
-		Names: []*model.Name{{Name: "example.test.", Failing: []model.ServerRef{ref("ns1", "192.0.2.1"), ref("ns2", "192.0.2.2")}},
-			{Name: "test.", Failing: []model.ServerRef{ref("ns1", "192.0.2.1")}}},
+		Names: []*model.Name{{Name: model.MustName("example.test."), Failing: []model.ServerRef{ref("ns1", "192.0.2.1"), ref("ns2", "192.0.2.2")}},
+			{Name: model.MustName("test."), Failing: []model.ServerRef{ref("ns1", "192.0.2.1")}}},
 		Findings: []model.Finding{{Code: catalog.CodeRcodeNotimp, Severity: model.SeverityFail},
 			{Code: catalog.CodeRcodeNotimp, Severity: model.SeverityFail}, {Code: "made-up-by-a-newer-version", Severity: "odd"}},
 		Servers: []*model.Server{{Results: []*model.Result{{Exchange: &model.Exchange{Attempts: 3}, Fallback: &model.Exchange{Attempts: 1}},
@@ -393,7 +393,7 @@ func benchDomains(n int) []*model.Domain {
 	out := make([]*model.Domain, n)
 	for i := range out {
 		d := &model.Domain{Domain: fmt.Sprintf("customer%d.example", i), Verdict: model.VerdictPass, Outcome: model.OutcomeOK,
-			Names:   []*model.Name{{Name: fmt.Sprintf("customer%d.example.", i)}},
+			Names:   []*model.Name{{Name: model.MustName(fmt.Sprintf("customer%d.example.", i))}},
 			Servers: []*model.Server{{Results: []*model.Result{{Exchange: &model.Exchange{Attempts: 1}}}}}}
 		if i%10 == 0 {
 			d.Verdict, d.Outcome = model.VerdictFail, model.OutcomeServfail

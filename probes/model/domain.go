@@ -70,11 +70,11 @@ type Domain struct {
 
 // Name is one relevant name of the RFC 8659 climb.
 type Name struct {
-	Name    string // lowercase FQDN
-	Zone    string
+	Name    DomainName
+	Zone    DomainName // the zone the name's CAA is asked of; none when discovery failed
 	Exists  bool
-	CNAME   string
-	AliasOf string // set on a CNAME target: the name whose alias led here
+	CNAME   DomainName // the alias target; none when the name is no alias
+	AliasOf DomainName // set on a CNAME target: the name whose alias led here
 	Outcome Outcome
 	// Outcomes is this name's outcome under every resolver model of the
 	// run, by model name; Outcome is the default model's.
@@ -93,8 +93,8 @@ type Name struct {
 
 // Server is one address of one NS name of one zone.
 type Server struct {
-	Zone    string
-	NS      string
+	Zone    DomainName
+	NS      string // the NS name as discovery found it (FQDN)
 	Addr    netip.Addr
 	Results []*Result
 	// Pinned: the zone's servers were given (check --ns), not discovered.
@@ -105,8 +105,8 @@ type Server struct {
 type Finding struct {
 	Code     Code
 	Severity Severity
-	Name     string // relevant name
-	Zone     string
+	Name     string // relevant name, as users read it (DomainName.Display); "" for the domain as a whole
+	Zone     string // as users read it: findings are read back from saved JSON as text
 	// Server is the server address it is about; NS only for an NS name
 	// without an address, zero for a zone-level finding.
 	Server ServerRef
@@ -132,7 +132,7 @@ func (d *Domain) AddZoneFinding(f Finding) {
 }
 
 // HasName reports whether the server was probed for name.
-func (s *Server) HasName(name string) bool {
+func (s *Server) HasName(name DomainName) bool {
 	for _, r := range s.Results {
 		if r.Name == name {
 			return true
@@ -211,7 +211,7 @@ func (d *Domain) MatrixRows(n *Name, cols []ProbeID) []MatrixRow {
 
 // result finds the server's result of probe id for name; apex probes are
 // shown on the row of the zone's apex only.
-func (s *Server) result(name string, id ProbeID) *Result {
+func (s *Server) result(name DomainName, id ProbeID) *Result {
 	for _, r := range s.Results {
 		if r.Probe == id && r.Name == name {
 			return r

@@ -14,8 +14,8 @@ import (
 // Result is a probe's exchange and its reading.
 type Result struct {
 	Probe     ProbeID
-	Name      string // the relevant name, lowercase, FQDN
-	QName     string // the name as spelled in the query
+	Name      DomainName // the relevant name
+	QName     string     // the name as spelled in the query
 	QType     uint16
 	Transport Transport
 	Status    Status // RCODE mnemonic ("NOERROR", "NOTIMP"), or why there is no reply (StatusTimeout, ...)

@@ -23,7 +23,7 @@ func TestServerRefString(t *testing.T) {
 			t.Errorf("%#v: %q, want %q", tc.ref, got, tc.want)
 		}
 	}
-	s := &Server{Zone: "x.test.", NS: "ns1.x.test.", Addr: a}
+	s := &Server{Zone: MustName("x.test."), NS: "ns1.x.test.", Addr: a}
 	if got := s.Ref(); got != (ServerRef{NS: "ns1.x.test", Addr: a}) {
 		t.Errorf("Ref: %#v, want the NS without its final dot", got)
 	}

@@ -498,7 +498,7 @@ func differences(ps []*Perspective) []Difference {
 		for _, s := range p.Domain.Servers {
 			ref := s.Ref()
 			for _, r := range s.Results {
-				k := key{ref, model.TrimDot(r.Name), r.Probe}
+				k := key{ref, r.Name.Display(), r.Probe}
 				c := cells[k]
 				if c == nil {
 					c = &Difference{Server: ref, Name: k.name, Probe: r.Probe, Status: map[string]string{}, Sources: map[string]string{}}

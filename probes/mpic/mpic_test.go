@@ -15,7 +15,7 @@ func dom(outcome string, failing ...model.ServerRef) *model.Domain {
 		v = model.VerdictFail
 	}
 	return &model.Domain{Domain: "x.test", Verdict: v, Outcome: model.Outcome(outcome),
-		Names: []*model.Name{{Name: "x.test.", Outcome: model.Outcome(outcome), Failing: failing}}}
+		Names: []*model.Name{{Name: model.MustName("x.test."), Outcome: model.Outcome(outcome), Failing: failing}}}
 }
 
 func vant(label, rir string) model.Vantage { return model.Vantage{Label: label, RIR: rir} }

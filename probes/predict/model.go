@@ -105,13 +105,13 @@ func Worse(a, b model.Outcome) model.Outcome {
 func Describe(n *model.Name, v Variant) string {
 	switch {
 	case v.Rcode == dns.RcodeNameError:
-		return "NXDOMAIN at " + model.TrimDot(n.Name)
+		return "NXDOMAIN at " + n.Name.Display()
 	case len(v.RRset) == 0:
-		return "no CAA at " + model.TrimDot(n.Name)
+		return "no CAA at " + n.Name.Display()
 	}
 	var rd []string
 	for _, rr := range v.RRset {
 		rd = append(rd, fmt.Sprintf("%d %s %q", rr.Flag, rr.Tag, rr.Value))
 	}
-	return fmt.Sprintf("CAA %s at %s", strings.Join(rd, ", "), model.TrimDot(n.Name))
+	return fmt.Sprintf("CAA %s at %s", strings.Join(rd, ", "), n.Name.Display())
 }

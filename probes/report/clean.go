@@ -45,7 +45,8 @@ func CleanDomain(d *model.Domain) *model.Domain {
 	c.Names = nil
 	for _, n := range d.Names {
 		cn := *n
-		cn.Name, cn.Zone, cn.CNAME, cn.AliasOf, cn.Err, cn.DNSSEC = CleanText(n.Name), CleanText(n.Zone), CleanText(n.CNAME), CleanText(n.AliasOf), CleanText(n.Err), model.DNSSECStatus(CleanText(string(n.DNSSEC)))
+		// A DomainName is printable ASCII by construction: nothing to clean.
+		cn.Err, cn.DNSSEC = CleanText(n.Err), model.DNSSECStatus(CleanText(string(n.DNSSEC)))
 		cn.Outcome = model.Outcome(CleanText(string(n.Outcome)))
 		cn.Failing, cn.Working = cleanRefs(n.Failing), cleanRefs(n.Working)
 		c.Names = append(c.Names, &cn)
@@ -54,7 +55,7 @@ func CleanDomain(d *model.Domain) *model.Domain {
 	c.Servers = nil
 	for _, s := range d.Servers {
 		cs := *s
-		cs.Zone, cs.NS = CleanText(s.Zone), CleanText(s.NS)
+		cs.NS = CleanText(s.NS)
 		cs.Results = nil
 		for _, r := range s.Results {
 			cr := cleanResult(r)
@@ -120,7 +121,7 @@ func cleanResult(r *model.Result) *model.Result {
 		return nil
 	}
 	cr := *r
-	cr.Probe, cr.Name, cr.QName, cr.Status = model.ProbeID(CleanText(string(r.Probe))), CleanText(r.Name), CleanText(r.QName), model.Status(CleanText(string(r.Status)))
+	cr.Probe, cr.QName, cr.Status = model.ProbeID(CleanText(string(r.Probe))), CleanText(r.QName), model.Status(CleanText(string(r.Status)))
 	cr.Issues = nil
 	for _, is := range r.Issues {
 		cr.Issues = append(cr.Issues, model.Issue{Code: model.Code(CleanText(string(is.Code))), Detail: CleanText(is.Detail)})
@@ -194,11 +195,11 @@ func clean(s string) bool {
 func domainClean(d *model.Domain) bool {
 	ok := clean(d.Domain) && clean(d.Source) && clean(d.Explanation) && clean(d.Err) && clean(string(d.Verdict)) && clean(string(d.Outcome))
 	for _, n := range d.Names {
-		ok = ok && clean(n.Name) && clean(n.Zone) && clean(n.CNAME) && clean(n.AliasOf) && clean(n.Err) && clean(string(n.DNSSEC)) &&
+		ok = ok && clean(n.Err) && clean(string(n.DNSSEC)) &&
 			clean(string(n.Outcome)) && allClean(n.Failing) && allClean(n.Working)
 	}
 	for _, s := range d.Servers {
-		ok = ok && clean(s.Zone) && clean(s.NS)
+		ok = ok && clean(s.NS)
 		for _, r := range s.Results {
 			ok = ok && resultClean(r)
 		}
@@ -231,7 +232,7 @@ func resultClean(r *model.Result) bool {
 	if r == nil {
 		return true
 	}
-	ok := clean(string(r.Probe)) && clean(r.Name) && clean(r.QName) && clean(string(r.Status))
+	ok := clean(string(r.Probe)) && clean(r.QName) && clean(string(r.Status))
 	for _, is := range r.Issues {
 		ok = ok && clean(string(is.Code)) && clean(is.Detail)
 	}

@@ -19,8 +19,8 @@ import (
 // conformance probe edns-version is sent too.
 func instanceDomain(t *testing.T, id string) *model.Domain {
 	t.Helper()
-	d := &model.Domain{Domain: "a.test", Names: []*model.Name{{Name: "a.test.", Zone: "a.test.", Exists: true}}}
-	s := &model.Server{Zone: "a.test.", NS: "ns1.a.test.", Addr: netip.MustParseAddr("192.0.2.1")}
+	d := &model.Domain{Domain: "a.test", Names: []*model.Name{{Name: model.MustName("a.test."), Zone: model.MustName("a.test."), Exists: true}}}
+	s := &model.Server{Zone: model.MustName("a.test."), NS: "ns1.a.test.", Addr: netip.MustParseAddr("192.0.2.1")}
 	for _, pid := range []model.ProbeID{catalog.ProbeCAA, catalog.ProbeEDNSVersion} {
 		p, _ := catalog.ProbeByID(pid)
 		q, _ := wire.BuildProbeQuery("a.test.", p)
@@ -43,7 +43,7 @@ func instanceDomain(t *testing.T, id string) *model.Domain {
 			t.Fatal(err)
 		}
 		ex := &model.Exchange{Server: netip.AddrPortFrom(s.Addr, 53), Query: q, Reply: reply, Attempts: 1}
-		r := judge.Exchange(p, judge.Context{Zone: "a.test.", Name: "a.test.", Exists: true}, ex, nil)
+		r := judge.Exchange(p, judge.Context{Zone: model.MustName("a.test."), Name: model.MustName("a.test."), Exists: true}, ex, nil)
 		s.Results = append(s.Results, &r)
 	}
 	d.Servers = append(d.Servers, s)

@@ -197,7 +197,7 @@ func toJSON(d *model.Domain) JSONDomain {
 			Zone: f.Zone, NS: f.Server.NS, Addr: f.Server.AddrText(), Probe: string(f.Probe), Detail: f.Detail})
 	}
 	for _, s := range d.Servers {
-		js := JSONServer{NS: model.TrimDot(s.NS), Addr: s.Addr.String(), Zone: model.TrimDot(s.Zone), Results: []JSONResult{}}
+		js := JSONServer{NS: model.TrimDot(s.NS), Addr: s.Addr.String(), Zone: s.Zone.Display(), Results: []JSONResult{}}
 		for _, r := range s.Results {
 			if ex := r.Exchange; ex != nil && js.Port == 0 && ex.Server.Port() != 53 && ex.Server.Port() != 0 {
 				js.Port = int(ex.Server.Port())
@@ -214,7 +214,7 @@ func toJSON(d *model.Domain) JSONDomain {
 		out.Policy = &JSONPolicy{CA: p.CA, Name: p.Name, Issue: p.Issue, Wildcard: p.Wildcard, Relevant: p.Relevant, Reason: p.Reason}
 	}
 	for _, n := range d.Names {
-		jn := JSONName{Name: model.TrimDot(n.Name), Zone: model.TrimDot(n.Zone), Exists: n.Exists, CNAME: model.TrimDot(n.CNAME), AliasOf: model.TrimDot(n.AliasOf),
+		jn := JSONName{Name: n.Name.Display(), Zone: n.Zone.Display(), Exists: n.Exists, CNAME: n.CNAME.Display(), AliasOf: n.AliasOf.Display(),
 			Outcome: n.Outcome, Outcomes: byModel(n.Outcomes), Ignored: n.Ignored, Failing: model.Labels(n.Failing), Error: n.Err, DNSSEC: n.DNSSEC}
 		jn.FailingRefs = []JSONServerRef{}
 		for _, f := range n.Failing {

@@ -76,13 +76,14 @@ func DecodeJSON(line []byte) (*Decoded, error) {
 	if p := j.Policy; p != nil {
 		d.Policy = &model.Policy{CA: p.CA, Name: p.Name, Issue: p.Issue, Wildcard: p.Wildcard, Relevant: p.Relevant, Reason: p.Reason}
 	}
+	var names nameReader
 	for _, n := range j.Names {
 		failing, err := failingRefs(n)
 		if err != nil {
 			return nil, fmt.Errorf("%w: name %q: %v", ErrNotResult, n.Name, err)
 		}
-		d.Names = append(d.Names, &model.Name{Name: fqdn(n.Name), Zone: fqdn(n.Zone), Exists: n.Exists,
-			CNAME: fqdn(n.CNAME), AliasOf: fqdn(n.AliasOf), Outcome: n.Outcome, Outcomes: n.Outcomes, Ignored: n.Ignored, Failing: failing,
+		d.Names = append(d.Names, &model.Name{Name: names.read("name", n.Name), Zone: names.read("zone", n.Zone), Exists: n.Exists,
+			CNAME: names.read("cname", n.CNAME), AliasOf: names.read("alias_of", n.AliasOf), Outcome: n.Outcome, Outcomes: n.Outcomes, Ignored: n.Ignored, Failing: failing,
 			Err: n.Error, DNSSEC: n.DNSSEC})
 	}
 	// Details of each result's findings live in the findings list; a
@@ -107,16 +108,16 @@ func DecodeJSON(line []byte) (*Decoded, error) {
 		if s.Port > 0 && s.Port < 65536 {
 			port = uint16(s.Port)
 		}
-		srv := &model.Server{Zone: fqdn(s.Zone), NS: fqdn(s.NS), Addr: addr}
+		srv := &model.Server{Zone: names.read("server zone", s.Zone), NS: fqdn(s.NS), Addr: addr}
 		for _, jr := range s.Results {
-			r := result(jr, netip.AddrPortFrom(addr, port))
+			r := result(jr, netip.AddrPortFrom(addr, port), &names)
 			if p, ok := catalog.ProbeByID(r.Probe); ok && p.QName != "" {
 				// A fixed-name probe (CH TXT hostname.bind) sits on its
 				// zone's apex row, not under its query name.
 				r.Name = srv.Zone
 			}
 			for _, code := range jr.Findings {
-				k := findingKey(code, model.TrimDot(r.Name), s.NS, s.Addr, jr.Probe)
+				k := findingKey(code, r.Name.Display(), s.NS, s.Addr, jr.Probe)
 				detail := ""
 				if q := details[k]; len(q) > 0 {
 					i := q[0]
@@ -134,8 +135,11 @@ func DecodeJSON(line []byte) (*Decoded, error) {
 		d.Resolver = append(d.Resolver, resolverCheck(c))
 	}
 	var err error
-	if d.Repeat, err = repeat(j.Repeat, d.Servers); err != nil {
+	if d.Repeat, err = repeat(j.Repeat, d.Servers, &names); err != nil {
 		return nil, fmt.Errorf("%w: repeat: %v", ErrNotResult, err)
+	}
+	if names.err != nil {
+		return nil, names.err
 	}
 	return rec, nil
 }
@@ -185,8 +189,8 @@ func findingKey(code, name, ns, addr, probe string) string {
 }
 
 // result rebuilds one probe result with its exchange from the bytes.
-func result(jr JSONResult, server netip.AddrPort) *model.Result {
-	r := &model.Result{Probe: model.ProbeID(jr.Probe), Name: fqdn(strings.ToLower(jr.QName)), QName: fqdn(jr.QName),
+func result(jr JSONResult, server netip.AddrPort, names *nameReader) *model.Result {
+	r := &model.Result{Probe: model.ProbeID(jr.Probe), Name: names.read("qname", jr.QName), QName: fqdn(jr.QName),
 		Transport: model.Transport(jr.Transport), Status: model.Status(jr.Rcode), Rcode: -1}
 	if t, ok := dns.StringToType[jr.QType]; ok {
 		r.QType = t
@@ -258,7 +262,7 @@ func result(jr JSONResult, server netip.AddrPort) *model.Result {
 func setMsg(r *model.Result, m *dns.Msg) {
 	r.Msg, r.Records = m, nil
 	for _, rr := range m.Answer {
-		if rr.Header().Rrtype == r.QType && strings.EqualFold(rr.Header().Name, r.Name) {
+		if rr.Header().Rrtype == r.QType && strings.EqualFold(rr.Header().Name, r.Name.String()) {
 			r.Records = append(r.Records, rr)
 		}
 	}
@@ -276,6 +280,43 @@ func resolverCheck(c JSONResolver) model.ResolverCheck {
 	return rc
 }
 
+// nameReader reads the name-valued fields of a line into DomainNames and
+// keeps the first that cannot be one. Saved text is not trusted (see
+// clean.go): octets a name may hold but presentation form writes escaped
+// (a control character, a space, a non-ASCII byte) are read as those
+// octets, so the name is kept and shown escaped (\027) like any name off
+// the wire; what no name can be (an empty label, over 63 octets a label or
+// 253 in all) makes the line no result.
+type nameReader struct{ err error }
+
+func (r *nameReader) read(field, s string) model.DomainName {
+	if s == "" || r.err != nil {
+		return model.DomainName{}
+	}
+	n, err := model.ParseName(s)
+	if err != nil {
+		if n, err = model.ParseName(escapeOctets(s)); err == nil {
+			return n
+		}
+		r.err = fmt.Errorf("%w: %s: %v", ErrNotResult, field, err)
+	}
+	return n
+}
+
+// escapeOctets writes every byte of s that presentation form does not
+// write as itself as \DDD.
+func escapeOctets(s string) string {
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c <= ' ' || c >= 0x7f {
+			fmt.Fprintf(&b, "\\%03d", c)
+		} else {
+			b.WriteByte(c)
+		}
+	}
+	return b.String()
+}
+
 func fqdn(s string) string {
 	if s == "" || strings.HasSuffix(s, ".") {
 		return s
@@ -285,7 +326,7 @@ func fqdn(s string) string {
 
 // repeat reads check --repeat's block back; a fault's own exchange is
 // read as sent to the port of its server in the shown try (53 else).
-func repeat(j *JSONRepeat, servers []*model.Server) (*model.Repeat, error) {
+func repeat(j *JSONRepeat, servers []*model.Server, names *nameReader) (*model.Repeat, error) {
 	if j == nil {
 		return nil, nil
 	}
@@ -308,7 +349,7 @@ func repeat(j *JSONRepeat, servers []*model.Server) (*model.Repeat, error) {
 						}
 					}
 				}
-				rf.Result = result(*f.Result, netip.AddrPortFrom(addr, port))
+				rf.Result = result(*f.Result, netip.AddrPortFrom(addr, port), names)
 			}
 		}
 		rep.Faults = append(rep.Faults, rf)

@@ -2,6 +2,7 @@ package report
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
 	"flag"
 	"net/netip"
@@ -30,7 +31,7 @@ func sampleDomain(t *testing.T) *model.Domain {
 		rcode    int
 	}{{"ns1.split.test.", "127.0.0.28", dns.RcodeSuccess}, {"ns2.split.test.", "127.0.0.29", dns.RcodeNotImplemented}}
 	for _, sv := range servers {
-		s := &model.Server{Zone: "split.test.", NS: sv.ns, Addr: netip.MustParseAddr(sv.addr)}
+		s := &model.Server{Zone: model.MustName("split.test."), NS: sv.ns, Addr: netip.MustParseAddr(sv.addr)}
 		for _, id := range []model.ProbeID{catalog.ProbeCAA, catalog.ProbeCAAUpper} {
 			p, _ := catalog.ProbeByID(id)
 			name := wire.Spell("split.test.", p.Spelling)
@@ -52,12 +53,12 @@ func sampleDomain(t *testing.T) *model.Domain {
 			reply, _ := m.Pack()
 			ex := &model.Exchange{Server: netip.AddrPortFrom(s.Addr, 53), Transport: p.Transport, Query: q, Reply: reply,
 				Attempts: 1, RTT: 1500 * time.Microsecond}
-			r := judge.Exchange(p, judge.Context{Zone: "split.test.", Name: "split.test.", Exists: true}, ex, nil)
+			r := judge.Exchange(p, judge.Context{Zone: model.MustName("split.test."), Name: model.MustName("split.test."), Exists: true}, ex, nil)
 			s.Results = append(s.Results, &r)
 		}
 		d.Servers = append(d.Servers, s)
 	}
-	d.Names = []*model.Name{{Name: "split.test.", Zone: "split.test.", Exists: true}}
+	d.Names = []*model.Name{{Name: model.MustName("split.test."), Zone: model.MustName("split.test."), Exists: true}}
 	judge.Summarise(d)
 	// What probes/predict says of it (tested there): ns1 answers, so the
 	// resolver routes around ns2.
@@ -134,12 +135,12 @@ func TestClean(t *testing.T) {
 // on the servers that were tested (probes/predict counts it as neither
 // failing nor working).
 func TestUnreachableFamilySaidOnce(t *testing.T) {
-	d := &model.Domain{Domain: "v6.test", Names: []*model.Name{{Name: "v6.test.", Zone: "v6.test.", Exists: true}}}
+	d := &model.Domain{Domain: "v6.test", Names: []*model.Name{{Name: model.MustName("v6.test."), Zone: model.MustName("v6.test."), Exists: true}}}
 	for _, sv := range []struct {
 		addr string
 		err  error
 	}{{"127.0.0.40", nil}, {"::1", model.ErrNoFamily}} {
-		s := &model.Server{Zone: "v6.test.", NS: "ns.v6.test.", Addr: netip.MustParseAddr(sv.addr)}
+		s := &model.Server{Zone: model.MustName("v6.test."), NS: "ns.v6.test.", Addr: netip.MustParseAddr(sv.addr)}
 		for _, id := range []model.ProbeID{catalog.ProbeCAA, catalog.ProbeCAAUpper, catalog.ProbeCAA0x20} {
 			p, _ := catalog.ProbeByID(id)
 			q, _ := wire.BuildQuery(wire.Spell("v6.test.", p.Spelling), p.Type, p.EDNS, p.DO)
@@ -154,7 +155,7 @@ func TestUnreachableFamilySaidOnce(t *testing.T) {
 				m.Ns = []dns.RR{soa}
 				ex.Reply, _ = m.Pack()
 			}
-			r := judge.Exchange(p, judge.Context{Zone: "v6.test.", Name: "v6.test.", Exists: true}, ex, nil)
+			r := judge.Exchange(p, judge.Context{Zone: model.MustName("v6.test."), Name: model.MustName("v6.test."), Exists: true}, ex, nil)
 			s.Results = append(s.Results, &r)
 		}
 		d.Servers = append(d.Servers, s)
@@ -237,5 +238,42 @@ func TestDecodeServerRefs(t *testing.T) {
 	bad := `{"domain":"split.test","verdict":"fail","names":[{"name":"split.test","failing":[{"ns":"ns2","addr":"not-an-ip"}]}]}`
 	if _, err := DecodeJSON([]byte(bad)); !errors.Is(err, ErrNotResult) || !strings.Contains(err.Error(), "not-an-ip") {
 		t.Errorf("bad address: error %v, want ErrNotResult naming it", err)
+	}
+}
+
+// TestDecodeJSONNames: the names of a line read back as DomainNames, in
+// either spelling of the trailing dot, octets a name may hold kept and
+// shown escaped, and a line whose name field no name can be is no result,
+// with the field and the text said.
+func TestDecodeJSONNames(t *testing.T) {
+	t.Parallel()
+	line := `{"domain":"www.x.test","verdict":"pass","names":[{"name":"WWW.x.test","zone":"x.test.","cname":"y.test"},` +
+		`{"name":"y.test","zone":"test","alias_of":"www.x.test"}],"servers":[{"ns":"ns.x.test","addr":"192.0.2.1","zone":"x.test","results":[]}]}`
+	dec, err := DecodeJSON([]byte(line))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ns := dec.Domain.Names
+	if len(ns) != 2 || ns[0].Name != model.MustName("www.x.test") || ns[0].Zone != model.MustName("x.test") ||
+		ns[0].CNAME != ns[1].Name || ns[1].AliasOf != ns[0].Name || !ns[0].AliasOf.IsZero() {
+		t.Errorf("names read back as %+v %+v", ns[0], ns[1])
+	}
+	if s := dec.Domain.Servers; len(s) != 1 || s[0].Zone != ns[0].Zone {
+		t.Errorf("servers read back as %+v", s)
+	}
+	// Octets presentation form escapes are kept, escaped.
+	for in, want := range map[string]string{"x\u001b[2J.test": `x\027[2j.test`, "b\u00fc.test": `b\195\188.test`, "a b.test": `a\032b.test`} {
+		n, _ := json.Marshal(map[string]string{"name": in})
+		dec, err := DecodeJSON([]byte(`{"domain":"x.test","verdict":"pass","names":[` + string(n) + `]}`))
+		if err != nil || len(dec.Domain.Names) != 1 || dec.Domain.Names[0].Name.Display() != want {
+			t.Errorf("name %q read back as %+v, %v; want %s", in, dec, err, want)
+		}
+	}
+	for field, bad := range map[string]string{"name": "a..b", "zone": strings.Repeat("a", 64) + ".test", "cname": ".x.test", "alias_of": strings.Repeat("abcdefghi.", 26)} {
+		n, _ := json.Marshal(map[string]string{field: bad})
+		_, err := DecodeJSON([]byte(`{"domain":"x.test","verdict":"pass","names":[` + string(n) + `]}`))
+		if !errors.Is(err, ErrNotResult) || !strings.Contains(err.Error(), field+": domain name") {
+			t.Errorf("%s %q: error %v, want ErrNotResult naming the field and the name", field, bad, err)
+		}
 	}
 }

@@ -131,7 +131,7 @@ func matrixRows(d *model.Domain, cols []model.ProbeID, onlyFailing bool) ([]row,
 			nrows = append(nrows, row{name: n, bad: true})
 			bad = true
 		}
-		if i > 0 && !bad && n.AliasOf == "" && len(nrows) > 0 {
+		if i > 0 && !bad && n.AliasOf.IsZero() && len(nrows) > 0 {
 			if !onlyFailing {
 				folded = append(folded, foldedLine(n, nrows))
 			}
@@ -164,7 +164,7 @@ func foldedLine(n *model.Name, rows []row) string {
 	} else {
 		what = "1 " + what
 	}
-	return fmt.Sprintf("%s: %s every probe as required: %s", Clean(model.TrimDot(n.Name)), what, where)
+	return fmt.Sprintf("%s: %s every probe as required: %s", Clean(n.Name.Display()), what, where)
 }
 
 // worst is the worst severity among a result's findings ("" for none).
@@ -182,7 +182,7 @@ func worst(r *model.Result) model.Severity {
 }
 
 func rowLabels(r row) (name, ns, addr string) {
-	name = Clean(model.TrimDot(r.name.Name))
+	name = Clean(r.name.Name.Display())
 	if r.server == nil {
 		return name, "lookup fails", "-"
 	}
@@ -268,7 +268,7 @@ func listTable(rows []row, cols []model.ProbeID, p painter, width int) string {
 	for _, r := range rows {
 		if r.name != last {
 			last = r.name
-			b.WriteString(wrapText(Clean(model.TrimDot(r.name.Name)), width, "  ", "    "))
+			b.WriteString(wrapText(Clean(r.name.Name.Display()), width, "  ", "    "))
 		}
 		_, ns, addr := rowLabels(r)
 		ws := []word{plain(ns), plain(addr + ":")}
@@ -420,7 +420,7 @@ func writeNames(b *strings.Builder, d *model.Domain, p painter, width int) {
 	}
 	ws := words("relevant names:")
 	for i, n := range d.Names {
-		ws = append(ws, plain(Clean(model.TrimDot(n.Name))))
+		ws = append(ws, plain(Clean(n.Name.Display())))
 		sep := ","
 		if i == len(d.Names)-1 {
 			sep = ""
@@ -430,18 +430,18 @@ func writeNames(b *strings.Builder, d *model.Domain, p painter, width int) {
 			// Above the closest RRset: the CA does not read it.
 			ws = append(ws, painted(word, p.outcome(n.Outcome)))
 			word = "(ignored by the CA)"
-			if n.CNAME == "" {
+			if n.CNAME.IsZero() {
 				ws = append(ws, plain(word+sep))
 				continue
 			}
 			ws = append(ws, plain(word))
-		} else if n.CNAME == "" {
+		} else if n.CNAME.IsZero() {
 			ws = append(ws, painted(word+sep, p.outcome(n.Outcome)+sep))
 			continue
 		} else {
 			ws = append(ws, painted(word, p.outcome(n.Outcome)))
 		}
-		ws = append(ws, plain("->"), plain(Clean(model.TrimDot(n.CNAME))+sep))
+		ws = append(ws, plain("->"), plain(Clean(n.CNAME.Display())+sep))
 	}
 	b.WriteString(wrapWords(ws, width, "  ", "    "))
 }

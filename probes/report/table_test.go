@@ -44,12 +44,12 @@ func TestMarksReadable(t *testing.T) {
 // server, and one row with a warning (no AA bit).
 func parentDomain(t *testing.T) *model.Domain {
 	d := sampleDomain(t)
-	tld := &model.Server{Zone: "test.", NS: "ns.nic.test.", Addr: netip.MustParseAddr("127.0.0.3")}
+	tld := &model.Server{Zone: model.MustName("test."), NS: "ns.nic.test.", Addr: netip.MustParseAddr("127.0.0.3")}
 	for _, id := range []model.ProbeID{catalog.ProbeCAA, catalog.ProbeCAAUpper} {
 		tld.Results = append(tld.Results, judged(t, id, "test.", "test.", true))
 	}
 	d.Servers = append(d.Servers, tld)
-	d.Names = append(d.Names, &model.Name{Name: "test.", Zone: "test.", Exists: true, Outcome: model.OutcomeOK})
+	d.Names = append(d.Names, &model.Name{Name: model.MustName("test."), Zone: model.MustName("test."), Exists: true, Outcome: model.OutcomeOK})
 	d.Servers[0].Results[1] = judged(t, catalog.ProbeCAAUpper, "split.test.", "split.test.", false)
 	judge.Summarise(d)
 	return d
@@ -74,7 +74,7 @@ func judged(t *testing.T, id model.ProbeID, zone, name string, aa bool) *model.R
 	m.Answer = []dns.RR{rr}
 	reply, _ := m.Pack()
 	ex := &model.Exchange{Server: netip.MustParseAddrPort("127.0.0.1:53"), Transport: p.Transport, Query: q, Reply: reply, Attempts: 1, RTT: time.Millisecond}
-	r := judge.Exchange(p, judge.Context{Zone: zone, Name: name, Exists: true}, ex, nil)
+	r := judge.Exchange(p, judge.Context{Zone: model.MustName(zone), Name: model.MustName(name), Exists: true}, ex, nil)
 	return &r
 }
 

@@ -29,9 +29,8 @@ const DefaultTimeout = 10 * time.Second
 // Query asks server for name's CAA RRset the way a CA's client does: RD=1,
 // EDNS0 with DO=1, CD=0, so the resolver validates and reports with AD and
 // EDE. A truncated UDP reply is retried over TCP.
-func Query(ctx context.Context, x transport.Exchanger, server netip.AddrPort, name string) model.Answer {
-	name = dns.CanonicalName(name)
-	a := model.Answer{Name: name, Server: server}
+func Query(ctx context.Context, x transport.Exchanger, server netip.AddrPort, name model.DomainName) model.Answer {
+	a := model.Answer{Name: name.String(), Server: server}
 	q, err := BuildQuery(name)
 	if err != nil {
 		a.Err = err.Error()
@@ -48,9 +47,9 @@ func Query(ctx context.Context, x transport.Exchanger, server netip.AddrPort, na
 }
 
 // BuildQuery packs the resolver query for name (ID 0; the exchanger sets it).
-func BuildQuery(name string) ([]byte, error) {
+func BuildQuery(name model.DomainName) ([]byte, error) {
 	m := new(dns.Msg)
-	m.SetQuestion(dns.Fqdn(name), dns.TypeCAA)
+	m.SetQuestion(name.String(), dns.TypeCAA)
 	m.Id = 0
 	m.RecursionDesired = true
 	m.CheckingDisabled = false

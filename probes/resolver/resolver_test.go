@@ -122,7 +122,7 @@ func TestQuery(t *testing.T) {
 			f := &fakeResolver{respond: tt.respond}
 			addr := start(t, f)
 			x := &transport.Socket{Timeout: 300 * time.Millisecond}
-			a := Query(context.Background(), x, addr, "Example.TEST")
+			a := Query(context.Background(), x, addr, model.MustName("Example.TEST"))
 			if a.Rcode != tt.rcode || a.AD != tt.ad || a.Records != tt.records || a.Failed() != tt.failed {
 				t.Errorf("got rcode %q ad %v records %d failed %v; want %q %v %d %v (%s)",
 					a.Rcode, a.AD, a.Records, a.Failed(), tt.rcode, tt.ad, tt.records, tt.failed, a.Summary())

@@ -147,7 +147,7 @@ func nsChanges(o, n *model.Domain) []Change {
 		m := map[string]*zoneView{}
 		var zones []string
 		for _, s := range d.Servers {
-			z := model.TrimDot(s.Zone)
+			z := s.Zone.Display()
 			v := m[z]
 			if v == nil {
 				v = &zoneView{ns: map[string][]string{}}
@@ -258,7 +258,7 @@ func expiring(rec *Record, opt DiffOptions) []Change {
 				if left <= 0 {
 					when = "expired " + (-left).Round(time.Minute).String() + " before the check"
 				}
-				out = append(out, Change{Domain: rec.Domain.Domain, Kind: ChangeRRSIGExpiring, Worse: true, Zone: model.TrimDot(s.Zone),
+				out = append(out, Change{Domain: rec.Domain.Domain, Kind: ChangeRRSIGExpiring, Worse: true, Zone: s.Zone.Display(),
 					Server: s.Ref().String(),
 					New:    expiryTime(sig, rec.Time).UTC().Format(time.RFC3339),
 					Detail: fmt.Sprintf("RRSIG %s %s by %s (key %d) %s", model.TrimDot(sig.Hdr.Name), dns.TypeToString[sig.TypeCovered],

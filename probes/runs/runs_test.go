@@ -26,7 +26,7 @@ func TestAllowedRemoteFailures(t *testing.T) {
 
 func rec(label, verdict, outcome string, failing ...model.ServerRef) *Record {
 	d := &model.Domain{Domain: "example.test", Verdict: model.Verdict(verdict), Outcome: model.Outcome(outcome),
-		Names: []*model.Name{{Name: "example.test.", Zone: "example.test.", Outcome: model.Outcome(outcome), Failing: failing}}}
+		Names: []*model.Name{{Name: model.MustName("example.test."), Zone: model.MustName("example.test."), Outcome: model.Outcome(outcome), Failing: failing}}}
 	return &Record{Domain: d, Vantage: model.Vantage{Label: label}}
 }
 
@@ -102,8 +102,8 @@ func signedRecord(t *testing.T, at time.Time, expires time.Duration) *Record {
 		&dns.RRSIG{Hdr: dns.RR_Header{Name: "example.test.", Rrtype: dns.TypeRRSIG, Class: dns.ClassINET, Ttl: 300}, TypeCovered: dns.TypeCAA,
 			Algorithm: dns.ECDSAP256SHA256, Labels: 2, OrigTtl: 300, Expiration: uint32(at.Add(expires).Unix()), Inception: uint32(at.Add(-time.Hour).Unix()),
 			KeyTag: 4711, SignerName: "example.test.", Signature: "AAAA"})
-	d := &model.Domain{Domain: "example.test", Verdict: "pass", Outcome: "ok", Servers: []*model.Server{{Zone: "example.test.", NS: "ns1.example.test.",
-		Addr: netip.MustParseAddr("192.0.2.1"), Results: []*model.Result{{Probe: catalog.ProbeCAA, Name: "example.test.", Msg: m}}}}}
+	d := &model.Domain{Domain: "example.test", Verdict: "pass", Outcome: "ok", Servers: []*model.Server{{Zone: model.MustName("example.test."), NS: "ns1.example.test.",
+		Addr: netip.MustParseAddr("192.0.2.1"), Results: []*model.Result{{Probe: catalog.ProbeCAA, Name: model.MustName("example.test."), Msg: m}}}}}
 	return &Record{Domain: d, Time: at}
 }
 
@@ -127,7 +127,7 @@ func TestCompareRRSIGExpiry(t *testing.T) {
 
 func TestCompareNSAndFindings(t *testing.T) {
 	srv := func(ns, addr string) *model.Server {
-		return &model.Server{Zone: "example.test.", NS: ns, Addr: netip.MustParseAddr(addr)}
+		return &model.Server{Zone: model.MustName("example.test."), NS: ns, Addr: netip.MustParseAddr(addr)}
 	}
 	old := &Record{Domain: &model.Domain{Domain: "example.test", Verdict: "pass", Outcome: "ok",
 		Servers: []*model.Server{srv("ns1.example.test.", "192.0.2.1"), srv("ns2.example.test.", "192.0.2.2")},

@@ -6,6 +6,7 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -38,7 +39,7 @@ func TestProvider(t *testing.T) {
 func domain(name string, servers [][2]string, findings ...model.Finding) *model.Domain {
 	d := &model.Domain{Domain: name}
 	for _, s := range servers {
-		d.Servers = append(d.Servers, &model.Server{Zone: name + ".", NS: s[0] + ".", Addr: netip.MustParseAddr(s[1])})
+		d.Servers = append(d.Servers, &model.Server{Zone: model.MustName(name + "."), NS: s[0] + ".", Addr: netip.MustParseAddr(s[1])})
 	}
 	d.Findings = findings
 	d.Verdict = model.VerdictPass
@@ -137,7 +138,7 @@ func TestBoundedMemory(t *testing.T) {
 	s := New()
 	srv := [][2]string{{"ns1.big.test", "127.0.0.1"}, {"ns2.big.test", "127.0.0.2"}}
 	for i := range 10000 {
-		s.Add(domain("d"+string(rune(i))+".test", srv,
+		s.Add(domain("d"+strconv.Itoa(i)+".test", srv,
 			finding(catalog.CodeTimeout, model.SeverityFail, "ns2.big.test", "127.0.0.2")))
 	}
 	if len(s.servers) != 2 || len(s.providers) != 1 {

@@ -37,7 +37,7 @@ func BenchmarkExchange(b *testing.B) {
 	// reply that still does not come is counted, not hidden.
 	x := &transport.Socket{Timeout: 5 * time.Second, MaxBytes: 65535}
 	p, _ := catalog.ProbeByID(catalog.ProbeCAA)
-	jc := judge.Context{Zone: "z1.test.", Name: "z1.test.", Exists: true}
+	jc := judge.Context{Zone: model.MustName("z1.test."), Name: model.MustName("z1.test."), Exists: true}
 	var timeouts atomic.Int64
 	one := func(b *testing.B) {
 		ex := x.Exchange(context.Background(), server, q, model.UDP)

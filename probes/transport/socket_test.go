@@ -218,7 +218,7 @@ func TestSlowDripCut(t *testing.T) {
 	if s.Sent.Load() == 0 {
 		t.Error("the server dripped nothing: the test proves nothing")
 	}
-	r := judge.Exchange(catalog.Catalog[5], judge.Context{Zone: "example.test.", Name: "www.example.test."}, ex, nil)
+	r := judge.Exchange(catalog.Catalog[5], judge.Context{Zone: model.MustName("example.test."), Name: model.MustName("www.example.test.")}, ex, nil)
 	if !r.Has(catalog.CodeTimeout) {
 		t.Errorf("judged %v, want timeout", r.Issues)
 	}

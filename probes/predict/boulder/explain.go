@@ -14,7 +14,7 @@ import (
 type Prediction struct {
 	Model   string          // the resolver model's name
 	Names   []*predict.Name // in the order of Domain.Names
-	ByName  map[string]*predict.Name
+	ByName  map[model.DomainName]*predict.Name
 	Outcome model.Outcome
 	Policy  *model.Policy
 	Text    string
@@ -24,7 +24,7 @@ type Prediction struct {
 // m: each name's resolver outcome, the domain's (R8: the worst over the
 // names the CA's walk reads), the CA's policy for ca, and the explanation.
 func Predict(d *model.Domain, m predict.Model, ca, input string) Prediction {
-	pr := Prediction{Model: m.Name(), ByName: map[string]*predict.Name{}}
+	pr := Prediction{Model: m.Name(), ByName: map[model.DomainName]*predict.Name{}}
 	if d.Err != "" {
 		pr.Policy, _ = Policy(d, pr.ByName, ca, input)
 		pr.Text = "The domain could not be checked: " + d.Err + "."
@@ -35,7 +35,7 @@ func Predict(d *model.Domain, m predict.Model, ca, input string) Prediction {
 		pr.Names = append(pr.Names, &r)
 		pr.ByName[n.Name] = &r
 	}
-	var read map[string]bool
+	var read map[model.DomainName]bool
 	pr.Policy, read = Policy(d, pr.ByName, ca, input)
 	// R8: the domain's outcome is the worst over the names the CA's
 	// decision depends on; a failure above the closest RRset is ignored
@@ -99,7 +99,7 @@ func explain(d *model.Domain, pr Prediction) string {
 	var parts []string
 	for _, r := range pr.Names {
 		n := r.Name
-		name := model.TrimDot(n.Name)
+		name := n.Name.Display()
 		switch r.Outcome {
 		case model.OutcomeServfail:
 			if r.Ignored {
@@ -116,7 +116,7 @@ func explain(d *model.Domain, pr Prediction) string {
 				break
 			}
 			parts = append(parts, fmt.Sprintf("The servers of %s serve different answers for %s CAA: %s. The CA's resolver (Unbound) picks a server per lookup, so which answer the CA reads varies between lookups; synchronise the servers.",
-				model.TrimDot(n.Zone), name, variantsText(n, r.Variants)))
+				n.Zone.Display(), name, variantsText(n, r.Variants)))
 		case model.OutcomeOK:
 			if r.Detour != "" {
 				parts = append(parts, r.Detour)
@@ -136,11 +136,11 @@ func explain(d *model.Domain, pr Prediction) string {
 	default:
 		text = "Every server answers CAA usably, but some break the protocol in ways resolvers tolerate (see the warnings)."
 	}
-	if n := d.Names; len(n) > 0 && !n[0].Exists && n[0].Err == "" && n[0].CNAME == "" {
+	if n := d.Names; len(n) > 0 && !n[0].Exists && n[0].Err == "" && n[0].CNAME.IsZero() {
 		// Not a server fault, but almost always a typo or a lapsed
 		// domain: say so first.
 		text = fmt.Sprintf("%s does not exist (NXDOMAIN from the servers of %s): CAA does not restrict it, but no CA can validate it either; check the spelling. ",
-			model.TrimDot(n[0].Name), model.TrimDot(n[0].Zone)) + text
+			n[0].Name.Display(), n[0].Zone.Display()) + text
 	}
 	return text
 }
@@ -153,7 +153,7 @@ func wrongAnswerText(r *predict.Name) string {
 			continue
 		}
 		return fmt.Sprintf("%s answer%s NXDOMAIN to the CA's CAA query at %s, which exists: the CA's resolver returns NXDOMAIN and Let's Encrypt reads it as no CAA records there (Boulder bdns LookupCAA), so any CAA records at %s are ignored.",
-			strings.Join(v.Servers, ", "), pluralS(len(v.Servers)), model.TrimDot(r.Name.Name), model.TrimDot(r.Name.Name))
+			strings.Join(v.Servers, ", "), pluralS(len(v.Servers)), r.Name.Name.Display(), r.Name.Name.Display())
 	}
 	return ""
 }
@@ -179,11 +179,11 @@ func failureText(r *predict.Name) string {
 	n := r.Name
 	switch {
 	case n.Err != "":
-		return fmt.Sprintf("%s could not be resolved (%s)", model.TrimDot(n.Name), n.Err)
+		return fmt.Sprintf("%s could not be resolved (%s)", n.Name.Display(), n.Err)
 	case r.Fault != "":
 		return r.Fault
 	}
-	return fmt.Sprintf("no server of %s could be asked", model.TrimDot(n.Zone))
+	return fmt.Sprintf("no server of %s could be asked", n.Zone.Display())
 }
 
 // below names the RRset that ended the CA's walk, when there is one.

@@ -52,21 +52,21 @@ type ending struct {
 // It also returns the names the decision depends on: every name the walk
 // read, along every combination of answers (CNAME targets included). A
 // failure at a name outside that set is one Boulder ignores (C2).
-func Policy(d *model.Domain, results map[string]*predict.Name, ca, input string) (*model.Policy, map[string]bool) {
+func Policy(d *model.Domain, results map[model.DomainName]*predict.Name, ca, input string) (*model.Policy, map[model.DomainName]bool) {
 	p := &model.Policy{CA: ca, Name: input, Issue: Unknown, Wildcard: Unknown}
 	if d.Err != "" {
 		p.Reason = d.Err
 		return p, nil
 	}
-	byName := map[string]*model.Name{}
+	byName := map[model.DomainName]*model.Name{}
 	var climb []*model.Name
 	for _, n := range d.Names {
 		byName[n.Name] = n
-		if n.AliasOf == "" {
+		if n.AliasOf.IsZero() {
 			climb = append(climb, n)
 		}
 	}
-	w := walker{byName: byName, results: results, ca: ca, climb: climb, read: map[string]bool{}}
+	w := walker{byName: byName, results: results, ca: ca, climb: climb, read: map[model.DomainName]bool{}}
 	ends := w.walk(0, "")
 	wildcard := strings.HasPrefix(input, "*.")
 	first := ends[0]
@@ -136,13 +136,13 @@ func Forbids(d *model.Domain) bool {
 }
 
 type walker struct {
-	byName    map[string]*model.Name
-	results   map[string]*predict.Name
+	byName    map[model.DomainName]*model.Name
+	results   map[model.DomainName]*predict.Name
 	ca        string
 	climb     []*model.Name
 	truncated bool
 	count     int
-	read      map[string]bool // the names the walk read (Policy)
+	read      map[model.DomainName]bool // the names the walk read (Policy)
 }
 
 // walk follows the climb from index i, given the servers whose answers led
@@ -158,7 +158,7 @@ func (w *walker) walk(i int, via string) []ending {
 	// follows the CNAME, and an error anywhere on the chain is the lookup's.
 	// The engine puts a loop or an overlong chain on the link that closes
 	// it (Name.Err), so every chain here ends; the bound is for safety.
-	for hops := 0; n.CNAME != "" && hops <= len(w.byName); hops++ {
+	for hops := 0; !n.CNAME.IsZero() && hops <= len(w.byName); hops++ {
 		if r := w.results[n.Name]; r == nil || r.Outcome == model.OutcomeServfail || r.Outcome == model.OutcomeUnknown {
 			break
 		}
@@ -173,14 +173,14 @@ func (w *walker) walk(i int, via string) []ending {
 	if r == nil || r.Outcome == model.OutcomeServfail || r.Outcome == model.OutcomeUnknown {
 		reason := lookupFails(n, r)
 		if start := w.climb[i]; start != n {
-			reason = fmt.Sprintf("%s is an alias (CNAME), and the %s", model.TrimDot(start.Name), reason)
+			reason = fmt.Sprintf("%s is an alias (CNAME), and the %s", start.Name.Display(), reason)
 		}
 		return []ending{{issue: Unknown, wildcard: Unknown, via: via, reason: reason}}
 	}
-	if n.CNAME != "" {
+	if !n.CNAME.IsZero() {
 		// The chain leaves the names the engine followed: not predicted.
 		return []ending{{issue: Unknown, wildcard: Unknown, via: via,
-			reason: fmt.Sprintf("CAA lookup of %s could not be predicted: its CNAME target %s was not followed", model.TrimDot(n.Name), model.TrimDot(n.CNAME))}}
+			reason: fmt.Sprintf("CAA lookup of %s could not be predicted: its CNAME target %s was not followed", n.Name.Display(), n.CNAME.Display())}}
 	}
 	var out []ending
 	for _, v := range r.Variants {
@@ -196,12 +196,12 @@ func (w *walker) walk(i int, via string) []ending {
 			here += fmt.Sprintf("%s from %s", predict.Describe(n, v), strings.Join(v.Servers, ", "))
 		}
 		switch {
-		case v.Rcode == dns.RcodeNameError && dns.CountLabel(n.Name) == 1:
+		case v.Rcode == dns.RcodeNameError && n.Name.CountLabels() == 1:
 			// bdns LookupCAA: NXDOMAIN for a TLD is an error, so that a
 			// TLD removed from the root blocks issuance.
 			w.count++
 			out = append(out, ending{issue: Unknown, wildcard: Unknown, via: here,
-				reason: fmt.Sprintf("the TLD %s does not exist (NXDOMAIN), which Let's Encrypt treats as a lookup error", model.TrimDot(n.Name))})
+				reason: fmt.Sprintf("the TLD %s does not exist (NXDOMAIN), which Let's Encrypt treats as a lookup error", n.Name.Display())})
 		case len(v.RRset) == 0:
 			out = append(out, w.walk(i+1, here)...)
 		default:
@@ -211,8 +211,8 @@ func (w *walker) walk(i int, via string) []ending {
 				recs = append(recs, caa.FromRR(rr))
 			}
 			dec := caa.Evaluate(w.ca, recs)
-			out = append(out, ending{issue: dec.Issue, wildcard: dec.Wildcard, relevant: model.TrimDot(n.Name), via: here,
-				reason: fmt.Sprintf("CAA at %s: %s", model.TrimDot(n.Name), dec.Reason)})
+			out = append(out, ending{issue: dec.Issue, wildcard: dec.Wildcard, relevant: n.Name.Display(), via: here,
+				reason: fmt.Sprintf("CAA at %s: %s", n.Name.Display(), dec.Reason)})
 		}
 	}
 	if len(r.FailsFirst) > 0 && w.count < maxOutcomes {
@@ -234,13 +234,13 @@ func (w *walker) walk(i int, via string) []ending {
 func lookupFails(n *model.Name, r *predict.Name) string {
 	switch {
 	case n.Err != "":
-		return fmt.Sprintf("CAA lookup of %s fails: %s", model.TrimDot(n.Name), n.Err)
+		return fmt.Sprintf("CAA lookup of %s fails: %s", n.Name.Display(), n.Err)
 	case r == nil || r.Outcome == model.OutcomeUnknown:
-		return fmt.Sprintf("CAA lookup of %s could not be predicted: no server of %s was reachable from this host", model.TrimDot(n.Name), model.TrimDot(n.Zone))
+		return fmt.Sprintf("CAA lookup of %s could not be predicted: no server of %s was reachable from this host", n.Name.Display(), n.Zone.Display())
 	case r.Reason != "":
-		return fmt.Sprintf("CAA lookup of %s fails: %s", model.TrimDot(n.Name), r.Reason)
+		return fmt.Sprintf("CAA lookup of %s fails: %s", n.Name.Display(), r.Reason)
 	case len(r.Failing) > 0:
-		return fmt.Sprintf("CAA lookup of %s fails at %s", model.TrimDot(n.Name), strings.Join(model.Labels(r.Failing), ", "))
+		return fmt.Sprintf("CAA lookup of %s fails at %s", n.Name.Display(), strings.Join(model.Labels(r.Failing), ", "))
 	}
-	return fmt.Sprintf("CAA lookup of %s fails: no server answers", model.TrimDot(n.Name))
+	return fmt.Sprintf("CAA lookup of %s fails: no server answers", n.Name.Display())
 }

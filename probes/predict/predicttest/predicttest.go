@@ -150,7 +150,7 @@ var ResolverSet = []model.ProbeID{catalog.ProbeCAA, catalog.ProbeCAAUpper, catal
 func Server(t *testing.T, zone, name string, i int, s Srv) *model.Server {
 	t.Helper()
 	addr := netip.AddrFrom4([4]byte{192, 0, 2, byte(i + 1)})
-	rs := &model.Server{Zone: zone, NS: fmt.Sprintf("ns%d.%s", i+1, zone), Addr: addr}
+	rs := &model.Server{Zone: model.MustName(zone), NS: fmt.Sprintf("ns%d.%s", i+1, zone), Addr: addr}
 	var results []*model.Result
 	for _, id := range ResolverSet {
 		p, _ := catalog.ProbeByID(id)
@@ -170,7 +170,7 @@ func Server(t *testing.T, zone, name string, i int, s Srv) *model.Server {
 		} else {
 			ex.Err = model.ErrTimeout
 		}
-		r := judge.Exchange(p, judge.Context{Zone: zone, Name: name, Exists: true}, ex, nil)
+		r := judge.Exchange(p, judge.Context{Zone: model.MustName(zone), Name: model.MustName(name), Exists: true}, ex, nil)
 		if s.Extra != "" && p.DO {
 			r.Add(s.Extra, "added by the test")
 		}
@@ -193,9 +193,9 @@ type Zone struct {
 // order, the first being the domain.
 func Domain(t *testing.T, zs ...Zone) *model.Domain {
 	t.Helper()
-	d := &model.Domain{Domain: strings.TrimSuffix(zs[0].Name, ".")}
+	d := &model.Domain{Domain: model.MustName(zs[0].Name).Display()}
 	for _, z := range zs {
-		d.Names = append(d.Names, &model.Name{Name: z.Name, Zone: z.Zone, Exists: true, DNSSEC: z.DNSSEC, Err: z.Err})
+		d.Names = append(d.Names, &model.Name{Name: model.MustName(z.Name), Zone: model.MustName(z.Zone), Exists: true, DNSSEC: z.DNSSEC, Err: z.Err})
 		for i, s := range z.Servers {
 			d.Servers = append(d.Servers, Server(t, z.Zone, z.Name, i, s))
 		}

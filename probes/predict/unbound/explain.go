@@ -35,7 +35,7 @@ func detourText(r *result) string {
 	if len(faults) == 0 {
 		return ""
 	}
-	name := model.TrimDot(r.name.Name)
+	name := r.name.Name.Display()
 	if len(r.failing) == 0 {
 		return strings.Join(faults, "; ") + fmt.Sprintf(": the CA still gets the answer for %s CAA, but only because its resolver falls back; fix it.", name)
 	}

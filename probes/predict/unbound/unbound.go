@@ -120,7 +120,7 @@ var passes = map[model.Code]bool{
 // signed says the validator expects the name's zone to be signed (its
 // DNSSEC state is anything but insecure): a reply without EDNS carries no
 // signatures there, so the EDNS fallback cannot rescue it.
-func ServerPath(s *model.Server, name string, signed bool) Path {
+func ServerPath(s *model.Server, name model.DomainName, signed bool) Path {
 	p := Path{Server: s, Ref: s.Ref(), Label: s.Ref().String(), Signed: signed}
 	by := map[model.ProbeID]*model.Result{}
 	for _, r := range s.Results {
@@ -195,7 +195,7 @@ func ServerPath(s *model.Server, name string, signed bool) Path {
 	}
 	p.Key = key(ans)
 	p.Kind = Answers
-	if emptyNoData(ans, s.Zone) {
+	if emptyNoData(ans, s.Zone.String()) {
 		p.Kind = EmptyNoData
 	}
 	return p
@@ -207,7 +207,7 @@ func ServerPath(s *model.Server, name string, signed bool) Path {
 // (R6 applied within one address). The cross-check marks only the plain
 // CAA queries (any spelling or transport, DO or not, an ignored option):
 // each is what the resolver's query gets from that instance.
-func instancePaths(s *model.Server, name string, p Path) []Path {
+func instancePaths(s *model.Server, name model.DomainName, p Path) []Path {
 	var out []Path
 	seen := map[string]bool{p.Key: true}
 	for _, r := range s.Results {

@@ -92,16 +92,16 @@ func TestResolve(t *testing.T) {
 func TestResolveUnreachableFamily(t *testing.T) {
 	const z = "v6.test."
 	mk := func(servers ...*model.Server) *model.Domain {
-		d := &model.Domain{Domain: "v6.test", Names: []*model.Name{{Name: z, Zone: z, Exists: true}}, Servers: servers}
+		d := &model.Domain{Domain: "v6.test", Names: []*model.Name{{Name: model.MustName(z), Zone: model.MustName(z), Exists: true}}, Servers: servers}
 		judge.Summarise(d)
 		return d
 	}
 	good := predicttest.Server(t, z, z, 0, predicttest.Srv{Resp: predicttest.Answer(z, predicttest.LE)})
-	far := &model.Server{Zone: z, NS: "ns2." + z, Addr: netip.MustParseAddr("2001:db8::1")}
+	far := &model.Server{Zone: model.MustName(z), NS: "ns2." + z, Addr: netip.MustParseAddr("2001:db8::1")}
 	for _, id := range predicttest.ResolverSet {
 		p, _ := catalog.ProbeByID(id)
 		q, _ := wire.BuildQuery(wire.Spell(z, p.Spelling), p.Type, p.EDNS, p.DO)
-		r := judge.Exchange(p, judge.Context{Zone: z, Name: z, Exists: true},
+		r := judge.Exchange(p, judge.Context{Zone: model.MustName(z), Name: model.MustName(z), Exists: true},
 			&model.Exchange{Server: netip.AddrPortFrom(far.Addr, 53), Query: q, Err: model.ErrNoFamily}, nil)
 		far.Results = append(far.Results, &r)
 	}

@@ -275,14 +275,14 @@ func (h *Writer) section(d *model.Domain, id, vantage string) domainView {
 	for _, n := range d.Names {
 		for _, mr := range d.MatrixRows(n, cols) {
 			s := mr.Server
-			row := []cellView{{Text: model.TrimDot(n.Name), Head: true}, {Text: model.TrimDot(s.NS), Head: true}, {Text: s.Addr.String(), Head: true}}
+			row := []cellView{{Text: n.Name.Display(), Head: true}, {Text: model.TrimDot(s.NS), Head: true}, {Text: s.Addr.String(), Head: true}}
 			for _, res := range mr.Cells {
 				row = append(row, cell(res))
 			}
 			v.Rows = append(v.Rows, row)
 		}
 		if n.Err != "" {
-			row := []cellView{{Text: model.TrimDot(n.Name), Head: true}, {Text: "lookup fails: " + n.Err, Head: true, Class: "fail"}, {Text: "-", Head: true}}
+			row := []cellView{{Text: n.Name.Display(), Head: true}, {Text: "lookup fails: " + n.Err, Head: true, Class: "fail"}, {Text: "-", Head: true}}
 			for range cols {
 				row = append(row, cellView{Text: "-", Class: "none"})
 			}
@@ -405,7 +405,7 @@ func exchanges(d *model.Domain) []exchangeView {
 				}
 			}
 			out = append(out, exchangeView{N: len(out) + 1, Class: class,
-				Title: fmt.Sprintf("%s at %s for %s", r.Probe, s.Ref(), model.TrimDot(r.Name)),
+				Title: fmt.Sprintf("%s at %s for %s", r.Probe, s.Ref(), r.Name.Display()),
 				Codes: strings.Join(codes, ", "), Transcript: b.String()})
 		}
 	}
@@ -417,7 +417,6 @@ var pageText string
 
 var page = template.Must(template.New("page").Funcs(template.FuncMap{
 	"upper":  func(x any) string { return strings.ToUpper(fmt.Sprint(x)) },
-	"trim":   model.TrimDot,
 	"join":   strings.Join,
 	"labels": model.Labels,
 	"sym": func(x any) string {

@@ -33,7 +33,7 @@ func repeatDomain(t *testing.T) *model.Domain {
 	}
 	ex := &model.Exchange{Server: netip.MustParseAddrPort("192.0.2.1:53"), Query: query, Reply: reply,
 		Start: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC), RTT: time.Millisecond, Attempts: 1}
-	res := &model.Result{Probe: catalog.ProbeCAA, Name: "x.test.", Status: "SERVFAIL", Rcode: dns.RcodeServerFailure, Exchange: ex,
+	res := &model.Result{Probe: catalog.ProbeCAA, Name: model.MustName("x.test."), Status: "SERVFAIL", Rcode: dns.RcodeServerFailure, Exchange: ex,
 		Issues: []model.Issue{{Code: catalog.CodeRcodeServfail, Detail: hostile}}}
 	d := hostileDomain()
 	d.Repeat = &model.Repeat{Tries: 20, Shown: 3, Failed: 20, Faults: []model.RepeatFault{
