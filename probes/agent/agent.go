@@ -33,7 +33,7 @@ import (
 	"time"
 
 	"github.com/caaprobe/caaprobe/probes/check"
-	"github.com/caaprobe/caaprobe/probes/guard"
+	"github.com/caaprobe/caaprobe/probes/internal/guard"
 	"github.com/caaprobe/caaprobe/probes/input"
 	"github.com/caaprobe/caaprobe/probes/model"
 	"github.com/caaprobe/caaprobe/probes/mpic"

@@ -77,7 +77,7 @@ type Config struct {
 	OnNoAnchor func(warning string)
 	// Exchanger, when set, is the transport under the retries and the
 	// rate limit instead of real sockets: tests give a fake
-	// (probes/transport/transporttest). It serves the --resolver too.
+	// (probes/internal/transporttest). It serves the --resolver too.
 	Exchanger transport.Exchanger
 	// Source, when valid, is the local address every query leaves from
 	// (transport.Socket.Source): a perspective agent's vantage.

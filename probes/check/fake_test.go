@@ -11,7 +11,7 @@ import (
 	"github.com/caaprobe/caaprobe/probes/catalog"
 	"github.com/caaprobe/caaprobe/probes/check"
 	"github.com/caaprobe/caaprobe/probes/model"
-	"github.com/caaprobe/caaprobe/probes/transport/transporttest"
+	"github.com/caaprobe/caaprobe/probes/internal/transporttest"
 	"github.com/miekg/dns"
 )
 

@@ -15,7 +15,10 @@ const module = "github.com/caaprobe/caaprobe/"
 
 // imports reads the module's package graph from the source (non-test
 // files only): package path relative to the module → its module imports.
-func imports(t *testing.T) map[string][]string {
+func imports(t *testing.T) map[string][]string { t.Helper(); return importGraph(t, false) }
+
+// importGraph is imports, with the test files' imports too when tests.
+func importGraph(t *testing.T, tests bool) map[string][]string {
 	t.Helper()
 	root := filepath.Join("..", "..")
 	graph := map[string][]string{}
@@ -27,7 +30,7 @@ func imports(t *testing.T) map[string][]string {
 		if d.IsDir() && (strings.HasPrefix(d.Name(), ".") || d.Name() == "testdata") && path != root {
 			return filepath.SkipDir
 		}
-		if d.IsDir() || !strings.HasSuffix(path, ".go") || strings.HasSuffix(path, "_test.go") {
+		if d.IsDir() || !strings.HasSuffix(path, ".go") || (!tests && strings.HasSuffix(path, "_test.go")) {
 			return nil
 		}
 		f, err := parser.ParseFile(fset, path, nil, parser.ImportsOnly)
@@ -88,7 +91,7 @@ func TestEngineLinksNoRenderer(t *testing.T) {
 	g := imports(t)
 	engine := []string{"probes/catalog", "probes/wire", "probes/judge", "probes/model", "probes/transport", "probes/discovery", "probes/check",
 		"probes/predict", "probes/resolver", "probes/dnssec", "probes/caa", "probes/input", "probes/lru"}
-	renderers := []string{"probes/report", "probes/evidence", "probes/runs", "probes/summary", "probes/render"}
+	renderers := []string{"probes/report", "probes/evidence", "probes/runs", "probes/internal/summary", "probes/render"}
 	for _, e := range engine {
 		if _, ok := g[e]; !ok {
 			t.Errorf("engine package %s not found", e)
@@ -110,5 +113,34 @@ func TestReachControl(t *testing.T) {
 	g := map[string][]string{"probes/check": {"probes/predict"}, "probes/predict": {"probes/report"}}
 	if !reach(g, "probes/check")["probes/report"] {
 		t.Error("an indirect import is not seen")
+	}
+}
+
+// TestInternalHoldsWhatNoOneOutsideNeeds: a package under probes/ that
+// nothing outside probes/ imports (the command, the lab, their tests)
+// is an implementation detail and lives under an internal/ folder, so it
+// is not API. The resolver models are the exception: probes/predict's
+// folders are where a model is added (docs/architecture.md).
+func TestInternalHoldsWhatNoOneOutsideNeeds(t *testing.T) {
+	g := importGraph(t, true)
+	used := map[string]bool{}
+	for pkg, deps := range g {
+		if !strings.HasPrefix(pkg, "probes") {
+			for _, d := range deps {
+				used[d] = true
+			}
+		}
+	}
+	internal := 0
+	for pkg := range g {
+		switch {
+		case strings.Contains("/"+pkg+"/", "/internal/"):
+			internal++
+		case strings.HasPrefix(pkg, "probes/") && !used[pkg] && pkg != "probes/predict" && !strings.HasPrefix(pkg, "probes/predict/"):
+			t.Errorf("%s: nothing outside probes/ imports it; move it under an internal/ folder", pkg)
+		}
+	}
+	if internal == 0 {
+		t.Error("no internal package found: the walk misses them")
 	}
 }

@@ -15,10 +15,10 @@ import (
 
 	"github.com/caaprobe/caaprobe/probes/model"
 	"github.com/caaprobe/caaprobe/probes/render/html"
-	"github.com/caaprobe/caaprobe/probes/render/jsonl"
-	"github.com/caaprobe/caaprobe/probes/render/markdown"
-	sumsink "github.com/caaprobe/caaprobe/probes/render/summary"
-	"github.com/caaprobe/caaprobe/probes/render/table"
+	"github.com/caaprobe/caaprobe/probes/render/internal/jsonl"
+	"github.com/caaprobe/caaprobe/probes/render/internal/markdown"
+	sumsink "github.com/caaprobe/caaprobe/probes/render/internal/summary"
+	"github.com/caaprobe/caaprobe/probes/render/internal/table"
 	"github.com/caaprobe/caaprobe/probes/runs"
 )
 

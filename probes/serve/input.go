@@ -9,7 +9,7 @@ import (
 	"os"
 	"strings"
 
-	"github.com/caaprobe/caaprobe/probes/guard"
+	"github.com/caaprobe/caaprobe/probes/internal/guard"
 	"github.com/caaprobe/caaprobe/probes/input"
 )
 

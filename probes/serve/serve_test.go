@@ -23,7 +23,7 @@ import (
 	"github.com/caaprobe/caaprobe/probes/model"
 	"github.com/caaprobe/caaprobe/probes/store"
 	"github.com/caaprobe/caaprobe/probes/transport"
-	"github.com/caaprobe/caaprobe/probes/transport/transporttest"
+	"github.com/caaprobe/caaprobe/probes/internal/transporttest"
 	"github.com/miekg/dns"
 )
 

@@ -4,7 +4,7 @@
 // through an Exchanger. The socket implementation (Socket) sends the query
 // bytes and reads the reply bytes itself; Retry, Polite and ExchangeTC are
 // written once over the interface, so a fake Exchanger
-// (probes/transport/transporttest) gets the same retries, rate limit and
+// (probes/internal/transporttest) gets the same retries, rate limit and
 // TC→TCP path as the sockets do.
 //
 // The records an exchange leaves (model.Exchange, model.Attempt) and its

@@ -26,7 +26,7 @@ import (
 	"github.com/caaprobe/caaprobe/probes/model"
 	"github.com/caaprobe/caaprobe/probes/report"
 	"github.com/caaprobe/caaprobe/probes/runs"
-	"github.com/caaprobe/caaprobe/probes/summary"
+	"github.com/caaprobe/caaprobe/probes/internal/summary"
 )
 
 // Options describe the page.
@@ -83,7 +83,7 @@ func New(w io.Writer, opt Options) (*Writer, error) {
 	return &Writer{w: w, opt: opt, body: f, marks: map[model.Code]bool{}, vantage: map[string]bool{}}, nil
 }
 
-// SetSummary adds the provider view (probes/summary) to the page.
+// SetSummary adds the provider view (probes/internal/summary) to the page.
 func (h *Writer) SetSummary(s *summary.Summary) { h.sum = s }
 
 // Add renders one domain's section; vantage labels it when the page holds

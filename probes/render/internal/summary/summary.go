@@ -1,5 +1,5 @@
 // Package summary is the provider-view sink (--summary): it counts every
-// domain in a probes/summary.Summary as it passes, in bounded memory, and
+// domain in a probes/internal/summary.Summary as it passes, in bounded memory, and
 // at Close writes the view in the form the output format wants beside it
 // (text after a table, one line of JSON on stderr beside JSON Lines).
 package summary
@@ -9,7 +9,7 @@ import (
 	"io"
 
 	"github.com/caaprobe/caaprobe/probes/model"
-	"github.com/caaprobe/caaprobe/probes/summary"
+	"github.com/caaprobe/caaprobe/probes/internal/summary"
 )
 
 // Form is how the view is written.

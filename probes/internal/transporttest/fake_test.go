@@ -10,7 +10,7 @@ import (
 
 	"github.com/caaprobe/caaprobe/probes/model"
 	"github.com/caaprobe/caaprobe/probes/transport"
-	"github.com/caaprobe/caaprobe/probes/transport/transporttest"
+	"github.com/caaprobe/caaprobe/probes/internal/transporttest"
 	"github.com/caaprobe/caaprobe/probes/wire"
 	"github.com/miekg/dns"
 )
