@@ -33,8 +33,8 @@ import (
 	"time"
 
 	"github.com/caaprobe/caaprobe/probes/check"
-	"github.com/caaprobe/caaprobe/probes/internal/guard"
 	"github.com/caaprobe/caaprobe/probes/input"
+	"github.com/caaprobe/caaprobe/probes/internal/guard"
 	"github.com/caaprobe/caaprobe/probes/model"
 	"github.com/caaprobe/caaprobe/probes/mpic"
 	"github.com/caaprobe/caaprobe/probes/report"

@@ -10,8 +10,8 @@ import (
 	"github.com/caaprobe/caaprobe/fixtures"
 	"github.com/caaprobe/caaprobe/probes/catalog"
 	"github.com/caaprobe/caaprobe/probes/check"
-	"github.com/caaprobe/caaprobe/probes/model"
 	"github.com/caaprobe/caaprobe/probes/internal/transporttest"
+	"github.com/caaprobe/caaprobe/probes/model"
 	"github.com/miekg/dns"
 )
 

@@ -19,10 +19,10 @@ import (
 	"github.com/caaprobe/caaprobe/probes/catalog"
 	"github.com/caaprobe/caaprobe/probes/check"
 	"github.com/caaprobe/caaprobe/probes/input"
+	"github.com/caaprobe/caaprobe/probes/internal/transporttest"
 	"github.com/caaprobe/caaprobe/probes/model"
 	"github.com/caaprobe/caaprobe/probes/report"
 	"github.com/caaprobe/caaprobe/probes/transport"
-	"github.com/caaprobe/caaprobe/probes/internal/transporttest"
 	"github.com/miekg/dns"
 )
 

@@ -9,8 +9,8 @@ import (
 	"os"
 	"strings"
 
-	"github.com/caaprobe/caaprobe/probes/internal/guard"
 	"github.com/caaprobe/caaprobe/probes/input"
+	"github.com/caaprobe/caaprobe/probes/internal/guard"
 )
 
 // badInput is a submission refused for what it holds; its message names

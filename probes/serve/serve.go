@@ -24,8 +24,8 @@ import (
 
 	"github.com/caaprobe/caaprobe/probes/check"
 	"github.com/caaprobe/caaprobe/probes/evidence"
-	"github.com/caaprobe/caaprobe/probes/internal/guard"
 	"github.com/caaprobe/caaprobe/probes/input"
+	"github.com/caaprobe/caaprobe/probes/internal/guard"
 	"github.com/caaprobe/caaprobe/probes/model"
 	"github.com/caaprobe/caaprobe/probes/report"
 	"github.com/caaprobe/caaprobe/probes/store"

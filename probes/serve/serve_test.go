@@ -20,10 +20,10 @@ import (
 
 	"github.com/caaprobe/caaprobe/fixtures"
 	"github.com/caaprobe/caaprobe/probes/check"
+	"github.com/caaprobe/caaprobe/probes/internal/transporttest"
 	"github.com/caaprobe/caaprobe/probes/model"
 	"github.com/caaprobe/caaprobe/probes/store"
 	"github.com/caaprobe/caaprobe/probes/transport"
-	"github.com/caaprobe/caaprobe/probes/internal/transporttest"
 	"github.com/miekg/dns"
 )
 

@@ -8,9 +8,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/caaprobe/caaprobe/probes/internal/transporttest"
 	"github.com/caaprobe/caaprobe/probes/model"
 	"github.com/caaprobe/caaprobe/probes/transport"
-	"github.com/caaprobe/caaprobe/probes/internal/transporttest"
 	"github.com/caaprobe/caaprobe/probes/wire"
 	"github.com/miekg/dns"
 )

@@ -23,10 +23,10 @@ import (
 
 	"github.com/caaprobe/caaprobe/probes/catalog"
 	"github.com/caaprobe/caaprobe/probes/evidence"
+	"github.com/caaprobe/caaprobe/probes/internal/summary"
 	"github.com/caaprobe/caaprobe/probes/model"
 	"github.com/caaprobe/caaprobe/probes/report"
 	"github.com/caaprobe/caaprobe/probes/runs"
-	"github.com/caaprobe/caaprobe/probes/internal/summary"
 )
 
 // Options describe the page.

@@ -7,9 +7,9 @@ import (
 	"testing"
 
 	"github.com/caaprobe/caaprobe/probes/catalog"
+	"github.com/caaprobe/caaprobe/probes/internal/summary"
 	"github.com/caaprobe/caaprobe/probes/model"
 	"github.com/caaprobe/caaprobe/probes/runs"
-	"github.com/caaprobe/caaprobe/probes/internal/summary"
 )
 
 // hostile is text a server controls (names, CAA values, details): it must

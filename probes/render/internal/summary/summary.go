@@ -8,8 +8,8 @@ import (
 	"fmt"
 	"io"
 
-	"github.com/caaprobe/caaprobe/probes/model"
 	"github.com/caaprobe/caaprobe/probes/internal/summary"
+	"github.com/caaprobe/caaprobe/probes/model"
 )
 
 // Form is how the view is written.

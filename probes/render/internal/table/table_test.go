@@ -20,7 +20,7 @@ func TestDomainAsReport(t *testing.T) {
 	if err := New(&b, Options{}).Domain(rendertest.Split(t), ""); err != nil {
 		t.Fatal(err)
 	}
-	want, err := os.ReadFile("../../report/testdata/split.table.golden")
+	want, err := os.ReadFile("../../../report/testdata/split.table.golden")
 	if err != nil {
 		t.Fatal(err)
 	}
