@@ -10,6 +10,8 @@ import (
 	"sync"
 
 	"github.com/miekg/dns"
+
+	"github.com/caaprobe/caaprobe/probes/lru"
 )
 
 // resolveNS finds every address of every NS name of zone: the addresses in
@@ -35,7 +37,8 @@ func (w *Walker) resolveNS(ctx context.Context, zone string, names []string, ext
 			continue
 		}
 		wg.Add(1)
-		go func(ns *NS) {
+		ns := &out[i]
+		lru.Go(func() {
 			defer wg.Done()
 			r := w.addrsOf(ctx, ns.Name, zone, ch)
 			ns.Addrs, ns.CNAME = r.addrs, r.cname
@@ -44,7 +47,7 @@ func (w *Walker) resolveNS(ctx context.Context, zone string, names []string, ext
 			} else if len(r.addrs) == 0 {
 				ns.Err = "no A or AAAA records"
 			}
-		}(&out[i])
+		})
 	}
 	wg.Wait()
 	return out
