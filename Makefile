@@ -45,7 +45,7 @@ fuzz-short:
 ## bench: Go benchmarks (BenchmarkServeSubmit: serve under 16 concurrent clients: req/s, p50/p99, 429s, RSS), then the 10,000-zone lab benchmark (CAA-only on both shapes and full plan; BENCH_N=100000 for the big one)
 BENCH_N ?= 10000
 bench: build
-	$(GO) test -run='^$$' -bench=. -benchmem ./probes/...
+	$(GO) test -run='^$$' -bench=. -benchmem ./probes/... ./fixtures
 	./$(BIN) bench-lab -n $(BENCH_N) --probes caa
 	./$(BIN) bench-lab -n $(BENCH_N) --probes caa --shape vanity
 	./$(BIN) bench-lab -n $(BENCH_N)

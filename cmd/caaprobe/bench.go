@@ -111,6 +111,7 @@ func newBenchLabCmd(env *cliEnv) *cobra.Command {
 			defer pprof.StopCPUProfile()
 		}
 		peaks := watchMemory()
+		sched0, wait0 := readSched(), runQueueWait()
 		start := time.Now()
 		c := check.New(cfg)
 		defer c.Close()
@@ -137,6 +138,8 @@ func newBenchLabCmd(env *cliEnv) *cobra.Command {
 		encoded := counted.n
 		wall := time.Since(start)
 		cpu := cpuTime() - cpu0
+		sched := readSched().since(sched0)
+		waited := runQueueWait() - wait0
 		sent := c.X.Sent()
 		secs := wall.Seconds()
 		plan := "full"
@@ -154,6 +157,11 @@ func newBenchLabCmd(env *cliEnv) *cobra.Command {
 		fmt.Fprintf(stdout, "  CPU time         %.3f s (%.0f µs per domain, %.1f µs per query; lab servers included)\n",
 			cpu.Seconds(), float64(cpu.Microseconds())/float64(*n), float64(cpu.Microseconds())/float64(max(sent, 1)))
 		fmt.Fprintf(stdout, "  load average     %s\n", loadAvg())
+		fmt.Fprintf(stdout, "  Go scheduler     %s\n", sched)
+		// The kernel's count of the time this process's threads were
+		// runnable but had no CPU: on a shared machine, the wall time the
+		// others took.
+		fmt.Fprintf(stdout, "  waited for a CPU %.3f s (threads runnable, no CPU free: the machine's other load)\n", waited.Seconds())
 		fmt.Fprintf(stdout, "  output           %.1f MB of %s\n", float64(encoded)/1e6, f.format)
 		fmt.Fprintf(stdout, "  verdicts         %s\n", formatCounts(verdicts))
 		fmt.Fprintf(stdout, "  peak RSS         %s\n", peakRSS())
@@ -291,4 +299,56 @@ func loadAvg() string {
 		return "unknown"
 	}
 	return f[0] + fmt.Sprintf(" (on %d CPUs)", runtime.NumCPU())
+}
+
+// schedSample is the Go runtime's own account of its processors' time
+// (runtime/metrics /cpu/classes): it tells a core left idle because the
+// run had nothing to do (idle) from one taken by other processes on a
+// shared machine (which the runtime counts as running).
+type schedSample struct{ total, idle, gc, user float64 }
+
+func readSched() schedSample {
+	s := []metrics.Sample{{Name: "/cpu/classes/total:cpu-seconds"}, {Name: "/cpu/classes/idle:cpu-seconds"},
+		{Name: "/cpu/classes/gc/total:cpu-seconds"}, {Name: "/cpu/classes/user:cpu-seconds"}}
+	metrics.Read(s)
+	f := func(i int) float64 {
+		if s[i].Value.Kind() != metrics.KindFloat64 {
+			return 0
+		}
+		return s[i].Value.Float64()
+	}
+	return schedSample{f(0), f(1), f(2), f(3)}
+}
+
+func (s schedSample) since(o schedSample) string {
+	total := s.total - o.total
+	if total <= 0 {
+		return "unknown"
+	}
+	pct := func(v float64) float64 { return 100 * v / total }
+	return fmt.Sprintf("%.0f %% of GOMAXPROCS × wall idle (nothing runnable), %.0f %% GC, %.0f %% user code (estimates of the runtime; time taken by other processes counts as running)",
+		pct(s.idle-o.idle), pct(s.gc-o.gc), pct(s.user-o.user))
+}
+
+// runQueueWait is the time this process's threads have spent runnable
+// but waiting for a CPU (the second field of each thread's
+// /proc/.../schedstat, Linux); 0 where that cannot be read.
+func runQueueWait() time.Duration {
+	tasks, err := os.ReadDir("/proc/self/task")
+	if err != nil {
+		return 0
+	}
+	var total time.Duration
+	for _, t := range tasks {
+		b, err := os.ReadFile("/proc/self/task/" + t.Name() + "/schedstat")
+		if err != nil {
+			continue
+		}
+		if f := strings.Fields(string(b)); len(f) >= 2 {
+			if ns, err := strconv.ParseInt(f[1], 10, 64); err == nil {
+				total += time.Duration(ns)
+			}
+		}
+	}
+	return total
 }

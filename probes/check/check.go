@@ -362,10 +362,10 @@ func (c *Checker) Check(ctx context.Context, domain string) *model.Domain {
 			continue
 		}
 		wg.Add(1)
-		go func() {
+		lru.Go(func() {
 			defer wg.Done()
 			units[i], cut[i] = c.probeName(ctx, info, sem)
-		}()
+		})
 	}
 	wg.Wait()
 
@@ -484,7 +484,7 @@ func (c *Checker) runUnit(ctx context.Context, info *discovery.Name, sem slots) 
 	}
 	// The same probes go to every address of the zone.
 	signed := len(c.zoneDS(z)) > 0
-	var plan []catalog.Probe
+	plan := make([]catalog.Probe, 0, len(c.probes))
 	for _, p := range c.probes {
 		if !(p.AtApex && !apex || p.Signed && !signed) {
 			plan = append(plan, p)
@@ -515,20 +515,20 @@ func (c *Checker) runUnit(ctx context.Context, info *discovery.Name, sem slots) 
 		for _, a := range ns.Addrs {
 			sr := &serverResults{zone: z.Name, ns: ns.Name, addr: a, results: make([]*model.Result, len(plan))}
 			srs = append(srs, sr)
-			for i, p := range plan {
+			for i := range plan {
 				// The slot is taken before the goroutine starts, so a
 				// domain has at most Parallel probe goroutines, not one
 				// per probe and address waiting.
 				if !sem.take(ctx) {
-					sr.results[i] = c.probe(ctx, p, info, a) // cut: no query sent
+					sr.results[i] = c.probe(ctx, plan[i], info, a) // cut: no query sent
 					continue
 				}
 				wg.Add(1)
-				go func() {
+				lru.Go(func() {
 					defer wg.Done()
 					defer sem.give()
-					sr.results[i] = c.probe(ctx, p, info, a)
-				}()
+					sr.results[i] = c.probe(ctx, plan[i], info, a) // plan[i], not a copy of the probe per closure
+				})
 			}
 		}
 	}

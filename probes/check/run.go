@@ -7,6 +7,7 @@ import (
 
 	"github.com/caaprobe/caaprobe/probes/input"
 	"github.com/caaprobe/caaprobe/probes/judge"
+	"github.com/caaprobe/caaprobe/probes/lru"
 	"github.com/caaprobe/caaprobe/probes/model"
 	"github.com/caaprobe/caaprobe/probes/transport"
 )
@@ -88,7 +89,7 @@ func (c *Checker) Run(ctx context.Context, items iter.Seq[input.Item], concurren
 			s := held[seq]
 			running++
 			inflight[s.key]++
-			go func() { done <- result{seq, c.checkItem(ctx, s.it)} }()
+			lru.Go(func() { done <- result{seq, c.checkItem(ctx, s.it)} })
 		}
 		read := inputCh
 		if nextRead >= nextEmit+window {

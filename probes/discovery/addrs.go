@@ -11,6 +11,8 @@ import (
 
 	"github.com/caaprobe/caaprobe/probes/model"
 	"github.com/miekg/dns"
+
+	"github.com/caaprobe/caaprobe/probes/lru"
 )
 
 // resolveNS finds every address of every NS name of zone: the addresses in
@@ -36,7 +38,8 @@ func (w *Walker) resolveNS(ctx context.Context, zone model.DomainName, names []s
 			continue
 		}
 		wg.Add(1)
-		go func(ns *NS) {
+		ns := &out[i]
+		lru.Go(func() {
 			defer wg.Done()
 			r := w.addrsOf(ctx, ns.Name, zone, ch)
 			ns.Addrs, ns.CNAME = r.addrs, r.cname
@@ -45,7 +48,7 @@ func (w *Walker) resolveNS(ctx context.Context, zone model.DomainName, names []s
 			} else if len(r.addrs) == 0 {
 				ns.Err = "no A or AAAA records"
 			}
-		}(&out[i])
+		})
 	}
 	wg.Wait()
 	return out

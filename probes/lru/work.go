@@ -160,7 +160,7 @@ func (w *Work[K, V]) start(key K, compute func(context.Context) (V, bool)) *job[
 	}
 	c := &job[V]{finished: make(chan struct{})}
 	w.inflight[key] = c
-	go func() {
+	Go(func() {
 		ctx, cancel := w.stop, context.CancelFunc(func() {})
 		if w.budget > 0 {
 			ctx, cancel = context.WithTimeout(w.stop, w.budget)
@@ -179,6 +179,6 @@ func (w *Work[K, V]) start(key K, compute func(context.Context) (V, bool)) *job[
 		}
 		w.mu.Unlock()
 		close(c.finished)
-	}()
+	})
 	return c
 }

@@ -59,6 +59,20 @@ func BenchmarkExchange(b *testing.B) {
 		}
 		b.ReportMetric(float64(timeouts.Load())/float64(b.N), "timeouts/op")
 	})
+	b.Run("ParallelReused", func(b *testing.B) {
+		// As a bulk run sends: sockets carry DefaultReuse exchanges.
+		timeouts.Store(0)
+		saved := x
+		x = &transport.Socket{Timeout: 5 * time.Second, MaxBytes: 65535, Reuse: transport.DefaultReuse}
+		defer func() { x.Close(); x = saved }()
+		b.SetParallelism(8)
+		b.RunParallel(func(pb *testing.PB) {
+			for pb.Next() {
+				one(b)
+			}
+		})
+		b.ReportMetric(float64(timeouts.Load())/float64(b.N), "timeouts/op")
+	})
 	b.Run("Parallel", func(b *testing.B) {
 		// 16 exchanges in flight on 2 CPUs: about what one provider
 		// address sees from a run of 64 domains.

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"net"
 	"net/netip"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -19,9 +20,11 @@ import (
 	"github.com/miekg/dns"
 )
 
-// TestRandomIDs: query IDs come from crypto/rand, loosely checked: 1000
-// draws give more than 900 distinct values (a fixed or counter-like
-// generator fails; a uniform one gives about 992).
+// TestRandomIDs: query IDs come from ChaCha8 generators seeded from
+// crypto/rand, loosely checked: 1000 draws give more than 900 distinct
+// values (a fixed or counter-like generator fails; a uniform one gives
+// about 992), and so do 1000 draws spread over 50 goroutines (each may
+// get a generator of its own: two seeded alike would repeat each other).
 func TestRandomIDs(t *testing.T) {
 	seen := map[uint16]bool{}
 	for range 1000 {
@@ -29,6 +32,47 @@ func TestRandomIDs(t *testing.T) {
 	}
 	if len(seen) <= 900 {
 		t.Fatalf("%d distinct IDs in 1000", len(seen))
+	}
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	par := map[uint16]bool{}
+	for range 50 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for range 20 {
+				id := randomID()
+				mu.Lock()
+				par[id] = true
+				mu.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
+	if len(par) <= 900 {
+		t.Fatalf("%d distinct IDs in 1000 drawn by 50 goroutines", len(par))
+	}
+}
+
+// TestReadBuffersKept: a buffer given back is handed out again (the
+// collector does not empty the free list), every buffer holds the largest
+// datagram, and at most readBuffersKept are kept.
+func TestReadBuffersKept(t *testing.T) {
+	var r readBuffers
+	a := r.get()
+	if len(*a) != maxUDPReply {
+		t.Fatalf("buffer of %d bytes, want %d", len(*a), maxUDPReply)
+	}
+	r.put(a)
+	runtime.GC()
+	if b := r.get(); b != a {
+		t.Errorf("a buffer given back was not reused after a collection")
+	}
+	for range 3 * readBuffersKept {
+		r.put(new([]byte))
+	}
+	if n := len(r.free); n != readBuffersKept {
+		t.Errorf("%d buffers kept, want %d", n, readBuffersKept)
 	}
 }
 
