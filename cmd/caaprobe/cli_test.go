@@ -35,6 +35,14 @@ type binResult struct {
 // main (see TestMain), with stdin from the given text (nil: /dev/null).
 func runBinary(t *testing.T, stdin *string, args ...string) binResult {
 	t.Helper()
+	return runBinaryEnv(t, nil, stdin, args...)
+}
+
+// runBinaryEnv is runBinary with env (KEY=value) added to the binary's
+// environment: a test that sets COLUMNS this way can run in parallel,
+// which t.Setenv forbids.
+func runBinaryEnv(t *testing.T, env []string, stdin *string, args ...string) binResult {
+	t.Helper()
 	exe, err := os.Executable()
 	if err != nil {
 		t.Fatal(err)
@@ -42,7 +50,7 @@ func runBinary(t *testing.T, stdin *string, args ...string) binResult {
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, exe, args...)
-	cmd.Env = append(os.Environ(), "CAAPROBE_TEST_MAIN=1", "NO_COLOR=1")
+	cmd.Env = append(append(os.Environ(), "CAAPROBE_TEST_MAIN=1", "NO_COLOR=1"), env...)
 	if stdin != nil {
 		cmd.Stdin = strings.NewReader(*stdin)
 	}
@@ -69,8 +77,10 @@ func labArgs(lab *fixtures.Lab, args ...string) []string {
 // TestPreflightBlocked is the done-when: with outbound DNS
 // blocked (the root drops every query, UDP and TCP), check exits 1 within
 // 10 s, says outbound DNS looks blocked or intercepted, and gives no
-// verdict.
+// verdict. In parallel with the other tests: the time is the preflight's
+// own timeouts (about 5 s), with 5 s of margin for a loaded machine.
 func TestPreflightBlocked(t *testing.T) {
+	t.Parallel()
 	root, err := fixtures.StartDroppingRoot(netip.MustParseAddr("127.0.0.1"), 0)
 	if err != nil {
 		t.Fatal(err)

@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -37,47 +38,54 @@ func (d fdDomain) codes() []string {
 	return out
 }
 
+// fdRun is what one run of the binary under a limit gave: its JSON lines
+// by domain, stderr and exit status, or why it could not run.
+type fdRun struct {
+	got    map[string]fdDomain
+	stderr string
+	code   int
+	err    error
+}
+
 // runLimited runs the binary (this test binary as main) with args, under
-// `ulimit -n` fds when fds > 0, and returns its JSON lines by domain,
-// stderr and exit status.
-func runLimited(t *testing.T, fds int, args ...string) (map[string]fdDomain, string, int) {
-	t.Helper()
+// `ulimit -n` fds when fds > 0. It reports a failure to run in the result
+// rather than on t, so that the runs of TestLowFDLimit can go at once.
+func runLimited(ctx context.Context, fds int, args ...string) fdRun {
 	exe, err := os.Executable()
 	if err != nil {
-		t.Fatal(err)
+		return fdRun{err: err}
 	}
 	script := `exec "$0" "$@"`
 	if fds > 0 {
 		script = fmt.Sprintf(`ulimit -n %d && exec "$0" "$@"`, fds)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Minute)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, "sh", append([]string{"-c", script, exe}, args...)...)
 	cmd.Env = append(os.Environ(), "CAAPROBE_TEST_MAIN=1", "NO_COLOR=1")
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	err = cmd.Run()
-	code := 0
+	res := fdRun{got: map[string]fdDomain{}, stderr: stderr.String()}
 	var exit *exec.ExitError
 	switch {
 	case err == nil:
 	case errors.As(err, &exit):
-		code = exit.ExitCode()
+		res.code = exit.ExitCode()
 	default:
-		t.Fatalf("running under ulimit -n %d: %v", fds, err)
+		return fdRun{err: fmt.Errorf("running under ulimit -n %d: %v", fds, err)}
 	}
-	out := map[string]fdDomain{}
 	for _, l := range bytes.Split(bytes.TrimSpace(stdout.Bytes()), []byte("\n")) {
 		if len(l) == 0 {
 			continue
 		}
 		var d fdDomain
 		if err := json.Unmarshal(l, &d); err != nil {
-			t.Fatalf("ulimit -n %d: output line is not JSON: %v: %s", fds, err, l)
+			return fdRun{err: fmt.Errorf("ulimit -n %d: output line is not JSON: %v: %s", fds, err, l)}
 		}
-		out[d.Domain] = d
+		res.got[d.Domain] = d
 	}
-	return out, stderr.String(), code
+	return res
 }
 
 // TestLowFDLimit is issue 23's done-when: the whole lab checked with
@@ -91,32 +99,65 @@ func TestLowFDLimit(t *testing.T) {
 	if _, err := exec.LookPath("sh"); err != nil {
 		t.Skip("no sh")
 	}
-	lab := startLab(t)
-	// Every third lab domain: healthy ones and each kind of fault, at a
-	// third of the time of the whole lab (three runs, one domain at a time).
+	// The three runs (no limit, 64, 20) go at once, each against a lab of
+	// its own: they wait on the lab's dropping servers more than they
+	// compute, and a lab of their own keeps one run's queries from
+	// touching another's rate limits.
+	ctx, cancel := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	limits := []int{0, 64, 20}
+	results := map[int]chan fdRun{}
 	var domains []string
-	for i, d := range lab.Domains() {
-		if i%3 == 0 {
-			domains = append(domains, d)
+	for _, fds := range limits {
+		lab := startLab(t)
+		if domains == nil {
+			// Every third lab domain: healthy ones and each kind of
+			// fault, at a third of the time of the whole lab (each run
+			// checks one domain at a time).
+			for i, d := range lab.Domains() {
+				if i%3 == 0 {
+					domains = append(domains, d)
+				}
+			}
 		}
+		names := filepath.Join(t.TempDir(), "names.txt")
+		if err := os.WriteFile(names, []byte(strings.Join(domains, "\n")+"\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		// Without a limit, one domain at a time: what the capped runs do.
+		concurrency := "512"
+		if fds == 0 {
+			concurrency = "1"
+		}
+		args := []string{"check", "--root", lab.Root.String(), "--port", fmt.Sprint(lab.Port), "--timeout", "1", "--retries", "1",
+			"--trust-anchor", anchorFile(t, lab), "--concurrency", concurrency, "--rate", "0", "--format", "json", "-f", names}
+		ch := make(chan fdRun, 1)
+		results[fds] = ch
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			ch <- runLimited(ctx, fds, args...)
+		}()
 	}
-	names := filepath.Join(t.TempDir(), "names.txt")
-	if err := os.WriteFile(names, []byte(strings.Join(domains, "\n")+"\n"), 0o644); err != nil {
-		t.Fatal(err)
+	// Before the labs close (cleanups run last first): stop and wait for
+	// the runs still going when the test fails early.
+	t.Cleanup(func() { cancel(); wg.Wait() })
+
+	base := <-results[0]
+	if base.err != nil {
+		t.Fatal(base.err)
 	}
-	anchor := anchorFile(t, lab)
-	args := func(concurrency string) []string {
-		return []string{"check", "--root", lab.Root.String(), "--port", fmt.Sprint(lab.Port), "--timeout", "1", "--retries", "1",
-			"--trust-anchor", anchor, "--concurrency", concurrency, "--rate", "0", "--format", "json", "-f", names}
+	want := base.got
+	if base.code != exitFindings || len(want) != len(domains) {
+		t.Fatalf("baseline: exit %d, %d domains of %d; stderr: %s", base.code, len(want), len(domains), base.stderr)
 	}
-	// Without a limit, one domain at a time: what the capped runs do.
-	want, stderr, code := runLimited(t, 0, args("1")...)
-	if code != exitFindings || len(want) != len(domains) {
-		t.Fatalf("baseline: exit %d, %d domains of %d; stderr: %s", code, len(want), len(domains), stderr)
-	}
-	for _, fds := range []int{64, 20} {
+	for _, fds := range limits[1:] {
 		t.Run(fmt.Sprintf("ulimit-n-%d", fds), func(t *testing.T) {
-			got, stderr, code := runLimited(t, fds, args("512")...)
+			r := <-results[fds]
+			if r.err != nil {
+				t.Fatal(r.err)
+			}
+			got, stderr, code := r.got, r.stderr, r.code
 			if !strings.Contains(stderr, "--concurrency 512 lowered to 1: the limit on open files (ulimit -n) is "+fmt.Sprint(fds)) {
 				t.Errorf("no note of the capped --concurrency on stderr:\n%s", stderr)
 			}

@@ -22,10 +22,19 @@ import (
 // the command "caaprobe" of the scripts under testdata/script
 // (testscript puts a copy of the test binary named caaprobe on their
 // PATH; started under that name it runs main). Either way no go build.
+//
+// Every re-executed binary inherits a short race-detector exit pause: a
+// -race binary sleeps 1 s at exit by default (atexit_sleep_ms) so that
+// other threads can finish a report, and the tests here start dozens of
+// subprocesses besides the scripts' (see scriptEnv); 10 ms still lets a
+// report out, and a race still fails the run (exit status 66).
 func TestMain(m *testing.M) {
 	if os.Getenv("CAAPROBE_TEST_MAIN") == "1" {
 		main()
 		return
+	}
+	if g := os.Getenv("GORACE"); !strings.Contains(g, "atexit_sleep_ms") {
+		os.Setenv("GORACE", strings.TrimSpace(g+" atexit_sleep_ms=10"))
 	}
 	testscript.Main(m, map[string]func(){"caaprobe": main})
 }
