@@ -3,7 +3,6 @@ package explain
 import (
 	"bytes"
 	"encoding/json"
-	"regexp"
 	"sort"
 	"strings"
 
@@ -78,12 +77,12 @@ func (p *parser) parseJSONValue(t string) bool {
 	return true
 }
 
-var reYAMLDoc = regexp.MustCompile(`(?m)^(apiVersion|kind|status|spec|metadata|managed|items|Certificate):`)
+var reYAMLDoc = lazyRegexp(`(?m)^(apiVersion|kind|status|spec|metadata|managed|items|Certificate):`)
 
 // parseYAML reads kubectl get -o yaml (cert-manager's Order, Challenge,
 // Certificate, CertificateRequest) and gcloud's describe output.
 func (p *parser) parseYAML(text string) bool {
-	if !reYAMLDoc.MatchString(text) {
+	if !reYAMLDoc().MatchString(text) {
 		return false
 	}
 	dec := yaml.NewDecoder(bytes.NewReader([]byte(text)))
@@ -181,7 +180,7 @@ func (p *parser) walk(v any, names []string, key string, depth int) {
 			}
 		}
 		acmeType := ""
-		if t, ok := x["type"].(string); ok && reACMEType.MatchString(t) {
+		if t, ok := x["type"].(string); ok && reACMEType().MatchString(t) {
 			acmeType = t
 			p.sawType(t)
 		}
@@ -244,7 +243,7 @@ func (p *parser) fromType(t, detail string, names []string) {
 		return // a DNS problem about another record type
 	}
 	pr := Problem{Type: t, Detail: bound(detail), Names: append([]string(nil), names...), Kind: Kind(kind), Perspective: PerspectiveUnknown}
-	if reSecondary.MatchString(detail) {
+	if reSecondary().MatchString(detail) {
 		pr.Perspective = PerspectiveRemote
 	}
 	p.add(pr)
@@ -364,7 +363,7 @@ func (p *parser) fallback(text, format string) {
 		}
 	}
 	l := strings.ToLower(text)
-	if strings.Contains(l, "zerossl") && reZeroInv.MatchString(l) {
+	if strings.Contains(l, "zerossl") && reZeroInv().MatchString(l) {
 		p.add(Problem{Source: "zerossl", CA: "sectigo.com", Detail: "invalid", Error: "invalid", Names: append([]string(nil), p.docNames...),
 			Kind: KindUnknown, Perspective: PerspectiveUnknown})
 		return

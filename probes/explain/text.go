@@ -3,6 +3,7 @@ package explain
 import (
 	"regexp"
 	"strings"
+	"sync"
 )
 
 // The phrases of Let's Encrypt's CA software (Boulder), as docs/explain.md
@@ -16,25 +17,25 @@ import (
 //	While processing CAA for IDENT: ...
 //	During secondary validation: ... / During secondary CAA checking: ...
 var (
-	reDNSProblem = regexp.MustCompile(`(?i)DNS problem: (?:([^:\n"\\]{1,80}?) )?looking up ([A-Za-z0-9]{1,10}) for ([A-Za-z0-9_.*-]{1,253})(?:(?: - |: ?)([^\n"\\]{0,600}))?`)
-	rePrevents   = regexp.MustCompile(`(?i)CAA record for ([A-Za-z0-9_.*-]{1,253}) prevents issuance`)
-	reWhile      = regexp.MustCompile(`(?i)While processing CAA for ([A-Za-z0-9_.*-]{1,253})`)
-	reSecondary  = regexp.MustCompile(`(?i)During secondary (?:domain )?(?:validation|CAA checking)|secondary validation failed|remote perspective|\bMPIC\b`)
-	reACMEType   = regexp.MustCompile(`urn:(?:ietf:params:)?acme:error:([A-Za-z]{1,40})`)
-	reGoogle     = regexp.MustCompile(`\b(FAILED_CAA_CHECKING|FAILED_CAA_FORBIDDEN)\b`)
-	reAWS        = regexp.MustCompile(`\bCAA_ERROR\b`)
-	reSSLcom     = regexp.MustCompile(`(?i)MPIC failed[.\s]*(CAA record does not include ([A-Za-z0-9_.-]{1,253})[^\n"\\]{0,300})`)
-	reZeroInv    = regexp.MustCompile(`(?i)"?status"?\s*[:=]\s*"?invalid\b|\border (?:is |status )?invalid\b|\binvalid order\b|\bstatus invalid\b`)
+	reDNSProblem = lazyRegexp(`(?i)DNS problem: (?:([^:\n"\\]{1,80}?) )?looking up ([A-Za-z0-9]{1,10}) for ([A-Za-z0-9_.*-]{1,253})(?:(?: - |: ?)([^\n"\\]{0,600}))?`)
+	rePrevents   = lazyRegexp(`(?i)CAA record for ([A-Za-z0-9_.*-]{1,253}) prevents issuance`)
+	reWhile      = lazyRegexp(`(?i)While processing CAA for ([A-Za-z0-9_.*-]{1,253})`)
+	reSecondary  = lazyRegexp(`(?i)During secondary (?:domain )?(?:validation|CAA checking)|secondary validation failed|remote perspective|\bMPIC\b`)
+	reACMEType   = lazyRegexp(`urn:(?:ietf:params:)?acme:error:([A-Za-z]{1,40})`)
+	reGoogle     = lazyRegexp(`\b(FAILED_CAA_CHECKING|FAILED_CAA_FORBIDDEN)\b`)
+	reAWS        = lazyRegexp(`\bCAA_ERROR\b`)
+	reSSLcom     = lazyRegexp(`(?i)MPIC failed[.\s]*(CAA record does not include ([A-Za-z0-9_.-]{1,253})[^\n"\\]{0,300})`)
+	reZeroInv    = lazyRegexp(`(?i)"?status"?\s*[:=]\s*"?invalid\b|\border (?:is |status )?invalid\b|\binvalid order\b|\bstatus invalid\b`)
 
 	// Names from the clients' own context lines.
-	reCertbotDomain = regexp.MustCompile(`^\s*Domain:\s*([A-Za-z0-9_.*-]{1,253})\s*$`)
-	reBracket       = regexp.MustCompile(`\[([A-Za-z0-9*][A-Za-z0-9_.*-]{0,252}\.[A-Za-z0-9-]{1,63})\]`)
-	reAcmeSh        = regexp.MustCompile(`\]\s*([A-Za-z0-9*][A-Za-z0-9_.*-]{0,252}):Verify error:`)
-	reAuthzFor      = regexp.MustCompile(`(?i)authorization (?:error )?for ([A-Za-z0-9*][A-Za-z0-9_.*-]{0,252})`)
-	reKeyName       = regexp.MustCompile(`(?i)"?(?:identifier|dnsName|commonName|domain|DomainName|value)"?\s*[:=]\s*"?([A-Za-z0-9*][A-Za-z0-9_.*-]{0,252}\.[A-Za-z0-9-]{1,63})"?`)
-	reRequesting    = regexp.MustCompile(`(?i)Requesting a certificate for (.{1,1000})$`)
-	reListItem      = regexp.MustCompile(`^\s*-\s+"?([A-Za-z0-9*][A-Za-z0-9_.*-]{0,252}\.[A-Za-z0-9-]{1,63})"?\s*$`)
-	reDNSNamesKey   = regexp.MustCompile(`^\s*dnsNames:\s*$`)
+	reCertbotDomain = lazyRegexp(`^\s*Domain:\s*([A-Za-z0-9_.*-]{1,253})\s*$`)
+	reBracket       = lazyRegexp(`\[([A-Za-z0-9*][A-Za-z0-9_.*-]{0,252}\.[A-Za-z0-9-]{1,63})\]`)
+	reAcmeSh        = lazyRegexp(`\]\s*([A-Za-z0-9*][A-Za-z0-9_.*-]{0,252}):Verify error:`)
+	reAuthzFor      = lazyRegexp(`(?i)authorization (?:error )?for ([A-Za-z0-9*][A-Za-z0-9_.*-]{0,252})`)
+	reKeyName       = lazyRegexp(`(?i)"?(?:identifier|dnsName|commonName|domain|DomainName|value)"?\s*[:=]\s*"?([A-Za-z0-9*][A-Za-z0-9_.*-]{0,252}\.[A-Za-z0-9-]{1,63})"?`)
+	reRequesting    = lazyRegexp(`(?i)Requesting a certificate for (.{1,1000})$`)
+	reListItem      = lazyRegexp(`^\s*-\s+"?([A-Za-z0-9*][A-Za-z0-9_.*-]{0,252}\.[A-Za-z0-9-]{1,63})"?\s*$`)
+	reDNSNamesKey   = lazyRegexp(`^\s*dnsNames:\s*$`)
 )
 
 // scan finds the problems in one string (a line, or one JSON or YAML string
@@ -43,12 +44,12 @@ func (p *parser) scan(s string, names []string) {
 	if len(s) > maxScan {
 		s = s[:maxScan]
 	}
-	remote := reSecondary.MatchString(s)
-	if m := reACMEType.FindStringSubmatch(s); m != nil {
+	remote := reSecondary().MatchString(s)
+	if m := reACMEType().FindStringSubmatch(s); m != nil {
 		p.sawType(m[0])
 	}
 	ident := ""
-	if m := reWhile.FindStringSubmatch(s); m != nil {
+	if m := reWhile().FindStringSubmatch(s); m != nil {
 		ident = cleanName(m[1])
 	}
 	withIdent := func(pr Problem) Problem {
@@ -61,13 +62,13 @@ func (p *parser) scan(s string, names []string) {
 		if remote {
 			pr.Perspective = PerspectiveRemote
 		}
-		if m := reACMEType.FindString(s); m != "" {
+		if m := reACMEType().FindString(s); m != "" {
 			pr.Type = m
 		}
 		return pr
 	}
 	found := false
-	for _, m := range reDNSProblem.FindAllStringSubmatch(s, 8) {
+	for _, m := range reDNSProblem().FindAllStringSubmatch(s, 8) {
 		if !strings.EqualFold(m[2], "CAA") {
 			continue
 		}
@@ -81,17 +82,17 @@ func (p *parser) scan(s string, names []string) {
 		}
 		p.add(withIdent(Problem{Detail: bound(m[0]), Lookup: cleanName(m[3]), Error: bound(errText), CA: "letsencrypt.org", Perspective: PerspectivePrimary}))
 	}
-	for _, m := range rePrevents.FindAllStringSubmatch(s, 8) {
+	for _, m := range rePrevents().FindAllStringSubmatch(s, 8) {
 		found = true
 		p.add(withIdent(Problem{Detail: bound(m[0]), Lookup: cleanName(m[1]), Kind: KindPolicy, CA: "letsencrypt.org", Perspective: PerspectivePrimary}))
 	}
-	if m := reSSLcom.FindStringSubmatch(s); m != nil && !found {
+	if m := reSSLcom().FindStringSubmatch(s); m != nil && !found {
 		found = true
 		pr := withIdent(Problem{Detail: bound(m[0]), Kind: KindPolicy, CA: "ssl.com", Perspective: PerspectiveRemote})
 		pr.Error = "CAA record does not include " + cleanName(m[2])
 		p.add(pr)
 	}
-	if m := reGoogle.FindStringSubmatch(s); m != nil && !found {
+	if m := reGoogle().FindStringSubmatch(s); m != nil && !found {
 		found = true
 		pr := withIdent(Problem{Detail: bound(m[0]), Error: m[1], CA: "pki.goog", Perspective: PerspectiveUnknown, Source: "google-cloud"})
 		if m[1] == "FAILED_CAA_FORBIDDEN" {
@@ -99,7 +100,7 @@ func (p *parser) scan(s string, names []string) {
 		}
 		p.add(pr)
 	}
-	if reAWS.MatchString(s) && !found {
+	if reAWS().MatchString(s) && !found {
 		found = true
 		p.add(withIdent(Problem{Detail: bound(strings.TrimSpace(s)), Error: "CAA_ERROR", CA: "amazon.com", Kind: KindUnknown, Perspective: PerspectiveUnknown, Source: "aws-acm"}))
 	}
@@ -127,23 +128,23 @@ func (p *parser) parseText(text, format string) {
 				continue
 			}
 		}
-		if m := reCertbotDomain.FindStringSubmatch(line); m != nil {
+		if m := reCertbotDomain().FindStringSubmatch(line); m != nil {
 			current, currentLeft = []string{cleanName(m[1])}, 4
 			p.docName(m[1])
 			continue
 		}
-		if reDNSNamesKey.MatchString(line) {
+		if reDNSNamesKey().MatchString(line) {
 			inDNSNames = true
 			continue
 		}
 		if inDNSNames {
-			if m := reListItem.FindStringSubmatch(line); m != nil {
+			if m := reListItem().FindStringSubmatch(line); m != nil {
 				p.docName(m[1])
 				continue
 			}
 			inDNSNames = false
 		}
-		if m := reRequesting.FindStringSubmatch(line); m != nil {
+		if m := reRequesting().FindStringSubmatch(line); m != nil {
 			for _, w := range strings.FieldsFunc(m[1], func(r rune) bool { return r == ' ' || r == ',' }) {
 				if w != "and" && looksLikeName(w) {
 					p.docName(w)
@@ -151,7 +152,7 @@ func (p *parser) parseText(text, format string) {
 			}
 		}
 		var lineNames []string
-		for _, re := range []*regexp.Regexp{reAcmeSh, reAuthzFor, reBracket, reKeyName} {
+		for _, re := range []*regexp.Regexp{reAcmeSh(), reAuthzFor(), reBracket(), reKeyName()} {
 			for _, m := range re.FindAllStringSubmatch(line, 4) {
 				if n := cleanName(m[1]); looksLikeName(n) {
 					lineNames = appendName(lineNames, n)
@@ -263,4 +264,12 @@ func detectFormat(text string) string {
 		return "boulder"
 	}
 	return "text"
+}
+
+// lazyRegexp compiles pattern on first use. The patterns' bounded repeats
+// (a name is at most 253 octets) make large programs; compiled at start,
+// they cost every caaprobe command tens of milliseconds, though only
+// explain reads a message.
+func lazyRegexp(pattern string) func() *regexp.Regexp {
+	return sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(pattern) })
 }

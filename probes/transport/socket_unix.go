@@ -27,18 +27,9 @@ func (x *Socket) readDatagram(conn *net.UDPConn) ([]byte, error) {
 	var reply []byte
 	var rerr error
 	err = rc.Read(func(fd uintptr) bool {
-		bp := x.bufs.get()
-		defer x.bufs.put(bp)
-		n, err := recv(fd, *bp)
-		if errors.Is(err, syscall.EAGAIN) || errors.Is(err, syscall.EWOULDBLOCK) {
-			return false // not readable after all: wait again
-		}
-		if err != nil {
-			rerr = os.NewSyscallError("recv", err)
-			return true
-		}
-		reply = append([]byte(nil), (*bp)[:n]...)
-		return true
+		var done bool
+		reply, done, rerr = x.recvOne(fd)
+		return done
 	})
 	if err != nil {
 		return nil, err
@@ -76,18 +67,9 @@ func (x *Socket) sendRecv(conn *net.UDPConn, q []byte) ([]byte, error) {
 			}
 			return false // wait for the reply
 		}
-		bp := x.bufs.get()
-		defer x.bufs.put(bp)
-		n, err := recv(fd, *bp)
-		if errors.Is(err, syscall.EAGAIN) || errors.Is(err, syscall.EWOULDBLOCK) {
-			return false
-		}
-		if err != nil {
-			rerr = os.NewSyscallError("recv", err)
-			return true
-		}
-		reply = append([]byte(nil), (*bp)[:n]...)
-		return true
+		var done bool
+		reply, done, rerr = x.recvOne(fd)
+		return done
 	})
 	if err != nil {
 		return nil, err
@@ -105,4 +87,20 @@ func (x *Socket) sendRecv(conn *net.UDPConn, q []byte) ([]byte, error) {
 func recv(fd uintptr, buf []byte) (int, error) {
 	n, _, err := syscall.Recvfrom(int(fd), buf, 0)
 	return n, err
+}
+
+// recvOne is one receive in a readiness callback: the datagram copied out
+// of a pooled buffer, or done false when the socket was not readable after
+// all (EAGAIN: wait again).
+func (x *Socket) recvOne(fd uintptr) (reply []byte, done bool, err error) {
+	bp := x.bufs.get()
+	defer x.bufs.put(bp)
+	n, err := recv(fd, *bp)
+	if errors.Is(err, syscall.EAGAIN) || errors.Is(err, syscall.EWOULDBLOCK) {
+		return nil, false, nil
+	}
+	if err != nil {
+		return nil, true, os.NewSyscallError("recv", err)
+	}
+	return append([]byte(nil), (*bp)[:n]...), true, nil
 }
