@@ -12,13 +12,11 @@ import (
 	"sync"
 	"time"
 
-	"github.com/caaprobe/caaprobe/probes/caa"
 	"github.com/caaprobe/caaprobe/probes/catalog"
 	"github.com/caaprobe/caaprobe/probes/check"
 	"github.com/caaprobe/caaprobe/probes/explain"
 	"github.com/caaprobe/caaprobe/probes/input"
 	"github.com/caaprobe/caaprobe/probes/model"
-	"github.com/caaprobe/caaprobe/probes/predict/boulder"
 	"github.com/caaprobe/caaprobe/probes/report"
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
@@ -523,13 +521,13 @@ func policyAnswer(p explain.Problem, tries []*model.Domain, ca string) (string, 
 			decision = pol.Wildcard
 		}
 		switch decision {
-		case caa.Forbidden:
+		case model.PermissionForbidden:
 			at := pol.Relevant
 			if at == "" {
 				at = strings.TrimPrefix(d.Domain, "*.")
 			}
 			return fmt.Sprintf("the policy at %s forbids %s: %s", at, pol.CA, pol.Reason), true
-		case boulder.Varies:
+		case model.PermissionVaries:
 			return fmt.Sprintf("the policy of %s varies with the server asked, so %s is forbidden some of the time: %s", d.Domain, pol.CA, pol.Reason), true
 		}
 	}

@@ -60,7 +60,7 @@ func FuzzParseRDATA(f *testing.F) {
 		for _, ca := range []string{"letsencrypt.org", r.Value} {
 			d := Evaluate(ca, []Record{r})
 			for _, got := range []model.Permission{d.Issue, d.Wildcard} {
-				if got != Permitted && got != Forbidden {
+				if got != model.PermissionPermitted && got != model.PermissionForbidden {
 					t.Errorf("Evaluate(%q, %+v) = %+v", ca, r, d)
 				}
 			}
@@ -76,11 +76,11 @@ func FuzzParseRDATA(f *testing.F) {
 			v, err := parseIssueValue(r.Value)
 			switch {
 			case err != nil:
-				if d := Evaluate(LetsEncrypt, []Record{r}); d.Issue != Forbidden {
+				if d := Evaluate(LetsEncrypt, []Record{r}); d.Issue != model.PermissionForbidden {
 					t.Errorf("malformed %+v: Evaluate = %+v, want forbidden", r, d)
 				}
 			case v.issuer != "" && satisfiable(v):
-				if d := evaluate(v.issuer+".", []Record{r}, false); d.Issue != Permitted || d.Wildcard != Permitted {
+				if d := evaluate(v.issuer+".", []Record{r}, false); d.Issue != model.PermissionPermitted || d.Wildcard != model.PermissionPermitted {
 					t.Errorf("%+v: Evaluate(%q) = %+v, want permitted", r, v.issuer, d)
 				}
 			}

@@ -7,12 +7,6 @@ import (
 	"github.com/caaprobe/caaprobe/probes/model"
 )
 
-// Decision outcomes.
-const (
-	Permitted = model.PermissionPermitted
-	Forbidden = model.PermissionForbidden
-)
-
 // Decision is what a relevant CAA RRset lets one CA do: Issue for the name
 // itself, Wildcard for *.name. Reason is one human sentence that says which
 // properties decided.
@@ -47,7 +41,7 @@ func normCA(ca string) string { return lowerASCII(strings.TrimSuffix(strings.Tri
 // issuemail and the contact tags are ignored, as are unknown tags unless they
 // are critical.
 //
-// Permitted means a property names the CA. A property whose RFC 8657
+// A property permits (model.PermissionPermitted) when it names the CA. A property whose RFC 8657
 // parameters can never be met (more than one accounturi, an accounturi that
 // is not a URI, an empty or malformed validationmethods) names it in vain; a
 // property whose parameters can be met permits the CA for the accounts and
@@ -64,7 +58,7 @@ func normCA(ca string) string { return lowerASCII(strings.TrimSuffix(strings.Tri
 //     forbids issuance (validateCAA checks the empty issue list).
 func evaluate(ca string, rrset []Record, boulder bool) Decision {
 	if len(rrset) == 0 {
-		return Decision{Permitted, Permitted, "no CAA records: any CA may issue"}
+		return Decision{model.PermissionPermitted, model.PermissionPermitted, "no CAA records: any CA may issue"}
 	}
 	ca = normCA(ca)
 
@@ -76,11 +70,11 @@ func evaluate(ca string, rrset []Record, boulder bool) Decision {
 			if !r.Critical() {
 				why = "has flag bit 1 set, which Let's Encrypt treats as the critical flag"
 			}
-			return Decision{Forbidden, Forbidden, fmt.Sprintf(
+			return Decision{model.PermissionForbidden, model.PermissionForbidden, fmt.Sprintf(
 				"tag %s %s and Let's Encrypt does not process it: it refuses to issue (RFC 8659 §4.1; Boulder va/caa.go filterCAA)",
 				quote(r.Tag), why)}
 		case !boulder && r.Critical() && !KnownTag(r.Tag):
-			return Decision{Forbidden, Forbidden, fmt.Sprintf(
+			return Decision{model.PermissionForbidden, model.PermissionForbidden, fmt.Sprintf(
 				"unknown tag %s is marked critical: RFC 8659 §4.1 forbids issuance by any CA that does not understand it",
 				quote(r.Tag))}
 		}
@@ -94,17 +88,17 @@ func evaluate(ca string, rrset []Record, boulder bool) Decision {
 
 	switch {
 	case len(issue) == 0 && len(wild) == 0 && boulder:
-		return Decision{Permitted, Forbidden,
+		return Decision{model.PermissionPermitted, model.PermissionForbidden,
 			"no issue or issuewild property: the name itself is not restricted, but Let's Encrypt refuses wildcards (Boulder va/caa.go validateCAA finds no issue property to match)"}
 	case len(issue) == 0 && len(wild) == 0:
-		return Decision{Permitted, Permitted,
+		return Decision{model.PermissionPermitted, model.PermissionPermitted,
 			"no issue or issuewild property: CAA does not restrict issuance (RFC 8659 §3)"}
 	case len(wild) == 0:
 		d, why := decide(ca, tagIssue, issue, boulder)
 		return Decision{d, d, why + "; no issuewild, so wildcards follow issue (RFC 8659 §4.3)"}
 	case len(issue) == 0:
 		w, why := decide(ca, tagIssueWild, wild, boulder)
-		return Decision{Permitted, w,
+		return Decision{model.PermissionPermitted, w,
 			"only issuewild properties, which do not restrict the name itself (RFC 8659 §4.3); " + why}
 	default:
 		d, whyIssue := decide(ca, tagIssue, issue, boulder)
@@ -170,15 +164,15 @@ func decide(ca, tag string, props []Record, exact bool) (model.Permission, strin
 		if conditional {
 			why += " only for the accounts and validation methods it lists (RFC 8657)"
 		}
-		return Permitted, why
+		return model.PermissionPermitted, why
 	}
 
 	if len(props) == 1 {
 		switch {
 		case empty == 1:
-			return Forbidden, fmt.Sprintf("%s %s names no CA: every CA is forbidden", tag, quote(props[0].Value))
+			return model.PermissionForbidden, fmt.Sprintf("%s %s names no CA: every CA is forbidden", tag, quote(props[0].Value))
 		case malformed == 1:
-			return Forbidden, fmt.Sprintf("%s %s is malformed, which counts as naming no CA (RFC 8659 §4.2): every CA is forbidden",
+			return model.PermissionForbidden, fmt.Sprintf("%s %s is malformed, which counts as naming no CA (RFC 8659 §4.2): every CA is forbidden",
 				tag, quote(props[0].Value))
 		}
 	}
@@ -200,7 +194,7 @@ func decide(ca, tag string, props []Record, exact bool) (model.Permission, strin
 	if unsat > 0 {
 		parts = append(parts, fmt.Sprintf("%d naming %s with parameters that can never be met per RFC 8657 §3–§4", unsat, ca))
 	}
-	return Forbidden, fmt.Sprintf("no %s property permits %s (%s)", tag, ca, strings.Join(parts, "; "))
+	return model.PermissionForbidden, fmt.Sprintf("no %s property permits %s (%s)", tag, ca, strings.Join(parts, "; "))
 }
 
 // satisfiable reports whether some account and validation method could meet

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/caaprobe/caaprobe/probes/caa"
 	"github.com/caaprobe/caaprobe/probes/model"
 	"github.com/caaprobe/caaprobe/probes/predict/boulder"
 	"github.com/miekg/dns"
@@ -25,7 +24,7 @@ func contradictions(d *model.Domain) []string {
 		if d.Verdict != model.VerdictError {
 			out = append(out, fmt.Sprintf("error %q with verdict %s", d.Err, d.Verdict))
 		}
-		if d.Policy != nil && d.Policy.Issue != boulder.Unknown {
+		if d.Policy != nil && d.Policy.Issue != model.PermissionUnknown {
 			out = append(out, fmt.Sprintf("error %q with policy %+v", d.Err, d.Policy))
 		}
 		return out
@@ -83,14 +82,14 @@ climb:
 		if !namesCause(d, failed) {
 			out = append(out, fmt.Sprintf("lookup of %s fails, no fail finding about %s", last.Name, chainText(failed)))
 		}
-		if p.Issue != boulder.Unknown && p.Issue != boulder.Varies {
+		if p.Issue != model.PermissionUnknown && p.Issue != model.PermissionVaries {
 			out = append(out, fmt.Sprintf("lookup of %s fails, policy %s", last.Name, p.Issue))
 		}
 		if d.Outcome != model.OutcomeServfail {
 			out = append(out, fmt.Sprintf("lookup of %s fails, outcome %q", last.Name, d.Outcome))
 		}
 	case failed != nil: // not predicted (no server reachable from here)
-		if p.Issue != boulder.Unknown {
+		if p.Issue != model.PermissionUnknown {
 			out = append(out, fmt.Sprintf("lookup of %s not predicted, policy %s", failed[0].Name, p.Issue))
 		}
 	case varies:
@@ -101,11 +100,11 @@ climb:
 		if d.Outcome != model.OutcomeOK {
 			out = append(out, fmt.Sprintf("every lookup the CA reads works, outcome %q", d.Outcome))
 		}
-		if p.Issue != caa.Permitted && p.Issue != caa.Forbidden && !(tldNX && p.Issue == boulder.Unknown) {
+		if p.Issue != model.PermissionPermitted && p.Issue != model.PermissionForbidden && !(tldNX && p.Issue == model.PermissionUnknown) {
 			out = append(out, fmt.Sprintf("every lookup the CA reads works, policy %s: %s", p.Issue, p.Reason))
 		}
 	}
-	if p.Issue == caa.Forbidden && !strings.HasPrefix(d.Domain, "*.") && !boulder.PolicyFails(d) {
+	if p.Issue == model.PermissionForbidden && !strings.HasPrefix(d.Domain, "*.") && !boulder.PolicyFails(d) {
 		out = append(out, "policy forbidden does not fail the run")
 	}
 	return out

@@ -16,7 +16,6 @@ package metrics
 import (
 	"container/list"
 	"net/http"
-	"slices"
 	"sync"
 	"time"
 
@@ -201,15 +200,7 @@ func stateOf(d *model.Domain, took time.Duration, now time.Time) *domainState {
 			s.outcome = o
 		}
 	}
-	var failing []model.ServerRef
-	for _, n := range d.Names {
-		for _, f := range n.Failing {
-			if !slices.Contains(failing, f) {
-				failing = append(failing, f)
-			}
-		}
-	}
-	s.failing = len(failing)
+	s.failing = len(d.FailingServers())
 	for _, f := range d.Findings {
 		code, sev := knownCode(f.Code), knownSeverity(f.Severity)
 		i := 0

@@ -17,16 +17,6 @@ import (
 	"github.com/miekg/dns"
 )
 
-// Policy values beyond caa.Permitted and caa.Forbidden (the model's
-// Permission).
-const (
-	// Varies: the decision depends on which server the resolver asks.
-	Varies = model.PermissionVaries
-	// Unknown: a lookup fails before the relevant RRset, so the CA refuses
-	// (it cannot check CAA).
-	Unknown = model.PermissionUnknown
-)
-
 // maxOutcomes bounds the combinations of varying answers followed up the
 // climb; beyond it the policy says varies without listing every path.
 const maxOutcomes = 32
@@ -45,7 +35,7 @@ type ending struct {
 // the first non-empty RRset blocks issuance, errors above it are ignored,
 // NXDOMAIN is an empty RRset below the TLD and an error at a TLD. Where a
 // name's answer varies between servers, each answer is followed; when the
-// decisions differ the policy is Varies and the reason names which servers
+// decisions differ the policy varies (model.PermissionVaries) and the reason names which servers
 // lead to which decision. input is the domain as given ("*.example.com" for a
 // wildcard); results holds the resolver model's prediction per name.
 //
@@ -53,7 +43,7 @@ type ending struct {
 // read, along every combination of answers (CNAME targets included). A
 // failure at a name outside that set is one Boulder ignores (C2).
 func Policy(d *model.Domain, results map[model.DomainName]*predict.Name, ca, input string) (*model.Policy, map[model.DomainName]bool) {
-	p := &model.Policy{CA: ca, Name: input, Issue: Unknown, Wildcard: Unknown}
+	p := &model.Policy{CA: ca, Name: input, Issue: model.PermissionUnknown, Wildcard: model.PermissionUnknown}
 	if d.Err != "" {
 		p.Reason = d.Err
 		return p, nil
@@ -95,10 +85,10 @@ func Policy(d *model.Domain, results map[model.DomainName]*predict.Name, ca, inp
 		parts = append(parts, fmt.Sprintf("%s: %s (%s)", e.via, dec, e.reason))
 	}
 	if len(issues) > 1 || w.truncated {
-		p.Issue = Varies
+		p.Issue = model.PermissionVaries
 	}
 	if len(wilds) > 1 || w.truncated {
-		p.Wildcard = Varies
+		p.Wildcard = model.PermissionVaries
 	}
 	if wildcard {
 		p.Issue = p.Wildcard
@@ -113,13 +103,13 @@ func Policy(d *model.Domain, results map[model.DomainName]*predict.Name, ca, inp
 
 // PolicyFails says whether the CAA policy alone makes the run fail (exit
 // 3): the policy forbids the CA (issue, or issuewild for a wildcard input),
-// or the CA's decision depends on the server it asks (Varies).
+// or the CA's decision depends on the server it asks (it varies).
 func PolicyFails(d *model.Domain) bool {
 	p := d.Policy
 	if p == nil {
 		return false
 	}
-	return p.Issue == Varies || p.Wildcard == Varies || Forbids(d)
+	return p.Issue == model.PermissionVaries || p.Wildcard == model.PermissionVaries || Forbids(d)
 }
 
 // Forbids says whether d's CAA policy forbids the CA for d's name (issue,
@@ -130,9 +120,9 @@ func Forbids(d *model.Domain) bool {
 		return false
 	}
 	if strings.HasPrefix(d.Domain, "*.") {
-		return p.Wildcard == caa.Forbidden
+		return p.Wildcard == model.PermissionForbidden
 	}
-	return p.Issue == caa.Forbidden
+	return p.Issue == model.PermissionForbidden
 }
 
 type walker struct {
@@ -149,7 +139,7 @@ type walker struct {
 // here (via), and returns every ending.
 func (w *walker) walk(i int, via string) []ending {
 	if i >= len(w.climb) {
-		return []ending{{issue: caa.Permitted, wildcard: caa.Permitted, via: via,
+		return []ending{{issue: model.PermissionPermitted, wildcard: model.PermissionPermitted, via: via,
 			reason: "no CAA records at any relevant name: any CA may issue"}}
 	}
 	n := w.climb[i]
@@ -175,11 +165,11 @@ func (w *walker) walk(i int, via string) []ending {
 		if start := w.climb[i]; start != n {
 			reason = fmt.Sprintf("%s is an alias (CNAME), and the %s", start.Name.Display(), reason)
 		}
-		return []ending{{issue: Unknown, wildcard: Unknown, via: via, reason: reason}}
+		return []ending{{issue: model.PermissionUnknown, wildcard: model.PermissionUnknown, via: via, reason: reason}}
 	}
 	if !n.CNAME.IsZero() {
 		// The chain leaves the names the engine followed: not predicted.
-		return []ending{{issue: Unknown, wildcard: Unknown, via: via,
+		return []ending{{issue: model.PermissionUnknown, wildcard: model.PermissionUnknown, via: via,
 			reason: fmt.Sprintf("CAA lookup of %s could not be predicted: its CNAME target %s was not followed", n.Name.Display(), n.CNAME.Display())}}
 	}
 	var out []ending
@@ -200,7 +190,7 @@ func (w *walker) walk(i int, via string) []ending {
 			// bdns LookupCAA: NXDOMAIN for a TLD is an error, so that a
 			// TLD removed from the root blocks issuance.
 			w.count++
-			out = append(out, ending{issue: Unknown, wildcard: Unknown, via: here,
+			out = append(out, ending{issue: model.PermissionUnknown, wildcard: model.PermissionUnknown, via: here,
 				reason: fmt.Sprintf("the TLD %s does not exist (NXDOMAIN), which Let's Encrypt treats as a lookup error", n.Name.Display())})
 		case len(v.RRset) == 0:
 			out = append(out, w.walk(i+1, here)...)
@@ -223,10 +213,10 @@ func (w *walker) walk(i int, via string) []ending {
 			here += ", then "
 		}
 		here += "a lookup that asks " + strings.Join(r.FailsFirst, ", ") + " first"
-		out = append(out, ending{issue: Unknown, wildcard: Unknown, via: here, reason: lookupFails(n, r)})
+		out = append(out, ending{issue: model.PermissionUnknown, wildcard: model.PermissionUnknown, via: here, reason: lookupFails(n, r)})
 	}
 	if len(out) == 0 {
-		out = append(out, ending{issue: Varies, wildcard: Varies, via: via, reason: "too many combinations of answers"})
+		out = append(out, ending{issue: model.PermissionVaries, wildcard: model.PermissionVaries, via: via, reason: "too many combinations of answers"})
 	}
 	return out
 }
