@@ -13,7 +13,7 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/caaprobe/caaprobe/probes/caa"
+	"github.com/caaprobe/caaprobe/probes/internal/caa"
 	"github.com/caaprobe/caaprobe/probes/catalog"
 	"github.com/caaprobe/caaprobe/probes/model"
 	"github.com/caaprobe/caaprobe/probes/wire"

@@ -90,7 +90,7 @@ func TestModelIsALeaf(t *testing.T) {
 func TestEngineLinksNoRenderer(t *testing.T) {
 	g := imports(t)
 	engine := []string{"probes/catalog", "probes/wire", "probes/judge", "probes/model", "probes/transport", "probes/discovery", "probes/check",
-		"probes/predict", "probes/resolver", "probes/dnssec", "probes/caa", "probes/input", "probes/lru"}
+		"probes/predict", "probes/resolver", "probes/dnssec", "probes/internal/caa", "probes/input", "probes/lru"}
 	renderers := []string{"probes/report", "probes/evidence", "probes/runs", "probes/internal/summary", "probes/render"}
 	for _, e := range engine {
 		if _, ok := g[e]; !ok {

@@ -11,7 +11,7 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/caaprobe/caaprobe/probes/caa"
+	"github.com/caaprobe/caaprobe/probes/internal/caa"
 	"github.com/caaprobe/caaprobe/probes/model"
 	"github.com/caaprobe/caaprobe/probes/predict"
 	"github.com/miekg/dns"
