@@ -13,8 +13,8 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/caaprobe/caaprobe/probes/internal/caa"
 	"github.com/caaprobe/caaprobe/probes/catalog"
+	"github.com/caaprobe/caaprobe/probes/internal/caa"
 	"github.com/caaprobe/caaprobe/probes/model"
 	"github.com/caaprobe/caaprobe/probes/wire"
 	"github.com/miekg/dns"
