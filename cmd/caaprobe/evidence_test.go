@@ -138,18 +138,15 @@ func TestCheckFormatMarkdown(t *testing.T) {
 	}
 }
 
+// TestDemoEvidence: the demo with --evidence (the shared run of
+// demoJSON) writes one run folder with a bundle per failing domain and
+// none for a passing one.
 func TestDemoEvidence(t *testing.T) {
 	t.Parallel()
 	if testing.Short() {
 		t.Skip("checks the whole lab")
 	}
-	dir := t.TempDir()
-	var stdout, stderr bytes.Buffer
-	err := run(context.Background(), []string{"demo", "--no-color", "--timeout", "1s", "--retries", "1", "--evidence", dir}, nil, &stdout, &stderr)
-	if got := exitOf(err); got != exitFindings {
-		t.Fatalf("exit %d: %v\n%s", got, err, stderr.String())
-	}
-	runs := runFolders(t, dir)
+	runs := runFolders(t, demoEvidence(t))
 	if len(runs) != 1 {
 		t.Fatalf("run folders %v, want one", runs)
 	}

@@ -24,17 +24,40 @@ import (
 
 var demoOnce struct {
 	sync.Once
-	out []byte
-	err error
+	out      []byte
+	evidence string
+	err      error
 }
 
-// demoJSON is `caaprobe demo --format json --vantage lab-a`, run once per
-// test binary: the lab's every domain, from one vantage.
+// demoJSON is `caaprobe demo --format json --vantage lab-a --evidence
+// DIR`, run once per test binary: the lab's every domain, from one
+// vantage, and the evidence of the failing ones (demoEvidence) from the
+// same run. The whole lab under the race detector is some seconds of CPU
+// a run, so the tests of saved runs and of evidence share this one.
 func demoJSON(t *testing.T) []byte {
 	t.Helper()
+	runDemoOnce(t)
+	return demoOnce.out
+}
+
+// demoEvidence is the folder the shared demo run wrote its bundles to.
+func demoEvidence(t *testing.T) string {
+	t.Helper()
+	runDemoOnce(t)
+	return demoOnce.evidence
+}
+
+func runDemoOnce(t *testing.T) {
+	t.Helper()
 	demoOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "caaprobe-demo-evidence-")
+		if err != nil {
+			demoOnce.err = err
+			return
+		}
+		demoOnce.evidence = dir
 		var stdout, stderr bytes.Buffer
-		err := run(context.Background(), []string{"demo", "--format", "json", "--vantage", "lab-a"}, nil, &stdout, &stderr)
+		err = run(context.Background(), []string{"demo", "--format", "json", "--vantage", "lab-a", "--evidence", dir}, nil, &stdout, &stderr)
 		if exitOf(err) != exitFindings {
 			demoOnce.err = fmt.Errorf("demo exit %d, want 3: %v\n%s", exitOf(err), err, stderr.String())
 		}
@@ -43,7 +66,27 @@ func demoJSON(t *testing.T) []byte {
 	if demoOnce.err != nil {
 		t.Fatal(demoOnce.err)
 	}
-	return demoOnce.out
+}
+
+var demoHTMLOnce struct {
+	sync.Once
+	out, stderr string
+	code        int
+}
+
+// demoHTML is `caaprobe report --format html --summary` of demoJSON, the
+// page TestReportFormats reads and TestHTMLReportInBrowser opens,
+// rendered once.
+func demoHTML(t *testing.T) string {
+	t.Helper()
+	demoHTMLOnce.Do(func() {
+		path := writeFile(t, "demo.jsonl", demoJSON(t))
+		demoHTMLOnce.out, demoHTMLOnce.stderr, demoHTMLOnce.code = runCmd(t, "report", "--format", "html", "--summary", path)
+	})
+	if demoHTMLOnce.code != exitFindings {
+		t.Fatalf("report --format html --summary: exit %d: %s", demoHTMLOnce.code, demoHTMLOnce.stderr)
+	}
+	return demoHTMLOnce.out
 }
 
 func writeFile(t *testing.T, name string, b []byte) string {
@@ -151,7 +194,7 @@ func TestReportFormats(t *testing.T) {
 			t.Errorf("json: line of %s is not the line read", d.Domain)
 		}
 	}
-	out, _, _ = runCmd(t, "report", "--format", "html", "--summary", path)
+	out = demoHTML(t)
 	if c := strings.Count(out, `<section class="domain" id=`); c != n {
 		t.Errorf("html: %d sections, want %d", c, n)
 	}
@@ -219,17 +262,25 @@ func TestReportBadLines(t *testing.T) {
 // as the whole run.
 func TestReportShardsAnyOrder(t *testing.T) {
 	t.Parallel()
-	ls := lines(demoJSON(t))
+	// A third of the demo's domains (every third line: passing and failing
+	// ones), dealt round-robin into three shards; the whole demo made each
+	// of the nine renders a second and more under the race detector.
+	var part bytes.Buffer
 	var shards [3]bytes.Buffer
-	for i, l := range ls {
-		shards[i%3].Write(l)
-		shards[i%3].WriteByte('\n')
+	for i, l := range lines(demoJSON(t)) {
+		if i%3 != 0 {
+			continue
+		}
+		part.Write(l)
+		part.WriteByte('\n')
+		shards[i/3%3].Write(l)
+		shards[i/3%3].WriteByte('\n')
 	}
 	var paths []string
 	for i := range shards {
 		paths = append(paths, writeFile(t, fmt.Sprintf("shard%d.jsonl", i), shards[i].Bytes()))
 	}
-	whole := writeFile(t, "whole.jsonl", demoJSON(t))
+	whole := writeFile(t, "whole.jsonl", part.Bytes())
 	for _, format := range []string{"table", "json", "markdown"} {
 		want, _, _ := runCmd(t, "report", "--no-color", "--summary", "--format", format, whole)
 		a, _, _ := runCmd(t, "report", "--no-color", "--summary", "--format", format, paths[0], paths[1], paths[2])

@@ -12,7 +12,9 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
+	"github.com/caaprobe/caaprobe/fixtures"
 	"github.com/rogpeppe/go-internal/testscript"
 )
 
@@ -36,7 +38,19 @@ func TestMain(m *testing.M) {
 	if g := os.Getenv("GORACE"); !strings.Contains(g, "atexit_sleep_ms") {
 		os.Setenv("GORACE", strings.TrimSpace(g+" atexit_sleep_ms=10"))
 	}
-	testscript.Main(m, map[string]func(){"caaprobe": main})
+	testscript.Main(removingDemoEvidence{m}, map[string]func(){"caaprobe": main})
+}
+
+// removingDemoEvidence removes the shared demo run's evidence folder
+// (demoEvidence) when the tests are done.
+type removingDemoEvidence struct{ m *testing.M }
+
+func (r removingDemoEvidence) Run() int {
+	code := r.m.Run()
+	if demoOnce.evidence != "" {
+		os.RemoveAll(demoOnce.evidence)
+	}
+	return code
 }
 
 // TestScripts runs the command-line scripts in testdata/script/*.txtar
@@ -52,7 +66,7 @@ func TestScripts(t *testing.T) {
 		RequireExplicitExec: true,
 		RequireUniqueNames:  true,
 		Setup:               scriptEnv,
-		Cmds:                map[string]func(*testscript.TestScript, bool, []string){"exitcode": cmdExitcode, "waitfile": cmdWaitfile},
+		Cmds:                map[string]func(*testscript.TestScript, bool, []string){"exitcode": cmdExitcode, "waitfile": cmdWaitfile, "demotable": cmdDemoTable},
 	})
 }
 
@@ -165,4 +179,55 @@ func cmdWaitfile(ts *testscript.TestScript, neg bool, args []string) {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
+}
+
+// cmdDemoTable is the script command "demotable COLUMNS": the last
+// command's stdout is the demo's table, and it must show every lab case
+// with every finding code it expects (fixtures.Cases), fit COLUMNS, fold
+// the healthy parent rows (the TLD's server is not a row of any domain's
+// grid) and end with the provider view. What the lab must show is Go
+// data, so it is read here, not spelled out in the script.
+func cmdDemoTable(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 1 {
+		ts.Fatalf("usage: demotable COLUMNS")
+	}
+	width, err := strconv.Atoi(args[0])
+	if err != nil {
+		ts.Fatalf("demotable: %q is not a width", args[0])
+	}
+	if problems := demoTableProblems(ts.ReadFile("stdout"), width); len(problems) > 0 {
+		ts.Fatalf("demotable: the demo's table is not as the lab requires:\n%s", strings.Join(problems, "\n"))
+	}
+}
+
+func demoTableProblems(out string, width int) []string {
+	var problems []string
+	for _, c := range fixtures.Cases {
+		if !strings.Contains(out, c.Zone+"  ") {
+			problems = append(problems, "demo output lacks "+c.Zone)
+		}
+		for _, code := range c.Expect {
+			if !strings.Contains(out, code) {
+				problems = append(problems, fmt.Sprintf("demo output lacks %s for %s", code, c.Zone))
+			}
+		}
+	}
+	for i, l := range strings.Split(out, "\n") {
+		if n := utf8.RuneCountInString(l); n > width {
+			problems = append(problems, fmt.Sprintf("line %d is %d columns: %q", i+1, n, l))
+		}
+	}
+	if domains := strings.Count(out, "  resolver outcome: "); domains < 40 {
+		problems = append(problems, fmt.Sprintf("%d domains in the output", domains))
+	}
+	if strings.Contains(out, "    ns.nic.test 127.0.0.3:") {
+		problems = append(problems, "a healthy TLD row is listed instead of folded")
+	}
+	if n := strings.Count(out, "  test: 1 server answers every probe as required"); n < 30 {
+		problems = append(problems, fmt.Sprintf("the TLD is folded in %d domains", n))
+	}
+	if !strings.Contains(out, "Provider view:") {
+		problems = append(problems, "no provider view at the end of the demo")
+	}
+	return problems
 }

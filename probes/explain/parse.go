@@ -397,10 +397,10 @@ func namesUnder(list []string, lookup string) []string {
 
 // caOf names the CA from the message's endpoints and names.
 func caOf(text string) string {
-	l := strings.ToLower(text)
-	if len(l) > 256<<10 {
-		l = l[:256<<10]
+	if len(text) > 256<<10 {
+		text = text[:256<<10]
 	}
+	l := strings.ToLower(text)
 	switch {
 	case strings.Contains(l, "api.letsencrypt.org"), strings.Contains(l, "let's encrypt"), strings.Contains(l, "letsencrypt.org"):
 		return "letsencrypt.org"
