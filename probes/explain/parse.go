@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"sort"
 	"strings"
+	"sync"
 
 	"go.yaml.in/yaml/v3"
 )
@@ -266,6 +267,9 @@ func (p *parser) finish(text, format string) {
 	if len(p.problems) == 0 {
 		p.fallback(text, format)
 	}
+	// The CA named anywhere in the message, read once: it lowercases up
+	// to the whole message, and there can be MaxProblems problems.
+	messageCA := sync.OnceValue(func() string { return caOf(text) })
 	var out []Problem
 	for _, pr := range p.problems {
 		if pr.Source == "" {
@@ -284,7 +288,7 @@ func (p *parser) finish(text, format string) {
 			pr.Perspective = PerspectiveUnknown
 		}
 		if pr.CA == "" || pr.CA == "letsencrypt.org" {
-			if ca := caOf(text); ca != "" {
+			if ca := messageCA(); ca != "" {
 				pr.CA = ca
 			}
 		}
@@ -397,10 +401,10 @@ func namesUnder(list []string, lookup string) []string {
 
 // caOf names the CA from the message's endpoints and names.
 func caOf(text string) string {
-	if len(text) > 256<<10 {
-		text = text[:256<<10]
-	}
 	l := strings.ToLower(text)
+	if len(l) > 256<<10 {
+		l = l[:256<<10]
+	}
 	switch {
 	case strings.Contains(l, "api.letsencrypt.org"), strings.Contains(l, "let's encrypt"), strings.Contains(l, "letsencrypt.org"):
 		return "letsencrypt.org"

@@ -122,13 +122,6 @@ func (p *parser) parseText(text, format string) {
 	currentLeft := 0
 	inDNSNames := false
 	for line := range strings.SplitSeq(text, "\n") {
-		if len(p.problems) >= MaxProblems && len(p.docNames) >= MaxNames {
-			// Nothing a further line says can be kept: stop reading
-			// rather than run every pattern over the rest (a 1 MiB
-			// message took 1 s).
-			p.res.Truncated = true
-			break
-		}
 		line = strings.TrimRight(line, "\r")
 		if t := strings.TrimSpace(line); strings.HasPrefix(t, "{") && strings.HasSuffix(t, "}") {
 			if p.parseJSONValue(t) {
