@@ -79,14 +79,28 @@ var demoHTMLOnce struct {
 // rendered once.
 func demoHTML(t *testing.T) string {
 	t.Helper()
+	run := demoJSON(t)
 	demoHTMLOnce.Do(func() {
-		path := writeFile(t, "demo.jsonl", demoJSON(t))
+		path := writeFile(t, "demo.jsonl", run)
 		demoHTMLOnce.out, demoHTMLOnce.stderr, demoHTMLOnce.code = runCmd(t, "report", "--format", "html", "--summary", path)
 	})
 	if demoHTMLOnce.code != exitFindings {
 		t.Fatalf("report --format html --summary: exit %d: %s", demoHTMLOnce.code, demoHTMLOnce.stderr)
 	}
 	return demoHTMLOnce.out
+}
+
+// demoPart is every n-th line of demoJSON, from the first: passing and
+// failing domains, for the tests that render a run several times over.
+func demoPart(t *testing.T, n int) []byte {
+	t.Helper()
+	var part []byte
+	for i, l := range lines(demoJSON(t)) {
+		if i%n == 0 {
+			part = append(append(part, l...), '\n')
+		}
+	}
+	return part
 }
 
 func writeFile(t *testing.T, name string, b []byte) string {
@@ -265,22 +279,17 @@ func TestReportShardsAnyOrder(t *testing.T) {
 	// A third of the demo's domains (every third line: passing and failing
 	// ones), dealt round-robin into three shards; the whole demo made each
 	// of the nine renders a second and more under the race detector.
-	var part bytes.Buffer
+	part := demoPart(t, 3)
 	var shards [3]bytes.Buffer
-	for i, l := range lines(demoJSON(t)) {
-		if i%3 != 0 {
-			continue
-		}
-		part.Write(l)
-		part.WriteByte('\n')
-		shards[i/3%3].Write(l)
-		shards[i/3%3].WriteByte('\n')
+	for i, l := range lines(part) {
+		shards[i%3].Write(l)
+		shards[i%3].WriteByte('\n')
 	}
 	var paths []string
 	for i := range shards {
 		paths = append(paths, writeFile(t, fmt.Sprintf("shard%d.jsonl", i), shards[i].Bytes()))
 	}
-	whole := writeFile(t, "whole.jsonl", part.Bytes())
+	whole := writeFile(t, "whole.jsonl", part)
 	for _, format := range []string{"table", "json", "markdown"} {
 		want, _, _ := runCmd(t, "report", "--no-color", "--summary", "--format", format, whole)
 		a, _, _ := runCmd(t, "report", "--no-color", "--summary", "--format", format, paths[0], paths[1], paths[2])

@@ -196,12 +196,7 @@ func TestHTMLReportInBrowser(t *testing.T) {
 	// quarter of the demo's domains, every fourth, passing and failing:
 	// the page's structure is the same for each, and reading three full
 	// copies of the run under the race detector took 10 s.
-	var part []byte
-	for i, l := range lines(demoJSON(t)) {
-		if i%4 == 0 {
-			part = append(append(part, l...), '\n')
-		}
-	}
+	part := demoPart(t, 4)
 	var files []string
 	for _, v := range []string{"fra", "ams", "nyc"} {
 		files = append(files, writeFile(t, v+".jsonl", bytes.ReplaceAll(part, []byte(`"label":"lab-a"`), []byte(`"label":"`+v+`"`))))
