@@ -127,7 +127,7 @@ func Parse(text string) Result {
 	case p.parseJSON(text, format):
 	case p.parseYAML(text):
 	default:
-		p.parseText(text, format)
+		p.parseText(text)
 	}
 	p.finish(text, format)
 	return res

@@ -194,3 +194,33 @@ func FuzzParse(f *testing.F) {
 		}
 	})
 }
+
+// TestPatternNeeds: every line of every fixture message that a line
+// pattern matches holds one of the literals the pattern is guarded by, so
+// the guard never hides a match.
+func TestPatternNeeds(t *testing.T) {
+	patterns := map[string]*pattern{"dns-problem": reDNSProblem, "prevents": rePrevents, "while": reWhile, "secondary": reSecondary,
+		"acme-type": reACMEType, "google": reGoogle, "aws": reAWS, "ssl.com": reSSLcom, "certbot-domain": reCertbotDomain,
+		"bracket": reBracket, "acme.sh": reAcmeSh, "authz-for": reAuthzFor, "key-name": reKeyName, "requesting": reRequesting,
+		"list-item": reListItem, "dnsnames-key": reDNSNamesKey}
+	matched := map[string]int{}
+	for _, fx := range loadFixtures(t) {
+		for s := range strings.SplitSeq(fx.body, "\n") {
+			l := fold(s)
+			for name, p := range patterns {
+				if !p.re().MatchString(s) {
+					continue
+				}
+				matched[name]++
+				if !p.may(l.low) {
+					t.Errorf("%s: pattern %s matches %q, which holds none of %q", fx.name, name, s, p.needs)
+				}
+			}
+		}
+	}
+	for name := range patterns {
+		if matched[name] == 0 {
+			t.Logf("pattern %s matches no fixture line", name)
+		}
+	}
+}

@@ -181,7 +181,7 @@ func (p *parser) walk(v any, names []string, key string, depth int) {
 			}
 		}
 		acmeType := ""
-		if t, ok := x["type"].(string); ok && reACMEType().MatchString(t) {
+		if t, ok := x["type"].(string); ok && reACMEType.match(fold(t)) {
 			acmeType = t
 			p.sawType(t)
 		}
@@ -244,7 +244,7 @@ func (p *parser) fromType(t, detail string, names []string) {
 		return // a DNS problem about another record type
 	}
 	pr := Problem{Type: t, Detail: bound(detail), Names: append([]string(nil), names...), Kind: Kind(kind), Perspective: PerspectiveUnknown}
-	if reSecondary().MatchString(detail) {
+	if reSecondary.match(fold(detail)) {
 		pr.Perspective = PerspectiveRemote
 	}
 	p.add(pr)

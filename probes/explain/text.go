@@ -17,26 +17,73 @@ import (
 //	While processing CAA for IDENT: ...
 //	During secondary validation: ... / During secondary CAA checking: ...
 var (
-	reDNSProblem = lazyRegexp(`(?i)DNS problem: (?:([^:\n"\\]{1,80}?) )?looking up ([A-Za-z0-9]{1,10}) for ([A-Za-z0-9_.*-]{1,253})(?:(?: - |: ?)([^\n"\\]{0,600}))?`)
-	rePrevents   = lazyRegexp(`(?i)CAA record for ([A-Za-z0-9_.*-]{1,253}) prevents issuance`)
-	reWhile      = lazyRegexp(`(?i)While processing CAA for ([A-Za-z0-9_.*-]{1,253})`)
-	reSecondary  = lazyRegexp(`(?i)During secondary (?:domain )?(?:validation|CAA checking)|secondary validation failed|remote perspective|\bMPIC\b`)
-	reACMEType   = lazyRegexp(`urn:(?:ietf:params:)?acme:error:([A-Za-z]{1,40})`)
-	reGoogle     = lazyRegexp(`\b(FAILED_CAA_CHECKING|FAILED_CAA_FORBIDDEN)\b`)
-	reAWS        = lazyRegexp(`\bCAA_ERROR\b`)
-	reSSLcom     = lazyRegexp(`(?i)MPIC failed[.\s]*(CAA record does not include ([A-Za-z0-9_.-]{1,253})[^\n"\\]{0,300})`)
+	reDNSProblem = linePattern(`(?i)DNS problem: (?:([^:\n"\\]{1,80}?) )?looking up ([A-Za-z0-9]{1,10}) for ([A-Za-z0-9_.*-]{1,253})(?:(?: - |: ?)([^\n"\\]{0,600}))?`, "dns problem: ")
+	rePrevents   = linePattern(`(?i)CAA record for ([A-Za-z0-9_.*-]{1,253}) prevents issuance`, " prevents issuance")
+	reWhile      = linePattern(`(?i)While processing CAA for ([A-Za-z0-9_.*-]{1,253})`, "while processing caa for ")
+	reSecondary  = linePattern(`(?i)During secondary (?:domain )?(?:validation|CAA checking)|secondary validation failed|remote perspective|\bMPIC\b`, "secondary ", "remote perspective", "mpic")
+	reACMEType   = linePattern(`urn:(?:ietf:params:)?acme:error:([A-Za-z]{1,40})`, "acme:error:")
+	reGoogle     = linePattern(`\b(FAILED_CAA_CHECKING|FAILED_CAA_FORBIDDEN)\b`, "failed_caa_")
+	reAWS        = linePattern(`\bCAA_ERROR\b`, "caa_error")
+	reSSLcom     = linePattern(`(?i)MPIC failed[.\s]*(CAA record does not include ([A-Za-z0-9_.-]{1,253})[^\n"\\]{0,300})`, "mpic failed")
 	reZeroInv    = lazyRegexp(`(?i)"?status"?\s*[:=]\s*"?invalid\b|\border (?:is |status )?invalid\b|\binvalid order\b|\bstatus invalid\b`)
 
 	// Names from the clients' own context lines.
-	reCertbotDomain = lazyRegexp(`^\s*Domain:\s*([A-Za-z0-9_.*-]{1,253})\s*$`)
-	reBracket       = lazyRegexp(`\[([A-Za-z0-9*][A-Za-z0-9_.*-]{0,252}\.[A-Za-z0-9-]{1,63})\]`)
-	reAcmeSh        = lazyRegexp(`\]\s*([A-Za-z0-9*][A-Za-z0-9_.*-]{0,252}):Verify error:`)
-	reAuthzFor      = lazyRegexp(`(?i)authorization (?:error )?for ([A-Za-z0-9*][A-Za-z0-9_.*-]{0,252})`)
-	reKeyName       = lazyRegexp(`(?i)"?(?:identifier|dnsName|commonName|domain|DomainName|value)"?\s*[:=]\s*"?([A-Za-z0-9*][A-Za-z0-9_.*-]{0,252}\.[A-Za-z0-9-]{1,63})"?`)
-	reRequesting    = lazyRegexp(`(?i)Requesting a certificate for (.{1,1000})$`)
-	reListItem      = lazyRegexp(`^\s*-\s+"?([A-Za-z0-9*][A-Za-z0-9_.*-]{0,252}\.[A-Za-z0-9-]{1,63})"?\s*$`)
-	reDNSNamesKey   = lazyRegexp(`^\s*dnsNames:\s*$`)
+	reCertbotDomain = linePattern(`^\s*Domain:\s*([A-Za-z0-9_.*-]{1,253})\s*$`, "domain:")
+	reBracket       = linePattern(`\[([A-Za-z0-9*][A-Za-z0-9_.*-]{0,252}\.[A-Za-z0-9-]{1,63})\]`, "[")
+	reAcmeSh        = linePattern(`\]\s*([A-Za-z0-9*][A-Za-z0-9_.*-]{0,252}):Verify error:`, ":verify error:")
+	reAuthzFor      = linePattern(`(?i)authorization (?:error )?for ([A-Za-z0-9*][A-Za-z0-9_.*-]{0,252})`, "authorization ")
+	reKeyName       = linePattern(`(?i)"?(?:identifier|dnsName|commonName|domain|DomainName|value)"?\s*[:=]\s*"?([A-Za-z0-9*][A-Za-z0-9_.*-]{0,252}\.[A-Za-z0-9-]{1,63})"?`, "identifier", "dnsname", "commonname", "domain", "value")
+	reRequesting    = linePattern(`(?i)Requesting a certificate for (.{1,1000})$`, "requesting a certificate for ")
+	reListItem      = linePattern(`^\s*-\s+"?([A-Za-z0-9*][A-Za-z0-9_.*-]{0,252}\.[A-Za-z0-9-]{1,63})"?\s*$`, "-")
+	reDNSNamesKey   = linePattern(`^\s*dnsNames:\s*$`, "dnsnames:")
 )
+
+// pattern is a regular expression for one line, compiled on first use,
+// with the literals of which every match holds at least one (in lower
+// case; ASCII, as the CAs and clients write their phrases). A line holding
+// none is not handed to the regexp engine: most lines of a long message
+// hold no phrase, and the engine's time was most of explain's on a 1 MiB
+// message. TestPatternNeeds checks the literals against every fixture.
+type pattern struct {
+	re    func() *regexp.Regexp
+	needs []string
+}
+
+func linePattern(expr string, needs ...string) *pattern {
+	return &pattern{re: lazyRegexp(expr), needs: needs}
+}
+
+// may says whether a line whose lower case is low can match.
+func (p *pattern) may(low string) bool {
+	for _, n := range p.needs {
+		if strings.Contains(low, n) {
+			return true
+		}
+	}
+	return false
+}
+
+func (p *pattern) match(l folded) bool { return p.may(l.low) && p.re().MatchString(l.s) }
+
+func (p *pattern) find(l folded) []string {
+	if !p.may(l.low) {
+		return nil
+	}
+	return p.re().FindStringSubmatch(l.s)
+}
+
+func (p *pattern) findAll(l folded, n int) [][]string {
+	if !p.may(l.low) {
+		return nil
+	}
+	return p.re().FindAllStringSubmatch(l.s, n)
+}
+
+// folded is a string of the message and its lower case, made once for
+// all the patterns tried on it.
+type folded struct{ s, low string }
+
+func fold(s string) folded { return folded{s, strings.ToLower(s)} }
 
 // scan finds the problems in one string (a line, or one JSON or YAML string
 // value). names are the certificate names its context gives.
@@ -44,12 +91,13 @@ func (p *parser) scan(s string, names []string) {
 	if len(s) > maxScan {
 		s = s[:maxScan]
 	}
-	remote := reSecondary().MatchString(s)
-	if m := reACMEType().FindStringSubmatch(s); m != nil {
+	l := fold(s)
+	remote := reSecondary.match(l)
+	if m := reACMEType.find(l); m != nil {
 		p.sawType(m[0])
 	}
 	ident := ""
-	if m := reWhile().FindStringSubmatch(s); m != nil {
+	if m := reWhile.find(l); m != nil {
 		ident = cleanName(m[1])
 	}
 	withIdent := func(pr Problem) Problem {
@@ -62,13 +110,13 @@ func (p *parser) scan(s string, names []string) {
 		if remote {
 			pr.Perspective = PerspectiveRemote
 		}
-		if m := reACMEType().FindString(s); m != "" {
-			pr.Type = m
+		if m := reACMEType.find(l); m != nil {
+			pr.Type = m[0]
 		}
 		return pr
 	}
 	found := false
-	for _, m := range reDNSProblem().FindAllStringSubmatch(s, 8) {
+	for _, m := range reDNSProblem.findAll(l, 8) {
 		if !strings.EqualFold(m[2], "CAA") {
 			continue
 		}
@@ -82,17 +130,17 @@ func (p *parser) scan(s string, names []string) {
 		}
 		p.add(withIdent(Problem{Detail: bound(m[0]), Lookup: cleanName(m[3]), Error: bound(errText), CA: "letsencrypt.org", Perspective: PerspectivePrimary}))
 	}
-	for _, m := range rePrevents().FindAllStringSubmatch(s, 8) {
+	for _, m := range rePrevents.findAll(l, 8) {
 		found = true
 		p.add(withIdent(Problem{Detail: bound(m[0]), Lookup: cleanName(m[1]), Kind: KindPolicy, CA: "letsencrypt.org", Perspective: PerspectivePrimary}))
 	}
-	if m := reSSLcom().FindStringSubmatch(s); m != nil && !found {
+	if m := reSSLcom.find(l); m != nil && !found {
 		found = true
 		pr := withIdent(Problem{Detail: bound(m[0]), Kind: KindPolicy, CA: "ssl.com", Perspective: PerspectiveRemote})
 		pr.Error = "CAA record does not include " + cleanName(m[2])
 		p.add(pr)
 	}
-	if m := reGoogle().FindStringSubmatch(s); m != nil && !found {
+	if m := reGoogle.find(l); m != nil && !found {
 		found = true
 		pr := withIdent(Problem{Detail: bound(m[0]), Error: m[1], CA: "pki.goog", Perspective: PerspectiveUnknown, Source: "google-cloud"})
 		if m[1] == "FAILED_CAA_FORBIDDEN" {
@@ -100,11 +148,11 @@ func (p *parser) scan(s string, names []string) {
 		}
 		p.add(pr)
 	}
-	if reAWS().MatchString(s) && !found {
+	if reAWS.match(l) && !found {
 		found = true
 		p.add(withIdent(Problem{Detail: bound(strings.TrimSpace(s)), Error: "CAA_ERROR", CA: "amazon.com", Kind: KindUnknown, Perspective: PerspectiveUnknown, Source: "aws-acm"}))
 	}
-	if !found && remote && strings.Contains(strings.ToLower(s), "caa") {
+	if !found && remote && strings.Contains(l.low, "caa") {
 		p.remoteHint = true
 	}
 }
@@ -117,7 +165,7 @@ const maxScan = 64 << 10
 // (certbot's "Domain:", lego's "[name]", acme.sh's "name:Verify error:",
 // cert-manager's dnsNames). Lines that are JSON objects (Caddy's logs)
 // are read as JSON.
-func (p *parser) parseText(text, format string) {
+func (p *parser) parseText(text string) {
 	var current []string
 	currentLeft := 0
 	inDNSNames := false
@@ -128,23 +176,24 @@ func (p *parser) parseText(text, format string) {
 				continue
 			}
 		}
-		if m := reCertbotDomain().FindStringSubmatch(line); m != nil {
+		l := fold(line)
+		if m := reCertbotDomain.find(l); m != nil {
 			current, currentLeft = []string{cleanName(m[1])}, 4
 			p.docName(m[1])
 			continue
 		}
-		if reDNSNamesKey().MatchString(line) {
+		if reDNSNamesKey.match(l) {
 			inDNSNames = true
 			continue
 		}
 		if inDNSNames {
-			if m := reListItem().FindStringSubmatch(line); m != nil {
+			if m := reListItem.find(l); m != nil {
 				p.docName(m[1])
 				continue
 			}
 			inDNSNames = false
 		}
-		if m := reRequesting().FindStringSubmatch(line); m != nil {
+		if m := reRequesting.find(l); m != nil {
 			for _, w := range strings.FieldsFunc(m[1], func(r rune) bool { return r == ' ' || r == ',' }) {
 				if w != "and" && looksLikeName(w) {
 					p.docName(w)
@@ -152,8 +201,8 @@ func (p *parser) parseText(text, format string) {
 			}
 		}
 		var lineNames []string
-		for _, re := range []*regexp.Regexp{reAcmeSh(), reAuthzFor(), reBracket(), reKeyName()} {
-			for _, m := range re.FindAllStringSubmatch(line, 4) {
+		for _, re := range []*pattern{reAcmeSh, reAuthzFor, reBracket, reKeyName} {
+			for _, m := range re.findAll(l, 4) {
 				if n := cleanName(m[1]); looksLikeName(n) {
 					lineNames = appendName(lineNames, n)
 					p.docName(n)
@@ -172,7 +221,6 @@ func (p *parser) parseText(text, format string) {
 		}
 		p.scan(line, names)
 	}
-	_ = format
 }
 
 // looksLikeName says whether s can be a DNS name as a CA writes one.
