@@ -117,7 +117,7 @@ func newDiffCmd(env *cliEnv) *cobra.Command {
 // readerGC lowers the soft memory limit for report and diff unless the
 // user set GOMEMLIMIT: their live heap is the index (about 25 MB for two
 // runs of 100,000 domains) and the rest is the garbage of decoding one
-// line at a time, which need not pile up to check's 80 MiB. Measured in
+// line at a time, which need not pile up to check's limit. Measured in
 // docs/history.md: the same speed, 30 MB less peak RSS.
 func readerGC() {
 	if os.Getenv("GOMEMLIMIT") == "" {

@@ -7,7 +7,7 @@ import (
 )
 
 // TestLimitMemory: the soft limit follows what the run holds (three times
-// the live estimate, at least 80 MiB), and a user's GOMEMLIMIT is left
+// the live estimate, at least minMemoryLimit), and a user's GOMEMLIMIT is left
 // alone.
 func TestLimitMemory(t *testing.T) {
 	prev := debug.SetMemoryLimit(-1)
@@ -16,7 +16,7 @@ func TestLimitMemory(t *testing.T) {
 		estimate int64
 		want     int64
 	}{
-		{10 << 20, 80 << 20},
+		{10 << 20, minMemoryLimit},
 		{100 << 20, 300 << 20},
 	} {
 		t.Setenv("GOMEMLIMIT", "")
