@@ -17,6 +17,7 @@ import (
 	"github.com/caaprobe/caaprobe/probes/explain"
 	"github.com/caaprobe/caaprobe/probes/input"
 	"github.com/caaprobe/caaprobe/probes/model"
+	"github.com/caaprobe/caaprobe/probes/render/jsonl"
 	"github.com/caaprobe/caaprobe/probes/report"
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
@@ -217,7 +218,7 @@ func runExplain(ctx context.Context, ef *explainFlags, fs *pflag.FlagSet, args [
 	shown := shownDomains(runs)
 	for _, d := range shown {
 		var b bytes.Buffer
-		if err := report.WriteJSON(&b, d); err == nil {
+		if err := jsonl.Write(&b, d); err == nil {
 			out.Domains = append(out.Domains, json.RawMessage(bytes.TrimSpace(b.Bytes())))
 		}
 	}

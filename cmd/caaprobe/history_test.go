@@ -17,7 +17,7 @@ import (
 
 	"github.com/caaprobe/caaprobe/fixtures"
 	"github.com/caaprobe/caaprobe/probes/model"
-	"github.com/caaprobe/caaprobe/probes/report"
+	"github.com/caaprobe/caaprobe/probes/render/jsonl"
 	"github.com/caaprobe/caaprobe/probes/runs"
 	"github.com/miekg/dns"
 )
@@ -145,7 +145,7 @@ func TestDemoJSONRoundTrip(t *testing.T) {
 		if rec.Version == "" || rec.CheckedAt.IsZero() {
 			t.Errorf("line %d (%s): caaprobe_version %q checked_at %v", i+1, rec.Domain.Domain, rec.Version, rec.CheckedAt)
 		}
-		if err := report.WriteJSONRun(&b, rec.Domain, &model.Run{Version: rec.Version, Vantage: &rec.Vantage, Started: rec.CheckedAt}); err != nil {
+		if err := jsonl.WriteRun(&b, rec.Domain, &model.Run{Version: rec.Version, Vantage: &rec.Vantage, Started: rec.CheckedAt}); err != nil {
 			t.Fatal(err)
 		}
 		if got := bytes.TrimRight(b.Bytes(), "\n"); !bytes.Equal(got, l) {

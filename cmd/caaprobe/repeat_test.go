@@ -11,7 +11,7 @@ import (
 
 	"github.com/caaprobe/caaprobe/fixtures"
 	"github.com/caaprobe/caaprobe/probes/model"
-	"github.com/caaprobe/caaprobe/probes/report"
+	"github.com/caaprobe/caaprobe/probes/render/jsonl"
 	"github.com/caaprobe/caaprobe/probes/runs"
 )
 
@@ -36,7 +36,7 @@ func TestCheckRepeat(t *testing.T) {
 	if err := validate(compileSchema(t, ""), bytes.TrimSpace(stdout.Bytes())); err != nil {
 		t.Errorf("the repeated domain's line does not match %s: %v", schemaFile, err)
 	}
-	var j report.JSONDomain
+	var j jsonl.Domain
 	if err := json.Unmarshal(stdout.Bytes(), &j); err != nil {
 		t.Fatalf("not one JSON object: %v\n%s", err, stdout.String())
 	}
@@ -44,7 +44,7 @@ func TestCheckRepeat(t *testing.T) {
 	if rep == nil || rep.Tries != 4 || rep.Failed != 2 || rep.Shown != 1 || j.Verdict != model.VerdictFail {
 		t.Fatalf("verdict %s, repeat %+v", j.Verdict, rep)
 	}
-	var fault *report.JSONRepeatFault
+	var fault *jsonl.RepeatFault
 	for i, f := range rep.Faults {
 		if f.Code == "rcode-servfail" && f.Server != nil && f.Server.NS+" ("+f.Server.Addr+")" == server {
 			fault = &rep.Faults[i]

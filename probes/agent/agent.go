@@ -37,6 +37,7 @@ import (
 	"github.com/caaprobe/caaprobe/probes/internal/guard"
 	"github.com/caaprobe/caaprobe/probes/model"
 	"github.com/caaprobe/caaprobe/probes/mpic"
+	"github.com/caaprobe/caaprobe/probes/render/jsonl"
 	"github.com/caaprobe/caaprobe/probes/report"
 )
 
@@ -216,11 +217,11 @@ func (h *handler) check(ctx context.Context, domains []string) []json.RawMessage
 	}
 	c.Run(ctx, seq, h.cfg.Concurrency, func(it input.Item, d *model.Domain) {
 		var b bytes.Buffer
-		if err := report.WriteJSONRun(&b, d, run); err != nil || size+b.Len() > h.cfg.MaxResponseBytes {
+		if err := jsonl.WriteRun(&b, d, run); err != nil || size+b.Len() > h.cfg.MaxResponseBytes {
 			b.Reset()
 			cut := &model.Domain{Domain: d.Domain, Verdict: model.VerdictError, Source: d.Source,
 				Err: fmt.Sprintf("the agent's response limit (%d bytes) was reached before this domain", h.cfg.MaxResponseBytes)}
-			report.WriteJSONRun(&b, cut, run)
+			jsonl.WriteRun(&b, cut, run)
 		}
 		size += b.Len()
 		out = append(out, bytes.TrimRight(b.Bytes(), "\n"))

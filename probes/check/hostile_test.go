@@ -21,6 +21,7 @@ import (
 	"github.com/caaprobe/caaprobe/probes/input"
 	"github.com/caaprobe/caaprobe/probes/internal/transporttest"
 	"github.com/caaprobe/caaprobe/probes/model"
+	"github.com/caaprobe/caaprobe/probes/render/jsonl"
 	"github.com/caaprobe/caaprobe/probes/report"
 	"github.com/caaprobe/caaprobe/probes/transport"
 	"github.com/miekg/dns"
@@ -157,7 +158,7 @@ func TestHostileSpoofBurst(t *testing.T) {
 		t.Fatalf("verdict %s, findings %v", d.Verdict, findingCodes(d))
 	}
 	var b bytes.Buffer
-	if err := report.WriteJSON(&b, d); err != nil {
+	if err := jsonl.Write(&b, d); err != nil {
 		t.Fatal(err)
 	}
 	var out struct {
@@ -268,7 +269,7 @@ func TestHostileTerminalEscapes(t *testing.T) {
 	if err := report.WriteTable(&table, d, report.TableOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	if err := report.WriteJSON(&js, d); err != nil {
+	if err := jsonl.Write(&js, d); err != nil {
 		t.Fatal(err)
 	}
 	for name, out := range map[string][]byte{"table": table.Bytes(), "json": js.Bytes()} {

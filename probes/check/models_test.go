@@ -14,7 +14,7 @@ import (
 	"github.com/caaprobe/caaprobe/probes/predict/boulder"
 	"github.com/caaprobe/caaprobe/probes/predict/models"
 	"github.com/caaprobe/caaprobe/probes/predict/predicttest"
-	"github.com/caaprobe/caaprobe/probes/report"
+	"github.com/caaprobe/caaprobe/probes/render/jsonl"
 	"github.com/caaprobe/caaprobe/probes/runs"
 	"github.com/santhosh-tekuri/jsonschema/v6"
 )
@@ -52,13 +52,13 @@ func TestSecondResolverModel(t *testing.T) {
 			}
 		}
 		var with, alone bytes.Buffer
-		if err := report.WriteJSON(&with, d); err != nil {
+		if err := jsonl.Write(&with, d); err != nil {
 			t.Fatal(err)
 		}
 		// The same evidence read by the default alone (a second check
 		// would spell its 0x20 queries anew).
 		boulder.Fill(d, []predict.Model{models.Default()}, "letsencrypt.org", tc.domain) // the Checker's default CA
-		if err := report.WriteJSON(&alone, d); err != nil {
+		if err := jsonl.Write(&alone, d); err != nil {
 			t.Fatal(err)
 		}
 		// The JSON carries both models' outcomes under "outcomes", and

@@ -17,7 +17,7 @@ import (
 	"time"
 
 	"github.com/caaprobe/caaprobe/probes/model"
-	"github.com/caaprobe/caaprobe/probes/report"
+	"github.com/caaprobe/caaprobe/probes/render/jsonl"
 )
 
 // Bundle file names, part of what docs/evidence.md promises.
@@ -167,7 +167,7 @@ func (w *Writer) Write(d *model.Domain) (string, error) {
 	if err := WritePcap(&pcap, d); err != nil {
 		return fail("pcap: ", err)
 	}
-	if err := report.WriteJSONRun(&js, d, w.run); err != nil {
+	if err := jsonl.WriteRun(&js, d, w.run); err != nil {
 		return fail("json: ", err)
 	}
 	if _, err := w.root.Lstat(name); err == nil {

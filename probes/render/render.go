@@ -15,10 +15,10 @@ import (
 
 	"github.com/caaprobe/caaprobe/probes/model"
 	"github.com/caaprobe/caaprobe/probes/render/html"
-	"github.com/caaprobe/caaprobe/probes/render/internal/jsonl"
 	"github.com/caaprobe/caaprobe/probes/render/internal/markdown"
 	sumsink "github.com/caaprobe/caaprobe/probes/render/internal/summary"
 	"github.com/caaprobe/caaprobe/probes/render/internal/table"
+	"github.com/caaprobe/caaprobe/probes/render/jsonl"
 	"github.com/caaprobe/caaprobe/probes/runs"
 )
 
@@ -111,7 +111,7 @@ func New(format string, w io.Writer, opt Options) (Sink, error) {
 		s = &tableSink{table.New(w, table.Options{Color: opt.Color, Width: opt.Width, OnlyFailing: opt.OnlyFailing})}
 		sum = sumsink.New(w, sumsink.Text, opt.Width, opt.Summary == SummaryAuto, SummaryAutoAbove)
 	case "json":
-		s = &jsonSink{jsonl.New(w, side)}
+		s = &jsonSink{jsonl.New(w, side), w}
 		sum = sumsink.New(side, sumsink.JSON, 0, false, 0)
 	case "markdown":
 		s = &markdownSink{markdown.New(w)}
@@ -245,9 +245,28 @@ type tableSink struct{ *table.Sink }
 
 func (s *tableSink) Domain(r Record) error { return s.Sink.Domain(r.Domain, r.Vantage) }
 
-type jsonSink struct{ *jsonl.Sink }
+// jsonSink adapts the JSON Lines sink, which knows nothing of saved runs
+// (probes/runs reads them with its decoder): one line per domain judged
+// across perspectives, one per change.
+type jsonSink struct {
+	*jsonl.Sink
+	w io.Writer
+}
 
 func (s *jsonSink) Domain(r Record) error { return s.Sink.Domain(r.Domain, r.Run, r.Raw) }
+
+func (s *jsonSink) MPIC(m *runs.MPIC) error { return runs.WriteMPICJSON(s.w, m) }
+
+func (s *jsonSink) Changes(_ string, cs []runs.Change) error {
+	for _, c := range cs {
+		if err := s.Line(c); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (s *jsonSink) DiffDone(st runs.DiffStats) error { return s.Sink.DiffDone(st) }
 
 type markdownSink struct{ *markdown.Sink }
 

@@ -11,6 +11,7 @@ import (
 	"github.com/caaprobe/caaprobe/probes/catalog"
 	"github.com/caaprobe/caaprobe/probes/judge"
 	"github.com/caaprobe/caaprobe/probes/model"
+	"github.com/caaprobe/caaprobe/probes/render/jsonl"
 	"github.com/caaprobe/caaprobe/probes/wire"
 	"github.com/miekg/dns"
 )
@@ -80,7 +81,7 @@ func TestInstanceInTableAndJSON(t *testing.T) {
 		t.Errorf("no instance line:\n%s", out)
 	}
 	var js bytes.Buffer
-	if err := WriteJSON(&js, d); err != nil {
+	if err := jsonl.Write(&js, d); err != nil {
 		t.Fatal(err)
 	}
 	var v struct {

@@ -1,6 +1,8 @@
 // Package report renders checked domains (probes/model) as a terminal
-// table and as JSON Lines, and makes server-sent text safe to print. It
-// reads results and writes text; it decides nothing.
+// table, holds what every renderer shares (the matrix columns, the one
+// finding grouping, instance notes) and makes server-sent text safe to
+// print. It reads results and writes text; it decides nothing. The JSON
+// Lines format is probes/render/jsonl.
 package report
 
 import (

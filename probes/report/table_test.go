@@ -9,6 +9,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/caaprobe/caaprobe/probes/catalog"
+	"github.com/caaprobe/caaprobe/probes/internal/sample"
 	"github.com/caaprobe/caaprobe/probes/judge"
 	"github.com/caaprobe/caaprobe/probes/model"
 	"github.com/caaprobe/caaprobe/probes/wire"
@@ -43,7 +44,7 @@ func TestMarksReadable(t *testing.T) {
 // parentDomain is sampleDomain with a parent name served by a healthy TLD
 // server, and one row with a warning (no AA bit).
 func parentDomain(t *testing.T) *model.Domain {
-	d := sampleDomain(t)
+	d := sample.Split(t)
 	tld := &model.Server{Zone: model.MustName("test."), NS: "ns.nic.test.", Addr: netip.MustParseAddr("127.0.0.3")}
 	for _, id := range []model.ProbeID{catalog.ProbeCAA, catalog.ProbeCAAUpper} {
 		tld.Results = append(tld.Results, judged(t, id, "test.", "test.", true))
@@ -168,28 +169,6 @@ func TestDescribeSource(t *testing.T) {
 		if got := DescribeSource(in); got != want {
 			t.Errorf("DescribeSource(%q) = %q, want %q", in, got, want)
 		}
-	}
-}
-
-// TestJSONFailingAndCAA: failing servers as objects beside the old text
-// list, and each CAA answer decoded beside its bytes.
-func TestJSONFailingAndCAA(t *testing.T) {
-	var b bytes.Buffer
-	if err := WriteJSONRun(&b, sampleDomain(t), &model.Run{Version: "v1", Started: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC), Vantage: &model.Vantage{Label: "here"}}); err != nil {
-		t.Fatal(err)
-	}
-	s := b.String()
-	for _, want := range []string{
-		`"failing_servers":["ns2.split.test (127.0.0.29)"],"failing":[{"ns":"ns2.split.test","addr":"127.0.0.29"}]`,
-		`"caa":[{"name":"split.test","flags":0,"tag":"issue","value":"letsencrypt.org"}]`,
-		`"caaprobe_version":"v1"`, `"checked_at":"2026-01-02T03:04:05Z"`, `"vantage":{"label":"here"}`,
-	} {
-		if !strings.Contains(s, want) {
-			t.Errorf("JSON lacks %s:\n%s", want, s)
-		}
-	}
-	if strings.Count(s, `"caa":[]`) != 0 {
-		t.Errorf("a NOTIMP reply shows an empty CAA RRset:\n%s", s)
 	}
 }
 

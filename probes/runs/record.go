@@ -16,11 +16,11 @@ import (
 	"time"
 
 	"github.com/caaprobe/caaprobe/probes/model"
-	"github.com/caaprobe/caaprobe/probes/report"
+	"github.com/caaprobe/caaprobe/probes/render/jsonl"
 )
 
 // Record is one line of a run read back: the domain as the renderers know
-// it, where the check ran from and when (report.Decoded), where the line
+// it, where the check ran from and when (jsonl.Decoded), where the line
 // was read, and the line itself.
 type Record struct {
 	Domain    *model.Domain
@@ -35,13 +35,13 @@ type Record struct {
 
 // ErrNotResult is wrapped by Decode's error for a line that is JSON but not
 // a caaprobe result (no "domain" key, or not an object).
-var ErrNotResult = report.ErrNotResult
+var ErrNotResult = jsonl.ErrNotResult
 
-// Decode reads one line of check's JSON output (report.DecodeJSON: the
+// Decode reads one line of check's JSON output (jsonl.Decode: the
 // decoder lives beside the encoder, the JSON contract in one package).
 func Decode(line []byte) (*Record, error) {
 	line = bytes.TrimSpace(line)
-	d, err := report.DecodeJSON(line)
+	d, err := jsonl.Decode(line)
 	if err != nil {
 		return nil, err
 	}

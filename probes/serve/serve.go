@@ -27,7 +27,7 @@ import (
 	"github.com/caaprobe/caaprobe/probes/input"
 	"github.com/caaprobe/caaprobe/probes/internal/guard"
 	"github.com/caaprobe/caaprobe/probes/model"
-	"github.com/caaprobe/caaprobe/probes/report"
+	"github.com/caaprobe/caaprobe/probes/render/jsonl"
 	"github.com/caaprobe/caaprobe/probes/store"
 )
 
@@ -255,7 +255,7 @@ func (s *Server) runJob(j job) {
 			return
 		}
 		var b bytes.Buffer
-		if err := report.WriteJSONRun(&b, d, run); err != nil {
+		if err := jsonl.WriteRun(&b, d, run); err != nil {
 			failed = true
 			s.o.Logf("run %s: %s: %v", j.id, d.Domain, err)
 			return

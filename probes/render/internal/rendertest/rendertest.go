@@ -1,5 +1,5 @@
 // Package rendertest holds what the sinks' golden tests share: one fixed
-// domain, read back from the JSON golden file of probes/report (so every
+// domain, read back from the JSON golden file of probes/render/jsonl (so every
 // sink renders the same bytes the JSON contract fixes), fixed changes
 // between two runs, and the golden-file comparison.
 package rendertest
@@ -15,12 +15,12 @@ import (
 	"github.com/caaprobe/caaprobe/probes/runs"
 )
 
-// SplitLine is the JSON line of probes/report's golden split.test: one
+// SplitLine is the JSON line of probes/render/jsonl's golden split.test: one
 // server answers CAA, the other NOTIMP.
 func SplitLine(t testing.TB) []byte {
 	t.Helper()
 	_, file, _, _ := runtime.Caller(0)
-	b, err := os.ReadFile(filepath.Join(filepath.Dir(file), "..", "..", "..", "report", "testdata", "split.json.golden"))
+	b, err := os.ReadFile(filepath.Join(filepath.Dir(file), "..", "..", "jsonl", "testdata", "split.json.golden"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,4 +1,4 @@
-package report
+package jsonl
 
 import (
 	"bytes"
@@ -31,18 +31,18 @@ type Decoded struct {
 // a caaprobe result (no "domain" key, or not an object).
 var ErrNotResult = errors.New("not a caaprobe result")
 
-// DecodeJSON reads one line of check's JSON output (WriteJSONRun's), the
+// Decode reads one line of check's JSON output (WriteRun's), the
 // other side of the same contract, kept beside it. It rebuilds the matrix
 // from the servers' results (the raw replies are parsed again, so
 // transcripts and dig commands come out as in the run) and takes the
 // findings, verdict, outcome and policy as the run judged them: a report
 // of an old run shows what that run said, not what this caaprobe would.
-func DecodeJSON(line []byte) (*Decoded, error) {
+func Decode(line []byte) (*Decoded, error) {
 	line = bytes.TrimSpace(line)
 	if len(line) == 0 || line[0] != '{' {
 		return nil, fmt.Errorf("%w: not a JSON object", ErrNotResult)
 	}
-	var j JSONDomain
+	var j Domain
 	if err := json.Unmarshal(line, &j); err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrNotResult, err)
 	}
@@ -90,7 +90,7 @@ func DecodeJSON(line []byte) (*Decoded, error) {
 	// result names only the codes. Match them by where they were seen.
 	details := map[string][]int{}
 	for i, f := range j.Findings {
-		ref, err := serverRef(JSONServerRef{NS: f.NS, Addr: f.Addr})
+		ref, err := serverRef(ServerRef{NS: f.NS, Addr: f.Addr})
 		if err != nil {
 			return nil, fmt.Errorf("%w: finding %q: %v", ErrNotResult, f.Code, err)
 		}
@@ -146,7 +146,7 @@ func DecodeJSON(line []byte) (*Decoded, error) {
 
 // serverRef reads a server reference: the NS name as written, the address
 // parsed ("" for none).
-func serverRef(j JSONServerRef) (model.ServerRef, error) {
+func serverRef(j ServerRef) (model.ServerRef, error) {
 	ref := model.ServerRef{NS: j.NS}
 	if j.Addr == "" {
 		return ref, nil
@@ -162,13 +162,13 @@ func serverRef(j JSONServerRef) (model.ServerRef, error) {
 // failingRefs reads a name's failing servers from its objects ("failing").
 // A run written before the objects existed has only the text
 // ("failing_servers", "ns (addr)"), read as such.
-func failingRefs(n JSONName) ([]model.ServerRef, error) {
+func failingRefs(n Name) ([]model.ServerRef, error) {
 	refs := n.FailingRefs
 	if refs == nil {
 		for _, label := range n.Failing {
-			ref := JSONServerRef{NS: label}
+			ref := ServerRef{NS: label}
 			if ns, addr, ok := strings.Cut(label, " ("); ok && strings.HasSuffix(addr, ")") {
-				ref = JSONServerRef{NS: ns, Addr: strings.TrimSuffix(addr, ")")}
+				ref = ServerRef{NS: ns, Addr: strings.TrimSuffix(addr, ")")}
 			}
 			refs = append(refs, ref)
 		}
@@ -189,7 +189,7 @@ func findingKey(code, name, ns, addr, probe string) string {
 }
 
 // result rebuilds one probe result with its exchange from the bytes.
-func result(jr JSONResult, server netip.AddrPort, names *nameReader) *model.Result {
+func result(jr Result, server netip.AddrPort, names *nameReader) *model.Result {
 	r := &model.Result{Probe: model.ProbeID(jr.Probe), Name: names.read("qname", jr.QName), QName: fqdn(jr.QName),
 		Transport: model.Transport(jr.Transport), Status: model.Status(jr.Rcode), Rcode: -1}
 	if t, ok := dns.StringToType[jr.QType]; ok {
@@ -268,7 +268,7 @@ func setMsg(r *model.Result, m *dns.Msg) {
 	}
 }
 
-func resolverCheck(c JSONResolver) model.ResolverCheck {
+func resolverCheck(c Resolver) model.ResolverCheck {
 	rc := model.ResolverCheck{Predicted: c.Predicted, Agrees: c.Agrees}
 	rc.Name, rc.Rcode, rc.AD, rc.Records, rc.Err = fqdn(c.Name), c.Rcode, c.AD, c.Records, c.Error
 	if ap, err := netip.ParseAddrPort(c.Server); err == nil {
@@ -326,7 +326,7 @@ func fqdn(s string) string {
 
 // repeat reads check --repeat's block back; a fault's own exchange is
 // read as sent to the port of its server in the shown try (53 else).
-func repeat(j *JSONRepeat, servers []*model.Server, names *nameReader) (*model.Repeat, error) {
+func repeat(j *Repeat, servers []*model.Server, names *nameReader) (*model.Repeat, error) {
 	if j == nil {
 		return nil, nil
 	}

@@ -1,4 +1,4 @@
-package jsonl
+package jsonl_test
 
 import (
 	"bytes"
@@ -8,7 +8,9 @@ import (
 	"testing"
 
 	"github.com/caaprobe/caaprobe/probes/model"
+	"github.com/caaprobe/caaprobe/probes/render"
 	"github.com/caaprobe/caaprobe/probes/render/internal/rendertest"
+	"github.com/caaprobe/caaprobe/probes/render/jsonl"
 	"github.com/caaprobe/caaprobe/probes/runs"
 )
 
@@ -19,7 +21,7 @@ var update = flag.Bool("update", false, "rewrite the golden files")
 func TestRoundTrip(t *testing.T) {
 	line := rendertest.SplitLine(t)
 	var b bytes.Buffer
-	if err := New(&b, io.Discard).Domain(rendertest.Split(t), nil, nil); err != nil {
+	if err := jsonl.New(&b, io.Discard).Domain(rendertest.Split(t), nil, nil); err != nil {
 		t.Fatal(err)
 	}
 	if got := bytes.TrimSuffix(b.Bytes(), []byte("\n")); !bytes.Equal(got, line) {
@@ -36,7 +38,7 @@ func TestRawAsRead(t *testing.T) {
 	buf := make([]byte, len(line), len(line)+8)
 	copy(buf, line)
 	var b bytes.Buffer
-	if err := New(&b, io.Discard).Domain(&model.Domain{Domain: "other.test"}, nil, buf); err != nil {
+	if err := jsonl.New(&b, io.Discard).Domain(&model.Domain{Domain: "other.test"}, nil, buf); err != nil {
 		t.Fatal(err)
 	}
 	if b.String() != line+"\n" {
@@ -51,7 +53,7 @@ func TestRawAsRead(t *testing.T) {
 func TestRunRecorded(t *testing.T) {
 	var b bytes.Buffer
 	run := &model.Run{Version: "v9.9.9", Vantage: &model.Vantage{Label: "eu-1"}}
-	if err := New(&b, io.Discard).Domain(rendertest.Split(t), run, nil); err != nil {
+	if err := jsonl.New(&b, io.Discard).Domain(rendertest.Split(t), run, nil); err != nil {
 		t.Fatal(err)
 	}
 	rec, err := runs.Decode(b.Bytes())
@@ -63,11 +65,19 @@ func TestRunRecorded(t *testing.T) {
 	}
 }
 
-// TestChangesGolden: one change a line, each valid JSON, nothing after;
-// the counts go to the side writer.
+// TestChangesGolden: a diff in --format json (render.New's sink) is one
+// change a line, each valid JSON, nothing after; the counts go to the
+// side writer.
 func TestChangesGolden(t *testing.T) {
 	var b, side bytes.Buffer
-	s := New(&b, &side)
+	sink, err := render.New("json", &b, render.Options{Side: &side})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, ok := render.AsDiff(sink)
+	if !ok {
+		t.Fatal("the json sink takes no diff")
+	}
 	if err := s.Changes("split.test", rendertest.Changes()); err != nil {
 		t.Fatal(err)
 	}

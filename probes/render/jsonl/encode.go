@@ -1,8 +1,9 @@
-package report
+package jsonl
 
 import (
 	"encoding/hex"
 	"encoding/json"
+	"fmt"
 	"io"
 	"math"
 	"slices"
@@ -13,11 +14,8 @@ import (
 	"github.com/miekg/dns"
 )
 
-// The JSON Lines contract (docs/json.md), in one place: check writes these
-// types and probes/runs reads them back. Keys and codes are public: add
-// keys, never rename or remove them without a documented migration.
-
-type JSONDomain struct {
+// Domain is one line: a checked domain as docs/json.md defines it.
+type Domain struct {
 	Domain  string        `json:"domain"`
 	Verdict model.Verdict `json:"verdict"`
 	Outcome model.Outcome `json:"outcome"`
@@ -25,69 +23,69 @@ type JSONDomain struct {
 	// model name, when the run has more than one (outcome is the
 	// default's); absent otherwise.
 	Outcomes    map[string]model.Outcome `json:"outcomes,omitempty"`
-	Findings    []JSONFinding            `json:"findings"`
-	Servers     []JSONServer             `json:"servers"`
-	Policy      *JSONPolicy              `json:"policy"`
+	Findings    []Finding                `json:"findings"`
+	Servers     []Server                 `json:"servers"`
+	Policy      *Policy                  `json:"policy"`
 	Error       string                   `json:"error"`
 	Source      string                   `json:"source,omitempty"`
-	Names       []JSONName               `json:"names"`
+	Names       []Name                   `json:"names"`
 	Explanation string                   `json:"explanation"`
-	Resolver    []JSONResolver           `json:"resolver,omitempty"`
+	Resolver    []Resolver               `json:"resolver,omitempty"`
 	// Vantage and Time say where and when the domain was checked (see
 	// vantage.go); absent from runs before they were recorded.
 	Vantage *model.Vantage `json:"vantage,omitempty"`
 	Time    string         `json:"time,omitempty"`
 	// Version is the caaprobe that wrote the object (version and VCS
 	// revision); CheckedAt is Time, or when the run began for a domain
-	// that sent no query. Both are set by check (WriteJSONRun).
+	// that sent no query. Both are set by check (WriteRun).
 	Version   string `json:"caaprobe_version,omitempty"`
 	CheckedAt string `json:"checked_at,omitempty"`
 	// Failing is every server whose CAA path fails for some relevant
 	// name, as objects; names[].failing_servers says it per name as text.
-	Failing []JSONServerRef `json:"failing"`
+	Failing []ServerRef `json:"failing"`
 	// Repeat is present when the domain was checked several times
 	// (check --repeat N): the rest of the object is the try it names.
-	Repeat *JSONRepeat `json:"repeat,omitempty"`
+	Repeat *Repeat `json:"repeat,omitempty"`
 }
 
-// JSONRepeat is report.Repeat: every fail finding over the tries, with
+// Repeat is model.Repeat: every fail finding over the tries, with
 // how many showed it and the first that did.
-type JSONRepeat struct {
-	Tries  int               `json:"tries"`
-	Shown  int               `json:"shown_try"`
-	Failed int               `json:"failed_tries"`
-	Faults []JSONRepeatFault `json:"faults"`
+type Repeat struct {
+	Tries  int           `json:"tries"`
+	Shown  int           `json:"shown_try"`
+	Failed int           `json:"failed_tries"`
+	Faults []RepeatFault `json:"faults"`
 }
 
-type JSONRepeatFault struct {
-	Server *JSONServerRef `json:"server,omitempty"` // absent for a zone-level finding
-	Zone   string         `json:"zone"`
-	Name   string         `json:"name"`
-	Code   string         `json:"code"`
-	Seen   int            `json:"seen"`
-	First  int            `json:"first_try"`
-	Probe  string         `json:"probe"`
-	Detail string         `json:"detail"`
+type RepeatFault struct {
+	Server *ServerRef `json:"server,omitempty"` // absent for a zone-level finding
+	Zone   string     `json:"zone"`
+	Name   string     `json:"name"`
+	Code   string     `json:"code"`
+	Seen   int        `json:"seen"`
+	First  int        `json:"first_try"`
+	Probe  string     `json:"probe"`
+	Detail string     `json:"detail"`
 	// Result is the exchange of the first try that showed it, when that
 	// is not the try shown (whose servers hold it).
-	Result *JSONResult `json:"result,omitempty"`
+	Result *Result `json:"result,omitempty"`
 }
 
-// JSONServerRef names one server address.
-type JSONServerRef struct {
+// ServerRef names one server address.
+type ServerRef struct {
 	NS   string `json:"ns"`
 	Addr string `json:"addr"`
 }
 
-// JSONCAA is one decoded CAA record of a reply.
-type JSONCAA struct {
+// CAA is one decoded CAA record of a reply.
+type CAA struct {
 	Name  string `json:"name"`
 	Flags uint8  `json:"flags"`
 	Tag   string `json:"tag"`
 	Value string `json:"value"`
 }
 
-type JSONFinding struct {
+type Finding struct {
 	Code     string `json:"code"`
 	Severity string `json:"severity"`
 	Name     string `json:"name"`
@@ -98,15 +96,15 @@ type JSONFinding struct {
 	Detail   string `json:"detail"`
 }
 
-type JSONServer struct {
-	NS      string       `json:"ns"`
-	Addr    string       `json:"addr"`
-	Port    int          `json:"port,omitempty"` // only when not 53 (a lab), so dig commands read back right
-	Zone    string       `json:"zone"`
-	Results []JSONResult `json:"results"`
+type Server struct {
+	NS      string   `json:"ns"`
+	Addr    string   `json:"addr"`
+	Port    int      `json:"port,omitempty"` // only when not 53 (a lab), so dig commands read back right
+	Zone    string   `json:"zone"`
+	Results []Result `json:"results"`
 }
 
-type JSONResult struct {
+type Result struct {
 	Probe     string   `json:"probe"`
 	QName     string   `json:"qname"`
 	QType     string   `json:"qtype"`
@@ -131,7 +129,7 @@ type JSONResult struct {
 	// CAA is the reply's CAA RRset decoded (the TCP retry's when the UDP
 	// reply was truncated): on CAA probes answered NOERROR or NXDOMAIN,
 	// [] when the answer has none; absent otherwise.
-	CAA *[]JSONCAA `json:"caa,omitempty"`
+	CAA *[]CAA `json:"caa,omitempty"`
 	// NSID is the server instance that answered (RFC 5001), as
 	// probes/runs reads it from the response: the text when printable,
 	// else hex; NSIDHex is always the hex of the option's bytes. Absent
@@ -140,7 +138,7 @@ type JSONResult struct {
 	NSIDHex string `json:"nsid_hex,omitempty"`
 }
 
-type JSONPolicy struct {
+type Policy struct {
 	CA       string           `json:"ca"`
 	Name     string           `json:"name"`
 	Issue    model.Permission `json:"issue"`
@@ -149,14 +147,14 @@ type JSONPolicy struct {
 	Reason   string           `json:"reason"`
 }
 
-type JSONName struct {
+type Name struct {
 	Name    string        `json:"name"`
 	Zone    string        `json:"zone"`
 	Exists  bool          `json:"exists"`
 	CNAME   string        `json:"cname,omitempty"`
 	AliasOf string        `json:"alias_of,omitempty"`
 	Outcome model.Outcome `json:"outcome"`
-	// Outcomes: as JSONDomain.Outcomes, for this name.
+	// Outcomes: as Domain.Outcomes, for this name.
 	Outcomes map[string]model.Outcome `json:"outcomes,omitempty"`
 	// Ignored: the CA's walk stops at a CAA RRset below this name, so its
 	// outcome does not decide (docs/prediction.md C2).
@@ -164,7 +162,7 @@ type JSONName struct {
 	// Failing is deprecated text ("ns (addr)"), kept for readers of older
 	// runs; FailingRefs says the same as objects.
 	Failing     []string           `json:"failing_servers"`
-	FailingRefs []JSONServerRef    `json:"failing"`
+	FailingRefs []ServerRef        `json:"failing"`
 	Error       string             `json:"error,omitempty"`
 	DNSSEC      model.DNSSECStatus `json:"dnssec,omitempty"`
 }
@@ -178,8 +176,8 @@ func byModel(m map[string]model.Outcome) map[string]model.Outcome {
 	return m
 }
 
-// WriteJSON writes d as one line of JSON.
-func WriteJSON(w io.Writer, d *model.Domain) error {
+// Write writes d as one line of JSON.
+func Write(w io.Writer, d *model.Domain) error {
 	b, err := json.Marshal(toJSON(d))
 	if err != nil {
 		return err
@@ -188,16 +186,16 @@ func WriteJSON(w io.Writer, d *model.Domain) error {
 	return err
 }
 
-func toJSON(d *model.Domain) JSONDomain {
-	out := JSONDomain{Domain: d.Domain, Verdict: d.Verdict, Outcome: d.Outcome, Error: d.Err, Source: d.Source,
-		Explanation: d.Explanation, Findings: []JSONFinding{}, Servers: []JSONServer{}, Names: []JSONName{}, Failing: []JSONServerRef{},
+func toJSON(d *model.Domain) Domain {
+	out := Domain{Domain: d.Domain, Verdict: d.Verdict, Outcome: d.Outcome, Error: d.Err, Source: d.Source,
+		Explanation: d.Explanation, Findings: []Finding{}, Servers: []Server{}, Names: []Name{}, Failing: []ServerRef{},
 		Outcomes: byModel(d.Outcomes)}
 	for _, f := range d.Findings {
-		out.Findings = append(out.Findings, JSONFinding{Code: string(f.Code), Severity: string(f.Severity), Name: f.Name,
+		out.Findings = append(out.Findings, Finding{Code: string(f.Code), Severity: string(f.Severity), Name: f.Name,
 			Zone: f.Zone, NS: f.Server.NS, Addr: f.Server.AddrText(), Probe: string(f.Probe), Detail: f.Detail})
 	}
 	for _, s := range d.Servers {
-		js := JSONServer{NS: model.TrimDot(s.NS), Addr: s.Addr.String(), Zone: s.Zone.Display(), Results: []JSONResult{}}
+		js := Server{NS: model.TrimDot(s.NS), Addr: s.Addr.String(), Zone: s.Zone.Display(), Results: []Result{}}
 		for _, r := range s.Results {
 			if ex := r.Exchange; ex != nil && js.Port == 0 && ex.Server.Port() != 53 && ex.Server.Port() != 0 {
 				js.Port = int(ex.Server.Port())
@@ -211,12 +209,12 @@ func toJSON(d *model.Domain) JSONDomain {
 	out.Time = checkedAt(d)
 	out.CheckedAt = out.Time
 	if p := d.Policy; p != nil {
-		out.Policy = &JSONPolicy{CA: p.CA, Name: p.Name, Issue: p.Issue, Wildcard: p.Wildcard, Relevant: p.Relevant, Reason: p.Reason}
+		out.Policy = &Policy{CA: p.CA, Name: p.Name, Issue: p.Issue, Wildcard: p.Wildcard, Relevant: p.Relevant, Reason: p.Reason}
 	}
 	for _, n := range d.Names {
-		jn := JSONName{Name: n.Name.Display(), Zone: n.Zone.Display(), Exists: n.Exists, CNAME: n.CNAME.Display(), AliasOf: n.AliasOf.Display(),
+		jn := Name{Name: n.Name.Display(), Zone: n.Zone.Display(), Exists: n.Exists, CNAME: n.CNAME.Display(), AliasOf: n.AliasOf.Display(),
 			Outcome: n.Outcome, Outcomes: byModel(n.Outcomes), Ignored: n.Ignored, Failing: model.Labels(n.Failing), Error: n.Err, DNSSEC: n.DNSSEC}
-		jn.FailingRefs = []JSONServerRef{}
+		jn.FailingRefs = []ServerRef{}
 		for _, f := range n.Failing {
 			ref := refJSON(f)
 			jn.FailingRefs = append(jn.FailingRefs, ref)
@@ -230,8 +228,8 @@ func toJSON(d *model.Domain) JSONDomain {
 }
 
 // resultJSON is one probe's result as the JSON contract writes it.
-func resultJSON(r *model.Result) JSONResult {
-	jr := JSONResult{Probe: string(r.Probe), QName: model.TrimDot(r.QName), QType: catalog.TypeString(r.QType),
+func resultJSON(r *model.Result) Result {
+	jr := Result{Probe: string(r.Probe), QName: model.TrimDot(r.QName), QType: catalog.TypeString(r.QType),
 		Transport: string(r.Transport), Rcode: string(r.Status), Findings: []string{}}
 	if ex := r.Exchange; ex != nil {
 		jr.RTTms = math.Round(float64(ex.RTT.Microseconds())/10) / 100
@@ -267,15 +265,15 @@ func resultJSON(r *model.Result) JSONResult {
 
 // refJSON is a server reference's fields in the JSON (the instance is
 // not part of the contract).
-func refJSON(r model.ServerRef) JSONServerRef {
-	return JSONServerRef{NS: r.NS, Addr: r.AddrText()}
+func refJSON(r model.ServerRef) ServerRef {
+	return ServerRef{NS: r.NS, Addr: r.AddrText()}
 }
 
 // caaOf decodes the CAA records of the reply that counts for r (the TCP
 // retry's after a truncated UDP reply): nil when r is not a CAA query or
 // got no usable NOERROR or NXDOMAIN reply (a NOTIMP reply has no RRset to
 // show, not an empty one).
-func caaOf(r *model.Result) *[]JSONCAA {
+func caaOf(r *model.Result) *[]CAA {
 	if r.QType != dns.TypeCAA {
 		return nil
 	}
@@ -283,22 +281,22 @@ func caaOf(r *model.Result) *[]JSONCAA {
 		return nil
 	}
 	m := r.Msg
-	out := []JSONCAA{}
+	out := []CAA{}
 	for _, rr := range m.Answer {
 		if c, ok := rr.(*dns.CAA); ok {
-			out = append(out, JSONCAA{Name: model.TrimDot(c.Hdr.Name), Flags: c.Flag, Tag: c.Tag, Value: c.Value})
+			out = append(out, CAA{Name: model.TrimDot(c.Hdr.Name), Flags: c.Flag, Tag: c.Tag, Value: c.Value})
 		}
 	}
 	return &out
 }
 
-func repeatJSON(rep *model.Repeat) *JSONRepeat {
+func repeatJSON(rep *model.Repeat) *Repeat {
 	if rep == nil {
 		return nil
 	}
-	out := &JSONRepeat{Tries: rep.Tries, Shown: rep.Shown, Failed: rep.Failed, Faults: []JSONRepeatFault{}}
+	out := &Repeat{Tries: rep.Tries, Shown: rep.Shown, Failed: rep.Failed, Faults: []RepeatFault{}}
 	for _, f := range rep.Faults {
-		jf := JSONRepeatFault{Zone: model.TrimDot(f.Zone), Name: f.Name, Code: string(f.Code), Seen: f.Seen, First: f.First,
+		jf := RepeatFault{Zone: model.TrimDot(f.Zone), Name: f.Name, Code: string(f.Code), Seen: f.Seen, First: f.First,
 			Probe: string(f.Probe), Detail: f.Detail}
 		if !f.Server.IsZero() {
 			ref := refJSON(f.Server)
@@ -311,4 +309,73 @@ func repeatJSON(rep *model.Repeat) *JSONRepeat {
 		out.Faults = append(out.Faults, jf)
 	}
 	return out
+}
+
+type Resolver struct {
+	Name      string  `json:"name"`
+	Server    string  `json:"server"`
+	Rcode     string  `json:"rcode"`
+	AD        bool    `json:"ad"`
+	EDECode   *uint16 `json:"ede_code"` // null when the resolver sent no EDE
+	EDEText   string  `json:"ede_text"`
+	Records   int     `json:"caa_records"`
+	Error     string  `json:"error,omitempty"`
+	Predicted string  `json:"predicted"`
+	Agrees    bool    `json:"agrees"`
+}
+
+func resolverJSON(d *model.Domain) []Resolver {
+	var out []Resolver
+	for _, c := range d.Resolver {
+		j := Resolver{Name: model.TrimDot(c.Name), Server: c.Server.String(), Rcode: c.Rcode, AD: c.AD,
+			Records: c.Records, Error: c.Err, Predicted: c.Predicted, Agrees: c.Agrees}
+		if len(c.EDE) > 0 {
+			// The first EDE is the resolver's main reason; the text of every
+			// one is kept so none is lost.
+			code := c.EDE[0].Code
+			j.EDECode = &code
+			j.EDEText = c.EDE[0].Text
+			for _, e := range c.EDE[1:] {
+				j.EDEText += fmt.Sprintf("; EDE %d: %s", e.Code, e.Text)
+			}
+		}
+		out = append(out, j)
+	}
+	return out
+}
+
+// WriteRun writes d as one line of JSON with the run's version, time
+// and vantage.
+func WriteRun(w io.Writer, d *model.Domain, run *model.Run) error {
+	j := toJSON(d)
+	if run != nil {
+		j.Vantage = run.Vantage
+		j.Version = run.Version
+		if j.CheckedAt == "" && !run.Started.IsZero() {
+			j.CheckedAt = run.Started.UTC().Format(time.RFC3339Nano)
+		}
+	}
+	// The encoder writes the same bytes as json.Marshal and the newline,
+	// from a buffer it reuses: a full-plan line is tens of KB, and
+	// Marshal's fresh buffer (copied again to append the newline) was a
+	// tenth of a bulk run's allocation.
+	return json.NewEncoder(w).Encode(j)
+}
+
+// checkedAt is when the domain's first query went out, in RFC 3339 UTC;
+// empty when no query was sent (an input error). A diff measures RRSIG
+// expiry from it.
+func checkedAt(d *model.Domain) string {
+	var first time.Time
+	for _, s := range d.Servers {
+		for _, r := range s.Results {
+			if ex := r.Exchange; ex != nil && !ex.Start.IsZero() && (first.IsZero() || ex.Start.Before(first)) {
+				first = ex.Start
+			}
+		}
+	}
+	if first.IsZero() {
+		return ""
+	}
+	return first.UTC().Format(time.RFC3339Nano)
 }
