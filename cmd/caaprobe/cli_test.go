@@ -31,8 +31,8 @@ type binResult struct {
 	took           time.Duration
 }
 
-// runBinary runs caaprobe as a user does: the test binary re-executed as
-// main (see TestMain), with stdin from the given text (nil: /dev/null).
+// runBinary runs caaprobe as a user does (caaprobeBin, see TestMain),
+// with stdin from the given text (nil: /dev/null).
 func runBinary(t *testing.T, stdin *string, args ...string) binResult {
 	t.Helper()
 	return runBinaryEnv(t, nil, stdin, args...)
@@ -43,21 +43,18 @@ func runBinary(t *testing.T, stdin *string, args ...string) binResult {
 // which t.Setenv forbids.
 func runBinaryEnv(t *testing.T, env []string, stdin *string, args ...string) binResult {
 	t.Helper()
-	exe, err := os.Executable()
-	if err != nil {
-		t.Fatal(err)
-	}
+	exe := caaprobeBin
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, exe, args...)
-	cmd.Env = append(append(os.Environ(), "CAAPROBE_TEST_MAIN=1", "NO_COLOR=1"), env...)
+	cmd.Env = append(append(os.Environ(), "NO_COLOR=1"), env...)
 	if stdin != nil {
 		cmd.Stdin = strings.NewReader(*stdin)
 	}
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	start := time.Now()
-	err = cmd.Run()
+	err := cmd.Run()
 	res := binResult{stdout: stdout.String(), stderr: stderr.String(), took: time.Since(start)}
 	var exit *exec.ExitError
 	switch {

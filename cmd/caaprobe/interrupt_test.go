@@ -83,9 +83,8 @@ func TestInterruptSubprocess(t *testing.T) {
 		t.Skip("starts a subprocess")
 	}
 	lab := startLab(t)
-	cmd := exec.Command(os.Args[0], "check", "--root", lab.Root.String(), "--port", fmt.Sprint(lab.Port), "--format", "json",
+	cmd := exec.Command(caaprobeBin, "check", "--root", lab.Root.String(), "--port", fmt.Sprint(lab.Port), "--format", "json",
 		"--concurrency", "1", "--timeout", "3s", "ok.test", "drop.test", "notimp.test")
-	cmd.Env = append(os.Environ(), "CAAPROBE_TEST_MAIN=1")
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	out, err := cmd.StdoutPipe()
@@ -205,12 +204,8 @@ func TestBadInputLines(t *testing.T) {
 // lab's NOTIMP server and exits 3.
 func TestLabThenCheckSubprocesses(t *testing.T) {
 	t.Parallel()
-	exe, err := os.Executable()
-	if err != nil {
-		t.Fatal(err)
-	}
+	exe := caaprobeBin
 	lab := exec.Command(exe, "lab")
-	lab.Env = append(os.Environ(), "CAAPROBE_TEST_MAIN=1")
 	out, err := lab.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -244,7 +239,6 @@ func TestLabThenCheckSubprocesses(t *testing.T) {
 		t.Fatalf("could not read the lab's table: port %q root %q notimp %q", port, root, notimpAddr)
 	}
 	check := exec.Command(exe, "check", "--root", root, "--port", port, "--timeout", "1s", "--format", "json", "notimp.test")
-	check.Env = append(os.Environ(), "CAAPROBE_TEST_MAIN=1")
 	stdout, err := check.Output()
 	var exit *exec.ExitError
 	if !errors.As(err, &exit) || exit.ExitCode() != exitFindings {

@@ -47,14 +47,11 @@ type fdRun struct {
 	err    error
 }
 
-// runLimited runs the binary (this test binary as main) with args, under
+// runLimited runs caaprobeBin with args, under
 // `ulimit -n` fds when fds > 0. It reports a failure to run in the result
 // rather than on t, so that the runs of TestLowFDLimit can go at once.
 func runLimited(ctx context.Context, fds int, args ...string) fdRun {
-	exe, err := os.Executable()
-	if err != nil {
-		return fdRun{err: err}
-	}
+	exe := caaprobeBin
 	script := `exec "$0" "$@"`
 	if fds > 0 {
 		script = fmt.Sprintf(`ulimit -n %d && exec "$0" "$@"`, fds)
@@ -62,10 +59,10 @@ func runLimited(ctx context.Context, fds int, args ...string) fdRun {
 	ctx, cancel := context.WithTimeout(ctx, 5*time.Minute)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, "sh", append([]string{"-c", script, exe}, args...)...)
-	cmd.Env = append(os.Environ(), "CAAPROBE_TEST_MAIN=1", "NO_COLOR=1")
+	cmd.Env = append(os.Environ(), "NO_COLOR=1")
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	err = cmd.Run()
+	err := cmd.Run()
 	res := fdRun{got: map[string]fdDomain{}, stderr: stderr.String()}
 	var exit *exec.ExitError
 	switch {

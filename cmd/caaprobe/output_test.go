@@ -51,18 +51,15 @@ func assertNoTemp(t *testing.T, dir string) {
 	}
 }
 
-// runSh runs the binary as main under a shell prefix (a ulimit).
+// runSh runs caaprobeBin under a shell prefix (a ulimit).
 func runSh(t *testing.T, prefix string, args ...string) binResult {
 	t.Helper()
-	exe, err := os.Executable()
-	if err != nil {
-		t.Fatal(err)
-	}
+	exe := caaprobeBin
 	cmd := exec.Command("sh", append([]string{"-c", prefix + ` exec "$0" "$@"`, exe}, args...)...)
-	cmd.Env = append(os.Environ(), "CAAPROBE_TEST_MAIN=1", "NO_COLOR=1")
+	cmd.Env = append(os.Environ(), "NO_COLOR=1")
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	err = cmd.Run()
+	err := cmd.Run()
 	res := binResult{stdout: stdout.String(), stderr: stderr.String()}
 	if ee, ok := err.(*exec.ExitError); ok {
 		res.code = ee.ExitCode()
@@ -150,12 +147,8 @@ func TestOutputAtomicInterrupt(t *testing.T) {
 	t.Parallel()
 	lab := startLab(t)
 	dir, path := outputDir(t)
-	exe, err := os.Executable()
-	if err != nil {
-		t.Fatal(err)
-	}
+	exe := caaprobeBin
 	cmd := exec.Command(exe, labArgs(lab, "--format", "json", "-o", path)...)
-	cmd.Env = append(os.Environ(), "CAAPROBE_TEST_MAIN=1")
 	stdin, err := cmd.StdinPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -251,12 +244,8 @@ func TestFIFOWithoutWriterInterruptible(t *testing.T) {
 			if err := syscall.Mkfifo(fifo, 0o600); err != nil {
 				t.Skip("mkfifo:", err)
 			}
-			exe, err := os.Executable()
-			if err != nil {
-				t.Fatal(err)
-			}
+			exe := caaprobeBin
 			cmd := exec.Command(exe, labArgs(lab, "--format", "json", "-f", fifo)...)
-			cmd.Env = append(os.Environ(), "CAAPROBE_TEST_MAIN=1")
 			var stdout, stderr bytes.Buffer
 			cmd.Stdout, cmd.Stderr = &stdout, &stderr
 			if err := cmd.Start(); err != nil {

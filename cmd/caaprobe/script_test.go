@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
 	"testing"
@@ -18,39 +19,46 @@ import (
 	"github.com/rogpeppe/go-internal/testscript"
 )
 
-// TestMain runs the real main in two ways besides the tests: with
-// CAAPROBE_TEST_MAIN=1 (runBinary, the interrupt tests: the test binary
-// re-executed, so SIGINT reaches the signal handling users get), and as
-// the command "caaprobe" of the scripts under testdata/script
-// (testscript puts a copy of the test binary named caaprobe on their
-// PATH; started under that name it runs main). Either way no go build.
-//
-// Every re-executed binary inherits a short race-detector exit pause: a
-// -race binary sleeps 1 s at exit by default (atexit_sleep_ms) so that
-// other threads can finish a report, and the tests here start dozens of
-// subprocesses besides the scripts' (see scriptEnv); 10 ms still lets a
-// report out, and a race still fails the run (exit status 66).
+// caaprobeBin is the caaprobe that the end-to-end tests run as a user
+// does: built by TestMain with go build, without -race, and put first on
+// the scripts' PATH. A subprocess of the race test binary cost about four
+// times the CPU of the real binary (0.2 CPU-s only to start, against
+// 0.05), and the tests start over a hundred of them; the code they run is
+// also run in-process under the race detector (runCmd, the shared demo).
+var caaprobeBin string
+
+// TestMain builds caaprobeBin, runs the tests and removes what they
+// shared: the binary and the demo run's evidence folder (demoEvidence).
 func TestMain(m *testing.M) {
-	if os.Getenv("CAAPROBE_TEST_MAIN") == "1" {
-		main()
-		return
+	dir, err := os.MkdirTemp("", "caaprobe-bin-*")
+	if err == nil {
+		caaprobeBin = filepath.Join(dir, "caaprobe")
+		err = buildCaaprobe(caaprobeBin)
 	}
-	if g := os.Getenv("GORACE"); !strings.Contains(g, "atexit_sleep_ms") {
-		os.Setenv("GORACE", strings.TrimSpace(g+" atexit_sleep_ms=10"))
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "building caaprobe for the end-to-end tests:", err)
+		os.Exit(1)
 	}
-	testscript.Main(removingDemoEvidence{m}, map[string]func(){"caaprobe": main})
-}
-
-// removingDemoEvidence removes the shared demo run's evidence folder
-// (demoEvidence) when the tests are done.
-type removingDemoEvidence struct{ m *testing.M }
-
-func (r removingDemoEvidence) Run() int {
-	code := r.m.Run()
+	code := m.Run()
+	os.RemoveAll(dir)
 	if demoOnce.evidence != "" {
 		os.RemoveAll(demoOnce.evidence)
 	}
-	return code
+	os.Exit(code)
+}
+
+// buildCaaprobe builds this package to out with the go command that runs
+// the tests (its GOROOT's, else the one on PATH).
+func buildCaaprobe(out string) error {
+	goTool := filepath.Join(runtime.GOROOT(), "bin", "go")
+	if _, err := os.Stat(goTool); err != nil {
+		goTool = "go"
+	}
+	cmd := exec.Command(goTool, "build", "-o", out, ".")
+	if b, err := cmd.CombinedOutput(); err != nil {
+		return fmt.Errorf("%v: %s", err, b)
+	}
+	return nil
 }
 
 // TestScripts runs the command-line scripts in testdata/script/*.txtar
@@ -73,8 +81,8 @@ func TestScripts(t *testing.T) {
 // scriptEnv makes the output of a script the same on every machine: no
 // colour, a fixed table width, a home and a temporary directory of the
 // script's own (the lab writes its trust anchor into TMPDIR), LABPORT, a
-// port for `caaprobe lab --port` that was free a moment ago, and a short
-// exit pause for binaries built with -race.
+// port for `caaprobe lab --port` that was free a moment ago, and
+// caaprobeBin first on PATH.
 func scriptEnv(e *testscript.Env) error {
 	home := filepath.Join(e.WorkDir, "home")
 	tmp := filepath.Join(e.WorkDir, "tmp")
@@ -92,12 +100,7 @@ func scriptEnv(e *testscript.Env) error {
 	e.Setenv("HOME", home)
 	e.Setenv("TMPDIR", tmp)
 	e.Setenv("LABPORT", strconv.Itoa(port))
-	// A -race binary sleeps 1 s at exit by default (atexit_sleep_ms) so
-	// that other threads can finish a report; with some seventy commands
-	// that was most of the suite's time. 10 ms still lets a report out.
-	if g := e.Getenv("GORACE"); !strings.Contains(g, "atexit_sleep_ms") {
-		e.Setenv("GORACE", strings.TrimSpace(g+" atexit_sleep_ms=10"))
-	}
+	e.Setenv("PATH", filepath.Dir(caaprobeBin)+string(os.PathListSeparator)+e.Getenv("PATH"))
 	return nil
 }
 

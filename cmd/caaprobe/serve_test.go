@@ -54,8 +54,7 @@ var serveURL = regexp.MustCompile(`http://127\.0\.0\.1:\d+`)
 func startServe(t *testing.T, db string, extra ...string) *serveProc {
 	t.Helper()
 	args := append([]string{"serve", "--lab", "--listen", "127.0.0.1:0", "--db", db, "--timeout", "1s", "--retries", "1"}, extra...)
-	cmd := exec.Command(os.Args[0], args...)
-	cmd.Env = append(os.Environ(), "CAAPROBE_TEST_MAIN=1")
+	cmd := exec.Command(caaprobeBin, args...)
 	stderr := &lockedBuffer{}
 	cmd.Stderr = stderr
 	out, err := cmd.StdoutPipe()

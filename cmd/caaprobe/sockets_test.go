@@ -22,13 +22,9 @@ func TestCheckOpensNoListeningSocket(t *testing.T) {
 		t.Skip("needs Linux /proc")
 	}
 	lab := startLab(t)
-	exe, err := os.Executable()
-	if err != nil {
-		t.Fatal(err)
-	}
+	exe := caaprobeBin
 	cmd := exec.Command(exe, "check", "--root", lab.Root.String(), "--port", fmt.Sprint(lab.Port),
 		"--timeout", "1s", "--retries", "1", "--format", "json", "drop.test", "tc.test")
-	cmd.Env = append(os.Environ(), "CAAPROBE_TEST_MAIN=1")
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
