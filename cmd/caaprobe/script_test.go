@@ -8,7 +8,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strconv"
 	"strings"
 	"testing"
@@ -47,12 +46,12 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-// buildCaaprobe builds this package to out with the go command that runs
-// the tests (its GOROOT's, else the one on PATH).
+// buildCaaprobe builds this package to out with the go command on PATH
+// (the one `go test` and make run).
 func buildCaaprobe(out string) error {
-	goTool := filepath.Join(runtime.GOROOT(), "bin", "go")
-	if _, err := os.Stat(goTool); err != nil {
-		goTool = "go"
+	goTool, err := exec.LookPath("go")
+	if err != nil {
+		return err
 	}
 	cmd := exec.Command(goTool, "build", "-o", out, ".")
 	if b, err := cmd.CombinedOutput(); err != nil {
