@@ -192,7 +192,7 @@ func (p *parser) walk(v any, names []string, key string, depth int) {
 				if m, ok := x[k].(map[string]any); ok {
 					for _, n := range sortedKeys(m) {
 						if s, ok := m[n].(string); ok {
-							p.scan(s, []string{cleanName(n)})
+							p.scan(fold(s), []string{cleanName(n)})
 						}
 					}
 					continue
@@ -224,7 +224,7 @@ func (p *parser) walk(v any, names []string, key string, depth int) {
 			p.walk(e, names, key, depth+1)
 		}
 	case string:
-		p.scan(x, names)
+		p.scan(fold(x), names)
 	}
 }
 

@@ -86,15 +86,16 @@ type folded struct{ s, low string }
 func fold(s string) folded { return folded{s, strings.ToLower(s)} }
 
 // scan finds the problems in one string (a line, or one JSON or YAML string
-// value). names are the certificate names its context gives.
-func (p *parser) scan(s string, names []string) {
-	if len(s) > maxScan {
-		s = s[:maxScan]
+// value), given with its lower case. names are the certificate names its
+// context gives.
+func (p *parser) scan(l folded, names []string) {
+	if len(l.s) > maxScan {
+		l = fold(l.s[:maxScan])
 	}
-	l := fold(s)
 	remote := reSecondary.match(l)
-	if m := reACMEType.find(l); m != nil {
-		p.sawType(m[0])
+	acmeType := reACMEType.find(l)
+	if acmeType != nil {
+		p.sawType(acmeType[0])
 	}
 	ident := ""
 	if m := reWhile.find(l); m != nil {
@@ -110,8 +111,8 @@ func (p *parser) scan(s string, names []string) {
 		if remote {
 			pr.Perspective = PerspectiveRemote
 		}
-		if m := reACMEType.find(l); m != nil {
-			pr.Type = m[0]
+		if acmeType != nil {
+			pr.Type = acmeType[0]
 		}
 		return pr
 	}
@@ -150,7 +151,7 @@ func (p *parser) scan(s string, names []string) {
 	}
 	if reAWS.match(l) && !found {
 		found = true
-		p.add(withIdent(Problem{Detail: bound(strings.TrimSpace(s)), Error: "CAA_ERROR", CA: "amazon.com", Kind: KindUnknown, Perspective: PerspectiveUnknown, Source: "aws-acm"}))
+		p.add(withIdent(Problem{Detail: bound(strings.TrimSpace(l.s)), Error: "CAA_ERROR", CA: "amazon.com", Kind: KindUnknown, Perspective: PerspectiveUnknown, Source: "aws-acm"}))
 	}
 	if !found && remote && strings.Contains(l.low, "caa") {
 		p.remoteHint = true
@@ -219,7 +220,7 @@ func (p *parser) parseText(text string) {
 		if currentLeft > 0 {
 			currentLeft--
 		}
-		p.scan(line, names)
+		p.scan(l, names)
 	}
 }
 
