@@ -43,10 +43,9 @@ func runBinary(t *testing.T, stdin *string, args ...string) binResult {
 // which t.Setenv forbids.
 func runBinaryEnv(t *testing.T, env []string, stdin *string, args ...string) binResult {
 	t.Helper()
-	exe := caaprobeBin
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, exe, args...)
+	cmd := exec.CommandContext(ctx, caaprobeBin, args...)
 	cmd.Env = append(append(os.Environ(), "NO_COLOR=1"), env...)
 	if stdin != nil {
 		cmd.Stdin = strings.NewReader(*stdin)

@@ -204,8 +204,7 @@ func TestBadInputLines(t *testing.T) {
 // lab's NOTIMP server and exits 3.
 func TestLabThenCheckSubprocesses(t *testing.T) {
 	t.Parallel()
-	exe := caaprobeBin
-	lab := exec.Command(exe, "lab")
+	lab := exec.Command(caaprobeBin, "lab")
 	out, err := lab.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -238,7 +237,7 @@ func TestLabThenCheckSubprocesses(t *testing.T) {
 	if port == "" || root == "" || notimpAddr == "" {
 		t.Fatalf("could not read the lab's table: port %q root %q notimp %q", port, root, notimpAddr)
 	}
-	check := exec.Command(exe, "check", "--root", root, "--port", port, "--timeout", "1s", "--format", "json", "notimp.test")
+	check := exec.Command(caaprobeBin, "check", "--root", root, "--port", port, "--timeout", "1s", "--format", "json", "notimp.test")
 	stdout, err := check.Output()
 	var exit *exec.ExitError
 	if !errors.As(err, &exit) || exit.ExitCode() != exitFindings {

@@ -51,14 +51,13 @@ type fdRun struct {
 // `ulimit -n` fds when fds > 0. It reports a failure to run in the result
 // rather than on t, so that the runs of TestLowFDLimit can go at once.
 func runLimited(ctx context.Context, fds int, args ...string) fdRun {
-	exe := caaprobeBin
 	script := `exec "$0" "$@"`
 	if fds > 0 {
 		script = fmt.Sprintf(`ulimit -n %d && exec "$0" "$@"`, fds)
 	}
 	ctx, cancel := context.WithTimeout(ctx, 5*time.Minute)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, "sh", append([]string{"-c", script, exe}, args...)...)
+	cmd := exec.CommandContext(ctx, "sh", append([]string{"-c", script, caaprobeBin}, args...)...)
 	cmd.Env = append(os.Environ(), "NO_COLOR=1")
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr

@@ -54,8 +54,7 @@ func assertNoTemp(t *testing.T, dir string) {
 // runSh runs caaprobeBin under a shell prefix (a ulimit).
 func runSh(t *testing.T, prefix string, args ...string) binResult {
 	t.Helper()
-	exe := caaprobeBin
-	cmd := exec.Command("sh", append([]string{"-c", prefix + ` exec "$0" "$@"`, exe}, args...)...)
+	cmd := exec.Command("sh", append([]string{"-c", prefix + ` exec "$0" "$@"`, caaprobeBin}, args...)...)
 	cmd.Env = append(os.Environ(), "NO_COLOR=1")
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
@@ -147,8 +146,7 @@ func TestOutputAtomicInterrupt(t *testing.T) {
 	t.Parallel()
 	lab := startLab(t)
 	dir, path := outputDir(t)
-	exe := caaprobeBin
-	cmd := exec.Command(exe, labArgs(lab, "--format", "json", "-o", path)...)
+	cmd := exec.Command(caaprobeBin, labArgs(lab, "--format", "json", "-o", path)...)
 	stdin, err := cmd.StdinPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -244,8 +242,7 @@ func TestFIFOWithoutWriterInterruptible(t *testing.T) {
 			if err := syscall.Mkfifo(fifo, 0o600); err != nil {
 				t.Skip("mkfifo:", err)
 			}
-			exe := caaprobeBin
-			cmd := exec.Command(exe, labArgs(lab, "--format", "json", "-f", fifo)...)
+			cmd := exec.Command(caaprobeBin, labArgs(lab, "--format", "json", "-f", fifo)...)
 			var stdout, stderr bytes.Buffer
 			cmd.Stdout, cmd.Stderr = &stdout, &stderr
 			if err := cmd.Start(); err != nil {

@@ -22,8 +22,7 @@ func TestCheckOpensNoListeningSocket(t *testing.T) {
 		t.Skip("needs Linux /proc")
 	}
 	lab := startLab(t)
-	exe := caaprobeBin
-	cmd := exec.Command(exe, "check", "--root", lab.Root.String(), "--port", fmt.Sprint(lab.Port),
+	cmd := exec.Command(caaprobeBin, "check", "--root", lab.Root.String(), "--port", fmt.Sprint(lab.Port),
 		"--timeout", "1s", "--retries", "1", "--format", "json", "drop.test", "tc.test")
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
